@@ -1,0 +1,3 @@
+module github.com/specstar-go/specstar
+
+go 1.26.0

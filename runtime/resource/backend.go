@@ -1,0 +1,66 @@
+package resource
+
+import "context"
+
+// Backend is a storage implementation. It knows nothing of revision
+// semantics: it stores records and revisions, enforces uniqueness of unique
+// fields among live records, answers queries, and runs transactions.
+// Service implements DESIGN.md §4 on top of it, once, for every backend.
+//
+// Update runs fn in a serializable read-write transaction: either every
+// write fn made is committed or none is (fn returned an error, the context
+// was cancelled, or the process died). View runs fn in a read-only snapshot.
+type Backend interface {
+	// Migrate creates or upgrades storage for the schema. It is idempotent
+	// and safe to call from several processes at once.
+	Migrate(ctx context.Context, s *Schema) error
+	View(ctx context.Context, fn func(Reader) error) error
+	Update(ctx context.Context, fn func(Writer) error) error
+	// Ping reports whether the backend can serve requests (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Reader is the read side of a transaction.
+type Reader interface {
+	// Get returns the record of a resource, deleted or not, or ErrNotFound.
+	Get(k *Kind, id string) (*Record, error)
+	// Revision returns revision number n of a resource, or ErrNotFound.
+	Revision(k *Kind, id string, n int) (*Revision, error)
+	// Revisions returns the info of every stored revision of a resource,
+	// newest (highest number) first.
+	Revisions(k *Kind, id string) ([]RevisionInfo, error)
+	// List returns records matching q, in q's order, at most q.Limit of them.
+	List(k *Kind, q *Query) ([]*Record, error)
+	// Count returns how many records match q, ignoring its paging.
+	Count(k *Kind, q *Query) (int, error)
+	// Referrers returns the ids of live records of k whose ref field
+	// (Field.JSON) holds target, in id order.
+	Referrers(k *Kind, field, target string) ([]string, error)
+}
+
+// Writer is the write side of a transaction.
+type Writer interface {
+	Reader
+	// PutRecord inserts or replaces a record (meta and current data). It
+	// returns a *UniqueViolation when a unique field value of a live record
+	// would be held by another live record of the same kind.
+	PutRecord(k *Kind, r *Record) error
+	// PutRevision inserts or replaces a revision (drafts are replaced).
+	PutRevision(k *Kind, r *Revision) error
+	// DeleteRevisions removes the given revision numbers of a resource.
+	DeleteRevisions(k *Kind, id string, numbers []int) error
+	// Purge removes a resource's record and all its revisions.
+	Purge(k *Kind, id string) error
+}
+
+// Query selects records for List and Count. Records are ordered by
+// resource_id ascending (UUIDv7 ids make that creation order); After is the
+// exclusive keyset lower bound.
+type Query struct {
+	IncludeDeleted bool   // live and deleted records
+	OnlyDeleted    bool   // deleted records only
+	After          string // resource_id keyset bound, "" for the first page
+	Limit          int    // 0: no limit
+	Offset         int    // rows to skip after After
+}

@@ -1,0 +1,82 @@
+package resource
+
+import "time"
+
+// FieldType is the storage-level type of an indexed or referenced field,
+// used by backends to build indexes and by the filter language to check
+// values. Nested objects and lists are stored inside the JSON data.
+type FieldType string
+
+// Field types that backends index.
+const (
+	TypeString   FieldType = "string" // string, text, email, url, uuid, enum, ref
+	TypeInt      FieldType = "int"
+	TypeFloat    FieldType = "float"
+	TypeBool     FieldType = "bool"
+	TypeDateTime FieldType = "datetime" // RFC 3339 UTC string
+	TypeDate     FieldType = "date"     // YYYY-MM-DD string
+)
+
+// OnDelete says what deleting a referenced resource does to its referrers.
+type OnDelete string
+
+// OnDelete policies (DESIGN.md §4).
+const (
+	Restrict OnDelete = "restrict" // refuse with 409 while live referrers exist
+	Cascade  OnDelete = "cascade"  // soft-delete the referrers
+	SetNull  OnDelete = "set_null" // write a new revision of each referrer with the field cleared
+)
+
+// Field describes one top-level data field that the engine must know about:
+// indexed, unique or a reference. JSON is the key in the data object.
+type Field struct {
+	JSON    string
+	Type    FieldType
+	List    bool // a list of Type; indexes apply to its elements
+	Indexed bool
+	Unique  bool
+	Ref     *Ref // non-nil for ref fields
+}
+
+// Ref describes a reference field: the kind it points to and its policy.
+type Ref struct {
+	Kind     string // Kind.Name of the target
+	OnDelete OnDelete
+}
+
+// Kind describes one resource type. Generated code declares one per spec
+// resource; backends create their tables and indexes from it.
+type Kind struct {
+	Name          string // spec name, e.g. "BlogPost"
+	Table         string // storage name, e.g. "blog_post"
+	Path          string // REST path segment, e.g. "blog-posts"
+	SchemaVersion int
+	Fields        []Field       // indexed, unique and ref fields only
+	KeepLast      int           // 0: keep every revision
+	MaxAge        time.Duration // 0: no age limit
+}
+
+// Field returns the descriptor of the named field, or nil.
+func (k *Kind) Field(json string) *Field {
+	for i := range k.Fields {
+		if k.Fields[i].JSON == json {
+			return &k.Fields[i]
+		}
+	}
+	return nil
+}
+
+// Schema is the set of kinds of one generated backend.
+type Schema struct {
+	Kinds []*Kind
+}
+
+// Kind returns the kind with the given name, or nil.
+func (s *Schema) Kind(name string) *Kind {
+	for _, k := range s.Kinds {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
+}
