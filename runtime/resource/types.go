@@ -56,8 +56,8 @@ type Envelope struct {
 
 // Revision is one stored revision: its info and its data.
 type Revision struct {
-	Info RevisionInfo
-	Data json.RawMessage
+	Data json.RawMessage `json:"data"`
+	Info RevisionInfo    `json:"revision_info"`
 }
 
 // Record is what a backend stores per resource: the meta row and a copy of

@@ -1,0 +1,206 @@
+// Package generator runs the specstar pipeline: load the spec, build the
+// resolved model, emit every file in memory, then write (or check) the
+// output directory. Each stage depends only on the previous one.
+package generator
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/specstar-go/specstar/generator/gen"
+	"github.com/specstar-go/specstar/generator/gogen"
+	"github.com/specstar-go/specstar/generator/load"
+	"github.com/specstar-go/specstar/generator/model"
+	"github.com/specstar-go/specstar/generator/output"
+)
+
+// DefaultSpec is the spec file name gen looks for when none is given.
+const DefaultSpec = "specstar.yaml"
+
+// Config says what to generate and how.
+type Config struct {
+	// SpecPath is the spec file; "" means DefaultSpec in Dir. A relative
+	// path is relative to Dir.
+	SpecPath string
+	// Dir is the working directory: relative paths and error positions are
+	// relative to it. "" means the process working directory.
+	Dir string
+	// Check compares the output directory with what would be generated
+	// instead of writing.
+	Check bool
+	// Progress, when set, is called as each stage starts: "load", "model",
+	// "generate", "write" (or "check").
+	Progress func(step string)
+}
+
+// Result describes a generation run.
+type Result struct {
+	OutputDir string      // absolute output directory
+	Files     []*gen.File // everything generated, paths relative to OutputDir
+	Written   []string    // files created or changed
+	Removed   []string    // stale generated files pruned
+	Unchanged int         // files already up to date
+	Check     *output.CheckResult
+}
+
+// Generate runs the whole pipeline. Spec mistakes come back as a
+// model.ErrorList holding every problem found; nothing is written then.
+func Generate(ctx context.Context, cfg Config) (*Result, error) {
+	p, err := prepare(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.progress("generate")
+	files, err := gogen.Files(p.model, p.pkgPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &Result{OutputDir: p.outDir, Files: files}
+	if cfg.Check {
+		cfg.progress("check")
+		res.Check, err = output.Check(p.outDir, files)
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		return res, nil
+	}
+	cfg.progress("write")
+	w, err := output.Write(p.outDir, files)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	res.Written, res.Removed, res.Unchanged = w.Written, w.Removed, w.Unchanged
+	return res, nil
+}
+
+// Validate runs the load and model stages only and returns the model.
+func Validate(ctx context.Context, cfg Config) (*model.Model, error) {
+	p, err := prepare(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p.model, nil
+}
+
+func (c Config) progress(step string) {
+	if c.Progress != nil {
+		c.Progress(step)
+	}
+}
+
+// prepared is the outcome of the load and model stages plus the facts about
+// the surrounding Go module that the emitters need.
+type prepared struct {
+	model   *model.Model
+	outDir  string // absolute
+	pkgPath string // import path of the output package
+}
+
+func prepare(ctx context.Context, cfg Config) (*prepared, error) {
+	dir := cfg.Dir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		dir = wd
+	}
+	specPath := cfg.SpecPath
+	if specPath == "" {
+		specPath = DefaultSpec
+	}
+	if !filepath.IsAbs(specPath) {
+		specPath = filepath.Join(dir, specPath)
+	}
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("load: %s: no such file", displayPath(dir, specPath))
+		}
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	cfg.progress("load")
+	spec, err := load.Bytes(displayPath(dir, specPath), data)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg.progress("model")
+	m, err := model.Build(spec)
+	if err != nil {
+		return nil, err
+	}
+	modRoot, modPath, err := findModule(filepath.Dir(specPath))
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	src, err := filepath.Rel(modRoot, specPath)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	m.Source = filepath.ToSlash(src)
+	outDir := filepath.Join(filepath.Dir(specPath), filepath.FromSlash(m.Output))
+	rel, err := filepath.Rel(modRoot, outDir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("model: output directory %s is outside the Go module at %s", outDir, modRoot)
+	}
+	return &prepared{model: m, outDir: outDir, pkgPath: path.Join(modPath, filepath.ToSlash(rel))}, nil
+}
+
+// displayPath is how a file is named in messages: relative to the working
+// directory when it is below it, else absolute.
+func displayPath(dir, p string) string {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// findModule walks up from dir to the nearest go.mod and returns the
+// module root and path. Generated code must live in a module so that it
+// can import itself and the runtime.
+func findModule(dir string) (root, modPath string, err error) {
+	for d := dir; ; {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			mp := modulePath(data)
+			if mp == "" {
+				return "", "", fmt.Errorf("%s: no module line", filepath.Join(d, "go.mod"))
+			}
+			return d, mp, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", "", err
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", "", fmt.Errorf("no go.mod in %s or any parent: run `go mod init` or `specstar init` first", dir)
+		}
+		d = parent
+	}
+}
+
+// modulePath returns the module path declared in go.mod content.
+func modulePath(gomod []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(gomod))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if rest, ok := strings.CutPrefix(line, "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
+}

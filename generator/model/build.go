@@ -1,0 +1,338 @@
+package model
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/specstar-go/specstar/generator/load"
+	"github.com/specstar-go/specstar/generator/names"
+)
+
+// HelperNames returns the exported Go names that the emitters declare for
+// a resource besides its own type: for Post, PostRecord, PostRepository and
+// NewPostRepository. Build reports any other generated name (a resource,
+// an enum type or constant, an object type) that collides with one of
+// them. Emitters that add per-resource exported names must add them here.
+func HelperNames(goName string) []string {
+	return []string{goName + "Record", goName + "Repository", "New" + goName + "Repository"}
+}
+
+// ReservedGoNames are the exported Go names that the emitters declare once
+// per spec. No generated name may be one of them.
+func ReservedGoNames() []string {
+	return []string{"App", "Client", "NewClient"}
+}
+
+// ReservedPaths are the REST path segments under /api that specstar keeps
+// for its own endpoints (planned: /api/auth and /api/jobs), so that a later
+// version can add them without breaking a spec.
+func ReservedPaths() []string {
+	return []string{"auth", "jobs"}
+}
+
+var (
+	resourceNameRE = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	packageRE      = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	pathRE         = regexp.MustCompile(`^[a-z0-9]+([-_][a-z0-9]+)*$`)
+)
+
+// builder holds the state of one Build call.
+type builder struct {
+	errs   ErrorList
+	m      *Model
+	byName map[string]*Resource
+	// goNames maps every exported package-level Go name the generated code
+	// declares to what declares it, to report collisions.
+	goNames map[string]declared
+	tables  map[string]*Resource
+	paths   map[string]*Resource
+}
+
+// declared is what a generated Go name belongs to.
+type declared struct {
+	what string
+	pos  Pos
+}
+
+// Build resolves and validates a loaded spec. It reports every mistake it
+// finds, as an ErrorList sorted by position, and returns a nil Model when
+// there is any. Model.Source is set to the spec's file name as loaded;
+// callers that know the module-relative path overwrite it.
+func Build(spec *load.Spec) (*Model, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("model: nil spec")
+	}
+	b := &builder{
+		m:       &Model{Source: spec.File},
+		byName:  make(map[string]*Resource),
+		goNames: make(map[string]declared),
+		tables:  make(map[string]*Resource),
+		paths:   make(map[string]*Resource),
+	}
+	for _, n := range ReservedGoNames() {
+		b.goNames[n] = declared{what: "the generated " + n + " of every spec", pos: Pos{}}
+	}
+	b.header(spec)
+	b.resources(spec)
+	b.errs.Sort()
+	if err := b.errs.Err(); err != nil {
+		return nil, err
+	}
+	return b.m, nil
+}
+
+// pos converts a load position.
+func pos(p load.Pos) Pos { return Pos(p) }
+
+// header resolves package and output.
+func (b *builder) header(spec *load.Spec) {
+	if p := spec.Package; p != nil {
+		switch _, err := names.Ident(p.Value); {
+		case !packageRE.MatchString(p.Value):
+			b.errorf(pos(p.Pos), "spec: package %q must be a lower-case Go identifier (letters and digits, no underscores), such as %q", p.Value, suggestPackage(p.Value))
+		case err != nil:
+			b.errorf(pos(p.Pos), "spec: package %q: %v", p.Value, err)
+		case p.Value == "main" || p.Value == "init":
+			b.errorf(pos(p.Pos), "spec: package %q cannot be imported: choose a library package name", p.Value)
+		default:
+			b.m.Package = p.Value
+		}
+	} else {
+		b.errorf(pos(spec.Pos), `spec: missing key "package"`)
+	}
+	b.m.Output = b.m.Package
+	if o := spec.Output; o != nil {
+		if out, problem := cleanOutput(o.Value); problem != "" {
+			b.errorf(pos(o.Pos), "spec: output %q %s", o.Value, problem)
+		} else {
+			b.m.Output = out
+		}
+	}
+}
+
+// suggestPackage turns a name into a plausible package name.
+func suggestPackage(s string) string {
+	p := strings.ToLower(strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}), ""))
+	p = strings.TrimLeft(p, "0123456789")
+	if p == "" {
+		return "api"
+	}
+	return p
+}
+
+// cleanOutput checks and cleans the output directory: relative,
+// slash-separated, inside the spec's directory.
+func cleanOutput(o string) (string, string) {
+	switch {
+	case o == "":
+		return "", "must not be empty"
+	case strings.Contains(o, `\`):
+		return "", "must use forward slashes"
+	case strings.HasPrefix(o, "/") || (len(o) > 1 && o[1] == ':'):
+		return "", "must be relative to the spec's directory"
+	}
+	c := path.Clean(o)
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return "", "must stay inside the spec's directory (no \"..\")"
+	}
+	return c, ""
+}
+
+// resources resolves every resource: names first (so refs can point
+// forward), then fields, then what depends on all fields.
+func (b *builder) resources(spec *load.Spec) {
+	if len(spec.Resources) == 0 {
+		b.errorf(pos(spec.Pos), "spec: no resources: declare at least one under \"resources\"")
+	}
+	pairs := make([]struct {
+		spec *load.Resource
+		res  *Resource
+	}, 0, len(spec.Resources))
+	for _, lr := range spec.Resources {
+		if r := b.resource(lr); r != nil {
+			pairs = append(pairs, struct {
+				spec *load.Resource
+				res  *Resource
+			}{lr, r})
+		}
+	}
+	for _, p := range pairs {
+		b.resourceBody(p.spec, p.res)
+	}
+	for _, r := range b.m.Resources {
+		for _, f := range r.Fields {
+			if f.Type == Ref && f.Target != nil {
+				f.Target.Referrers = append(f.Target.Referrers, f)
+			}
+		}
+	}
+}
+
+// resource checks a resource's name and computes its names. It returns nil
+// for a duplicate.
+func (b *builder) resource(lr *load.Resource) *Resource {
+	subject := "resource " + lr.Name
+	p := pos(lr.Pos)
+	if prev, ok := b.byName[lr.Name]; ok {
+		b.errorf(p, "%s: declared twice (first at line %d)", subject, prev.Pos.Line)
+		return nil
+	}
+	if !resourceNameRE.MatchString(lr.Name) {
+		hint := ""
+		if s := names.Pascal(lr.Name); resourceNameRE.MatchString(s) {
+			hint = load.DidYouMean(s)
+		}
+		b.errorf(p, "%s: name must be PascalCase (an upper-case letter, then letters and digits)%s", subject, hint)
+	}
+	r := &Resource{
+		Pos:      p,
+		Name:     lr.Name,
+		GoName:   names.Pascal(lr.Name),
+		VarName:  varName(lr.Name),
+		Receiver: names.Receiver(names.Pascal(lr.Name)),
+		Plural:   names.Plural(names.Pascal(lr.Name)),
+		Table:    names.Snake(lr.Name),
+		Path:     names.Kebab(names.Plural(lr.Name)),
+	}
+	if lr.Description != nil {
+		r.Description = names.DocLines(lr.Description.Value)
+	}
+	b.byName[lr.Name] = r
+	b.m.Resources = append(b.m.Resources, r)
+	if r.GoName == "" {
+		return r // the name error above says why
+	}
+	if !b.declare(r.GoName, subject, "its Go type", p) {
+		return r // table and path would collide too: one error is enough
+	}
+	for _, h := range HelperNames(r.GoName) {
+		b.declare(h, subject, "a generated helper", p)
+	}
+	b.table(r)
+	b.path(lr, r)
+	return r
+}
+
+// varName is the unexported identifier of a resource. A keyword or
+// predeclared identifier gets a trailing underscore ("type_"), as sqlc
+// does, since the resource name itself is fine.
+func varName(name string) string {
+	v := names.Camel(name)
+	if _, err := names.Ident(v); err != nil && v != "" {
+		return v + "_"
+	}
+	return v
+}
+
+// declare records an exported package-level Go name and reports a
+// collision with an earlier one, returning false.
+func (b *builder) declare(name, subject, role string, p Pos) bool {
+	what := subject + " (" + role + ")"
+	if prev, ok := b.goNames[name]; ok {
+		if prev.pos.Line == 0 {
+			b.errorf(p, "%s: Go name %s for %s collides with %s; choose another name", subject, name, role, prev.what)
+			return false
+		}
+		b.errorf(p, "%s: Go name %s for %s collides with %s at line %d; rename one of them", subject, name, role, prev.what, prev.pos.Line)
+		return false
+	}
+	b.goNames[name] = declared{what: what, pos: p}
+	return true
+}
+
+// table checks the storage name.
+func (b *builder) table(r *Resource) {
+	if strings.HasPrefix(r.Table, "sqlite_") {
+		b.errorf(r.Pos, "resource %s: table name %q starts with \"sqlite_\", which SQLite reserves; rename the resource", r.Name, r.Table)
+	}
+	if prev, ok := b.tables[r.Table]; ok {
+		b.errorf(r.Pos, "resource %s: table name %q is already used by resource %s at line %d", r.Name, r.Table, prev.Name, prev.Pos.Line)
+		return
+	}
+	b.tables[r.Table] = r
+}
+
+// path applies a path override and checks the REST path.
+func (b *builder) path(lr *load.Resource, r *Resource) {
+	subject := "resource " + r.Name
+	p := r.Pos
+	if lr.Path != nil {
+		p = pos(lr.Path.Pos)
+		v := lr.Path.Value
+		if !pathRE.MatchString(v) {
+			b.errorf(p, "%s: path %q must be one URL path segment of lower-case letters, digits, \"-\" and \"_\", such as %q", subject, v, r.Path)
+			return
+		}
+		r.Path = v
+	}
+	for _, reserved := range ReservedPaths() {
+		if r.Path == reserved {
+			b.errorf(p, "%s: path /api/%s is reserved for specstar's own endpoints; set \"path\" to another segment", subject, r.Path)
+			return
+		}
+	}
+	if prev, ok := b.paths[r.Path]; ok {
+		b.errorf(p, "%s: path /api/%s is already used by resource %s at line %d; set \"path\" to another segment", subject, r.Path, prev.Name, prev.Pos.Line)
+		return
+	}
+	b.paths[r.Path] = r
+}
+
+// resourceBody resolves fields, display and revisions.
+func (b *builder) resourceBody(lr *load.Resource, r *Resource) {
+	subject := "resource " + r.Name
+	if lr.Fields == nil {
+		b.errorf(r.Pos, "%s: missing key \"fields\"", subject)
+	} else {
+		if len(lr.Fields.List) == 0 {
+			b.errorf(pos(lr.Fields.Pos), "%s: fields is empty: declare at least one field", subject)
+		}
+		scope := &structScope{owner: r, path: "", typePrefix: r.GoName, subject: r.Name, top: true}
+		r.Fields = b.fields(lr.Fields.List, scope)
+	}
+	b.display(r)
+	if rv := lr.Revisions; rv != nil {
+		if k := rv.KeepLast; k != nil {
+			if k.Value < 1 || k.Value > 1<<31-1 {
+				b.errorf(pos(k.Pos), "%s revisions: keep_last must be at least 1, got %d (omit it to keep every revision)", subject, k.Value)
+			} else {
+				r.KeepLast = int(k.Value)
+			}
+		}
+		if a := rv.MaxAge; a != nil {
+			if a.Value <= 0 {
+				b.errorf(pos(a.Pos), "%s revisions: max_age must be greater than 0, got %q (omit it to keep revisions of any age)", subject, a.Text)
+			} else {
+				r.MaxAge = a.Value
+			}
+		}
+	}
+}
+
+// display picks the display field: the one marked display: true (at most
+// one), else the first required string field, else none.
+func (b *builder) display(r *Resource) {
+	for _, f := range r.Fields {
+		if !f.Display {
+			continue
+		}
+		if r.Display != nil {
+			b.errorf(f.Pos, "field %s.%s: display is already set on field %s at line %d; a resource has one display field", r.Name, f.Name, r.Display.Name, r.Display.Pos.Line)
+			continue
+		}
+		r.Display = f
+	}
+	if r.Display != nil {
+		return
+	}
+	for _, f := range r.Fields {
+		if f.Type == String && f.Required {
+			r.Display = f
+			return
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package resourcetest
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// benchEnv migrates b and returns a service and a kind with a unique and
+// a ref-free indexed field, like a typical resource.
+func benchEnv(b *testing.B, backend resource.Backend) (*resource.Service, *resource.Kind) {
+	b.Helper()
+	kinds := NewKinds()
+	if err := backend.Migrate(context.Background(), kinds.Schema); err != nil {
+		b.Fatal(err)
+	}
+	return resource.NewService(backend, kinds.Schema), kinds.Author
+}
+
+// benchData returns author data numbered i, about 200 bytes.
+func benchData(i int) json.RawMessage {
+	n := strconv.Itoa(i)
+	return json.RawMessage(`{"name":"Author ` + n + `","email":"author` + n + `@example.com",` +
+		`"bio":"A person who writes posts, reviews drafts and answers comments.",` +
+		`"address":{"city":"Oslo","country":"NO"},"profile":{"handle":"h` + n + `"}}`)
+}
+
+// BenchUpdate measures Service.Update writing a new revision of one
+// resource (a read, a revision insert and a record update in one
+// transaction).
+func BenchUpdate(b *testing.B, backend resource.Backend) {
+	svc, k := benchEnv(b, backend)
+	ctx := context.Background()
+	env, err := svc.Create(ctx, k, benchData(0), resource.WriteOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := env.Meta.ResourceID
+	data := make([]json.RawMessage, 64)
+	for i := range data {
+		data[i] = benchData(i + 1)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := svc.Update(ctx, k, id, data[i%len(data)], resource.WriteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchCreate measures Service.Create of new resources.
+func BenchCreate(b *testing.B, backend resource.Backend) {
+	svc, k := benchEnv(b, backend)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := svc.Create(ctx, k, benchData(i), resource.WriteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchGet measures Service.Get of the current revision among 1000
+// resources.
+func BenchGet(b *testing.B, backend resource.Backend) {
+	svc, k := benchEnv(b, backend)
+	ctx := context.Background()
+	ids := make([]string, 1000)
+	for i := range ids {
+		env, err := svc.Create(ctx, k, benchData(i), resource.WriteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = env.Meta.ResourceID
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := svc.Get(ctx, k, ids[i%len(ids)], resource.ReadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

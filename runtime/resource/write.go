@@ -1,0 +1,460 @@
+package resource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// writeTx is the state of one write call: its transaction, its subject and
+// its single timestamp (every row a call writes carries the same time).
+type writeTx struct {
+	s       *Service
+	w       Writer
+	subject string
+	now     time.Time
+	// deleting holds the resources this call is deleting ("kind\x00id"),
+	// so that cascades terminate on cycles and a resource never blocks its
+	// own deletion.
+	deleting map[string]bool
+}
+
+// write runs fn in one backend transaction.
+func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) error) error {
+	t := &writeTx{s: s, subject: SubjectFrom(ctx), now: s.timestamp()}
+	err := s.backend.Update(ctx, func(w Writer) error {
+		t.w = w
+		t.deleting = nil
+		return fn(t)
+	})
+	if err != nil {
+		return backendErr(op, err)
+	}
+	return nil
+}
+
+// Create stores data as revision 1 of a new resource with a fresh id. The
+// revision is stable, or a draft when o.Status is "draft".
+func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o WriteOptions) (*Envelope, error) {
+	if o.Mode != ModeNew {
+		return nil, Errorf(CodeBadRequest, "mode=%s needs an existing %s", o.Mode, noun(k))
+	}
+	status, err := newStatus(o.Status)
+	if err != nil {
+		return nil, err
+	}
+	if o.IfMatch != "" {
+		return nil, Errorf(CodePreconditionFailed, "If-Match cannot match a %s that does not exist yet", noun(k))
+	}
+	if err := checkData(data); err != nil {
+		return nil, err
+	}
+	id := s.newID()
+	var env *Envelope
+	err = s.write(ctx, "create", func(t *writeTx) error {
+		switch _, err := t.w.Get(k, id); {
+		case err == nil:
+			return Errorf(CodeConflict, "%s %q already exists", noun(k), id)
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if err := t.checkRefs(k, data); err != nil {
+			return err
+		}
+		info := RevisionInfo{
+			RevisionID:    RevisionID(id, 1),
+			ResourceID:    id,
+			Number:        1,
+			Status:        status,
+			DataHash:      DataHash(data),
+			SchemaVersion: k.SchemaVersion,
+			CreatedTime:   t.now,
+			CreatedBy:     t.subject,
+			UpdatedTime:   t.now,
+			UpdatedBy:     t.subject,
+		}
+		rec := &Record{
+			Meta: Meta{
+				ResourceID:         id,
+				CurrentRevisionID:  info.RevisionID,
+				TotalRevisionCount: 1,
+				SchemaVersion:      k.SchemaVersion,
+				CreatedTime:        t.now,
+				CreatedBy:          t.subject,
+				UpdatedTime:        t.now,
+				UpdatedBy:          t.subject,
+			},
+			Current: info,
+			Data:    data,
+		}
+		if err := t.w.PutRevision(k, &Revision{Info: info, Data: data}); err != nil {
+			return err
+		}
+		if err := t.putRecord(k, rec); err != nil {
+			return err
+		}
+		env = rec.Envelope()
+		return nil
+	})
+	return env, err
+}
+
+// Update replaces the data of a live resource: a new revision whose parent
+// is the current one, or, with o.Mode "modify", an in-place edit of the
+// current draft. An update that changes neither data nor status writes
+// nothing and returns the current envelope.
+func (s *Service) Update(ctx context.Context, k *Kind, id string, data json.RawMessage, o WriteOptions) (*Envelope, error) {
+	return s.Patch(ctx, k, id, func(json.RawMessage) (json.RawMessage, error) { return data, nil }, o)
+}
+
+// Patch is Update with data computed from the current data inside the write
+// transaction: fn gets the current data and returns the new, validated,
+// canonical data, or an error, which aborts the call and is returned as is.
+func (s *Service) Patch(ctx context.Context, k *Kind, id string, fn func(current json.RawMessage) (json.RawMessage, error), o WriteOptions) (*Envelope, error) {
+	if o.Mode != ModeNew && o.Mode != ModeModify {
+		return nil, Errorf(CodeBadRequest, "mode must be %q or empty, got %q", ModeModify, o.Mode)
+	}
+	status, err := optionalStatus(o.Status)
+	if err != nil {
+		return nil, err
+	}
+	var env *Envelope
+	var fnErr error
+	err = s.write(ctx, "update", func(t *writeTx) error {
+		cur, err := t.live(k, id, o.IfMatch)
+		if err != nil {
+			return err
+		}
+		data, err := fn(cur.Data)
+		if err != nil {
+			fnErr = err
+			return err
+		}
+		if err := checkData(data); err != nil {
+			return err
+		}
+		var rec *Record
+		if o.Mode == ModeModify {
+			rec, err = t.modify(k, cur, data, status)
+		} else {
+			if status == "" {
+				status = StatusStable
+			}
+			rec, err = t.newRevision(k, cur, data, status, true)
+		}
+		if err != nil {
+			return err
+		}
+		env = rec.Envelope()
+		return nil
+	})
+	if fnErr != nil {
+		return nil, fnErr
+	}
+	return env, err
+}
+
+// newRevision writes revision n+1 of cur with the given data and status,
+// unless both equal the current revision's. checkRefs is false for writes
+// the engine makes itself (set_null), which only clear references.
+func (t *writeTx) newRevision(k *Kind, cur *Record, data json.RawMessage, status string, checkRefs bool) (*Record, error) {
+	hash := DataHash(data)
+	if hash == cur.Current.DataHash && status == cur.Current.Status {
+		return cur, nil
+	}
+	if checkRefs {
+		if err := t.checkRefs(k, data); err != nil {
+			return nil, err
+		}
+	}
+	id := cur.Meta.ResourceID
+	n := cur.Meta.TotalRevisionCount + 1
+	parent := cur.Current.RevisionID
+	info := RevisionInfo{
+		RevisionID:       RevisionID(id, n),
+		ParentRevisionID: &parent,
+		ResourceID:       id,
+		Number:           n,
+		Status:           status,
+		DataHash:         hash,
+		SchemaVersion:    k.SchemaVersion,
+		CreatedTime:      t.now,
+		CreatedBy:        t.subject,
+		UpdatedTime:      t.now,
+		UpdatedBy:        t.subject,
+	}
+	rec := &Record{Meta: cur.Meta, Current: info, Data: data}
+	rec.Meta.CurrentRevisionID = info.RevisionID
+	rec.Meta.TotalRevisionCount = n
+	rec.Meta.SchemaVersion = k.SchemaVersion
+	t.touch(rec)
+	if err := t.w.PutRevision(k, &Revision{Info: info, Data: data}); err != nil {
+		return nil, err
+	}
+	if err := t.putRecord(k, rec); err != nil {
+		return nil, err
+	}
+	if err := t.prune(k, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// modify edits the current revision of cur in place (mode=modify). Only a
+// draft may be edited, or a stable revision that status turns into one.
+func (t *writeTx) modify(k *Kind, cur *Record, data json.RawMessage, status string) (*Record, error) {
+	if cur.Current.Status != StatusDraft && status != StatusDraft {
+		return nil, Errorf(CodeConflict,
+			"revision %q of %s %q is stable and cannot be modified in place; write a new revision, or set status=draft to turn it into a draft",
+			cur.Current.RevisionID, noun(k), cur.Meta.ResourceID)
+	}
+	if status == "" {
+		status = cur.Current.Status
+	}
+	hash := DataHash(data)
+	if hash == cur.Current.DataHash && status == cur.Current.Status {
+		return cur, nil
+	}
+	if err := t.checkRefs(k, data); err != nil {
+		return nil, err
+	}
+	info := cur.Current
+	info.Status = status
+	info.DataHash = hash
+	info.SchemaVersion = k.SchemaVersion
+	info.UpdatedTime = t.now
+	info.UpdatedBy = t.subject
+	rec := &Record{Meta: cur.Meta, Current: info, Data: data}
+	rec.Meta.SchemaVersion = k.SchemaVersion
+	t.touch(rec)
+	if err := t.w.PutRevision(k, &Revision{Info: info, Data: data}); err != nil {
+		return nil, err
+	}
+	if err := t.putRecord(k, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Delete soft-deletes a live resource (no revision is written) and applies
+// the on_delete policy of every ref field that points at it.
+func (s *Service) Delete(ctx context.Context, k *Kind, id string, o WriteOptions) (*Envelope, error) {
+	var env *Envelope
+	err := s.write(ctx, "delete", func(t *writeTx) error {
+		cur, err := t.live(k, id, o.IfMatch)
+		if err != nil {
+			return err
+		}
+		rec, err := t.softDelete(k, cur)
+		if err != nil {
+			return err
+		}
+		env = rec.Envelope()
+		return nil
+	})
+	return env, err
+}
+
+// softDelete marks cur deleted after applying its referrers' policies.
+func (t *writeTx) softDelete(k *Kind, cur *Record) (*Record, error) {
+	t.markDeleting(k, cur.Meta.ResourceID)
+	if err := t.onDelete(k, cur.Meta.ResourceID); err != nil {
+		return nil, err
+	}
+	rec := *cur
+	rec.Meta.IsDeleted = true
+	t.touch(&rec)
+	if err := t.putRecord(k, &rec); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// Restore undeletes a soft-deleted resource. Its references must still
+// name live resources and its unique values must still be free.
+func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOptions) (*Envelope, error) {
+	var env *Envelope
+	err := s.write(ctx, "restore", func(t *writeTx) error {
+		cur, err := t.load(k, id, o.IfMatch)
+		if err != nil {
+			return err
+		}
+		if !cur.Meta.IsDeleted {
+			return Errorf(CodeConflict, "%s %q is not deleted", noun(k), id)
+		}
+		if err := t.checkRefs(k, cur.Data); err != nil {
+			return err
+		}
+		rec := *cur
+		rec.Meta.IsDeleted = false
+		t.touch(&rec)
+		if err := t.putRecord(k, &rec); err != nil {
+			return err
+		}
+		env = rec.Envelope()
+		return nil
+	})
+	return env, err
+}
+
+// Purge removes a resource, live or deleted, with all its revisions, after
+// applying the on_delete policy of every ref field that points at it.
+func (s *Service) Purge(ctx context.Context, k *Kind, id string, o WriteOptions) error {
+	return s.write(ctx, "purge", func(t *writeTx) error {
+		if _, err := t.load(k, id, o.IfMatch); err != nil {
+			return err
+		}
+		t.markDeleting(k, id)
+		if err := t.onDelete(k, id); err != nil {
+			return err
+		}
+		return t.w.Purge(k, id)
+	})
+}
+
+// Switch makes revision rev (a full revision id or its number) the current
+// revision of a live resource, without writing a revision. The next update
+// branches from it.
+func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOptions) (*Envelope, error) {
+	var env *Envelope
+	err := s.write(ctx, "switch", func(t *writeTx) error {
+		cur, err := t.live(k, id, o.IfMatch)
+		if err != nil {
+			return err
+		}
+		n, ok := ParseRevision(id, rev)
+		if !ok {
+			return revisionNotFound(k, id, rev)
+		}
+		if n == cur.Current.Number {
+			env = cur.Envelope()
+			return nil
+		}
+		r, err := t.w.Revision(k, id, n)
+		if errors.Is(err, ErrNotFound) {
+			return revisionNotFound(k, id, rev)
+		}
+		if err != nil {
+			return err
+		}
+		if err := t.checkRefs(k, r.Data); err != nil {
+			return err
+		}
+		rec := &Record{Meta: cur.Meta, Current: r.Info, Data: r.Data}
+		rec.Meta.CurrentRevisionID = r.Info.RevisionID
+		rec.Meta.SchemaVersion = r.Info.SchemaVersion
+		t.touch(rec)
+		if err := t.putRecord(k, rec); err != nil {
+			return err
+		}
+		env = rec.Envelope()
+		return nil
+	})
+	return env, err
+}
+
+// get returns the record of a resource, deleted or not.
+func (t *writeTx) get(k *Kind, id string) (*Record, error) {
+	rec, err := t.w.Get(k, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound(k, id)
+	}
+	return rec, err
+}
+
+// load returns the record of a resource, deleted or not, checking If-Match.
+func (t *writeTx) load(k *Kind, id, ifMatch string) (*Record, error) {
+	rec, err := t.get(k, id)
+	if err != nil {
+		return nil, err
+	}
+	return rec, precondition(k, rec, ifMatch)
+}
+
+// live is load for a resource that must not be deleted.
+func (t *writeTx) live(k *Kind, id, ifMatch string) (*Record, error) {
+	rec, err := t.get(k, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Meta.IsDeleted {
+		return nil, gone(k, id)
+	}
+	return rec, precondition(k, rec, ifMatch)
+}
+
+// precondition checks an If-Match value against the current revision.
+func precondition(k *Kind, rec *Record, ifMatch string) error {
+	if ifMatch == "" || matchIfMatch(ifMatch, &rec.Current) {
+		return nil
+	}
+	return Errorf(CodePreconditionFailed,
+		"%s %q has changed: If-Match does not match its current revision; read it again and retry",
+		noun(k), rec.Meta.ResourceID)
+}
+
+// touch stamps the record's meta as updated by this call.
+func (t *writeTx) touch(rec *Record) {
+	rec.Meta.UpdatedTime = t.now
+	rec.Meta.UpdatedBy = t.subject
+}
+
+// putRecord stores rec, turning a unique violation into a 409 that names
+// the field and its value.
+func (t *writeTx) putRecord(k *Kind, rec *Record) error {
+	err := t.w.PutRecord(k, rec)
+	var uv *UniqueViolation
+	if errors.As(err, &uv) {
+		return uniqueConflict(k, uv.Field, rec.Data)
+	}
+	return err
+}
+
+// uniqueConflict is the 409 of a unique violation on field.
+func uniqueConflict(k *Kind, field string, data json.RawMessage) *Error {
+	value := "this value"
+	if raw, ok, _ := Lookup(data, field); ok {
+		value = string(raw)
+		if len(value) > 100 {
+			value = value[:97] + "..."
+		}
+	}
+	msg := fmt.Sprintf("%s is already used by another %s", value, noun(k))
+	return &Error{
+		Code:   CodeConflict,
+		Detail: field + " " + msg,
+		Fields: []FieldError{{Field: field, Message: msg}},
+	}
+}
+
+// newStatus validates the status of a new revision ("" is stable).
+func newStatus(s string) (string, error) {
+	s, err := optionalStatus(s)
+	if s == "" {
+		s = StatusStable
+	}
+	return s, err
+}
+
+// optionalStatus validates a status option, which may be empty.
+func optionalStatus(s string) (string, error) {
+	switch s {
+	case "", StatusStable, StatusDraft:
+		return s, nil
+	}
+	return "", &Error{
+		Code:   CodeBadRequest,
+		Detail: fmt.Sprintf("status must be %q or %q, got %q", StatusStable, StatusDraft, s),
+		Fields: []FieldError{{Field: "status", Message: "must be stable or draft"}},
+	}
+}
+
+// checkData checks that data is one JSON object.
+func checkData(data json.RawMessage) error {
+	if !isJSONObject(data) {
+		return Errorf(CodeValidation, "the resource data must be a JSON object")
+	}
+	return nil
+}

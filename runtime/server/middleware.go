@@ -1,0 +1,123 @@
+package server
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// The middleware is written here rather than taken from
+// echo/v4/middleware, whose package imports golang.org/x/time (for its
+// rate limiter), a module this one does not require.
+
+// maxRequestIDLen bounds a client-supplied X-Request-ID.
+const maxRequestIDLen = 128
+
+// requestID gives every request an id in the X-Request-ID response
+// header: the client's, when it is short printable ASCII, else a new
+// random one.
+func requestID() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := c.Request().Header.Get(echo.HeaderXRequestID)
+			if !validRequestID(id) {
+				id = rand.Text()
+			}
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			return next(c)
+		}
+	}
+}
+
+// validRequestID reports whether a client-supplied id is safe to echo and
+// log.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog logs one line per request once the response, error responses
+// included, has been written.
+func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				// Write the error response now, so that the status is
+				// known; echo does not call the handler again for nil.
+				c.Error(err)
+			}
+			req, res := c.Request(), c.Response()
+			logger.LogAttrs(req.Context(), slog.LevelInfo, "request",
+				slog.String("method", req.Method),
+				slog.String("path", req.URL.Path),
+				slog.Int("status", res.Status),
+				slog.Duration("duration", time.Since(start)),
+				slog.Int64("bytes", res.Size),
+				slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
+			)
+			return nil
+		}
+	}
+}
+
+// recoverPanic turns a panic in a handler into an error (a 500 problem)
+// and logs its stack. http.ErrAbortHandler is re-panicked: net/http uses
+// it to abort a response on purpose.
+func recoverPanic(logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				r := recover()
+				if r == nil {
+					return
+				}
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				logger.ErrorContext(c.Request().Context(), "panic in handler",
+					"panic", fmt.Sprint(r),
+					"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+					"stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}()
+			return next(c)
+		}
+	}
+}
+
+// bodyLimit refuses request bodies over limit bytes with a 413: at once
+// when Content-Length says so, else when a read passes the limit (the
+// body reader then returns an *http.MaxBytesError, which rest maps to a
+// 413).
+func bodyLimit(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.ContentLength > limit {
+				return resource.Errorf(resource.CodePayloadTooLarge,
+					"the request body is larger than the limit of %d bytes", limit)
+			}
+			if req.Body != nil && req.Body != http.NoBody {
+				// The underlying writer, so that net/http learns of the
+				// overflow and closes the connection after the response.
+				req.Body = http.MaxBytesReader(c.Response().Writer, req.Body, limit)
+			}
+			return next(c)
+		}
+	}
+}

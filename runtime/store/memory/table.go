@@ -1,0 +1,244 @@
+package memory
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// table holds the records and revisions of one kind, with its indexes.
+type table struct {
+	kind *resource.Kind
+	// uniqueFields and refFields are the JSON paths of the kind's unique
+	// and ref fields; entry keys are parallel to them.
+	uniqueFields []string
+	refFields    []*resource.Field
+	records      map[string]*entry
+	ids          []string                        // every record id, sorted: List walks it in order
+	live         int                             // records not deleted
+	revisions    map[string][]*resource.Revision // ascending by number
+	// unique maps field index -> value key -> id of the live record
+	// holding it.
+	unique []map[string]string
+	// refs maps field index -> target id -> ids of live referrers.
+	refs map[string]map[string]map[string]struct{}
+}
+
+// entry is a stored record and its index keys, computed once per write.
+type entry struct {
+	rec *resource.Record
+	// uniqueKeys[i] is the key of uniqueFields[i]; "" when the value is
+	// null or absent, or the record is deleted.
+	uniqueKeys []string
+	// refTargets[i] are the targets of refFields[i] (nil when deleted).
+	refTargets [][]string
+}
+
+// newTable returns empty storage for kind k.
+func newTable(k *resource.Kind) *table {
+	t := &table{
+		kind:      k,
+		records:   make(map[string]*entry),
+		revisions: make(map[string][]*resource.Revision),
+		refs:      make(map[string]map[string]map[string]struct{}),
+	}
+	for i := range k.Fields {
+		f := &k.Fields[i]
+		if f.Unique && !f.List {
+			t.uniqueFields = append(t.uniqueFields, f.JSON)
+			t.unique = append(t.unique, make(map[string]string))
+		}
+		if f.Ref != nil {
+			t.refFields = append(t.refFields, f)
+			t.refs[f.JSON] = make(map[string]map[string]struct{})
+		}
+	}
+	return t
+}
+
+// reindex returns a table for the (possibly changed) kind k holding the
+// data of t, with its indexes rebuilt.
+func (t *table) reindex(k *resource.Kind) (*table, error) {
+	n := newTable(k)
+	n.revisions = t.revisions
+	for _, id := range t.ids {
+		e, err := n.newEntry(t.records[id].rec)
+		if err != nil {
+			return nil, err
+		}
+		if err := n.checkUnique(id, e); err != nil {
+			return nil, err
+		}
+		n.set(id, e)
+	}
+	return n, nil
+}
+
+// newEntry computes the index keys of rec. Deleted records have none.
+func (t *table) newEntry(rec *resource.Record) (*entry, error) {
+	e := &entry{rec: rec}
+	if rec.Meta.IsDeleted {
+		return e, nil
+	}
+	if len(t.uniqueFields) > 0 {
+		e.uniqueKeys = make([]string, len(t.uniqueFields))
+		for i, path := range t.uniqueFields {
+			raw, _, err := resource.Lookup(rec.Data, path)
+			if err != nil {
+				return nil, fmt.Errorf("memory: %s %s: %w", t.kind.Name, rec.Meta.ResourceID, err)
+			}
+			e.uniqueKeys[i] = valueKey(raw)
+		}
+	}
+	if len(t.refFields) > 0 {
+		e.refTargets = make([][]string, len(t.refFields))
+		for i, f := range t.refFields {
+			raw, _, err := resource.Lookup(rec.Data, f.JSON)
+			if err != nil {
+				return nil, fmt.Errorf("memory: %s %s: %w", t.kind.Name, rec.Meta.ResourceID, err)
+			}
+			e.refTargets[i] = refTargets(raw)
+		}
+	}
+	return e, nil
+}
+
+// checkUnique returns a *resource.UniqueViolation when a unique key of e is
+// held by another live record.
+func (t *table) checkUnique(id string, e *entry) error {
+	for i, key := range e.uniqueKeys {
+		if key == "" {
+			continue
+		}
+		if holder, ok := t.unique[i][key]; ok && holder != id {
+			return &resource.UniqueViolation{Kind: t.kind.Name, Field: t.uniqueFields[i]}
+		}
+	}
+	return nil
+}
+
+// set replaces the entry of id (nil removes it), keeping the id list, the
+// live count and the indexes in step. It does not check uniqueness.
+func (t *table) set(id string, e *entry) {
+	if old := t.records[id]; old != nil {
+		t.unindex(id, old)
+		if !old.rec.Meta.IsDeleted {
+			t.live--
+		}
+		if e == nil {
+			delete(t.records, id)
+			if i, ok := slices.BinarySearch(t.ids, id); ok {
+				t.ids = slices.Delete(t.ids, i, i+1)
+			}
+		}
+	} else if e != nil {
+		// UUIDv7 ids grow, so this is almost always an append.
+		i, _ := slices.BinarySearch(t.ids, id)
+		t.ids = slices.Insert(t.ids, i, id)
+	}
+	if e == nil {
+		return
+	}
+	t.records[id] = e
+	if !e.rec.Meta.IsDeleted {
+		t.live++
+	}
+	for i, key := range e.uniqueKeys {
+		if key != "" {
+			t.unique[i][key] = id
+		}
+	}
+	for i, targets := range e.refTargets {
+		idx := t.refs[t.refFields[i].JSON]
+		for _, target := range targets {
+			set := idx[target]
+			if set == nil {
+				set = make(map[string]struct{})
+				idx[target] = set
+			}
+			set[id] = struct{}{}
+		}
+	}
+}
+
+// unindex removes the index entries of e, the entry of id.
+func (t *table) unindex(id string, e *entry) {
+	for i, key := range e.uniqueKeys {
+		if key != "" && t.unique[i][key] == id {
+			delete(t.unique[i], key)
+		}
+	}
+	for i, targets := range e.refTargets {
+		idx := t.refs[t.refFields[i].JSON]
+		for _, target := range targets {
+			delete(idx[target], id)
+			if len(idx[target]) == 0 {
+				delete(idx, target)
+			}
+		}
+	}
+}
+
+// restoreRevisions sets the revision list of id (nil removes it).
+func (t *table) restoreRevisions(id string, revs []*resource.Revision) {
+	if len(revs) == 0 {
+		delete(t.revisions, id)
+		return
+	}
+	t.revisions[id] = revs
+}
+
+// valueKey returns the index key of a scalar JSON value, typed so that the
+// string "1" and the number 1 differ, as they do in SQL indexes. It returns
+// "" for null or a missing value, which unique indexes ignore.
+func valueKey(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	switch raw[0] {
+	case 'n':
+		return ""
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			return "s" + s
+		}
+	case 't', 'f':
+		return "b" + string(raw)
+	case '{', '[':
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err == nil {
+			return "j" + buf.String()
+		}
+	default:
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return "n" + strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	}
+	return "j" + string(raw)
+}
+
+// refTargets returns the ids a ref value holds: a string, or the strings
+// of a list. Other values hold none.
+func refTargets(raw json.RawMessage) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return []string{s}
+		}
+	case '[':
+		var ids []string
+		if json.Unmarshal(raw, &ids) == nil {
+			return ids
+		}
+	}
+	return nil
+}

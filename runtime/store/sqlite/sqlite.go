@@ -1,0 +1,228 @@
+// Package sqlite is a resource.Backend on an SQLite file (modernc.org/sqlite,
+// pure Go). The database runs in WAL mode: one write connection serializes
+// writers (BEGIN IMMEDIATE, so writers in other processes wait on the file
+// lock instead of failing halfway), and a pool of read-only connections
+// serves snapshot reads in parallel with writes.
+//
+// Each kind has two tables: <table> with the meta row and a copy of the
+// current revision, and <table>_revisions with every stored revision. Unique
+// fields are enforced by partial UNIQUE expression indexes over live rows,
+// so uniqueness holds across processes sharing the file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// Store is an SQLite resource.Backend. Open returns one; Close releases it.
+type Store struct {
+	path  string
+	write *sql.DB // exactly one connection
+	read  *sql.DB // read-only pool
+
+	mu    sync.RWMutex
+	kinds map[string]*kindSQL // by Kind.Name, set by Migrate
+}
+
+var _ resource.Backend = (*Store)(nil)
+
+// config holds the options of Open.
+type config struct {
+	busyTimeout time.Duration
+	readConns   int
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithBusyTimeout sets how long a connection waits for a lock held by
+// another process before failing (default 5s).
+func WithBusyTimeout(d time.Duration) Option {
+	return func(c *config) { c.busyTimeout = d }
+}
+
+// WithReadConns sets the size of the read connection pool (default: the
+// number of CPUs, at least 4).
+func WithReadConns(n int) Option {
+	return func(c *config) { c.readConns = n }
+}
+
+// Open opens (creating it and its parent directory if needed) the SQLite
+// database at path. Call Migrate before use.
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg := config{busyTimeout: 5 * time.Second, readConns: max(4, runtime.NumCPU())}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: open %q: need a file path without '?' or '#'", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+	}
+	busy := fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds())
+	writeDSN := dsn(path, url.Values{
+		"_pragma": {busy, "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"},
+		"_txlock": {"immediate"},
+	})
+	readDSN := dsn(path, url.Values{
+		"_pragma": {busy, "foreign_keys(1)", "query_only(1)"},
+	})
+	s := &Store{path: path, kinds: make(map[string]*kindSQL)}
+	var err error
+	if s.write, err = sql.Open("sqlite", writeDSN); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.write.SetMaxOpenConns(1)
+	s.write.SetMaxIdleConns(1)
+	s.write.SetConnMaxLifetime(0)
+	s.write.SetConnMaxIdleTime(0)
+	// The first connection creates the file and switches it to WAL; do it
+	// now so that a bad path or a locked file fails here.
+	if err := pingRetry(s.write, cfg.busyTimeout); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if s.read, err = sql.Open("sqlite", readDSN); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.read.SetMaxOpenConns(cfg.readConns)
+	s.read.SetMaxIdleConns(cfg.readConns)
+	if err := s.read.Ping(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name.
+func dsn(path string, q url.Values) string {
+	return path + "?" + q.Encode()
+}
+
+// pingRetry pings db until it succeeds or timeout passes. Switching a new
+// file to WAL needs an exclusive lock, and SQLite reports a busy file at
+// that point without calling the busy handler, so two processes opening a
+// fresh file at once retry here.
+func pingRetry(db *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := db.Ping()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks that both connection pools can serve queries.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	var errs []error
+	for _, k := range s.kinds {
+		errs = append(errs, k.close())
+	}
+	s.kinds = nil
+	s.mu.Unlock()
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	errs = append(errs, s.write.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// kind returns the statements of kind k.
+func (s *Store) kind(k *resource.Kind) (*kindSQL, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ks := s.kinds[k.Name]
+	if ks == nil {
+		if s.kinds == nil {
+			return nil, errors.New("sqlite: store is closed")
+		}
+		return nil, fmt.Errorf("sqlite: kind %q is not migrated", k.Name)
+	}
+	return ks, nil
+}
+
+// View runs fn in a read-only transaction: a consistent snapshot of the
+// database, concurrent with writers.
+func (s *Store) View(ctx context.Context, fn func(resource.Reader) error) error {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	// A read transaction has nothing to commit; rolling back ends it.
+	defer tx.Rollback()
+	return fn(&txn{s: s, ctx: ctx, tx: tx})
+}
+
+// Update runs fn in a write transaction (BEGIN IMMEDIATE). Writers of this
+// store queue for its single write connection; writers in other processes
+// wait for the file lock up to the busy timeout. When fn fails or panics
+// the transaction is rolled back.
+func (s *Store) Update(ctx context.Context, fn func(resource.Writer) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	if err := fn(&txn{s: s, ctx: ctx, tx: tx, writable: true}); err != nil {
+		return err
+	}
+	committed = true
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}

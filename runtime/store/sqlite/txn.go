@@ -1,0 +1,364 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// txn implements resource.Reader and, when writable, resource.Writer on
+// one transaction.
+type txn struct {
+	s        *Store
+	ctx      context.Context
+	tx       *sql.Tx
+	writable bool
+}
+
+// stmts returns the read statements of the pool this transaction runs on.
+func (t *txn) stmts(ks *kindSQL) *readStmts {
+	if t.writable {
+		return &ks.write
+	}
+	return &ks.read
+}
+
+// Get returns the record of a resource.
+func (t *txn) Get(k *resource.Kind, id string) (*resource.Record, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	row := t.tx.StmtContext(t.ctx, t.stmts(ks).get).QueryRowContext(t.ctx, id)
+	rec, err := scanRecord(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, resource.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %s %s: %w", k.Name, id, err)
+	}
+	return rec, nil
+}
+
+// Revision returns revision n of a resource.
+func (t *txn) Revision(k *resource.Kind, id string, n int) (*resource.Revision, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	row := t.tx.StmtContext(t.ctx, t.stmts(ks).revision).QueryRowContext(t.ctx, id, n)
+	var rev resource.Revision
+	var data []byte
+	err = scanInfo(&rev.Info, row.Scan, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, resource.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: revision %s %s:%d: %w", k.Name, id, n, err)
+	}
+	rev.Data = data
+	return &rev, nil
+}
+
+// Revisions returns the info of every stored revision, newest first.
+func (t *txn) Revisions(k *resource.Kind, id string) ([]resource.RevisionInfo, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.StmtContext(t.ctx, t.stmts(ks).revisions).QueryContext(t.ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: revisions %s %s: %w", k.Name, id, err)
+	}
+	defer rows.Close()
+	var out []resource.RevisionInfo
+	for rows.Next() {
+		var info resource.RevisionInfo
+		if err := scanInfo(&info, rows.Scan); err != nil {
+			return nil, fmt.Errorf("sqlite: revisions %s %s: %w", k.Name, id, err)
+		}
+		out = append(out, info)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: revisions %s %s: %w", k.Name, id, err)
+	}
+	return out, nil
+}
+
+// where returns the WHERE clause and arguments of q's deletion filter and
+// keyset bound.
+func where(q *resource.Query) (string, []any) {
+	var conds []string
+	var args []any
+	switch {
+	case q.OnlyDeleted:
+		conds = append(conds, "is_deleted = 1")
+	case !q.IncludeDeleted:
+		conds = append(conds, "is_deleted = 0")
+	}
+	if q.After != "" {
+		conds = append(conds, "resource_id > ?")
+		args = append(args, q.After)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// List returns the records matching q in resource id order.
+func (t *txn) List(k *resource.Kind, q *resource.Query) ([]*resource.Record, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	w, args := where(q)
+	limit := -1 // SQLite: no limit
+	if q.Limit > 0 {
+		limit = q.Limit
+	}
+	args = append(args, limit, q.Offset)
+	rows, err := t.tx.QueryContext(t.ctx,
+		`SELECT `+recordColumns+` FROM `+ks.table+w+` ORDER BY resource_id LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", k.Name, err)
+	}
+	defer rows.Close()
+	var out []*resource.Record
+	for rows.Next() {
+		rec, err := scanRecord(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list %s: %w", k.Name, err)
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", k.Name, err)
+	}
+	return out, nil
+}
+
+// Count returns how many records match q, ignoring its paging.
+func (t *txn) Count(k *resource.Kind, q *resource.Query) (int, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return 0, err
+	}
+	unpaged := *q
+	unpaged.After = ""
+	w, args := where(&unpaged)
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM `+ks.table+w, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count %s: %w", k.Name, err)
+	}
+	return n, nil
+}
+
+// Referrers returns the ids of live records of k whose ref field holds
+// target, in id order.
+func (t *txn) Referrers(k *resource.Kind, field, target string) ([]string, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	q, ok := ks.referrers[field]
+	if !ok {
+		return nil, fmt.Errorf("sqlite: %s.%s is not a ref field", k.Name, field)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q, target)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: referrers %s.%s: %w", k.Name, field, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: referrers %s.%s: %w", k.Name, field, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: referrers %s.%s: %w", k.Name, field, err)
+	}
+	return out, nil
+}
+
+// errReadOnly is returned by writes in a View.
+var errReadOnly = errors.New("sqlite: write in a read-only transaction")
+
+// PutRecord inserts or replaces a record. A unique index violation is
+// returned as a *resource.UniqueViolation naming the field.
+func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	m, c := &r.Meta, &r.Current
+	_, err = t.tx.StmtContext(t.ctx, ks.putRecord).ExecContext(t.ctx,
+		m.ResourceID, m.CurrentRevisionID, m.TotalRevisionCount, m.SchemaVersion,
+		micros(m.CreatedTime), m.CreatedBy, micros(m.UpdatedTime), m.UpdatedBy, m.IsDeleted,
+		c.RevisionID, c.Number, nullable(c.ParentRevisionID), c.Status, c.DataHash, c.SchemaVersion,
+		micros(c.CreatedTime), c.CreatedBy, micros(c.UpdatedTime), c.UpdatedBy, string(r.Data))
+	if err != nil {
+		if field, ok := ks.uniqueField(err); ok {
+			return &resource.UniqueViolation{Kind: k.Name, Field: field}
+		}
+		return fmt.Errorf("sqlite: put %s %s: %w", k.Name, m.ResourceID, err)
+	}
+	return nil
+}
+
+// PutRevision inserts or replaces a revision.
+func (t *txn) PutRevision(k *resource.Kind, r *resource.Revision) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	i := &r.Info
+	_, err = t.tx.StmtContext(t.ctx, ks.putRevision).ExecContext(t.ctx,
+		i.ResourceID, i.RevisionID, i.Number, nullable(i.ParentRevisionID), i.Status, i.DataHash,
+		i.SchemaVersion, micros(i.CreatedTime), i.CreatedBy, micros(i.UpdatedTime), i.UpdatedBy,
+		string(r.Data))
+	if err != nil {
+		return fmt.Errorf("sqlite: put revision %s %s: %w", k.Name, i.RevisionID, err)
+	}
+	return nil
+}
+
+// DeleteRevisions removes the given revision numbers of a resource.
+func (t *txn) DeleteRevisions(k *resource.Kind, id string, numbers []int) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	if len(numbers) == 0 {
+		return nil
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	list, err := json.Marshal(numbers)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.StmtContext(t.ctx, ks.deleteNumbers).ExecContext(t.ctx, id, string(list)); err != nil {
+		return fmt.Errorf("sqlite: delete revisions of %s %s: %w", k.Name, id, err)
+	}
+	return nil
+}
+
+// Purge removes a resource's record and all its revisions.
+func (t *txn) Purge(k *resource.Kind, id string) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM ` + ks.revs + ` WHERE resource_id = ?`,
+		`DELETE FROM ` + ks.table + ` WHERE resource_id = ?`,
+	} {
+		if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {
+			return fmt.Errorf("sqlite: purge %s %s: %w", k.Name, id, err)
+		}
+	}
+	return nil
+}
+
+// uniqueField maps a UNIQUE constraint error of one of the kind's unique
+// indexes to the field. SQLite names the index of an expression index in
+// the message: "UNIQUE constraint failed: index 'ux_author_email'".
+func (ks *kindSQL) uniqueField(err error) (string, bool) {
+	if !isUniqueErr(err) {
+		return "", false
+	}
+	msg := err.Error()
+	for name, field := range ks.uniques {
+		if strings.Contains(msg, "'"+name+"'") {
+			return field, true
+		}
+	}
+	return "", false
+}
+
+// isUniqueErr reports whether err is a UNIQUE constraint violation.
+func isUniqueErr(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// scanRecord scans the recordColumns of one row.
+func scanRecord(scan func(...any) error) (*resource.Record, error) {
+	var r resource.Record
+	var created, updated, revCreated, revUpdated int64
+	var parent sql.NullString
+	var data []byte
+	m, c := &r.Meta, &r.Current
+	if err := scan(&m.ResourceID, &m.CurrentRevisionID, &m.TotalRevisionCount, &m.SchemaVersion,
+		&created, &m.CreatedBy, &updated, &m.UpdatedBy, &m.IsDeleted,
+		&c.RevisionID, &c.Number, &parent, &c.Status, &c.DataHash, &c.SchemaVersion,
+		&revCreated, &c.CreatedBy, &revUpdated, &c.UpdatedBy, &data); err != nil {
+		return nil, err
+	}
+	m.CreatedTime, m.UpdatedTime = fromMicros(created), fromMicros(updated)
+	c.ResourceID = m.ResourceID
+	c.ParentRevisionID = ptr(parent)
+	c.CreatedTime, c.UpdatedTime = fromMicros(revCreated), fromMicros(revUpdated)
+	r.Data = data
+	return &r, nil
+}
+
+// scanInfo scans the infoColumns of one row, then extra destinations.
+func scanInfo(i *resource.RevisionInfo, scan func(...any) error, extra ...any) error {
+	var created, updated int64
+	var parent sql.NullString
+	dest := append([]any{&i.ResourceID, &i.RevisionID, &i.Number, &parent, &i.Status, &i.DataHash,
+		&i.SchemaVersion, &created, &i.CreatedBy, &updated, &i.UpdatedBy}, extra...)
+	if err := scan(dest...); err != nil {
+		return err
+	}
+	i.ParentRevisionID = ptr(parent)
+	i.CreatedTime, i.UpdatedTime = fromMicros(created), fromMicros(updated)
+	return nil
+}
+
+// micros stores a time as UTC unix microseconds; Service truncates times
+// to microseconds, so they round-trip exactly.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros is the inverse of micros.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullable returns s as an SQL argument: NULL for nil.
+func nullable(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// ptr returns the string of a nullable column, or nil.
+func ptr(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
