@@ -266,7 +266,7 @@ func testListDeletedAndCount(t *testing.T, c *client) {
 			t.Errorf("%s: got %v, want %v", l.name, got, l.want)
 		}
 		for i := range r.list(t, "items") {
-			isDel := r.get(t, fmt.Sprintf("items.%d.meta.is_deleted", i)).(bool)
+			isDel, _ := r.get(t, fmt.Sprintf("items.%d.meta.is_deleted", i)).(bool)
 			if isDel != slices.Contains(deleted, r.str(t, fmt.Sprintf("items.%d.meta.resource_id", i))) {
 				t.Errorf("%s: item %d has is_deleted %v", l.name, i, isDel)
 			}

@@ -148,20 +148,15 @@ func (b *builder) resources(spec *load.Spec) {
 	if len(spec.Resources) == 0 {
 		b.errorf(pos(spec.Pos), "spec: no resources: declare at least one under \"resources\"")
 	}
-	pairs := make([]struct {
-		spec *load.Resource
-		res  *Resource
-	}, 0, len(spec.Resources))
+	// specs[i] is the spec of b.m.Resources[i] (duplicates are dropped).
+	var specs []*load.Resource
 	for _, lr := range spec.Resources {
 		if r := b.resource(lr); r != nil {
-			pairs = append(pairs, struct {
-				spec *load.Resource
-				res  *Resource
-			}{lr, r})
+			specs = append(specs, lr)
 		}
 	}
-	for _, p := range pairs {
-		b.resourceBody(p.spec, p.res)
+	for i, r := range b.m.Resources {
+		b.resourceBody(specs[i], r)
 	}
 	for _, r := range b.m.Resources {
 		for _, f := range r.Fields {

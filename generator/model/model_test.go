@@ -190,6 +190,9 @@ resources:
   Type:
     fields:
       name: {type: string, unique: true}
+  APIKey:
+    fields:
+      scopes: {type: list, of: string, default: []}
 `
 	m := build(t, spec)
 	if m.Package != "shop" || m.Output != "internal/gen" || m.Source != "spec.yaml" {
@@ -238,6 +241,11 @@ resources:
 		{"display fallback skips text", resource(t, m, "Person").Display.Name, "nick"},
 		{"keyword var name", resource(t, m, "Type").VarName, "type_"},
 		{"keyword receiver", resource(t, m, "Type").Receiver, "t"},
+		{"initialism names", func() []string {
+			r := resource(t, m, "APIKey")
+			return []string{r.GoName, r.VarName, r.Receiver, r.Plural, r.Table, r.Path}
+		}(), []string{"APIKey", "apiKey", "ak", "APIKeys", "api_key", "api-keys"}},
+		{"empty list default", field(t, resource(t, m, "APIKey").Fields, "scopes").Default, []any{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

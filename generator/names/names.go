@@ -20,9 +20,9 @@ import (
 	"unicode/utf8"
 )
 
-// initialisms are the words written in upper case in Go identifiers, keyed
-// by their lower-case form. The list follows golint's commonInitialisms,
-// which ent and sqlc also use.
+// initialism returns the upper-case form of a word that Go identifiers
+// write in capitals, given its lower-case form. The list follows golint's
+// commonInitialisms, which ent and sqlc also use.
 func initialism(lower string) (string, bool) {
 	switch lower {
 	case "acl", "api", "ascii", "cpu", "css", "dns", "eof", "guid", "html",

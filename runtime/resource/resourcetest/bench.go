@@ -44,7 +44,6 @@ func BenchUpdate(b *testing.B, backend resource.Backend) {
 		data[i] = benchData(i + 1)
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if _, err := svc.Update(ctx, k, id, data[i%len(data)], resource.WriteOptions{}); err != nil {
 			b.Fatal(err)
@@ -57,7 +56,6 @@ func BenchCreate(b *testing.B, backend resource.Backend) {
 	svc, k := benchEnv(b, backend)
 	ctx := context.Background()
 	b.ReportAllocs()
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if _, err := svc.Create(ctx, k, benchData(i), resource.WriteOptions{}); err != nil {
 			b.Fatal(err)
@@ -79,7 +77,6 @@ func BenchGet(b *testing.B, backend resource.Backend) {
 		ids[i] = env.Meta.ResourceID
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if _, err := svc.Get(ctx, k, ids[i%len(ids)], resource.ReadOptions{}); err != nil {
 			b.Fatal(err)
