@@ -38,6 +38,12 @@ func schemaFile(m *model.Model, pkgPath string) *jen.File {
 	f.Comment("server.New or server.Main.")
 	f.Func().Id("App").Params().Qual(pkgServer, "App").Block(jen.Return(jen.Id("app").Values()))
 	f.Line()
+	f.Comment("NewServer opens the storage cfg names, applies the schema and returns a server for")
+	f.Comment("these resources. server.LoadConfig reads cfg from flags and SPECSTAR_* variables.")
+	f.Func().Id("NewServer").Params(jen.Id("cfg").Qual(pkgServer, "Config")).Params(jen.Op("*").Qual(pkgServer, "Server"), jen.Error()).Block(
+		jen.Return(jen.Qual(pkgServer, "New").Call(jen.Id("cfg"), jen.Id("App").Call())),
+	)
+	f.Line()
 	f.Comment("app implements server.App.")
 	f.Type().Id("app").Struct()
 	f.Line()

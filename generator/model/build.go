@@ -22,7 +22,7 @@ func HelperNames(goName string) []string {
 // ReservedGoNames are the exported Go names that the emitters declare once
 // per spec. No generated name may be one of them.
 func ReservedGoNames() []string {
-	return []string{"App", "Client", "NewClient"}
+	return []string{"App", "Client", "NewClient", "NewServer"}
 }
 
 // ReservedPaths are the REST path segments under /api that specstar keeps

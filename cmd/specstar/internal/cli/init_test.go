@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/specstar-go/specstar/templates"
 )
 
 const checkoutGoMod = `module github.com/specstar-go/specstar
@@ -70,7 +72,11 @@ func TestInit(t *testing.T) {
 	if got := readFile(t, filepath.Join(dir, "go.sum")); got != readFile(t, filepath.Join(root, "go.sum")) {
 		t.Errorf("go.sum is not the checkout's: %q", got)
 	}
-	if got := readFile(t, filepath.Join(dir, "specstar.yaml")); got != sampleSpec {
+	sampleSpec, err := templates.FS.ReadFile("init/specstar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "specstar.yaml")); got != string(sampleSpec) {
 		t.Errorf("specstar.yaml = %q", got)
 	}
 	mainGo := readFile(t, filepath.Join(dir, "main.go"))

@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/template"
 	"unicode"
+
+	"github.com/specstar-go/specstar/templates"
 )
 
 // specstarModule is the module path of the specstar checkout.
@@ -20,62 +23,6 @@ const specstarModule = "github.com/specstar-go/specstar"
 // samplePackage is the Go package (and output directory) of the sample
 // spec that init writes.
 const samplePackage = "library"
-
-// sampleSpec is the spec init writes: small, but it uses a ref, an enum, a
-// unique field and revision retention, so the generated API shows the main
-// features.
-const sampleSpec = `# The spec of this project's API. After editing it, regenerate the code in
-# ./library with
-#
-#   go generate ./...
-specstar: 1
-package: library
-output: library
-resources:
-  Author:
-    description: A person who writes books.
-    fields:
-      name:  {type: string, required: true, max_length: 100, display: true}
-      email: {type: email, required: true, unique: true}
-  Book:
-    description: A book in the catalogue.
-    fields:
-      title:  {type: string, required: true, min_length: 1, max_length: 200, index: true, display: true}
-      isbn:   {type: string, pattern: "^[0-9]{13}$", unique: true}
-      status: {type: enum, values: [available, borrowed, lost], default: available, index: true}
-      pages:  {type: int, min: 1}
-      author: {type: ref, to: Author, required: true, on_delete: restrict, index: true}
-    revisions: {keep_last: 50}
-`
-
-// mainTemplate is the user-owned main.go; %[1]s is the quoted import path
-// of the generated package.
-const mainTemplate = `// Command server serves the REST API generated from specstar.yaml.
-//
-// This file is yours: specstar gen never touches it. After editing
-// specstar.yaml, regenerate the code in ./library with
-//
-//	go generate ./...
-//
-// and start the server with "go run .". SPECSTAR_* environment variables
-// configure it (SPECSTAR_ADDR, SPECSTAR_DATA_DIR, ...).
-package main
-
-//go:generate go run github.com/specstar-go/specstar/cmd/specstar gen
-
-import (
-	"context"
-	"os"
-
-	"github.com/specstar-go/specstar/runtime/server"
-
-	%[1]s
-)
-
-func main() {
-	os.Exit(server.Main(context.Background(), os.Args[1:], library.App(), os.Stderr))
-}
-`
 
 // scaffoldFile is one file init writes.
 type scaffoldFile struct {
@@ -95,16 +42,35 @@ func scaffold(modPath, root string) ([]scaffoldFile, error) {
 		return nil, err
 	}
 	goVersion, reqs := parseGoMod(gomod)
-	mainGo, err := format.Source(fmt.Appendf(nil, mainTemplate, strconv.Quote(modPath+"/"+samplePackage)))
+	sampleSpec, err := templates.FS.ReadFile("init/specstar.yaml")
+	if err != nil {
+		return nil, err
+	}
+	mainGo, err := renderMain(modPath + "/" + samplePackage)
 	if err != nil {
 		return nil, fmt.Errorf("render main.go: %w", err)
 	}
 	return []scaffoldFile{
 		{"go.mod", projectGoMod(modPath, goVersion, root, reqs)},
 		{"go.sum", gosum},
-		{"specstar.yaml", []byte(sampleSpec)},
+		{"specstar.yaml", sampleSpec},
 		{"main.go", mainGo},
 	}, nil
+}
+
+// renderMain renders the user-owned main.go of a new project whose
+// generated package has the import path importPath.
+func renderMain(importPath string) ([]byte, error) {
+	tmpl, err := template.ParseFS(templates.FS, "init/main.go.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	data := struct{ ImportPath, Package string }{importPath, samplePackage}
+	if err := tmpl.Execute(&buf, data); err != nil {
+		return nil, err
+	}
+	return format.Source(buf.Bytes())
 }
 
 // requirement is one require line of a go.mod file.

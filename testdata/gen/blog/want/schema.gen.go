@@ -109,6 +109,12 @@ func App() server.App {
 	return app{}
 }
 
+// NewServer opens the storage cfg names, applies the schema and returns a server for
+// these resources. server.LoadConfig reads cfg from flags and SPECSTAR_* variables.
+func NewServer(cfg server.Config) (*server.Server, error) {
+	return server.New(cfg, App())
+}
+
 // app implements server.App.
 type app struct{}
 

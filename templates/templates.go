@@ -1,0 +1,14 @@
+// Package templates holds the non-Go assets that the generator and the CLI
+// embed: the files `specstar init` scaffolds today, and the admin pages,
+// API docs bundles and GraphQL schema templates as they arrive. Embedding
+// cannot reach ".." from other packages, so the assets live here and are
+// exported as one file system.
+package templates
+
+import "embed"
+
+// FS holds every asset, addressed by slash paths such as
+// "init/specstar.yaml".
+//
+//go:embed init
+var FS embed.FS
