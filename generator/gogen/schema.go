@@ -86,6 +86,9 @@ func kindDict(r *model.Resource) jen.Dict {
 		jen.Id("Path"):          jen.Lit(r.Path),
 		jen.Id("SchemaVersion"): jen.Lit(1),
 	}
+	if r.DefaultSort != "" {
+		d[jen.Id("DefaultSort")] = jen.Lit(r.DefaultSort)
+	}
 	if r.KeepLast > 0 {
 		d[jen.Id("KeepLast")] = jen.Lit(r.KeepLast)
 	}

@@ -50,6 +50,7 @@ type Resource struct {
 	Path        *String // REST path segment override
 	Fields      *Fields
 	Revisions   *Revisions
+	DefaultSort *String // "-views,title"
 }
 
 // Revisions is a resource's `revisions` mapping.

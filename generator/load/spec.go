@@ -13,7 +13,9 @@ import (
 
 func topKeys() []string { return []string{"specstar", "package", "output", "resources"} }
 
-func resourceKeys() []string { return []string{"description", "path", "fields", "revisions"} }
+func resourceKeys() []string {
+	return []string{"description", "path", "fields", "revisions", "default_sort"}
+}
 
 func revisionKeys() []string { return []string{"keep_last", "max_age"} }
 
@@ -106,6 +108,8 @@ func (l *loader) resource(e entry) *Resource {
 			r.Fields = l.fields(k, r.Name, subject, 0)
 		case "revisions":
 			r.Revisions = l.revisions(k, subject)
+		case "default_sort":
+			r.DefaultSort = l.str(k, subject)
 		case "permissions":
 			l.unsupported(k.key, subject, "per-action permissions")
 		default:

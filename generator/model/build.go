@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/specstar-go/specstar/generator/load"
@@ -290,6 +291,9 @@ func (b *builder) resourceBody(lr *load.Resource, r *Resource) {
 		r.Fields = b.fields(lr.Fields.List, scope)
 	}
 	b.display(r)
+	if ds := lr.DefaultSort; ds != nil {
+		b.defaultSort(r, ds)
+	}
 	if rv := lr.Revisions; rv != nil {
 		if k := rv.KeepLast; k != nil {
 			if k.Value < 1 || k.Value > 1<<31-1 {
@@ -330,4 +334,54 @@ func (b *builder) display(r *Resource) {
 			return
 		}
 	}
+}
+
+// metaSortFields are the meta fields every list may sort and filter by.
+func metaSortFields() []string {
+	return []string{"resource_id", "created_time", "updated_time", "created_by", "updated_by"}
+}
+
+// defaultSort checks a resource's default_sort: comma-separated keys, each
+// an indexed scalar field (dotted for nested) or a meta field, optionally
+// prefixed with "-" for descending order, none repeated.
+func (b *builder) defaultSort(r *Resource, ds *load.String) {
+	subject := "resource " + r.Name + " default_sort"
+	sortable := metaSortFields()
+	var walk func(fs []*Field)
+	walk = func(fs []*Field) {
+		for _, f := range fs {
+			if f.Index && f.Type != List {
+				sortable = append(sortable, f.Path)
+			}
+			if f.Type == Object {
+				walk(f.Fields)
+			}
+		}
+	}
+	walk(r.Fields)
+	if strings.TrimSpace(ds.Value) == "" {
+		b.errorf(pos(ds.Pos), "%s: is empty; name at least one field, e.g. \"-created_time\"", subject)
+		return
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, key := range strings.Split(ds.Value, ",") {
+		key = strings.TrimSpace(key)
+		name := strings.TrimPrefix(key, "-")
+		switch {
+		case name == "":
+			b.errorf(pos(ds.Pos), "%s: empty sort key in %q", subject, ds.Value)
+			continue
+		case !slices.Contains(sortable, name):
+			b.errorf(pos(ds.Pos), "%s: %q is not sortable: sort keys are indexed scalar fields or meta fields (%s)%s",
+				subject, name, strings.Join(sortable, ", "), load.DidYouMean(load.Suggest(name, sortable)))
+			continue
+		case seen[name]:
+			b.errorf(pos(ds.Pos), "%s: %q appears twice", subject, name)
+			continue
+		}
+		seen[name] = true
+		keys = append(keys, key)
+	}
+	r.DefaultSort = strings.Join(keys, ",")
 }

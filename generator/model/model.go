@@ -45,9 +45,12 @@ type Resource struct {
 	Description []string // doc lines, may be empty
 	Fields      []*Field // spec order
 	// Display is the field shown as the resource's label (admin, refs), or nil.
-	Display  *Field
-	KeepLast int
-	MaxAge   time.Duration
+	Display *Field
+	// DefaultSort is the sort of list requests that name none, as written
+	// in the spec ("-views,title"); "" is resource_id order.
+	DefaultSort string
+	KeepLast    int
+	MaxAge      time.Duration
 	// Referrers are the ref fields of any resource (this one included) whose
 	// Target is this resource, in model order.
 	Referrers []*Field

@@ -121,14 +121,20 @@ type ReadOptions struct {
 	IncludeDeleted bool
 }
 
-// ListQuery selects a page of resources, in creation (resource id) order.
+// ListQuery selects a page of resources. Filter, Sort, Fields and Expand
+// are the raw query parameters; the Service parses and checks them against
+// the kind, so that every transport (REST, GraphQL) reports the same errors.
 type ListQuery struct {
-	Limit          int    // 1..MaxLimit; 0 means DefaultLimit
-	Cursor         string // opaque, from Page.NextCursor
-	Offset         int    // resources to skip (after Cursor)
-	IncludeDeleted bool   // live and deleted resources
-	OnlyDeleted    bool   // deleted resources only
-	Count          bool   // fill Page.Total
+	Filter         string   // filter language expression; "" matches everything
+	Sort           string   // "-views,title"; "" is the kind's default sort
+	Limit          int      // 1..MaxLimit; 0 means DefaultLimit
+	Cursor         string   // opaque, from Page.NextCursor
+	Offset         int      // resources to skip (after Cursor)
+	IncludeDeleted bool     // live and deleted resources
+	OnlyDeleted    bool     // deleted resources only
+	Count          bool     // fill Page.Total
+	Fields         []string // data fields to return; nil: all
+	Expand         []string // ref fields to embed, dotted for two levels ("post.author")
 }
 
 // Page is one page of a list.

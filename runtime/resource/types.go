@@ -52,6 +52,10 @@ type Envelope struct {
 	Data         json.RawMessage `json:"data"`
 	Meta         Meta            `json:"meta"`
 	RevisionInfo RevisionInfo    `json:"revision_info"`
+	// Expand holds the resources named by expand=: for each expanded ref
+	// field, the envelope of its target (or a list of envelopes for a list
+	// of refs), keyed by the field name.
+	Expand map[string]any `json:"expand,omitempty"`
 }
 
 // Revision is one stored revision: its info and its data.

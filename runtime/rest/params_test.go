@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -33,7 +34,7 @@ func TestWriteOptions(t *testing.T) {
 				assertError(t, err, resource.CodeBadRequest, []string{tt.wantField}, `"`+tt.wantField+`"`)
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("WriteOptions = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
@@ -61,7 +62,7 @@ func TestReadOptions(t *testing.T) {
 				assertError(t, err, resource.CodeBadRequest, []string{tt.wantField}, tt.wantField)
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ReadOptions = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
@@ -96,7 +97,7 @@ func TestListQuery(t *testing.T) {
 				assertError(t, err, resource.CodeBadRequest, []string{tt.wantField}, tt.wantField)
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ListQuery = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
@@ -123,7 +124,7 @@ func TestRevisionQuery(t *testing.T) {
 				assertError(t, err, resource.CodeBadRequest, []string{tt.wantField}, tt.wantField)
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("RevisionQuery = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})

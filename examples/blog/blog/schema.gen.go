@@ -33,6 +33,7 @@ var (
 		Table:         "author",
 	}
 	postKind = &resource.Kind{
+		DefaultSort: "-published_at,title",
 		Fields: []resource.Field{{
 			Indexed: true,
 			JSON:    "title",

@@ -26,6 +26,7 @@ var (
 		Table:         "owner",
 	}
 	thingKind = &resource.Kind{
+		DefaultSort: "-count,location.city",
 		Fields: []resource.Field{{
 			Indexed: true,
 			JSON:    "label",
