@@ -86,6 +86,11 @@ func kindDict(r *model.Resource) jen.Dict {
 		jen.Id("Path"):          jen.Lit(r.Path),
 		jen.Id("SchemaVersion"): jen.Lit(1),
 	}
+	d[jen.Id("DataFields")] = jen.Index().String().ValuesFunc(func(g *jen.Group) {
+		for _, f := range r.Fields {
+			g.Lit(f.Name)
+		}
+	})
 	if r.DefaultSort != "" {
 		d[jen.Id("DefaultSort")] = jen.Lit(r.DefaultSort)
 	}

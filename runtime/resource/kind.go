@@ -52,6 +52,7 @@ type Kind struct {
 	Path          string // REST path segment, e.g. "blog-posts"
 	SchemaVersion int
 	Fields        []Field       // indexed, unique and ref fields only
+	DataFields    []string      // every top-level data key in spec order, for fields= projection
 	DefaultSort   string        // sort used when a list names none, e.g. "-created_time"; "" is resource_id order
 	KeepLast      int           // 0: keep every revision
 	MaxAge        time.Duration // 0: no age limit

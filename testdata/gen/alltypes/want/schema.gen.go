@@ -20,12 +20,14 @@ const _ = specstar.SupportPackageIsVersion1
 // unique among live resources and how references behave on delete.
 var (
 	ownerKind = &resource.Kind{
+		DataFields:    []string{"name"},
 		Name:          "Owner",
 		Path:          "people",
 		SchemaVersion: 1,
 		Table:         "owner",
 	}
 	thingKind = &resource.Kind{
+		DataFields:  []string{"label", "notes", "count", "ratio", "weight", "active", "seen_at", "expires_at", "born_on", "kind", "email", "homepage", "api_id", "raw", "raw_req", "labels", "sizes", "scores", "times", "ids", "codes", "owner", "backup", "parent", "photo", "attachment", "location", "extra"},
 		DefaultSort: "-count,location.city",
 		Fields: []resource.Field{{
 			Indexed: true,

@@ -18,6 +18,7 @@ const _ = specstar.SupportPackageIsVersion1
 // unique among live resources and how references behave on delete.
 var (
 	authorKind = &resource.Kind{
+		DataFields: []string{"name", "email", "bio", "website", "address"},
 		Fields: []resource.Field{{
 			JSON:   "email",
 			Type:   resource.TypeString,
@@ -33,6 +34,7 @@ var (
 		Table:         "author",
 	}
 	postKind = &resource.Kind{
+		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata"},
 		DefaultSort: "-published_at,title",
 		Fields: []resource.Field{{
 			Indexed: true,
@@ -83,6 +85,7 @@ var (
 		Table:         "post",
 	}
 	commentKind = &resource.Kind{
+		DataFields: []string{"post", "author_name", "body", "day", "external_id"},
 		Fields: []resource.Field{{
 			Indexed: true,
 			JSON:    "post",

@@ -18,6 +18,7 @@ const _ = specstar.SupportPackageIsVersion1
 // unique among live resources and how references behave on delete.
 var (
 	noteKind = &resource.Kind{
+		DataFields:    []string{"text"},
 		Name:          "Note",
 		Path:          "notes",
 		SchemaVersion: 1,
