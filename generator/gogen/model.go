@@ -404,6 +404,64 @@ func errsAdd(path jen.Code, msg string) *jen.Statement {
 	return jen.Id("errs").Dot("Add").Call(path, jen.Lit(msg))
 }
 
+// check is one generated constraint check: if init; cond { errs.Add(path, msg) }.
+// Keeping the parts apart lets callers merge a check into a guard
+// (p.X != nil && ...) or an else-if chain instead of nesting blocks.
+type check struct {
+	init jen.Code       // optional simple statement, e.g. n := len(p.Tags)
+	cond *jen.Statement // true when the value is invalid
+	or   bool           // cond is a disjunction: parenthesise it after &&
+	path jen.Code
+	msg  string
+}
+
+// stmt renders the check as an if statement.
+func (c check) stmt() *jen.Statement {
+	if c.init != nil {
+		return jen.If(c.init, c.cond).Block(errsAdd(c.path, c.msg))
+	}
+	return jen.If(c.cond).Block(errsAdd(c.path, c.msg))
+}
+
+// guarded renders checks that apply only when guard holds:
+//
+//	if p.Views != nil && *p.Views < 0 { ... }      (one check)
+//	if p.Bio != nil { ...checks... }               (several)
+func guarded(guard *jen.Statement, checks []check) jen.Code {
+	if len(checks) == 1 && checks[0].init == nil {
+		c := checks[0]
+		cond := c.cond
+		if c.or {
+			cond = jen.Parens(cond)
+		}
+		return jen.If(guard.Op("&&").Add(cond)).Block(errsAdd(c.path, c.msg))
+	}
+	return jen.If(guard).BlockFunc(func(g *jen.Group) {
+		for _, c := range checks {
+			g.Add(c.stmt())
+		}
+	})
+}
+
+// requiredThen renders a presence check followed by the value's checks:
+//
+//	if p.Title == "" { errs.Add("title", "is required") } else if n := ...; n < 3 { ... }
+func requiredThen(missing *jen.Statement, path jen.Code, msg string, checks []check) jen.Code {
+	s := jen.If(missing).Block(errsAdd(path, msg))
+	switch len(checks) {
+	case 0:
+	case 1:
+		s.Else().Add(checks[0].stmt())
+	default:
+		s.Else().BlockFunc(func(g *jen.Group) {
+			for _, c := range checks {
+				g.Add(c.stmt())
+			}
+		})
+	}
+	return s
+}
+
 // fieldChecks emits the checks of one field whose value is sel.
 func fieldChecks(g *jen.Group, fd *model.Field, sel *jen.Statement, fp fieldPath) {
 	path := fp.expr()
@@ -444,14 +502,12 @@ func fieldChecks(g *jen.Group, fd *model.Field, sel *jen.Statement, fp fieldPath
 	}
 	switch {
 	case fd.Nullable() && len(checks) > 0:
-		g.If(sel.Clone().Op("!=").Nil()).Block(checks...)
-	case missing != nil && len(checks) > 0:
-		g.If(missing).Block(errsAdd(path, "is required")).Else().Block(checks...)
+		g.Add(guarded(sel.Clone().Op("!=").Nil(), checks))
 	case missing != nil:
-		g.If(missing).Block(errsAdd(path, "is required"))
+		g.Add(requiredThen(missing, path, "is required", checks))
 	default:
 		for _, c := range checks {
-			g.Add(c)
+			g.Add(c.stmt())
 		}
 	}
 }
@@ -463,22 +519,23 @@ func listChecks(g *jen.Group, fd *model.Field, sel *jen.Statement, fp fieldPath)
 	if fd.Required {
 		g.If(sel.Clone().Op("==").Nil()).Block(errsAdd(path, "is required"))
 	}
-	if c := lengthCheck(jen.Len(sel.Clone()), fd.MinLength, fd.MaxLength, "items", path); c != nil {
-		g.Add(c)
+	if c, ok := lengthCheck(jen.Len(sel.Clone()), fd.MinLength, fd.MaxLength, "items", path); ok {
+		g.Add(c.stmt())
 	}
 	elemPath := fp.elem()
 	elem := *fd.Elem
 	elem.Owner, elem.Path, elem.Required = fd.Owner, fd.Path, true
 	checks := scalarChecks(&elem, jen.Id("v"), elemPath)
-	if isStringLike(fd.Elem.Type) && fd.Elem.Type != model.Enum {
-		empty := jen.If(jen.Id("v").Op("==").Lit("")).Block(errsAdd(elemPath, "must not be empty"))
-		if len(checks) > 0 {
-			empty.Else().Block(checks...)
-		}
-		checks = []jen.Code{empty}
-	}
-	if len(checks) > 0 {
-		g.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Add(sel.Clone())).Block(checks...)
+	loop := jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Add(sel.Clone()))
+	switch {
+	case isStringLike(fd.Elem.Type) && fd.Elem.Type != model.Enum:
+		g.Add(loop.Block(requiredThen(jen.Id("v").Op("==").Lit(""), elemPath, "must not be empty", checks)))
+	case len(checks) > 0:
+		g.Add(loop.BlockFunc(func(g *jen.Group) {
+			for _, c := range checks {
+				g.Add(c.stmt())
+			}
+		}))
 	}
 }
 
@@ -492,77 +549,81 @@ func isStringLike(t model.Type) bool {
 
 // scalarChecks returns the checks of a scalar value val (already
 // dereferenced), without the presence check.
-func scalarChecks(fd *model.Field, val *jen.Statement, path jen.Code) []jen.Code {
-	var out []jen.Code
-	add := func(c jen.Code) {
-		if c != nil {
+func scalarChecks(fd *model.Field, val *jen.Statement, path jen.Code) []check {
+	var out []check
+	not := func(fn string, msg string) {
+		out = append(out, check{cond: jen.Op("!").Qual(pkgValidate, fn).Call(val.Clone()), path: path, msg: msg})
+	}
+	switch fd.Type {
+	case model.String, model.Text, model.Email, model.URL, model.UUID:
+		if c, ok := lengthCheck(jen.Qual("unicode/utf8", "RuneCountInString").Call(val.Clone()), fd.MinLength, fd.MaxLength, "characters long", path); ok {
 			out = append(out, c)
 		}
 	}
 	switch fd.Type {
-	case model.String, model.Text, model.Email, model.URL, model.UUID:
-		add(lengthCheck(jen.Qual("unicode/utf8", "RuneCountInString").Call(val.Clone()), fd.MinLength, fd.MaxLength, "characters long", path))
-	}
-	switch fd.Type {
 	case model.Email:
-		add(jen.If(jen.Op("!").Qual(pkgValidate, "Email").Call(val.Clone())).Block(errsAdd(path, "must be an email address")))
+		not("Email", "must be an email address")
 	case model.URL:
-		add(jen.If(jen.Op("!").Qual(pkgValidate, "URL").Call(val.Clone())).Block(errsAdd(path, "must be an absolute http or https URL")))
+		not("URL", "must be an absolute http or https URL")
 	case model.UUID:
-		add(jen.If(jen.Op("!").Qual(pkgValidate, "UUID").Call(val.Clone())).Block(errsAdd(path, "must be a UUID")))
+		not("UUID", "must be a UUID")
 	case model.Date:
-		add(jen.If(jen.Op("!").Qual(pkgValidate, "Date").Call(val.Clone())).Block(errsAdd(path, "must be a date (YYYY-MM-DD)")))
+		not("Date", "must be a date (YYYY-MM-DD)")
 	case model.Enum:
-		add(enumCheck(val, fd.Values, path))
+		out = append(out, enumCheck(val, fd.Values, path))
 	case model.Int, model.Float:
-		add(rangeCheck(fd, val, path))
+		if c, ok := rangeCheck(fd, val, path); ok {
+			out = append(out, c)
+		}
 	case model.File:
-		add(fileChecks(fd, val, path))
+		out = append(out, fileChecks(fd, val, path)...)
 	}
 	if fd.Pattern != "" {
-		add(jen.If(jen.Op("!").Id(patternVar(fd)).Dot("MatchString").Call(val.Clone())).Block(
-			errsAdd(path, "must match the pattern "+fd.Pattern)))
+		out = append(out, check{
+			cond: jen.Op("!").Id(patternVar(fd)).Dot("MatchString").Call(val.Clone()),
+			path: path, msg: "must match the pattern " + fd.Pattern,
+		})
 	}
 	return out
 }
 
 // enumCheck renders: if !v.Valid() { errs.Add(path, `must be one of "a", "b"`) }
-func enumCheck(val *jen.Statement, values []string, path jen.Code) jen.Code {
+func enumCheck(val *jen.Statement, values []string, path jen.Code) check {
 	quoted := make([]string, len(values))
 	for i, v := range values {
 		quoted[i] = strconv.Quote(v)
 	}
-	return jen.If(jen.Op("!").Add(val.Clone()).Dot("Valid").Call()).Block(
-		errsAdd(path, "must be one of "+strings.Join(quoted, ", ")))
+	return check{cond: jen.Op("!").Add(val.Clone()).Dot("Valid").Call(), path: path, msg: "must be one of " + strings.Join(quoted, ", ")}
 }
 
-// lengthCheck renders the bounds check of a length expression n, or nil.
+// lengthCheck returns the bounds check of a length expression n. With both
+// bounds the length is computed once in the if statement's init:
 //
 //	if n := utf8.RuneCountInString(p.Title); n < 3 || n > 200 { ... }
-func lengthCheck(n *jen.Statement, minLen, maxLen *int, unit string, path jen.Code) jen.Code {
-	var cond *jen.Statement
-	var msg string
+func lengthCheck(n *jen.Statement, minLen, maxLen *int, unit string, path jen.Code) (check, bool) {
+	c := check{path: path}
 	switch {
 	case minLen != nil && maxLen != nil:
-		cond = jen.Id("n").Op("<").Lit(*minLen).Op("||").Id("n").Op(">").Lit(*maxLen)
-		msg = fmt.Sprintf("must be between %d and %d %s", *minLen, *maxLen, unit)
+		c.init = jen.Id("n").Op(":=").Add(n)
+		c.cond = jen.Id("n").Op("<").Lit(*minLen).Op("||").Id("n").Op(">").Lit(*maxLen)
+		c.msg = fmt.Sprintf("must be between %d and %d %s", *minLen, *maxLen, unit)
 	case minLen != nil:
-		cond = jen.Id("n").Op("<").Lit(*minLen)
-		msg = fmt.Sprintf("must be at least %d %s", *minLen, unit)
+		c.cond = n.Clone().Op("<").Lit(*minLen)
+		c.msg = fmt.Sprintf("must be at least %d %s", *minLen, unit)
 	case maxLen != nil:
-		cond = jen.Id("n").Op(">").Lit(*maxLen)
-		msg = fmt.Sprintf("must be at most %d %s", *maxLen, unit)
+		c.cond = n.Clone().Op(">").Lit(*maxLen)
+		c.msg = fmt.Sprintf("must be at most %d %s", *maxLen, unit)
 	default:
-		return nil
+		return c, false
 	}
 	if unit == "items" {
-		msg = strings.Replace(msg, "must be", "must have", 1)
+		c.msg = strings.Replace(c.msg, "must be", "must have", 1)
 	}
-	return jen.If(jen.Id("n").Op(":=").Add(n), cond).Block(errsAdd(path, msg))
+	return c, true
 }
 
-// rangeCheck renders the min/max check of a number, or nil.
-func rangeCheck(fd *model.Field, val *jen.Statement, path jen.Code) jen.Code {
+// rangeCheck returns the min/max check of a number.
+func rangeCheck(fd *model.Field, val *jen.Statement, path jen.Code) (check, bool) {
 	num := func(v float64) jen.Code {
 		if fd.Type == model.Int {
 			return jen.Lit(int(v))
@@ -570,39 +631,44 @@ func rangeCheck(fd *model.Field, val *jen.Statement, path jen.Code) jen.Code {
 		return jen.Lit(v)
 	}
 	text := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	c := check{path: path}
 	switch {
 	case fd.Min != nil && fd.Max != nil:
-		return jen.If(val.Clone().Op("<").Add(num(*fd.Min)).Op("||").Add(val.Clone()).Op(">").Add(num(*fd.Max))).Block(
-			errsAdd(path, fmt.Sprintf("must be between %s and %s", text(*fd.Min), text(*fd.Max))))
+		c.cond = val.Clone().Op("<").Add(num(*fd.Min)).Op("||").Add(val.Clone()).Op(">").Add(num(*fd.Max))
+		c.or = true
+		c.msg = fmt.Sprintf("must be between %s and %s", text(*fd.Min), text(*fd.Max))
 	case fd.Min != nil:
-		return jen.If(val.Clone().Op("<").Add(num(*fd.Min))).Block(errsAdd(path, "must be at least "+text(*fd.Min)))
+		c.cond = val.Clone().Op("<").Add(num(*fd.Min))
+		c.msg = "must be at least " + text(*fd.Min)
 	case fd.Max != nil:
-		return jen.If(val.Clone().Op(">").Add(num(*fd.Max))).Block(errsAdd(path, "must be at most "+text(*fd.Max)))
+		c.cond = val.Clone().Op(">").Add(num(*fd.Max))
+		c.msg = "must be at most " + text(*fd.Max)
+	default:
+		return c, false
 	}
-	return nil
+	return c, true
 }
 
-// fileChecks renders the size and media type checks of a file field.
-func fileChecks(fd *model.Field, val *jen.Statement, path jen.Code) jen.Code {
-	g := jen.Null()
+// fileChecks returns the size and media type checks of a file field.
+func fileChecks(fd *model.Field, val *jen.Statement, path jen.Code) []check {
+	var out []check
 	if fd.MaxSize > 0 {
-		g.If(val.Clone().Dot("Size").Op(">").Lit(fd.MaxSize)).Block(
-			errsAdd(path, fmt.Sprintf("must be at most %d bytes", fd.MaxSize)))
-		g.Line()
+		out = append(out, check{
+			cond: val.Clone().Dot("Size").Op(">").Lit(fd.MaxSize),
+			path: path, msg: fmt.Sprintf("must be at most %d bytes", fd.MaxSize),
+		})
 	}
 	if len(fd.Accept) > 0 {
-		g.If(jen.Op("!").Qual("slices", "Contains").Call(
-			jen.Index().String().ValuesFunc(func(vg *jen.Group) {
+		out = append(out, check{
+			cond: jen.Op("!").Qual("slices", "Contains").Call(jen.Index().String().ValuesFunc(func(g *jen.Group) {
 				for _, a := range fd.Accept {
-					vg.Lit(a)
+					g.Lit(a)
 				}
-			}), val.Clone().Dot("ContentType"))).Block(
-			errsAdd(path, "must be one of the media types "+strings.Join(fd.Accept, ", ")))
+			}), val.Clone().Dot("ContentType")),
+			path: path, msg: "must be one of the media types " + strings.Join(fd.Accept, ", "),
+		})
 	}
-	if fd.MaxSize == 0 && len(fd.Accept) == 0 {
-		return nil
-	}
-	return g
+	return out
 }
 
 // emitEncode emits the method that turns the data into its stored form.

@@ -39,27 +39,19 @@ func (a *Author) Validate() error {
 	var errs resource.ValidationErrors
 	if a.Name == "" {
 		errs.Add("name", "is required")
-	} else {
-		if n := utf8.RuneCountInString(a.Name); n > 100 {
-			errs.Add("name", "must be at most 100 characters long")
-		}
+	} else if utf8.RuneCountInString(a.Name) > 100 {
+		errs.Add("name", "must be at most 100 characters long")
 	}
 	if a.Email == "" {
 		errs.Add("email", "is required")
-	} else {
-		if !validate.Email(a.Email) {
-			errs.Add("email", "must be an email address")
-		}
+	} else if !validate.Email(a.Email) {
+		errs.Add("email", "must be an email address")
 	}
-	if a.Bio != nil {
-		if n := utf8.RuneCountInString(*a.Bio); n > 2000 {
-			errs.Add("bio", "must be at most 2000 characters long")
-		}
+	if a.Bio != nil && utf8.RuneCountInString(*a.Bio) > 2000 {
+		errs.Add("bio", "must be at most 2000 characters long")
 	}
-	if a.Website != nil {
-		if !validate.URL(*a.Website) {
-			errs.Add("website", "must be an absolute http or https URL")
-		}
+	if a.Website != nil && !validate.URL(*a.Website) {
+		errs.Add("website", "must be an absolute http or https URL")
 	}
 	if a.Address != nil {
 		a.Address.validate("address", &errs)
@@ -99,10 +91,8 @@ func (o *AuthorAddress) prepare() {}
 
 // validate records the problems of o, found at path, in errs.
 func (o *AuthorAddress) validate(path string, errs *resource.ValidationErrors) {
-	if o.City != nil {
-		if n := utf8.RuneCountInString(*o.City); n > 80 {
-			errs.Add(path+".city", "must be at most 80 characters long")
-		}
+	if o.City != nil && utf8.RuneCountInString(*o.City) > 80 {
+		errs.Add(path+".city", "must be at most 80 characters long")
 	}
 	if o.Country != nil {
 		if n := utf8.RuneCountInString(*o.Country); n < 2 || n > 2 {

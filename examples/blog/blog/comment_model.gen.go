@@ -42,27 +42,19 @@ func (c *Comment) Validate() error {
 	}
 	if c.AuthorName == "" {
 		errs.Add("author_name", "is required")
-	} else {
-		if n := utf8.RuneCountInString(c.AuthorName); n > 80 {
-			errs.Add("author_name", "must be at most 80 characters long")
-		}
+	} else if utf8.RuneCountInString(c.AuthorName) > 80 {
+		errs.Add("author_name", "must be at most 80 characters long")
 	}
 	if c.Body == "" {
 		errs.Add("body", "is required")
-	} else {
-		if n := utf8.RuneCountInString(c.Body); n < 1 || n > 5000 {
-			errs.Add("body", "must be between 1 and 5000 characters long")
-		}
+	} else if n := utf8.RuneCountInString(c.Body); n < 1 || n > 5000 {
+		errs.Add("body", "must be between 1 and 5000 characters long")
 	}
-	if c.Day != nil {
-		if !validate.Date(*c.Day) {
-			errs.Add("day", "must be a date (YYYY-MM-DD)")
-		}
+	if c.Day != nil && !validate.Date(*c.Day) {
+		errs.Add("day", "must be a date (YYYY-MM-DD)")
 	}
-	if c.ExternalID != nil {
-		if !validate.UUID(*c.ExternalID) {
-			errs.Add("external_id", "must be a UUID")
-		}
+	if c.ExternalID != nil && !validate.UUID(*c.ExternalID) {
+		errs.Add("external_id", "must be a UUID")
 	}
 	return errs.Err()
 }

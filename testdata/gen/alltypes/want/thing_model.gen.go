@@ -101,53 +101,37 @@ func (t *Thing) Validate() error {
 			errs.Add("label", "must match the pattern ^[A-Za-z ]+$")
 		}
 	}
-	if t.Notes != nil {
-		if n := utf8.RuneCountInString(*t.Notes); n > 10000 {
-			errs.Add("notes", "must be at most 10000 characters long")
-		}
+	if t.Notes != nil && utf8.RuneCountInString(*t.Notes) > 10000 {
+		errs.Add("notes", "must be at most 10000 characters long")
 	}
 	if t.Count < -5 || t.Count > 500 {
 		errs.Add("count", "must be between -5 and 500")
 	}
-	if t.Ratio != nil {
-		if *t.Ratio < 0.5 {
-			errs.Add("ratio", "must be at least 0.5")
-		}
+	if t.Ratio != nil && *t.Ratio < 0.5 {
+		errs.Add("ratio", "must be at least 0.5")
 	}
-	if t.Weight != nil {
-		if *t.Weight > 99.9 {
-			errs.Add("weight", "must be at most 99.9")
-		}
+	if t.Weight != nil && *t.Weight > 99.9 {
+		errs.Add("weight", "must be at most 99.9")
 	}
 	if t.SeenAt.IsZero() {
 		errs.Add("seen_at", "is required")
 	}
-	if t.BornOn != nil {
-		if !validate.Date(*t.BornOn) {
-			errs.Add("born_on", "must be a date (YYYY-MM-DD)")
-		}
+	if t.BornOn != nil && !validate.Date(*t.BornOn) {
+		errs.Add("born_on", "must be a date (YYYY-MM-DD)")
 	}
-	if t.Kind != nil {
-		if !t.Kind.Valid() {
-			errs.Add("kind", "must be one of \"small\", \"large\", \"extra_large\"")
-		}
+	if t.Kind != nil && !t.Kind.Valid() {
+		errs.Add("kind", "must be one of \"small\", \"large\", \"extra_large\"")
 	}
-	if t.Email != nil {
-		if !validate.Email(*t.Email) {
-			errs.Add("email", "must be an email address")
-		}
+	if t.Email != nil && !validate.Email(*t.Email) {
+		errs.Add("email", "must be an email address")
 	}
-	if t.Homepage != nil {
-		if !validate.URL(*t.Homepage) {
-			errs.Add("homepage", "must be an absolute http or https URL")
-		}
+	if t.Homepage != nil && !validate.URL(*t.Homepage) {
+		errs.Add("homepage", "must be an absolute http or https URL")
 	}
 	if t.APIID == "" {
 		errs.Add("api_id", "is required")
-	} else {
-		if !validate.UUID(t.APIID) {
-			errs.Add("api_id", "must be a UUID")
-		}
+	} else if !validate.UUID(t.APIID) {
+		errs.Add("api_id", "must be a UUID")
 	}
 	if len(t.RawReq) == 0 || string(t.RawReq) == "null" {
 		errs.Add("raw_req", "is required")
@@ -168,10 +152,8 @@ func (t *Thing) Validate() error {
 	for i, v := range t.IDs {
 		if v == "" {
 			errs.Add(fmt.Sprintf("ids[%d]", i), "must not be empty")
-		} else {
-			if !validate.UUID(v) {
-				errs.Add(fmt.Sprintf("ids[%d]", i), "must be a UUID")
-			}
+		} else if !validate.UUID(v) {
+			errs.Add(fmt.Sprintf("ids[%d]", i), "must be a UUID")
 		}
 	}
 	if t.Codes == nil {
@@ -278,10 +260,8 @@ func (o *ThingLocation) validate(path string, errs *resource.ValidationErrors) {
 	if o.City == "" {
 		errs.Add(path+".city", "is required")
 	}
-	if o.Zip != nil {
-		if !thingLocationZipPattern.MatchString(*o.Zip) {
-			errs.Add(path+".zip", "must match the pattern ^[0-9]{5}$")
-		}
+	if o.Zip != nil && !thingLocationZipPattern.MatchString(*o.Zip) {
+		errs.Add(path+".zip", "must match the pattern ^[0-9]{5}$")
 	}
 	if o.Geo != nil {
 		o.Geo.validate(path+".geo", errs)

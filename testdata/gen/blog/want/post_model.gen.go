@@ -56,24 +56,18 @@ func (p *Post) Validate() error {
 	var errs resource.ValidationErrors
 	if p.Title == "" {
 		errs.Add("title", "is required")
-	} else {
-		if n := utf8.RuneCountInString(p.Title); n < 3 || n > 200 {
-			errs.Add("title", "must be between 3 and 200 characters long")
-		}
+	} else if n := utf8.RuneCountInString(p.Title); n < 3 || n > 200 {
+		errs.Add("title", "must be between 3 and 200 characters long")
 	}
 	if p.Slug == "" {
 		errs.Add("slug", "is required")
-	} else {
-		if !postSlugPattern.MatchString(p.Slug) {
-			errs.Add("slug", "must match the pattern ^[a-z0-9]+(-[a-z0-9]+)*$")
-		}
+	} else if !postSlugPattern.MatchString(p.Slug) {
+		errs.Add("slug", "must match the pattern ^[a-z0-9]+(-[a-z0-9]+)*$")
 	}
-	if p.Status != nil {
-		if !p.Status.Valid() {
-			errs.Add("status", "must be one of \"draft\", \"published\", \"archived\"")
-		}
+	if p.Status != nil && !p.Status.Valid() {
+		errs.Add("status", "must be one of \"draft\", \"published\", \"archived\"")
 	}
-	if n := len(p.Tags); n > 10 {
+	if len(p.Tags) > 10 {
 		errs.Add("tags", "must have at most 10 items")
 	}
 	for i, v := range p.Tags {
@@ -81,15 +75,11 @@ func (p *Post) Validate() error {
 			errs.Add(fmt.Sprintf("tags[%d]", i), "must not be empty")
 		}
 	}
-	if p.Views != nil {
-		if *p.Views < 0 {
-			errs.Add("views", "must be at least 0")
-		}
+	if p.Views != nil && *p.Views < 0 {
+		errs.Add("views", "must be at least 0")
 	}
-	if p.Rating != nil {
-		if *p.Rating < 0.0 || *p.Rating > 5.0 {
-			errs.Add("rating", "must be between 0 and 5")
-		}
+	if p.Rating != nil && (*p.Rating < 0.0 || *p.Rating > 5.0) {
+		errs.Add("rating", "must be between 0 and 5")
 	}
 	if p.Author == "" {
 		errs.Add("author", "is required")
