@@ -12,12 +12,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/specstar-go/specstar/generator/gen"
 	"github.com/specstar-go/specstar/generator/gogen"
+	"github.com/specstar-go/specstar/generator/gqlrun"
+	"github.com/specstar-go/specstar/generator/graphqlgen"
 	"github.com/specstar-go/specstar/generator/load"
 	"github.com/specstar-go/specstar/generator/model"
+	"github.com/specstar-go/specstar/generator/openapigen"
 	"github.com/specstar-go/specstar/generator/output"
 )
 
@@ -58,13 +62,18 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg.progress("generate")
-	files, err := gogen.Files(p.model, p.pkgPath)
+	e, err := emit(p.model, p.pkgPath)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	exec, err := runGQLGen(ctx, p, e)
+	if err != nil {
+		return nil, err
+	}
+	files := append(e.files, exec...)
 	res := &Result{OutputDir: p.outDir, Files: files}
 	if cfg.Check {
 		cfg.progress("check")
@@ -81,6 +90,68 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.Written, res.Removed, res.Unchanged = w.Written, w.Removed, w.Unchanged
 	return res, nil
+}
+
+// Emit runs every emitter on m and returns all the files of the output
+// directory: the Go code (pkgPath is the import path of the output
+// package), the OpenAPI document it embeds, and the GraphQL schema and
+// resolvers.
+//
+// Emit is pure: it leaves out what gqlgen generates from these files
+// (graphqlgen.ExecFile), which Generate adds by running gqlgen.
+func Emit(m *model.Model, pkgPath string) ([]*gen.File, error) {
+	e, err := emit(m, pkgPath)
+	if err != nil {
+		return nil, err
+	}
+	return e.files, nil
+}
+
+// emitted is the outcome of the pure emitters.
+type emitted struct {
+	files   []*gen.File
+	graphql *graphqlgen.Result
+}
+
+func emit(m *model.Model, pkgPath string) (*emitted, error) {
+	files, err := gogen.Files(m, pkgPath)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := openapigen.File(m)
+	if err != nil {
+		return nil, err
+	}
+	gql, err := graphqlgen.Generate(m, pkgPath)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, doc)
+	files = append(files, gql.Files...)
+	return &emitted{files: files, graphql: gql}, nil
+}
+
+// runGQLGen runs gqlgen on the emitted package (in a temporary copy of
+// the module, see package gqlrun) and returns the executable schema. The
+// package gqlgen loads holds every emitted file but those that refer to
+// gqlgen's output.
+func runGQLGen(ctx context.Context, p *prepared, e *emitted) ([]*gen.File, error) {
+	var pkg []*gen.File
+	for _, f := range e.files {
+		if !slices.Contains(e.graphql.Deferred, f.Path) {
+			pkg = append(pkg, f)
+		}
+	}
+	return gqlrun.Run(ctx, gqlrun.Config{
+		ModuleRoot: p.modRoot,
+		ModulePath: p.modPath,
+		PkgPath:    p.pkgPath,
+		Files:      pkg,
+		ConfigFile: graphqlgen.ConfigFile,
+		Config:     e.graphql.Config,
+		Outputs:    []string{graphqlgen.ExecFile},
+		Header:     gen.Header(p.model.Source),
+	})
 }
 
 // Validate runs the load and model stages only and returns the model.
@@ -104,6 +175,8 @@ type prepared struct {
 	model   *model.Model
 	outDir  string // absolute
 	pkgPath string // import path of the output package
+	modRoot string // absolute directory of the module's go.mod
+	modPath string // module path
 }
 
 func prepare(ctx context.Context, cfg Config) (*prepared, error) {
@@ -156,7 +229,7 @@ func prepare(ctx context.Context, cfg Config) (*prepared, error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("model: output directory %s is outside the Go module at %s", outDir, modRoot)
 	}
-	return &prepared{model: m, outDir: outDir, pkgPath: path.Join(modPath, filepath.ToSlash(rel))}, nil
+	return &prepared{model: m, outDir: outDir, pkgPath: path.Join(modPath, filepath.ToSlash(rel)), modRoot: modRoot, modPath: modPath}, nil
 }
 
 // displayPath is how a file is named in messages: relative to the working

@@ -8,7 +8,10 @@ package templates
 import "embed"
 
 // FS holds every asset, addressed by slash paths such as
-// "init/specstar.yaml".
+// "init/specstar.yaml". docs/ is the page runtime/server serves at /docs
+// (index.html) and its vendored Swagger UI (docs/assets/); graphiql/ holds
+// the vendored GraphiQL that the GraphQL handler serves to browsers at
+// /graphql.
 //
-//go:embed init
+//go:embed init docs graphiql
 var FS embed.FS

@@ -167,7 +167,9 @@ func testListPaging(t *testing.T, c *client) {
 		want = append(want, c.createPost(fmt.Sprintf("Post number %02d", i), fmt.Sprintf("post-%02d", i), author))
 	}
 
-	// Default limit is 20, and there is a next page.
+	// Default limit is 20, and there is a next page. Posts sort by
+	// -published_at,title by default: these have no published_at and
+	// titles in creation order.
 	r := c.must(http.StatusOK, "GET", "/api/posts", nil)
 	if n := len(r.list(t, "items")); n != 20 {
 		t.Errorf("default page has %d items, want 20", n)
@@ -186,10 +188,11 @@ func testListPaging(t *testing.T, c *client) {
 		t.Error("the same list request returned a different order")
 	}
 
-	// Walk the pages; a post created mid-walk sorts last and is seen once.
+	// Walk the pages in creation order (posts sort by -published_at,title
+	// by default); a post created mid-walk sorts last and is seen once.
 	var got []string
 	var sizes []int
-	path := "/api/posts?limit=20"
+	path := "/api/posts?limit=20&sort=resource_id"
 	for page := 0; ; page++ {
 		if page > 10 {
 			t.Fatal("paging does not end")
@@ -209,7 +212,7 @@ func testListPaging(t *testing.T, c *client) {
 		if !ok || cursor == "" {
 			t.Fatalf("next_cursor = %v, want a non-empty string or null", next)
 		}
-		path = "/api/posts?limit=20&cursor=" + url.QueryEscape(cursor)
+		path = "/api/posts?limit=20&sort=resource_id&cursor=" + url.QueryEscape(cursor)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("paging returned (dupes or skips):\n got %v\nwant %v", got, want)

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +81,9 @@ type client struct {
 	t    *testing.T
 	base string
 	hc   *http.Client
+	// docRejected counts the requests the OpenAPI document rejected (see
+	// checkExchange).
+	docRejected atomic.Int64
 }
 
 // newClient serves a fresh blog server of backend b over real HTTP.
@@ -104,23 +108,27 @@ type response struct {
 // send performs one request. body is nil (no body), a string or []byte
 // (sent as is) or any other value (sent as its JSON encoding); a body is
 // labelled application/json unless header sets Content-Type. header holds
-// name, value pairs.
+// name, value pairs. Every exchange is checked against the OpenAPI
+// document (checkExchange); a mismatch fails the test.
 func (c *client) send(method, path string, body any, header ...string) (*response, error) {
 	if len(header)%2 != 0 {
 		return nil, fmt.Errorf("send %s %s: odd number of header arguments", method, path)
 	}
-	var rd io.Reader
+	var data []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		data = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		data = b
 	default:
-		data, err := json.Marshal(b)
-		if err != nil {
+		var err error
+		if data, err = json.Marshal(b); err != nil {
 			return nil, fmt.Errorf("send %s %s: encode body: %v", method, path, err)
 		}
+	}
+	var rd io.Reader
+	if body != nil {
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequest(method, c.base+path, rd)
@@ -133,19 +141,22 @@ func (c *client) send(method, path string, body any, header ...string) (*respons
 	for i := 0; i < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
+	sent := req.Header.Clone()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	respBody, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read body: %v", method, path, err)
 	}
-	r := &response{req: method + " " + path, Status: resp.StatusCode, Header: resp.Header, Body: data}
-	if len(data) > 0 && isJSONType(resp.Header.Get("Content-Type")) {
-		if err := json.Unmarshal(data, &r.JSON); err != nil {
-			return r, fmt.Errorf("%s: invalid JSON body (%v): %s", r.req, err, data)
+	c.checkExchange(exchange{method: method, url: c.base + path, header: sent, body: data,
+		status: resp.StatusCode, rheads: resp.Header, rbody: respBody})
+	r := &response{req: method + " " + path, Status: resp.StatusCode, Header: resp.Header, Body: respBody}
+	if len(respBody) > 0 && isJSONType(resp.Header.Get("Content-Type")) {
+		if err := json.Unmarshal(respBody, &r.JSON); err != nil {
+			return r, fmt.Errorf("%s: invalid JSON body (%v): %s", r.req, err, respBody)
 		}
 	}
 	return r, nil

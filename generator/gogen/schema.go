@@ -34,8 +34,8 @@ func schemaFile(m *model.Model, pkgPath string) *jen.File {
 	})
 	f.Line()
 
-	f.Comment("App returns the generated application: its schema and its REST routes. Pass it to")
-	f.Comment("server.New or server.Main.")
+	f.Comment("App returns the generated application: its schema, its REST routes and their OpenAPI")
+	f.Comment("document. Pass it to server.New or server.Main.")
 	f.Func().Id("App").Params().Qual(pkgServer, "App").Block(jen.Return(jen.Id("app").Values()))
 	f.Line()
 	f.Comment("NewServer opens the storage cfg names, applies the schema and returns a server for")
@@ -59,6 +59,7 @@ func schemaFile(m *model.Model, pkgPath string) *jen.File {
 		}
 	})
 	f.Line()
+	addOpenAPI(f)
 
 	f.Comment("Client groups the typed repositories of every resource.")
 	f.Type().Id("Client").StructFunc(func(g *jen.Group) {

@@ -1,7 +1,8 @@
-// Package load reads a YAML spec into a spec AST that keeps the position of
-// every key and value. It is strict: unknown keys, duplicate keys and
-// values of the wrong YAML type are errors, each with a position and, for
-// unknown keys, a "did you mean" suggestion. Loading collects every such
+// Package load reads a spec, YAML or Go (a ".go" file of struct types, see
+// docs/spec-go.md), into one spec AST that keeps the position of every key
+// and value. It is strict: unknown keys, duplicate keys and values of the
+// wrong type are errors, each with a position and, for unknown keys, a
+// "did you mean" suggestion. Loading collects every such
 // error before returning them as an ErrorList. What the values mean (type
 // names, references, constraints) is checked by model.Build.
 package load
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -37,9 +39,14 @@ func File(path string) (*Spec, error) {
 	return Bytes(path, data)
 }
 
-// Bytes loads a spec from data; name is used in positions. The error, if
-// any, is an ErrorList sorted by position that holds every mistake found.
+// Bytes loads a spec from data; name is used in positions. A name ending
+// in ".go" is read as a Go spec (see gospec.go), any other as YAML. The
+// error, if any, is an ErrorList sorted by position that holds every
+// mistake found.
 func Bytes(name string, data []byte) (*Spec, error) {
+	if strings.HasSuffix(name, ".go") {
+		return loadGo(filepath.ToSlash(name), data)
+	}
 	l := &loader{file: filepath.ToSlash(name), visits: maxVisits}
 	spec := l.load(data)
 	l.errs.Sort()

@@ -17,13 +17,32 @@ import (
 // an enum type or constant, an object type) that collides with one of
 // them. Emitters that add per-resource exported names must add them here.
 func HelperNames(goName string) []string {
-	return []string{goName + "Record", goName + "Repository", "New" + goName + "Repository"}
+	return []string{
+		goName + "Record", goName + "Repository", "New" + goName + "Repository",
+		// GraphQL (graphqlgen): Go types, which are also the GraphQL type
+		// names, except PostData (the GraphQL name of the data type).
+		goName + "Connection", goName + "Edge", goName + "Filter", goName + "Order",
+		goName + "OrderField", goName + "Change", goName + "Data", goName + "Input",
+		goName + "Resolver",
+	}
 }
 
 // ReservedGoNames are the exported Go names that the emitters declare once
-// per spec. No generated name may be one of them.
+// per spec, and the names of the GraphQL schema's shared types (a
+// resource, enum or object of the same name would make two GraphQL types
+// of one name). No generated name may be one of them.
 func ReservedGoNames() []string {
-	return []string{"App", "Client", "NewClient", "NewServer"}
+	return []string{
+		"App", "Client", "NewClient", "NewServer",
+		// Declared by gqlgen in the generated package.
+		"Config", "ResolverRoot", "DirectiveRoot", "ComplexityRoot", "NewExecutableSchema",
+		// Shared GraphQL types and scalars.
+		"Query", "Mutation", "Subscription", "Meta", "RevisionInfo", "PageInfo",
+		"RevisionConnection", "RevisionEdge", "File", "FileInput", "JSON", "Time", "Int64",
+		"OrderDirection", "RevisionStatus", "WriteMode", "ChangeKind",
+		"StringFilter", "IDFilter", "IntFilter", "FloatFilter", "BooleanFilter", "TimeFilter", "DateFilter",
+		"StringListFilter", "IntListFilter", "FloatListFilter", "BooleanListFilter", "TimeListFilter", "DateListFilter",
+	}
 }
 
 // ReservedPaths are the REST path segments under /api that specstar keeps

@@ -7,6 +7,28 @@
 // The package knows nothing of resources: callers describe the filterable
 // fields with []FieldInfo, so the engine (package resource) and the
 // backends can both import it.
+//
+// # Semantics
+//
+// Every backend evaluates a checked expression the same way
+// (docs/filtering.md is the user-facing description):
+//
+//   - Null follows SQL. A comparison (Cmp, In) with a null or absent field
+//     is unknown, and unknown never matches; Not of unknown is unknown, an
+//     And with an unknown term and no false term is unknown, an Or with an
+//     unknown term and no true term is unknown. So "views != 5" and
+//     "!(views = 5)" do not match a resource whose views is null. Only
+//     IsNull tests for null.
+//   - On a list field, Eq is true when an element equals the value,
+//     Contains when an element contains it, In when an element is in the
+//     set; each is false for an empty list and unknown for a null list.
+//     IsNull is true only for a null (or absent) list, not an empty one.
+//   - Strings compare by bytes (UTF-8, so by code point). Contains and
+//     NotContains ignore the case of ASCII letters only (A-Z matches a-z);
+//     Prefix is case-sensitive. Their values are literal: "%" and "_" are
+//     not wildcards.
+//   - Datetimes compare as instants, dates as calendar days, ints and
+//     floats as numbers, bools only with Eq and Ne.
 package filter
 
 import "time"
@@ -53,13 +75,16 @@ const (
 	Prefix      Op = "^=" // case-sensitive prefix
 )
 
-// And is a conjunction of two or more terms.
+// And is a conjunction of two or more terms. Parse never nests an And
+// directly in an And (nor an Or in an Or). At is the position of the
+// first term.
 type And struct {
 	At    int
 	Terms []Expr
 }
 
-// Or is a disjunction of two or more terms.
+// Or is a disjunction of two or more terms. At is the position of the
+// first term.
 type Or struct {
 	At    int
 	Terms []Expr
@@ -72,7 +97,8 @@ type Not struct {
 	X  Expr
 }
 
-// Cmp compares a field with a value.
+// Cmp compares a field with a value. Value is never null after Check:
+// "= null" is an error that points to IsNull.
 type Cmp struct {
 	At    int
 	Field Ref
@@ -80,15 +106,16 @@ type Cmp struct {
 	Value Value
 }
 
-// In tests a field against a list of at most MaxIn values.
+// In tests a field against a list of one to MaxIn values: it is the Or
+// of Eq comparisons with each value (none of them null after Check).
 type In struct {
 	At     int
 	Field  Ref
 	Values []Value
 }
 
-// IsNull tests whether a field is null (absent counts as null); Not for
-// "is not null".
+// IsNull tests whether a field is null (absent counts as null; an empty
+// list is not null); Not for "is not null". It is never unknown.
 type IsNull struct {
 	At    int
 	Field Ref

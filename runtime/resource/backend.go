@@ -1,6 +1,10 @@
 package resource
 
-import "context"
+import (
+	"context"
+
+	"github.com/specstar-go/specstar/runtime/filter"
+)
 
 // Backend is a storage implementation. It knows nothing of revision
 // semantics: it stores records and revisions, enforces uniqueness of unique
@@ -25,6 +29,10 @@ type Backend interface {
 type Reader interface {
 	// Get returns the record of a resource, deleted or not, or ErrNotFound.
 	Get(k *Kind, id string) (*Record, error)
+	// GetMany returns the records of the given resources, deleted or not,
+	// by id, in one storage round trip; ids without a record are absent
+	// from the map. Duplicate ids are allowed.
+	GetMany(k *Kind, ids []string) (map[string]*Record, error)
 	// Revision returns revision number n of a resource, or ErrNotFound.
 	Revision(k *Kind, id string, n int) (*Revision, error)
 	// Revisions returns the info of every stored revision of a resource,
@@ -54,13 +62,29 @@ type Writer interface {
 	Purge(k *Kind, id string) error
 }
 
-// Query selects records for List and Count. Records are ordered by
-// resource_id ascending (UUIDv7 ids make that creation order); After is the
-// exclusive keyset lower bound.
+// Query selects records for List and Count.
+//
+// Filter is an expression checked by filter.Check against the kind's
+// filterable fields (Service builds them: indexed data fields and meta
+// fields); nil matches every record. Comparisons follow SQL null
+// semantics: a comparison with a null or absent field is unknown, and a
+// record matches only when the whole filter is true.
+//
+// Records are ordered by Sort, which Service always ends with resource_id
+// so that the order is total; an empty Sort means resource_id ascending.
+// Nulls sort first in ascending and last in descending order, on every
+// backend.
+//
+// After is the exclusive keyset bound: the values of the Sort keys of the
+// last record of the previous page, in Sort order, as returned by
+// SortValue (nil for the first page). Only records strictly after it in
+// the Sort order are listed.
 type Query struct {
-	IncludeDeleted bool   // live and deleted records
-	OnlyDeleted    bool   // deleted records only
-	After          string // resource_id keyset bound, "" for the first page
-	Limit          int    // 0: no limit
-	Offset         int    // rows to skip after After
+	IncludeDeleted bool             // live and deleted records
+	OnlyDeleted    bool             // deleted records only
+	Filter         filter.Expr      // checked filter, nil for none
+	Sort           []filter.SortKey // total order ending with resource_id; empty: resource_id
+	After          []any            // keyset bound parallel to Sort, nil for the first page
+	Limit          int              // 0: no limit
+	Offset         int              // rows to skip after After
 }

@@ -67,81 +67,109 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 	return env, err
 }
 
-// List returns a page of resources in creation (resource id) order.
+// List returns a page of resources matching q.Filter in q.Sort order
+// (default: the kind's DefaultSort), each order ending with resource_id
+// as the tie-break. The next cursor is a keyset bound: paging with it
+// never lists a resource twice and never skips one that existed when
+// paging started, whatever is inserted or deleted meanwhile.
 func (s *Service) List(ctx context.Context, k *Kind, q ListQuery) (*Page, error) {
-	bq, limit, err := backendQuery(q)
+	p, err := s.planList(k, q)
 	if err != nil {
 		return nil, err
 	}
-	bq.Limit = limit + 1 // one more tells whether a next page exists
+	bq := p.query
+	bq.Limit = p.limit + 1 // one more tells whether a next page exists
 	var recs []*Record
 	var total *int
+	var items []*Envelope
 	err = s.view(ctx, "list", func(r Reader) error {
 		var err error
-		if recs, err = r.List(k, bq); err != nil {
+		if recs, err = r.List(k, &bq); err != nil {
 			return err
 		}
 		if q.Count {
-			n, err := r.Count(k, bq)
+			n, err := r.Count(k, &p.query)
 			if err != nil {
 				return err
 			}
 			total = &n
+		}
+		items = make([]*Envelope, 0, min(len(recs), p.limit))
+		for _, rec := range recs[:min(len(recs), p.limit)] {
+			items = append(items, rec.Envelope())
+		}
+		if len(p.expand) > 0 {
+			return expand(r, items, p.expand)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	page := &Page{Items: make([]*Envelope, 0, min(len(recs), limit)), Total: total}
-	if len(recs) > limit {
-		recs = recs[:limit]
-		next := encodeListCursor(recs[limit-1].Meta.ResourceID)
+	page := &Page{Items: items, Total: total, recs: recs[:len(items)], sort: p.query.Sort, hash: p.hash}
+	if len(recs) > p.limit {
+		next, err := page.cursor(p.limit - 1)
+		if err != nil {
+			return nil, err
+		}
 		page.NextCursor = &next
 	}
-	for _, rec := range recs {
-		page.Items = append(page.Items, rec.Envelope())
+	if p.fields != nil {
+		for _, env := range items {
+			if env.Data, err = project(env.Data, p.fields); err != nil {
+				return nil, backendErr("list", err)
+			}
+		}
 	}
 	return page, nil
 }
 
-// Count returns how many resources match q, ignoring its paging.
+// Cursor returns the cursor that continues the revision list after item
+// i of the page, as GraphQL edges need; "" for an i out of range.
+func (p *RevisionPage) Cursor(i int) string {
+	if i < 0 || i >= len(p.Items) {
+		return ""
+	}
+	return encodeRevisionCursor(p.Items[i].Number)
+}
+
+// Cursor returns the cursor that continues the list after item i of the
+// page (with the same filter, sort and deletion mode), as GraphQL edges
+// need; for the last item of a page with a next page it is NextCursor.
+// It returns "" for a page not returned by List or an i out of range.
+func (p *Page) Cursor(i int) string {
+	if i < 0 || i >= len(p.recs) {
+		return ""
+	}
+	c, err := p.cursor(i)
+	if err != nil {
+		return ""
+	}
+	return c
+}
+
+// cursor encodes the keyset position of item i.
+func (p *Page) cursor(i int) (string, error) {
+	values := make([]any, len(p.sort))
+	for j, key := range p.sort {
+		values[j] = SortValue(p.recs[i], key.Field)
+	}
+	return encodeListCursor(values, p.hash)
+}
+
+// Count returns how many resources match q's filter and deletion mode,
+// ignoring its paging (q is validated as List validates it).
 func (s *Service) Count(ctx context.Context, k *Kind, q ListQuery) (int, error) {
-	bq, _, err := backendQuery(q)
+	p, err := s.planList(k, q)
 	if err != nil {
 		return 0, err
 	}
 	var n int
 	err = s.view(ctx, "count", func(r Reader) error {
-		n, err = r.Count(k, bq)
+		n, err = r.Count(k, &p.query)
 		return err
 	})
 	return n, err
-}
-
-// backendQuery validates q and converts it to a backend query.
-func backendQuery(q ListQuery) (*Query, int, error) {
-	limit, err := pageLimit(q.Limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	after, err := decodeListCursor(q.Cursor)
-	if err != nil {
-		return nil, 0, err
-	}
-	if q.Offset < 0 {
-		return nil, 0, &Error{
-			Code:   CodeBadRequest,
-			Detail: "offset must not be negative",
-			Fields: []FieldError{{Field: "offset", Message: "must not be negative"}},
-		}
-	}
-	return &Query{
-		IncludeDeleted: q.IncludeDeleted || q.OnlyDeleted,
-		OnlyDeleted:    q.OnlyDeleted,
-		After:          after,
-		Offset:         q.Offset,
-	}, limit, nil
 }
 
 // Revisions returns a page of the stored revisions of a resource, newest

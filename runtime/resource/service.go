@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
+
+	"github.com/specstar-go/specstar/runtime/filter"
 )
 
 // Service implements the revision semantics of DESIGN.md §4 once, on top of
@@ -25,6 +28,14 @@ type Service struct {
 	logger  *slog.Logger
 	// referrers maps a kind name to the ref fields that point at it.
 	referrers map[string][]referrer
+	// observers receive the changes of committed writes.
+	observers []Observer
+	// kinds caches the list query descriptors of each kind
+	// (*Kind -> *kindQuery).
+	kinds sync.Map
+	// parsed caches parsed and checked filters and sorts.
+	parsedMu sync.Mutex
+	parsed   map[parsedKey]*parsedQuery
 }
 
 // referrer is one ref field of one kind.
@@ -142,6 +153,11 @@ type Page struct {
 	Items      []*Envelope `json:"items"`
 	NextCursor *string     `json:"next_cursor"`     // nil on the last page
 	Total      *int        `json:"total,omitempty"` // set when ListQuery.Count
+
+	// recs, sort and hash let Cursor build the cursor of any item.
+	recs []*Record
+	sort []filter.SortKey
+	hash string
 }
 
 // RevisionQuery selects a page of a resource's revisions, newest first.

@@ -1,7 +1,13 @@
 package resource
 
 import (
+	"encoding/base64"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/specstar-go/specstar/runtime/filter"
 )
 
 func TestNoun(t *testing.T) {
@@ -84,11 +90,61 @@ func TestETagAndIfMatch(t *testing.T) {
 }
 
 func TestCursors(t *testing.T) {
-	for _, id := range []string{"0190b2c4-0000-7000-8000-000000000000", "id-000001", "ü"} {
-		got, err := decodeListCursor(encodeListCursor(id))
-		if err != nil || got != id {
-			t.Fatalf("list cursor round trip of %q = %q, %v", id, got, err)
-		}
+	sort := []filter.SortKey{
+		{Field: filter.FieldInfo{Name: "title", Type: filter.String}},
+		{Field: filter.FieldInfo{Name: "views", Type: filter.Int}, Desc: true},
+		{Field: filter.FieldInfo{Name: "rating", Type: filter.Float}},
+		{Field: filter.FieldInfo{Name: "featured", Type: filter.Bool}},
+		{Field: filter.FieldInfo{Name: "published_at", Type: filter.DateTime}},
+		{Field: filter.FieldInfo{Name: "day", Type: filter.Date}},
+		ResourceIDKey,
+	}
+	at := time.Date(2024, 5, 1, 8, 30, 0, 123456789, time.UTC)
+	rows := []struct {
+		name   string
+		values []any
+	}{
+		{name: "every type", values: []any{"ü \"x\"", int64(-1 << 62), 2.5, true, at, "2024-05-01", "id-000001"}},
+		{name: "nulls", values: []any{nil, nil, nil, nil, nil, nil, "0190b2c4-0000-7000-8000-000000000000"}},
+		{name: "extreme numbers", values: []any{"", int64(1<<63 - 1), 1e300, false, time.Time{}.UTC(), "0001-01-01", "ü"}},
+	}
+	for _, tt := range rows {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := encodeListCursor(tt.values, "h1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeListCursor(c, sort, "h1")
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if diff := cmp.Diff(tt.values, got); diff != "" {
+				t.Fatalf("round trip (-want +got):\n%s", diff)
+			}
+			if _, err := decodeListCursor(c, sort, "h2"); CodeOf(err) != CodeBadRequest {
+				t.Fatalf("decode with another hash: %v, want a 400", err)
+			}
+			if _, err := decodeListCursor(c, sort[1:], "h1"); CodeOf(err) != CodeBadRequest {
+				t.Fatalf("decode with fewer sort keys: %v, want a 400", err)
+			}
+		})
+	}
+	bad := []struct{ name, json string }{
+		{name: "string for int", json: `{"k":["a","1",1,true,null,null,"id"],"h":"h1"}`},
+		{name: "fraction for int", json: `{"k":["a",1.5,1,true,null,null,"id"],"h":"h1"}`},
+		{name: "quoted float", json: `{"k":["a",1,"1",true,null,null,"id"],"h":"h1"}`},
+		{name: "bad time", json: `{"k":["a",1,1,true,"yesterday",null,"id"],"h":"h1"}`},
+		{name: "null id", json: `{"k":["a",1,1,true,null,null,null],"h":"h1"}`},
+		{name: "empty id", json: `{"k":["a",1,1,true,null,null,""],"h":"h1"}`},
+		{name: "not json", json: `{"k":`},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base64.RawURLEncoding.EncodeToString([]byte(tt.json))
+			if _, err := decodeListCursor(c, sort, "h1"); CodeOf(err) != CodeBadRequest {
+				t.Fatalf("decode(%s) = %v, want a 400", tt.json, err)
+			}
+		})
 	}
 	for _, n := range []int{1, 42, 1 << 40} {
 		got, err := decodeRevisionCursor(encodeRevisionCursor(n))

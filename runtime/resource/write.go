@@ -19,6 +19,8 @@ type writeTx struct {
 	// so that cascades terminate on cycles and a resource never blocks its
 	// own deletion.
 	deleting map[string]bool
+	// changes are the changes this call made, for the observers.
+	changes []Change
 }
 
 // write runs fn in one backend transaction.
@@ -27,11 +29,13 @@ func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) erro
 	err := s.backend.Update(ctx, func(w Writer) error {
 		t.w = w
 		t.deleting = nil
+		t.changes = t.changes[:0] // a backend may run fn again
 		return fn(t)
 	})
 	if err != nil {
 		return backendErr(op, err)
 	}
+	s.notify(ctx, t.changes)
 	return nil
 }
 
@@ -95,6 +99,7 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 		if err := t.putRecord(k, rec); err != nil {
 			return err
 		}
+		t.changed(ChangeCreated, k, id, rec)
 		env = rec.Envelope()
 		return nil
 	})
@@ -199,6 +204,7 @@ func (t *writeTx) newRevision(k *Kind, cur *Record, data json.RawMessage, status
 	if err := t.prune(k, rec); err != nil {
 		return nil, err
 	}
+	t.changed(ChangeUpdated, k, id, rec)
 	return rec, nil
 }
 
@@ -235,6 +241,7 @@ func (t *writeTx) modify(k *Kind, cur *Record, data json.RawMessage, status stri
 	if err := t.putRecord(k, rec); err != nil {
 		return nil, err
 	}
+	t.changed(ChangeUpdated, k, rec.Meta.ResourceID, rec)
 	return rec, nil
 }
 
@@ -269,6 +276,7 @@ func (t *writeTx) softDelete(k *Kind, cur *Record) (*Record, error) {
 	if err := t.putRecord(k, &rec); err != nil {
 		return nil, err
 	}
+	t.changed(ChangeDeleted, k, rec.Meta.ResourceID, &rec)
 	return &rec, nil
 }
 
@@ -293,6 +301,7 @@ func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOption
 		if err := t.putRecord(k, &rec); err != nil {
 			return err
 		}
+		t.changed(ChangeRestored, k, id, &rec)
 		env = rec.Envelope()
 		return nil
 	})
@@ -310,7 +319,11 @@ func (s *Service) Purge(ctx context.Context, k *Kind, id string, o WriteOptions)
 		if err := t.onDelete(k, id); err != nil {
 			return err
 		}
-		return t.w.Purge(k, id)
+		if err := t.w.Purge(k, id); err != nil {
+			return err
+		}
+		t.changed(ChangePurged, k, id, nil)
+		return nil
 	})
 }
 
@@ -349,6 +362,7 @@ func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOp
 		if err := t.putRecord(k, rec); err != nil {
 			return err
 		}
+		t.changed(ChangeSwitched, k, id, rec)
 		env = rec.Envelope()
 		return nil
 	})

@@ -1,7 +1,10 @@
 package rest
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,12 +43,29 @@ func ReadOptions(c echo.Context) (resource.ReadOptions, error) {
 	return o, nil
 }
 
-// ListQuery reads the paging parameters of a list request: limit
-// (default resource.DefaultLimit, 1..resource.MaxLimit), cursor, offset
-// (>= 0), include_deleted, deleted ("" or "only") and count.
+// ListQuery reads the parameters of a list request: filter and sort (raw:
+// the Service parses and checks them against the kind), limit (default
+// resource.DefaultLimit, 1..resource.MaxLimit), cursor, offset (>= 0),
+// include_deleted, deleted ("" or "only"), count, fields (comma-separated
+// data field names) and expand (comma-separated ref field names, dotted
+// for two levels: "post.author"). filter and sort may be given once;
+// fields and expand may be repeated, and their lists add up. Invalid
+// values are 400 BAD_REQUEST naming the parameter.
 func ListQuery(c echo.Context) (resource.ListQuery, error) {
 	var q resource.ListQuery
 	var err error
+	if q.Filter, err = onceParam(c, "filter", "join the conditions with &&"); err != nil {
+		return q, err
+	}
+	if q.Sort, err = onceParam(c, "sort", "separate the sort keys with commas"); err != nil {
+		return q, err
+	}
+	if q.Fields, err = namesParam(c, "fields", 0); err != nil {
+		return q, err
+	}
+	if q.Expand, err = namesParam(c, "expand", maxExpandDepth); err != nil {
+		return q, err
+	}
 	if q.Limit, err = limitParam(c); err != nil {
 		return q, err
 	}
@@ -86,6 +106,51 @@ func RevisionQuery(c echo.Context) (resource.RevisionQuery, error) {
 	}
 	q.Cursor = c.QueryParam("cursor")
 	return q, nil
+}
+
+// maxExpandDepth is how many levels of references expand may follow:
+// "post.author" embeds a comment's post and that post's author.
+const maxExpandDepth = 2
+
+// onceParam returns a query parameter that may be given at most once;
+// hint says how to combine several values into one.
+func onceParam(c echo.Context, name, hint string) (string, error) {
+	values := c.QueryParams()[name]
+	if len(values) > 1 {
+		return "", badParam(name, "must be given at most once; "+hint)
+	}
+	if len(values) == 0 {
+		return "", nil
+	}
+	return values[0], nil
+}
+
+// namesParam parses a query parameter holding comma-separated, dotted
+// field names ("title, address.city"), possibly repeated. Spaces around
+// names are dropped, and so are repeated names (the Service ignores them
+// too); an empty name or dotted segment, or (when maxDepth > 0) a name of
+// more than maxDepth segments is a 400. Absent, it is nil.
+func namesParam(c echo.Context, name string, maxDepth int) ([]string, error) {
+	var names []string
+	for _, value := range c.QueryParams()[name] {
+		for entry := range strings.SplitSeq(value, ",") {
+			entry = strings.TrimSpace(entry)
+			segments := strings.Split(entry, ".")
+			switch {
+			case entry == "":
+				return nil, badParam(name, "has an empty entry; list field names separated by single commas, such as title,views")
+			case slices.Contains(segments, ""):
+				return nil, badParam(name, strconv.Quote(entry)+" is not a field name: a dot must stand between two names")
+			case maxDepth > 0 && len(segments) > maxDepth:
+				return nil, badParam(name, fmt.Sprintf("%q follows %d references; at most %d levels are allowed, such as post.author",
+					entry, len(segments), maxDepth))
+			case slices.Contains(names, entry):
+				continue
+			}
+			names = append(names, entry)
+		}
+	}
+	return names, nil
 }
 
 // limitParam parses the limit query parameter.

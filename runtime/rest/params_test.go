@@ -88,6 +88,31 @@ func TestListQuery(t *testing.T) {
 		{name: "deleted junk", query: "?deleted=all", wantField: "deleted"},
 		{name: "include_deleted junk", query: "?include_deleted=maybe", wantField: "include_deleted"},
 		{name: "count junk", query: "?count=please", wantField: "count"},
+		{name: "filter and sort are passed through", query: "?filter=views%3E%3D10%20%26%26%20status%3D%22draft%22&sort=-views,title",
+			want: resource.ListQuery{Limit: 20, Filter: `views>=10 && status="draft"`, Sort: "-views,title"}},
+		{name: "plus in a query is a space", query: "?filter=views+>+1&sort=+views",
+			want: resource.ListQuery{Limit: 20, Filter: "views > 1", Sort: " views"}},
+		{name: "empty filter and sort", query: "?filter=&sort=", want: resource.ListQuery{Limit: 20}},
+		{name: "filter twice", query: "?filter=a%3D1&filter=b%3D2", wantField: "filter"},
+		{name: "sort twice", query: "?sort=a&sort=b", wantField: "sort"},
+		{name: "fields", query: "?fields=title,%20views%20,address.city",
+			want: resource.ListQuery{Limit: 20, Fields: []string{"title", "views", "address.city"}}},
+		{name: "fields repeated", query: "?fields=title&fields=views",
+			want: resource.ListQuery{Limit: 20, Fields: []string{"title", "views"}}},
+		{name: "fields empty", query: "?fields=", wantField: "fields"},
+		{name: "fields empty entry", query: "?fields=title,,views", wantField: "fields"},
+		{name: "fields trailing comma", query: "?fields=title,", wantField: "fields"},
+		{name: "fields blank entry", query: "?fields=title,%20", wantField: "fields"},
+		{name: "fields empty segment", query: "?fields=address.", wantField: "fields"},
+		{name: "fields repeated names", query: "?fields=title,views&fields=title",
+			want: resource.ListQuery{Limit: 20, Fields: []string{"title", "views"}}},
+		{name: "expand", query: "?expand=author,%20post.author",
+			want: resource.ListQuery{Limit: 20, Expand: []string{"author", "post.author"}}},
+		{name: "expand three levels", query: "?expand=post.author.editor", wantField: "expand"},
+		{name: "expand empty segment", query: "?expand=.author", wantField: "expand"},
+		{name: "expand empty entry", query: "?expand=author,", wantField: "expand"},
+		{name: "expand repeated names", query: "?expand=author,%20author",
+			want: resource.ListQuery{Limit: 20, Expand: []string{"author"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +151,36 @@ func TestRevisionQuery(t *testing.T) {
 			}
 			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("RevisionQuery = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestListQueryMessages(t *testing.T) {
+	tests := []struct {
+		name  string
+		query string
+		field string
+		want  string
+	}{
+		{name: "filter twice", query: "?filter=a%3D1&filter=b%3D2", field: "filter",
+			want: "must be given at most once; join the conditions with &&"},
+		{name: "sort twice", query: "?sort=a&sort=b", field: "sort",
+			want: "must be given at most once; separate the sort keys with commas"},
+		{name: "empty entry", query: "?fields=title,,views", field: "fields",
+			want: "has an empty entry; list field names separated by single commas, such as title,views"},
+		{name: "empty segment", query: "?fields=address..city", field: "fields",
+			want: `"address..city" is not a field name: a dot must stand between two names`},
+		{name: "too deep", query: "?expand=post.author.editor", field: "expand",
+			want: `"post.author.editor" follows 3 references; at most 2 levels are allowed, such as post.author`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newContext(http.MethodGet, "/api/posts"+tt.query, "", "")
+			_, err := ListQuery(c)
+			assertError(t, err, resource.CodeBadRequest, []string{tt.field}, `invalid query parameter "`+tt.field+`": `+tt.want)
+			if re, ok := err.(*resource.Error); ok && re.Fields[0].Message != tt.want {
+				t.Errorf("message = %q, want %q", re.Fields[0].Message, tt.want)
 			}
 		})
 	}

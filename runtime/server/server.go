@@ -22,6 +22,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 	"github.com/specstar-go/specstar/runtime/store/memory"
@@ -50,6 +51,7 @@ type Server struct {
 	logger  *slog.Logger
 	backend resource.Backend
 	svc     *resource.Service
+	feed    *feed.Broker // change events of the service, for subscriptions
 	echo    *echo.Echo
 	http    *http.Server
 
@@ -58,7 +60,9 @@ type Server struct {
 }
 
 // New opens and migrates the backend named by cfg.DatabaseURL and builds
-// the HTTP handler: /healthz, /readyz and the app's routes under /api,
+// the HTTP handler: /healthz, /readyz, the app's routes under /api,
+// for a DocumentedApp /openapi.json and /docs, and for a GraphQLApp
+// /graphql,
 // behind request id, access log, panic recovery and body limit
 // middleware, with errors as problem+json. Zero fields of cfg take their
 // defaults.
@@ -83,9 +87,12 @@ func New(cfg Config, app App) (*Server, error) {
 		cfg:     cfg,
 		logger:  logger,
 		backend: backend,
-		svc:     resource.NewService(backend, app.Schema(), resource.WithLogger(logger)),
+		feed:    feed.NewBroker(0),
 	}
-	s.echo = s.newEcho(app)
+	s.svc = resource.NewService(backend, app.Schema(), resource.WithLogger(logger), resource.WithObserver(feed.Observer(s.feed)))
+	if s.echo, err = s.newEcho(app); err != nil {
+		return nil, errors.Join(fmt.Errorf("server: %w", err), backend.Close())
+	}
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           s.echo,
@@ -95,6 +102,9 @@ func New(cfg Config, app App) (*Server, error) {
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Subscriptions stream until their feed ends: end them when shutdown
+	// starts, so that it need not wait for them.
+	s.http.RegisterOnShutdown(s.feed.Close)
 	return s, nil
 }
 
@@ -127,7 +137,7 @@ func openSQLite(path string) (resource.Backend, error) {
 }
 
 // newEcho builds the router.
-func (s *Server) newEcho(app App) *echo.Echo {
+func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -139,8 +149,18 @@ func (s *Server) newEcho(app App) *echo.Echo {
 		return rest.JSON(c, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/readyz", s.ready)
+	if d, ok := app.(DocumentedApp); ok {
+		if err := registerDocs(e, d.OpenAPI()); err != nil {
+			return nil, err
+		}
+	}
+	if g, ok := app.(GraphQLApp); ok {
+		if err := s.registerGraphQL(e, g); err != nil {
+			return nil, err
+		}
+	}
 	app.Register(e.Group("/api"), s.svc)
-	return e
+	return e, nil
 }
 
 // ready answers /readyz: 200 when the backend answers a Ping, else 503.
@@ -157,6 +177,10 @@ func (s *Server) ready(c echo.Context) error {
 // Handler returns the HTTP handler of the server (for tests and for
 // embedding in another server).
 func (s *Server) Handler() http.Handler { return s.echo }
+
+// Feed returns the broker that carries the changes of the server's
+// service to GraphQL subscriptions.
+func (s *Server) Feed() *feed.Broker { return s.feed }
 
 // Service returns the resource service over the server's backend.
 func (s *Server) Service() *resource.Service { return s.svc }
@@ -200,6 +224,7 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 // closes the backend. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.feed.Close()
 		s.closeErr = errors.Join(s.http.Close(), s.backend.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("server: close: %w", s.closeErr)

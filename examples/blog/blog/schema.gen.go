@@ -4,6 +4,8 @@
 package blog
 
 import (
+	_ "embed"
+
 	"github.com/labstack/echo/v4"
 	"github.com/specstar-go/specstar/runtime"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -107,8 +109,8 @@ var (
 	schema = &resource.Schema{Kinds: []*resource.Kind{authorKind, postKind, commentKind}}
 )
 
-// App returns the generated application: its schema and its REST routes. Pass it to
-// server.New or server.Main.
+// App returns the generated application: its schema, its REST routes and their OpenAPI
+// document. Pass it to server.New or server.Main.
 func App() server.App {
 	return app{}
 }
@@ -132,6 +134,18 @@ func (app) Register(g *echo.Group, svc *resource.Service) {
 	registerAuthorRoutes(g, svc)
 	registerPostRoutes(g, svc)
 	registerCommentRoutes(g, svc)
+}
+
+// openAPIDocument is openapi.json, the OpenAPI 3.1 document of the REST API, generated
+// from the same spec as this package. It is a string so that nothing can modify it.
+//
+//go:embed openapi.json
+var openAPIDocument string
+
+// OpenAPI returns the OpenAPI document of the REST routes (a fresh copy on each call).
+// server.New serves it at /openapi.json and renders it at /docs.
+func (app) OpenAPI() []byte {
+	return []byte(openAPIDocument)
 }
 
 // Client groups the typed repositories of every resource.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/specstar-go/specstar/runtime/resource"
 )
@@ -24,6 +25,9 @@ type Store struct {
 	mu     sync.RWMutex
 	tables map[string]*table // by Kind.Name
 	closed bool
+	// examined counts the records List and Count have tested against a
+	// query, so that tests can see whether an index narrowed the scan.
+	examined atomic.Int64
 }
 
 // New returns an empty store.
@@ -180,34 +184,35 @@ func (r reader) Revisions(k *resource.Kind, id string) ([]resource.RevisionInfo,
 	return out, nil
 }
 
-// List returns the records matching q in resource id order.
+// GetMany returns copies of the records of the given resources.
+func (r reader) GetMany(k *resource.Kind, ids []string) (map[string]*resource.Record, error) {
+	t, err := r.s.table(k)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*resource.Record, len(ids))
+	for _, id := range ids {
+		if e := t.records[id]; e != nil {
+			out[id] = copyRecord(e.rec)
+		}
+	}
+	return out, nil
+}
+
+// List returns copies of the records matching q, in q's order. An
+// equality, "in", range or prefix condition on an indexed field at the top
+// level of the filter narrows the rows tested to that index range; else a
+// limited list sorted on an indexed field walks that field's index.
 func (r reader) List(k *resource.Kind, q *resource.Query) ([]*resource.Record, error) {
 	t, err := r.s.table(k)
 	if err != nil {
 		return nil, err
 	}
-	start := 0
-	if q.After != "" {
-		start, _ = slices.BinarySearch(t.ids, q.After)
-		if start < len(t.ids) && t.ids[start] == q.After {
-			start++
-		}
-	}
-	var out []*resource.Record
-	skip := q.Offset
-	for _, id := range t.ids[start:] {
-		rec := t.records[id].rec
-		if !matches(rec, q) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, copyRecord(rec))
-		if q.Limit > 0 && len(out) == q.Limit {
-			break
-		}
+	rows, examined := t.selectRows(q)
+	r.s.examined.Add(examined)
+	out := make([]*resource.Record, len(rows))
+	for i, e := range rows {
+		out[i] = copyRecord(e.rec)
 	}
 	return out, nil
 }
@@ -218,13 +223,9 @@ func (r reader) Count(k *resource.Kind, q *resource.Query) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch {
-	case q.OnlyDeleted:
-		return len(t.ids) - t.live, nil
-	case q.IncludeDeleted:
-		return len(t.ids), nil
-	}
-	return t.live, nil
+	n, examined := t.countRows(q)
+	r.s.examined.Add(examined)
+	return n, nil
 }
 
 // Referrers returns the ids of live records of k whose ref field holds
@@ -248,17 +249,6 @@ func (r reader) Referrers(k *resource.Kind, field, target string) ([]string, err
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// matches reports whether rec passes the deletion filter of q.
-func matches(rec *resource.Record, q *resource.Query) bool {
-	switch {
-	case q.OnlyDeleted:
-		return rec.Meta.IsDeleted
-	case q.IncludeDeleted:
-		return true
-	}
-	return !rec.Meta.IsDeleted
 }
 
 // writer implements resource.Writer. Each write is applied at once and

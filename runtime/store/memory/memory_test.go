@@ -69,3 +69,10 @@ func TestMigrateNewUniqueOnDuplicates(t *testing.T) {
 func BenchmarkUpdate(b *testing.B) { resourcetest.BenchUpdate(b, open(b)) }
 func BenchmarkCreate(b *testing.B) { resourcetest.BenchCreate(b, open(b)) }
 func BenchmarkGet(b *testing.B)    { resourcetest.BenchGet(b, open(b)) }
+
+func TestSearch(t *testing.T) {
+	resourcetest.RunSearch(t, resourcetest.NamedBackend{
+		Name: "memory",
+		Open: func(tb testing.TB) resource.Backend { return open(tb) },
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -26,6 +27,16 @@ type table struct {
 	unique []map[string]string
 	// refs maps field index -> target id -> ids of live referrers.
 	refs map[string]map[string]map[string]struct{}
+	// filterable are the indexed data fields, which filters and sort
+	// keys may name; entry values and ordered indexes are parallel to it.
+	filterable []filter.FieldInfo
+	// fieldIndex maps a filterable field name to its position.
+	fieldIndex map[string]int
+	// ordered holds the ordered index of each filterable field.
+	ordered []*orderedIndex
+	// bulk is set while reindex loads records in id order: set appends
+	// to ids and ordered indexes, and reindex sorts the indexes after.
+	bulk bool
 }
 
 // entry is a stored record and its index keys, computed once per write.
@@ -36,18 +47,27 @@ type entry struct {
 	uniqueKeys []string
 	// refTargets[i] are the targets of refFields[i] (nil when deleted).
 	refTargets [][]string
+	// values[i] is the value of filterable field i (resource.FieldValue),
+	// deleted or not.
+	values []any
 }
 
 // newTable returns empty storage for kind k.
 func newTable(k *resource.Kind) *table {
 	t := &table{
-		kind:      k,
-		records:   make(map[string]*entry),
-		revisions: make(map[string][]*resource.Revision),
-		refs:      make(map[string]map[string]map[string]struct{}),
+		kind:       k,
+		records:    make(map[string]*entry),
+		revisions:  make(map[string][]*resource.Revision),
+		refs:       make(map[string]map[string]map[string]struct{}),
+		fieldIndex: make(map[string]int),
 	}
 	for i := range k.Fields {
 		f := &k.Fields[i]
+		if f.Indexed {
+			t.fieldIndex[f.JSON] = len(t.filterable)
+			t.filterable = append(t.filterable, filter.FieldInfo{Name: f.JSON, Type: filter.Type(f.Type), List: f.List})
+			t.ordered = append(t.ordered, &orderedIndex{})
+		}
 		if f.Unique && !f.List {
 			t.uniqueFields = append(t.uniqueFields, f.JSON)
 			t.unique = append(t.unique, make(map[string]string))
@@ -65,6 +85,9 @@ func newTable(k *resource.Kind) *table {
 func (t *table) reindex(k *resource.Kind) (*table, error) {
 	n := newTable(k)
 	n.revisions = t.revisions
+	// Ids are added in order and the ordered indexes sorted once at the
+	// end, instead of one binary insertion per record.
+	n.bulk = true
 	for _, id := range t.ids {
 		e, err := n.newEntry(t.records[id].rec)
 		if err != nil {
@@ -75,12 +98,22 @@ func (t *table) reindex(k *resource.Kind) (*table, error) {
 		}
 		n.set(id, e)
 	}
+	n.bulk = false
+	for _, x := range n.ordered {
+		slices.SortFunc(x.entries, compareEntries)
+	}
 	return n, nil
 }
 
 // newEntry computes the index keys of rec. Deleted records have none.
 func (t *table) newEntry(rec *resource.Record) (*entry, error) {
 	e := &entry{rec: rec}
+	if len(t.filterable) > 0 {
+		e.values = make([]any, len(t.filterable))
+		for i, f := range t.filterable {
+			e.values[i] = resource.FieldValue(rec, f)
+		}
+	}
 	if rec.Meta.IsDeleted {
 		return e, nil
 	}
@@ -137,13 +170,26 @@ func (t *table) set(id string, e *entry) {
 		}
 	} else if e != nil {
 		// UUIDv7 ids grow, so this is almost always an append.
-		i, _ := slices.BinarySearch(t.ids, id)
-		t.ids = slices.Insert(t.ids, i, id)
+		if t.bulk {
+			t.ids = append(t.ids, id)
+		} else {
+			i, _ := slices.BinarySearch(t.ids, id)
+			t.ids = slices.Insert(t.ids, i, id)
+		}
 	}
 	if e == nil {
 		return
 	}
 	t.records[id] = e
+	for i, x := range t.ordered {
+		for _, v := range entryValues(e.values[i], t.filterable[i].List) {
+			if t.bulk {
+				x.entries = append(x.entries, indexEntry{value: v, id: id})
+			} else {
+				x.insert(v, id)
+			}
+		}
+	}
 	if !e.rec.Meta.IsDeleted {
 		t.live++
 	}
@@ -167,6 +213,11 @@ func (t *table) set(id string, e *entry) {
 
 // unindex removes the index entries of e, the entry of id.
 func (t *table) unindex(id string, e *entry) {
+	for i, x := range t.ordered {
+		for _, v := range entryValues(e.values[i], t.filterable[i].List) {
+			x.remove(v, id)
+		}
+	}
 	for i, key := range e.uniqueKeys {
 		if key != "" && t.unique[i][key] == id {
 			delete(t.unique[i], key)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -42,6 +43,12 @@ type kindSQL struct {
 	// referrers maps a ref field to its Referrers query.
 	referrers map[string]string
 
+	// statsCache holds the planner statistics sortIndex reads.
+	statsCache statsCache
+	// queries caches the prepared list and count statements of the
+	// read pool.
+	queries stmtCache
+
 	read, write   readStmts
 	putRecord     *sql.Stmt
 	putRevision   *sql.Stmt
@@ -50,7 +57,7 @@ type kindSQL struct {
 
 // readStmts are the read statements, prepared on one of the two pools.
 type readStmts struct {
-	get, revision, revisions *sql.Stmt
+	get, getMany, revision, revisions *sql.Stmt
 }
 
 // Migrate creates the tables and indexes of every kind of schema and drops
@@ -69,6 +76,10 @@ func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	// New indexes have no statistics yet.
+	if err := s.optimize(ctx, "PRAGMA optimize"); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	kinds := make(map[string]*kindSQL, len(schema.Kinds))
@@ -165,8 +176,11 @@ func migrateKind(ctx context.Context, tx *sql.Tx, k *resource.Kind) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range existing {
-		if _, ok := want[name]; !ok {
+	// Drop the indexes the schema no longer asks for, and those whose
+	// definition changed (a field's type, a new expression): CREATE
+	// INDEX IF NOT EXISTS below recreates them.
+	for name, def := range existing {
+		if ix, ok := want[name]; !ok || !sameIndexSQL(ix.sql, def) {
 			if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+quote(name)); err != nil {
 				return err
 			}
@@ -195,7 +209,12 @@ func managedIndexes(k *resource.Kind) map[string]index {
 	}
 	add := func(prefix, create string, f *resource.Field, partial bool) {
 		name := indexName(prefix, k.Table, f.JSON)
-		q := fmt.Sprintf(`CREATE %s IF NOT EXISTS %s ON %s (%s)`, create, quote(name), table, extract(f.JSON))
+		expr := extract(f.JSON)
+		if prefix == indexPrefix {
+			// Filters and sorts use fieldExpr; so must the index.
+			expr = fieldExpr(filter.FieldInfo{Name: f.JSON, Type: filter.Type(f.Type)})
+		}
+		q := fmt.Sprintf(`CREATE %s IF NOT EXISTS %s ON %s (%s)`, create, quote(name), table, expr)
 		if partial {
 			q += ` WHERE is_deleted = 0`
 		}
@@ -236,27 +255,37 @@ func sortedIndexes(m map[string]index) []index {
 	return out
 }
 
-// existingIndexes returns the managed indexes that exist on table.
-func existingIndexes(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`, table)
+// existingIndexes returns the managed indexes that exist on table: their
+// CREATE statements by name.
+func existingIndexes(ctx context.Context, tx *sql.Tx, table string) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`, table)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	out := make(map[string]string)
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
 			return nil, err
 		}
 		for _, p := range []string{uniquePrefix, indexPrefix, refPrefix, livePrefix} {
 			if strings.HasPrefix(name, p) {
-				out = append(out, name)
+				out[name] = def
 				break
 			}
 		}
 	}
 	return out, rows.Err()
+}
+
+// sameIndexSQL reports whether the stored CREATE statement of an index
+// (SQLite keeps the text without "IF NOT EXISTS") is the wanted one.
+func sameIndexSQL(want, stored string) bool {
+	norm := func(s string) string {
+		return strings.Join(strings.Fields(strings.Replace(s, " IF NOT EXISTS", "", 1)), " ")
+	}
+	return norm(want) == norm(stored)
 }
 
 // prepare builds the statements of kind k.
@@ -303,6 +332,8 @@ func (s *Store) prepare(ctx context.Context, k *resource.Kind) (ks *kindSQL, err
 		rs *readStmts
 	}{{s.read, &ks.read}, {s.write, &ks.write}} {
 		p.rs.get = prep(p.db, `SELECT `+recordColumns+` FROM `+ks.table+` WHERE resource_id = ?`)
+		p.rs.getMany = prep(p.db, `SELECT `+recordColumns+` FROM `+ks.table+
+			` WHERE resource_id IN (SELECT value FROM json_each(?))`)
 		p.rs.revision = prep(p.db, `SELECT `+infoColumns+`, data FROM `+ks.revs+` WHERE resource_id = ? AND n = ?`)
 		p.rs.revisions = prep(p.db, `SELECT `+infoColumns+` FROM `+ks.revs+` WHERE resource_id = ? ORDER BY n DESC`)
 	}
@@ -337,14 +368,15 @@ func (s *Store) prepare(ctx context.Context, k *resource.Kind) (ks *kindSQL, err
 func (ks *kindSQL) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{
-		ks.read.get, ks.read.revision, ks.read.revisions,
-		ks.write.get, ks.write.revision, ks.write.revisions,
+		ks.read.get, ks.read.getMany, ks.read.revision, ks.read.revisions,
+		ks.write.get, ks.write.getMany, ks.write.revision, ks.write.revisions,
 		ks.putRecord, ks.putRevision, ks.deleteNumbers,
 	} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
 	}
+	errs = append(errs, ks.queries.close())
 	return errors.Join(errs...)
 }
 

@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -37,6 +38,10 @@ type Store struct {
 
 	mu    sync.RWMutex
 	kinds map[string]*kindSQL // by Kind.Name, set by Migrate
+
+	// commits counts write transactions, to run PRAGMA optimize now
+	// and then.
+	commits atomic.Int64
 }
 
 var _ resource.Backend = (*Store)(nil)
@@ -79,7 +84,13 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	busy := fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds())
 	writeDSN := dsn(path, url.Values{
-		"_pragma": {busy, "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"},
+		"_pragma": {busy, "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)",
+			// ANALYZE (run by PRAGMA optimize) reads at most about this
+			// many entries per index, so that it stays fast on big
+			// tables. Index entries are read in key order, so a smaller
+			// sample would see few keys and report a low-cardinality
+			// field as selective (sortIndex relies on rows per key).
+			"analysis_limit(100000)"},
 		"_txlock": {"immediate"},
 	})
 	readDSN := dsn(path, url.Values{
@@ -107,6 +118,13 @@ func Open(path string, opts ...Option) (*Store, error) {
 	s.read.SetMaxOpenConns(cfg.readConns)
 	s.read.SetMaxIdleConns(cfg.readConns)
 	if err := s.read.Ping(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// Refresh the planner's statistics of tables that changed much
+	// since they were last analyzed (SQLite's advice for long-lived
+	// connections; 0x10000: check every table).
+	if err := s.optimize(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -157,8 +175,28 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the prepared statements and the database.
+// optimizeEvery is how many write transactions pass between two runs of
+// PRAGMA optimize.
+const optimizeEvery = 1000
+
+// optimize runs PRAGMA optimize on the write connection. The query
+// planner needs the statistics it keeps (sqlite_stat1) to choose between
+// the indexes of filtered and sorted fields: without them an equality on
+// a field with three values looks as selective as a range on a field
+// with thousands.
+func (s *Store) optimize(ctx context.Context, pragma string) error {
+	if _, err := s.write.ExecContext(ctx, pragma); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	return nil
+}
+
+// Close closes the prepared statements and the database, after a last
+// PRAGMA optimize.
 func (s *Store) Close() error {
+	// Statistics are an optimisation: a failure here (a busy file) must
+	// not keep the store from closing.
+	_ = s.optimize(context.Background(), "PRAGMA optimize")
 	s.mu.Lock()
 	var errs []error
 	for _, k := range s.kinds {
@@ -223,6 +261,12 @@ func (s *Store) Update(ctx context.Context, fn func(resource.Writer) error) erro
 	committed = true
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	if s.commits.Add(1)%optimizeEvery == 0 {
+		// Tables grow from nothing in a long-running server: refresh
+		// the statistics now and then. A failure only costs plan
+		// quality; the write itself is committed.
+		_ = s.optimize(ctx, "PRAGMA optimize")
 	}
 	return nil
 }

@@ -94,41 +94,49 @@ func (t *txn) Revisions(k *resource.Kind, id string) ([]resource.RevisionInfo, e
 	return out, nil
 }
 
-// where returns the WHERE clause and arguments of q's deletion filter and
-// keyset bound.
-func where(q *resource.Query) (string, []any) {
-	var conds []string
-	var args []any
-	switch {
-	case q.OnlyDeleted:
-		conds = append(conds, "is_deleted = 1")
-	case !q.IncludeDeleted:
-		conds = append(conds, "is_deleted = 0")
+// GetMany returns the records of the given resources.
+func (t *txn) GetMany(k *resource.Kind, ids []string) (map[string]*resource.Record, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
 	}
-	if q.After != "" {
-		conds = append(conds, "resource_id > ?")
-		args = append(args, q.After)
+	out := make(map[string]*resource.Record, len(ids))
+	if len(ids) == 0 {
+		return out, nil
 	}
-	if len(conds) == 0 {
-		return "", nil
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	rows, err := t.tx.StmtContext(t.ctx, t.stmts(ks).getMany).QueryContext(t.ctx, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get many %s: %w", k.Name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := scanRecord(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: get many %s: %w", k.Name, err)
+		}
+		out[rec.Meta.ResourceID] = rec
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: get many %s: %w", k.Name, err)
+	}
+	return out, nil
 }
 
-// List returns the records matching q in resource id order.
+// List returns the records matching q in q's order.
 func (t *txn) List(k *resource.Kind, q *resource.Query) ([]*resource.Record, error) {
 	ks, err := t.s.kind(k)
 	if err != nil {
 		return nil, err
 	}
-	w, args := where(q)
-	limit := -1 // SQLite: no limit
-	if q.Limit > 0 {
-		limit = q.Limit
+	query, args, err := listSQL(ks.table, q, t.sortIndex(ks, q))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", k.Name, err)
 	}
-	args = append(args, limit, q.Offset)
-	rows, err := t.tx.QueryContext(t.ctx,
-		`SELECT `+recordColumns+` FROM `+ks.table+w+` ORDER BY resource_id LIMIT ? OFFSET ?`, args...)
+	rows, err := t.query(ks, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list %s: %w", k.Name, err)
 	}
@@ -153,14 +161,34 @@ func (t *txn) Count(k *resource.Kind, q *resource.Query) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	unpaged := *q
-	unpaged.After = ""
-	w, args := where(&unpaged)
-	var n int
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM `+ks.table+w, args...).Scan(&n); err != nil {
+	where, args, err := whereClause(ks.table, q, false)
+	if err != nil {
 		return 0, fmt.Errorf("sqlite: count %s: %w", k.Name, err)
 	}
-	return n, nil
+	rows, err := t.query(ks, `SELECT count(*) FROM `+ks.table+where, args)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count %s: %w", k.Name, err)
+	}
+	defer rows.Close()
+	var n int
+	if !rows.Next() {
+		return 0, fmt.Errorf("sqlite: count %s: no row: %w", k.Name, rows.Err())
+	}
+	if err := rows.Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count %s: %w", k.Name, err)
+	}
+	return n, rows.Close()
+}
+
+// query runs a generated query in the transaction, with a cached
+// prepared statement in read transactions.
+func (t *txn) query(ks *kindSQL, query string, args []any) (*sql.Rows, error) {
+	if !t.writable {
+		if st := ks.queries.get(t.ctx, t.s.read, query); st != nil {
+			return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+		}
+	}
+	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
 // Referrers returns the ids of live records of k whose ref field holds

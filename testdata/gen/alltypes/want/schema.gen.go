@@ -4,6 +4,7 @@
 package store
 
 import (
+	_ "embed"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -102,8 +103,8 @@ var (
 	schema = &resource.Schema{Kinds: []*resource.Kind{ownerKind, thingKind}}
 )
 
-// App returns the generated application: its schema and its REST routes. Pass it to
-// server.New or server.Main.
+// App returns the generated application: its schema, its REST routes and their OpenAPI
+// document. Pass it to server.New or server.Main.
 func App() server.App {
 	return app{}
 }
@@ -126,6 +127,18 @@ func (app) Schema() *resource.Schema {
 func (app) Register(g *echo.Group, svc *resource.Service) {
 	registerOwnerRoutes(g, svc)
 	registerThingRoutes(g, svc)
+}
+
+// openAPIDocument is openapi.json, the OpenAPI 3.1 document of the REST API, generated
+// from the same spec as this package. It is a string so that nothing can modify it.
+//
+//go:embed openapi.json
+var openAPIDocument string
+
+// OpenAPI returns the OpenAPI document of the REST routes (a fresh copy on each call).
+// server.New serves it at /openapi.json and renders it at /docs.
+func (app) OpenAPI() []byte {
+	return []byte(openAPIDocument)
 }
 
 // Client groups the typed repositories of every resource.

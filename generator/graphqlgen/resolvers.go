@@ -1,0 +1,239 @@
+package graphqlgen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/specstar-go/specstar/generator/model"
+)
+
+// resolverFile emits the resolvers of one resource: its queries,
+// mutations and subscription, the fields of its object type that are not
+// data (relations, back-references, revisions, diff), and the list and
+// load helpers the resolvers of other resources share. Every resolver
+// calls resource.Service as the REST handlers do, and uses the same
+// generated encode and validation.
+func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
+	f := newFile(s, pkgPath)
+	r := a.model
+	kind := jen.Id(r.VarName + "Kind")
+	rec := jen.Op("*").Id(r.GoName + "Record")
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	str := func(p *jen.Statement) *jen.Statement { return p.Op("*").String() }
+	result := jen.Params(rec.Clone(), jen.Error())
+	res := resultFunc(a)
+	svc := func(method string, args ...jen.Code) *jen.Statement {
+		return jen.Id("r").Dot("svc").Dot(method).Call(append([]jen.Code{jen.Id("ctx"), kind.Clone()}, args...)...)
+	}
+	writeOpts := func(ifMatch, mode, status bool) *jen.Statement {
+		arg := func(ok bool, name string) jen.Code {
+			if ok {
+				return jen.Id(name)
+			}
+			return jen.Nil()
+		}
+		return jen.Qual(pkgGQL, "WriteOptions").Call(arg(ifMatch, "ifMatch"), arg(mode, "mode"), arg(status, "status"))
+	}
+	method := func(recv, name, field string, params []jen.Code, results jen.Code, body ...jen.Code) {
+		f.Comment(fmt.Sprintf("%s is the resolver of %s.", name, field))
+		f.Func().Params(jen.Id("r").Op("*").Id(recv)).Id(name).Params(append([]jen.Code{ctx.Clone()}, params...)...).Add(results).Block(body...)
+		f.Line()
+	}
+	listParams := listParamsOf(a)
+
+	// Queries.
+	method("queryResolver", upperFirst(a.one), "Query."+a.one,
+		[]jen.Code{jen.Id("id").String(), str(jen.Id("revision")), jen.Id("includeDeleted").Op("*").Bool()}, result.Clone(),
+		jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Get", jen.Id("id"), jen.Qual(pkgResource, "ReadOptions").Values(jen.Dict{
+			jen.Id("Revision"):       jen.Qual(pkgGQL, "Deref").Call(jen.Id("revision")),
+			jen.Id("IncludeDeleted"): jen.Qual(pkgGQL, "Deref").Call(jen.Id("includeDeleted")),
+		}))),
+		jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+	method("queryResolver", upperFirst(a.many), "Query."+a.many, listParams, jen.Params(jen.Op("*").Id(a.conn), jen.Error()),
+		jen.Return(jen.Id("r").Dot(listFunc(a)).Call(jen.Id("ctx"), jen.Nil(), jen.Id("where"), jen.Id("orderBy"), jen.Id("first"), jen.Id("after"), jen.Id("includeDeleted"))))
+
+	// Mutations.
+	encode := []jen.Code{
+		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("input").Dot("encode").Call(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+	}
+	method("mutationResolver", upperFirst(a.create), "Mutation."+a.create,
+		[]jen.Code{jen.Id("input").Id(r.GoName), str(jen.Id("status"))}, result.Clone(),
+		append(encode,
+			jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Create", jen.Id("data"), writeOpts(false, false, true))),
+			jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
+	method("mutationResolver", upperFirst(a.update), "Mutation."+a.update,
+		[]jen.Code{jen.Id("id").String(), jen.Id("input").Id(r.GoName), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
+		append(encode,
+			jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Update", jen.Id("id"), jen.Id("data"), writeOpts(true, true, true))),
+			jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
+	method("mutationResolver", upperFirst(a.patch), "Mutation."+a.patch,
+		[]jen.Code{jen.Id("id").String(), jen.Id("patch").Qual(pkgJSON, "RawMessage"), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
+		jen.Id("apply").Op(":=").Func().Params(jen.Id("current").Qual(pkgJSON, "RawMessage")).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
+			jen.List(jen.Id("merged"), jen.Err()).Op(":=").Qual(pkgGQL, "MergePatch").Call(jen.Id("current"), jen.Id("patch")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("decode"+r.GoName).Call(jen.Id("merged"))),
+		),
+		jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Patch", jen.Id("id"), jen.Id("apply"), writeOpts(true, true, true))),
+		jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+	for _, m := range []struct{ field, svc string }{{a.del, "Delete"}, {a.restore, "Restore"}} {
+		method("mutationResolver", upperFirst(m.field), "Mutation."+m.field,
+			[]jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, result.Clone(),
+			jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc(m.svc, jen.Id("id"), writeOpts(true, false, false))),
+			jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+	}
+	method("mutationResolver", upperFirst(a.purge), "Mutation."+a.purge,
+		[]jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, jen.Params(jen.String(), jen.Error()),
+		jen.If(jen.Err().Op(":=").Add(svc("Purge", jen.Id("id"), writeOpts(true, false, false))), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Lit(""), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+		jen.Return(jen.Id("id"), jen.Nil()))
+	method("mutationResolver", upperFirst(a.switchRev), "Mutation."+a.switchRev,
+		[]jen.Code{jen.Id("id").String(), jen.Id("revision").String(), str(jen.Id("ifMatch"))}, result.Clone(),
+		jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Switch", jen.Id("id"), jen.Id("revision"), writeOpts(true, false, false))),
+		jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+
+	// Subscription.
+	method("subscriptionResolver", upperFirst(a.changed), "Subscription."+a.changed,
+		[]jen.Code{str(jen.Id("id"))}, jen.Params(jen.Op("<-").Chan().Op("*").Id(a.change), jen.Error()),
+		jen.Return(jen.Qual(pkgGQL, "Changes").Call(jen.Id("ctx"), jen.Id("r").Dot("changes"), kind.Clone().Dot("Name"), jen.Id("id"),
+			jen.Func().Params(jen.Id("e").Qual(pkgFeed, "Event")).Params(jen.Op("*").Id(a.change), jen.Error()).Block(
+				jen.Id("c").Op(":=").Op("&").Id(a.change).Values(jen.Dict{jen.Id("Kind"): jen.Id("e").Dot("Op"), jen.Id("ID"): jen.Id("e").Dot("ID")}),
+				jen.If(jen.Id("e").Dot("Envelope").Op("==").Nil()).Block(jen.Return(jen.Id("c"), jen.Nil())),
+				jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"Record").Call(jen.Id("e").Dot("Envelope"), jen.Nil()),
+				jen.Id("c").Dot(r.GoName).Op("=").Id("rec"),
+				jen.Return(jen.Id("c"), jen.Err()),
+			))))
+
+	// Fields of the object type.
+	objRecv := r.VarName + "Resolver"
+	obj := jen.Id("obj").Add(rec.Clone())
+	for _, rel := range a.relations {
+		target := rel.target.model
+		method(objRecv, upperFirst(rel.name), a.name+"."+rel.name, []jen.Code{obj.Clone()},
+			jen.Params(jen.Op("*").Id(target.GoName+"Record"), jen.Error()),
+			jen.Return(jen.Id("r").Dot(loadFunc(rel.target)).Call(jen.Id("ctx"), refValue(rel.field, jen.Id("obj")))))
+	}
+	for _, b := range a.backrefs {
+		method(objRecv, upperFirst(b.name), a.name+"."+b.name, append([]jen.Code{obj.Clone()}, listParamsOf(b.source)...),
+			jen.Params(jen.Op("*").Id(b.source.conn), jen.Error()),
+			jen.Return(jen.Id("r").Dot(listFunc(b.source)).Call(jen.Id("ctx"),
+				jen.Qual(pkgGQL, "Eq").Call(jen.Lit(b.field.Path), jen.Id("obj").Dot("ID").Call()),
+				jen.Id("where"), jen.Id("orderBy"), jen.Id("first"), jen.Id("after"), jen.Id("includeDeleted"))))
+	}
+	method(objRecv, "Revisions", a.name+".revisions",
+		[]jen.Code{obj.Clone(), jen.Id("first").Op("*").Int(), str(jen.Id("after")), jen.Id("chain").Op("*").Bool()},
+		jen.Params(jen.Op("*").Qual(pkgGQL, "RevisionConnection"), jen.Error()),
+		jen.Return(jen.Qual(pkgGQL, "Revisions").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(), jen.Id("first"), jen.Id("after"), jen.Id("chain"))))
+	method(objRecv, "Diff", a.name+".diff",
+		[]jen.Code{obj.Clone(), str(jen.Id("against"))}, jen.Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()),
+		jen.Return(jen.Qual(pkgGQL, "Diff").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(),
+			jen.Id("obj").Dot("RevisionInfo").Dot("RevisionID"), jen.Qual(pkgGQL, "Deref").Call(jen.Id("against")))))
+
+	emitList(f, a, kind)
+	emitLoad(f, a, kind)
+	f.Comment(fmt.Sprintf("%s turns what a service call returned into a record, classifying the error", res))
+	f.Comment("for the GraphQL error presenter.")
+	f.Func().Id(res).Params(jen.Id("env").Op("*").Qual(pkgResource, "Envelope"), jen.Err().Error()).Add(result.Clone()).Block(
+		jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"Record").Call(jen.Id("env"), jen.Err()),
+		jen.Return(jen.Id("rec"), jen.Qual(pkgGQL, "Wrap").Call(jen.Err())),
+	)
+	return f
+}
+
+// listParamsOf are the parameters of a connection resolver of a.
+func listParamsOf(a *resourceAPI) []jen.Code {
+	return []jen.Code{
+		jen.Id("where").Op("*").Id(a.filter),
+		jen.Id("orderBy").Index().Op("*").Id(a.order),
+		jen.Id("first").Op("*").Int(),
+		jen.Id("after").Op("*").String(),
+		jen.Id("includeDeleted").Op("*").Bool(),
+	}
+}
+
+// emitList emits the list helper shared by the list query and the
+// back-references to the resource.
+//
+//	func (r *resolver) listPosts(ctx, cond filter.Expr, where *PostFilter, ...) (*PostConnection, error)
+func emitList(f *jen.File, a *resourceAPI, kind *jen.Statement) {
+	r := a.model
+	name := listFunc(a)
+	f.Comment(fmt.Sprintf("%s lists %s resources for %s and for the back-references to %s:", name, r.Name, a.many, r.Name))
+	f.Comment("cond (nil for none) and the filter input where must both hold.")
+	f.Func().Params(jen.Id("r").Op("*").Id("resolver")).Id(name).Params(
+		append([]jen.Code{jen.Id("ctx").Qual("context", "Context"), jen.Id("cond").Qual(pkgFilter, "Expr")}, listParamsOf(a)...)...,
+	).Params(jen.Op("*").Id(a.conn), jen.Error()).BlockFunc(func(g *jen.Group) {
+		g.List(jen.Id("q"), jen.Err()).Op(":=").Qual(pkgGQL, "ListQuery").Call(jen.Id("first"), jen.Id("after"), jen.Id("includeDeleted"))
+		g.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
+		g.Id("q").Dot("Filter").Op("=").Qual(pkgGQL, "FilterText").Call(jen.Qual(pkgGQL, "And").Call(jen.Id("cond"), jen.Id("where").Dot("expr").Call()))
+		g.Id("q").Dot("Sort").Op("=").Id(sortFunc(a)).Call(jen.Id("orderBy"))
+		g.Id("q").Dot("Count").Op("=").Qual(pkgGQL, "Requested").Call(jen.Id("ctx"), jen.Lit("totalCount"))
+		g.List(jen.Id("page"), jen.Err()).Op(":=").Id("r").Dot("svc").Dot("List").Call(jen.Id("ctx"), kind.Clone(), jen.Id("q"))
+		g.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err())))
+		g.Id("conn").Op(":=").Op("&").Id(a.conn).Values(jen.Dict{
+			jen.Id("Edges"):    jen.Make(jen.Index().Op("*").Id(a.edge), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))),
+			jen.Id("Nodes"):    jen.Make(jen.Index().Op("*").Id(r.GoName+"Record"), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))),
+			jen.Id("PageInfo"): jen.Qual(pkgGQL, "NewPageInfo").Call(jen.Id("page")),
+		})
+		g.If(jen.Id("page").Dot("Total").Op("!=").Nil()).Block(jen.Id("conn").Dot("TotalCount").Op("=").Op("*").Id("page").Dot("Total"))
+		g.For(jen.List(jen.Id("i"), jen.Id("env")).Op(":=").Range().Id("page").Dot("Items")).Block(
+			jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"Record").Call(jen.Id("env"), jen.Nil()),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+			jen.Id("conn").Dot("Nodes").Op("=").Append(jen.Id("conn").Dot("Nodes"), jen.Id("rec")),
+			jen.Id("conn").Dot("Edges").Op("=").Append(jen.Id("conn").Dot("Edges"), jen.Op("&").Id(a.edge).Values(jen.Dict{
+				jen.Id("Cursor"): jen.Qual(pkgGQL, "Cursor").Call(jen.Id("page"), jen.Id("i")),
+				jen.Id("Node"):   jen.Id("rec"),
+			})),
+		)
+		if len(a.relations) > 0 {
+			g.Comment("Queue the targets of the relations the query selects, so that resolving")
+			g.Comment("them costs one query per target kind for the whole page.")
+		}
+		for _, rel := range a.relations {
+			g.If(jen.Qual(pkgGQL, "Requested").Call(jen.Id("ctx"), jen.Lit("nodes."+rel.name)).Op("||").Qual(pkgGQL, "Requested").Call(jen.Id("ctx"), jen.Lit("edges.node."+rel.name))).Block(
+				jen.Id("ids").Op(":=").Make(jen.Index().String(), jen.Lit(0), jen.Len(jen.Id("conn").Dot("Nodes"))),
+				jen.For(jen.List(jen.Id("_"), jen.Id("rec")).Op(":=").Range().Id("conn").Dot("Nodes")).Block(
+					jen.Id("ids").Op("=").Append(jen.Id("ids"), refValue(rel.field, jen.Id("rec")))),
+				jen.Qual(pkgGQL, "LoaderFor").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), jen.Id(rel.target.model.VarName+"Kind")).Dot("Prime").Call(jen.Id("ids").Op("...")),
+			)
+		}
+		g.Return(jen.Id("conn"), jen.Nil())
+	})
+	f.Line()
+}
+
+// emitLoad emits the batched load of one resource, used by the relations
+// that point to it.
+func emitLoad(f *jen.File, a *resourceAPI, kind *jen.Statement) {
+	r := a.model
+	if len(r.Referrers) == 0 {
+		return
+	}
+	name := loadFunc(a)
+	f.Comment(fmt.Sprintf("%s returns the live %s id through the batch loader of the response, or nil.", name, r.Name))
+	f.Func().Params(jen.Id("r").Op("*").Id("resolver")).Id(name).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("id").String()).Params(
+		jen.Op("*").Id(r.GoName+"Record"), jen.Error(),
+	).Block(
+		jen.List(jen.Id("env"), jen.Err()).Op(":=").Qual(pkgGQL, "LoaderFor").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone()).Dot("Load").Call(jen.Id("ctx"), jen.Id("id")),
+		jen.If(jen.Err().Op("!=").Nil().Op("||").Id("env").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+		jen.Return(jen.Id(resultFunc(a)).Call(jen.Id("env"), jen.Nil())),
+	)
+	f.Line()
+}
+
+// refValue renders the id a ref field of the record rec holds ("" when
+// unset).
+func refValue(fd *model.Field, rec *jen.Statement) jen.Code {
+	v := rec.Dot("Data").Dot(fd.GoName)
+	if fd.Nullable() {
+		return jen.Qual(pkgGQL, "Deref").Call(v)
+	}
+	return v
+}
+
+// listFunc, loadFunc and resultFunc name the helpers of a resource:
+// listPosts, loadPost, postResult.
+func listFunc(a *resourceAPI) string   { return "list" + a.model.Plural }
+func loadFunc(a *resourceAPI) string   { return "load" + a.model.GoName }
+func resultFunc(a *resourceAPI) string { return a.model.VarName + "Result" }

@@ -1,0 +1,298 @@
+package openapigen
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/specstar-go/specstar/generator/model"
+)
+
+// systemTag groups the operations that belong to the server, not to a
+// resource.
+const systemTag = "Server"
+
+// Media types of request and response bodies.
+const (
+	mediaJSON       = "application/json"
+	mediaMergePatch = "application/merge-patch+json"
+	mediaJSONPatch  = "application/json-patch+json"
+	mediaProblem    = "application/problem+json"
+	mediaHTML       = "text/html"
+)
+
+// problemStatuses are the error statuses operations answer, each with the
+// name of its component response and what it means.
+func problemStatuses() map[int][2]string {
+	return map[int][2]string{
+		http.StatusBadRequest:            {"BadRequest", "BAD_REQUEST: malformed JSON or an invalid query parameter (the errors name it)."},
+		http.StatusNotFound:              {"NotFound", "NOT_FOUND: unknown resource id or revision."},
+		http.StatusConflict:              {"Conflict", "CONFLICT: a unique value is taken, a restrict reference exists, mode=modify on a stable revision, restore of a live resource, or a failed JSON Patch test."},
+		http.StatusGone:                  {"Gone", "GONE: the resource is soft-deleted."},
+		http.StatusPreconditionFailed:    {"PreconditionFailed", "PRECONDITION_FAILED: If-Match does not match the current ETag."},
+		http.StatusRequestEntityTooLarge: {"PayloadTooLarge", "PAYLOAD_TOO_LARGE: the body is over the configured limit."},
+		http.StatusUnsupportedMediaType:  {"UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE: the body's Content-Type is not one the route accepts."},
+		http.StatusUnprocessableEntity:   {"ValidationError", "VALIDATION_ERROR: the data breaks the spec; errors lists every field at fault."},
+		http.StatusInternalServerError:   {"Internal", "INTERNAL: a server failure; the cause is only logged."},
+	}
+}
+
+// notModified is the component response of a 304.
+const notModified = "NotModified"
+
+// problemResponses are the component responses: one problem response per
+// error status, and the 304 of conditional reads.
+func problemResponses() openapi3.ResponseBodies {
+	out := make(openapi3.ResponseBodies)
+	for _, p := range problemStatuses() {
+		out[p[0]] = &openapi3.ResponseRef{Value: &openapi3.Response{
+			Description: ptr(p[1]),
+			Content:     openapi3.Content{mediaProblem: &openapi3.MediaType{Schema: schemaRef(schemaProblem)}},
+		}}
+	}
+	out[notModified] = &openapi3.ResponseRef{Value: &openapi3.Response{
+		Description: ptr("Not Modified: If-None-Match matches the current ETag. No body."),
+		Headers:     openapi3.Headers{"ETag": headerRef("ETag")},
+	}}
+	return out
+}
+
+// operation describes one route of a resource.
+type operation struct {
+	method  string
+	path    string // OpenAPI path below /api/{res}, such as "/{id}/revisions/{rev}"
+	id      string
+	summary string
+	params  []*openapi3.ParameterRef
+	body    *openapi3.RequestBodyRef
+	status  int                // success status
+	success *openapi3.Response // success response
+	errors  []int              // error statuses besides 500
+}
+
+// jsonResponse is a response with a JSON body of the named schema.
+func jsonResponse(description, schema string, headers ...string) *openapi3.Response {
+	r := &openapi3.Response{
+		Description: ptr(description),
+		Content:     openapi3.Content{mediaJSON: &openapi3.MediaType{Schema: schemaRef(schema)}},
+	}
+	for _, h := range headers {
+		if r.Headers == nil {
+			r.Headers = openapi3.Headers{}
+		}
+		r.Headers[h] = headerRef(h)
+	}
+	return r
+}
+
+// jsonBody is a required request body of one or more media types.
+func jsonBody(description string, media map[string]string) *openapi3.RequestBodyRef {
+	content := openapi3.Content{}
+	for mt, schema := range media {
+		content[mt] = &openapi3.MediaType{Schema: schemaRef(schema)}
+	}
+	return &openapi3.RequestBodyRef{Value: &openapi3.RequestBody{Description: description, Required: true, Content: content}}
+}
+
+// refs returns references to the named component parameters.
+func refs(names ...string) []*openapi3.ParameterRef {
+	out := make([]*openapi3.ParameterRef, len(names))
+	for i, n := range names {
+		out[i] = paramRef(n)
+	}
+	return out
+}
+
+// operations returns the routes of r, in the order the generated handlers
+// register them (generator/gogen/handler.go routes()).
+func operations(r *model.Resource) []operation {
+	env := r.GoName + suffixEnvelope
+	withOptional := func(ps []*openapi3.ParameterRef, extra ...*openapi3.ParameterRef) []*openapi3.ParameterRef {
+		for _, p := range extra {
+			if p != nil {
+				ps = append(ps, p)
+			}
+		}
+		return ps
+	}
+	write := func(extra ...string) []*openapi3.ParameterRef { return refs(append([]string{paramID}, extra...)...) }
+	return []operation{
+		{
+			method: http.MethodPost, id: "create" + r.GoName, summary: "Create " + a(r.Name),
+			params: refs(paramStatus),
+			body:   jsonBody("The data of the new "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
+			status: http.StatusCreated, success: jsonResponse("Created: revision 1 of the new "+r.Name+".", env, "ETag", "Location"),
+			errors: []int{400, 409, 412, 413, 415, 422},
+		},
+		{
+			method: http.MethodGet, id: "list" + r.Plural, summary: "List " + r.Plural,
+			params: withOptional(append(refs(paramLimit, paramCursor, paramOffset, paramIncludeDeleted, paramDeleted, paramCount),
+				filterParam(r), sortParam(r), fieldsParam(r)), expandParam(r)),
+			status: http.StatusOK, success: jsonResponse("A page of "+r.Plural+".", r.GoName+suffixPage),
+			errors: []int{400},
+		},
+		{
+			method: http.MethodGet, path: "/count", id: "count" + r.Plural, summary: "Count " + r.Plural,
+			params: append(refs(paramIncludeDeleted, paramDeleted), filterParam(r)),
+			status: http.StatusOK, success: jsonResponse("How many "+r.Plural+" match.", schemaCount),
+			errors: []int{400},
+		},
+		{
+			method: http.MethodGet, path: "/{id}", id: "get" + r.GoName, summary: "Read " + a(r.Name),
+			params: withOptional(refs(paramID, paramRevision, paramIncludeDeleted, paramIfNoneMatch), fieldsParam(r), expandParam(r)),
+			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its current (or the requested) revision.", env, "ETag"),
+			errors: []int{304, 400, 404, 410},
+		},
+		{
+			method: http.MethodPut, path: "/{id}", id: "replace" + r.GoName, summary: "Replace the data of " + a(r.Name),
+			params: write(paramMode, paramStatus, paramIfMatch),
+			body:   jsonBody("The new data of the "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
+			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
+			errors: []int{400, 404, 409, 410, 412, 413, 415, 422},
+		},
+		{
+			method: http.MethodPatch, path: "/{id}", id: "patch" + r.GoName, summary: "Patch " + a(r.Name),
+			params: write(paramMode, paramStatus, paramIfMatch),
+			body: jsonBody("An RFC 7386 merge patch or an RFC 6902 JSON Patch of the data.", map[string]string{
+				mediaMergePatch: r.GoName + suffixMergePatch,
+				mediaJSONPatch:  schemaJSONPatch,
+			}),
+			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
+			errors: []int{400, 404, 409, 410, 412, 413, 415, 422},
+		},
+		{
+			method: http.MethodDelete, path: "/{id}", id: "delete" + r.GoName, summary: "Soft-delete " + a(r.Name),
+			params: write(paramIfMatch),
+			status: http.StatusOK, success: jsonResponse("The deleted "+r.Name+" (meta.is_deleted is true).", env, "ETag"),
+			errors: []int{400, 404, 409, 410, 412},
+		},
+		{
+			method: http.MethodPost, path: "/{id}/restore", id: "restore" + r.GoName, summary: "Restore a soft-deleted " + r.Name,
+			params: write(paramIfMatch),
+			status: http.StatusOK, success: jsonResponse("The restored "+r.Name+".", env, "ETag"),
+			errors: []int{400, 404, 409, 412, 422},
+		},
+		{
+			method: http.MethodDelete, path: "/{id}/permanently", id: "purge" + r.GoName, summary: "Remove " + a(r.Name) + " and its whole history",
+			params: write(paramIfMatch),
+			status: http.StatusNoContent, success: &openapi3.Response{Description: ptr("Purged.")},
+			errors: []int{400, 404, 409, 412},
+		},
+		{
+			method: http.MethodGet, path: "/{id}/revisions", id: "list" + r.GoName + "Revisions", summary: "List the revisions of " + a(r.Name),
+			params: refs(paramID, paramChain, paramLimit, paramCursor),
+			status: http.StatusOK, success: jsonResponse("A page of revisions, newest first.", schemaRevisionPage),
+			errors: []int{400, 404, 410},
+		},
+		{
+			method: http.MethodGet, path: "/{id}/revisions/{rev}", id: "get" + r.GoName + "Revision", summary: "Read one revision of " + a(r.Name),
+			params: refs(paramID, paramRev),
+			status: http.StatusOK, success: jsonResponse("The revision's data and info.", r.GoName+suffixRevision),
+			errors: []int{404, 410},
+		},
+		{
+			method: http.MethodGet, path: "/{id}/revisions/{rev}/diff", id: "diff" + r.GoName + "Revision", summary: "Diff two revisions of " + a(r.Name),
+			params: refs(paramID, paramRev, paramAgainst),
+			status: http.StatusOK, success: jsonResponse("The JSON Patch that turns the data of against into the data of rev.", schemaJSONPatch),
+			errors: []int{404, 410},
+		},
+		{
+			method: http.MethodPost, path: "/{id}/switch/{rev}", id: "switch" + r.GoName + "Revision", summary: "Make a revision of " + a(r.Name) + " current",
+			params: write(paramRev, paramIfMatch),
+			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at the switched-to revision.", env, "ETag"),
+			errors: []int{400, 404, 409, 410, 412, 422},
+		},
+	}
+}
+
+// descriptions of the operations, by operationId prefix.
+func operationDescription(op operation, r *model.Resource) string {
+	switch op.id {
+	case "create" + r.GoName:
+		return "Writes revision 1 (a draft with status=draft). Answers 201 with the envelope, its ETag and Location."
+	case "list" + r.Plural:
+		return "Returns a page of live resources (filter, sort, include_deleted, deleted=only), with next_cursor for the next page."
+	case "get" + r.GoName:
+		return "Returns the envelope of the current revision with its ETag; 304 when If-None-Match matches."
+	case "replace" + r.GoName:
+		return "Writes a new revision whose parent is the current one (nothing when the data and status are unchanged). " +
+			"With mode=modify, edits the current draft in place."
+	case "patch" + r.GoName:
+		return "Applies a merge patch (application/merge-patch+json) or a JSON Patch (application/json-patch+json) " +
+			"to the current data, then writes it as replace does."
+	case "delete" + r.GoName:
+		return "Sets meta.is_deleted; writes no revision. The on_delete policy of every ref to it applies."
+	case "purge" + r.GoName:
+		return "Removes the resource and all its revisions. The on_delete policy of every ref to it applies."
+	case "switch" + r.GoName + "Revision":
+		return "Makes rev the current revision (rollback); writes no revision. Unique and ref checks apply."
+	}
+	return ""
+}
+
+// resourcePaths adds the routes of r to paths.
+func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
+	for _, op := range operations(r) {
+		p := "/api/" + r.Path + op.path
+		item := paths.Value(p)
+		if item == nil {
+			item = &openapi3.PathItem{}
+			paths.Set(p, item)
+		}
+		o := &openapi3.Operation{
+			Tags:        []string{r.Name},
+			Summary:     op.summary,
+			Description: operationDescription(op, r),
+			OperationID: op.id,
+			Parameters:  openapi3.Parameters(op.params),
+			RequestBody: op.body,
+			Responses:   openapi3.NewResponses(),
+			Security:    noSecurity(),
+		}
+		o.Responses.Delete("default")
+		o.Responses.Set(strconv.Itoa(op.status), &openapi3.ResponseRef{Value: op.success})
+		for _, status := range append(op.errors, http.StatusInternalServerError) {
+			name := notModified
+			if status != http.StatusNotModified {
+				name = problemStatuses()[status][0]
+			}
+			o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Ref: "#/components/responses/" + name})
+		}
+		item.SetOperation(op.method, o)
+	}
+}
+
+// noSecurity is the security of every operation: none, said explicitly
+// (security: []), because the generated server has no authentication yet.
+func noSecurity() *openapi3.SecurityRequirements {
+	return &openapi3.SecurityRequirements{}
+}
+
+// systemPaths adds /healthz, /readyz, /openapi.json and /docs.
+func (b *builder) systemPaths(paths *openapi3.Paths) {
+	add := func(path, id, summary string, responses map[int]*openapi3.Response) {
+		o := &openapi3.Operation{Tags: []string{systemTag}, Summary: summary, OperationID: id, Responses: openapi3.NewResponses(), Security: noSecurity()}
+		o.Responses.Delete("default")
+		for status, r := range responses {
+			o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: r})
+		}
+		paths.Set(path, &openapi3.PathItem{Get: o})
+	}
+	add("/healthz", "getHealth", "Liveness: 200 while the process is up", map[int]*openapi3.Response{
+		http.StatusOK: jsonResponse("The process is up.", schemaHealth),
+	})
+	add("/readyz", "getReadiness", "Readiness: 200 when the storage answers", map[int]*openapi3.Response{
+		http.StatusOK:                 jsonResponse("The storage answers.", schemaHealth),
+		http.StatusServiceUnavailable: jsonResponse("The storage does not answer.", schemaHealth),
+	})
+	add("/openapi.json", "getOpenAPI", "This OpenAPI document", map[int]*openapi3.Response{
+		http.StatusOK: jsonResponse("The OpenAPI 3.1 document of this API.", schemaOpenAPIObject),
+	})
+	add("/docs", "getDocs", "Interactive API documentation (Swagger UI, served from the binary)", map[int]*openapi3.Response{
+		http.StatusOK: {
+			Description: ptr("An HTML page that renders this document."),
+			Content:     openapi3.Content{mediaHTML: &openapi3.MediaType{Schema: prop(&openapi3.Schema{Type: types(openapi3.TypeString)})}},
+		},
+	})
+}

@@ -1,0 +1,102 @@
+package feed
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// recv returns the next event of ch, failing after a second.
+func recv(t *testing.T, ch <-chan Event) (Event, bool) {
+	t.Helper()
+	select {
+	case e, ok := <-ch:
+		return e, ok
+	case <-time.After(time.Second):
+		t.Fatal("no event within a second")
+		return Event{}, false
+	}
+}
+
+func TestBrokerRoutesByKindAndID(t *testing.T) {
+	tests := []struct {
+		name     string
+		kind, id string
+		want     []string // ids received, in order
+	}{
+		{name: "every post", kind: "Post", want: []string{"p1", "p2"}},
+		{name: "one post", kind: "Post", id: "p2", want: []string{"p2"}},
+		{name: "authors", kind: "Author", want: []string{"a1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBroker(0)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ch, err := b.Subscribe(ctx, tt.kind, tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Publish(Event{Op: Created, Kind: "Post", ID: "p1"})
+			b.Publish(Event{Op: Created, Kind: "Author", ID: "a1"})
+			b.Publish(Event{Op: Updated, Kind: "Post", ID: "p2"})
+			b.Close()
+			var got []string
+			for e := range ch {
+				got = append(got, e.ID)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestBrokerEndsSubscriptions(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(b *Broker, cancel context.CancelFunc)
+	}{
+		{name: "context cancelled", end: func(_ *Broker, cancel context.CancelFunc) { cancel() }},
+		{name: "broker closed", end: func(b *Broker, _ context.CancelFunc) { b.Close() }},
+		{name: "subscriber too slow", end: func(b *Broker, _ context.CancelFunc) {
+			for range 3 {
+				b.Publish(Event{Op: Updated, Kind: "Post", ID: "p"})
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBroker(2)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ch, err := b.Subscribe(ctx, "Post", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.end(b, cancel)
+			for {
+				if _, ok := recv(t, ch); !ok {
+					break
+				}
+			}
+			if n := b.Subscribers(); n != 0 {
+				t.Errorf("%d subscribers left, want 0", n)
+			}
+		})
+	}
+}
+
+func TestBrokerRefusesAfterClose(t *testing.T) {
+	b := NewBroker(0)
+	b.Close()
+	if _, err := b.Subscribe(context.Background(), "Post", ""); err != ErrClosed {
+		t.Fatalf("Subscribe after Close: %v, want ErrClosed", err)
+	}
+	b.Publish(Event{Op: Created, Kind: "Post", ID: "p"}) // no subscribers: no panic
+}

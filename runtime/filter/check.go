@@ -1,0 +1,278 @@
+package filter
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Check resolves and type-checks a parsed expression against the fields
+// that may be filtered, in place: it sets each Ref.Info and converts each
+// Value to its field's type (see Value). It reports every problem, not
+// only the first, as an ErrorList sorted by position:
+//
+//   - a field that is not in fields, with a suggestion for a near miss and
+//     the list of the fields that may be used;
+//   - a value of the wrong type for its field: int fields take integral
+//     numbers, float fields numbers, bool fields true and false, string
+//     fields strings, datetime fields RFC 3339 strings and date fields
+//     "YYYY-MM-DD" strings;
+//   - null anywhere but in "is null" and "is not null";
+//   - an operator that does not apply to the field: "~", "!~" and "^="
+//     need a string field (and only "~" applies to a list of strings),
+//     "<", "<=", ">" and ">=" do not apply to bool fields, and on list
+//     fields only "=", "~", "in" and "is [not] null" apply.
+//
+// Check of a nil expression (no filter) is nil.
+func Check(e Expr, fields []FieldInfo) error {
+	c := &checker{errs: errorCollector{param: "filter"}, fields: fields}
+	c.expr(e)
+	return c.errs.err()
+}
+
+// checker holds the state of one Check.
+type checker struct {
+	errs   errorCollector
+	fields []FieldInfo
+}
+
+// expr checks e and its children.
+func (c *checker) expr(e Expr) {
+	switch e := e.(type) {
+	case *And:
+		for _, t := range e.Terms {
+			c.expr(t)
+		}
+	case *Or:
+		for _, t := range e.Terms {
+			c.expr(t)
+		}
+	case *Not:
+		c.expr(e.X)
+	case *Cmp:
+		if c.resolve(&e.Field) {
+			c.cmp(e)
+		}
+	case *In:
+		if c.resolve(&e.Field) {
+			for i := range e.Values {
+				c.value(&e.Field, &e.Values[i])
+			}
+		}
+	case *IsNull:
+		c.resolve(&e.Field)
+	}
+}
+
+// resolve sets r.Info, or reports an unknown field.
+func (c *checker) resolve(r *Ref) bool {
+	if f, ok := lookup(c.fields, r.Name); ok {
+		r.Info = f
+		return true
+	}
+	names := fieldNames(c.fields, false)
+	c.errs.errorf(r.At, "unknown field %q%s; %s", r.Name, didYouMean(suggest(r.Name, names)), listFields("filterable", names))
+	return false
+}
+
+// cmp checks the operator and the value of a comparison.
+func (c *checker) cmp(e *Cmp) {
+	f := e.Field.Info
+	if e.Value.Kind == KindNull {
+		switch e.Op {
+		case Eq:
+			c.errs.errorf(e.Value.At, `"= null" never matches: null is not a value; use "%s is null"`, f.Name)
+		case Ne:
+			c.errs.errorf(e.Value.At, `"!= null" never matches: null is not a value; use "%s is not null"`, f.Name)
+		default:
+			c.errs.errorf(e.Value.At, `null cannot be compared with %q; use "%s is null" or "%s is not null"`, e.Op, f.Name, f.Name)
+		}
+		return
+	}
+	if msg := opProblem(e); msg != "" {
+		c.errs.errorf(e.Field.At, "%s", msg)
+		return
+	}
+	c.value(&e.Field, &e.Value)
+}
+
+// opProblem returns why e's operator does not apply to its field, or "".
+func opProblem(e *Cmp) string {
+	f := e.Field.Info
+	switch e.Op {
+	case Eq, Gt, Ge, Lt, Le, Ne, Contains, NotContains, Prefix:
+	default:
+		return fmt.Sprintf("unknown operator %q", e.Op)
+	}
+	name := opName(e.Op)
+	switch {
+	case (e.Op == Contains || e.Op == NotContains || e.Op == Prefix) && f.Type != String:
+		return fmt.Sprintf("%s applies to string fields; %s is %s", name, f.Name, describeField(f))
+	case f.List && e.Op == Ne:
+		return fmt.Sprintf(`%s does not apply to the list field %s; use !(%s = %s) for resources without that element`,
+			name, f.Name, f.Name, formatValue(e.Value))
+	case f.List && e.Op == NotContains:
+		return fmt.Sprintf(`%s does not apply to the list field %s; use !(%s ~ %s) for resources without a matching element`,
+			name, f.Name, f.Name, formatValue(e.Value))
+	case f.List && e.Op != Eq && e.Op != Contains:
+		return fmt.Sprintf(`%s does not apply to the list field %s; lists support "=", "~", "in" and "is null"`, name, f.Name)
+	case f.Type == Bool && e.Op != Eq && e.Op != Ne:
+		return fmt.Sprintf(`%s does not apply to the bool field %s; use "=" or "!="`, name, f.Name)
+	}
+	return ""
+}
+
+// opName names an operator in messages: `"~" (contains)`.
+func opName(op Op) string {
+	switch op {
+	case Contains:
+		return `"~" (contains)`
+	case NotContains:
+		return `"!~" (does not contain)`
+	case Prefix:
+		return `"^=" (starts with)`
+	}
+	return strconv.Quote(string(op))
+}
+
+// value converts v to the type of the field r names, or reports why it
+// cannot. Null reaches it only from an "in" list: cmp handles the others.
+func (c *checker) value(r *Ref, v *Value) {
+	f := r.Info
+	if v.Kind == KindNull {
+		c.errs.errorf(v.At, `null is not allowed in an "in" list; add "|| %s is null"`, f.Name)
+		return
+	}
+	var msg string
+	switch f.Type {
+	case String:
+		if v.Kind != KindString {
+			msg = fmt.Sprintf("%s is not a string; quote it: %s", v.Raw, quote(v.Raw))
+		}
+	case Int:
+		msg = convertInt(v)
+	case Float:
+		if v.Kind != KindNumber {
+			msg = notA(v, "a number")
+		}
+	case Bool:
+		if v.Kind != KindBool {
+			msg = notA(v, "true or false")
+		}
+	case DateTime:
+		msg = convertDateTime(v)
+	case Date:
+		msg = convertDate(v)
+	default:
+		msg = fmt.Sprintf("field type %q cannot be filtered", f.Type)
+	}
+	if msg != "" {
+		c.errs.errorf(v.At, "%s is %s: %s", f.Name, describeField(f), msg)
+	}
+}
+
+// notA is the message for a value of the wrong kind: `"5" is not a
+// number` (with a hint when the value is quoted).
+func notA(v *Value, want string) string {
+	msg := fmt.Sprintf("%s is not %s", v.Raw, want)
+	if v.Kind == KindString {
+		msg += "; write it without quotes"
+	}
+	return msg
+}
+
+// maxExactInt is 2^53: a float64 holds every integer up to it exactly.
+const maxExactInt = 1 << 53
+
+// convertInt sets v.Int, or returns why v is not an int.
+func convertInt(v *Value) string {
+	if v.Kind != KindNumber {
+		return notA(v, "an integer")
+	}
+	if !strings.ContainsAny(v.Raw, ".eE") && v.Raw != "" {
+		n, err := strconv.ParseInt(v.Raw, 10, 64)
+		if err != nil {
+			return fmt.Sprintf("%s is out of range for a 64-bit integer", v.Raw)
+		}
+		v.Int = n
+		return ""
+	}
+	if v.Num != math.Trunc(v.Num) {
+		return fmt.Sprintf("%s is not an integer", formatValue(*v))
+	}
+	if math.Abs(v.Num) > maxExactInt {
+		return fmt.Sprintf("%s is out of range; write large integers without a fraction or exponent", formatValue(*v))
+	}
+	v.Int = int64(v.Num)
+	return ""
+}
+
+// convertDateTime sets v.Time (UTC), or returns why v is not a datetime.
+func convertDateTime(v *Value) string {
+	const example = `an RFC 3339 date-time such as "2024-05-01T08:30:00Z"`
+	if v.Kind != KindString {
+		return fmt.Sprintf("%s is not %s", v.Raw, example)
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.Str)
+	if err != nil {
+		return fmt.Sprintf("%s is not %s", quote(v.Str), example)
+	}
+	v.Time = t.UTC()
+	return ""
+}
+
+// convertDate checks that v is a "YYYY-MM-DD" string (v.Str stays as is).
+func convertDate(v *Value) string {
+	const example = `a date such as "2024-05-01"`
+	if v.Kind != KindString {
+		return fmt.Sprintf("%s is not %s", v.Raw, example)
+	}
+	if _, err := time.Parse(time.DateOnly, v.Str); err != nil {
+		return fmt.Sprintf("%s is not %s", quote(v.Str), example)
+	}
+	return ""
+}
+
+// describeField names a field's type with an article: "an int field",
+// "a list of strings".
+func describeField(f FieldInfo) string {
+	if f.List {
+		return "a list of " + string(f.Type) + "s"
+	}
+	if f.Type == Int {
+		return "an int field"
+	}
+	return "a " + string(f.Type) + " field"
+}
+
+// lookup returns the field with the given name.
+func lookup(fields []FieldInfo, name string) (FieldInfo, bool) {
+	for _, f := range fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return FieldInfo{}, false
+}
+
+// fieldNames returns the names of fields, without list fields when
+// scalarOnly is set.
+func fieldNames(fields []FieldInfo, scalarOnly bool) []string {
+	names := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if !scalarOnly || !f.List {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}
+
+// listFields ends an unknown-field message: "filterable fields: a, b".
+func listFields(what string, names []string) string {
+	if len(names) == 0 {
+		return "no fields are " + what
+	}
+	return what + " fields: " + strings.Join(names, ", ")
+}

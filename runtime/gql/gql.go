@@ -1,0 +1,223 @@
+// Package gql is the runtime of the generated GraphQL API: the HTTP
+// handler around a gqlgen executable schema (transports for POST, GET,
+// Server-Sent Events and WebSocket; depth, complexity and size limits;
+// errors whose extensions.code equals the REST codes; the embedded
+// GraphiQL page), the per-request batch loaders that resolve relations
+// without N+1 queries, and the input types and helpers that generated
+// resolvers share: filter inputs compiled to the REST filter language,
+// connections, the JSON scalar.
+//
+// The package is named gql, not graphql, so that it never shadows
+// gqlgen's graphql package in generated code.
+package gql
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/specstar-go/specstar/runtime/feed"
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxDepth      = 12
+	DefaultMaxComplexity = 10000
+	DefaultBodyLimit     = 1 << 20 // 1 MiB
+	DefaultKeepAlive     = 15 * time.Second
+)
+
+// Options configure the GraphQL handler. Zero fields take their defaults.
+type Options struct {
+	// Logger receives internal errors and recovered panics (never sent to
+	// clients). Nil means slog.Default().
+	Logger *slog.Logger
+	// Feed delivers the change events of subscriptions. Nil disables
+	// subscriptions: they fail with a clear error.
+	Feed feed.Feed
+	// MaxDepth bounds the nesting of selections (introspection fields
+	// excepted).
+	MaxDepth int
+	// MaxComplexity bounds the computed cost of an operation: one per
+	// field, times the page size for connections.
+	MaxComplexity int
+	// BodyLimit bounds the size in bytes of a POST body and of a
+	// WebSocket message.
+	BodyLimit int64
+	// KeepAlive is the interval of keep-alive messages on subscription
+	// streams (WebSocket pings, SSE comments).
+	KeepAlive time.Duration
+	// GraphiQL holds the GraphiQL assets (graphiql.min.js, ...). Nil
+	// disables the page: browsers get the GraphQL endpoint itself.
+	GraphiQL fs.FS
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxComplexity <= 0 {
+		o.MaxComplexity = DefaultMaxComplexity
+	}
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = DefaultBodyLimit
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = DefaultKeepAlive
+	}
+	return o
+}
+
+// AssetsDir is the path segment below the endpoint under which the
+// handler serves the GraphiQL assets: /graphql/assets/graphiql.min.js.
+const AssetsDir = "assets"
+
+// queryCacheSize is how many parsed and validated operations are kept.
+const queryCacheSize = 1000
+
+// NewHandler returns the HTTP handler of the GraphQL API of es, whose
+// resolvers read and write through svc. Mount it at the endpoint path
+// (/graphql) and at the endpoint path + "/assets/" (GraphiQL files):
+//
+//   - POST: queries, mutations (application/json bodies), and
+//     subscriptions as Server-Sent Events with Accept: text/event-stream;
+//   - GET: queries in the URL, GraphiQL for browsers (Accept: text/html),
+//     subscriptions over WebSocket (graphql-transport-ws and graphql-ws);
+//   - OPTIONS: the allowed methods.
+func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	srv := handler.New(es)
+	limit := opts.BodyLimit
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: opts.KeepAlive,
+		InitTimeout:           10 * time.Second,
+		PayloadReadLimit:      &limit,
+	})
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: opts.KeepAlive})
+	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	srv.Use(extension.Introspection{})
+	srv.Use(DepthLimit{Max: opts.MaxDepth})
+	srv.Use(streamsOnly{})
+	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
+	srv.SetRecoverFunc(RecoverFunc(opts.Logger))
+	// Every response gets fresh loaders: one per query or mutation, and
+	// one per event of a subscription, so that no event sees data cached
+	// for an earlier one.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(WithLoaders(ctx, svc))
+	})
+	return &httpHandler{gql: srv, opts: opts}
+}
+
+// httpHandler adds the GraphiQL page, the assets, the body limit and the
+// streaming deadlines around gqlgen's server.
+type httpHandler struct {
+	gql  *handler.Server
+	opts Options
+}
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if name, ok := assetPath(r.URL.Path); ok && h.opts.GraphiQL != nil {
+		serveAsset(w, r, h.opts.GraphiQL, name)
+		return
+	}
+	upgrade := r.Header.Get("Upgrade") != ""
+	if r.Method == http.MethodGet && !upgrade && h.opts.GraphiQL != nil && wantsHTML(r) {
+		serveGraphiQL(w, r)
+		return
+	}
+	if r.Method == http.MethodPost {
+		if !h.readBody(w, r) {
+			return
+		}
+	}
+	if upgrade || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		// Subscriptions outlive the server's read and write timeouts,
+		// which are meant for ordinary requests.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+	} else {
+		r = r.WithContext(context.WithValue(r.Context(), noStreamKey{}, true))
+	}
+	h.gql.ServeHTTP(w, r)
+}
+
+// readBody reads a POST body of at most BodyLimit bytes into memory, or
+// answers 413 and reports false.
+func (h *httpHandler) readBody(w http.ResponseWriter, r *http.Request) bool {
+	limit := h.opts.BodyLimit
+	if r.ContentLength > limit {
+		writeError(w, http.StatusRequestEntityTooLarge, tooLarge(limit))
+		return false
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, tooLarge(min(limit, mbe.Limit)))
+		return false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, resource.Errorf(resource.CodeBadRequest, "the request body could not be read"))
+		return false
+	case int64(len(data)) > limit:
+		writeError(w, http.StatusRequestEntityTooLarge, tooLarge(limit))
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return true
+}
+
+func tooLarge(limit int64) *resource.Error {
+	return resource.Errorf(resource.CodePayloadTooLarge, "the request body is larger than the limit of %d bytes", limit)
+}
+
+// wantsHTML reports whether a GET comes from a browser navigating to the
+// endpoint: it accepts text/html and sends no query.
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html") && r.URL.Query().Get("query") == ""
+}
+
+// noStreamKey marks the context of a request that cannot stream: a plain
+// POST or GET.
+type noStreamKey struct{}
+
+// streamsOnly refuses subscriptions in requests that cannot stream: over
+// a plain POST, gqlgen would hold the request until the first event.
+type streamsOnly struct{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (streamsOnly) ExtensionName() string { return "StreamsOnly" }
+
+// Validate implements graphql.HandlerExtension.
+func (streamsOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (streamsOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if opCtx.Operation == nil || opCtx.Operation.Operation != ast.Subscription || ctx.Value(noStreamKey{}) == nil {
+		return nil
+	}
+	return gqlerror.Errorf("subscriptions need a stream: use a WebSocket (graphql-transport-ws or graphql-ws) or a POST with Accept: text/event-stream")
+}

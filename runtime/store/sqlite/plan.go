@@ -1,0 +1,203 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/specstar-go/specstar/runtime/filter"
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// SQLite's planner does not weigh LIMIT when it chooses an index: for
+// "status = 'published' ORDER BY views DESC LIMIT 21" it reads every
+// published row through the status index and sorts them, even when
+// walking the views index would find 21 matches after a few dozen rows.
+// sortIndex makes that choice from the statistics PRAGMA optimize keeps:
+// walking the index of the first sort key reads about limit / s rows,
+// where s is the share of rows the filter keeps; using the index of an
+// equality (or "in") condition reads its k rows per key and sorts them.
+// The walk wins when limit * rows / k < k.
+
+// statsMaxAge is how long the statistics of a kind are cached.
+const statsMaxAge = time.Minute
+
+// indexStats are the sqlite_stat1 figures of one kind's indexes.
+type indexStats struct {
+	loaded time.Time
+	rows   float64            // rows in the table
+	perKey map[string]float64 // index name -> average rows per key
+}
+
+// statsCache holds the statistics of one kind.
+type statsCache struct {
+	mu    sync.Mutex
+	stats *indexStats
+}
+
+// stats returns the kind's index statistics, reading sqlite_stat1 in the
+// transaction when the cached ones are old. It returns nil when the
+// database has none.
+func (t *txn) stats(ks *kindSQL) *indexStats {
+	ks.statsCache.mu.Lock()
+	defer ks.statsCache.mu.Unlock()
+	if st := ks.statsCache.stats; st != nil && time.Since(st.loaded) < statsMaxAge {
+		return st
+	}
+	st := &indexStats{loaded: time.Now(), perKey: make(map[string]float64)}
+	ks.statsCache.stats = st
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ?`, ks.kind.Table)
+	if err != nil {
+		// No sqlite_stat1 table yet: nothing was analyzed.
+		return st
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx, stat string
+		if rows.Scan(&idx, &stat) != nil {
+			continue
+		}
+		f := strings.Fields(stat)
+		if len(f) < 2 {
+			continue
+		}
+		n, err1 := strconv.ParseFloat(f[0], 64)
+		k, err2 := strconv.ParseFloat(f[1], 64)
+		if err1 != nil || err2 != nil || k <= 0 {
+			continue
+		}
+		st.rows = max(st.rows, n)
+		st.perKey[idx] = k
+	}
+	return st
+}
+
+// sortIndex returns the index the query should walk (for INDEXED BY), or
+// "" to leave the choice to SQLite: the index of the first sort key when
+// q has a limit and every equality or "in" condition at the top level of
+// the filter keeps too many rows for its index to beat the walk.
+func (t *txn) sortIndex(ks *kindSQL, q *resource.Query) string {
+	keys := sortKeys(q)
+	first := keys[0].Field
+	if q.Limit <= 0 || q.Filter == nil || first.Meta || first.List {
+		return ""
+	}
+	f := ks.kind.Field(first.Name)
+	if f == nil || !f.Indexed || f.List {
+		return ""
+	}
+	sortIx := indexName(indexPrefix, ks.kind.Table, first.Name)
+	terms := []filter.Expr{q.Filter}
+	if and, ok := q.Filter.(*filter.And); ok {
+		terms = and.Terms
+	}
+	var st *indexStats
+	for _, term := range terms {
+		var field filter.FieldInfo
+		values := 1
+		switch x := term.(type) {
+		case *filter.Cmp:
+			if x.Op != filter.Eq {
+				continue
+			}
+			field = x.Field.Info
+		case *filter.In:
+			field, values = x.Field.Info, len(x.Values)
+		default:
+			continue
+		}
+		if field.Name == first.Name {
+			continue
+		}
+		if field.Meta {
+			// resource_id equality: a primary key lookup always wins.
+			if field.Name == resource.FieldResourceID {
+				return ""
+			}
+			continue
+		}
+		if field.List {
+			continue
+		}
+		if st == nil {
+			if st = t.stats(ks); st.rows == 0 {
+				return ""
+			}
+		}
+		perKey, ok := st.perKey[indexName(indexPrefix, ks.kind.Table, field.Name)]
+		if !ok {
+			return ""
+		}
+		k := perKey * float64(values)
+		if float64(q.Offset+q.Limit)*st.rows/k >= k {
+			return "" // this condition's index reads fewer rows
+		}
+	}
+	if st == nil {
+		// No equality competes with the walk; SQLite takes the sort
+		// index for a limited, ordered scan on its own.
+		return ""
+	}
+	return sortIx
+}
+
+// stmtCacheSize bounds the prepared list and count statements kept per
+// kind; filters of other shapes are prepared per query.
+const stmtCacheSize = 128
+
+// stmtWait bounds how long preparing a statement for the cache may wait
+// for an idle read connection. Every read connection may be inside a
+// View that is itself preparing, so waiting without bound could
+// deadlock; after the wait the query runs unprepared.
+const stmtWait = 10 * time.Millisecond
+
+// stmtCache holds prepared statements of the read pool by SQL text.
+type stmtCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// get returns the prepared statement of query, preparing it on db when
+// there is room, or nil.
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
+	c.mu.Lock()
+	st, ok := c.stmts[query]
+	full := len(c.stmts) >= stmtCacheSize
+	c.mu.Unlock()
+	if ok || full {
+		return st
+	}
+	pctx, cancel := context.WithTimeout(ctx, stmtWait)
+	defer cancel()
+	st, err := db.PrepareContext(pctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.stmts[query]; ok {
+		st.Close()
+		return prev
+	}
+	if c.stmts == nil {
+		c.stmts = make(map[string]*sql.Stmt)
+	}
+	c.stmts[query] = st
+	return st
+}
+
+// close closes the cached statements.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.stmts {
+		errs = append(errs, st.Close())
+	}
+	c.stmts = nil
+	return errors.Join(errs...)
+}

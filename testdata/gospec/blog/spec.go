@@ -1,0 +1,52 @@
+//go:build specstar
+
+// The blog example: authors, posts and comments. This is the Go form of
+// examples/blog/specstar.yaml, and generates the same code.
+package blog
+
+import (
+	"time"
+
+	"github.com/specstar-go/specstar/runtime/spec"
+)
+
+var _ = spec.Spec{Version: 1, Package: "blog"}
+
+// A person who writes posts.
+type Author struct {
+	Name    string     `specstar:"required,max_length=100,display"`
+	Email   spec.Email `specstar:"required,unique"`
+	Bio     spec.Text  `specstar:"max_length=2000"`
+	Website spec.URL
+	Address struct {
+		City    string `specstar:"max_length=80,index"`
+		Country string `specstar:"min_length=2,max_length=2,pattern=^[A-Z]{2}$"`
+	}
+}
+
+// A blog post.
+type Post struct {
+	spec.Resource `specstar:"default_sort=-published_at|title,keep_last=100"`
+
+	Title       string `specstar:"required,min_length=3,max_length=200,index,display"`
+	Slug        string `specstar:"required,pattern=^[a-z0-9]+(-[a-z0-9]+)*$,unique"`
+	Body        spec.Text
+	Status      spec.Enum        `specstar:"values=draft|published|archived,default=draft,index"`
+	Tags        []string         `specstar:"max_length=10,index"`
+	Views       int              `specstar:"min=0,default=0,index"`
+	Rating      float64          `specstar:"min=0,max=5"`
+	Featured    bool             `specstar:"default=false"`
+	PublishedAt time.Time        `specstar:"index"`
+	Author      spec.Ref[Author] `specstar:"required,on_delete=cascade,index"`
+	Editor      spec.Ref[Author] `specstar:"on_delete=set_null"`
+	Metadata    spec.JSON
+}
+
+// A reader's comment on a post.
+type Comment struct {
+	Post       spec.Ref[Post] `specstar:"required,on_delete=restrict"`
+	AuthorName string         `specstar:"required,max_length=80,display"`
+	Body       spec.Text      `specstar:"required,min_length=1,max_length=5000"`
+	Day        spec.Date
+	ExternalID spec.UUID `specstar:"unique"`
+}

@@ -1,0 +1,12 @@
+//go:build specstar
+
+package blog
+
+import "github.com/specstar-go/specstar/runtime/spec"
+
+var _ = spec.Spec{Version: 1, Package: "blog"}
+
+type Post struct {
+	Title string `specstar:"required"
+	Views int
+}
