@@ -1,0 +1,406 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/gentime"
+)
+
+func TestParseFlags(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	none := env(nil)
+	tests := []struct {
+		name    string
+		args    []string
+		getenv  func(string) string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{name: "defaults are the full run", args: nil, getenv: none, check: func(t *testing.T, c Config) {
+			if c.Rows != 100_000 || c.Rounds != 3 || c.Duration != 5*time.Second || c.Quick || c.Out != "bench.json" {
+				t.Errorf("defaults %+v", c)
+			}
+		}},
+		{name: "quick shrinks the run", args: []string{"--quick"}, getenv: none, check: func(t *testing.T, c Config) {
+			if !c.Quick || c.Rows != 5_000 || c.Duration != time.Second || c.Rounds != 2 {
+				t.Errorf("quick %+v", c)
+			}
+		}},
+		{name: "explicit flags win over quick, in any order", args: []string{"--rows", "100", "--quick", "--duration", "200ms"}, getenv: none, check: func(t *testing.T, c Config) {
+			if !c.Quick || c.Rows != 100 || c.Duration != 200*time.Millisecond || c.Rounds != 2 {
+				t.Errorf("quick with overrides %+v", c)
+			}
+		}},
+		{name: "lists", args: []string{"--peers", "pocketbase", "--systems", "raw-sqlite, specstar-memory", "--scenarios", "get"}, getenv: none, check: func(t *testing.T, c Config) {
+			if !slices.Equal(c.Peers, []string{"pocketbase"}) || !slices.Equal(c.Systems, []string{"raw-sqlite", "specstar-memory"}) || !slices.Equal(c.Scenarios, []string{"get"}) {
+				t.Errorf("lists %+v", c)
+			}
+		}},
+		{name: "postgres from the environment", args: nil, getenv: env(map[string]string{"SPECSTAR_TEST_POSTGRES_URL": "postgres://x"}), check: func(t *testing.T, c Config) {
+			if c.Postgres != "postgres://x" {
+				t.Errorf("Postgres = %q", c.Postgres)
+			}
+		}},
+		{name: "unknown peer", args: []string{"--peers", "supabase"}, getenv: none, wantErr: `unknown peer "supabase"`},
+		{name: "unknown scenario", args: []string{"--scenarios", "delete"}, getenv: none, wantErr: `unknown scenario "delete"`},
+		{name: "every bad number is reported", args: []string{"--rows", "0", "--rounds", "0"}, getenv: none, wantErr: "-rounds must be at least 1"},
+		{name: "stray argument", args: []string{"now"}, getenv: none, wantErr: "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			c, err := ParseFlags(tt.args, tt.getenv, &out)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := ParseFlags([]string{"-h"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "go run ./cmd/specstar-bench") || !strings.Contains(out.String(), "-quick") {
+		t.Errorf("err %v, usage:\n%s", err, out.String())
+	}
+}
+
+func TestSelectSystems(t *testing.T) {
+	all, _ := Systems(Config{Peers: []string{"pocketbase"}})
+	names := func(ss []*System) []string {
+		var out []string
+		for _, s := range ss {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		want    []string
+		sel     []string
+		wantErr string
+	}{
+		{name: "all", sel: nil, want: []string{"specstar-sqlite", "raw-sqlite", "raw-sqlite-planner", "specstar-memory", "raw-memory", "fixed-json", "pocketbase"}},
+		{name: "a baseline brings its prerequisite, in matrix order", sel: []string{"raw-sqlite"}, want: []string{"specstar-sqlite", "raw-sqlite"}},
+		{name: "the fixed body needs specstar-memory", sel: []string{"fixed-json", "pocketbase"}, want: []string{"specstar-memory", "fixed-json", "pocketbase"}},
+		{name: "unknown", sel: []string{"mysql"}, wantErr: `unknown system "mysql"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := selectSystems(all, tt.sel)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(names(got), tt.want) {
+				t.Errorf("got %v, want %v", names(got), tt.want)
+			}
+		})
+	}
+}
+
+func TestSystemsNotes(t *testing.T) {
+	systems, notes := Systems(Config{Postgres: "postgres://localhost/x"})
+	for _, s := range systems {
+		if s.Role == RolePeer || strings.Contains(s.Name, "postgres") {
+			t.Errorf("system %s without --peers or a postgres backend", s.Name)
+		}
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "cannot open a PostgreSQL database yet") {
+		t.Errorf("notes %q, want the PostgreSQL skip", notes)
+	}
+}
+
+func TestMakeRow(t *testing.T) {
+	seen := make(map[string]int)
+	for i := range 2000 {
+		r := MakeRow(i)
+		if len(r.Body) != bodySize {
+			t.Fatalf("row %d body is %d bytes", i, len(r.Body))
+		}
+		if !slices.Contains(Categories, r.Category) {
+			t.Fatalf("row %d category %q", i, r.Category)
+		}
+		if r.HappenedAt.Nanosecond() != 0 || r.HappenedAt.Before(epoch) || r.HappenedAt.After(epoch.Add(spanSeconds*time.Second)) {
+			t.Fatalf("row %d happened_at %s", i, r.HappenedAt)
+		}
+		if r.Score < 0 || r.Score > 999 {
+			t.Fatalf("row %d score %d", i, r.Score)
+		}
+		seen[r.Category]++
+	}
+	for _, c := range Categories {
+		if n := seen[c]; n < 150 || n > 350 {
+			t.Errorf("category %s holds %d of 2000 rows, want about 250", c, n)
+		}
+	}
+	if a, b := MakeRow(7), MakeRow(7); a != b {
+		t.Error("MakeRow is not deterministic")
+	}
+	u := MakeRow(7).Updated(42)
+	if u.Title == MakeRow(7).Title || u.Category != MakeRow(7).Category || !u.HappenedAt.Equal(MakeRow(7).HappenedAt) {
+		t.Errorf("Updated changed %+v", u)
+	}
+	var back Row
+	if err := json.Unmarshal(MakeRow(3).JSON(), &back); err != nil || back != MakeRow(3) {
+		t.Errorf("JSON round trip: %v %+v", err, back)
+	}
+}
+
+// syntheticReport returns a report with the given throughputs, keyed by
+// "system/scenario".
+func syntheticReport(rps map[string]float64) *Report {
+	rep := newReport(Config{Rows: 10, Concurrency: 1, Rounds: 1, Duration: time.Second, GenRuns: 1}, nil)
+	for _, name := range []string{"specstar-sqlite", "raw-sqlite", "specstar-memory", "fixed-json", "pocketbase"} {
+		role := map[string]Role{"specstar-sqlite": RoleSpecstar, "specstar-memory": RoleSpecstar,
+			"raw-sqlite": RoleRaw, "fixed-json": RoleFixed, "pocketbase": RolePeer}[name]
+		storage := map[string]string{"specstar-sqlite": "sqlite", "raw-sqlite": "sqlite",
+			"specstar-memory": "memory", "fixed-json": "memory"}[name]
+		rep.Systems = append(rep.Systems, &SystemReport{System: &System{Name: name, Role: role, Storage: storage},
+			SeedRows: 10, SeedSeconds: 1, SeededBy: name, IdleRSS: 20 << 20})
+	}
+	for key, v := range rps {
+		sys, sc, _ := strings.Cut(key, "/")
+		rep.Results = append(rep.Results, &Result{System: sys, Scenario: sc, Throughput: v,
+			P50Ms: 1, P99Ms: 2, CPUPerRequestUs: 100, IdleRSS: 20 << 20, PeakRSS: 30 << 20, Requests: 100})
+	}
+	return rep
+}
+
+func TestTargets(t *testing.T) {
+	rep := syntheticReport(map[string]float64{
+		"specstar-sqlite/get": 900, "raw-sqlite/get": 1000, "pocketbase/get": 500,
+		"specstar-sqlite/create": 800, "raw-sqlite/create": 1000, "pocketbase/create": 700,
+		"specstar-sqlite/update": 700,
+		"specstar-memory/get":    600, "fixed-json/get": 1000,
+	})
+	rep.Gen = []gentime.Timing{
+		{Name: "gen blog", Median: time.Second, Runs: []time.Duration{time.Second}},
+		{Name: "gen 50 resources", Median: 12 * time.Second, Runs: []time.Duration{12 * time.Second}},
+	}
+	rep.Results[0].Errors = 0
+	rep.finish()
+	want := map[string]string{
+		"SQLite GET >= 0.8x raw SQLite":                      StatusPass, // 0.9
+		"SQLite GET >= 1.5x PocketBase":                      StatusPass, // 1.8
+		"SQLite list >= 0.8x raw SQLite":                     StatusSkip, // not run
+		"SQLite create >= 0.85x raw SQLite (revision-aware)": StatusMiss, // 0.8
+		"SQLite create >= 1.0x PocketBase create":            StatusPass, // 800/700
+		"SQLite update >= 1.0x PocketBase create":            StatusPass, // 700/700
+		"SQLite update >= 0.85x raw SQLite (revision-aware)": StatusSkip, // raw update not run
+		"Memory GET >= 0.7x fixed JSON body":                 StatusMiss, // 0.6
+		"PostgreSQL GET >= 0.85x raw pgx":                    StatusSkip,
+		"Idle RSS <= 1.5x PocketBase":                        StatusPass, // 1.0
+		"Zero errors in every scenario":                      StatusPass,
+		"gen examples/blog <= 3s":                            StatusPass,
+		"gen 50-resource spec <= 10s":                        StatusMiss,
+		"gen --check examples/blog <= 3s":                    StatusSkip,
+	}
+	got := make(map[string]TargetResult)
+	for _, tr := range rep.Targets {
+		got[tr.Name] = tr
+	}
+	if len(rep.Targets) != len(targets) {
+		t.Errorf("%d target results for %d targets", len(rep.Targets), len(targets))
+	}
+	for name, status := range want {
+		tr, ok := got[name]
+		if !ok {
+			t.Errorf("no target %q", name)
+			continue
+		}
+		if tr.Status != status {
+			t.Errorf("%s: %s (%s, %s), want %s", name, tr.Status, tr.Value, tr.Detail, status)
+		}
+	}
+	if v := got["SQLite GET >= 0.8x raw SQLite"].Value; v != "0.900x" {
+		t.Errorf("GET ratio shown as %q, want 0.900x", v)
+	}
+	rep.Results[0].Errors = 3
+	rep.finish()
+	for _, tr := range rep.Targets {
+		if tr.Name == "Zero errors in every scenario" && (tr.Status != StatusMiss || tr.Value != "3") {
+			t.Errorf("with 3 errors: %+v", tr)
+		}
+	}
+}
+
+func TestRatios(t *testing.T) {
+	rep := syntheticReport(map[string]float64{
+		"specstar-sqlite/get": 900, "raw-sqlite/get": 1000, "pocketbase/get": 300,
+		"specstar-memory/get": 700, "fixed-json/get": 1000,
+	})
+	rep.finish()
+	type key struct{ system, baseline string }
+	got := make(map[key]float64)
+	for _, r := range rep.Ratios {
+		got[key{r.System, r.Baseline}] = r.Throughput
+		if r.P50 != 1 || r.IdleRSS != 1 {
+			t.Errorf("%+v: equal latencies and RSS should give 1x", r)
+		}
+	}
+	want := map[key]float64{
+		{"specstar-sqlite", "raw-sqlite"}: 0.9,
+		{"specstar-sqlite", "pocketbase"}: 3,
+		{"specstar-memory", "fixed-json"}: 0.7,
+		{"specstar-memory", "pocketbase"}: 700.0 / 300, // peers compare with every storage
+	}
+	if len(got) != len(want) {
+		t.Errorf("ratios %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if d := got[k] - v; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%v = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestReadReport(t *testing.T) {
+	rep := syntheticReport(map[string]float64{"specstar-sqlite/get": 900, "raw-sqlite/get": 1000})
+	rep.finish()
+	path := filepath.Join(t.TempDir(), "bench.json")
+	if err := rep.WriteJSONFile(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Systems) != len(rep.Systems) || back.Systems[0].Role != RoleSpecstar || len(back.Results) != 2 {
+		t.Fatalf("read back %+v", back)
+	}
+	if len(back.Ratios) != len(rep.Ratios) || !slices.Equal(targetStatuses(back), targetStatuses(rep)) {
+		t.Errorf("ratios or targets differ after the round trip: %v vs %v", targetStatuses(back), targetStatuses(rep))
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"--print", path}, &stdout, &stderr); code != ExitOK {
+		t.Fatalf("--print: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "PASS    SQLite GET >= 0.8x raw SQLite") {
+		t.Errorf("--print output:\n%s", stdout.String())
+	}
+}
+
+// targetStatuses returns the status of every target of rep.
+func targetStatuses(rep *Report) []string {
+	var out []string
+	for _, tr := range rep.Targets {
+		out = append(out, tr.Status)
+	}
+	return out
+}
+
+func TestWriteTable(t *testing.T) {
+	rep := syntheticReport(map[string]float64{"specstar-sqlite/get": 900, "raw-sqlite/get": 1000})
+	rep.Gen = []gentime.Timing{{Name: "gen blog", Median: 1500 * time.Millisecond}}
+	rep.finish()
+	var out bytes.Buffer
+	if err := rep.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"note: The load generator runs in this process",
+		"system           role      seeded   seed time  seed rate  idle RSS\n",
+		"specstar-sqlite  specstar  10 rows       1.0s       10/s  20.0 MiB\n",
+		"req/s",
+		"0.90x",
+		"gen blog    1.5s\n",
+		"PASS    SQLite GET >= 0.8x raw SQLite",
+		"failed requests",
+	} {
+		if want == "failed requests" {
+			if strings.Contains(s, want+" (examples)") {
+				t.Errorf("a run without failures lists failed requests:\n%s", s)
+			}
+			continue
+		}
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+// TestQuickRun runs the whole harness in a small configuration: it
+// builds the example server and the baselines, seeds every system, runs
+// every scenario and writes the JSON report. Not PocketBase, which needs
+// --peers and a go install, and not the generator timing, which package
+// gentime's tests run.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs servers for about half a minute")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "bench.json")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{
+		"--quick", "--rows", "1000", "--duration", "300ms", "--warmup", "100ms", "--settle", "100ms",
+		"--skip-gen", "--concurrency", "4", "--out", out, "--workdir", filepath.Join(dir, "work"),
+	}, &stdout, &stderr)
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Systems) != 6 {
+		t.Errorf("%d systems, want 6", len(rep.Systems))
+	}
+	// Every system serves every scenario but fixed-json, which only
+	// GETs, and raw-sqlite-planner, which only lists.
+	if want := 4*4 + 2; len(rep.Results) != want {
+		t.Errorf("%d results, want %d", len(rep.Results), want)
+	}
+	for _, r := range rep.Results {
+		if r.Requests == 0 || r.Errors != 0 || r.Throughput <= 0 || r.P99Ms < r.P50Ms || r.PeakRSS <= 0 || r.CPUPerRequestUs <= 0 {
+			t.Errorf("%s %s: %+v", r.System, r.Scenario, r)
+		}
+	}
+	for _, s := range rep.Systems {
+		if s.IdleRSS <= 0 || (s.SeededBy == s.Name && (s.SeedSeconds <= 0 || s.SeedRows != 1000)) {
+			t.Errorf("system %+v", s)
+		}
+	}
+	measured := 0
+	for _, tr := range rep.Targets {
+		if tr.Status != StatusSkip {
+			measured++
+		}
+	}
+	// Everything but PocketBase, PostgreSQL and the generator.
+	if measured != 6 {
+		t.Errorf("%d targets measured, want 6: %+v", measured, rep.Targets)
+	}
+	for _, want := range []string{"ratios, specstar / baseline", "targets", "PASS    Zero errors in every scenario"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}

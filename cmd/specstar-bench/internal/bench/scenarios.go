@@ -1,0 +1,197 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+)
+
+// Scenario is one kind of request, run against every system whose dialect
+// can express it. Adding a scenario (a GraphQL list, once GraphQL exists)
+// is one entry here and one builder in each dialect that serves it;
+// systems without a builder report it as not applicable.
+type Scenario struct {
+	Name  string
+	Write bool   // writes to storage
+	Doc   string // what one request does
+}
+
+// Scenarios run in this order: reads first, so writes do not change the
+// data the reads see.
+var Scenarios = []Scenario{
+	{Name: "get", Doc: "read one item by id, a random id of the seeded set"},
+	{Name: "list", Doc: "a page of 20 live items of a random category (indexed filter), newest happened_at first (indexed sort)"},
+	{Name: "create", Write: true, Doc: "create a new item: revision 1 and its record in one transaction"},
+	{Name: "update", Write: true, Doc: "replace a random seeded item with changed content: revision n+1 and the record in one transaction"},
+}
+
+// scenarioByName returns the scenario called name, or nil.
+func scenarioByName(name string) *Scenario {
+	for i := range Scenarios {
+		if Scenarios[i].Name == name {
+			return &Scenarios[i]
+		}
+	}
+	return nil
+}
+
+// scenarioNames returns the names of every scenario.
+func scenarioNames() []string {
+	var out []string
+	for _, s := range Scenarios {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// target is what a request builder needs of a running system.
+type target struct {
+	base string   // "http://127.0.0.1:port"
+	ids  []string // seeded resource ids; ids[i] holds MakeRow(i)
+	rows int      // the seeded row count: creates number new rows from here
+}
+
+// builder builds request seq of a scenario against t.
+type builder func(t *target, rng *rand.Rand, seq uint64) (*http.Request, error)
+
+// dialect is how one family of systems spells the scenarios: its
+// routes, query parameters and response shape.
+type dialect struct {
+	health string             // path answering 200 once ready
+	build  map[string]builder // by scenario name
+	create func(t *target, body []byte) (*http.Request, error)
+	idOf   func(body []byte) (string, error) // id from a create response
+}
+
+// jsonRequest returns a request with a JSON body.
+func jsonRequest(method, u string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
+}
+
+// randomID returns a random seeded id and its row number.
+func randomID(t *target, rng *rand.Rand) (string, int) {
+	i := rng.IntN(len(t.ids))
+	return t.ids[i], i
+}
+
+// restDialect builds the requests of the generated REST API; raw says
+// whether list takes the raw baselines' plain parameters instead of the
+// filter language.
+func restDialect(raw bool) *dialect {
+	lists := make([]string, len(Categories))
+	for i, c := range Categories {
+		if raw {
+			lists[i] = "/api/items?category=" + c + "&limit=20"
+		} else {
+			lists[i] = "/api/items?filter=" + url.QueryEscape(`category = "`+c+`"`) + "&sort=-happened_at&limit=20"
+		}
+	}
+	create := func(t *target, body []byte) (*http.Request, error) {
+		return jsonRequest(http.MethodPost, t.base+"/api/items", body)
+	}
+	return &dialect{
+		health: "/healthz",
+		create: create,
+		idOf: func(body []byte) (string, error) {
+			var env struct {
+				Meta struct {
+					ResourceID string `json:"resource_id"`
+				} `json:"meta"`
+			}
+			if err := json.Unmarshal(body, &env); err != nil {
+				return "", err
+			}
+			if env.Meta.ResourceID == "" {
+				return "", errors.New("no meta.resource_id in the response")
+			}
+			return env.Meta.ResourceID, nil
+		},
+		build: map[string]builder{
+			"get": func(t *target, rng *rand.Rand, _ uint64) (*http.Request, error) {
+				id, _ := randomID(t, rng)
+				return http.NewRequest(http.MethodGet, t.base+"/api/items/"+id, nil)
+			},
+			"list": func(t *target, rng *rand.Rand, _ uint64) (*http.Request, error) {
+				return http.NewRequest(http.MethodGet, t.base+lists[rng.IntN(len(lists))], nil)
+			},
+			"create": func(t *target, _ *rand.Rand, seq uint64) (*http.Request, error) {
+				return create(t, MakeRow(t.rows+int(seq)).JSON())
+			},
+			"update": func(t *target, rng *rand.Rand, seq uint64) (*http.Request, error) {
+				id, i := randomID(t, rng)
+				return jsonRequest(http.MethodPut, t.base+"/api/items/"+id, MakeRow(i).Updated(seq).JSON())
+			},
+		},
+	}
+}
+
+// pocketBaseDialect builds the requests of PocketBase's records API for
+// the benchmark collection. A list skips the total count (skipTotal=1),
+// which the other systems do not compute either.
+func pocketBaseDialect() *dialect {
+	const records = "/api/collections/items/records"
+	lists := make([]string, len(Categories))
+	for i, c := range Categories {
+		lists[i] = records + "?filter=" + url.QueryEscape(`category = "`+c+`"`) + "&sort=-happened_at&perPage=20&skipTotal=1"
+	}
+	create := func(t *target, body []byte) (*http.Request, error) {
+		return jsonRequest(http.MethodPost, t.base+records, body)
+	}
+	return &dialect{
+		health: "/api/health",
+		create: create,
+		idOf: func(body []byte) (string, error) {
+			var rec struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(body, &rec); err != nil {
+				return "", err
+			}
+			if rec.ID == "" {
+				return "", errors.New("no id in the response")
+			}
+			return rec.ID, nil
+		},
+		build: map[string]builder{
+			"get": func(t *target, rng *rand.Rand, _ uint64) (*http.Request, error) {
+				id, _ := randomID(t, rng)
+				return http.NewRequest(http.MethodGet, t.base+records+"/"+id, nil)
+			},
+			"list": func(t *target, rng *rand.Rand, _ uint64) (*http.Request, error) {
+				return http.NewRequest(http.MethodGet, t.base+lists[rng.IntN(len(lists))], nil)
+			},
+			"create": func(t *target, _ *rand.Rand, seq uint64) (*http.Request, error) {
+				return create(t, MakeRow(t.rows+int(seq)).JSON())
+			},
+			"update": func(t *target, rng *rand.Rand, seq uint64) (*http.Request, error) {
+				id, i := randomID(t, rng)
+				return jsonRequest(http.MethodPatch, t.base+records+"/"+id, MakeRow(i).Updated(seq).JSON())
+			},
+		},
+	}
+}
+
+// listOnly returns d restricted to the list scenario.
+func listOnly(d *dialect) *dialect {
+	return &dialect{health: d.health, build: map[string]builder{"list": d.build["list"]}}
+}
+
+// fixedDialect serves only the get scenario.
+func fixedDialect() *dialect {
+	rest := restDialect(true)
+	return &dialect{
+		health: "/healthz",
+		build:  map[string]builder{"get": rest.build["get"]},
+	}
+}
+
+// errNoCreate is returned when a system that must seed has no create.
+var errNoCreate = errors.New("the system's dialect cannot create items")

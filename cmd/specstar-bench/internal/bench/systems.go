@@ -1,0 +1,443 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/load"
+	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/pocketbase"
+	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/proc"
+)
+
+// Role is what a system stands for in the comparison.
+type Role string
+
+// Roles. Every specstar system is compared with the raw and fixed
+// baselines of its storage and with every peer.
+const (
+	RoleSpecstar Role = "specstar" // the generated server (examples/bench)
+	RoleRaw      Role = "raw"      // a hand-written echo handler over the same storage
+	RoleFixed    Role = "fixed"    // an echo handler returning a constant body
+	RolePeer     Role = "peer"     // another product, PocketBase
+)
+
+// System is one server the benchmark runs. The matrix (Systems) is data:
+// a new storage backend is one specstar entry and one raw entry, a new
+// peer one peer entry.
+type System struct {
+	Name    string `json:"name"`
+	Role    Role   `json:"role"`
+	Storage string `json:"storage"` // "sqlite", "memory"; "" for a peer
+	Doc     string `json:"doc"`
+	// Needs names the systems that must launch first in the same run
+	// (a raw baseline reuses the data its specstar system seeded).
+	Needs   []string `json:"needs,omitempty"`
+	dialect *dialect
+	launch  func(ctx context.Context, r *runner, s *System) (*instance, error)
+}
+
+// Systems returns the systems a run with cfg can measure, in launch
+// order, and notes on the ones it cannot.
+func Systems(cfg Config) ([]*System, []string) {
+	systems := []*System{
+		{
+			Name: "specstar-sqlite", Role: RoleSpecstar, Storage: "sqlite",
+			Doc:     "the generated server over its embedded SQLite store (the default)",
+			dialect: restDialect(false),
+			launch:  launchSpecstarSQLite,
+		},
+		{
+			Name: "raw-sqlite", Role: RoleRaw, Storage: "sqlite", Needs: []string{"specstar-sqlite"},
+			Doc:     "hand-written echo handlers and SQL on a copy of the same seeded SQLite file",
+			dialect: restDialect(true),
+			launch:  launchRawSQLite,
+		},
+		{
+			Name: "raw-sqlite-planner", Role: RoleRaw, Storage: "sqlite", Needs: []string{"specstar-sqlite"},
+			Doc: "raw-sqlite's list with the plan left to SQLite, which takes the category index and sorts " +
+				"every item of the category: what the engine's choice of the sort index is worth",
+			dialect: listOnly(restDialect(true)),
+			launch:  launchRawSQLitePlanner,
+		},
+		{
+			Name: "specstar-memory", Role: RoleSpecstar, Storage: "memory",
+			Doc:     "the generated server over the in-memory store",
+			dialect: restDialect(false),
+			launch:  launchSpecstarMemory,
+		},
+		{
+			Name: "raw-memory", Role: RoleRaw, Storage: "memory",
+			Doc:     "hand-written echo handlers over a map guarded by a sync.RWMutex",
+			dialect: restDialect(true),
+			launch:  launchRawMemory,
+		},
+		{
+			Name: "fixed-json", Role: RoleFixed, Storage: "memory", Needs: []string{"specstar-memory"},
+			Doc:     "an echo handler returning a constant body: a real envelope of the generated server",
+			dialect: fixedDialect(),
+			launch:  launchFixed,
+		},
+	}
+	var notes []string
+	if cfg.Postgres != "" {
+		notes = append(notes, "PostgreSQL: skipped although a URL was given: the generated server cannot open a PostgreSQL "+
+			"database yet (runtime/server). When it can, add a specstar-postgres and a raw-postgres (pgx) entry to Systems.")
+	}
+	if slices.Contains(cfg.Peers, "pocketbase") {
+		systems = append(systems, &System{
+			Name: "pocketbase", Role: RolePeer,
+			Doc:     "PocketBase " + pocketbase.Package + ", a collection of the same shape and indexes, rules open, logs off",
+			dialect: pocketBaseDialect(),
+			launch:  launchPocketBase,
+		})
+	}
+	return systems, notes
+}
+
+// selectSystems keeps the systems named in names and what they need, in
+// matrix order; nil names keeps all.
+func selectSystems(all []*System, names []string) ([]*System, error) {
+	if len(names) == 0 {
+		return all, nil
+	}
+	byName := make(map[string]*System)
+	for _, s := range all {
+		byName[s.Name] = s
+	}
+	keep := make(map[string]bool)
+	var add func(name string) error
+	add = func(name string) error {
+		s := byName[name]
+		if s == nil {
+			var known []string
+			for _, s := range all {
+				known = append(known, s.Name)
+			}
+			return fmt.Errorf("-systems: unknown system %q (available: %v)", name, known)
+		}
+		keep[name] = true
+		for _, n := range s.Needs {
+			if err := add(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := add(n); err != nil {
+			return nil, err
+		}
+	}
+	var out []*System
+	for _, s := range all {
+		if keep[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// instance is a launched system: its process and what requests need.
+type instance struct {
+	sys      *System
+	proc     *proc.Process
+	target   target
+	seedTime time.Duration // 0 when the data came from another system
+	seededBy string        // the system whose seeding produced the data
+	idle     proc.Stats
+}
+
+// startTimeout bounds a server's start (migrations included).
+const startTimeout = 2 * time.Minute
+
+// start starts a server process on a free loopback port and waits until
+// its health path answers.
+func (r *runner) start(ctx context.Context, s *System, bin string, args func(addr string) []string) (*proc.Process, string, error) {
+	port, err := proc.FreePort()
+	if err != nil {
+		return nil, "", err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	dir := filepath.Join(r.work, s.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", err
+	}
+	p, err := proc.Start(s.Name, bin, args(addr), nil, dir, filepath.Join(r.work, s.Name+".log"))
+	if err != nil {
+		return nil, "", err
+	}
+	base := "http://" + addr
+	if err := p.WaitHTTP(ctx, base+s.dialect.health, startTimeout); err != nil {
+		p.Kill()
+		return nil, "", fmt.Errorf("%w (log: %s)", err, filepath.Join(r.work, s.Name+".log"))
+	}
+	return p, base, nil
+}
+
+// seed creates cfg.Rows items through inst's create API, with the
+// load generator's concurrency, and records the ids and the time taken.
+func (r *runner) seed(ctx context.Context, inst *instance) error {
+	d := inst.sys.dialect
+	if d.create == nil {
+		return errNoCreate
+	}
+	n := r.cfg.Rows
+	ids := make([]string, n)
+	r.logf("%s: seeding %d items", inst.sys.Name, n)
+	start := time.Now()
+	err := load.Each(ctx, r.client, r.cfg.Concurrency, n,
+		func(i int) (*http.Request, error) { return d.create(&inst.target, MakeRow(i).JSON()) },
+		func(i int, body []byte) error {
+			id, err := d.idOf(body)
+			ids[i] = id
+			return err
+		})
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", inst.sys.Name, err)
+	}
+	inst.seedTime = time.Since(start)
+	inst.seededBy = inst.sys.Name
+	inst.target.ids = ids
+	inst.target.rows = n
+	r.logf("%s: seeded %d items in %s (%.0f/s)", inst.sys.Name, n, inst.seedTime.Round(time.Millisecond),
+		float64(n)/inst.seedTime.Seconds())
+	return nil
+}
+
+// specstarArgs returns the example server's arguments for a database URL.
+// Request logging is at warn, so that the access log is off, as
+// PocketBase's is.
+func specstarArgs(databaseURL string) func(string) []string {
+	return func(addr string) []string {
+		return []string{"-addr", addr, "-database-url", databaseURL, "-log-level", "warn"}
+	}
+}
+
+// launchSpecstarSQLite starts the example server on a fresh SQLite file,
+// seeds it, stops it, keeps a copy of the seeded file for the raw
+// baseline, and starts it again on the seeded file, so that its idle
+// memory is that of a server started on existing data.
+func launchSpecstarSQLite(ctx context.Context, r *runner, s *System) (*instance, error) {
+	db := filepath.Join(r.work, s.Name, "specstar.db")
+	p, base, err := r.start(ctx, s, r.bins.example, specstarArgs("sqlite:"+db))
+	if err != nil {
+		return nil, err
+	}
+	inst := &instance{sys: s, proc: p, target: target{base: base}}
+	if err := r.seed(ctx, inst); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	if err := p.Stop(stopTimeout); err != nil {
+		return nil, err
+	}
+	r.shared.sqliteDB = filepath.Join(r.work, "seed", "specstar.db")
+	if err := copySQLite(db, r.shared.sqliteDB); err != nil {
+		return nil, err
+	}
+	r.shared.sqliteIDs = inst.target.ids
+	if inst.proc, inst.target.base, err = r.start(ctx, s, r.bins.example, specstarArgs("sqlite:"+db)); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// launchRawSQLite starts the raw SQLite baseline on a copy of the file
+// specstar-sqlite seeded: the same tables, rows and indexes.
+func launchRawSQLite(ctx context.Context, r *runner, s *System) (*instance, error) {
+	return r.startRawSQLite(ctx, s)
+}
+
+// launchRawSQLitePlanner is launchRawSQLite with the list plan left to
+// SQLite.
+func launchRawSQLitePlanner(ctx context.Context, r *runner, s *System) (*instance, error) {
+	return r.startRawSQLite(ctx, s, "-planner-list")
+}
+
+// startRawSQLite starts the raw SQLite baseline with extra arguments on
+// its own copy of the seeded file.
+func (r *runner) startRawSQLite(ctx context.Context, s *System, extra ...string) (*instance, error) {
+	if r.shared.sqliteDB == "" {
+		return nil, errors.New(s.Name + " needs the file specstar-sqlite seeds")
+	}
+	db := filepath.Join(r.work, s.Name, "specstar.db")
+	if err := copySQLite(r.shared.sqliteDB, db); err != nil {
+		return nil, err
+	}
+	p, base, err := r.start(ctx, s, r.bins.raw, func(addr string) []string {
+		return append([]string{"-mode", "sqlite", "-db", db, "-addr", addr}, extra...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &instance{sys: s, proc: p, seededBy: "specstar-sqlite",
+		target: target{base: base, ids: r.shared.sqliteIDs, rows: len(r.shared.sqliteIDs)}}, nil
+}
+
+// launchSpecstarMemory starts the example server on the memory store,
+// seeds it, and keeps one of its envelopes for the fixed baseline.
+func launchSpecstarMemory(ctx context.Context, r *runner, s *System) (*instance, error) {
+	p, base, err := r.start(ctx, s, r.bins.example, specstarArgs("memory:"))
+	if err != nil {
+		return nil, err
+	}
+	inst := &instance{sys: s, proc: p, target: target{base: base}}
+	if err := r.seed(ctx, inst); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	resp, err := r.client.Get(base + "/api/items/" + inst.target.ids[0])
+	if err != nil {
+		p.Kill()
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		p.Kill()
+		return nil, fmt.Errorf("read an envelope for the fixed baseline: %s %v", resp.Status, err)
+	}
+	r.shared.envelope, r.shared.etag, r.shared.memoryIDs = body, resp.Header.Get("ETag"), inst.target.ids
+	return inst, nil
+}
+
+// launchRawMemory starts the raw memory baseline and seeds it.
+func launchRawMemory(ctx context.Context, r *runner, s *System) (*instance, error) {
+	p, base, err := r.start(ctx, s, r.bins.raw, func(addr string) []string {
+		return []string{"-mode", "memory", "-addr", addr}
+	})
+	if err != nil {
+		return nil, err
+	}
+	inst := &instance{sys: s, proc: p, target: target{base: base}}
+	if err := r.seed(ctx, inst); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	return inst, nil
+}
+
+// launchFixed starts the fixed-body baseline with the envelope
+// specstar-memory served.
+func launchFixed(ctx context.Context, r *runner, s *System) (*instance, error) {
+	if r.shared.envelope == nil {
+		return nil, errors.New("fixed-json needs an envelope of specstar-memory")
+	}
+	path := filepath.Join(r.work, "envelope.json")
+	if err := os.WriteFile(path, r.shared.envelope, 0o644); err != nil {
+		return nil, err
+	}
+	p, base, err := r.start(ctx, s, r.bins.raw, func(addr string) []string {
+		return []string{"-mode", "fixed", "-body", path, "-etag", r.shared.etag, "-addr", addr}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &instance{sys: s, proc: p, seededBy: "specstar-memory",
+		target: target{base: base, ids: r.shared.memoryIDs, rows: len(r.shared.memoryIDs)}}, nil
+}
+
+// launchPocketBase installs PocketBase (once), creates a fresh data
+// directory with a superuser, configures the collection, seeds it, and
+// restarts it on the seeded data.
+func launchPocketBase(ctx context.Context, r *runner, s *System) (*instance, error) {
+	if r.bins.pocketbase == "" {
+		gobin := filepath.Join(r.work, "pocketbase-bin")
+		if err := os.MkdirAll(gobin, 0o755); err != nil {
+			return nil, err
+		}
+		logPath := filepath.Join(r.work, "pocketbase-install.log")
+		log, err := os.Create(logPath)
+		if err != nil {
+			return nil, err
+		}
+		r.logf("pocketbase: go install %s", pocketbase.Package)
+		start := time.Now()
+		bin, err := pocketbase.Install(ctx, gobin, log)
+		log.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w (log: %s)", err, logPath)
+		}
+		r.logf("pocketbase: installed in %s", time.Since(start).Round(time.Second))
+		r.bins.pocketbase = bin
+	}
+	dataDir := filepath.Join(r.work, s.Name, "pb_data")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	log, err := os.OpenFile(filepath.Join(r.work, s.Name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	err = pocketbase.CreateSuperuser(ctx, r.bins.pocketbase, dataDir, log)
+	log.Close()
+	if err != nil {
+		return nil, err
+	}
+	args := func(addr string) []string { return pocketbase.ServeArgs(addr, dataDir) }
+	p, base, err := r.start(ctx, s, r.bins.pocketbase, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := pocketbase.Configure(ctx, r.client, base, Categories); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	inst := &instance{sys: s, proc: p, target: target{base: base}}
+	if err := r.seed(ctx, inst); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	if err := p.Stop(stopTimeout); err != nil {
+		return nil, err
+	}
+	if inst.proc, inst.target.base, err = r.start(ctx, s, r.bins.pocketbase, args); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// stopTimeout bounds a graceful stop.
+const stopTimeout = 30 * time.Second
+
+// copySQLite copies a closed SQLite database, with its WAL file if one
+// was left behind.
+func copySQLite(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		if err := copyFile(src+suffix, dst+suffix); err != nil {
+			if suffix != "" && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return fmt.Errorf("copy the seeded database: %w", err)
+		}
+	}
+	return nil
+}
+
+// copyFile copies one file.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// Target statuses.
+const (
+	StatusPass = "PASS"
+	StatusMiss = "MISS"
+	StatusSkip = "SKIP" // not measured in this run
+)
+
+// TargetResult is where a run stands on one target of the benchmark
+// issue.
+type TargetResult struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Value  string `json:"value"`  // the measured figure
+	Detail string `json:"detail"` // the figures it comes from, or why it was skipped
+}
+
+// targetDef is one target: a name and how to evaluate it on a report.
+type targetDef struct {
+	name string
+	eval func(rep *Report) (status, value, detail string)
+}
+
+// targets are the targets of the benchmark issue, in its order. PostgreSQL
+// targets name systems that do not exist yet, so they report SKIP until
+// the backend and its raw baseline join Systems.
+var targets = []targetDef{
+	throughputTarget("SQLite GET >= 0.8x raw SQLite", "specstar-sqlite", "get", "raw-sqlite", "get", 0.8),
+	throughputTarget("SQLite GET >= 1.5x PocketBase", "specstar-sqlite", "get", "pocketbase", "get", 1.5),
+	throughputTarget("SQLite list >= 0.8x raw SQLite", "specstar-sqlite", "list", "raw-sqlite", "list", 0.8),
+	throughputTarget("SQLite list >= 1.5x PocketBase", "specstar-sqlite", "list", "pocketbase", "list", 1.5),
+	throughputTarget("SQLite create >= 0.85x raw SQLite (revision-aware)", "specstar-sqlite", "create", "raw-sqlite", "create", 0.85),
+	throughputTarget("SQLite update >= 0.85x raw SQLite (revision-aware)", "specstar-sqlite", "update", "raw-sqlite", "update", 0.85),
+	throughputTarget("SQLite create >= 1.0x PocketBase create", "specstar-sqlite", "create", "pocketbase", "create", 1.0),
+	throughputTarget("SQLite update >= 1.0x PocketBase create", "specstar-sqlite", "update", "pocketbase", "create", 1.0),
+	throughputTarget("Memory GET >= 0.7x fixed JSON body", "specstar-memory", "get", "fixed-json", "get", 0.7),
+	throughputTarget("PostgreSQL GET >= 0.85x raw pgx", "specstar-postgres", "get", "raw-postgres", "get", 0.85),
+	throughputTarget("PostgreSQL create >= 0.85x raw pgx", "specstar-postgres", "create", "raw-postgres", "create", 0.85),
+	throughputTarget("PostgreSQL update >= 0.85x raw pgx", "specstar-postgres", "update", "raw-postgres", "update", 0.85),
+	idleRSSTarget("Idle RSS <= 1.5x PocketBase", "specstar-sqlite", "pocketbase", 1.5),
+	{name: "Zero errors in every scenario", eval: zeroErrors},
+	genTarget("gen examples/blog <= 3s", "gen blog", 3*time.Second),
+	genTarget("gen --check examples/blog <= 3s", "gen --check blog", 3*time.Second),
+	genTarget("gen 50-resource spec <= 10s", "gen 50 resources", 10*time.Second),
+	genTarget("gen --check 50-resource spec <= 10s", "gen --check 50 resources", 10*time.Second),
+}
+
+// evaluateTargets evaluates every target on rep.
+func evaluateTargets(rep *Report) []TargetResult {
+	out := make([]TargetResult, 0, len(targets))
+	for _, t := range targets {
+		status, value, detail := t.eval(rep)
+		out = append(out, TargetResult{Name: t.name, Status: status, Value: value, Detail: detail})
+	}
+	return out
+}
+
+// passIf returns StatusPass when ok, else StatusMiss.
+func passIf(ok bool) string {
+	if ok {
+		return StatusPass
+	}
+	return StatusMiss
+}
+
+// throughputTarget wants the throughput of system under scenario to be at
+// least min times that of baseline under baseScenario.
+func throughputTarget(name, system, scenario, baseline, baseScenario string, min float64) targetDef {
+	return targetDef{name: name, eval: func(rep *Report) (string, string, string) {
+		mine, theirs := rep.result(system, scenario), rep.result(baseline, baseScenario)
+		switch {
+		case mine == nil:
+			return StatusSkip, "-", system + " " + scenario + " was not run"
+		case theirs == nil:
+			return StatusSkip, "-", baseline + " " + baseScenario + " was not run"
+		case theirs.Throughput == 0:
+			return StatusSkip, "-", baseline + " " + baseScenario + " served no request"
+		}
+		r := mine.Throughput / theirs.Throughput
+		return passIf(r >= min), ratioText(r),
+			fmt.Sprintf("%.0f vs %.0f req/s", mine.Throughput, theirs.Throughput)
+	}}
+}
+
+// idleRSSTarget wants the idle RSS of system to be at most max times that
+// of baseline.
+func idleRSSTarget(name, system, baseline string, max float64) targetDef {
+	return targetDef{name: name, eval: func(rep *Report) (string, string, string) {
+		mine, theirs := rep.system(system), rep.system(baseline)
+		switch {
+		case mine == nil:
+			return StatusSkip, "-", system + " was not run"
+		case theirs == nil:
+			return StatusSkip, "-", baseline + " was not run (use --peers " + baseline + ")"
+		case theirs.IdleRSS == 0:
+			return StatusSkip, "-", "no idle RSS of " + baseline
+		}
+		r := float64(mine.IdleRSS) / float64(theirs.IdleRSS)
+		return passIf(r <= max), ratioText(r),
+			fmt.Sprintf("%s vs %s", mib(mine.IdleRSS), mib(theirs.IdleRSS))
+	}}
+}
+
+// zeroErrors wants no failed request in any scenario.
+func zeroErrors(rep *Report) (string, string, string) {
+	if len(rep.Results) == 0 {
+		return StatusSkip, "-", "no scenario was run"
+	}
+	return passIf(rep.Errors == 0), fmt.Sprintf("%d", rep.Errors),
+		fmt.Sprintf("%d system/scenario pairs", len(rep.Results))
+}
+
+// genTarget wants the median of the named generator timing to be at most
+// max.
+func genTarget(name, timing string, max time.Duration) targetDef {
+	return targetDef{name: name, eval: func(rep *Report) (string, string, string) {
+		for _, g := range rep.Gen {
+			if g.Name == timing {
+				return passIf(g.Median <= max), g.Median.Round(time.Millisecond).String(),
+					fmt.Sprintf("median of %d warm runs", len(g.Runs))
+			}
+		}
+		return StatusSkip, "-", "the generator was not timed"
+	}}
+}
+
+// ratioText formats a target ratio with three decimals, so that a value
+// just under a threshold does not print as the threshold itself.
+func ratioText(r float64) string { return fmt.Sprintf("%.3fx", r) }
