@@ -1,0 +1,544 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// txn implements resource.Reader and, when writable, resource.Writer on
+// one transaction of one connection.
+//
+// It saves round trips: BEGIN is sent with the first statement, and the
+// writes whose only possible failures are internal errors (PutRevision,
+// DeleteRevisions) are queued and sent with the next statement, or with
+// COMMIT. A write transaction of the Service is then three round trips:
+// BEGIN and the read of the record, the revision and the record, COMMIT.
+type txn struct {
+	s        *Store
+	ctx      context.Context
+	conn     *pgxpool.Conn
+	begin    string // the BEGIN statement
+	begun    bool   // BEGIN was sent
+	writable bool
+	queued   []queued // writes not sent yet
+	// retry is set when a statement failed with a deadlock or a
+	// serialization failure: fn may have turned the error into another
+	// one, but the transaction is worth running again.
+	retry bool
+}
+
+// queued is a write waiting to be sent.
+type queued struct {
+	sql  string
+	args []any
+	what string // for errors: "put revision Post id:2"
+}
+
+// note records a retryable failure of a statement and returns err.
+func (t *txn) note(err error) error {
+	if retryable(err) {
+		t.retry = true
+	}
+	return err
+}
+
+// run sends, in one round trip, BEGIN (the first time), the queued writes
+// and the statement q (unless it is empty), and then lets read consume
+// q's results from br. An error of BEGIN or of a queued write is
+// returned as is, without calling read.
+func (t *txn) run(q string, args []any, read func(br pgx.BatchResults) error) error {
+	b := &pgx.Batch{}
+	first := !t.begun
+	if first {
+		b.Queue(t.begin)
+	}
+	for _, w := range t.queued {
+		b.Queue(w.sql, w.args...)
+	}
+	if q != "" {
+		b.Queue(q, args...)
+	}
+	writes := t.queued
+	t.begun, t.queued = true, nil
+	br := t.conn.SendBatch(t.ctx, b)
+	err := func() error {
+		if first {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("postgres: begin: %w", err)
+			}
+		}
+		for _, w := range writes {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("postgres: %s: %w", w.what, err)
+			}
+		}
+		if q == "" {
+			return nil
+		}
+		return read(br)
+	}()
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("postgres: %w", cerr)
+	}
+	return t.note(err)
+}
+
+// queue adds a write to send with the next statement.
+func (t *txn) queue(what, q string, args ...any) {
+	t.queued = append(t.queued, queued{sql: q, args: args, what: what})
+}
+
+// commit sends the queued writes and COMMIT. A transaction that sent
+// nothing has nothing to commit.
+func (t *txn) commit() error {
+	if !t.begun && len(t.queued) == 0 {
+		return nil
+	}
+	err := t.run("COMMIT", nil, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err == nil && tag.String() != "COMMIT" {
+			// PostgreSQL answers COMMIT of a failed transaction with
+			// ROLLBACK, and no error.
+			err = fmt.Errorf("transaction was rolled back (%s)", tag)
+		}
+		return err
+	})
+	if err != nil {
+		t.rollback()
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// rollback ends the transaction, if one is open, without committing. A
+// connection left in a transaction (the rollback failed) is closed by the
+// pool when it is released.
+func (t *txn) rollback() {
+	t.queued = nil
+	if t.conn.Conn().PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), 5*time.Second)
+	defer cancel()
+	t.conn.Exec(ctx, "ROLLBACK")
+}
+
+// endRead ends a read transaction and releases its connection. Its
+// results are all read, so ending it cannot change them: the ROLLBACK of
+// a transaction that sent statements runs in the background, and the
+// caller does not wait for its round trip. (The pool's Close waits for
+// it.)
+func (t *txn) endRead() {
+	if !t.begun {
+		t.conn.Release()
+		return
+	}
+	go func() {
+		t.rollback()
+		t.conn.Release()
+	}()
+}
+
+// queryRow runs a query that returns at most one row and scans it.
+func (t *txn) queryRow(q string, args []any, scan func(pgx.Row) error) error {
+	return t.run(q, args, func(br pgx.BatchResults) error { return scan(br.QueryRow()) })
+}
+
+// query runs a query and calls each for every row.
+func (t *txn) query(q string, args []any, each func(pgx.Rows) error) error {
+	return t.run(q, args, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// exec runs a statement.
+func (t *txn) exec(q string, args ...any) error {
+	return t.run(q, args, func(br pgx.BatchResults) error {
+		_, err := br.Exec()
+		return err
+	})
+}
+
+// storable reports whether s can be a text value in PostgreSQL: valid
+// UTF-8 without U+0000. No stored id is anything else, so a lookup of
+// another string finds nothing (and is not sent, since the database would
+// refuse it).
+func storable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// Get returns the record of a resource; in a write transaction it locks
+// the row until the transaction ends.
+func (t *txn) Get(k *resource.Kind, id string) (*resource.Record, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	if !storable(id) {
+		return nil, resource.ErrNotFound
+	}
+	q := ks.get
+	if t.writable {
+		q = ks.getForUpdate
+	}
+	var rec *resource.Record
+	err = t.queryRow(q, []any{id}, func(row pgx.Row) (err error) {
+		rec, err = scanRecord(row)
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, resource.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get %s %s: %w", k.Name, id, err)
+	}
+	return rec, nil
+}
+
+// GetMany returns the records of the given resources in one query; in a
+// write transaction it locks them (in id order, so that two writers do
+// not deadlock on them).
+func (t *txn) GetMany(k *resource.Kind, ids []string) (map[string]*resource.Record, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*resource.Record, len(ids))
+	keep := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if storable(id) {
+			keep = append(keep, id)
+		}
+	}
+	if len(keep) == 0 {
+		return out, nil
+	}
+	q := ks.getMany
+	if t.writable {
+		q = ks.getManyForUpdate
+	}
+	err = t.query(q, []any{keep}, func(rows pgx.Rows) error {
+		rec, err := scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		out[rec.Meta.ResourceID] = rec
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get many %s: %w", k.Name, err)
+	}
+	return out, nil
+}
+
+// Revision returns revision n of a resource.
+func (t *txn) Revision(k *resource.Kind, id string, n int) (*resource.Revision, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	if !storable(id) {
+		return nil, resource.ErrNotFound
+	}
+	var rev resource.Revision
+	var data []byte
+	err = t.queryRow(ks.revision, []any{id, n}, func(row pgx.Row) error { return scanInfo(&rev.Info, row, &data) })
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, resource.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: revision %s %s:%d: %w", k.Name, id, n, err)
+	}
+	rev.Data = data
+	return &rev, nil
+}
+
+// Revisions returns the info of every stored revision, newest first.
+func (t *txn) Revisions(k *resource.Kind, id string) ([]resource.RevisionInfo, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	if !storable(id) {
+		return nil, nil
+	}
+	var out []resource.RevisionInfo
+	err = t.query(ks.revisions, []any{id}, func(rows pgx.Rows) error {
+		var info resource.RevisionInfo
+		if err := scanInfo(&info, rows); err != nil {
+			return err
+		}
+		out = append(out, info)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: revisions %s %s: %w", k.Name, id, err)
+	}
+	return out, nil
+}
+
+// List returns the records matching q in q's order.
+func (t *txn) List(k *resource.Kind, q *resource.Query) ([]*resource.Record, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	query, args, err := listSQL(ks.table, q)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s: %w", k.Name, err)
+	}
+	var out []*resource.Record
+	err = t.query(query, args, func(rows pgx.Rows) error {
+		rec, err := scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, rec)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s: %w", k.Name, err)
+	}
+	return out, nil
+}
+
+// Count returns how many records match q, ignoring its paging.
+func (t *txn) Count(k *resource.Kind, q *resource.Query) (int, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return 0, err
+	}
+	query, args, err := countSQL(ks.table, q)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count %s: %w", k.Name, err)
+	}
+	var n int
+	if err := t.queryRow(query, args, func(row pgx.Row) error { return row.Scan(&n) }); err != nil {
+		return 0, fmt.Errorf("postgres: count %s: %w", k.Name, err)
+	}
+	return n, nil
+}
+
+// Referrers returns the ids of live records of k whose ref field holds
+// target, in id order. In a write transaction it locks them; a row that
+// another transaction changed meanwhile is re-checked after the wait.
+func (t *txn) Referrers(k *resource.Kind, field, target string) ([]string, error) {
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return nil, err
+	}
+	q, ok := ks.referrers[field]
+	if !ok {
+		return nil, fmt.Errorf("postgres: %s.%s is not a ref field", k.Name, field)
+	}
+	if !storable(target) {
+		return nil, nil
+	}
+	if t.writable {
+		q += " FOR UPDATE"
+	}
+	var ids []string
+	err = t.query(q, []any{target}, func(rows pgx.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: referrers %s.%s: %w", k.Name, field, err)
+	}
+	return ids, nil
+}
+
+// errReadOnly is returned by writes in a View.
+var errReadOnly = errors.New("postgres: write in a read-only transaction")
+
+// PutRecord inserts or replaces a record. A violation of a unique index
+// is returned as a *resource.UniqueViolation naming the field.
+func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	if err := checkData(r.Data); err != nil {
+		return err
+	}
+	m, c := &r.Meta, &r.Current
+	err = t.exec(ks.putRecord,
+		m.ResourceID, m.CurrentRevisionID, m.TotalRevisionCount, m.SchemaVersion,
+		m.CreatedTime, m.CreatedBy, m.UpdatedTime, m.UpdatedBy, m.IsDeleted,
+		c.RevisionID, c.Number, c.ParentRevisionID, c.Status, c.DataHash, c.SchemaVersion,
+		c.CreatedTime, c.CreatedBy, c.UpdatedTime, c.UpdatedBy, []byte(r.Data))
+	if err != nil {
+		if field, ok := ks.uniqueField(err); ok {
+			return &resource.UniqueViolation{Kind: k.Name, Field: field}
+		}
+		return fmt.Errorf("postgres: put %s %s: %w", k.Name, m.ResourceID, err)
+	}
+	return nil
+}
+
+// PutRevision inserts or replaces a revision. The statement is sent with
+// the next one (or with COMMIT): its failures abort the transaction.
+func (t *txn) PutRevision(k *resource.Kind, r *resource.Revision) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	if err := checkData(r.Data); err != nil {
+		return err
+	}
+	i := &r.Info
+	// The arguments are copied: the caller may reuse its buffers.
+	t.queue("put revision "+k.Name+" "+i.RevisionID, ks.putRevision,
+		i.ResourceID, i.RevisionID, i.Number, copyPtr(i.ParentRevisionID), i.Status, i.DataHash,
+		i.SchemaVersion, i.CreatedTime, i.CreatedBy, i.UpdatedTime, i.UpdatedBy, slices.Clone([]byte(r.Data)))
+	return nil
+}
+
+// DeleteRevisions removes the given revision numbers of a resource. The
+// statement is sent with the next one (or with COMMIT).
+func (t *txn) DeleteRevisions(k *resource.Kind, id string, numbers []int) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	if len(numbers) == 0 || !storable(id) {
+		return nil
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	t.queue("delete revisions of "+k.Name+" "+id, ks.deleteNumbers, id, slices.Clone(numbers))
+	return nil
+}
+
+// Purge removes a resource's record and all its revisions.
+func (t *txn) Purge(k *resource.Kind, id string) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	if !storable(id) {
+		return nil
+	}
+	ks, err := t.s.kind(k)
+	if err != nil {
+		return err
+	}
+	t.queue("purge revisions of "+k.Name+" "+id, ks.purgeRevisions, id)
+	if err := t.exec(ks.purge, id); err != nil {
+		return fmt.Errorf("postgres: purge %s %s: %w", k.Name, id, err)
+	}
+	return nil
+}
+
+// uniqueField maps a unique violation of one of the kind's unique indexes
+// to the field.
+func (ks *kindSQL) uniqueField(err error) (string, bool) {
+	if pgCode(err) != codeUniqueViolation {
+		return "", false
+	}
+	var name string
+	if e := pgError(err); e != nil {
+		name = e.ConstraintName
+	}
+	field, ok := ks.uniques[name]
+	return field, ok
+}
+
+// checkData refuses data the database cannot index: JSON holding the
+// escape \u0000 (PostgreSQL text cannot hold U+0000, and the json
+// operators fail on a document that contains it anywhere).
+func checkData(data json.RawMessage) error {
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case 0:
+			return nulError()
+		case '\\':
+			if i+5 < len(data) && data[i+1] == 'u' && string(data[i+2:i+6]) == "0000" {
+				return nulError()
+			}
+			i++ // skip the escaped character
+		}
+	}
+	return nil
+}
+
+// nulError is the 422 of data holding U+0000.
+func nulError() error {
+	return &resource.Error{
+		Code:   resource.CodeValidation,
+		Detail: "data contains the character U+0000 (\\u0000), which this server's PostgreSQL storage cannot hold; remove it",
+	}
+}
+
+// scanRecord scans the recordColumns of one row.
+func scanRecord(row pgx.Row) (*resource.Record, error) {
+	var r resource.Record
+	var data []byte
+	m, c := &r.Meta, &r.Current
+	if err := row.Scan(&m.ResourceID, &m.CurrentRevisionID, &m.TotalRevisionCount, &m.SchemaVersion,
+		&m.CreatedTime, &m.CreatedBy, &m.UpdatedTime, &m.UpdatedBy, &m.IsDeleted,
+		&c.RevisionID, &c.Number, &c.ParentRevisionID, &c.Status, &c.DataHash, &c.SchemaVersion,
+		&c.CreatedTime, &c.CreatedBy, &c.UpdatedTime, &c.UpdatedBy, &data); err != nil {
+		return nil, err
+	}
+	m.CreatedTime, m.UpdatedTime = utc(m.CreatedTime), utc(m.UpdatedTime)
+	c.ResourceID = m.ResourceID
+	c.CreatedTime, c.UpdatedTime = utc(c.CreatedTime), utc(c.UpdatedTime)
+	r.Data = data
+	return &r, nil
+}
+
+// scanInfo scans the infoColumns of one row, then extra destinations.
+func scanInfo(i *resource.RevisionInfo, row pgx.Row, extra ...any) error {
+	dest := append([]any{&i.ResourceID, &i.RevisionID, &i.Number, &i.ParentRevisionID, &i.Status, &i.DataHash,
+		&i.SchemaVersion, &i.CreatedTime, &i.CreatedBy, &i.UpdatedTime, &i.UpdatedBy}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	i.CreatedTime, i.UpdatedTime = utc(i.CreatedTime), utc(i.UpdatedTime)
+	return nil
+}
+
+// copyPtr returns a pointer to a copy of *p, or nil.
+func copyPtr(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// utc returns t in UTC: pgx returns timestamptz values in the local
+// zone, and the Service's times are UTC.
+func utc(t time.Time) time.Time { return t.UTC() }
