@@ -10,6 +10,7 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,14 +26,29 @@ const headerETag = "ETag"
 // JSON writes v as a JSON response with the given status. HTML characters
 // are not escaped. v is encoded before anything is written, so an
 // encoding error leaves the response untouched for the error handler.
+//
+// Envelopes, pages and revision pages (as pointers) take a hand-written
+// encoder that yields the same bytes as encoding/json (see encode.go);
+// every other value, and those holding anything unusual, is encoded by
+// encoding/json.
 func JSON(c echo.Context, status int, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
+	buf := getBuffer()
+	defer putBuffer(buf)
+	out, ok, err := appendFast(*buf, v)
+	if !ok || err != nil {
+		if err != nil && !errors.Is(err, errUnusual) {
+			return err
+		}
+		w := bytes.NewBuffer(out[:0])
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		out = w.Bytes()
 	}
-	return c.Blob(status, echo.MIMEApplicationJSON, buf.Bytes())
+	*buf = out
+	return c.Blob(status, echo.MIMEApplicationJSON, out)
 }
 
 // Envelope writes env with the given status and its ETag.

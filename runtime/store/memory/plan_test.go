@@ -154,7 +154,7 @@ func TestOrderedIndexMaintenance(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, e := range tbl.ordered[0].entries {
+		for _, e := range tbl.ordered[0].all() {
 			got = append(got, fmt.Sprintf("%v:%s", e.value, e.id))
 		}
 		return nil

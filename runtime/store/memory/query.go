@@ -276,12 +276,10 @@ func (t *table) indexCandidates(f filter.Expr) (candidates, bool) {
 	}
 	out := candidates{size: bestSize, ids: make([]string, 0, bestSize)}
 	for _, r := range best {
-		for i := r[0]; i < r[1]; i++ {
-			if bestIDs {
-				out.ids = append(out.ids, t.ids[i])
-			} else {
-				out.ids = append(out.ids, bestIx.entries[i].id)
-			}
+		if bestIDs {
+			out.ids = append(out.ids, t.ids[r[0]:r[1]]...)
+		} else {
+			out.ids = bestIx.appendIDs(out.ids, r[0], r[1])
 		}
 	}
 	if len(best) > 1 || (bestIx != nil && t.filterable[t.ixPos(bestIx)].List) {
@@ -323,7 +321,7 @@ func (t *table) termRanges(term filter.Expr) (ranges [][2]int, ix *orderedIndex,
 			return nil, nil, false, false
 		}
 		ix = t.ordered[i]
-		n = len(ix.entries)
+		n = ix.len()
 		lower, upper = ix.lower, ix.upper
 	default:
 		return nil, nil, false, false
@@ -467,8 +465,12 @@ func (t *table) orderedWalk(m *matcher, want int) ([]*entry, bool) {
 			return nil, false
 		}
 		ix := t.ordered[i]
-		n = len(ix.entries)
-		at = func(i int) (any, string) { return ix.entries[i].value, ix.entries[i].id }
+		n = ix.len()
+		walk := ix.walker()
+		at = func(i int) (any, string) {
+			e := walk(i)
+			return e.value, e.id
+		}
 		lower, upper = ix.lower, ix.upper
 	default:
 		return nil, false

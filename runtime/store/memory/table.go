@@ -35,7 +35,7 @@ type table struct {
 	// ordered holds the ordered index of each filterable field.
 	ordered []*orderedIndex
 	// bulk is set while reindex loads records in id order: set appends
-	// to ids and ordered indexes, and reindex sorts the indexes after.
+	// to ids.
 	bulk bool
 }
 
@@ -66,7 +66,7 @@ func newTable(k *resource.Kind) *table {
 		if f.Indexed {
 			t.fieldIndex[f.JSON] = len(t.filterable)
 			t.filterable = append(t.filterable, filter.FieldInfo{Name: f.JSON, Type: filter.Type(f.Type), List: f.List})
-			t.ordered = append(t.ordered, &orderedIndex{})
+			t.ordered = append(t.ordered, newOrderedIndex())
 		}
 		if f.Unique && !f.List {
 			t.uniqueFields = append(t.uniqueFields, f.JSON)
@@ -85,8 +85,7 @@ func newTable(k *resource.Kind) *table {
 func (t *table) reindex(k *resource.Kind) (*table, error) {
 	n := newTable(k)
 	n.revisions = t.revisions
-	// Ids are added in order and the ordered indexes sorted once at the
-	// end, instead of one binary insertion per record.
+	// Ids are added in order, instead of one binary insertion per record.
 	n.bulk = true
 	for _, id := range t.ids {
 		e, err := n.newEntry(t.records[id].rec)
@@ -99,9 +98,6 @@ func (t *table) reindex(k *resource.Kind) (*table, error) {
 		n.set(id, e)
 	}
 	n.bulk = false
-	for _, x := range n.ordered {
-		slices.SortFunc(x.entries, compareEntries)
-	}
 	return n, nil
 }
 
@@ -183,11 +179,7 @@ func (t *table) set(id string, e *entry) {
 	t.records[id] = e
 	for i, x := range t.ordered {
 		for _, v := range entryValues(e.values[i], t.filterable[i].List) {
-			if t.bulk {
-				x.entries = append(x.entries, indexEntry{value: v, id: id})
-			} else {
-				x.insert(v, id)
-			}
+			x.insert(v, id)
 		}
 	}
 	if !e.rec.Meta.IsDeleted {
