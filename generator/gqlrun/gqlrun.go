@@ -61,6 +61,9 @@ type Config struct {
 	Header []string
 	// Env is the environment of the go command; nil means os.Environ().
 	Env []string
+	// CacheDir overrides the cache of gqlgen outputs (see cache.go);
+	// "" means the user cache directory unless SPECSTAR_NO_CACHE=1.
+	CacheDir string
 }
 
 // Run runs gqlgen on cfg in a temporary module and returns cfg.Outputs.
@@ -90,6 +93,37 @@ func Run(ctx context.Context, cfg Config) ([]*gen.File, error) {
 	if err := copyLocalImports(tmp, cfg); err != nil {
 		return nil, fmt.Errorf("gqlgen: %w", err)
 	}
+	raw, err := generate(ctx, tmp, pkgDir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var files []*gen.File
+	for _, name := range cfg.Outputs {
+		data := raw[name]
+		if strings.HasSuffix(name, ".go") {
+			data = withHeader(data, cfg.Header)
+		}
+		files = append(files, &gen.File{Path: name, Content: data})
+	}
+	return files, nil
+}
+
+// generate returns gqlgen's outputs for the module assembled in tmp, from
+// the cache when an entry for exactly these inputs exists, else by running
+// gqlgen in pkgDir.
+func generate(ctx context.Context, tmp, pkgDir string, cfg Config) (map[string][]byte, error) {
+	dir := cacheDir(cfg)
+	var key string
+	if dir != "" {
+		k, err := cacheKey(ctx, tmp, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("gqlgen: cache key: %w", err)
+		}
+		key = k
+		if files := cacheGet(dir, key, cfg.Outputs); files != nil {
+			return files, nil
+		}
+	}
 	cmd := exec.CommandContext(ctx, "go", "run", GQLGen, "generate", "--config", cfg.ConfigFile)
 	cmd.Dir = pkgDir
 	cmd.Env = environ(cfg.Env)
@@ -101,16 +135,16 @@ func Run(ctx context.Context, cfg Config) ([]*gen.File, error) {
 		}
 		return nil, fmt.Errorf("gqlgen: go run %s generate: %v\n%s", GQLGen, err, strings.TrimSpace(strings.ReplaceAll(out.String(), tmp, "$WORK")))
 	}
-	var files []*gen.File
+	files := make(map[string][]byte, len(cfg.Outputs))
 	for _, name := range cfg.Outputs {
 		data, err := os.ReadFile(filepath.Join(pkgDir, filepath.FromSlash(name)))
 		if err != nil {
 			return nil, fmt.Errorf("gqlgen: %s was not generated: %w", name, err)
 		}
-		if strings.HasSuffix(name, ".go") {
-			data = withHeader(data, cfg.Header)
-		}
-		files = append(files, &gen.File{Path: name, Content: data})
+		files[name] = data
+	}
+	if dir != "" {
+		cachePut(dir, key, files)
 	}
 	return files, nil
 }
