@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,9 +21,11 @@ import (
 	"github.com/specstar-go/specstar/generator/gqlrun"
 	"github.com/specstar-go/specstar/generator/graphqlgen"
 	"github.com/specstar-go/specstar/generator/load"
+	"github.com/specstar-go/specstar/generator/migrategen"
 	"github.com/specstar-go/specstar/generator/model"
 	"github.com/specstar-go/specstar/generator/openapigen"
 	"github.com/specstar-go/specstar/generator/output"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // DefaultSpec is the spec file name gen looks for when none is given.
@@ -39,6 +42,10 @@ type Config struct {
 	// Check compares the output directory with what would be generated
 	// instead of writing.
 	Check bool
+	// AllowDestructive lets the next migration drop the tables of a
+	// resource that left the spec, with all their data. Without it,
+	// Generate refuses such a change (*migrategen.DestructiveError).
+	AllowDestructive bool
 	// Progress, when set, is called as each stage starts: "load", "model",
 	// "generate", "write" (or "check").
 	Progress func(step string)
@@ -61,8 +68,12 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	prev, err := readMigrations(p.outDir)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
 	cfg.progress("generate")
-	e, err := emit(p.model, p.pkgPath)
+	e, err := emit(p.model, p.pkgPath, prev, migrategen.Options{AllowDestructive: cfg.AllowDestructive})
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +105,16 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 
 // Emit runs every emitter on m and returns all the files of the output
 // directory: the Go code (pkgPath is the import path of the output
-// package), the OpenAPI document it embeds, and the GraphQL schema and
-// resolvers.
+// package), the OpenAPI document it embeds, the GraphQL schema and
+// resolvers, and the migrations of a first generation (00001_init.sql
+// per dialect and the snapshot).
 //
 // Emit is pure: it leaves out what gqlgen generates from these files
-// (graphqlgen.ExecFile), which Generate adds by running gqlgen.
+// (graphqlgen.ExecFile), which Generate adds by running gqlgen, and the
+// migrations an earlier generation wrote, which Generate reads from the
+// output directory.
 func Emit(m *model.Model, pkgPath string) ([]*gen.File, error) {
-	e, err := emit(m, pkgPath)
+	e, err := emit(m, pkgPath, migrategen.Previous{}, migrategen.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +127,14 @@ type emitted struct {
 	graphql *graphqlgen.Result
 }
 
-func emit(m *model.Model, pkgPath string) (*emitted, error) {
+func emit(m *model.Model, pkgPath string, prev migrategen.Previous, opts migrategen.Options) (*emitted, error) {
 	files, err := gogen.Files(m, pkgPath)
 	if err != nil {
 		return nil, err
+	}
+	migrations, err := migrategen.Files(m, prev, opts)
+	if err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
 	}
 	doc, err := openapigen.File(m)
 	if err != nil {
@@ -128,6 +146,7 @@ func emit(m *model.Model, pkgPath string) (*emitted, error) {
 	}
 	files = append(files, doc)
 	files = append(files, gql.Files...)
+	files = append(files, migrations...)
 	return &emitted{files: files, graphql: gql}, nil
 }
 
@@ -152,6 +171,45 @@ func runGQLGen(ctx context.Context, p *prepared, e *emitted) ([]*gen.File, error
 		Outputs:    []string{graphqlgen.ExecFile},
 		Header:     gen.Header(p.model.Source),
 	})
+}
+
+// readMigrations reads what an earlier generation left in the migrations
+// directory of outDir: the snapshot and every migration file of each
+// dialect. Generate passes them to migrategen, which returns the
+// migration files unchanged and adds one when the storage changed; the
+// output stage never prunes them (they do not start with
+// gen.HeaderLine1).
+func readMigrations(outDir string) (migrategen.Previous, error) {
+	var prev migrategen.Previous
+	data, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(migrategen.SnapshotFile)))
+	switch {
+	case err == nil:
+		prev.Snapshot = data
+	case !errors.Is(err, fs.ErrNotExist):
+		return prev, err
+	}
+	for _, d := range sqlschema.Dialects() {
+		dir := path.Join(migrategen.Dir, string(d))
+		entries, err := os.ReadDir(filepath.Join(outDir, filepath.FromSlash(dir)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return prev, err
+		}
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+				continue
+			}
+			p := path.Join(dir, e.Name())
+			content, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(p)))
+			if err != nil {
+				return prev, err
+			}
+			prev.Files = append(prev.Files, &gen.File{Path: p, Content: content})
+		}
+	}
+	return prev, nil
 }
 
 // Validate runs the load and model stages only and returns the model.

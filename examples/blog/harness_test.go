@@ -25,12 +25,15 @@ import (
 
 	"github.com/specstar-go/specstar/examples/blog/blog"
 	"github.com/specstar-go/specstar/runtime/server"
+	"github.com/specstar-go/specstar/runtime/store/postgres/pgtest"
+	"github.com/specstar-go/specstar/runtime/store/s3/s3test"
 )
 
 // backend is one storage backend the conformance suite runs against.
 // configure points cfg at a fresh, empty store owned by t; it may call
-// t.Skip when the backend is not available in this environment. Further
-// backends (postgres, s3) are added by appending to backends.
+// t.Skip when the backend is not available in this environment (the
+// PostgreSQL ones skip without SPECSTAR_TEST_POSTGRES_URL, and fail
+// without it under CI=true: see pgtest).
 type backend struct {
 	name      string
 	configure func(t *testing.T, cfg *server.Config)
@@ -45,6 +48,29 @@ var backends = []backend{
 		name: "sqlite",
 		configure: func(t *testing.T, cfg *server.Config) {
 			cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "blog.db")
+		},
+	},
+	{
+		// Revision bodies in an in-process fake S3, the rest in SQLite.
+		name: "s3",
+		configure: func(t *testing.T, cfg *server.Config) {
+			cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "blog.db")
+			cfg.S3 = s3test.Fake(t)
+		},
+	},
+	{
+		// A fresh schema of the test database per test.
+		name: "postgres",
+		configure: func(t *testing.T, cfg *server.Config) {
+			cfg.DatabaseURL = pgtest.SchemaURL(t, pgtest.URL(t))
+		},
+	},
+	{
+		// Revision bodies in a fake S3, the rest in PostgreSQL.
+		name: "s3+postgres",
+		configure: func(t *testing.T, cfg *server.Config) {
+			cfg.DatabaseURL = pgtest.SchemaURL(t, pgtest.URL(t))
+			cfg.S3 = s3test.Fake(t)
 		},
 	},
 }

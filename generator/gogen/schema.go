@@ -3,7 +3,10 @@ package gogen
 import (
 	"github.com/dave/jennifer/jen"
 
+	"github.com/specstar-go/specstar/generator/migrategen"
 	"github.com/specstar-go/specstar/generator/model"
+	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // schemaFile emits the storage descriptors of every resource and the App
@@ -30,9 +33,15 @@ func schemaFile(m *model.Model, pkgPath string) *jen.File {
 					g.Id(r.VarName + "Kind")
 				}
 			}),
+			jen.Id("Migrations"): jen.Map(jen.String()).Qual("io/fs", "FS").Values(jen.DictFunc(func(d jen.Dict) {
+				for _, dialect := range sqlschema.Dialects() {
+					d[jen.Lit(string(dialect))] = jen.Id("migrationDir").Call(jen.Lit(string(dialect)))
+				}
+			})),
 		})
 	})
 	f.Line()
+	addMigrations(f)
 
 	f.Comment("App returns the generated application: its schema, its REST routes and their OpenAPI")
 	f.Comment("document. Pass it to server.New or server.Main.")
@@ -79,88 +88,119 @@ func schemaFile(m *model.Model, pkgPath string) *jen.File {
 	return f
 }
 
-// kindDict renders the fields of a resource.Kind literal.
+// kindDict renders the fields of the resource.Kind literal of r. The
+// value comes from migrategen.Kind, which the migrations are built from
+// too, so the indexes the queries of the runtime expect are the ones the
+// migrations create.
 func kindDict(r *model.Resource) jen.Dict {
+	k := migrategen.Kind(r)
 	d := jen.Dict{
-		jen.Id("Name"):          jen.Lit(r.Name),
-		jen.Id("Table"):         jen.Lit(r.Table),
-		jen.Id("Path"):          jen.Lit(r.Path),
-		jen.Id("SchemaVersion"): jen.Lit(1),
+		jen.Id("Name"):          jen.Lit(k.Name),
+		jen.Id("Table"):         jen.Lit(k.Table),
+		jen.Id("Path"):          jen.Lit(k.Path),
+		jen.Id("SchemaVersion"): jen.Lit(k.SchemaVersion),
 	}
 	d[jen.Id("DataFields")] = jen.Index().String().ValuesFunc(func(g *jen.Group) {
-		for _, f := range r.Fields {
-			g.Lit(f.Name)
+		for _, name := range k.DataFields {
+			g.Lit(name)
 		}
 	})
-	if r.DefaultSort != "" {
-		d[jen.Id("DefaultSort")] = jen.Lit(r.DefaultSort)
+	if k.DefaultSort != "" {
+		d[jen.Id("DefaultSort")] = jen.Lit(k.DefaultSort)
 	}
-	if r.KeepLast > 0 {
-		d[jen.Id("KeepLast")] = jen.Lit(r.KeepLast)
+	if k.KeepLast > 0 {
+		d[jen.Id("KeepLast")] = jen.Lit(k.KeepLast)
 	}
-	if r.MaxAge > 0 {
-		d[jen.Id("MaxAge")] = jen.Qual("time", "Duration").Call(jen.Lit(int64(r.MaxAge)))
+	if k.MaxAge > 0 {
+		d[jen.Id("MaxAge")] = jen.Qual("time", "Duration").Call(jen.Lit(int64(k.MaxAge)))
 	}
 	var fields []jen.Code
-	walkFields(r.Fields, func(fd *model.Field) {
-		isRef := fd.Type == model.Ref
-		if !fd.Index && !fd.Unique && !isRef {
-			return
-		}
-		t, list := fd, false
-		if fd.Type == model.List {
-			t, list = fd.Elem, true
-		}
+	for _, f := range k.Fields {
 		fv := jen.Dict{
-			jen.Id("JSON"): jen.Lit(fd.Path),
-			jen.Id("Type"): jen.Qual(pkgResource, storageType(t.Type)),
+			jen.Id("JSON"): jen.Lit(f.JSON),
+			jen.Id("Type"): jen.Qual(pkgResource, fieldTypeConst(f.Type)),
 		}
-		if list {
+		if f.List {
 			fv[jen.Id("List")] = jen.True()
 		}
-		if fd.Index || isRef {
+		if f.Indexed {
 			fv[jen.Id("Indexed")] = jen.True()
 		}
-		if fd.Unique {
+		if f.Unique {
 			fv[jen.Id("Unique")] = jen.True()
 		}
-		if isRef {
+		if f.Ref != nil {
 			fv[jen.Id("Ref")] = jen.Op("&").Qual(pkgResource, "Ref").Values(jen.Dict{
-				jen.Id("Kind"):     jen.Lit(fd.Target.Name),
-				jen.Id("OnDelete"): jen.Qual(pkgResource, onDeleteConst(fd.OnDelete)),
+				jen.Id("Kind"):     jen.Lit(f.Ref.Kind),
+				jen.Id("OnDelete"): jen.Qual(pkgResource, onDeleteConst(f.Ref.OnDelete)),
 			})
 		}
 		fields = append(fields, jen.Values(fv))
-	})
+	}
 	if len(fields) > 0 {
 		d[jen.Id("Fields")] = jen.Index().Qual(pkgResource, "Field").Values(fields...)
 	}
 	return d
 }
 
-// storageType maps a spec type to the resource.FieldType constant name.
-func storageType(t model.Type) string {
+// fieldTypeConst returns the name of the resource constant of t.
+func fieldTypeConst(t resource.FieldType) string {
 	switch t {
-	case model.Int:
+	case resource.TypeInt:
 		return "TypeInt"
-	case model.Float:
+	case resource.TypeFloat:
 		return "TypeFloat"
-	case model.Bool:
+	case resource.TypeBool:
 		return "TypeBool"
-	case model.DateTime:
+	case resource.TypeDateTime:
 		return "TypeDateTime"
-	case model.Date:
+	case resource.TypeDate:
 		return "TypeDate"
 	}
 	return "TypeString"
 }
 
-func onDeleteConst(s string) string {
-	switch s {
-	case "cascade":
+// onDeleteConst returns the name of the resource constant of p.
+func onDeleteConst(p resource.OnDelete) string {
+	switch p {
+	case resource.Cascade:
 		return "Cascade"
-	case "set_null":
+	case resource.SetNull:
 		return "SetNull"
 	}
 	return "Restrict"
+}
+
+// addMigrations emits the embedded migrations (package migrategen) and
+// the function that gives the backends those of one dialect:
+//
+//	//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
+//	var migrationFiles embed.FS
+//
+//	func migrationDir(dialect string) fs.FS
+func addMigrations(f *jen.File) {
+	var patterns string
+	for i, d := range sqlschema.Dialects() {
+		if i > 0 {
+			patterns += " "
+		}
+		patterns += migrategen.Dir + "/" + string(d) + "/*.sql"
+	}
+	f.Comment("migrationFiles holds the versioned SQL migrations of the storage, one directory per")
+	f.Comment("dialect, which the backends apply at startup. specstar gen writes a new one when a")
+	f.Comment("spec change alters the storage; see " + migrategen.SnapshotFile + ".")
+	f.Comment("")
+	f.Comment("//go:embed " + patterns)
+	f.Var().Id("migrationFiles").Qual("embed", "FS")
+	f.Line()
+	f.Comment("migrationDir returns the migrations of one dialect, the files of migrations/<dialect>.")
+	f.Func().Id("migrationDir").Params(jen.Id("dialect").String()).Qual("io/fs", "FS").Block(
+		jen.List(jen.Id("dir"), jen.Err()).Op(":=").Qual("io/fs", "Sub").Call(jen.Id("migrationFiles"), jen.Lit(migrategen.Dir+"/").Op("+").Id("dialect")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
+			jen.Comment("fs.Sub fails only for an invalid path, and dialect is a constant."),
+			jen.Panic(jen.Err()),
+		),
+		jen.Return(jen.Id("dir")),
+	)
+	f.Line()
 }

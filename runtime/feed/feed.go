@@ -4,9 +4,9 @@
 // events of the kinds and resources they ask for.
 //
 // Broker is the in-process implementation. A multi-instance deployment
-// plugs in another Feed with the same contract, for example one that
-// publishes each event with PostgreSQL NOTIFY and runs one LISTEN
-// connection per instance that hands what it hears to a local Broker.
+// plugs in another Feed with the same contract: package pgfeed publishes
+// each event with PostgreSQL NOTIFY and runs one LISTEN connection per
+// instance that hands what it hears to a local Broker.
 package feed
 
 import (
@@ -134,6 +134,18 @@ func (b *Broker) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
+	for s := range b.subs {
+		b.drop(s)
+	}
+}
+
+// EndSubscriptions ends every current subscription (their channels
+// close, as when a subscriber falls behind, so subscribers know they may
+// have missed events) and keeps accepting new ones. A feed that relays
+// events from elsewhere calls it when it loses its source.
+func (b *Broker) EndSubscriptions() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for s := range b.subs {
 		b.drop(s)
 	}

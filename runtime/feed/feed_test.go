@@ -64,6 +64,7 @@ func TestBrokerEndsSubscriptions(t *testing.T) {
 	}{
 		{name: "context cancelled", end: func(_ *Broker, cancel context.CancelFunc) { cancel() }},
 		{name: "broker closed", end: func(b *Broker, _ context.CancelFunc) { b.Close() }},
+		{name: "subscriptions ended", end: func(b *Broker, _ context.CancelFunc) { b.EndSubscriptions() }},
 		{name: "subscriber too slow", end: func(b *Broker, _ context.CancelFunc) {
 			for range 3 {
 				b.Publish(Event{Op: Updated, Kind: "Post", ID: "p"})
@@ -99,4 +100,24 @@ func TestBrokerRefusesAfterClose(t *testing.T) {
 		t.Fatalf("Subscribe after Close: %v, want ErrClosed", err)
 	}
 	b.Publish(Event{Op: Created, Kind: "Post", ID: "p"}) // no subscribers: no panic
+}
+
+func TestBrokerAcceptsAfterEndSubscriptions(t *testing.T) {
+	b := NewBroker(0)
+	old, err := b.Subscribe(context.Background(), "Post", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.EndSubscriptions()
+	if _, ok := recv(t, old); ok {
+		t.Fatal("subscription still open after EndSubscriptions")
+	}
+	ch, err := b.Subscribe(context.Background(), "Post", "")
+	if err != nil {
+		t.Fatalf("Subscribe after EndSubscriptions: %v", err)
+	}
+	b.Publish(Event{Op: Created, Kind: "Post", ID: "p"})
+	if e, ok := recv(t, ch); !ok || e.ID != "p" {
+		t.Fatalf("got %+v (open %v), want the event of p", e, ok)
+	}
 }

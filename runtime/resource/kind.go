@@ -1,6 +1,9 @@
 package resource
 
-import "time"
+import (
+	"io/fs"
+	"time"
+)
 
 // FieldType is the storage-level type of an indexed or referenced field,
 // used by backends to build indexes and by the filter language to check
@@ -71,6 +74,13 @@ func (k *Kind) Field(json string) *Field {
 // Schema is the set of kinds of one generated backend.
 type Schema struct {
 	Kinds []*Kind
+	// Migrations holds the versioned SQL migrations of the schema by
+	// dialect ("sqlite", "postgres"): each file system holds that
+	// dialect's goose migration files (00001_init.sql, …) at its root.
+	// Generated code embeds them (docs/migrations.md). An SQL backend
+	// applies the migrations of its dialect; when there are none (a
+	// schema built by hand), it creates the storage from Kinds instead.
+	Migrations map[string]fs.FS
 }
 
 // Kind returns the kind with the given name, or nil.

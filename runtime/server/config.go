@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/specstar-go/specstar/runtime/blob"
 )
 
 // Config configures a Server. LoadConfig fills it from flags and SPECSTAR_*
@@ -17,14 +19,36 @@ import (
 type Config struct {
 	Addr            string        // SPECSTAR_ADDR, -addr; default ":8080"
 	DataDir         string        // SPECSTAR_DATA_DIR, -data-dir; default "./data"
-	DatabaseURL     string        // SPECSTAR_DATABASE_URL, -database-url; "" = SQLite in DataDir, "memory:" = memory
+	DatabaseURL     string        // SPECSTAR_DATABASE_URL, -database-url; see below
 	BodyLimit       int64         // SPECSTAR_BODY_LIMIT, -body-limit (bytes); default 10 MiB
 	ReadTimeout     time.Duration // SPECSTAR_READ_TIMEOUT, -read-timeout; default 30s
 	WriteTimeout    time.Duration // SPECSTAR_WRITE_TIMEOUT, -write-timeout; default 30s
 	ShutdownTimeout time.Duration // SPECSTAR_SHUTDOWN_TIMEOUT, -shutdown-timeout; default 15s
 	LogLevel        string        // SPECSTAR_LOG_LEVEL, -log-level: debug|info|warn|error; default info
 	Logger          *slog.Logger  // when nil, a JSON handler on stderr at LogLevel
+
+	// S3, when S3.Bucket is set, keeps revision bodies in that bucket
+	// (SPECSTAR_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY,
+	// _BUCKET, _PREFIX and the matching -s3-* flags); the database named by
+	// DatabaseURL (SQLite or PostgreSQL) keeps the meta and the indexes.
+	S3 blob.S3Config
+	// S3GCInterval is how often the server deletes the S3 objects no
+	// revision references any more (SPECSTAR_S3_GC_INTERVAL,
+	// -s3-gc-interval; default 1h; S3GCOff, "off" in settings, disables it).
+	S3GCInterval time.Duration
+	// S3GCMinAge is the age under which GC leaves an unreferenced object
+	// alone, because its write may still be in flight
+	// (SPECSTAR_S3_GC_MIN_AGE, -s3-gc-min-age; default 1h).
+	S3GCMinAge time.Duration
 }
+
+// DatabaseURL values:
+//
+//	""                              SQLite in DataDir/specstar.db (the default)
+//	"sqlite:PATH", "file:PATH"      SQLite at PATH
+//	"memory:"                       in-process memory (lost on exit; no S3)
+//	"postgres://…", "postgresql://…" PostgreSQL (pgx URL; pool_max_conns and
+//	                                search_path are honoured)
 
 // Defaults of Config.
 const (
@@ -35,7 +59,13 @@ const (
 	DefaultWriteTimeout    = 30 * time.Second
 	DefaultShutdownTimeout = 15 * time.Second
 	DefaultLogLevel        = "info"
+	DefaultS3GCInterval    = time.Hour
+	DefaultS3GCMinAge      = time.Hour
 )
+
+// S3GCOff as Config.S3GCInterval disables the periodic S3 GC (say on all
+// instances of a deployment but one).
+const S3GCOff time.Duration = -1
 
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {
@@ -60,6 +90,12 @@ func (c Config) withDefaults() Config {
 	if c.LogLevel == "" {
 		c.LogLevel = DefaultLogLevel
 	}
+	if c.S3GCInterval == 0 {
+		c.S3GCInterval = DefaultS3GCInterval
+	}
+	if c.S3GCMinAge == 0 {
+		c.S3GCMinAge = DefaultS3GCMinAge
+	}
 	return c
 }
 
@@ -78,6 +114,57 @@ func (c Config) validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	db, err := parseDatabaseURL(c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	return c.validateS3(db)
+}
+
+// s3Settings names the S3 settings other than the bucket, for messages.
+var s3Settings = []struct {
+	env  string
+	flag string
+	get  func(*blob.S3Config) string
+}{
+	{"SPECSTAR_S3_ENDPOINT", "-s3-endpoint", func(c *blob.S3Config) string { return c.Endpoint }},
+	{"SPECSTAR_S3_REGION", "-s3-region", func(c *blob.S3Config) string { return c.Region }},
+	{"SPECSTAR_S3_ACCESS_KEY_ID", "-s3-access-key-id", func(c *blob.S3Config) string { return c.AccessKeyID }},
+	{"SPECSTAR_S3_SECRET_ACCESS_KEY", "-s3-secret-access-key", func(c *blob.S3Config) string { return c.SecretAccessKey }},
+	{"SPECSTAR_S3_PREFIX", "-s3-prefix", func(c *blob.S3Config) string { return c.Prefix }},
+}
+
+// validateS3 checks the S3 settings and how they combine with the
+// database db.
+func (c Config) validateS3(db database) error {
+	if c.S3GCInterval <= 0 && c.S3GCInterval != S3GCOff {
+		return fmt.Errorf("S3 GC interval must be positive or off, got %s", c.S3GCInterval)
+	}
+	if c.S3GCMinAge <= 0 {
+		return fmt.Errorf("S3 GC minimum age must be positive, got %s", c.S3GCMinAge)
+	}
+	if c.S3.Bucket == "" {
+		for _, s := range s3Settings {
+			if s.get(&c.S3) != "" {
+				return fmt.Errorf("%s (%s) is set but the S3 bucket is not: set SPECSTAR_S3_BUCKET (-s3-bucket) to keep revision bodies in S3, or unset the S3 settings", s.env, s.flag)
+			}
+		}
+		return nil
+	}
+	if db.kind == dbMemory {
+		return errors.New(`S3 storage needs a persistent database for its index: SPECSTAR_DATABASE_URL is "memory:"; use SQLite or PostgreSQL, or unset SPECSTAR_S3_BUCKET`)
+	}
+	if (c.S3.AccessKeyID == "") != (c.S3.SecretAccessKey == "") {
+		return errors.New("set both SPECSTAR_S3_ACCESS_KEY_ID and SPECSTAR_S3_SECRET_ACCESS_KEY (-s3-access-key-id, -s3-secret-access-key), or neither for anonymous requests")
+	}
+	if e := c.S3.Endpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+		return fmt.Errorf("SPECSTAR_S3_ENDPOINT %q is not an http:// or https:// URL", e)
+	}
+	if p := strings.Trim(c.S3.Prefix, "/"); p != "" {
+		if err := blob.ValidKey(p); err != nil {
+			return fmt.Errorf("SPECSTAR_S3_PREFIX %q is not a valid key prefix (slash-separated names, no \".\" or \"..\" elements)", c.S3.Prefix)
+		}
 	}
 	return nil
 }
@@ -128,6 +215,12 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		{"SPECSTAR_DATA_DIR", &c.DataDir},
 		{"SPECSTAR_DATABASE_URL", &c.DatabaseURL},
 		{"SPECSTAR_LOG_LEVEL", &c.LogLevel},
+		{"SPECSTAR_S3_ENDPOINT", &c.S3.Endpoint},
+		{"SPECSTAR_S3_REGION", &c.S3.Region},
+		{"SPECSTAR_S3_ACCESS_KEY_ID", &c.S3.AccessKeyID},
+		{"SPECSTAR_S3_SECRET_ACCESS_KEY", &c.S3.SecretAccessKey},
+		{"SPECSTAR_S3_BUCKET", &c.S3.Bucket},
+		{"SPECSTAR_S3_PREFIX", &c.S3.Prefix},
 	}
 	for _, s := range strs {
 		if v := getenv(s.name); v != "" {
@@ -148,6 +241,14 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		{"SPECSTAR_READ_TIMEOUT", &c.ReadTimeout},
 		{"SPECSTAR_WRITE_TIMEOUT", &c.WriteTimeout},
 		{"SPECSTAR_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"SPECSTAR_S3_GC_MIN_AGE", &c.S3GCMinAge},
+	}
+	if v := getenv("SPECSTAR_S3_GC_INTERVAL"); v != "" {
+		d, err := parseGCInterval(v)
+		if err != nil {
+			return fmt.Errorf("SPECSTAR_S3_GC_INTERVAL: %w", err)
+		}
+		c.S3GCInterval = d
 	}
 	for _, d := range durations {
 		v := getenv(d.name)
@@ -170,14 +271,60 @@ func newFlagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SPECSTAR_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the default SQLite database (SPECSTAR_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL,
-		`storage: "" (SQLite in the data dir), "memory:", "sqlite:PATH" or "file:PATH" (SPECSTAR_DATABASE_URL)`)
+		`storage: "" (SQLite in the data dir), "sqlite:PATH", "file:PATH", "postgres://..." or "memory:" (SPECSTAR_DATABASE_URL)`)
 	fs.Int64Var(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body size in bytes (SPECSTAR_BODY_LIMIT)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "maximum time to read a request (SPECSTAR_READ_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "maximum time to write a response (SPECSTAR_WRITE_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout,
 		"time in-flight requests get to finish on shutdown (SPECSTAR_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (SPECSTAR_LOG_LEVEL)")
+	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "keep revision bodies in this S3 bucket (SPECSTAR_S3_BUCKET)")
+	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint,
+		"S3-compatible service URL, e.g. http://127.0.0.1:9000; empty for AWS (SPECSTAR_S3_ENDPOINT)")
+	fs.StringVar(&c.S3.Region, "s3-region", c.S3.Region, "S3 signing region; empty for us-east-1 (SPECSTAR_S3_REGION)")
+	fs.StringVar(&c.S3.AccessKeyID, "s3-access-key-id", c.S3.AccessKeyID, "S3 access key id (SPECSTAR_S3_ACCESS_KEY_ID)")
+	fs.StringVar(&c.S3.SecretAccessKey, "s3-secret-access-key", c.S3.SecretAccessKey,
+		"S3 secret access key; prefer the variable, which ps does not show (SPECSTAR_S3_SECRET_ACCESS_KEY)")
+	fs.StringVar(&c.S3.Prefix, "s3-prefix", c.S3.Prefix, "key prefix (folder) of every object in the bucket (SPECSTAR_S3_PREFIX)")
+	fs.Var((*gcIntervalFlag)(&c.S3GCInterval), "s3-gc-interval",
+		`how often to delete unreferenced S3 objects, or "off" (SPECSTAR_S3_GC_INTERVAL)`)
+	fs.DurationVar(&c.S3GCMinAge, "s3-gc-min-age", c.S3GCMinAge,
+		"minimum age of an unreferenced S3 object before GC deletes it (SPECSTAR_S3_GC_MIN_AGE)")
 	return fs
+}
+
+// parseGCInterval parses an S3GCInterval setting: a positive Go duration
+// or "off".
+func parseGCInterval(s string) (time.Duration, error) {
+	if strings.EqualFold(s, "off") {
+		return S3GCOff, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf(`invalid interval %q (use a positive Go duration such as 1h, or "off")`, s)
+	}
+	return d, nil
+}
+
+// gcIntervalFlag is the flag.Value of -s3-gc-interval.
+type gcIntervalFlag time.Duration
+
+// String returns the flag's value as it is written.
+func (f *gcIntervalFlag) String() string {
+	if time.Duration(*f) == S3GCOff {
+		return "off"
+	}
+	return time.Duration(*f).String()
+}
+
+// Set parses a flag value.
+func (f *gcIntervalFlag) Set(s string) error {
+	d, err := parseGCInterval(s)
+	if err != nil {
+		return err
+	}
+	*f = gcIntervalFlag(d)
+	return nil
 }
 
 // printUsage writes the flag documentation to w.

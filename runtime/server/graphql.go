@@ -33,7 +33,7 @@ func (s *Server) registerGraphQL(e *echo.Echo, app GraphQLApp) error {
 	}
 	h := echo.WrapHandler(app.GraphQL(s.svc, gql.Options{
 		Logger:    s.logger,
-		Feed:      s.feed,
+		Feed:      s.changes,
 		BodyLimit: s.cfg.BodyLimit,
 		GraphiQL:  assets,
 	}))

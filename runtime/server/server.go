@@ -15,18 +15,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/specstar-go/specstar/runtime/feed"
+	"github.com/specstar-go/specstar/runtime/feed/pgfeed"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
-	"github.com/specstar-go/specstar/runtime/store/memory"
-	"github.com/specstar-go/specstar/runtime/store/sqlite"
 )
 
 // App is what generated code provides: its schema and its routes.
@@ -49,23 +46,36 @@ const (
 type Server struct {
 	cfg     Config
 	logger  *slog.Logger
+	schema  *resource.Schema
+	store   *storage
 	backend resource.Backend
 	svc     *resource.Service
-	feed    *feed.Broker // change events of the service, for subscriptions
+	feed    *feed.Broker // this process's subscriptions
+	// changes carries the service's change events to subscriptions: feed
+	// itself, or in PostgreSQL mode pgFeed, which shares them with the
+	// other processes on the database.
+	changes feed.Feed
+	pgFeed  *pgfeed.Feed
 	echo    *echo.Echo
 	http    *http.Server
+
+	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
+	gcDone chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// New opens and migrates the backend named by cfg.DatabaseURL and builds
-// the HTTP handler: /healthz, /readyz, the app's routes under /api,
-// for a DocumentedApp /openapi.json and /docs, and for a GraphQLApp
-// /graphql,
-// behind request id, access log, panic recovery and body limit
-// middleware, with errors as problem+json. Zero fields of cfg take their
-// defaults.
+// New opens and migrates the backend named by cfg.DatabaseURL (and
+// cfg.S3), and builds the HTTP handler: /healthz, /readyz, the app's
+// routes under /api, for a DocumentedApp /openapi.json and /docs, and
+// for a GraphQLApp /graphql, behind request id, access log, panic
+// recovery and body limit middleware, with errors as problem+json. Zero
+// fields of cfg take their defaults.
+//
+// On PostgreSQL, GraphQL subscriptions receive the changes of every
+// server process on the same schema (package pgfeed). With S3, New checks
+// the bucket and starts the periodic S3 GC (Config.S3GCInterval).
 func New(cfg Config, app App) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -76,22 +86,42 @@ func New(cfg Config, app App) (*Server, error) {
 		level, _ := parseLevel(cfg.LogLevel) // validated above
 		logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
-	backend, err := openBackend(cfg)
+	st, err := openStorage(cfg, logger)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	if err := backend.Migrate(context.Background(), app.Schema()); err != nil {
-		return nil, errors.Join(fmt.Errorf("server: migrate: %w", err), backend.Close())
+	fail := func(err error) (*Server, error) {
+		return nil, errors.Join(fmt.Errorf("server: %w", err), st.backend.Close())
 	}
+	if err := st.backend.Migrate(context.Background(), app.Schema()); err != nil {
+		return fail(fmt.Errorf("migrate: %w", err))
+	}
+	if err := st.check(); err != nil {
+		return fail(err)
+	}
+	logger.Info("storage ready", st.attrs...)
 	s := &Server{
 		cfg:     cfg,
 		logger:  logger,
-		backend: backend,
-		feed:    feed.NewBroker(0),
+		schema:  app.Schema(),
+		store:   st,
+		backend: st.backend,
 	}
-	s.svc = resource.NewService(backend, app.Schema(), resource.WithLogger(logger), resource.WithObserver(feed.Observer(s.feed)))
+	if err := s.newFeed(); err != nil {
+		return fail(err)
+	}
+	s.svc = resource.NewService(st.backend, app.Schema(), resource.WithLogger(logger), resource.WithObserver(feed.Observer(s.changes)))
 	if s.echo, err = s.newEcho(app); err != nil {
-		return nil, errors.Join(fmt.Errorf("server: %w", err), backend.Close())
+		return fail(err)
+	}
+	if s.pgFeed != nil {
+		// The feed reads large events' envelopes through s.svc: start it
+		// once the service exists.
+		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+		defer cancel()
+		if err := s.pgFeed.Start(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
@@ -103,37 +133,89 @@ func New(cfg Config, app App) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	// Subscriptions stream until their feed ends: end them when shutdown
-	// starts, so that it need not wait for them.
+	// starts, so that it need not wait for them. (In PostgreSQL mode the
+	// feed keeps sending this process's changes to the others until
+	// Close.)
 	s.http.RegisterOnShutdown(s.feed.Close)
+	s.startGC()
 	return s, nil
 }
 
-// openBackend opens the storage named by cfg.DatabaseURL.
-func openBackend(cfg Config) (resource.Backend, error) {
-	u := cfg.DatabaseURL
-	switch {
-	case u == "":
-		return openSQLite(filepath.Join(cfg.DataDir, "specstar.db"))
-	case u == "memory:":
-		return memory.New(), nil
-	case strings.HasPrefix(u, "sqlite:"):
-		return openSQLite(strings.TrimPrefix(u, "sqlite:"))
-	case strings.HasPrefix(u, "file:"):
-		return openSQLite(strings.TrimPrefix(u, "file:"))
+// newFeed sets up the change feed: an in-process broker, or on
+// PostgreSQL a pgfeed on the channel of the schema that holds the data
+// (started by New once the service exists).
+func (s *Server) newFeed() error {
+	if s.store.pg == nil {
+		s.feed = feed.NewBroker(0)
+		s.changes = s.feed
+		return nil
 	}
-	return nil, fmt.Errorf(`unsupported database URL %q: use "" (SQLite in the data dir), "memory:", "sqlite:PATH" or "file:PATH"`, u)
+	schema := s.store.pg.Schema()
+	if schema == "" {
+		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+		defer cancel()
+		if err := s.store.pg.Pool().QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return fmt.Errorf("change feed: current schema: %w", err)
+		}
+	}
+	s.pgFeed = pgfeed.New(s.store.pg.Pool(), pgfeed.Options{
+		Channel: pgfeed.Channel(schema),
+		Load:    s.loadEnvelope,
+		Logger:  s.logger,
+	})
+	s.feed = s.pgFeed.Local()
+	s.changes = s.pgFeed
+	return nil
 }
 
-// openSQLite opens an SQLite backend at path.
-func openSQLite(path string) (resource.Backend, error) {
-	if path == "" {
-		return nil, errors.New(`database URL has an empty path: use "sqlite:PATH" or "file:PATH"`)
+// loadEnvelope reads the current envelope of a resource, deleted or not:
+// the pgfeed Loader.
+func (s *Server) loadEnvelope(ctx context.Context, kind, id string) (*resource.Envelope, error) {
+	k := s.schema.Kind(kind)
+	if k == nil {
+		return nil, fmt.Errorf("unknown kind %q", kind)
 	}
-	st, err := sqlite.Open(path)
-	if err != nil {
-		return nil, err
+	return s.svc.Get(ctx, k, id, resource.ReadOptions{IncludeDeleted: true})
+}
+
+// startGC starts the periodic S3 GC, when the storage has S3 and the GC
+// is not off.
+func (s *Server) startGC() {
+	if s.store.s3 == nil || s.cfg.S3GCInterval == S3GCOff {
+		return
 	}
-	return st, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopGC = cancel
+	s.gcDone = make(chan struct{})
+	go func() {
+		defer close(s.gcDone)
+		s.runGC(ctx)
+	}()
+}
+
+// runGC runs the S3 GC every S3GCInterval until ctx ends. The first run
+// is one interval after startup, so that restarts do not pile up runs.
+func (s *Server) runGC(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.S3GCInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		start := time.Now()
+		st, err := s.store.s3.GC(ctx, s.cfg.S3GCMinAge)
+		if ctx.Err() != nil {
+			return // stopped by Close
+		}
+		attrs := []any{"scanned", st.Scanned, "deleted", st.Deleted, "duration", time.Since(start).String()}
+		if err != nil {
+			s.logger.Warn("s3 gc failed", append(attrs, "error", err)...)
+			continue
+		}
+		s.logger.Info("s3 gc", attrs...)
+	}
 }
 
 // newEcho builds the router.
@@ -178,8 +260,9 @@ func (s *Server) ready(c echo.Context) error {
 // embedding in another server).
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Feed returns the broker that carries the changes of the server's
-// service to GraphQL subscriptions.
+// Feed returns the broker that holds this process's subscriptions to the
+// changes of the service (and, in PostgreSQL mode, of the other
+// processes on the same schema).
 func (s *Server) Feed() *feed.Broker { return s.feed }
 
 // Service returns the resource service over the server's backend.
@@ -187,8 +270,8 @@ func (s *Server) Service() *resource.Service { return s.svc }
 
 // ListenAndServe listens on cfg.Addr and serves until ctx is done, then
 // shuts down gracefully: it stops accepting connections, waits up to
-// ShutdownTimeout for in-flight requests, and closes the backend. It
-// returns nil after a clean shutdown.
+// ShutdownTimeout for in-flight requests, stops the S3 GC and the change
+// feed, and closes the backend. It returns nil after a clean shutdown.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
@@ -220,11 +303,19 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(shutdownErr, s.Close())
 }
 
-// Close stops the HTTP server at once (without waiting for requests) and
-// closes the backend. It is safe to call more than once.
+// Close stops the HTTP server at once (without waiting for requests),
+// ends the subscriptions, stops the S3 GC and closes the backend. It is
+// safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.feed.Close()
+		if s.pgFeed != nil {
+			s.pgFeed.Close() // sends the changes still queued: before the backend closes
+		}
+		if s.stopGC != nil {
+			s.stopGC()
+			<-s.gcDone
+		}
 		s.closeErr = errors.Join(s.http.Close(), s.backend.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("server: close: %w", s.closeErr)

@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -214,48 +212,6 @@ func TestReadyzUnavailable(t *testing.T) {
 	rec := serveRequest(s.Handler(), httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable || strings.TrimSpace(rec.Body.String()) != `{"status":"unavailable"}` {
 		t.Errorf("readyz = %d %s, want 503", rec.Code, rec.Body)
-	}
-}
-
-func TestOpenBackend(t *testing.T) {
-	dir := t.TempDir()
-	tests := []struct {
-		name     string
-		cfg      Config
-		wantFile string // the SQLite file that must exist afterwards
-		wantErr  string
-	}{
-		{name: "default sqlite in data dir", cfg: Config{DataDir: filepath.Join(dir, "data")},
-			wantFile: filepath.Join(dir, "data", "specstar.db")},
-		{name: "memory", cfg: Config{DatabaseURL: "memory:"}},
-		{name: "sqlite url", cfg: Config{DatabaseURL: "sqlite:" + filepath.Join(dir, "a.db")}, wantFile: filepath.Join(dir, "a.db")},
-		{name: "file url", cfg: Config{DatabaseURL: "file:" + filepath.Join(dir, "b", "b.db")}, wantFile: filepath.Join(dir, "b", "b.db")},
-		{name: "empty sqlite path", cfg: Config{DatabaseURL: "sqlite:"}, wantErr: "empty path"},
-		{name: "unsupported", cfg: Config{DatabaseURL: "postgres://localhost/db"},
-			wantErr: `unsupported database URL "postgres://localhost/db": use "" (SQLite in the data dir), "memory:", "sqlite:PATH" or "file:PATH"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := openBackend(tt.cfg)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("openBackend error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
-			if err := b.Ping(context.Background()); err != nil {
-				t.Errorf("Ping: %v", err)
-			}
-			if tt.wantFile != "" {
-				if _, err := os.Stat(tt.wantFile); err != nil {
-					t.Errorf("database file: %v", err)
-				}
-			}
-		})
 	}
 }
 

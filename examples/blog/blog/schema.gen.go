@@ -4,7 +4,8 @@
 package blog
 
 import (
-	_ "embed"
+	"embed"
+	"io/fs"
 
 	"github.com/labstack/echo/v4"
 	"github.com/specstar-go/specstar/runtime"
@@ -106,8 +107,31 @@ var (
 		SchemaVersion: 1,
 		Table:         "comment",
 	}
-	schema = &resource.Schema{Kinds: []*resource.Kind{authorKind, postKind, commentKind}}
+	schema = &resource.Schema{
+		Kinds: []*resource.Kind{authorKind, postKind, commentKind},
+		Migrations: map[string]fs.FS{
+			"postgres": migrationDir("postgres"),
+			"sqlite":   migrationDir("sqlite"),
+		},
+	}
 )
+
+// migrationFiles holds the versioned SQL migrations of the storage, one directory per
+// dialect, which the backends apply at startup. specstar gen writes a new one when a
+// spec change alters the storage; see migrations/schema.json.
+//
+//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
+var migrationFiles embed.FS
+
+// migrationDir returns the migrations of one dialect, the files of migrations/<dialect>.
+func migrationDir(dialect string) fs.FS {
+	dir, err := fs.Sub(migrationFiles, "migrations/"+dialect)
+	if err != nil {
+		// fs.Sub fails only for an invalid path, and dialect is a constant.
+		panic(err)
+	}
+	return dir
+}
 
 // App returns the generated application: its schema, its REST routes and their OpenAPI
 // document. Pass it to server.New or server.Main.

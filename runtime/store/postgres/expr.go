@@ -1,16 +1,17 @@
 package postgres
 
 import (
-	"strings"
-
 	"github.com/specstar-go/specstar/runtime/filter"
+	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // This file holds every SQL expression that reads a field. Filters, sorts,
 // Referrers and the indexes Migrate creates all use these builders, and
 // PostgreSQL only uses an expression index when a query repeats its
-// expression, so versioned migrations must create indexes with exactly
-// the text DDL returns (which is built here).
+// expression, so the builders of the field expressions live in package
+// sqlschema, which the generator's versioned migrations use too: the
+// functions here name them for the query compiler.
 //
 // The data column is of type json, which keeps the canonical bytes the
 // Service wrote (jsonb would reorder keys and rewrite numbers, changing
@@ -38,73 +39,35 @@ import (
 // lists of strings (containment @> and ?|).
 
 // Data is the name of the column holding the JSON data.
-const Data = "data"
+const Data = sqlschema.PostgresData
 
 // quoteLiteral returns s as an SQL string literal.
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
+func quoteLiteral(s string) string { return sqlschema.QuoteLiteral(s) }
 
 // quoteIdent returns name as an SQL identifier.
-func quoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
+func quoteIdent(name string) string { return sqlschema.QuoteIdent(name) }
 
 // JSON returns the expression of the json value at a dotted field path:
 // JSON("addr.city") is (data -> 'addr' -> 'city'). A missing key gives
 // SQL NULL; a JSON null gives the json value null.
-func JSON(path string) string {
-	var b strings.Builder
-	b.WriteString("(" + Data)
-	for seg := range strings.SplitSeq(path, ".") {
-		b.WriteString(" -> " + quoteLiteral(seg))
-	}
-	b.WriteByte(')')
-	return b.String()
-}
+func JSON(path string) string { return sqlschema.PostgresJSON(path) }
 
 // Text returns the expression of the text of the JSON value at a dotted
 // field path: Text("addr.city") is (data -> 'addr' ->> 'city'). It is
 // NULL when the value is null or absent; a string gives its decoded
 // text, another value its JSON text.
-func Text(path string) string {
-	segs := strings.Split(path, ".")
-	var b strings.Builder
-	b.WriteString("(" + Data)
-	for i, seg := range segs {
-		if i == len(segs)-1 {
-			b.WriteString(" ->> ")
-		} else {
-			b.WriteString(" -> ")
-		}
-		b.WriteString(quoteLiteral(seg))
-	}
-	b.WriteByte(')')
-	return b.String()
-}
+func Text(path string) string { return sqlschema.PostgresText(path) }
 
 // JSONB returns the jsonb value of a field, NULL when the field is null or
 // absent: the expression of unique indexes and of the GIN indexes of
 // lists of strings.
-func JSONB(path string) string {
-	return "NULLIF(" + JSON(path) + "::jsonb, 'null'::jsonb)"
-}
+func JSONB(path string) string { return sqlschema.PostgresJSONB(path) }
 
 // Typed returns the typed, comparable expression of the text expression x
 // holding a value of type t: a field's Text, or the text of a list
 // element.
 func Typed(x string, t filter.Type) string {
-	switch t {
-	case filter.Int:
-		return "(" + x + "::numeric)"
-	case filter.Float:
-		return "(" + x + "::double precision)"
-	case filter.Bool:
-		return "(" + x + "::boolean)"
-	case filter.DateTime:
-		return "(" + DateTime(x) + ` COLLATE "C")`
-	}
-	return "(" + x + ` COLLATE "C")`
+	return sqlschema.PostgresTyped(x, resource.FieldType(t))
 }
 
 // DateTime returns the expression that normalizes the RFC 3339 UTC string
@@ -112,11 +75,7 @@ func Typed(x string, t filter.Type) string {
 // ("2024-05-01T08:30:00.000000000Z", "…:00.500000000Z"), so that it sorts
 // as text in time order; NULL stays NULL. It is immutable, so indexes may
 // use it.
-func DateTime(x string) string {
-	return "(CASE WHEN substr(" + x + ", 20, 1) = '.' " +
-		"THEN substr(" + x + ", 1, 20) || rpad(substr(" + x + ", 21, length(" + x + ") - 21), 9, '0') || 'Z' " +
-		"ELSE substr(" + x + ", 1, 19) || '.000000000Z' END)"
-}
+func DateTime(x string) string { return sqlschema.PostgresDateTime(x) }
 
 // FieldExpr returns the expression of a scalar filterable field: the
 // quoted column of a meta field, Typed(Text(path)) of a data field.
@@ -125,7 +84,7 @@ func FieldExpr(f filter.FieldInfo) string {
 	if f.Meta {
 		return quoteIdent(f.Name)
 	}
-	return Typed(Text(f.Name), f.Type)
+	return sqlschema.PostgresFieldExpr(f.Name, resource.FieldType(f.Type))
 }
 
 // ListArray returns the json array of a list field, or NULL when the
@@ -147,5 +106,5 @@ func ListPresent(path string) string {
 // exact strings, which is jsonb string equality. Lists of other types
 // are tested element by element.
 func containable(t filter.Type) bool {
-	return t == filter.String || t == filter.Date
+	return sqlschema.PostgresContainable(resource.FieldType(t))
 }

@@ -5,33 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
-
-// Index name prefixes. Migrate owns every index of a kind's table whose
-// name starts with one of them, and drops those the schema no longer asks
-// for (or whose definition changed).
-const (
-	uniquePrefix  = "ux_" // UNIQUE over live rows, per unique field
-	indexPrefix   = "ix_" // per indexed field, for filters and sorts
-	refPrefix     = "rx_" // over live rows, per ref field, for Referrers
-	deletedPrefix = "dx_" // resource_id of deleted rows, for deleted=only lists
-)
-
-// commentPrefix starts the comment Migrate puts on each index it creates:
-// the comment holds the index definition, so that a later Migrate sees
-// whether the definition changed.
-const commentPrefix = "specstar: "
 
 // maxIdent is PostgreSQL's identifier length limit (NAMEDATALEN - 1).
-const maxIdent = 63
+const maxIdent = sqlschema.PostgresMaxIdent
 
 // recordColumns are the columns of a kind's main table, in scan order.
 const recordColumns = `resource_id, current_revision_id, total_revision_count, schema_version, ` +
@@ -43,39 +28,14 @@ const recordColumns = `resource_id, current_revision_id, total_revision_count, s
 const infoColumns = `resource_id, revision_id, n, parent, status, data_hash, schema_version, ` +
 	`created_time, created_by, updated_time, updated_by`
 
-// Index is one index Migrate manages on a kind's main table.
-type Index struct {
-	// Name is the index name, unique in the schema: a prefix (ux_
-	// unique, ix_ indexed, rx_ ref, dx_ deleted rows), the table and the
-	// field path, at most 63 bytes.
-	Name string
-	// Unique is set for the unique indexes of unique fields.
-	Unique bool
-	// Def is the definition after "ON <table>": the method, the key
-	// expression and the partial index predicate, e.g.
-	// `USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST)`.
-	Def string
-	// Field is the JSON path of the field the index serves ("" for dx_).
-	Field string
-}
+// Index is one index Migrate manages on a kind's main table (see
+// sqlschema.Index): its name, whether it is unique, its definition after
+// "ON <table>" (method, key expression, partial index predicate) and the
+// JSON path of the field it serves.
+type Index = sqlschema.Index
 
-// SQL returns the CREATE INDEX IF NOT EXISTS statement of the index on
-// table (a quoted, possibly schema-qualified name).
-func (ix Index) SQL(table string) string {
-	create := "CREATE INDEX"
-	if ix.Unique {
-		create = "CREATE UNIQUE INDEX"
-	}
-	return create + " IF NOT EXISTS " + quoteIdent(ix.Name) + " ON " + table + " " + ix.Def
-}
-
-// comment returns the COMMENT ON INDEX statement that records the
-// definition, in schema (empty: the current schema).
-func (ix Index) comment(schema string) string {
-	return "COMMENT ON INDEX " + qualify(schema, ix.Name) + " IS " + quoteLiteral(commentPrefix+ix.Def)
-}
-
-// Indexes returns the indexes of kind k's main table, in name order:
+// Indexes returns the indexes of kind k's main table, in name order
+// (sqlschema.Postgres.Indexes):
 //
 //   - ux_<table>_<field> for each unique scalar field: UNIQUE on
 //     JSONB(field) WHERE NOT is_deleted, so that only live records hold
@@ -88,129 +48,26 @@ func (ix Index) comment(schema string) string {
 //   - rx_<table>_<field> for each ref field, over live rows: btree on the
 //     string FieldExpr, or GIN on JSONB(field) for a list of refs;
 //   - dx_<table>: btree on resource_id WHERE is_deleted.
-func Indexes(k *resource.Kind) []Index {
-	out := []Index{{
-		Name: indexName(deletedPrefix, k.Table, ""),
-		Def:  "USING btree (resource_id) WHERE is_deleted",
-	}}
-	for i := range k.Fields {
-		f := &k.Fields[i]
-		info := filter.FieldInfo{Name: f.JSON, Type: filter.Type(f.Type), List: f.List}
-		if f.Unique && !f.List {
-			out = append(out, Index{
-				Name:   indexName(uniquePrefix, k.Table, f.JSON),
-				Unique: true,
-				Def:    "USING btree ((" + JSONB(f.JSON) + ")) WHERE NOT is_deleted",
-				Field:  f.JSON,
-			})
-		}
-		if f.Indexed {
-			var def string
-			switch {
-			case !f.List:
-				def = "USING btree (" + FieldExpr(info) + " NULLS FIRST)"
-			case containable(info.Type):
-				def = "USING gin ((" + JSONB(f.JSON) + "))"
-			}
-			if def != "" {
-				out = append(out, Index{Name: indexName(indexPrefix, k.Table, f.JSON), Def: def, Field: f.JSON})
-			}
-		}
-		if f.Ref != nil {
-			def := "USING btree (" + FieldExpr(filter.FieldInfo{Name: f.JSON, Type: filter.String}) + ") WHERE NOT is_deleted"
-			if f.List {
-				def = "USING gin ((" + JSONB(f.JSON) + ")) WHERE NOT is_deleted"
-			}
-			out = append(out, Index{Name: indexName(refPrefix, k.Table, f.JSON), Def: def, Field: f.JSON})
-		}
-	}
-	slices.SortFunc(out, func(a, b Index) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
+func Indexes(k *resource.Kind) []Index { return sqlschema.Postgres.Indexes(k) }
 
 // DDL returns the statements Migrate runs to create the storage of kind k
 // in schema (empty: the current schema, unqualified names), in order: the
 // main table <table>, the revisions table <table>_revisions, then each
 // index of Indexes with the comment that records its definition. Each
-// statement is idempotent (IF NOT EXISTS). Versioned migrations must
-// create the same indexes with the same definitions, or queries will not
-// use them.
-func DDL(schema string, k *resource.Kind) []string {
-	table, revs := qualify(schema, k.Table), qualify(schema, k.Table+"_revisions")
-	out := []string{
-		`CREATE TABLE IF NOT EXISTS ` + table + ` (
-	resource_id          text COLLATE "C" NOT NULL PRIMARY KEY,
-	current_revision_id  text NOT NULL,
-	total_revision_count bigint NOT NULL,
-	schema_version       bigint NOT NULL,
-	created_time         timestamptz NOT NULL,
-	created_by           text COLLATE "C" NOT NULL,
-	updated_time         timestamptz NOT NULL,
-	updated_by           text COLLATE "C" NOT NULL,
-	is_deleted           boolean NOT NULL DEFAULT false,
-	rev_id               text NOT NULL,
-	rev_number           bigint NOT NULL,
-	rev_parent           text,
-	rev_status           text NOT NULL,
-	rev_data_hash        text NOT NULL,
-	rev_schema_version   bigint NOT NULL,
-	rev_created_time     timestamptz NOT NULL,
-	rev_created_by       text NOT NULL,
-	rev_updated_time     timestamptz NOT NULL,
-	rev_updated_by       text NOT NULL,
-	data                 json NOT NULL
-)`,
-		// Revisions reference their record; the check is deferred to
-		// commit because Service writes revision 1 before the record.
-		`CREATE TABLE IF NOT EXISTS ` + revs + ` (
-	resource_id    text COLLATE "C" NOT NULL REFERENCES ` + table + ` (resource_id)
-	               ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
-	n              bigint NOT NULL,
-	revision_id    text NOT NULL,
-	parent         text,
-	status         text NOT NULL,
-	data_hash      text NOT NULL,
-	schema_version bigint NOT NULL,
-	created_time   timestamptz NOT NULL,
-	created_by     text NOT NULL,
-	updated_time   timestamptz NOT NULL,
-	updated_by     text NOT NULL,
-	data           json NOT NULL,
-	PRIMARY KEY (resource_id, n)
-)`,
-	}
-	for _, ix := range Indexes(k) {
-		out = append(out, ix.SQL(table), ix.comment(schema))
-	}
-	return out
-}
+// statement is idempotent (IF NOT EXISTS). The generator's versioned
+// migrations are built by the same package (sqlschema), so they create
+// the same indexes with the same definitions.
+func DDL(schema string, k *resource.Kind) []string { return sqlschema.Postgres.CreateKind(schema, k) }
 
 // qualify returns the quoted name, qualified by schema when it is set.
-func qualify(schema, name string) string {
-	if schema == "" {
-		return quoteIdent(name)
-	}
-	return quoteIdent(schema) + "." + quoteIdent(name)
-}
-
-// unsafeIndexChars are replaced in index names.
-var unsafeIndexChars = regexp.MustCompile(`[^A-Za-z0-9_]`)
+func qualify(schema, name string) string { return sqlschema.Qualify(schema, name) }
 
 // indexName returns the name of a managed index: "ux_post_slug",
 // "ix_author_address_city", "dx_post". A name longer than PostgreSQL's
 // 63 bytes is cut and ends with a hash of the full name, so that it stays
 // unique and stable.
 func indexName(prefix, table, path string) string {
-	name := prefix + table
-	if path != "" {
-		name += "_" + unsafeIndexChars.ReplaceAllString(path, "_")
-	}
-	if len(name) <= maxIdent {
-		return name
-	}
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return fmt.Sprintf("%s_%08x", name[:maxIdent-9], h.Sum32())
+	return sqlschema.Postgres.IndexName(prefix, table, path)
 }
 
 // migrateLockKey returns the key of the advisory lock that serializes
@@ -221,13 +78,19 @@ func migrateLockKey(schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// Migrate creates the tables and indexes of every kind of s, drops the
-// managed indexes the schema no longer asks for and recreates those whose
-// definition changed (see DDL and Indexes). It runs in one transaction
-// holding a transaction-level advisory lock on the schema, so it is
-// idempotent and several processes may migrate at once: they take turns,
-// and the later ones find everything in place. When the store names a
-// schema that does not exist, Migrate creates it.
+// Migrate makes the database hold the storage of every kind of schema.
+// When the store names a schema that does not exist, Migrate creates it.
+//
+// When schema.Migrations has PostgreSQL migrations (generated code embeds
+// them), Migrate applies those the database has not applied yet, in
+// order, each in its own transaction recorded in goose's version table
+// (see package migrate and docs/migrations.md), holding a session-level
+// advisory lock on the schema for the whole run. Otherwise it creates the
+// tables and indexes from the kinds (DDL), drops the managed indexes the
+// schema no longer asks for and recreates those whose definition changed,
+// in one transaction holding the same lock. Either way it is idempotent
+// and several processes may migrate at once: they take turns, and the
+// later ones find everything in place.
 //
 // Creating an index blocks writes to its table while it builds; on a
 // large table, prefer creating new indexes beforehand (CONCURRENTLY, with
@@ -235,31 +98,15 @@ func migrateLockKey(schema string) int64 {
 func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
 	for _, k := range schema.Kinds {
 		if err := checkKind(k); err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", k.Name, err)
+			return fmt.Errorf("postgres: migrate: %w", err)
 		}
 	}
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey(s.schema)); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-		if s.schema != "" {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, s.schema).Scan(&exists); err != nil {
-				return err
-			}
-			if !exists {
-				if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+quoteIdent(s.schema)); err != nil {
-					return fmt.Errorf("create schema %s: %w", s.schema, err)
-				}
-			}
-		}
-		for _, k := range schema.Kinds {
-			if err := s.migrateKind(ctx, tx, k); err != nil {
-				return fmt.Errorf("%s: %w", k.Name, err)
-			}
-		}
-		return nil
-	})
+	var err error
+	if fsys := schema.Migrations[string(sqlschema.Postgres)]; fsys != nil {
+		err = s.runMigrations(ctx, fsys)
+	} else {
+		err = s.migrateKinds(ctx, schema.Kinds)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -278,21 +125,58 @@ func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
 	return nil
 }
 
-// checkKind rejects kinds whose names PostgreSQL would cut.
-func checkKind(k *resource.Kind) error {
-	switch {
-	case k.Table == "":
-		return errors.New("kind has no table name")
-	case len(k.Table+"_revisions") > maxIdent:
-		return fmt.Errorf("table name %q is too long for PostgreSQL (at most %d bytes with the _revisions suffix)", k.Table, maxIdent)
+// migrateKinds creates the storage of kinds without versioned
+// migrations, in one transaction.
+func (s *Store) migrateKinds(ctx context.Context, kinds []*resource.Kind) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey(s.schema)); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		if err := s.createSchema(ctx, tx); err != nil {
+			return err
+		}
+		for _, k := range kinds {
+			if err := s.migrateKind(ctx, tx, k); err != nil {
+				return fmt.Errorf("%s: %w", k.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// execer runs statements: a pgx.Tx or a *pgxpool.Conn.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// createSchema creates the store's schema when it names one that does not
+// exist.
+func (s *Store) createSchema(ctx context.Context, db execer) error {
+	if s.schema == "" {
+		return nil
+	}
+	var exists bool
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, s.schema).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	if _, err := db.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+quoteIdent(s.schema)); err != nil {
+		return fmt.Errorf("create schema %s: %w", s.schema, err)
 	}
 	return nil
 }
 
+// checkKind rejects kinds without a table or whose names PostgreSQL
+// would cut.
+func checkKind(k *resource.Kind) error { return sqlschema.Postgres.CheckKind(k) }
+
 // migrateKind creates the tables and indexes of k in tx.
 func (s *Store) migrateKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) error {
-	ddl := DDL(s.schema, k)
-	for _, q := range ddl[:2] {
+	for _, q := range sqlschema.Postgres.CreateTables(s.schema, k) {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return err
 		}
@@ -309,7 +193,7 @@ func (s *Store) migrateKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) er
 	// Drop the indexes the schema no longer asks for, and those whose
 	// definition changed (a field's type, a new expression).
 	for name, comment := range existing {
-		if ix, ok := wanted[name]; ok && comment == commentPrefix+ix.Def {
+		if ix, ok := wanted[name]; ok && comment == sqlschema.PostgresCommentPrefix+ix.Def {
 			continue
 		}
 		if _, err := tx.Exec(ctx, `DROP INDEX IF EXISTS `+qualify(s.schema, name)); err != nil {
@@ -317,18 +201,19 @@ func (s *Store) migrateKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) er
 		}
 		delete(existing, name)
 	}
-	table := qualify(s.schema, k.Table)
 	for _, ix := range want {
 		if _, ok := existing[ix.Name]; ok {
 			continue
 		}
-		if _, err := tx.Exec(ctx, ix.SQL(table)); err != nil {
+		// CREATE INDEX, then the COMMENT that records its definition.
+		stmts := sqlschema.Postgres.CreateIndex(s.schema, k.Table, ix)
+		if _, err := tx.Exec(ctx, stmts[0]); err != nil {
 			if ix.Unique && pgCode(err) == codeUniqueViolation {
 				return fmt.Errorf("cannot make %s unique: live records share a value", ix.Field)
 			}
 			return fmt.Errorf("create index %s: %w", ix.Name, err)
 		}
-		if _, err := tx.Exec(ctx, ix.comment(s.schema)); err != nil {
+		if _, err := tx.Exec(ctx, stmts[1]); err != nil {
 			return fmt.Errorf("comment on index %s: %w", ix.Name, err)
 		}
 	}
@@ -351,7 +236,7 @@ func existingIndexes(ctx context.Context, tx pgx.Tx, table string) (map[string]s
 		if err := rows.Scan(&name, &comment); err != nil {
 			return nil, err
 		}
-		for _, p := range []string{uniquePrefix, indexPrefix, refPrefix, deletedPrefix} {
+		for _, p := range sqlschema.Postgres.Prefixes() {
 			if strings.HasPrefix(name, p) {
 				out[name] = comment
 				break

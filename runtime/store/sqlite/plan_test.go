@@ -11,6 +11,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/resource/resourcetest"
 	"github.com/specstar-go/specstar/runtime/store/memory"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // TestQueryPlans checks that SQLite answers filters and sorts on indexed
@@ -132,7 +133,7 @@ func TestDateTimeExpr(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got string
-		if err := s.read.QueryRow(`SELECT `+dateTimeExpr("?1"), in).Scan(&got); err != nil {
+		if err := s.read.QueryRow(`SELECT `+sqlschema.SQLiteDateTime("?1"), in).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if want := tm.Format(dateTimeLayout); got != want {

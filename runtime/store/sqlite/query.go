@@ -7,6 +7,7 @@ import (
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // Filters compile to SQL text built only from the kind's table name and
@@ -19,7 +20,7 @@ import (
 //   - bool: json_extract yields 1 and 0;
 //   - datetime data fields: generated code stores RFC 3339 UTC strings
 //     with 0 to 9 fractional digits, which do not sort as text
-//     ("…05Z" > "…05.5Z"), so queries and indexes use dateTimeExpr, the
+//     ("…05Z" > "…05.5Z"), so queries and indexes use sqlschema.SQLiteDateTime, the
 //     string with exactly nine fractional digits;
 //   - datetime meta fields: INTEGER unix microseconds.
 //
@@ -33,26 +34,14 @@ import (
 // digits, UTC.
 const dateTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// dateTimeExpr returns the SQL expression that normalizes the RFC 3339
-// UTC string x ("2024-05-01T08:30:00Z", "…:00.5Z") to dateTimeLayout;
-// NULL stays NULL. It is deterministic, so indexes may use it.
-func dateTimeExpr(x string) string {
-	return fmt.Sprintf(`(CASE WHEN substr(%[1]s, 20, 1) = '.' `+
-		`THEN substr(%[1]s, 1, 20) || substr(substr(%[1]s, 21, length(%[1]s) - 21) || '000000000', 1, 9) || 'Z' `+
-		`ELSE substr(%[1]s, 1, 19) || '.000000000Z' END)`, x)
-}
-
 // fieldExpr returns the SQL expression of a scalar field: a column for a
-// meta field, the (normalized) JSON value for a data field. Indexes use
-// the same text.
+// meta field, the (normalized) JSON value for a data field
+// (sqlschema.SQLiteFieldExpr). The ix_ indexes use the same text.
 func fieldExpr(f filter.FieldInfo) string {
 	if f.Meta {
 		return quote(f.Name)
 	}
-	if f.Type == filter.DateTime {
-		return dateTimeExpr(extract(f.Name))
-	}
-	return extract(f.Name)
+	return sqlschema.SQLiteFieldExpr(f.Name, resource.FieldType(f.Type))
 }
 
 // sqlArg converts a value typed as resource.SortValue returns it to the
@@ -227,7 +216,7 @@ func (c *compiler) list(f filter.FieldInfo, elem func(x string) error) error {
 		c.table + ".data, " + jsonPath(f.Name) + ") WHERE ")
 	x := "value"
 	if f.Type == filter.DateTime {
-		x = dateTimeExpr("value")
+		x = sqlschema.SQLiteDateTime("value")
 	}
 	if err := elem(x); err != nil {
 		return err

@@ -5,22 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 
-	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/migrate"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
-// Index name prefixes. Migrate owns every index of a kind's table whose
-// name starts with one of them, and drops those the schema no longer asks
-// for.
+// Index name prefixes (see package sqlschema). Migrate owns every index of
+// a kind's table whose name starts with one of them.
 const (
-	uniquePrefix = "ux_" // UNIQUE over live rows, per unique field
-	indexPrefix  = "ix_" // per indexed field, for filters and sorts
-	refPrefix    = "rx_" // over live rows, per ref field, for Referrers
-	livePrefix   = "lx_" // (is_deleted, resource_id): live lists and counts
+	uniquePrefix = sqlschema.UniquePrefix // UNIQUE over live rows, per unique field
+	indexPrefix  = sqlschema.IndexPrefix  // per indexed field, for filters and sorts
 )
 
 // recordColumns are the columns of a kind's main table, in scan order.
@@ -60,26 +56,38 @@ type readStmts struct {
 	get, getMany, revision, revisions *sql.Stmt
 }
 
-// Migrate creates the tables and indexes of every kind of schema and drops
-// indexes the schema no longer asks for. It runs in one BEGIN IMMEDIATE
-// transaction with IF NOT EXISTS statements, so it is idempotent and two
-// processes migrating the same file at once serialize on the file lock.
+// Migrate makes the database hold the storage of every kind of schema and
+// prepares the statements of each kind.
+//
+// When schema.Migrations has SQLite migrations (generated code embeds
+// them), Migrate applies those the database has not applied yet, in
+// order, each in its own BEGIN IMMEDIATE transaction recorded in goose's
+// version table (see package migrate and docs/migrations.md). Otherwise
+// it creates the tables and indexes from the kinds (sqlschema) and drops
+// the managed indexes the schema no longer asks for, in one BEGIN
+// IMMEDIATE transaction of IF NOT EXISTS statements. Either way it is
+// idempotent, and processes migrating one file at once take turns on the
+// file's write lock.
 func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	defer tx.Rollback()
 	for _, k := range schema.Kinds {
-		if err := migrateKind(ctx, tx, k); err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", k.Name, err)
+		if err := sqlschema.SQLite.CheckKind(k); err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+	if fsys := schema.Migrations[string(sqlschema.SQLite)]; fsys != nil {
+		ms, err := migrate.Load(fsys)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		if _, err := migrate.Run(ctx, &driver{db: s.write}, ms); err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+	} else if err := s.migrateKinds(ctx, schema.Kinds); err != nil {
+		return err
 	}
-	// New indexes have no statistics yet.
-	if err := s.optimize(ctx, "PRAGMA optimize"); err != nil {
+	// New indexes have no statistics yet. A busy file (another process
+	// writing) only delays them to the next optimize.
+	if err := s.optimize(ctx, "PRAGMA optimize"); err != nil && !isBusy(err) {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	kinds := make(map[string]*kindSQL, len(schema.Kinds))
@@ -110,68 +118,37 @@ func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
 	return nil
 }
 
-// index is one managed index of a kind's table.
-type index struct {
-	name string
-	sql  string
-	// field is the JSON path of the unique field, for error mapping.
-	field string
+// migrateKinds creates the storage of kinds without versioned
+// migrations, in one transaction.
+func (s *Store) migrateKinds(ctx context.Context, kinds []*resource.Kind) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	for _, k := range kinds {
+		if err := migrateKind(ctx, tx, k); err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", k.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
 }
 
-// migrateKind creates the tables and indexes of k.
+// migrateKind creates the tables and indexes of k and drops the managed
+// indexes k no longer asks for.
 func migrateKind(ctx context.Context, tx *sql.Tx, k *resource.Kind) error {
-	if k.Table == "" {
-		return errors.New("kind has no table name")
-	}
-	table, revs := quote(k.Table), quote(k.Table+"_revisions")
-	stmts := []string{
-		`CREATE TABLE IF NOT EXISTS ` + table + ` (
-	resource_id          TEXT PRIMARY KEY NOT NULL,
-	current_revision_id  TEXT NOT NULL,
-	total_revision_count INTEGER NOT NULL,
-	schema_version       INTEGER NOT NULL,
-	created_time         INTEGER NOT NULL, -- unix microseconds, UTC
-	created_by           TEXT NOT NULL,
-	updated_time         INTEGER NOT NULL,
-	updated_by           TEXT NOT NULL,
-	is_deleted           INTEGER NOT NULL DEFAULT 0,
-	rev_id               TEXT NOT NULL,
-	rev_number           INTEGER NOT NULL,
-	rev_parent           TEXT,
-	rev_status           TEXT NOT NULL,
-	rev_data_hash        TEXT NOT NULL,
-	rev_schema_version   INTEGER NOT NULL,
-	rev_created_time     INTEGER NOT NULL,
-	rev_created_by       TEXT NOT NULL,
-	rev_updated_time     INTEGER NOT NULL,
-	rev_updated_by       TEXT NOT NULL,
-	data                 TEXT NOT NULL -- JSON
-)`,
-		// Revisions reference their record; the check is deferred to
-		// commit because Service writes revision 1 before the record.
-		`CREATE TABLE IF NOT EXISTS ` + revs + ` (
-	resource_id    TEXT NOT NULL REFERENCES ` + table + `(resource_id)
-	               ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
-	n              INTEGER NOT NULL,
-	revision_id    TEXT NOT NULL,
-	parent         TEXT,
-	status         TEXT NOT NULL,
-	data_hash      TEXT NOT NULL,
-	schema_version INTEGER NOT NULL,
-	created_time   INTEGER NOT NULL,
-	created_by     TEXT NOT NULL,
-	updated_time   INTEGER NOT NULL,
-	updated_by     TEXT NOT NULL,
-	data           TEXT NOT NULL,
-	PRIMARY KEY (resource_id, n)
-)`,
-	}
-	for _, q := range stmts {
+	for _, q := range sqlschema.SQLite.CreateTables("", k) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
 	}
-	want := managedIndexes(k)
+	want := make(map[string]sqlschema.Index)
+	for _, ix := range sqlschema.SQLite.Indexes(k) {
+		want[ix.Name] = ix
+	}
 	existing, err := existingIndexes(ctx, tx, k.Table)
 	if err != nil {
 		return err
@@ -180,79 +157,26 @@ func migrateKind(ctx context.Context, tx *sql.Tx, k *resource.Kind) error {
 	// definition changed (a field's type, a new expression): CREATE
 	// INDEX IF NOT EXISTS below recreates them.
 	for name, def := range existing {
-		if ix, ok := want[name]; !ok || !sameIndexSQL(ix.sql, def) {
-			if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+quote(name)); err != nil {
+		if ix, ok := want[name]; !ok || !sameIndexSQL(createIndex(k, ix), def) {
+			if _, err := tx.ExecContext(ctx, sqlschema.SQLite.DropIndex("", name)); err != nil {
 				return err
 			}
 		}
 	}
-	for _, ix := range sortedIndexes(want) {
-		if _, err := tx.ExecContext(ctx, ix.sql); err != nil {
-			if ix.field != "" && isUniqueErr(err) {
-				return fmt.Errorf("cannot make %s unique: live records share a value", ix.field)
+	for _, ix := range sqlschema.SQLite.Indexes(k) {
+		if _, err := tx.ExecContext(ctx, createIndex(k, ix)); err != nil {
+			if ix.Unique && isUniqueErr(err) {
+				return fmt.Errorf("cannot make %s unique: live records share a value", ix.Field)
 			}
-			return fmt.Errorf("create index %s: %w", ix.name, err)
+			return fmt.Errorf("create index %s: %w", ix.Name, err)
 		}
 	}
 	return nil
 }
 
-// managedIndexes returns the indexes k needs, by name.
-func managedIndexes(k *resource.Kind) map[string]index {
-	table := quote(k.Table)
-	want := map[string]index{
-		livePrefix + k.Table: {
-			name: livePrefix + k.Table,
-			sql: fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s (is_deleted, resource_id)`,
-				quote(livePrefix+k.Table), table),
-		},
-	}
-	add := func(prefix, create string, f *resource.Field, partial bool) {
-		name := indexName(prefix, k.Table, f.JSON)
-		expr := extract(f.JSON)
-		if prefix == indexPrefix {
-			// Filters and sorts use fieldExpr; so must the index.
-			expr = fieldExpr(filter.FieldInfo{Name: f.JSON, Type: filter.Type(f.Type)})
-		}
-		q := fmt.Sprintf(`CREATE %s IF NOT EXISTS %s ON %s (%s)`, create, quote(name), table, expr)
-		if partial {
-			q += ` WHERE is_deleted = 0`
-		}
-		ix := index{name: name, sql: q}
-		if prefix == uniquePrefix {
-			ix.field = f.JSON
-		}
-		want[name] = ix
-	}
-	for i := range k.Fields {
-		f := &k.Fields[i]
-		if f.List {
-			// Elements of a JSON array cannot be indexed by an
-			// expression index; queries on them scan.
-			continue
-		}
-		if f.Unique {
-			add(uniquePrefix, "UNIQUE INDEX", f, true)
-		}
-		if f.Indexed {
-			add(indexPrefix, "INDEX", f, false)
-		}
-		if f.Ref != nil {
-			add(refPrefix, "INDEX", f, true)
-		}
-	}
-	return want
-}
-
-// sortedIndexes returns the indexes in name order, so that migrations run
-// deterministically.
-func sortedIndexes(m map[string]index) []index {
-	out := make([]index, 0, len(m))
-	for _, ix := range m {
-		out = append(out, ix)
-	}
-	slices.SortFunc(out, func(a, b index) int { return strings.Compare(a.name, b.name) })
-	return out
+// createIndex returns the CREATE INDEX statement of ix on k's table.
+func createIndex(k *resource.Kind, ix sqlschema.Index) string {
+	return sqlschema.SQLite.CreateIndex("", k.Table, ix)[0]
 }
 
 // existingIndexes returns the managed indexes that exist on table: their
@@ -269,7 +193,7 @@ func existingIndexes(ctx context.Context, tx *sql.Tx, table string) (map[string]
 		if err := rows.Scan(&name, &def); err != nil {
 			return nil, err
 		}
-		for _, p := range []string{uniquePrefix, indexPrefix, refPrefix, livePrefix} {
+		for _, p := range sqlschema.SQLite.Prefixes() {
 			if strings.HasPrefix(name, p) {
 				out[name] = def
 				break
@@ -381,40 +305,18 @@ func (ks *kindSQL) close() error {
 }
 
 // quote returns name as an SQL identifier.
-func quote(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
-
-// unsafeIndexChars are replaced in index names.
-var unsafeIndexChars = regexp.MustCompile(`[^A-Za-z0-9_]`)
+func quote(name string) string { return sqlschema.QuoteIdent(name) }
 
 // indexName returns the name of a managed index: "ux_post_slug",
 // "ix_author_address_city".
 func indexName(prefix, table, path string) string {
-	return prefix + table + "_" + unsafeIndexChars.ReplaceAllString(path, "_")
+	return sqlschema.SQLite.IndexName(prefix, table, path)
 }
-
-// simpleKey matches JSON path members that need no quoting.
-var simpleKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // jsonPath returns the SQL string literal of the JSON path of a dotted
 // field path: "address.city" => '$.address.city'.
-func jsonPath(path string) string {
-	var b strings.Builder
-	b.WriteString("$")
-	for seg := range strings.SplitSeq(path, ".") {
-		b.WriteByte('.')
-		if simpleKey.MatchString(seg) {
-			b.WriteString(seg)
-		} else {
-			b.WriteString(`"` + strings.ReplaceAll(seg, `"`, `\"`) + `"`)
-		}
-	}
-	return "'" + strings.ReplaceAll(b.String(), "'", "''") + "'"
-}
+func jsonPath(path string) string { return sqlschema.SQLiteJSONPath(path) }
 
 // extract returns the SQL expression of a field's value. Queries must use
 // exactly this text for SQLite to match the expression indexes.
-func extract(path string) string {
-	return "json_extract(data, " + jsonPath(path) + ")"
-}
+func extract(path string) string { return sqlschema.SQLiteExtract(path) }

@@ -123,8 +123,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	// Refresh the planner's statistics of tables that changed much
 	// since they were last analyzed (SQLite's advice for long-lived
-	// connections; 0x10000: check every table).
-	if err := s.optimize(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
+	// connections; 0x10000: check every table). Statistics are an
+	// optimisation: another process holding the write lock (migrating
+	// the file as it starts, say) must not keep this one from opening.
+	if err := s.optimize(context.Background(), "PRAGMA optimize=0x10002"); err != nil && !isBusy(err) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

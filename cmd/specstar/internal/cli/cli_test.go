@@ -204,6 +204,7 @@ func TestNewCmdGen(t *testing.T) {
 		{name: "defaults", args: nil, want: GenOptions{}},
 		{name: "file and check", args: []string{"-f", "api/spec.yaml", "--check"}, want: GenOptions{SpecPath: "api/spec.yaml", Check: true}},
 		{name: "long file, quiet", args: []string{"--file=s.yaml", "-q"}, want: GenOptions{SpecPath: "s.yaml", Quiet: true}},
+		{name: "allow destructive", args: []string{"--allow-destructive"}, want: GenOptions{AllowDestructive: true}},
 		{name: "positional argument", args: []string{"spec.yaml"}, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -224,8 +225,9 @@ func TestNewCmdGen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.SpecPath != tt.want.SpecPath || got.Check != tt.want.Check || got.Quiet != tt.want.Quiet {
-				t.Errorf("options = {%q %v %v}, want {%q %v %v}", got.SpecPath, got.Check, got.Quiet, tt.want.SpecPath, tt.want.Check, tt.want.Quiet)
+			if got.SpecPath != tt.want.SpecPath || got.Check != tt.want.Check || got.Quiet != tt.want.Quiet || got.AllowDestructive != tt.want.AllowDestructive {
+				t.Errorf("options = {%q %v %v %v}, want {%q %v %v %v}", got.SpecPath, got.Check, got.Quiet, got.AllowDestructive,
+					tt.want.SpecPath, tt.want.Check, tt.want.Quiet, tt.want.AllowDestructive)
 			}
 		})
 	}
@@ -245,6 +247,12 @@ func TestGenRun(t *testing.T) {
 			name:       "write with progress lines",
 			result:     &generator.Result{Written: []string{"a.gen.go"}, Removed: []string{"b.gen.go", "c.gen.go"}, Unchanged: 3},
 			wantStderr: []string{"specstar: load\n", "specstar: model\n", "specstar: generate\n", "specstar: write\n", "specstar: wrote 1 file, removed 2, unchanged 3 (in "},
+		},
+		{
+			name:       "allow destructive is passed on",
+			opts:       GenOptions{Quiet: true, AllowDestructive: true},
+			result:     &generator.Result{},
+			wantStderr: nil,
 		},
 		{
 			name:       "quiet",
@@ -276,8 +284,8 @@ func TestGenRun(t *testing.T) {
 			opts := tt.opts
 			opts.IO, opts.Getwd, opts.Context = f.IO, f.Getwd, context.Background()
 			opts.Generate = func(_ context.Context, cfg generator.Config) (*generator.Result, error) {
-				if cfg.Dir != dir || cfg.Check != opts.Check {
-					t.Errorf("Config = %+v, want Dir %s and Check %v", cfg, dir, opts.Check)
+				if cfg.Dir != dir || cfg.Check != opts.Check || cfg.AllowDestructive != opts.AllowDestructive {
+					t.Errorf("Config = %+v, want Dir %s, Check %v and AllowDestructive %v", cfg, dir, opts.Check, opts.AllowDestructive)
 				}
 				if cfg.Progress != nil {
 					for _, s := range genSteps {

@@ -23,9 +23,10 @@ type GenOptions struct {
 	Generate func(ctx context.Context, cfg generator.Config) (*generator.Result, error)
 	Context  context.Context
 
-	SpecPath string // -f; "" = specstar.yaml in the working directory
-	Check    bool   // --check
-	Quiet    bool   // -q
+	SpecPath         string // -f; "" = specstar.yaml in the working directory
+	Check            bool   // --check
+	Quiet            bool   // -q
+	AllowDestructive bool   // --allow-destructive
 }
 
 // NewCmdGen returns the gen command. runF, when not nil, replaces the real
@@ -33,7 +34,7 @@ type GenOptions struct {
 func NewCmdGen(f *Factory, runF func(*GenOptions) error) *cobra.Command {
 	opts := &GenOptions{IO: f.IO, Getwd: f.Getwd, Generate: f.Generate}
 	cmd := &cobra.Command{
-		Use:   "gen [-f spec] [--check]",
+		Use:   "gen [-f spec] [--check] [--allow-destructive]",
 		Short: "Generate code from the spec",
 		Long: "Generate loads the spec (specstar.yaml in the current directory unless -f is\n" +
 			"given), writes the generated files that changed and removes generated files\n" +
@@ -41,8 +42,13 @@ func NewCmdGen(f *Factory, runF func(*GenOptions) error) *cobra.Command {
 			"With --check it writes nothing: it prints a diff for every file that differs,\n" +
 			"one \"missing: <path>\" line per file not yet generated and one \"stale: <path>\"\n" +
 			"line per generated file that would be removed, and exits with status 1 when\n" +
-			"anything differs (0 and no output when the files are up to date).",
-		Example: "  specstar gen\n  specstar gen -f api/specstar.yaml\n  specstar gen --check",
+			"anything differs (0 and no output when the files are up to date).\n\n" +
+			"When a spec change alters the storage (a resource or an index added or\n" +
+			"removed, a field made unique), gen writes a new SQL migration per dialect under\n" +
+			"<output>/migrations and never edits an earlier one. A change that drops a\n" +
+			"resource's tables loses their data: gen refuses it unless --allow-destructive\n" +
+			"is given.",
+		Example: "  specstar gen\n  specstar gen -f api/specstar.yaml\n  specstar gen --check\n  specstar gen --allow-destructive",
 		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Context = cmd.Context()
@@ -55,6 +61,7 @@ func NewCmdGen(f *Factory, runF func(*GenOptions) error) *cobra.Command {
 	cmd.Flags().StringVarP(&opts.SpecPath, "file", "f", "", "spec `file` (default: specstar.yaml in the current directory)")
 	cmd.Flags().BoolVar(&opts.Check, "check", false, "compare with the generated files instead of writing; exit 1 if they differ")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing but errors")
+	cmd.Flags().BoolVar(&opts.AllowDestructive, "allow-destructive", false, "allow a migration that drops the tables (and data) of removed resources")
 	return cmd
 }
 
@@ -67,7 +74,7 @@ func genRun(opts *GenOptions) error {
 	if err := checkSpecExists(wd, opts.SpecPath); err != nil {
 		return err
 	}
-	cfg := generator.Config{SpecPath: opts.SpecPath, Dir: wd, Check: opts.Check}
+	cfg := generator.Config{SpecPath: opts.SpecPath, Dir: wd, Check: opts.Check, AllowDestructive: opts.AllowDestructive}
 	// --check prints nothing when the files are up to date, so CI logs
 	// stay clean; progress would only be noise there.
 	var prog *progress

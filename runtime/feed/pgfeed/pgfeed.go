@@ -1,0 +1,443 @@
+// Package pgfeed is a feed.Feed shared by every server process on one
+// PostgreSQL database, through LISTEN/NOTIFY.
+//
+// Each Feed delivers the events published in its own process to its local
+// subscribers at once (a feed.Broker), and sends each event with
+// pg_notify on a channel. One dedicated connection per Feed LISTENs on
+// that channel and hands the events of other processes to the local
+// subscribers; the process's own events, which come back too, are
+// recognised by an origin id and skipped, so no subscriber sees an event
+// twice.
+//
+// Delivery is at most once. NOTIFY is sent after the write has committed,
+// from a queue, so Publish never blocks the writer; an event is lost when
+// that queue overflows, when PostgreSQL refuses the notification, or
+// while the LISTEN connection is down. When the LISTEN connection drops,
+// the Feed ends every local subscription (their channels close, as when a
+// subscriber falls behind, so they know they may have missed events) and
+// reconnects with backoff.
+//
+// A notification carries at most 8000 bytes. An event whose envelope does
+// not fit is sent without it, and receivers read the resource's current
+// envelope with Options.Load.
+package pgfeed
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/specstar-go/specstar/runtime/feed"
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// Loader reads the current envelope of a resource (deleted resources
+// included) for an event that arrived without it. A nil Loader leaves
+// such events without an envelope.
+type Loader func(ctx context.Context, kind, id string) (*resource.Envelope, error)
+
+// Options configures New.
+type Options struct {
+	// Channel is the notification channel; every process that shares the
+	// data must use the same one. Default: Channel("").
+	Channel string
+	// Load reads the envelopes of events too large for a notification.
+	Load Loader
+	// Logger reports lost events and connection problems (default:
+	// discard).
+	Logger *slog.Logger
+	// Buffer is how many events a local subscriber may have pending
+	// (feed.DefaultBuffer when <= 0).
+	Buffer int
+	// Queue is how many events may wait to be sent (DefaultQueue when
+	// <= 0); Publish drops events beyond it.
+	Queue int
+}
+
+// Defaults and limits.
+const (
+	// DefaultQueue is the default number of events waiting for NOTIFY.
+	DefaultQueue = 4096
+	// MaxPayload is the largest notification payload PostgreSQL accepts
+	// (in its default build), in bytes.
+	MaxPayload = 7999
+	// maxBatch is how many notifications one round trip sends.
+	maxBatch = 256
+	// loadTimeout bounds a Loader call.
+	loadTimeout = 5 * time.Second
+	// sendTimeout bounds one batch of notifications.
+	sendTimeout = 10 * time.Second
+	// flushTimeout bounds the sending of queued events by Close.
+	flushTimeout = 5 * time.Second
+	// minBackoff and maxBackoff bound the wait between reconnections.
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// ErrStarted is returned by a second Start.
+var ErrStarted = errors.New("pgfeed: already started")
+
+// Feed is a feed.Feed over PostgreSQL LISTEN/NOTIFY. New returns one;
+// Start connects it; Close stops it.
+type Feed struct {
+	pool    *pgxpool.Pool
+	local   *feed.Broker
+	channel string
+	origin  string // identifies this Feed's notifications
+	load    Loader
+	logger  *slog.Logger
+
+	queue   chan feed.Event
+	closed  atomic.Bool
+	seq     atomic.Uint64
+	dropped atomic.Int64
+
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc // stops the listener
+	stop    chan struct{}      // closed by Close: the publisher flushes and returns
+	wg      sync.WaitGroup
+
+	// listenerPID is the backend process id of the LISTEN connection
+	// (0 while disconnected); connects counts successful LISTENs. Tests
+	// use both.
+	listenerPID atomic.Uint32
+	connects    atomic.Int64
+}
+
+var _ feed.Feed = (*Feed)(nil)
+
+// Channel returns the notification channel of the data in schema (""
+// for an unqualified default): "specstar_changes" and the schema name,
+// shortened to a hash when the result would exceed PostgreSQL's 63-byte
+// identifier limit. Processes on different schemas of one database thus
+// never see each other's events.
+func Channel(schema string) string {
+	const base = "specstar_changes"
+	if schema == "" {
+		return base
+	}
+	if ch := base + "_" + schema; len(ch) <= 63 {
+		return ch
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return base + "_" + hex.EncodeToString(sum[:16])
+}
+
+// New returns a Feed that sends notifications through pool and listens
+// on a connection of its own, configured like pool's. It does no I/O:
+// Start connects. Events published before Start reach local subscribers
+// at once and other processes once it has started.
+func New(pool *pgxpool.Pool, opts Options) *Feed {
+	if opts.Channel == "" {
+		opts.Channel = Channel("")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = DefaultQueue
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return &Feed{
+		pool:    pool,
+		local:   feed.NewBroker(opts.Buffer),
+		channel: opts.Channel,
+		origin:  hex.EncodeToString(b[:]),
+		load:    opts.Load,
+		logger:  opts.Logger,
+		queue:   make(chan feed.Event, opts.Queue),
+		stop:    make(chan struct{}),
+	}
+}
+
+// Local returns the broker that holds this process's subscriptions.
+func (f *Feed) Local() *feed.Broker { return f.local }
+
+// Start opens the LISTEN connection (failing when it cannot, within ctx)
+// and starts sending and receiving events until Close.
+func (f *Feed) Start(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed.Load() {
+		return feed.ErrClosed
+	}
+	if f.started {
+		return ErrStarted
+	}
+	conn, err := f.listen(ctx)
+	if err != nil {
+		return err
+	}
+	f.started = true
+	lctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.wg.Add(2)
+	go f.receive(lctx, conn)
+	go f.send()
+	return nil
+}
+
+// Publish implements feed.Feed: it hands e to the local subscribers and
+// queues it for the other processes, without blocking.
+func (f *Feed) Publish(e feed.Event) {
+	if f.closed.Load() {
+		return
+	}
+	f.local.Publish(e)
+	select {
+	case f.queue <- e:
+	default:
+		if n := f.dropped.Add(1); n&(n-1) == 0 { // log the 1st, 2nd, 4th, 8th… drop
+			f.logger.Warn("pgfeed: notification queue full; events are not reaching other processes", "dropped", n)
+		}
+	}
+}
+
+// Subscribe implements feed.Feed: the channel yields the events of this
+// process and of the others.
+func (f *Feed) Subscribe(ctx context.Context, kind, id string) (<-chan feed.Event, error) {
+	return f.local.Subscribe(ctx, kind, id)
+}
+
+// Close ends every subscription, sends the events still queued (for up
+// to a few seconds), closes the LISTEN connection and waits for the
+// Feed's goroutines. It is safe to call more than once.
+func (f *Feed) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed.Swap(true) {
+		return
+	}
+	f.local.Close()
+	if !f.started {
+		return
+	}
+	close(f.stop)
+	f.cancel()
+	f.wg.Wait()
+}
+
+// message is the payload of a notification.
+type message struct {
+	Origin   string             `json:"o"`
+	Seq      uint64             `json:"s"` // keeps equal events of one batch distinct (NOTIFY folds duplicates)
+	Op       feed.Op            `json:"op"`
+	Kind     string             `json:"k"`
+	ID       string             `json:"id"`
+	Envelope *resource.Envelope `json:"e,omitempty"`
+	Load     bool               `json:"l,omitempty"` // the envelope was too large: load it
+}
+
+// encode returns the payload of e: with its envelope when that fits.
+func (f *Feed) encode(e feed.Event) (string, error) {
+	m := message{Origin: f.origin, Seq: f.seq.Add(1), Op: e.Op, Kind: e.Kind, ID: e.ID, Envelope: e.Envelope}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	if len(data) <= MaxPayload {
+		return string(data), nil
+	}
+	m.Envelope, m.Load = nil, true
+	if data, err = json.Marshal(m); err != nil {
+		return "", err
+	}
+	if len(data) > MaxPayload {
+		return "", fmt.Errorf("event of %s %.100q does not fit in a notification", e.Kind, e.ID)
+	}
+	return string(data), nil
+}
+
+// send is the publisher goroutine: it sends the queued events in
+// batches, one round trip (and one transaction) per batch, until Close,
+// then flushes the queue.
+func (f *Feed) send() {
+	defer f.wg.Done()
+	batch := make([]feed.Event, 0, maxBatch)
+	for {
+		select {
+		case e := <-f.queue:
+			batch = append(batch[:0], e)
+		case <-f.stop:
+			f.flush()
+			return
+		}
+		batch = f.fill(batch)
+		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+		f.notify(ctx, batch)
+		cancel()
+	}
+}
+
+// fill appends the events waiting in the queue to batch, up to maxBatch.
+func (f *Feed) fill(batch []feed.Event) []feed.Event {
+	for len(batch) < maxBatch {
+		select {
+		case e := <-f.queue:
+			batch = append(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// flush sends what is left in the queue when Close is called.
+func (f *Feed) flush() {
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	for {
+		batch := f.fill(nil)
+		if len(batch) == 0 {
+			return
+		}
+		f.notify(ctx, batch)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// notify sends a batch of events, retrying once on a failure (such as a
+// pooled connection that broke); what cannot be sent is logged and lost.
+func (f *Feed) notify(ctx context.Context, events []feed.Event) {
+	b := &pgx.Batch{}
+	for _, e := range events {
+		payload, err := f.encode(e)
+		if err != nil {
+			f.logger.Warn("pgfeed: event not sent to other processes", "kind", e.Kind, "id", e.ID, "error", err)
+			continue
+		}
+		b.Queue("SELECT pg_notify($1, $2)", f.channel, payload)
+	}
+	if b.Len() == 0 {
+		return
+	}
+	var err error
+	for attempt := range 2 {
+		if attempt > 0 {
+			select {
+			case <-time.After(minBackoff):
+			case <-ctx.Done():
+			}
+		}
+		if err = f.pool.SendBatch(ctx, b).Close(); err == nil || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		f.logger.Warn("pgfeed: events not sent to other processes", "events", b.Len(), "error", err)
+	}
+}
+
+// listen opens the LISTEN connection.
+func (f *Feed) listen(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, f.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("pgfeed: connect: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{f.channel}.Sanitize()); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("pgfeed: listen on %s: %w", f.channel, err)
+	}
+	f.listenerPID.Store(conn.PgConn().PID())
+	f.connects.Add(1)
+	return conn, nil
+}
+
+// receive is the listener goroutine: it hands the notifications of other
+// processes to the local subscribers, and reconnects when the connection
+// drops, until ctx ends.
+func (f *Feed) receive(ctx context.Context, conn *pgx.Conn) {
+	defer f.wg.Done()
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			f.deliver(ctx, n.Payload)
+			continue
+		}
+		f.listenerPID.Store(0)
+		conn.Close(context.Background())
+		conn = nil
+		f.logger.Warn("pgfeed: LISTEN connection lost; ending subscriptions and reconnecting", "error", err)
+		// Subscribers may miss events until the new connection listens:
+		// end their subscriptions, so that they know.
+		f.local.EndSubscriptions()
+		if conn = f.reconnect(ctx); conn == nil {
+			return
+		}
+		f.logger.Info("pgfeed: LISTEN connection restored")
+	}
+}
+
+// reconnect opens a new LISTEN connection, with exponential backoff; it
+// returns nil when ctx ends first.
+func (f *Feed) reconnect(ctx context.Context) *pgx.Conn {
+	wait := minBackoff
+	for {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil
+		}
+		conn, err := f.listen(ctx)
+		if err == nil {
+			return conn
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		f.logger.Warn("pgfeed: reconnect failed", "error", err, "retry_in", wait.String())
+		wait = min(2*wait, maxBackoff)
+	}
+}
+
+// deliver decodes a notification and hands it to the local subscribers,
+// unless this Feed sent it.
+func (f *Feed) deliver(ctx context.Context, payload string) {
+	var m message
+	if err := json.Unmarshal([]byte(payload), &m); err != nil {
+		f.logger.Warn("pgfeed: notification is not an event", "channel", f.channel, "error", err)
+		return
+	}
+	if m.Origin == f.origin {
+		return // already delivered locally by Publish
+	}
+	if env := m.Envelope; env != nil {
+		// The number is not part of the JSON form: take it from the id.
+		env.RevisionInfo.Number, _ = resource.ParseRevision(env.RevisionInfo.ResourceID, env.RevisionInfo.RevisionID)
+	}
+	e := feed.Event{Op: m.Op, Kind: m.Kind, ID: m.ID, Envelope: m.Envelope}
+	if m.Load && f.load != nil {
+		lctx, cancel := context.WithTimeout(ctx, loadTimeout)
+		env, err := f.load(lctx, m.Kind, m.ID)
+		cancel()
+		if err != nil {
+			f.logger.Warn("pgfeed: cannot read the resource of a large event; delivering it without",
+				"kind", m.Kind, "id", m.ID, "error", err)
+		}
+		e.Envelope = env
+	}
+	f.local.Publish(e)
+}

@@ -1,0 +1,223 @@
+// Package sqlschema builds the storage DDL of resource kinds for the SQL
+// backends: the CREATE TABLE, CREATE INDEX and DROP statements and the SQL
+// expressions that read a field of the JSON data.
+//
+// It is the one place these texts are spelled. The backends use it for
+// the tables they create from kinds (Migrate without versioned
+// migrations) and for the field expressions of their query compilers, and
+// the generator uses it to write versioned migrations. SQLite and
+// PostgreSQL only use an expression index when a query repeats its
+// expression exactly, so a migration that spelled an index differently
+// from the queries would leave it unused.
+//
+// The package is pure: it imports nothing but the standard library and
+// runtime/resource, and only returns strings.
+//
+// Each kind has two tables, <table> with the meta row and a copy of the
+// current revision and <table>_revisions with every stored revision, and
+// managed indexes on <table> whose names start with a prefix that says
+// what they serve:
+//
+//	ux_<table>_<field>  UNIQUE over live rows, per unique scalar field
+//	ix_<table>_<field>  per indexed field, for filters and sorts
+//	rx_<table>_<field>  per ref field, over live rows, for referrer lookups
+//	lx_<table>          SQLite: (is_deleted, resource_id), live lists and counts
+//	dx_<table>          PostgreSQL: resource_id of deleted rows
+package sqlschema
+
+import (
+	"fmt"
+	"hash/fnv"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// Dialect names the SQL flavour of a backend. Its value is also the key of
+// resource.Schema.Migrations and the directory of the generated migrations.
+type Dialect string
+
+// The dialects of the SQL backends.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Dialects lists every dialect, in name order.
+func Dialects() []Dialect { return []Dialect{Postgres, SQLite} }
+
+// Index name prefixes. A backend owns every index of a kind's table whose
+// name starts with one of them.
+const (
+	UniquePrefix  = "ux_" // UNIQUE over live rows, per unique field
+	IndexPrefix   = "ix_" // per indexed field, for filters and sorts
+	RefPrefix     = "rx_" // over live rows, per ref field, for referrer lookups
+	LivePrefix    = "lx_" // SQLite: (is_deleted, resource_id)
+	DeletedPrefix = "dx_" // PostgreSQL: resource_id of deleted rows
+)
+
+// Prefixes returns the managed index prefixes of dialect d.
+func (d Dialect) Prefixes() []string {
+	if d == Postgres {
+		return []string{UniquePrefix, IndexPrefix, RefPrefix, DeletedPrefix}
+	}
+	return []string{UniquePrefix, IndexPrefix, RefPrefix, LivePrefix}
+}
+
+// PostgresCommentPrefix starts the comment PostgreSQL indexes carry: the
+// comment holds the index definition (Index.Def), so that Migrate sees
+// whether a definition changed (PostgreSQL does not keep the text of an
+// index as SQLite does).
+const PostgresCommentPrefix = "specstar: "
+
+// PostgresMaxIdent is PostgreSQL's identifier length limit
+// (NAMEDATALEN - 1).
+const PostgresMaxIdent = 63
+
+// Index is one managed index on a kind's main table.
+type Index struct {
+	// Name is the index name: a prefix, the table and the field path
+	// (IndexName).
+	Name string
+	// Unique is set for the unique indexes of unique fields.
+	Unique bool
+	// Def is the definition after "ON <table> ": the key expressions and
+	// the partial index predicate, with the method first on PostgreSQL,
+	// e.g. `(json_extract(data, '$.slug')) WHERE is_deleted = 0` or
+	// `USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST)`.
+	Def string
+	// Field is the JSON path of the field the index serves ("" for the
+	// lx_ and dx_ indexes).
+	Field string
+}
+
+// Indexes returns the managed indexes of kind k's main table in dialect d,
+// in name order.
+func (d Dialect) Indexes(k *resource.Kind) []Index {
+	var out []Index
+	if d == Postgres {
+		out = postgresIndexes(k)
+	} else {
+		out = sqliteIndexes(k)
+	}
+	slices.SortFunc(out, func(a, b Index) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// CreateIndex returns the statements that create ix on table (unquoted) in
+// schema ("" for unqualified names; PostgreSQL only): CREATE [UNIQUE]
+// INDEX IF NOT EXISTS, and on PostgreSQL the COMMENT ON INDEX that records
+// the definition.
+func (d Dialect) CreateIndex(schema, table string, ix Index) []string {
+	create := "CREATE INDEX"
+	if ix.Unique {
+		create = "CREATE UNIQUE INDEX"
+	}
+	if d == Postgres {
+		return []string{
+			create + " IF NOT EXISTS " + QuoteIdent(ix.Name) + " ON " + Qualify(schema, table) + " " + ix.Def,
+			"COMMENT ON INDEX " + Qualify(schema, ix.Name) + " IS " + QuoteLiteral(PostgresCommentPrefix+ix.Def),
+		}
+	}
+	return []string{create + " IF NOT EXISTS " + QuoteIdent(ix.Name) + " ON " + QuoteIdent(table) + " " + ix.Def}
+}
+
+// DropIndex returns the statement that drops the index named name in
+// schema, if it exists.
+func (d Dialect) DropIndex(schema, name string) string {
+	if d == Postgres {
+		return "DROP INDEX IF EXISTS " + Qualify(schema, name)
+	}
+	return "DROP INDEX IF EXISTS " + QuoteIdent(name)
+}
+
+// CreateTables returns the statements that create the two tables of kind
+// k in schema, if they do not exist: <table> then <table>_revisions.
+func (d Dialect) CreateTables(schema string, k *resource.Kind) []string {
+	if d == Postgres {
+		return postgresTables(schema, k.Table)
+	}
+	return sqliteTables(k.Table)
+}
+
+// DropTables returns the statements that drop the two tables of kind k in
+// schema, revisions first, with all their data and indexes.
+func (d Dialect) DropTables(schema string, k *resource.Kind) []string {
+	if d == Postgres {
+		return []string{
+			"DROP TABLE IF EXISTS " + Qualify(schema, k.Table+"_revisions"),
+			"DROP TABLE IF EXISTS " + Qualify(schema, k.Table),
+		}
+	}
+	return []string{
+		"DROP TABLE IF EXISTS " + QuoteIdent(k.Table+"_revisions"),
+		"DROP TABLE IF EXISTS " + QuoteIdent(k.Table),
+	}
+}
+
+// CreateKind returns every statement that creates the storage of kind k:
+// CreateTables, then CreateIndex for each index of Indexes.
+func (d Dialect) CreateKind(schema string, k *resource.Kind) []string {
+	out := d.CreateTables(schema, k)
+	for _, ix := range d.Indexes(k) {
+		out = append(out, d.CreateIndex(schema, k.Table, ix)...)
+	}
+	return out
+}
+
+// CheckKind reports why the storage of kind k cannot be created in dialect
+// d: no table name, or (PostgreSQL) a table name that would be cut.
+func (d Dialect) CheckKind(k *resource.Kind) error {
+	switch {
+	case k.Table == "":
+		return fmt.Errorf("kind %s has no table name", k.Name)
+	case d == Postgres && len(k.Table+"_revisions") > PostgresMaxIdent:
+		return fmt.Errorf("table name %q is too long for PostgreSQL (at most %d bytes with the _revisions suffix)", k.Table, PostgresMaxIdent)
+	}
+	return nil
+}
+
+// QuoteIdent returns name as an SQL identifier: "name", with inner double
+// quotes doubled.
+func QuoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// QuoteLiteral returns s as an SQL string literal: 's', with inner single
+// quotes doubled.
+func QuoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Qualify returns the quoted name, qualified by the quoted schema when
+// schema is not "".
+func Qualify(schema, name string) string {
+	if schema == "" {
+		return QuoteIdent(name)
+	}
+	return QuoteIdent(schema) + "." + QuoteIdent(name)
+}
+
+// unsafeIndexChars are replaced in index names.
+var unsafeIndexChars = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// IndexName returns the name of a managed index in dialect d: the prefix,
+// the table and the field path with every character but ASCII letters,
+// digits and '_' replaced by '_' ("ux_post_slug",
+// "ix_author_address_city", "dx_post" for an empty path). On PostgreSQL a
+// name longer than 63 bytes is cut and ends with a hash of the full name,
+// so that it stays unique and stable.
+func (d Dialect) IndexName(prefix, table, path string) string {
+	name := prefix + table
+	if path != "" {
+		name += "_" + unsafeIndexChars.ReplaceAllString(path, "_")
+	}
+	if d != Postgres || len(name) <= PostgresMaxIdent {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s_%08x", name[:PostgresMaxIdent-9], h.Sum32())
+}
