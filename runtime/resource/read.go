@@ -47,6 +47,18 @@ func revision(r Reader, k *Kind, id, rev string) (*Revision, error) {
 
 // Get returns a resource at its current revision, or at o.Revision.
 func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*Envelope, error) {
+	if pr, ok := s.backend.(PointReader); ok && o.Revision == "" {
+		rec, err := pr.GetRecord(ctx, k, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil, notFound(k, id)
+		case err != nil:
+			return nil, backendErr("get", err)
+		case rec.Meta.IsDeleted && !o.IncludeDeleted:
+			return nil, gone(k, id)
+		}
+		return rec.Envelope(), nil
+	}
 	var env *Envelope
 	err := s.view(ctx, "get", func(r Reader) error {
 		rec, err := record(r, k, id, o.IncludeDeleted)
