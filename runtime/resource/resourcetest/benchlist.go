@@ -1,4 +1,4 @@
-package memory_test
+package resourcetest
 
 import (
 	"context"
@@ -34,12 +34,11 @@ var listBenchQueries = []struct {
 	{name: "no filter, sort -happened_at", q: resource.ListQuery{Sort: "-happened_at", Limit: 20}},
 }
 
-// BenchmarkList measures Service.List with a filter and a sort over
-// 5 000 resources, one page of 20.
-func BenchmarkList(b *testing.B) {
+// BenchList measures Service.List on backend with a filter and a sort over
+// 5 000 resources, one page of 20, for queries of different selectivity.
+func BenchList(b *testing.B, store resource.Backend) {
 	const n = 5000
 	schema := &resource.Schema{Kinds: []*resource.Kind{listBenchKind}}
-	store := open(b)
 	ctx := context.Background()
 	if err := store.Migrate(ctx, schema); err != nil {
 		b.Fatal(err)
