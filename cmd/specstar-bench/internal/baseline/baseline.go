@@ -8,9 +8,9 @@
 //	POST /api/items                       create: revision 1 and the record, one transaction
 //	PUT  /api/items/:id                   update: revision n+1 and the record, one transaction
 //
-// NewSQLite works on the tables the specstar SQLite backend creates (it
-// reads and writes the same rows); NewMemory keeps items in a map guarded
-// by a sync.RWMutex; NewFixed answers every GET of an item with one
+// NewSQLite and NewPostgres work on the tables the specstar SQLite and
+// PostgreSQL backends create (they read and write the same rows);
+// NewMemory keeps items in a map guarded by a sync.RWMutex; NewFixed answers every GET of an item with one
 // constant body, the upper bound of what any handler can serve.
 package baseline
 

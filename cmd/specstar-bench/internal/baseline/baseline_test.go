@@ -64,20 +64,34 @@ func specstarStore(t *testing.T) (*resource.Service, string) {
 	return resource.NewService(st, schema), path
 }
 
-// TestSQLiteSharesTheEngineRows checks that the raw SQLite baseline does
-// the engine's work on the engine's rows: what it writes the engine reads
-// back as the same resource with a revision history, what the engine
-// writes it serves as the same envelope, and its list returns what the
-// engine's filtered, sorted list returns.
+// TestSQLiteSharesTheEngineRows checks the raw SQLite baseline, with
+// either list plan, against the specstar SQLite backend (see
+// checkSharesTheEngineRows).
 func TestSQLiteSharesTheEngineRows(t *testing.T) {
 	svc, path := specstarStore(t)
-	kind := svc.Schema().Kind("Item")
-	ctx := context.Background()
 	raw, err := NewSQLite(path, PlanSortIndex)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
+	planner, err := NewSQLite(path, PlanSQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer planner.Close()
+	checkSharesTheEngineRows(t, svc, raw, planner)
+}
+
+// checkSharesTheEngineRows checks that a raw baseline does the engine's
+// work on the engine's rows: what it writes the engine reads back as the
+// same resource with a revision history, what the engine writes it serves
+// as the same envelope, and its list (and that of every server in
+// others, on the same rows) returns what the engine's filtered, sorted
+// list returns.
+func checkSharesTheEngineRows(t *testing.T, svc *resource.Service, raw *Server, others ...*Server) {
+	t.Helper()
+	kind := svc.Schema().Kind("Item")
+	ctx := context.Background()
 	h := raw.Handler()
 	base := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
 
@@ -154,18 +168,12 @@ func TestSQLiteSharesTheEngineRows(t *testing.T) {
 		}
 	}
 
-	// The raw list returns the engine's list: same ids, same order, with
-	// either plan.
+	// The raw list returns the engine's list: same ids, same order.
 	var wantIDs []string
 	for _, env := range page.Items {
 		wantIDs = append(wantIDs, env.Meta.ResourceID)
 	}
-	planner, err := NewSQLite(path, PlanSQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer planner.Close()
-	for _, srv := range []*Server{raw, planner} {
+	for _, srv := range append([]*Server{raw}, others...) {
 		rec = do(t, srv.Handler(), http.MethodGet, "/api/items?category=gamma&limit=20", "")
 		if rec.Code != http.StatusOK {
 			t.Fatalf("list: %d %s", rec.Code, rec.Body)
@@ -227,21 +235,19 @@ func TestMemory(t *testing.T) {
 	}
 }
 
-func TestRequestErrors(t *testing.T) {
-	_, path := specstarStore(t)
-	sqliteServer, err := NewSQLite(path, PlanSortIndex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqliteServer.Close()
+// requestError is a bad request and the status every baseline answers.
+type requestError struct {
+	name   string
+	method string
+	path   string
+	body   string
+	want   int
+}
+
+// requestErrors returns the bad requests of TestRequestErrors.
+func requestErrors() []requestError {
 	at := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		method string
-		path   string
-		body   string
-		want   int
-	}{
+	return []requestError{
 		{name: "unknown field", method: http.MethodPost, path: "/api/items", body: `{"title":"x","category":"beta","happened_at":"2024-01-01T00:00:00Z","nope":1}`, want: http.StatusBadRequest},
 		{name: "bad category", method: http.MethodPost, path: "/api/items", body: body("x", "omega", at, 1), want: http.StatusUnprocessableEntity},
 		{name: "missing title", method: http.MethodPost, path: "/api/items", body: body("", "beta", at, 1), want: http.StatusUnprocessableEntity},
@@ -251,18 +257,28 @@ func TestRequestErrors(t *testing.T) {
 		{name: "list without category", method: http.MethodGet, path: "/api/items", want: http.StatusBadRequest},
 		{name: "list with a bad limit", method: http.MethodGet, path: "/api/items?category=beta&limit=0", want: http.StatusBadRequest},
 	}
-	for _, srv := range []struct {
-		name string
-		h    http.Handler
-	}{{"sqlite", sqliteServer.Handler()}, {"memory", NewMemory().Handler()}} {
-		for _, tt := range tests {
-			t.Run(srv.name+"/"+tt.name, func(t *testing.T) {
-				if rec := do(t, srv.h, tt.method, tt.path, tt.body); rec.Code != tt.want {
-					t.Errorf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
-				}
-			})
-		}
+}
+
+// checkRequestErrors sends every request of requestErrors to h.
+func checkRequestErrors(t *testing.T, name string, h http.Handler) {
+	for _, tt := range requestErrors() {
+		t.Run(name+"/"+tt.name, func(t *testing.T) {
+			if rec := do(t, h, tt.method, tt.path, tt.body); rec.Code != tt.want {
+				t.Errorf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+		})
 	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	_, path := specstarStore(t)
+	sqliteServer, err := NewSQLite(path, PlanSortIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqliteServer.Close()
+	checkRequestErrors(t, "sqlite", sqliteServer.Handler())
+	checkRequestErrors(t, "memory", NewMemory().Handler())
 }
 
 func TestFixed(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/gentime"
+	"github.com/specstar-go/specstar/runtime/store/postgres/pgtest"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -83,7 +88,8 @@ func TestHelp(t *testing.T) {
 }
 
 func TestSelectSystems(t *testing.T) {
-	all, _ := Systems(Config{Peers: []string{"pocketbase"}})
+	withPG, _ := Systems(Config{Peers: []string{"pocketbase"}, Postgres: "postgres://localhost/x"})
+	withoutPG, _ := Systems(Config{})
 	names := func(ss []*System) []string {
 		var out []string
 		for _, s := range ss {
@@ -93,18 +99,23 @@ func TestSelectSystems(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
+		all     []*System
 		want    []string
 		sel     []string
 		wantErr string
 	}{
-		{name: "all", sel: nil, want: []string{"specstar-sqlite", "raw-sqlite", "raw-sqlite-planner", "specstar-memory", "raw-memory", "fixed-json", "pocketbase"}},
-		{name: "a baseline brings its prerequisite, in matrix order", sel: []string{"raw-sqlite"}, want: []string{"specstar-sqlite", "raw-sqlite"}},
-		{name: "the fixed body needs specstar-memory", sel: []string{"fixed-json", "pocketbase"}, want: []string{"specstar-memory", "fixed-json", "pocketbase"}},
-		{name: "unknown", sel: []string{"mysql"}, wantErr: `unknown system "mysql"`},
+		{name: "all", all: withPG, sel: nil, want: []string{"specstar-sqlite", "raw-sqlite", "raw-sqlite-planner",
+			"specstar-postgres", "raw-postgres", "specstar-memory", "raw-memory", "fixed-json", "pocketbase"}},
+		{name: "a baseline brings its prerequisite, in matrix order", all: withPG, sel: []string{"raw-sqlite"}, want: []string{"specstar-sqlite", "raw-sqlite"}},
+		{name: "raw-postgres needs specstar-postgres", all: withPG, sel: []string{"raw-postgres", "specstar-sqlite"},
+			want: []string{"specstar-sqlite", "specstar-postgres", "raw-postgres"}},
+		{name: "the fixed body needs specstar-memory", all: withPG, sel: []string{"fixed-json", "pocketbase"}, want: []string{"specstar-memory", "fixed-json", "pocketbase"}},
+		{name: "unknown", all: withPG, sel: []string{"mysql"}, wantErr: `unknown system "mysql"`},
+		{name: "postgres without a URL", all: withoutPG, sel: []string{"raw-postgres"}, wantErr: "raw-postgres needs a PostgreSQL server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := selectSystems(all, tt.sel)
+			got, err := selectSystems(tt.all, tt.sel)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -122,14 +133,98 @@ func TestSelectSystems(t *testing.T) {
 }
 
 func TestSystemsNotes(t *testing.T) {
-	systems, notes := Systems(Config{Postgres: "postgres://localhost/x"})
+	systems, notes := Systems(Config{})
 	for _, s := range systems {
-		if s.Role == RolePeer || strings.Contains(s.Name, "postgres") {
-			t.Errorf("system %s without --peers or a postgres backend", s.Name)
+		if s.Role == RolePeer || s.Storage == "postgres" {
+			t.Errorf("system %s without --peers or --postgres", s.Name)
 		}
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "cannot open a PostgreSQL database yet") {
+	if len(notes) != 1 || !strings.Contains(notes[0], "specstar-postgres and raw-postgres skipped: no PostgreSQL URL") {
 		t.Errorf("notes %q, want the PostgreSQL skip", notes)
+	}
+	systems, notes = Systems(Config{Postgres: "postgres://localhost/x"})
+	var pg []string
+	for _, s := range systems {
+		if s.Storage == "postgres" {
+			pg = append(pg, s.Name)
+		}
+	}
+	if !slices.Equal(pg, []string{"specstar-postgres", "raw-postgres"}) {
+		t.Errorf("postgres systems %v with a URL", pg)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "server process alone") {
+		t.Errorf("notes %q, want the note on what PostgreSQL figures hold", notes)
+	}
+}
+
+func TestDatabaseURL(t *testing.T) {
+	tests := []struct {
+		in, want, wantErr string
+	}{
+		{in: "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", want: "postgres://postgres@127.0.0.1:5432/specstar_bench_1?sslmode=disable"},
+		{in: "postgresql://u:secret@db/x?search_path=s", want: "postgresql://u:secret@db/specstar_bench_1?search_path=s"},
+		{in: "postgres://localhost", want: "postgres://localhost/specstar_bench_1"},
+		{in: "host=/tmp user=me dbname=test", want: "host=/tmp user=me dbname=test dbname=specstar_bench_1"},
+		{in: "postgres://u:secret@db:bad/x", wantErr: "does not parse"},
+		{in: "localhost", wantErr: "must be a postgres:// URL"},
+	}
+	for _, tt := range tests {
+		got, err := databaseURL(tt.in, "specstar_bench_1")
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("databaseURL(%q) = %q, %v; want an error %q that hides the password", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("databaseURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestGraphQLListRequests(t *testing.T) {
+	d := specstarDialect()
+	if restDialect().build["graphql-list"] != nil || d.build["graphql-list"] == nil {
+		t.Fatal("graphql-list must be built by the specstar dialect only")
+	}
+	req, err := d.build["graphql-list"](&target{base: "http://127.0.0.1:1"}, rand.New(rand.NewPCG(1, 2)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Method != http.MethodPost || req.URL.Path != "/graphql" || req.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("request %s %s %q", req.Method, req.URL, req.Header.Get("Content-Type"))
+	}
+	var body struct {
+		Query     string            `json:"query"`
+		Variables map[string]string `json:"variables"`
+	}
+	if err := json.NewDecoder(req.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(Categories, strings.ToLower(body.Variables["category"])) || body.Variables["category"] != strings.ToUpper(body.Variables["category"]) {
+		t.Errorf("variables %v, want an upper-case category", body.Variables)
+	}
+	for _, want := range []string{"category: {eq: $category}", "field: HAPPENED_AT, direction: DESC", "first: 20", "happenedAt", "dataHash", "endCursor"} {
+		if !strings.Contains(body.Query, want) {
+			t.Errorf("query lacks %q:\n%s", want, body.Query)
+		}
+	}
+
+	check := d.check["graphql-list"]
+	tests := []struct {
+		name, body, wantErr string
+	}{
+		{name: "a page", body: `{"data":{"items":{"nodes":[{"id":"a"}],"pageInfo":{"hasNextPage":false}}}}`},
+		{name: "errors with data", body: `{"errors":[{"message":"boom"}],"data":{"items":null}}`, wantErr: "GraphQL errors: boom"},
+		{name: "errors without data", body: `{"errors":[{"message":"bad query"}],"data":null}`, wantErr: "bad query"},
+		{name: "an empty page", body: `{"data":{"items":{"nodes":[]}}}`, wantErr: "no items"},
+		{name: "not JSON", body: `<html>`, wantErr: "not a GraphQL response"},
+	}
+	for _, tt := range tests {
+		err := check([]byte(tt.body))
+		if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%s: check = %v, want %q", tt.name, err, tt.wantErr)
+		}
 	}
 }
 
@@ -251,21 +346,26 @@ func TestRatios(t *testing.T) {
 	rep := syntheticReport(map[string]float64{
 		"specstar-sqlite/get": 900, "raw-sqlite/get": 1000, "pocketbase/get": 300,
 		"specstar-memory/get": 700, "fixed-json/get": 1000,
+		"specstar-sqlite/list": 800, "raw-sqlite/list": 1000, "specstar-sqlite/graphql-list": 400,
 	})
 	rep.finish()
-	type key struct{ system, baseline string }
+	type key struct{ system, scenario, baseline, baselineScenario string }
 	got := make(map[key]float64)
 	for _, r := range rep.Ratios {
-		got[key{r.System, r.Baseline}] = r.Throughput
+		got[key{r.System, r.Scenario, r.Baseline, r.BaselineScenario}] = r.Throughput
 		if r.P50 != 1 || r.IdleRSS != 1 {
 			t.Errorf("%+v: equal latencies and RSS should give 1x", r)
 		}
 	}
 	want := map[key]float64{
-		{"specstar-sqlite", "raw-sqlite"}: 0.9,
-		{"specstar-sqlite", "pocketbase"}: 3,
-		{"specstar-memory", "fixed-json"}: 0.7,
-		{"specstar-memory", "pocketbase"}: 700.0 / 300, // peers compare with every storage
+		{"specstar-sqlite", "get", "raw-sqlite", "get"}:   0.9,
+		{"specstar-sqlite", "get", "pocketbase", "get"}:   3,
+		{"specstar-memory", "get", "fixed-json", "get"}:   0.7,
+		{"specstar-memory", "get", "pocketbase", "get"}:   700.0 / 300, // peers compare with every storage
+		{"specstar-sqlite", "list", "raw-sqlite", "list"}: 0.8,
+		// The GraphQL list against the REST list: its own and the baseline's.
+		{"specstar-sqlite", "graphql-list", "specstar-sqlite", "list"}: 0.5,
+		{"specstar-sqlite", "graphql-list", "raw-sqlite", "list"}:      0.4,
 	}
 	if len(got) != len(want) {
 		t.Errorf("ratios %v, want %v", got, want)
@@ -313,7 +413,8 @@ func targetStatuses(rep *Report) []string {
 }
 
 func TestWriteTable(t *testing.T) {
-	rep := syntheticReport(map[string]float64{"specstar-sqlite/get": 900, "raw-sqlite/get": 1000})
+	rep := syntheticReport(map[string]float64{"specstar-sqlite/get": 900, "raw-sqlite/get": 1000,
+		"specstar-sqlite/list": 800, "raw-sqlite/list": 1000, "specstar-sqlite/graphql-list": 400})
 	rep.Gen = []gentime.Timing{{Name: "gen blog", Median: 1500 * time.Millisecond}}
 	rep.finish()
 	var out bytes.Buffer
@@ -328,6 +429,9 @@ func TestWriteTable(t *testing.T) {
 		"req/s",
 		"0.90x",
 		"gen blog    1.5s\n",
+		"specstar-sqlite  graphql-list  raw-sqlite (REST list)       0.40x",
+		"specstar-sqlite  graphql-list  specstar-sqlite (REST list)  0.50x",
+		"graphql-list is compared with the REST list: of the same system, and of every baseline",
 		"PASS    SQLite GET >= 0.8x raw SQLite",
 		"failed requests",
 	} {
@@ -345,12 +449,18 @@ func TestWriteTable(t *testing.T) {
 
 // TestQuickRun runs the whole harness in a small configuration: it
 // builds the example server and the baselines, seeds every system, runs
-// every scenario and writes the JSON report. Not PocketBase, which needs
-// --peers and a go install, and not the generator timing, which package
-// gentime's tests run.
+// every scenario and writes the JSON report. With
+// SPECSTAR_TEST_POSTGRES_URL (always under CI=true) it runs the postgres
+// systems too and checks that their databases are dropped. Not
+// PocketBase, which needs --peers and a go install, and not the generator
+// timing, which package gentime's tests run.
 func TestQuickRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs servers for about half a minute")
+	}
+	pgURL := os.Getenv(pgtest.EnvURL)
+	if pgURL == "" && os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set, and CI=true requires the postgres systems to run", pgtest.EnvURL)
 	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "bench.json")
@@ -358,6 +468,7 @@ func TestQuickRun(t *testing.T) {
 	code := Main(context.Background(), []string{
 		"--quick", "--rows", "1000", "--duration", "300ms", "--warmup", "100ms", "--settle", "100ms",
 		"--skip-gen", "--concurrency", "4", "--out", out, "--workdir", filepath.Join(dir, "work"),
+		"--postgres", pgURL,
 	}, &stdout, &stderr)
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
@@ -370,13 +481,18 @@ func TestQuickRun(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Systems) != 6 {
-		t.Errorf("%d systems, want 6", len(rep.Systems))
+	// Every specstar system serves the 5 scenarios, every raw baseline the
+	// 4 REST ones but raw-sqlite-planner, which only lists; fixed-json
+	// only GETs.
+	wantSystems, wantResults, wantMeasured := 6, 2*5+2*4+2, 6 // without PocketBase, PostgreSQL, the generator
+	if pgURL != "" {
+		wantSystems, wantResults, wantMeasured = 8, 3*5+3*4+2, 9
 	}
-	// Every system serves every scenario but fixed-json, which only
-	// GETs, and raw-sqlite-planner, which only lists.
-	if want := 4*4 + 2; len(rep.Results) != want {
-		t.Errorf("%d results, want %d", len(rep.Results), want)
+	if len(rep.Systems) != wantSystems {
+		t.Errorf("%d systems, want %d", len(rep.Systems), wantSystems)
+	}
+	if len(rep.Results) != wantResults {
+		t.Errorf("%d results, want %d", len(rep.Results), wantResults)
 	}
 	for _, r := range rep.Results {
 		if r.Requests == 0 || r.Errors != 0 || r.Throughput <= 0 || r.P99Ms < r.P50Ms || r.PeakRSS <= 0 || r.CPUPerRequestUs <= 0 {
@@ -388,19 +504,72 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("system %+v", s)
 		}
 	}
+	// The GraphQL list runs on every specstar system and is compared with
+	// the REST list, its own and the raw baseline's.
+	for _, s := range rep.Systems {
+		if s.Role != RoleSpecstar {
+			continue
+		}
+		raw := "raw-" + s.Storage
+		for _, baseline := range []string{s.Name, raw} {
+			found := false
+			for _, r := range rep.Ratios {
+				if r.System == s.Name && r.Scenario == "graphql-list" && r.Baseline == baseline {
+					found = r.BaselineScenario == "list" && r.Throughput > 0
+				}
+			}
+			if !found {
+				t.Errorf("no ratio of %s graphql-list to %s list", s.Name, baseline)
+			}
+		}
+	}
+	if i := slices.IndexFunc(rep.Scenarios, func(sc Scenario) bool { return sc.Name == "graphql-list" }); i < 0 || rep.Scenarios[i].CompareWith != "list" {
+		t.Errorf("report scenarios %+v, want graphql-list compared with list", rep.Scenarios)
+	}
 	measured := 0
 	for _, tr := range rep.Targets {
 		if tr.Status != StatusSkip {
 			measured++
 		}
 	}
-	// Everything but PocketBase, PostgreSQL and the generator.
-	if measured != 6 {
-		t.Errorf("%d targets measured, want 6: %+v", measured, rep.Targets)
+	if measured != wantMeasured {
+		t.Errorf("%d targets measured, want %d: %+v", measured, wantMeasured, rep.Targets)
 	}
-	for _, want := range []string{"ratios, specstar / baseline", "targets", "PASS    Zero errors in every scenario"} {
+	for _, want := range []string{"ratios, specstar / baseline", "targets", "PASS    Zero errors in every scenario",
+		"graphql-list is compared with the REST list"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}
+	}
+	if pgURL != "" {
+		checkDatabasesDropped(t, pgURL, stderr.String())
+	}
+}
+
+// checkDatabasesDropped checks that the databases a run logged as created
+// no longer exist.
+func checkDatabasesDropped(t *testing.T, pgURL, log string) {
+	t.Helper()
+	var names []string
+	for line := range strings.SplitSeq(log, "\n") {
+		if _, name, ok := strings.Cut(line, "postgres: created database "); ok {
+			names = append(names, strings.TrimSpace(name))
+		}
+	}
+	if len(names) != 2 {
+		t.Fatalf("the run logged %d created databases, want 2:\n%s", len(names), log)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var left int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_database WHERE datname = ANY($1)`, names).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("%d of the databases %v were not dropped", left, names)
 	}
 }

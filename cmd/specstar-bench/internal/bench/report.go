@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -17,16 +18,19 @@ import (
 // Report is everything one run measured. It is written as JSON (--out)
 // and printed as tables.
 type Report struct {
-	Started time.Time        `json:"started"`
-	Machine Machine          `json:"machine"`
-	Config  Config           `json:"config"`
-	Notes   []string         `json:"notes"`
-	Systems []*SystemReport  `json:"systems"`
-	Results []*Result        `json:"results"`
-	Ratios  []*Ratio         `json:"ratios"`
-	Gen     []gentime.Timing `json:"gen"`
-	Targets []TargetResult   `json:"targets"`
-	Errors  int              `json:"errors"` // failed requests, over every scenario
+	Started time.Time `json:"started"`
+	Machine Machine   `json:"machine"`
+	Config  Config    `json:"config"`
+	Notes   []string  `json:"notes"`
+	// Scenarios are the scenarios of the run; compare_with names the
+	// scenario a ratio takes from the baseline (graphql-list: list).
+	Scenarios []Scenario       `json:"scenarios"`
+	Systems   []*SystemReport  `json:"systems"`
+	Results   []*Result        `json:"results"`
+	Ratios    []*Ratio         `json:"ratios"`
+	Gen       []gentime.Timing `json:"gen"`
+	Targets   []TargetResult   `json:"targets"`
+	Errors    int              `json:"errors"` // failed requests, over every scenario
 }
 
 // Machine describes the machine of a run.
@@ -70,26 +74,32 @@ type Result struct {
 }
 
 // Ratio compares a specstar result with a baseline's result of the same
-// scenario: each figure is specstar's divided by the baseline's (for
+// scenario, or of the scenario it is compared with (Scenario.CompareWith:
+// the GraphQL list with the REST list, of every baseline and of the same
+// system): each figure is specstar's divided by the baseline's (for
 // throughput higher is better, for the others lower is better).
 type Ratio struct {
-	System     string  `json:"system"`
-	Scenario   string  `json:"scenario"`
-	Baseline   string  `json:"baseline"`
-	Throughput float64 `json:"throughput"`
-	P50        float64 `json:"p50"`
-	P99        float64 `json:"p99"`
-	CPU        float64 `json:"cpu_per_request"`
-	IdleRSS    float64 `json:"idle_rss"`
-	PeakRSS    float64 `json:"peak_rss"`
+	System   string `json:"system"`
+	Scenario string `json:"scenario"`
+	Baseline string `json:"baseline"`
+	// BaselineScenario is the baseline's scenario: Scenario, or the one
+	// Scenario is compared with ("list" for "graphql-list").
+	BaselineScenario string  `json:"baseline_scenario"`
+	Throughput       float64 `json:"throughput"`
+	P50              float64 `json:"p50"`
+	P99              float64 `json:"p99"`
+	CPU              float64 `json:"cpu_per_request"`
+	IdleRSS          float64 `json:"idle_rss"`
+	PeakRSS          float64 `json:"peak_rss"`
 }
 
 // newReport starts the report of a run.
 func newReport(cfg Config, notes []string) *Report {
 	rep := &Report{
-		Started: time.Now().UTC().Truncate(time.Second),
-		Machine: machine(),
-		Config:  cfg,
+		Started:   time.Now().UTC().Truncate(time.Second),
+		Machine:   machine(),
+		Config:    cfg,
+		Scenarios: selectedScenarios(cfg),
 		Notes: append([]string{
 			fmt.Sprintf("The load generator runs in this process on the same %d CPUs as the servers: every figure includes that contention, alike for every system.", runtime.NumCPU()),
 			"One system is under load at a time (the others idle); rounds are interleaved across systems. Throughput is the median over rounds; p50/p99 are over every measured request; CPU/req is the server process's user+system time over the measured rounds divided by their requests.",
@@ -99,6 +109,17 @@ func newReport(cfg Config, notes []string) *Report {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("The machine was busy when the run started (load average %.1f on %d CPUs): other processes compete with the benchmark, so figures are noisy.", load, rep.Machine.CPUs))
 	}
 	return rep
+}
+
+// selectedScenarios returns the scenarios a run with cfg runs, in order.
+func selectedScenarios(cfg Config) []Scenario {
+	var out []Scenario
+	for _, sc := range Scenarios {
+		if len(cfg.Scenarios) == 0 || slices.Contains(cfg.Scenarios, sc.Name) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // addSystem records a launched system.
@@ -202,25 +223,39 @@ func (rep *Report) finish() {
 		if s.Role != RoleSpecstar {
 			continue
 		}
+		// A scenario compared with another is first compared with the
+		// same system's result of that scenario (the GraphQL list with
+		// its own REST list).
+		for _, sc := range Scenarios {
+			if sc.CompareWith != "" {
+				rep.addRatio(s.Name, sc, s.Name)
+			}
+		}
 		for _, b := range rep.baselines(s) {
 			for _, sc := range Scenarios {
-				mine, theirs := rep.result(s.Name, sc.Name), rep.result(b.Name, sc.Name)
-				if mine == nil || theirs == nil {
-					continue
-				}
-				rep.Ratios = append(rep.Ratios, &Ratio{
-					System: s.Name, Scenario: sc.Name, Baseline: b.Name,
-					Throughput: ratio(mine.Throughput, theirs.Throughput),
-					P50:        ratio(mine.P50Ms, theirs.P50Ms),
-					P99:        ratio(mine.P99Ms, theirs.P99Ms),
-					CPU:        ratio(mine.CPUPerRequestUs, theirs.CPUPerRequestUs),
-					IdleRSS:    ratio(float64(mine.IdleRSS), float64(theirs.IdleRSS)),
-					PeakRSS:    ratio(float64(mine.PeakRSS), float64(theirs.PeakRSS)),
-				})
+				rep.addRatio(s.Name, sc, b.Name)
 			}
 		}
 	}
 	rep.Targets = evaluateTargets(rep)
+}
+
+// addRatio adds the ratio of system's result of sc to baseline's result
+// of sc's base scenario, when both were measured.
+func (rep *Report) addRatio(system string, sc Scenario, baseline string) {
+	mine, theirs := rep.result(system, sc.Name), rep.result(baseline, sc.baseScenario())
+	if mine == nil || theirs == nil {
+		return
+	}
+	rep.Ratios = append(rep.Ratios, &Ratio{
+		System: system, Scenario: sc.Name, Baseline: baseline, BaselineScenario: sc.baseScenario(),
+		Throughput: ratio(mine.Throughput, theirs.Throughput),
+		P50:        ratio(mine.P50Ms, theirs.P50Ms),
+		P99:        ratio(mine.P99Ms, theirs.P99Ms),
+		CPU:        ratio(mine.CPUPerRequestUs, theirs.CPUPerRequestUs),
+		IdleRSS:    ratio(float64(mine.IdleRSS), float64(theirs.IdleRSS)),
+		PeakRSS:    ratio(float64(mine.PeakRSS), float64(theirs.PeakRSS)),
+	})
 }
 
 // ratio returns a/b, or 0 when b is 0.
@@ -297,10 +332,20 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if len(rep.Ratios) > 0 {
 		t := newTable([]string{"system", "scenario", "baseline", "req/s", "p50", "p99", "CPU/req", "idle RSS", "peak RSS"},
 			"req/s", "p50", "p99", "CPU/req", "idle RSS", "peak RSS")
+		compared := map[string]string{} // scenario -> the scenario it is compared with
 		for _, r := range rep.Ratios {
-			t.add(r.System, r.Scenario, r.Baseline, x(r.Throughput), x(r.P50), x(r.P99), x(r.CPU), x(r.IdleRSS), x(r.PeakRSS))
+			baseline := r.Baseline
+			if r.BaselineScenario != "" && r.BaselineScenario != r.Scenario {
+				baseline += " (REST " + r.BaselineScenario + ")"
+				compared[r.Scenario] = r.BaselineScenario
+			}
+			t.add(r.System, r.Scenario, baseline, x(r.Throughput), x(r.P50), x(r.P99), x(r.CPU), x(r.IdleRSS), x(r.PeakRSS))
 		}
 		fmt.Fprintf(ew, "\nratios, specstar / baseline (req/s: higher is better; the rest: lower is better)\n%s", t)
+		for _, sc := range slices.Sorted(maps.Keys(compared)) {
+			fmt.Fprintf(ew, "%s is compared with the REST %s: of the same system, and of every baseline, since none serves %s.\n",
+				sc, compared[sc], sc)
+		}
 	}
 	if len(rep.Gen) > 0 {
 		t := newTable([]string{"command", "median", "runs"}, "median")

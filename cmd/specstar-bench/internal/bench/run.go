@@ -95,6 +95,13 @@ type runner struct {
 		envelope  []byte   // a GET body of specstar-memory, for fixed-json
 		etag      string
 		memoryIDs []string
+		// pgRawURL is the copy of the database specstar-postgres seeded,
+		// for raw-postgres; pgIDs its ids.
+		pgRawURL string
+		pgIDs    []string
+		// pgDatabases are the databases the run created, dropped at its
+		// end unless --keep.
+		pgDatabases []string
 	}
 }
 
@@ -139,6 +146,9 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 			return rep, err
 		}
 	}
+	// Runs after the servers below are stopped: a database in use cannot
+	// be dropped without ending its sessions.
+	defer r.dropDatabases()
 	var insts []*instance
 	defer func() {
 		for _, inst := range insts {
@@ -281,6 +291,7 @@ func (r *runner) scenario(ctx context.Context, sc Scenario, insts []*instance) (
 	type state struct {
 		inst    *instance
 		build   load.Request
+		check   func([]byte) error
 		res     *Result
 		rounds  []*load.Result
 		nextSeq uint64
@@ -292,7 +303,7 @@ func (r *runner) scenario(ctx context.Context, sc Scenario, insts []*instance) (
 		if b == nil {
 			continue
 		}
-		st := &state{inst: inst, res: &Result{System: inst.sys.Name, Scenario: sc.Name}}
+		st := &state{inst: inst, check: inst.sys.dialect.check[sc.Name], res: &Result{System: inst.sys.Name, Scenario: sc.Name}}
 		st.build = func(rng *rand.Rand, seq uint64) (*http.Request, error) { return b(&inst.target, rng, seq) }
 		states = append(states, st)
 	}
@@ -300,7 +311,7 @@ func (r *runner) scenario(ctx context.Context, sc Scenario, insts []*instance) (
 	for _, st := range states {
 		out = append(out, st.res)
 		if r.cfg.Warmup > 0 {
-			w, err := r.round(ctx, st.build, r.cfg.Warmup, st.nextSeq)
+			w, err := r.round(ctx, st.build, st.check, r.cfg.Warmup, st.nextSeq)
 			if err != nil {
 				return out, err
 			}
@@ -318,7 +329,7 @@ func (r *runner) scenario(ctx context.Context, sc Scenario, insts []*instance) (
 			if err != nil {
 				return out, err
 			}
-			res, err := r.round(ctx, st.build, r.cfg.Duration, st.nextSeq)
+			res, err := r.round(ctx, st.build, st.check, r.cfg.Duration, st.nextSeq)
 			if err != nil {
 				return out, err
 			}
@@ -342,14 +353,16 @@ func (r *runner) scenario(ctx context.Context, sc Scenario, insts []*instance) (
 	return out, nil
 }
 
-// round runs the load generator once.
-func (r *runner) round(ctx context.Context, build load.Request, d time.Duration, firstSeq uint64) (*load.Result, error) {
+// round runs the load generator once; check, when set, judges every 2xx
+// body.
+func (r *runner) round(ctx context.Context, build load.Request, check func([]byte) error, d time.Duration, firstSeq uint64) (*load.Result, error) {
 	return load.Run(ctx, load.Config{
 		Concurrency: r.cfg.Concurrency,
 		Duration:    d,
 		Client:      r.client,
 		Seed:        firstSeq + 1,
 		FirstSeq:    firstSeq,
+		Check:       check,
 	}, build)
 }
 

@@ -4,19 +4,34 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // Scenario is one kind of request, run against every system whose dialect
-// can express it. Adding a scenario (a GraphQL list, once GraphQL exists)
-// is one entry here and one builder in each dialect that serves it;
-// systems without a builder report it as not applicable.
+// can express it. Adding a scenario is one entry here and one builder in
+// each dialect that serves it; systems without a builder skip it.
 type Scenario struct {
-	Name  string
-	Write bool   // writes to storage
-	Doc   string // what one request does
+	Name  string `json:"name"`
+	Write bool   `json:"write"` // writes to storage
+	Doc   string `json:"doc"`   // what one request does
+	// CompareWith, when set, names the scenario whose results the ratios
+	// take from the baselines, because no baseline serves this one: the
+	// GraphQL list is compared with the REST list of every baseline and
+	// of the same system.
+	CompareWith string `json:"compare_with,omitempty"`
+}
+
+// baseScenario returns the scenario a baseline's result is taken from
+// for ratios of sc.
+func (sc Scenario) baseScenario() string {
+	if sc.CompareWith != "" {
+		return sc.CompareWith
+	}
+	return sc.Name
 }
 
 // Scenarios run in this order: reads first, so writes do not change the
@@ -24,6 +39,9 @@ type Scenario struct {
 var Scenarios = []Scenario{
 	{Name: "get", Doc: "read one item by id, a random id of the seeded set"},
 	{Name: "list", Doc: "a page of 20 live items of a random category (indexed filter), newest happened_at first (indexed sort)"},
+	{Name: "graphql-list", CompareWith: "list", Doc: "the list through GraphQL: items(filter: {category: {eq: C}}, " +
+		"orderBy: [{field: HAPPENED_AT, direction: DESC}], first: 20) with every field of the REST envelope; " +
+		"only the generated server speaks GraphQL, so its ratios compare it with the REST list"},
 	{Name: "create", Write: true, Doc: "create a new item: revision 1 and its record in one transaction"},
 	{Name: "update", Write: true, Doc: "replace a random seeded item with changed content: revision n+1 and the record in one transaction"},
 }
@@ -62,6 +80,9 @@ type builder func(t *target, rng *rand.Rand, seq uint64) (*http.Request, error)
 type dialect struct {
 	health string             // path answering 200 once ready
 	build  map[string]builder // by scenario name
+	// check, by scenario name, judges the body of a 2xx response: an
+	// error makes the request a failure (a GraphQL error comes with 200).
+	check  map[string]func(body []byte) error
 	create func(t *target, body []byte) (*http.Request, error)
 	idOf   func(body []byte) (string, error) // id from a create response
 }
@@ -82,10 +103,87 @@ func randomID(t *target, rng *rand.Rand) (string, int) {
 	return t.ids[i], i
 }
 
-// restDialect builds the requests of the generated REST API; raw says
+// specstarDialect builds the requests of the generated server: its REST
+// API, with the list in the filter language, and its GraphQL API.
+func specstarDialect() *dialect {
+	d := restAPI(false)
+	bodies := make([][]byte, len(Categories))
+	for i, c := range Categories {
+		bodies[i] = graphQLListBody(c)
+	}
+	d.build["graphql-list"] = func(t *target, rng *rand.Rand, _ uint64) (*http.Request, error) {
+		return jsonRequest(http.MethodPost, t.base+"/graphql", bodies[rng.IntN(len(bodies))])
+	}
+	d.check = map[string]func([]byte) error{"graphql-list": checkGraphQLList}
+	return d
+}
+
+// restDialect builds the requests of the raw baselines: the generated
+// REST API's routes, with the list as plain parameters
+// (?category=C&limit=20), which the raw handlers take instead of the
+// filter language.
+func restDialect() *dialect { return restAPI(true) }
+
+// graphQLListQuery is the GraphQL spelling of the REST list: the items of
+// one category, newest happened_at first, a page of 20, with every field
+// of the REST envelope (data, meta, revision_info) and of the page (the
+// next cursor). The query text is constant and the category a variable,
+// as a client sends it, so the server parses it once and caches it.
+const graphQLListQuery = `query ListItems($category: ItemCategory!) {
+  items(filter: {category: {eq: $category}}, orderBy: [{field: HAPPENED_AT, direction: DESC}], first: 20) {
+    nodes {
+      id
+      data { title category happenedAt body score }
+      meta { resourceId currentRevisionId totalRevisionCount schemaVersion createdTime createdBy updatedTime updatedBy isDeleted }
+      revisionInfo { revisionId parentRevisionId resourceId number status dataHash schemaVersion createdTime createdBy updatedTime updatedBy }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+// graphQLListBody returns the request body of the GraphQL list of
+// category c: its enum value is the upper-case name.
+func graphQLListBody(c string) []byte {
+	body, err := json.Marshal(map[string]any{
+		"query":     graphQLListQuery,
+		"variables": map[string]string{"category": strings.ToUpper(c)},
+	})
+	if err != nil {
+		panic(err) // strings always marshal
+	}
+	return body
+}
+
+// checkGraphQLList refuses a GraphQL list response with errors (GraphQL
+// reports them with status 200) or without the page: a request that
+// returned no items was not a list.
+func checkGraphQLList(body []byte) error {
+	var resp struct {
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+		Data *struct {
+			Items *struct {
+				Nodes []json.RawMessage `json:"nodes"`
+			} `json:"items"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return fmt.Errorf("not a GraphQL response: %w", err)
+	}
+	if len(resp.Errors) > 0 {
+		return fmt.Errorf("GraphQL errors: %s", resp.Errors[0].Message)
+	}
+	if resp.Data == nil || resp.Data.Items == nil || len(resp.Data.Items.Nodes) == 0 {
+		return errors.New("no items in the GraphQL response")
+	}
+	return nil
+}
+
+// restAPI builds the requests of the generated REST API; raw says
 // whether list takes the raw baselines' plain parameters instead of the
 // filter language.
-func restDialect(raw bool) *dialect {
+func restAPI(raw bool) *dialect {
 	lists := make([]string, len(Categories))
 	for i, c := range Categories {
 		if raw {
@@ -186,7 +284,7 @@ func listOnly(d *dialect) *dialect {
 
 // fixedDialect serves only the get scenario.
 func fixedDialect() *dialect {
-	rest := restDialect(true)
+	rest := restDialect()
 	return &dialect{
 		health: "/healthz",
 		build:  map[string]builder{"get": rest.build["get"]},

@@ -34,7 +34,7 @@ const (
 type System struct {
 	Name    string `json:"name"`
 	Role    Role   `json:"role"`
-	Storage string `json:"storage"` // "sqlite", "memory"; "" for a peer
+	Storage string `json:"storage"` // "sqlite", "postgres", "memory"; "" for a peer
 	Doc     string `json:"doc"`
 	// Needs names the systems that must launch first in the same run
 	// (a raw baseline reuses the data its specstar system seeded).
@@ -50,46 +50,63 @@ func Systems(cfg Config) ([]*System, []string) {
 		{
 			Name: "specstar-sqlite", Role: RoleSpecstar, Storage: "sqlite",
 			Doc:     "the generated server over its embedded SQLite store (the default)",
-			dialect: restDialect(false),
+			dialect: specstarDialect(),
 			launch:  launchSpecstarSQLite,
 		},
 		{
 			Name: "raw-sqlite", Role: RoleRaw, Storage: "sqlite", Needs: []string{"specstar-sqlite"},
 			Doc:     "hand-written echo handlers and SQL on a copy of the same seeded SQLite file",
-			dialect: restDialect(true),
+			dialect: restDialect(),
 			launch:  launchRawSQLite,
 		},
 		{
 			Name: "raw-sqlite-planner", Role: RoleRaw, Storage: "sqlite", Needs: []string{"specstar-sqlite"},
 			Doc: "raw-sqlite's list with the plan left to SQLite, which takes the category index and sorts " +
 				"every item of the category: what the engine's choice of the sort index is worth",
-			dialect: listOnly(restDialect(true)),
+			dialect: listOnly(restDialect()),
 			launch:  launchRawSQLitePlanner,
-		},
-		{
-			Name: "specstar-memory", Role: RoleSpecstar, Storage: "memory",
-			Doc:     "the generated server over the in-memory store",
-			dialect: restDialect(false),
-			launch:  launchSpecstarMemory,
-		},
-		{
-			Name: "raw-memory", Role: RoleRaw, Storage: "memory",
-			Doc:     "hand-written echo handlers over a map guarded by a sync.RWMutex",
-			dialect: restDialect(true),
-			launch:  launchRawMemory,
-		},
-		{
-			Name: "fixed-json", Role: RoleFixed, Storage: "memory", Needs: []string{"specstar-memory"},
-			Doc:     "an echo handler returning a constant body: a real envelope of the generated server",
-			dialect: fixedDialect(),
-			launch:  launchFixed,
 		},
 	}
 	var notes []string
 	if cfg.Postgres != "" {
-		notes = append(notes, "PostgreSQL: skipped although a URL was given: the generated server cannot open a PostgreSQL "+
-			"database yet (runtime/server). When it can, add a specstar-postgres and a raw-postgres (pgx) entry to Systems.")
+		systems = append(systems,
+			&System{
+				Name: "specstar-postgres", Role: RoleSpecstar, Storage: "postgres",
+				Doc:     "the generated server over its PostgreSQL store, on a database created for the run",
+				dialect: specstarDialect(),
+				launch:  launchSpecstarPostgres,
+			},
+			&System{
+				Name: "raw-postgres", Role: RoleRaw, Storage: "postgres", Needs: []string{"specstar-postgres"},
+				Doc:     "hand-written echo handlers and pgx (pgxpool) on a copy of the database specstar-postgres seeded",
+				dialect: restDialect(),
+				launch:  launchRawPostgres,
+			})
+		notes = append(notes, "PostgreSQL runs in its own processes: the CPU/req and RSS of specstar-postgres and raw-postgres "+
+			"are those of the server process alone, without the database's work, and the database server may be busy with other work.")
+	} else {
+		notes = append(notes, "PostgreSQL: specstar-postgres and raw-postgres skipped: no PostgreSQL URL "+
+			"(pass --postgres or set SPECSTAR_TEST_POSTGRES_URL).")
 	}
+	systems = append(systems,
+		&System{
+			Name: "specstar-memory", Role: RoleSpecstar, Storage: "memory",
+			Doc:     "the generated server over the in-memory store",
+			dialect: specstarDialect(),
+			launch:  launchSpecstarMemory,
+		},
+		&System{
+			Name: "raw-memory", Role: RoleRaw, Storage: "memory",
+			Doc:     "hand-written echo handlers over a map guarded by a sync.RWMutex",
+			dialect: restDialect(),
+			launch:  launchRawMemory,
+		},
+		&System{
+			Name: "fixed-json", Role: RoleFixed, Storage: "memory", Needs: []string{"specstar-memory"},
+			Doc:     "an echo handler returning a constant body: a real envelope of the generated server",
+			dialect: fixedDialect(),
+			launch:  launchFixed,
+		})
 	if slices.Contains(cfg.Peers, "pocketbase") {
 		systems = append(systems, &System{
 			Name: "pocketbase", Role: RolePeer,
@@ -100,6 +117,9 @@ func Systems(cfg Config) ([]*System, []string) {
 	}
 	return systems, notes
 }
+
+// postgresSystems are the systems that run only with a PostgreSQL URL.
+var postgresSystems = []string{"specstar-postgres", "raw-postgres"}
 
 // selectSystems keeps the systems named in names and what they need, in
 // matrix order; nil names keeps all.
@@ -115,6 +135,9 @@ func selectSystems(all []*System, names []string) ([]*System, error) {
 	var add func(name string) error
 	add = func(name string) error {
 		s := byName[name]
+		if s == nil && slices.Contains(postgresSystems, name) {
+			return fmt.Errorf("-systems: %s needs a PostgreSQL server: pass --postgres URL or set SPECSTAR_TEST_POSTGRES_URL", name)
+		}
 		if s == nil {
 			var known []string
 			for _, s := range all {
@@ -157,9 +180,9 @@ type instance struct {
 // startTimeout bounds a server's start (migrations included).
 const startTimeout = 2 * time.Minute
 
-// start starts a server process on a free loopback port and waits until
-// its health path answers.
-func (r *runner) start(ctx context.Context, s *System, bin string, args func(addr string) []string) (*proc.Process, string, error) {
+// start starts a server process on a free loopback port, with env added
+// to its environment, and waits until its health path answers.
+func (r *runner) start(ctx context.Context, s *System, bin string, args func(addr string) []string, env ...string) (*proc.Process, string, error) {
 	port, err := proc.FreePort()
 	if err != nil {
 		return nil, "", err
@@ -169,7 +192,7 @@ func (r *runner) start(ctx context.Context, s *System, bin string, args func(add
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	p, err := proc.Start(s.Name, bin, args(addr), nil, dir, filepath.Join(r.work, s.Name+".log"))
+	p, err := proc.Start(s.Name, bin, args(addr), env, dir, filepath.Join(r.work, s.Name+".log"))
 	if err != nil {
 		return nil, "", err
 	}
@@ -279,6 +302,76 @@ func (r *runner) startRawSQLite(ctx context.Context, s *System, extra ...string)
 	}
 	return &instance{sys: s, proc: p, seededBy: "specstar-sqlite",
 		target: target{base: base, ids: r.shared.sqliteIDs, rows: len(r.shared.sqliteIDs)}}, nil
+}
+
+// pgServerArgs returns the example server's arguments for PostgreSQL:
+// the database URL goes in the environment (SPECSTAR_DATABASE_URL), where
+// other users' ps does not show its password.
+func pgServerArgs(addr string) []string {
+	return []string{"-addr", addr, "-log-level", "warn"}
+}
+
+// launchSpecstarPostgres creates a fresh database, starts the example
+// server on it (it migrates at startup), seeds it, stops it, gathers the
+// planner's statistics, copies the seeded database for the raw baseline
+// (CREATE DATABASE ... TEMPLATE, which needs the template without
+// connections), and starts the server again on the seeded data, as
+// launchSpecstarSQLite does.
+func launchSpecstarPostgres(ctx context.Context, r *runner, s *System) (*instance, error) {
+	suffix, err := newDatabaseSuffix()
+	if err != nil {
+		return nil, err
+	}
+	name := "specstar_bench_" + suffix
+	u, err := r.createDatabase(ctx, name, "")
+	if err != nil {
+		return nil, err
+	}
+	env := "SPECSTAR_DATABASE_URL=" + u
+	p, base, err := r.start(ctx, s, r.bins.example, pgServerArgs, env)
+	if err != nil {
+		return nil, err
+	}
+	inst := &instance{sys: s, proc: p, target: target{base: base}}
+	if err := r.seed(ctx, inst); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	if err := p.Stop(stopTimeout); err != nil {
+		return nil, err
+	}
+	// Statistics now, not whenever autovacuum gets to it: the list's plan
+	// depends on them (without, PostgreSQL sorts every item of the
+	// category instead of walking the happened_at index), and the copy
+	// below carries them, so that both systems plan alike from the start.
+	r.logf("postgres: ANALYZE %s", name)
+	if err := pgAdmin(ctx, u, "ANALYZE"); err != nil {
+		return nil, fmt.Errorf("analyze %s: %w", name, err)
+	}
+	if r.shared.pgRawURL, err = r.createDatabase(ctx, "raw_bench_"+suffix, name); err != nil {
+		return nil, err
+	}
+	r.shared.pgIDs = inst.target.ids
+	if inst.proc, inst.target.base, err = r.start(ctx, s, r.bins.example, pgServerArgs, env); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// launchRawPostgres starts the raw PostgreSQL baseline on the copy of the
+// database specstar-postgres seeded: the same tables, rows and indexes.
+func launchRawPostgres(ctx context.Context, r *runner, s *System) (*instance, error) {
+	if r.shared.pgRawURL == "" {
+		return nil, errors.New(s.Name + " needs the database specstar-postgres seeds")
+	}
+	p, base, err := r.start(ctx, s, r.bins.raw, func(addr string) []string {
+		return []string{"-mode", "postgres", "-addr", addr}
+	}, "SPECSTAR_DATABASE_URL="+r.shared.pgRawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &instance{sys: s, proc: p, seededBy: "specstar-postgres",
+		target: target{base: base, ids: r.shared.pgIDs, rows: len(r.shared.pgIDs)}}, nil
 }
 
 // launchSpecstarMemory starts the example server on the memory store,

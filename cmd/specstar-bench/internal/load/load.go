@@ -1,7 +1,8 @@
 // Package load is the HTTP load generator of specstar-bench: a fixed number
 // of workers, each with one request in flight at a time (a closed loop),
 // for a bounded duration. Every response is read to the end; any
-// transport error or non-2xx status counts as an error. Latencies are kept
+// transport error, non-2xx status or body that Config.Check refuses counts
+// as an error. Latencies are kept
 // as raw samples, so percentiles are exact rather than bucketed.
 package load
 
@@ -32,6 +33,10 @@ type Config struct {
 	Client      *http.Client  // NewClient(Concurrency) when nil
 	Seed        uint64        // seeds the workers' random sources
 	FirstSeq    uint64        // seq of the first request (continue a previous run with its Sent)
+	// Check, when set, inspects the body of every 2xx response; an error
+	// makes the request a failure. GraphQL answers most errors with 200
+	// and an "errors" array, which only the body tells.
+	Check func(body []byte) error
 }
 
 // Result is the outcome of one load run.
@@ -156,7 +161,7 @@ func Run(ctx context.Context, cfg Config, next Request) (*Result, error) {
 					errMu.Unlock()
 					return
 				}
-				w.do(client, req.WithContext(ctx))
+				w.do(client, req.WithContext(ctx), cfg.Check)
 			}
 		})
 	}
@@ -180,8 +185,9 @@ func Run(ctx context.Context, cfg Config, next Request) (*Result, error) {
 	return res, nil
 }
 
-// do sends one request and records its outcome.
-func (w *worker) do(client *http.Client, req *http.Request) {
+// do sends one request and records its outcome; check, when set, judges
+// the body of a 2xx response.
+func (w *worker) do(client *http.Client, req *http.Request, check func([]byte) error) {
 	t0 := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -197,6 +203,12 @@ func (w *worker) do(client *http.Client, req *http.Request) {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		w.fail(fmt.Sprintf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, snippet(body)))
 	default:
+		if check != nil {
+			if err := check(body); err != nil {
+				w.fail(fmt.Sprintf("%s %s: %s but %v: %s", req.Method, req.URL.Path, resp.Status, err, snippet(body)))
+				return
+			}
+		}
 		w.requests++
 		w.latencies = append(w.latencies, d)
 	}

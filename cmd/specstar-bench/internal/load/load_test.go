@@ -87,6 +87,40 @@ func TestRunTransportErrorIsAnError(t *testing.T) {
 	}
 }
 
+func TestRunCheckRefusesBodies(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("bad") != "" {
+			w.Write([]byte(`{"errors":[{"message":"boom"}],"data":null}`))
+			return
+		}
+		w.Write([]byte(`{"data":{}}`))
+	}))
+	defer srv.Close()
+	check := func(body []byte) error {
+		if strings.Contains(string(body), `"errors"`) {
+			return errors.New("GraphQL errors")
+		}
+		return nil
+	}
+	res, err := Run(context.Background(), Config{Concurrency: 2, Duration: 100 * time.Millisecond, Check: check},
+		func(_ *rand.Rand, seq uint64) (*http.Request, error) {
+			u := srv.URL + "/"
+			if seq%2 == 0 {
+				u += "?bad=1"
+			}
+			return http.NewRequest(http.MethodGet, u, nil)
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || res.Errors == 0 || len(res.Latencies) != res.Requests {
+		t.Fatalf("Requests %d, Errors %d, %d latencies; want both kinds, one latency per success", res.Requests, res.Errors, len(res.Latencies))
+	}
+	if !strings.Contains(res.Failures[0], "200 OK but GraphQL errors") || !strings.Contains(res.Failures[0], "boom") {
+		t.Errorf("Failures = %q, want the status, the check's error and the body", res.Failures)
+	}
+}
+
 func TestRunSequenceNumbers(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()

@@ -5,6 +5,7 @@
 //
 //	rawserver -mode sqlite -db path/specstar.db -addr 127.0.0.1:8080
 //	rawserver -mode sqlite -planner-list -db path/specstar.db -addr 127.0.0.1:8080
+//	SPECSTAR_DATABASE_URL=postgres://... rawserver -mode postgres -addr 127.0.0.1:8080
 //	rawserver -mode memory -addr 127.0.0.1:8080
 //	rawserver -mode fixed -body envelope.json -etag '"id:1"' -addr 127.0.0.1:8080
 package main
@@ -32,9 +33,12 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("rawserver", flag.ContinueOnError)
-	mode := fs.String("mode", "", "baseline: sqlite, memory or fixed")
+	mode := fs.String("mode", "", "baseline: sqlite, postgres, memory or fixed")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", "", "SQLite database file (mode sqlite)")
+	// The URL may hold a password: specstar-bench passes it in the
+	// environment, where other users' ps does not show it.
+	databaseURL := fs.String("database-url", os.Getenv("SPECSTAR_DATABASE_URL"), "PostgreSQL URL (mode postgres; default $SPECSTAR_DATABASE_URL)")
 	bodyPath := fs.String("body", "", "file holding the response body (mode fixed)")
 	etag := fs.String("etag", `"fixed"`, "ETag of the response (mode fixed)")
 	plannerList := fs.Bool("planner-list", false, "leave the list plan to SQLite's planner (mode sqlite; see baseline.PlanSQLite)")
@@ -52,6 +56,17 @@ func run(args []string) error {
 		if srv, err = baseline.NewSQLite(*db, plan); err != nil {
 			return err
 		}
+	case "postgres":
+		if *databaseURL == "" {
+			return errors.New("-mode postgres needs -database-url or SPECSTAR_DATABASE_URL")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var err error
+		srv, err = baseline.NewPostgres(ctx, *databaseURL)
+		cancel()
+		if err != nil {
+			return err
+		}
 	case "memory":
 		srv = baseline.NewMemory()
 	case "fixed":
@@ -61,7 +76,7 @@ func run(args []string) error {
 		}
 		srv = baseline.NewFixed(body, *etag)
 	default:
-		return fmt.Errorf("-mode must be sqlite, memory or fixed, got %q", *mode)
+		return fmt.Errorf("-mode must be sqlite, postgres, memory or fixed, got %q", *mode)
 	}
 	hs := &http.Server{Addr: *addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
