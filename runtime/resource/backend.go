@@ -54,6 +54,12 @@ type Writer interface {
 	// returns a *UniqueViolation when a unique field value of a live record
 	// would be held by another live record of the same kind.
 	PutRecord(k *Kind, r *Record) error
+	// CreateRecord inserts the record of a new resource, as PutRecord
+	// does, but returns ErrExists when a record with its id exists,
+	// deleted or not, and writes nothing. Create uses it instead of a
+	// read of the id and a PutRecord: one statement instead of two, and
+	// on PostgreSQL no round trip before COMMIT.
+	CreateRecord(k *Kind, r *Record) error
 	// PutRevision inserts or replaces a revision (drafts are replaced).
 	PutRevision(k *Kind, r *Revision) error
 	// DeleteRevisions removes the given revision numbers of a resource.

@@ -112,6 +112,8 @@ func (v ValidationErrors) Err() error {
 var (
 	// ErrNotFound: no such resource or revision.
 	ErrNotFound = errors.New("not found")
+	// ErrExists: Writer.CreateRecord found a record with the same id.
+	ErrExists = errors.New("already exists")
 )
 
 // UniqueViolation is returned by a backend write that would make a unique

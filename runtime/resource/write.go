@@ -58,12 +58,6 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 	id := s.newID()
 	var env *Envelope
 	err = s.write(ctx, "create", func(t *writeTx) error {
-		switch _, err := t.w.Get(k, id); {
-		case err == nil:
-			return Errorf(CodeConflict, "%s %q already exists", noun(k), id)
-		case !errors.Is(err, ErrNotFound):
-			return err
-		}
 		if err := t.checkRefs(k, data); err != nil {
 			return err
 		}
@@ -96,7 +90,14 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 		if err := t.w.PutRevision(k, &Revision{Info: info, Data: data}); err != nil {
 			return err
 		}
-		if err := t.putRecord(k, rec); err != nil {
+		// The id is a fresh UUIDv7, so a record with it exists only
+		// after a collision of 74 random bits within a millisecond;
+		// CreateRecord still refuses one rather than replace it.
+		err := t.w.CreateRecord(k, rec)
+		if errors.Is(err, ErrExists) {
+			return Errorf(CodeConflict, "%s %q already exists", noun(k), id)
+		}
+		if err := t.uniqueErr(k, rec, err); err != nil {
 			return err
 		}
 		t.changed(ChangeCreated, k, id, rec)
@@ -418,7 +419,12 @@ func (t *writeTx) touch(rec *Record) {
 // putRecord stores rec, turning a unique violation into a 409 that names
 // the field and its value.
 func (t *writeTx) putRecord(k *Kind, rec *Record) error {
-	err := t.w.PutRecord(k, rec)
+	return t.uniqueErr(k, rec, t.w.PutRecord(k, rec))
+}
+
+// uniqueErr returns err of a write of rec, a unique violation turned
+// into a 409 that names the field and its value.
+func (t *writeTx) uniqueErr(k *Kind, rec *Record, err error) error {
 	var uv *UniqueViolation
 	if errors.As(err, &uv) {
 		return uniqueConflict(k, uv.Field, rec.Data)

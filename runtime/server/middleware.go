@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,19 +23,43 @@ import (
 const maxRequestIDLen = 128
 
 // requestID gives every request an id in the X-Request-ID response
-// header: the client's, when it is short printable ASCII, else a new
-// random one.
-func requestID() echo.MiddlewareFunc {
+// header: the client's, when it is short printable ASCII, else a new one
+// from ids.
+func requestID(ids *requestIDs) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			id := c.Request().Header.Get(echo.HeaderXRequestID)
 			if !validRequestID(id) {
-				id = rand.Text()
+				id = ids.next()
 			}
-			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			// The key is canonical already: skip Header.Set's
+			// canonicalization on this per-request path.
+			c.Response().Header()[echo.HeaderXRequestID] = []string{id}
 			return next(c)
 		}
 	}
+}
+
+// requestIDs generates request ids unique across processes: a random
+// prefix drawn once per server and a counter. Request ids correlate log
+// lines, they are not secrets, so they need not be unpredictable; a
+// counter costs a fraction of reading crypto/rand on every request.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+// newRequestIDs returns a generator with a fresh random prefix.
+func newRequestIDs() *requestIDs {
+	return &requestIDs{prefix: rand.Text()[:13] + "-"}
+}
+
+// next returns the next id: the prefix and the counter in base 32.
+func (g *requestIDs) next() string {
+	var buf [32]byte
+	b := append(buf[:0], g.prefix...)
+	b = strconv.AppendUint(b, g.n.Add(1), 32)
+	return string(b)
 }
 
 // validRequestID reports whether a client-supplied id is safe to echo and
@@ -55,13 +81,19 @@ func validRequestID(id string) bool {
 func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			req := c.Request()
+			if !logger.Enabled(req.Context(), slog.LevelInfo) {
+				// Access logging is off (-log-level warn or above):
+				// skip the clock reads and the attributes.
+				return next(c)
+			}
 			start := time.Now()
 			if err := next(c); err != nil {
 				// Write the error response now, so that the status is
 				// known; echo does not call the handler again for nil.
 				c.Error(err)
 			}
-			req, res := c.Request(), c.Response()
+			res := c.Response()
 			logger.LogAttrs(req.Context(), slog.LevelInfo, "request",
 				slog.String("method", req.Method),
 				slog.String("path", req.URL.Path),

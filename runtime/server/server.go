@@ -226,7 +226,7 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	e.HTTPErrorHandler = rest.ErrorHandler(s.logger)
 	// Order: the id first so every log line has it; the access log around
 	// recovery so a panic is logged as the 500 it becomes.
-	e.Use(requestID(), accessLog(s.logger), recoverPanic(s.logger), bodyLimit(s.cfg.BodyLimit))
+	e.Use(requestID(newRequestIDs()), accessLog(s.logger), recoverPanic(s.logger), bodyLimit(s.cfg.BodyLimit))
 	e.GET("/healthz", func(c echo.Context) error {
 		return rest.JSON(c, http.StatusOK, map[string]string{"status": "ok"})
 	})

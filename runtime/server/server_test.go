@@ -336,3 +336,18 @@ func TestListenAndServeBadAddress(t *testing.T) {
 		t.Fatal("ListenAndServe on a bad address succeeded")
 	}
 }
+
+func TestRequestIDsAreUnique(t *testing.T) {
+	a, b := newRequestIDs(), newRequestIDs()
+	if a.prefix == b.prefix {
+		t.Fatalf("two servers drew the same prefix %q", a.prefix)
+	}
+	seen := make(map[string]bool)
+	for range 1000 {
+		id := a.next()
+		if seen[id] || !validRequestID(id) || !strings.HasPrefix(id, a.prefix) {
+			t.Fatalf("id %q: repeated, invalid or without the prefix %q", id, a.prefix)
+		}
+		seen[id] = true
+	}
+}

@@ -254,6 +254,51 @@ func testBackendUnique(t *testing.T, e *env) {
 	}
 }
 
+// testBackendCreateRecord checks that CreateRecord inserts new records,
+// refuses a taken id (live or deleted) without writing, and enforces
+// unique fields as PutRecord does.
+func testBackendCreateRecord(t *testing.T, e *env) {
+	create := func(rec *resource.Record, rev *resource.Revision) error {
+		return e.b.Update(e.ctx, func(w resource.Writer) error {
+			if err := w.PutRevision(e.Author, rev); err != nil {
+				return err
+			}
+			return w.CreateRecord(e.Author, rec)
+		})
+	}
+	rec, rev := record("c1", `{"email":"c1@example.com"}`)
+	if err := create(rec, rev); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := e.snapshot(e.Author, "c1")
+	if err != nil || got == nil || string(got.Data) != `{"email":"c1@example.com"}` {
+		t.Fatalf("created record = %v, %v", got, err)
+	}
+	// The same id again, with other data: refused, nothing replaced.
+	again, againRev := record("c1", `{"email":"other@example.com"}`)
+	if err := create(again, againRev); !errors.Is(err, resource.ErrExists) {
+		t.Fatalf("CreateRecord of a taken id = %v, want ErrExists", err)
+	}
+	got, revs, err := e.snapshot(e.Author, "c1")
+	if err != nil || string(got.Data) != `{"email":"c1@example.com"}` || len(revs) != 1 || revs[0].DataHash != rev.Info.DataHash {
+		t.Fatalf("after a refused create: %s, %v, %v", got.Data, revs, err)
+	}
+	// A deleted record keeps its id.
+	del, delRev := record("c2", `{"email":"c2@example.com"}`)
+	del.Meta.IsDeleted = true
+	if err := e.put(e.Author, del, delRev); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(record("c2", `{"email":"c3@example.com"}`)); !errors.Is(err, resource.ErrExists) {
+		t.Fatalf("CreateRecord of a deleted record's id = %v, want ErrExists", err)
+	}
+	// Unique fields hold as for PutRecord.
+	var uv *resource.UniqueViolation
+	if err := create(record("c4", `{"email":"c1@example.com"}`)); !errors.As(err, &uv) || uv.Field != "email" {
+		t.Fatalf("CreateRecord of a taken email = %v, want a unique violation on Author.email", err)
+	}
+}
+
 func testBackendReferrers(t *testing.T, e *env) {
 	a := e.create(e.Author, `{"email":"a@example.com"}`).Meta.ResourceID
 	var want []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -61,6 +62,25 @@ func BenchCreate(b *testing.B, backend resource.Backend) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchCreateParallel measures Service.Create of new resources by 16
+// goroutines per CPU at once, as a server under load runs them: how
+// the backend's writes scale with concurrent writers.
+func BenchCreateParallel(b *testing.B, backend resource.Backend) {
+	svc, k := benchEnv(b, backend)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := svc.Create(ctx, k, benchData(int(n.Add(1))), resource.WriteOptions{}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // BenchGet measures Service.Get of the current revision among 1000

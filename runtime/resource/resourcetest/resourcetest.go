@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "backend cancelled context", run: testBackendCancelled},
 		{name: "backend copies data", run: testBackendCopies},
 		{name: "backend unique", run: testBackendUnique},
+		{name: "backend create record", run: testBackendCreateRecord},
 		{name: "backend referrers", run: testBackendReferrers},
 		{name: "migrate is idempotent", run: testMigrateIdempotent},
 	}

@@ -270,12 +270,25 @@ func (w *writer) rollback() {
 // PutRecord inserts or replaces a record, enforcing unique fields among
 // live records.
 func (w *writer) PutRecord(k *resource.Kind, r *resource.Record) error {
+	return w.put(k, r, false)
+}
+
+// CreateRecord inserts a record whose id is not stored yet.
+func (w *writer) CreateRecord(k *resource.Kind, r *resource.Record) error {
+	return w.put(k, r, true)
+}
+
+// put stores a record; create refuses to replace one.
+func (w *writer) put(k *resource.Kind, r *resource.Record, create bool) error {
 	t, err := w.s.table(k)
 	if err != nil {
 		return err
 	}
 	if r.Meta.ResourceID == "" {
 		return errors.New("memory: record without a resource id")
+	}
+	if _, ok := t.records[r.Meta.ResourceID]; create && ok {
+		return resource.ErrExists
 	}
 	e, err := t.newEntry(copyRecord(r))
 	if err != nil {

@@ -69,7 +69,7 @@ func TestRoundTrips(t *testing.T) {
 		want int64
 		run  func(i int) error
 	}{
-		{name: "create", want: 3, run: func(i int) error {
+		{name: "create", want: 2, run: func(i int) error {
 			env, err := svc.Create(ctx, kinds.Author, data(i), resource.WriteOptions{})
 			if err == nil {
 				id = env.Meta.ResourceID

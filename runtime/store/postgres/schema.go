@@ -262,6 +262,7 @@ type kindSQL struct {
 	getMany, getManyForUpdate string
 	revision, revisions       string
 	putRecord, putRevision    string
+	createRecord              string
 	deleteNumbers             string
 	purgeRevisions, purge     string
 }
@@ -297,8 +298,9 @@ func newKindSQL(schema string, k *resource.Kind) *kindSQL {
 	ks.getManyForUpdate = ks.getMany + ` ORDER BY resource_id FOR UPDATE`
 	ks.revision = `SELECT ` + infoColumns + `, data FROM ` + ks.revs + ` WHERE resource_id = $1 AND n = $2`
 	ks.revisions = `SELECT ` + infoColumns + ` FROM ` + ks.revs + ` WHERE resource_id = $1 ORDER BY n DESC`
-	ks.putRecord = `INSERT INTO ` + ks.table + ` (` + recordColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+	ks.createRecord = `INSERT INTO ` + ks.table + ` (` + recordColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
+	ks.putRecord = ks.createRecord + `
 	ON CONFLICT (resource_id) DO UPDATE SET
 	current_revision_id = excluded.current_revision_id,
 	total_revision_count = excluded.total_revision_count,

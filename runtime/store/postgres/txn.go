@@ -379,6 +379,17 @@ var errReadOnly = errors.New("postgres: write in a read-only transaction")
 // PutRecord inserts or replaces a record. A violation of a unique index
 // is returned as a *resource.UniqueViolation naming the field.
 func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
+	return t.putRecord(k, r, false)
+}
+
+// CreateRecord inserts a record, or returns resource.ErrExists when its
+// id is taken.
+func (t *txn) CreateRecord(k *resource.Kind, r *resource.Record) error {
+	return t.putRecord(k, r, true)
+}
+
+// putRecord runs the record upsert, or with create the plain insert.
+func (t *txn) putRecord(k *resource.Kind, r *resource.Record, create bool) error {
 	if !t.writable {
 		return errReadOnly
 	}
@@ -389,8 +400,12 @@ func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
 	if err := checkData(r.Data); err != nil {
 		return err
 	}
+	stmt := ks.putRecord
+	if create {
+		stmt = ks.createRecord
+	}
 	m, c := &r.Meta, &r.Current
-	err = t.exec(ks.putRecord,
+	err = t.exec(stmt,
 		m.ResourceID, m.CurrentRevisionID, m.TotalRevisionCount, m.SchemaVersion,
 		m.CreatedTime, m.CreatedBy, m.UpdatedTime, m.UpdatedBy, m.IsDeleted,
 		c.RevisionID, c.Number, c.ParentRevisionID, c.Status, c.DataHash, c.SchemaVersion,
@@ -398,6 +413,11 @@ func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
 	if err != nil {
 		if field, ok := ks.uniqueField(err); ok {
 			return &resource.UniqueViolation{Kind: k.Name, Field: field}
+		}
+		if create && pgCode(err) == codeUniqueViolation {
+			// The record table's one other unique constraint is its
+			// primary key.
+			return resource.ErrExists
 		}
 		return fmt.Errorf("postgres: put %s %s: %w", k.Name, m.ResourceID, err)
 	}

@@ -99,6 +99,11 @@ func (t *writer) PutRecord(k *resource.Kind, r *resource.Record) error {
 	return t.w.PutRecord(k, r)
 }
 
+// CreateRecord writes the record of a new resource to the index.
+func (t *writer) CreateRecord(k *resource.Kind, r *resource.Record) error {
+	return t.w.CreateRecord(k, r)
+}
+
 // PutRevision queues the body for upload and writes the revision to the
 // index with a pointer in place of its data.
 func (t *writer) PutRevision(k *resource.Kind, r *resource.Revision) error {

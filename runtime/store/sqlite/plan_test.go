@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +204,51 @@ func TestSortIndexWithStatistics(t *testing.T) {
 		})
 	}
 	fx.RunCases(t)
+}
+
+// TestStaleStatisticsAreScaled checks that statistics gathered when the
+// table was smaller are scaled to its size now: PRAGMA optimize analyzes
+// a table again only after it grew about 25-fold.
+func TestStaleStatisticsAreScaled(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "stale.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fx := resourcetest.NewSearchFixture(t,
+		resourcetest.NamedBackend{Name: "sqlite", Open: func(testing.TB) resource.Backend { return s }},
+	)
+	ctx := context.Background()
+	ks, err := s.kind(fx.Kinds.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows float64
+	if err := s.read.QueryRowContext(ctx, `SELECT max(rowid) FROM `+ks.table).Scan(&rows); err != nil || rows < 10 {
+		t.Fatalf("max(rowid) = %v, %v", rows, err)
+	}
+	// Statistics as an ANALYZE at a tenth of the rows would have left
+	// them: 4 rows per status then.
+	idx := indexName(indexPrefix, ks.kind.Table, "status")
+	for _, q := range []string{
+		`ANALYZE`,
+		`DELETE FROM sqlite_stat1 WHERE tbl = '` + ks.kind.Table + `'`,
+		`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('` + ks.kind.Table + `', '` + idx + `', '` +
+			strconv.FormatFloat(rows/10, 'f', -1, 64) + ` 4')`,
+	} {
+		if _, err := s.write.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	var st *indexStats
+	err = s.View(ctx, func(r resource.Reader) error {
+		st = r.(*txn).stats(ks)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.rows != rows || math.Abs(st.perKey[idx]-40) > 1e-9 {
+		t.Errorf("stats = %v rows, %v per status; want %v and 40", st.rows, st.perKey[idx], rows)
+	}
 }

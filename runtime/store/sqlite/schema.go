@@ -47,6 +47,7 @@ type kindSQL struct {
 
 	read, write   readStmts
 	putRecord     *sql.Stmt
+	createRecord  *sql.Stmt
 	putRevision   *sql.Stmt
 	deleteNumbers *sql.Stmt
 }
@@ -261,8 +262,10 @@ func (s *Store) prepare(ctx context.Context, k *resource.Kind) (ks *kindSQL, err
 		p.rs.revision = prep(p.db, `SELECT `+infoColumns+`, data FROM `+ks.revs+` WHERE resource_id = ? AND n = ?`)
 		p.rs.revisions = prep(p.db, `SELECT `+infoColumns+` FROM `+ks.revs+` WHERE resource_id = ? ORDER BY n DESC`)
 	}
-	ks.putRecord = prep(s.write, `INSERT INTO `+ks.table+` (`+recordColumns+`)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	insertRecord := `INSERT INTO ` + ks.table + ` (` + recordColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	ks.createRecord = prep(s.write, insertRecord)
+	ks.putRecord = prep(s.write, insertRecord+`
 	ON CONFLICT (resource_id) DO UPDATE SET
 	current_revision_id = excluded.current_revision_id,
 	total_revision_count = excluded.total_revision_count,
@@ -294,7 +297,7 @@ func (ks *kindSQL) close() error {
 	for _, st := range []*sql.Stmt{
 		ks.read.get, ks.read.getMany, ks.read.revision, ks.read.revisions,
 		ks.write.get, ks.write.getMany, ks.write.revision, ks.write.revisions,
-		ks.putRecord, ks.putRevision, ks.deleteNumbers,
+		ks.putRecord, ks.createRecord, ks.putRevision, ks.deleteNumbers,
 	} {
 		if st != nil {
 			errs = append(errs, st.Close())

@@ -227,6 +227,17 @@ var errReadOnly = errors.New("sqlite: write in a read-only transaction")
 // PutRecord inserts or replaces a record. A unique index violation is
 // returned as a *resource.UniqueViolation naming the field.
 func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
+	return t.putRecord(k, r, false)
+}
+
+// CreateRecord inserts a record, or returns resource.ErrExists when its
+// id is taken.
+func (t *txn) CreateRecord(k *resource.Kind, r *resource.Record) error {
+	return t.putRecord(k, r, true)
+}
+
+// putRecord runs the record upsert, or with create the plain insert.
+func (t *txn) putRecord(k *resource.Kind, r *resource.Record, create bool) error {
 	if !t.writable {
 		return errReadOnly
 	}
@@ -234,8 +245,12 @@ func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
 	if err != nil {
 		return err
 	}
+	stmt := ks.putRecord
+	if create {
+		stmt = ks.createRecord
+	}
 	m, c := &r.Meta, &r.Current
-	_, err = t.tx.StmtContext(t.ctx, ks.putRecord).ExecContext(t.ctx,
+	_, err = t.tx.StmtContext(t.ctx, stmt).ExecContext(t.ctx,
 		m.ResourceID, m.CurrentRevisionID, m.TotalRevisionCount, m.SchemaVersion,
 		micros(m.CreatedTime), m.CreatedBy, micros(m.UpdatedTime), m.UpdatedBy, m.IsDeleted,
 		c.RevisionID, c.Number, nullable(c.ParentRevisionID), c.Status, c.DataHash, c.SchemaVersion,
@@ -243,6 +258,9 @@ func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
 	if err != nil {
 		if field, ok := ks.uniqueField(err); ok {
 			return &resource.UniqueViolation{Kind: k.Name, Field: field}
+		}
+		if isPrimaryKeyErr(err) {
+			return resource.ErrExists
 		}
 		return fmt.Errorf("sqlite: put %s %s: %w", k.Name, m.ResourceID, err)
 	}
@@ -331,6 +349,13 @@ func (ks *kindSQL) uniqueField(err error) (string, bool) {
 func isUniqueErr(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isPrimaryKeyErr reports whether err is a PRIMARY KEY constraint
+// violation: an insert of a taken id.
+func isPrimaryKeyErr(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
 // scanRecord scans the recordColumns of one row.
