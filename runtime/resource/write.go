@@ -21,6 +21,17 @@ type writeTx struct {
 	deleting map[string]bool
 	// changes are the changes this call made, for the observers.
 	changes []Change
+	// puts are the records this call wrote, newest last, to explain a
+	// unique violation or a taken id that a backend reports only when
+	// it sends its queued writes (PostgreSQL, at COMMIT).
+	puts []put
+}
+
+// put is one record written by a call.
+type put struct {
+	k      *Kind
+	rec    *Record
+	create bool
 }
 
 // write runs fn in one backend transaction.
@@ -30,10 +41,11 @@ func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) erro
 		t.w = w
 		t.deleting = nil
 		t.changes = t.changes[:0] // a backend may run fn again
+		t.puts = t.puts[:0]
 		return fn(t)
 	})
 	if err != nil {
-		return backendErr(op, err)
+		return backendErr(op, t.writeErr(err))
 	}
 	s.notify(ctx, t.changes)
 	return nil
@@ -93,11 +105,8 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 		// The id is a fresh UUIDv7, so a record with it exists only
 		// after a collision of 74 random bits within a millisecond;
 		// CreateRecord still refuses one rather than replace it.
-		err := t.w.CreateRecord(k, rec)
-		if errors.Is(err, ErrExists) {
-			return Errorf(CodeConflict, "%s %q already exists", noun(k), id)
-		}
-		if err := t.uniqueErr(k, rec, err); err != nil {
+		t.puts = append(t.puts, put{k: k, rec: rec, create: true})
+		if err := t.writeErr(t.w.CreateRecord(k, rec)); err != nil {
 			return err
 		}
 		t.changed(ChangeCreated, k, id, rec)
@@ -419,15 +428,29 @@ func (t *writeTx) touch(rec *Record) {
 // putRecord stores rec, turning a unique violation into a 409 that names
 // the field and its value.
 func (t *writeTx) putRecord(k *Kind, rec *Record) error {
-	return t.uniqueErr(k, rec, t.w.PutRecord(k, rec))
+	t.puts = append(t.puts, put{k: k, rec: rec})
+	return t.writeErr(t.w.PutRecord(k, rec))
 }
 
-// uniqueErr returns err of a write of rec, a unique violation turned
-// into a 409 that names the field and its value.
-func (t *writeTx) uniqueErr(k *Kind, rec *Record, err error) error {
+// writeErr turns a backend's unique violation or taken id into the 409
+// that explains it, naming the field and its value, from the records
+// this call wrote. A backend may report either at the write itself or
+// when the transaction commits. Other errors are returned as they are.
+func (t *writeTx) writeErr(err error) error {
 	var uv *UniqueViolation
-	if errors.As(err, &uv) {
-		return uniqueConflict(k, uv.Field, rec.Data)
+	switch {
+	case errors.As(err, &uv):
+		for i := len(t.puts) - 1; i >= 0; i-- {
+			if p := t.puts[i]; p.k.Name == uv.Kind {
+				return uniqueConflict(p.k, uv.Field, p.rec.Data)
+			}
+		}
+	case errors.Is(err, ErrExists):
+		for i := len(t.puts) - 1; i >= 0; i-- {
+			if p := t.puts[i]; p.create {
+				return Errorf(CodeConflict, "%s %q already exists", noun(p.k), p.rec.Meta.ResourceID)
+			}
+		}
 	}
 	return err
 }
