@@ -83,6 +83,34 @@ func BenchCreateParallel(b *testing.B, backend resource.Backend) {
 	})
 }
 
+// BenchUpdateParallel measures Service.Update of random resources among
+// 1000 by 16 goroutines per CPU at once.
+func BenchUpdateParallel(b *testing.B, backend resource.Backend) {
+	svc, k := benchEnv(b, backend)
+	ctx := context.Background()
+	ids := make([]string, 1000)
+	for i := range ids {
+		env, err := svc.Create(ctx, k, benchData(i), resource.WriteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = env.Meta.ResourceID
+	}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(n.Add(1))
+			// Each resource's data alternates, so every update writes.
+			if _, err := svc.Update(ctx, k, ids[i%len(ids)], benchData(i), resource.WriteOptions{}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // BenchGet measures Service.Get of the current revision among 1000
 // resources.
 func BenchGet(b *testing.B, backend resource.Backend) {

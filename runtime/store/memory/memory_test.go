@@ -69,6 +69,7 @@ func TestMigrateNewUniqueOnDuplicates(t *testing.T) {
 func BenchmarkUpdate(b *testing.B)         { resourcetest.BenchUpdate(b, open(b)) }
 func BenchmarkCreate(b *testing.B)         { resourcetest.BenchCreate(b, open(b)) }
 func BenchmarkCreateParallel(b *testing.B) { resourcetest.BenchCreateParallel(b, open(b)) }
+func BenchmarkUpdateParallel(b *testing.B) { resourcetest.BenchUpdateParallel(b, open(b)) }
 func BenchmarkGet(b *testing.B)            { resourcetest.BenchGet(b, open(b)) }
 func BenchmarkList(b *testing.B)           { resourcetest.BenchList(b, open(b)) }
 
