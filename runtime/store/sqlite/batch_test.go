@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -233,5 +234,35 @@ func TestGroupCommitThroughService(t *testing.T) {
 		if want := fmt.Sprintf(`{"email":"d%d@x"}`, i); string(env.Data) != want || env.Meta.TotalRevisionCount != 2 {
 			t.Errorf("author %d: %s with %d revisions, want %s with 2", i, env.Data, env.Meta.TotalRevisionCount, want)
 		}
+	}
+}
+
+// TestBackgroundCheckpoint checks that committed pages reach the
+// database file without the write connection checkpointing: a few
+// writes stay far below its automatic checkpoint.
+func TestBackgroundCheckpoint(t *testing.T) {
+	path := t.TempDir() + "/ckpt.db"
+	s, kinds := migrated(t, path)
+	defer s.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// Let the checkpoint of the migration pass first.
+	time.Sleep(300 * time.Millisecond)
+	before := size()
+	for i := range 50 {
+		if err := s.Update(context.Background(), putAuthor(kinds, fmt.Sprintf("k%d", i), fmt.Sprintf("k%d@x", i), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); size() == before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file stayed at %d bytes: no checkpoint ran", before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

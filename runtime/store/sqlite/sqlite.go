@@ -49,6 +49,11 @@ type Store struct {
 	queue   []*writeCall
 	leading bool
 	groups  atomic.Int64 // transactions that committed more than one call
+
+	// The background checkpoint (checkpoint.go): closing stopCheckpoints
+	// stops it, checkpointsDone is closed once it has.
+	stopCheckpoints chan struct{}
+	checkpointsDone chan struct{}
 }
 
 var _ resource.Backend = (*Store)(nil)
@@ -97,6 +102,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 			// many pages at once, and the index pages that random keys
 			// touch stay cached instead of being read again.
 			"cache_size(-16000)",
+			// Checkpoints run in the background (checkpoint.go); the
+			// write connection's own is the backstop.
+			fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint),
 			// ANALYZE (run by PRAGMA optimize) reads at most about this
 			// many entries per index, so that it stays fast on big
 			// tables. Index entries are read in key order, so a smaller
@@ -133,6 +141,14 @@ func Open(path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	ckpt, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {busy}}))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s.stopCheckpoints, s.checkpointsDone = make(chan struct{}), make(chan struct{})
+	go s.checkpointer(ckpt, s.stopCheckpoints, s.checkpointsDone)
 	// Refresh the planner's statistics of tables that changed much
 	// since they were last analyzed (SQLite's advice for long-lived
 	// connections; 0x10000: check every table). Statistics are an
@@ -208,6 +224,11 @@ func (s *Store) optimize(ctx context.Context, pragma string) error {
 // Close closes the prepared statements and the database, after a last
 // PRAGMA optimize.
 func (s *Store) Close() error {
+	if s.stopCheckpoints != nil {
+		close(s.stopCheckpoints)
+		<-s.checkpointsDone
+		s.stopCheckpoints = nil
+	}
 	// Statistics are an optimisation: a failure here (a busy file) must
 	// not keep the store from closing.
 	_ = s.optimize(context.Background(), "PRAGMA optimize")
