@@ -17,6 +17,13 @@
 // subscriber falls behind, so they know they may have missed events) and
 // reconnects with backoff.
 //
+// The events published within a few milliseconds of each other (linger)
+// are sent by one statement: under load, one round trip and one
+// transaction per batch rather than per write. A transaction that
+// notifies commits like one that writes, so one per write would cost
+// this process and PostgreSQL a good part of what the write itself
+// costs; other processes get an event up to linger later in exchange.
+//
 // A notification carries at most 8000 bytes. An event whose envelope does
 // not fit is sent without it, and receivers read the resource's current
 // envelope with Options.Load.
@@ -31,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,6 +82,10 @@ const (
 	MaxPayload = 7999
 	// maxBatch is how many notifications one round trip sends.
 	maxBatch = 256
+	// linger is how long the publisher waits for more events before it
+	// sends a batch that is not full (see the package documentation).
+	// Subscribers do not notice 5ms.
+	linger = 5 * time.Millisecond
 	// loadTimeout bounds a Loader call.
 	loadTimeout = 5 * time.Second
 	// sendTimeout bounds one batch of notifications.
@@ -95,6 +107,7 @@ type Feed struct {
 	local   *feed.Broker
 	channel string
 	origin  string // identifies this Feed's notifications
+	self    string // how the payloads of this Feed's notifications start
 	load    Loader
 	logger  *slog.Logger
 
@@ -151,11 +164,13 @@ func New(pool *pgxpool.Pool, opts Options) *Feed {
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	origin := hex.EncodeToString(b[:])
 	return &Feed{
 		pool:    pool,
 		local:   feed.NewBroker(opts.Buffer),
 		channel: opts.Channel,
-		origin:  hex.EncodeToString(b[:]),
+		origin:  origin,
+		self:    `{"o":"` + origin + `",`,
 		load:    opts.Load,
 		logger:  opts.Logger,
 		queue:   make(chan feed.Event, opts.Queue),
@@ -230,7 +245,8 @@ func (f *Feed) Close() {
 	f.wg.Wait()
 }
 
-// message is the payload of a notification.
+// message is the payload of a notification. Origin comes first: deliver
+// skips the notifications of its own Feed by it, without decoding them.
 type message struct {
 	Origin   string             `json:"o"`
 	Seq      uint64             `json:"s"` // keeps equal events of one batch distinct (NOTIFY folds duplicates)
@@ -243,30 +259,71 @@ type message struct {
 
 // encode returns the payload of e: with its envelope when that fits.
 func (f *Feed) encode(e feed.Event) (string, error) {
-	m := message{Origin: f.origin, Seq: f.seq.Add(1), Op: e.Op, Kind: e.Kind, ID: e.ID, Envelope: e.Envelope}
-	data, err := json.Marshal(m)
+	m := message{Origin: f.origin, Seq: f.seq.Add(1), Op: e.Op, Kind: e.Kind, ID: e.ID}
+	head, err := json.Marshal(m)
 	if err != nil {
 		return "", err
 	}
-	if len(data) <= MaxPayload {
-		return string(data), nil
+	if e.Envelope != nil {
+		data, err := appendEnvelope(head, e.Envelope)
+		if err != nil {
+			return "", err
+		}
+		if len(data) <= MaxPayload {
+			return string(data), nil
+		}
+		m.Load = true
+		if head, err = json.Marshal(m); err != nil {
+			return "", err
+		}
 	}
-	m.Envelope, m.Load = nil, true
-	if data, err = json.Marshal(m); err != nil {
-		return "", err
-	}
-	if len(data) > MaxPayload {
+	if len(head) > MaxPayload {
 		return "", fmt.Errorf("event of %s %.100q does not fit in a notification", e.Kind, e.ID)
 	}
-	return string(data), nil
+	return string(head), nil
+}
+
+// envelopeRest is an envelope less its data.
+type envelopeRest struct {
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
+	Expand       map[string]any        `json:"expand,omitempty"`
+}
+
+// appendEnvelope turns head, the JSON of a message without an envelope,
+// into that of the message with env, as json.Marshal would write it.
+// The data is written as it is: it is the canonical JSON the Service
+// produced, which json.Marshal would only validate and compact again,
+// at a cost per byte higher than the rest of the event's.
+func appendEnvelope(head []byte, env *resource.Envelope) ([]byte, error) {
+	rest, err := json.Marshal(envelopeRest{Meta: env.Meta, RevisionInfo: env.RevisionInfo, Expand: env.Expand})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(env.Data)+len(rest)+16)
+	out = append(out, head[:len(head)-1]...) // without the closing brace
+	out = append(out, `,"e":{"data":`...)
+	if len(env.Data) == 0 {
+		out = append(out, "null"...)
+	} else {
+		out = append(out, env.Data...)
+	}
+	out = append(out, ',')
+	out = append(out, rest[1:]...) // "meta":…}, after its opening brace
+	return append(out, '}'), nil
 }
 
 // send is the publisher goroutine: it sends the queued events in
 // batches, one round trip (and one transaction) per batch, until Close,
-// then flushes the queue.
+// then flushes the queue. A batch holds the events published within
+// linger of its first one (at most maxBatch). The goroutine sleeps
+// through the linger rather than wake for each event: the queue holds
+// them meanwhile.
 func (f *Feed) send() {
 	defer f.wg.Done()
 	batch := make([]feed.Event, 0, maxBatch)
+	timer := time.NewTimer(linger)
+	timer.Stop()
 	for {
 		select {
 		case e := <-f.queue:
@@ -274,6 +331,14 @@ func (f *Feed) send() {
 		case <-f.stop:
 			f.flush()
 			return
+		}
+		if len(f.queue) < maxBatch-1 { // else a full batch is waiting: send it now
+			timer.Reset(linger)
+			select {
+			case <-timer.C:
+			case <-f.stop: // flush sends the rest
+				timer.Stop()
+			}
 		}
 		batch = f.fill(batch)
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
@@ -314,16 +379,16 @@ func (f *Feed) flush() {
 // notify sends a batch of events, retrying once on a failure (such as a
 // pooled connection that broke); what cannot be sent is logged and lost.
 func (f *Feed) notify(ctx context.Context, events []feed.Event) {
-	b := &pgx.Batch{}
+	payloads := make([]string, 0, len(events))
 	for _, e := range events {
 		payload, err := f.encode(e)
 		if err != nil {
 			f.logger.Warn("pgfeed: event not sent to other processes", "kind", e.Kind, "id", e.ID, "error", err)
 			continue
 		}
-		b.Queue("SELECT pg_notify($1, $2)", f.channel, payload)
+		payloads = append(payloads, payload)
 	}
-	if b.Len() == 0 {
+	if len(payloads) == 0 {
 		return
 	}
 	var err error
@@ -334,14 +399,19 @@ func (f *Feed) notify(ctx context.Context, events []feed.Event) {
 			case <-ctx.Done():
 			}
 		}
-		if err = f.pool.SendBatch(ctx, b).Close(); err == nil || ctx.Err() != nil {
+		if _, err = f.pool.Exec(ctx, notifyAll, f.channel, payloads); err == nil || ctx.Err() != nil {
 			break
 		}
 	}
 	if err != nil {
-		f.logger.Warn("pgfeed: events not sent to other processes", "events", b.Len(), "error", err)
+		f.logger.Warn("pgfeed: events not sent to other processes", "events", len(payloads), "error", err)
 	}
 }
+
+// notifyAll sends the notifications of a batch, one per element of $2 in
+// its order, in one statement (and one transaction): PostgreSQL's cost
+// per statement and per transaction is paid once per batch.
+const notifyAll = `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`
 
 // listen opens the LISTEN connection.
 func (f *Feed) listen(ctx context.Context) (*pgx.Conn, error) {
@@ -414,8 +484,14 @@ func (f *Feed) reconnect(ctx context.Context) *pgx.Conn {
 }
 
 // deliver decodes a notification and hands it to the local subscribers,
-// unless this Feed sent it.
+// unless this Feed sent it. PostgreSQL delivers every notification of
+// this Feed back to it, one per write of this process: those are
+// recognised by the start of their payload, which encode writes first,
+// without decoding the envelope they carry.
 func (f *Feed) deliver(ctx context.Context, payload string) {
+	if strings.HasPrefix(payload, f.self) {
+		return // already delivered locally by Publish
+	}
 	var m message
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		f.logger.Warn("pgfeed: notification is not an event", "channel", f.channel, "error", err)

@@ -204,6 +204,87 @@ func TestManyEvents(t *testing.T) {
 	}
 }
 
+// TestOwnNotificationsSkipped checks the shortcut by which deliver skips
+// this Feed's own notifications without decoding them: each payload the
+// Feed sends starts with its prefix, and another Feed's does not (so it
+// is decoded and delivered).
+func TestOwnNotificationsSkipped(t *testing.T) {
+	a, b := New(nil, Options{}), New(nil, Options{})
+	defer a.Close()
+	defer b.Close()
+	sub := subscribe(t, a)
+	for _, e := range []feed.Event{
+		{Op: feed.Created, Kind: "Post", ID: "p1", Envelope: envelope("p1", 10)},
+		{Op: feed.Updated, Kind: "Post", ID: "p2", Envelope: envelope("p2", 9000)}, // sent without its envelope
+		{Op: feed.Purged, Kind: "Post", ID: "p3"},
+	} {
+		own, err := a.encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(own, a.self) {
+			t.Fatalf("payload %.60q does not start with the feed's prefix %q", own, a.self)
+		}
+		other, err := b.encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.deliver(t.Context(), own)
+		a.deliver(t.Context(), other)
+		if got := next(t, sub); got.ID != e.ID {
+			t.Fatalf("got %q, want %q", got.ID, e.ID)
+		}
+	}
+	select {
+	case e := <-sub:
+		t.Fatalf("own notification delivered: %+v", e)
+	default:
+	}
+}
+
+// TestEncodeAsJSONMarshal checks that encode, which writes the data of
+// the envelope itself, writes what json.Marshal writes for the message.
+func TestEncodeAsJSONMarshal(t *testing.T) {
+	f := New(nil, Options{})
+	defer f.Close()
+	parent := "p1:1"
+	withParent := envelope("p1", 10)
+	withParent.RevisionInfo.ParentRevisionID = &parent
+	noData := envelope("p2", 0)
+	noData.Data = nil
+	expanded := envelope("p3", 10)
+	expanded.Expand = map[string]any{"author": envelope("a1", 3)}
+	for _, e := range []feed.Event{
+		{Op: feed.Created, Kind: "Post", ID: "p1", Envelope: envelope("p1", 10)},
+		{Op: feed.Updated, Kind: "Post", ID: "p1", Envelope: withParent},
+		{Op: feed.Updated, Kind: "Post", ID: "p2", Envelope: noData},
+		{Op: feed.Updated, Kind: "Post", ID: "p3", Envelope: expanded},
+		{Op: feed.Updated, Kind: "Po\"st", ID: "quote\"d \u2028", Envelope: envelope("p4", 10)},
+		{Op: feed.Purged, Kind: "Post", ID: "p5"},
+		{Op: feed.Updated, Kind: "Post", ID: "p6", Envelope: envelope("p6", 9000)},
+	} {
+		got, err := f.encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := f.seq.Load()
+		m := message{Origin: f.origin, Seq: seq, Op: e.Op, Kind: e.Kind, ID: e.ID, Envelope: e.Envelope}
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) > MaxPayload {
+			m.Envelope, m.Load = nil, true
+			if want, err = json.Marshal(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got != string(want) {
+			t.Errorf("encode(%s %s):\n got %s\nwant %s", e.Op, e.ID, got, want)
+		}
+	}
+}
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // hashHex returns the first 16 bytes of the SHA-256 of s in hex.

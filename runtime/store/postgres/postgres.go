@@ -21,13 +21,19 @@
 //     delete of the target waits (or is seen). Referrers re-checks its
 //     condition on rows that changed while it waited for their locks.
 //     READ COMMITTED lets writers queue on a hot row instead of failing
-//     with serialization errors, as REPEATABLE READ would.
+//     with serialization errors, as REPEATABLE READ would. A transaction
+//     that only writes (a create) sends its writes in one pipeline
+//     without BEGIN and COMMIT, which PostgreSQL runs as one implicit
+//     transaction (see txn.implicitWrites).
 //   - Deadlocks (40P01) and serialization failures (40001) roll back and
 //     run fn again, up to WithMaxRetries times.
 //   - Unique fields are partial unique indexes on live rows; a violation
 //     (23505 on one of them) is a *resource.UniqueViolation naming the
 //     field. Of two concurrent writes of one value, the second waits for
 //     the first to commit, then fails.
+//   - Writes are queued and sent with the transaction's next statement,
+//     or with COMMIT, to save round trips: a write's failure (a unique
+//     violation, a taken id) is returned by that statement or by Update.
 //
 // PostgreSQL text cannot hold U+0000, so data containing the JSON escape
 // \u0000 is refused with a 422 (the json operators the indexes use would

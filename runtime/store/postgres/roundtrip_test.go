@@ -28,8 +28,10 @@ func (c countingConn) Write(b []byte) (int, error) {
 }
 
 // TestRoundTrips pins how many round trips the Service's hot paths cost
-// the caller: BEGIN rides with the first statement, revision writes with
-// the record write, and a read's ROLLBACK runs after View returns.
+// the caller: BEGIN rides with the first statement, the writes with the
+// next statement or with COMMIT, and a read's ROLLBACK runs after View
+// returns. A create is one round trip (BEGIN, revision, record, COMMIT),
+// an update two (BEGIN and the locking read; revision, record, COMMIT).
 func TestRoundTrips(t *testing.T) {
 	u := pgtest.URL(t)
 	schema := pgtest.Schema(t, u)
@@ -69,14 +71,14 @@ func TestRoundTrips(t *testing.T) {
 		want int64
 		run  func(i int) error
 	}{
-		{name: "create", want: 2, run: func(i int) error {
+		{name: "create", want: 1, run: func(i int) error {
 			env, err := svc.Create(ctx, kinds.Author, data(i), resource.WriteOptions{})
 			if err == nil {
 				id = env.Meta.ResourceID
 			}
 			return err
 		}},
-		{name: "update", want: 3, run: func(i int) error {
+		{name: "update", want: 2, run: func(i int) error {
 			_, err := svc.Update(ctx, kinds.Author, id, data(i+10), resource.WriteOptions{})
 			return err
 		}},
@@ -111,5 +113,47 @@ func waitIdle(t *testing.T, pool *pgxpool.Pool) {
 			t.Fatal("a connection is still in use")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWritesOnReadOnlyDefault checks that a create, whose writes are
+// sent without BEGIN where the session's defaults allow it, still works
+// on connections whose default is read-only: it then runs in the
+// explicit READ WRITE transaction.
+func TestWritesOnReadOnlyDefault(t *testing.T) {
+	u := pgtest.URL(t)
+	schema := pgtest.Schema(t, u)
+	ctx := context.Background()
+	kinds := resourcetest.NewKinds()
+	rw, err := Open(ctx, u, WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if err := rw.Migrate(ctx, kinds.Schema); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pgxpool.ParseConfig(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Store{pool: pool, schema: schema, maxRetries: 10, kinds: rw.kinds}
+	defer s.Close()
+	// The default is in force: a statement outside Update cannot write.
+	if _, err := pool.Exec(ctx, `CREATE TEMP TABLE t (x int)`); pgCode(err) != "25006" {
+		t.Fatalf("write with a read-only default = %v, want read_only_sql_transaction", err)
+	}
+	svc := resource.NewService(s, kinds.Schema)
+	env, err := svc.Create(ctx, kinds.Author, json.RawMessage(`{"email":"ro@example.com"}`), resource.WriteOptions{})
+	if err != nil {
+		t.Fatalf("create with a read-only default: %v", err)
+	}
+	if _, err := rw.GetRecord(ctx, kinds.Author, env.Meta.ResourceID); err != nil {
+		t.Fatalf("created record: %v", err)
 	}
 }

@@ -20,10 +20,14 @@ import (
 // one transaction of one connection.
 //
 // It saves round trips: BEGIN is sent with the first statement, and the
-// writes whose only possible failures are internal errors (PutRevision,
-// DeleteRevisions) are queued and sent with the next statement, or with
-// COMMIT. A write transaction of the Service is then three round trips:
-// BEGIN and the read of the record, the revision and the record, COMMIT.
+// writes (PutRecord, CreateRecord, PutRevision, DeleteRevisions) are
+// queued and sent with the next statement, or with COMMIT. The Service's
+// create is then one round trip (the revision and the record, in an
+// implicit transaction: see implicitWrites) and its update two (BEGIN
+// and the read of the record; the revision, the record, COMMIT). Every
+// read sends the queued writes first, so it sees them; a write that
+// fails is reported by that read or by COMMIT, mapped as if the write
+// itself had returned it (see queued.err).
 type txn struct {
 	s        *Store
 	ctx      context.Context
@@ -32,17 +36,46 @@ type txn struct {
 	begun    bool   // BEGIN was sent
 	writable bool
 	queued   []queued // writes not sent yet
+	// failed is the error of a queued write that failed. The
+	// transaction is then aborted: every later statement, COMMIT
+	// included, returns it without being sent.
+	failed error
 	// retry is set when a statement failed with a deadlock or a
 	// serialization failure: fn may have turned the error into another
 	// one, but the transaction is worth running again.
 	retry bool
 }
 
-// queued is a write waiting to be sent.
+// queued is a write waiting to be sent. Its arguments are copies: the
+// caller may reuse its buffers once the write has returned.
 type queued struct {
 	sql  string
 	args []any
-	what string // for errors: "put revision Post id:2"
+	// What the write does, for errors: op ("put revision"), the kind
+	// and the resource or revision id.
+	op, kind, id string
+	// record is set on a write of the record table, whose unique
+	// violations are reported as the Service expects; create on a
+	// CreateRecord, whose primary key violation is a taken id.
+	record *kindSQL
+	create bool
+}
+
+// err maps the error of the write: a unique violation on a unique field
+// is a *resource.UniqueViolation naming it, a taken id of CreateRecord is
+// resource.ErrExists, and anything else says which write failed.
+func (w *queued) err(err error) error {
+	if ks := w.record; ks != nil {
+		if field, ok := ks.uniqueField(err); ok {
+			return &resource.UniqueViolation{Kind: w.kind, Field: field}
+		}
+		if w.create && pgCode(err) == codeUniqueViolation {
+			// The record table's one other unique constraint is its
+			// primary key.
+			return resource.ErrExists
+		}
+	}
+	return fmt.Errorf("postgres: %s %s %s: %w", w.op, w.kind, w.id, err)
 }
 
 // note records a retryable failure of a statement and returns err.
@@ -55,16 +88,20 @@ func (t *txn) note(err error) error {
 
 // run sends, in one round trip, BEGIN (the first time), the queued writes
 // and the statement q (unless it is empty), and then lets read consume
-// q's results from br. An error of BEGIN or of a queued write is
-// returned as is, without calling read.
+// q's results from br. An error of BEGIN is returned as is, and that of
+// a queued write mapped by queued.err (and kept in t.failed), without
+// calling read.
 func (t *txn) run(q string, args []any, read func(br pgx.BatchResults) error) error {
-	b := &pgx.Batch{}
+	if t.failed != nil {
+		return t.failed
+	}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.queued)+2)}
 	first := !t.begun
 	if first {
 		b.Queue(t.begin)
 	}
-	for _, w := range t.queued {
-		b.Queue(w.sql, w.args...)
+	for i := range t.queued {
+		b.Queue(t.queued[i].sql, t.queued[i].args...)
 	}
 	if q != "" {
 		b.Queue(q, args...)
@@ -72,15 +109,19 @@ func (t *txn) run(q string, args []any, read func(br pgx.BatchResults) error) er
 	writes := t.queued
 	t.begun, t.queued = true, nil
 	br := t.conn.SendBatch(t.ctx, b)
+	var failed error // the mapped error of a queued write
 	err := func() error {
 		if first {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("postgres: begin: %w", err)
 			}
 		}
-		for _, w := range writes {
+		for i := range writes {
 			if _, err := br.Exec(); err != nil {
-				return fmt.Errorf("postgres: %s: %w", w.what, err)
+				// Statements are answered in order: this error is
+				// that of writes[i]. The ones after it were not run.
+				failed = writes[i].err(err)
+				return err
 			}
 		}
 		if q == "" {
@@ -91,18 +132,37 @@ func (t *txn) run(q string, args []any, read func(br pgx.BatchResults) error) er
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("postgres: %w", cerr)
 	}
-	return t.note(err)
+	t.note(err)
+	if failed != nil {
+		t.failed = failed
+		return failed
+	}
+	return err
 }
 
 // queue adds a write to send with the next statement.
-func (t *txn) queue(what, q string, args ...any) {
-	t.queued = append(t.queued, queued{sql: q, args: args, what: what})
+func (t *txn) queue(w queued) {
+	t.queued = append(t.queued, w)
 }
 
 // commit sends the queued writes and COMMIT. A transaction that sent
-// nothing has nothing to commit.
+// nothing has nothing to commit. An error of a queued write is returned
+// as queued.err maps it, unwrapped, so that the Service reports a unique
+// violation or a taken id found at COMMIT as it does one found by the
+// write.
 func (t *txn) commit() error {
 	if !t.begun && len(t.queued) == 0 {
+		return nil
+	}
+	if !t.begun && t.implicitWrites() {
+		t.begun = true // there is nothing to BEGIN
+		if err := t.run("", nil, nil); err != nil {
+			t.rollback() // nothing to do unless the connection is in an unexpected state
+			if err == t.failed {
+				return err
+			}
+			return fmt.Errorf("postgres: commit: %w", err)
+		}
 		return nil
 	}
 	err := t.run("COMMIT", nil, func(br pgx.BatchResults) error {
@@ -116,9 +176,30 @@ func (t *txn) commit() error {
 	})
 	if err != nil {
 		t.rollback()
+		if err == t.failed {
+			return err
+		}
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil
+}
+
+// implicitWrites reports whether a transaction that only writes may send
+// its writes without BEGIN and COMMIT. PostgreSQL runs the statements of
+// one pipeline (up to its Sync) as one implicit transaction, committed
+// at the end of the pipeline or rolled back at the first error: all of
+// them or none, as in an explicit transaction, for two statements fewer.
+// The Service's create is such a transaction.
+//
+// The implicit transaction has the session's defaults. Its isolation
+// level changes nothing for statements that only write, but that a
+// REPEATABLE READ or SERIALIZABLE default may fail them with a
+// serialization failure, which Update retries. A read-only default
+// (default_transaction_read_only, which PostgreSQL reports to the client
+// since version 14) would refuse them: the explicit READ WRITE
+// transaction is used then, and when the server does not say.
+func (t *txn) implicitWrites() bool {
+	return t.conn.Conn().PgConn().ParameterStatus("default_transaction_read_only") == "off"
 }
 
 // rollback ends the transaction, if one is open, without committing. A
@@ -376,19 +457,21 @@ func (t *txn) Referrers(k *resource.Kind, field, target string) ([]string, error
 // errReadOnly is returned by writes in a View.
 var errReadOnly = errors.New("postgres: write in a read-only transaction")
 
-// PutRecord inserts or replaces a record. A violation of a unique index
-// is returned as a *resource.UniqueViolation naming the field.
+// PutRecord inserts or replaces a record. The statement is sent with the
+// next one (or with COMMIT); a violation of a unique index is then
+// returned, by that statement or by Update, as a
+// *resource.UniqueViolation naming the field.
 func (t *txn) PutRecord(k *resource.Kind, r *resource.Record) error {
 	return t.putRecord(k, r, false)
 }
 
-// CreateRecord inserts a record, or returns resource.ErrExists when its
-// id is taken.
+// CreateRecord inserts a record, as PutRecord does; a taken id is
+// returned, by the next statement or by Update, as resource.ErrExists.
 func (t *txn) CreateRecord(k *resource.Kind, r *resource.Record) error {
 	return t.putRecord(k, r, true)
 }
 
-// putRecord runs the record upsert, or with create the plain insert.
+// putRecord queues the record upsert, or with create the plain insert.
 func (t *txn) putRecord(k *resource.Kind, r *resource.Record, create bool) error {
 	if !t.writable {
 		return errReadOnly
@@ -400,32 +483,25 @@ func (t *txn) putRecord(k *resource.Kind, r *resource.Record, create bool) error
 	if err := checkData(r.Data); err != nil {
 		return err
 	}
-	stmt := ks.putRecord
+	stmt, op := ks.putRecord, "put"
 	if create {
-		stmt = ks.createRecord
+		stmt, op = ks.createRecord, "create"
 	}
 	m, c := &r.Meta, &r.Current
-	err = t.exec(stmt,
-		m.ResourceID, m.CurrentRevisionID, m.TotalRevisionCount, m.SchemaVersion,
-		m.CreatedTime, m.CreatedBy, m.UpdatedTime, m.UpdatedBy, m.IsDeleted,
-		c.RevisionID, c.Number, c.ParentRevisionID, c.Status, c.DataHash, c.SchemaVersion,
-		c.CreatedTime, c.CreatedBy, c.UpdatedTime, c.UpdatedBy, []byte(r.Data))
-	if err != nil {
-		if field, ok := ks.uniqueField(err); ok {
-			return &resource.UniqueViolation{Kind: k.Name, Field: field}
-		}
-		if create && pgCode(err) == codeUniqueViolation {
-			// The record table's one other unique constraint is its
-			// primary key.
-			return resource.ErrExists
-		}
-		return fmt.Errorf("postgres: put %s %s: %w", k.Name, m.ResourceID, err)
-	}
+	t.queue(queued{
+		sql: stmt,
+		args: []any{m.ResourceID, m.CurrentRevisionID, m.TotalRevisionCount, m.SchemaVersion,
+			m.CreatedTime, m.CreatedBy, m.UpdatedTime, m.UpdatedBy, m.IsDeleted,
+			c.RevisionID, c.Number, copyPtr(c.ParentRevisionID), c.Status, c.DataHash, c.SchemaVersion,
+			c.CreatedTime, c.CreatedBy, c.UpdatedTime, c.UpdatedBy, slices.Clone([]byte(r.Data))},
+		op: op, kind: k.Name, id: m.ResourceID,
+		record: ks, create: create,
+	})
 	return nil
 }
 
 // PutRevision inserts or replaces a revision. The statement is sent with
-// the next one (or with COMMIT): its failures abort the transaction.
+// the next one (or with COMMIT).
 func (t *txn) PutRevision(k *resource.Kind, r *resource.Revision) error {
 	if !t.writable {
 		return errReadOnly
@@ -438,10 +514,12 @@ func (t *txn) PutRevision(k *resource.Kind, r *resource.Revision) error {
 		return err
 	}
 	i := &r.Info
-	// The arguments are copied: the caller may reuse its buffers.
-	t.queue("put revision "+k.Name+" "+i.RevisionID, ks.putRevision,
-		i.ResourceID, i.RevisionID, i.Number, copyPtr(i.ParentRevisionID), i.Status, i.DataHash,
-		i.SchemaVersion, i.CreatedTime, i.CreatedBy, i.UpdatedTime, i.UpdatedBy, slices.Clone([]byte(r.Data)))
+	t.queue(queued{
+		sql: ks.putRevision,
+		args: []any{i.ResourceID, i.RevisionID, i.Number, copyPtr(i.ParentRevisionID), i.Status, i.DataHash,
+			i.SchemaVersion, i.CreatedTime, i.CreatedBy, i.UpdatedTime, i.UpdatedBy, slices.Clone([]byte(r.Data))},
+		op: "put revision", kind: k.Name, id: i.RevisionID,
+	})
 	return nil
 }
 
@@ -458,7 +536,11 @@ func (t *txn) DeleteRevisions(k *resource.Kind, id string, numbers []int) error 
 	if err != nil {
 		return err
 	}
-	t.queue("delete revisions of "+k.Name+" "+id, ks.deleteNumbers, id, slices.Clone(numbers))
+	t.queue(queued{
+		sql:  ks.deleteNumbers,
+		args: []any{id, slices.Clone(numbers)},
+		op:   "delete revisions of", kind: k.Name, id: id,
+	})
 	return nil
 }
 
@@ -474,7 +556,7 @@ func (t *txn) Purge(k *resource.Kind, id string) error {
 	if err != nil {
 		return err
 	}
-	t.queue("purge revisions of "+k.Name+" "+id, ks.purgeRevisions, id)
+	t.queue(queued{sql: ks.purgeRevisions, args: []any{id}, op: "purge revisions of", kind: k.Name, id: id})
 	if err := t.exec(ks.purge, id); err != nil {
 		return fmt.Errorf("postgres: purge %s %s: %w", k.Name, id, err)
 	}
