@@ -121,6 +121,10 @@ var (
 type UniqueViolation struct {
 	Kind  string
 	Field string
+	// ID is the resource whose write violated the constraint, when the
+	// backend knows it: a backend that reports the violation only at
+	// COMMIT names the write it came from.
+	ID string
 }
 
 func (u *UniqueViolation) Error() string {

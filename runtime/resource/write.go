@@ -441,7 +441,7 @@ func (t *writeTx) writeErr(err error) error {
 	switch {
 	case errors.As(err, &uv):
 		for i := len(t.puts) - 1; i >= 0; i-- {
-			if p := t.puts[i]; p.k.Name == uv.Kind {
+			if p := t.puts[i]; p.k.Name == uv.Kind && (uv.ID == "" || uv.ID == p.rec.Meta.ResourceID) {
 				return uniqueConflict(p.k, uv.Field, p.rec.Data)
 			}
 		}

@@ -241,8 +241,8 @@ func testBackendUnique(t *testing.T, e *env) {
 				return
 			}
 			var uv *resource.UniqueViolation
-			if !errors.As(err, &uv) || uv.Field != tt.field || uv.Kind != "Author" {
-				t.Fatalf("PutRecord = %v, want a unique violation on Author.%s", err, tt.field)
+			if !errors.As(err, &uv) || uv.Field != tt.field || uv.Kind != "Author" || uv.ID != rec.Meta.ResourceID {
+				t.Fatalf("PutRecord = %v (%+v), want a unique violation on Author.%s by %s", err, uv, tt.field, rec.Meta.ResourceID)
 			}
 		})
 	}

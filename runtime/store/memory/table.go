@@ -144,7 +144,7 @@ func (t *table) checkUnique(id string, e *entry) error {
 			continue
 		}
 		if holder, ok := t.unique[i][key]; ok && holder != id {
-			return &resource.UniqueViolation{Kind: t.kind.Name, Field: t.uniqueFields[i]}
+			return &resource.UniqueViolation{Kind: t.kind.Name, Field: t.uniqueFields[i], ID: id}
 		}
 	}
 	return nil

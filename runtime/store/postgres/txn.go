@@ -67,7 +67,7 @@ type queued struct {
 func (w *queued) err(err error) error {
 	if ks := w.record; ks != nil {
 		if field, ok := ks.uniqueField(err); ok {
-			return &resource.UniqueViolation{Kind: w.kind, Field: field}
+			return &resource.UniqueViolation{Kind: w.kind, Field: field, ID: w.id}
 		}
 		if w.create && pgCode(err) == codeUniqueViolation {
 			// The record table's one other unique constraint is its

@@ -257,7 +257,7 @@ func (t *txn) putRecord(k *resource.Kind, r *resource.Record, create bool) error
 		micros(c.CreatedTime), c.CreatedBy, micros(c.UpdatedTime), c.UpdatedBy, string(r.Data))
 	if err != nil {
 		if field, ok := ks.uniqueField(err); ok {
-			return &resource.UniqueViolation{Kind: k.Name, Field: field}
+			return &resource.UniqueViolation{Kind: k.Name, Field: field, ID: m.ResourceID}
 		}
 		if isPrimaryKeyErr(err) {
 			return resource.ErrExists
