@@ -12,8 +12,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// record returns a live record at revision 1 with the given data.
-func record(id, data string) (*resource.Record, *resource.Revision) {
+// NewRecord returns a live record at revision 1 with the given data, and
+// that revision, for tests that write through a Writer directly.
+func NewRecord(id, data string) (*resource.Record, *resource.Revision) {
 	now := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
 	info := resource.RevisionInfo{
 		RevisionID: resource.RevisionID(id, 1), ResourceID: id, Number: 1, Status: resource.StatusStable,
@@ -55,7 +56,7 @@ func (e *env) snapshot(k *resource.Kind, id string) (rec *resource.Record, revs 
 
 func testBackendAbort(t *testing.T, e *env) {
 	boom := errors.New("boom")
-	rec, rev := record("r1", `{"email":"a@example.com"}`)
+	rec, rev := NewRecord("r1", `{"email":"a@example.com"}`)
 	if err := e.put(e.Author, rec, rev); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func testBackendAbort(t *testing.T, e *env) {
 	}
 	err = e.b.Update(e.ctx, func(w resource.Writer) error {
 		// A new resource...
-		nrec, nrev := record("r2", `{"email":"b@example.com"}`)
+		nrec, nrev := NewRecord("r2", `{"email":"b@example.com"}`)
 		if err := w.PutRevision(e.Author, nrev); err != nil {
 			return err
 		}
@@ -112,12 +113,12 @@ func testBackendAbort(t *testing.T, e *env) {
 		t.Fatalf("aborted create left %v, %v, %v", r2, revs, err)
 	}
 	// The unique values the aborted transaction wrote are free.
-	free, freeRev := record("r3", `{"email":"b@example.com"}`)
+	free, freeRev := NewRecord("r3", `{"email":"b@example.com"}`)
 	if err := e.put(e.Author, free, freeRev); err != nil {
 		t.Fatalf("unique value of an aborted write is still taken: %v", err)
 	}
 	// And the live record still holds its own.
-	dup, dupRev := record("r4", `{"email":"a@example.com"}`)
+	dup, dupRev := NewRecord("r4", `{"email":"a@example.com"}`)
 	var uv *resource.UniqueViolation
 	if err := e.put(e.Author, dup, dupRev); !errors.As(err, &uv) {
 		t.Fatalf("unique value of the surviving record is free: %v", err)
@@ -144,7 +145,7 @@ func testBackendPanic(t *testing.T, e *env) {
 			}
 		}()
 		_ = e.b.Update(e.ctx, func(w resource.Writer) error {
-			rec, rev := record("p1", `{"email":"p@example.com"}`)
+			rec, rev := NewRecord("p1", `{"email":"p@example.com"}`)
 			if err := w.PutRevision(e.Author, rev); err != nil {
 				return err
 			}
@@ -158,7 +159,7 @@ func testBackendPanic(t *testing.T, e *env) {
 		t.Fatalf("panicked transaction left %v, %v, %v", rec, revs, err)
 	}
 	// The backend is still usable, and the value is free.
-	rec, rev := record("p2", `{"email":"p@example.com"}`)
+	rec, rev := NewRecord("p2", `{"email":"p@example.com"}`)
 	if err := e.put(e.Author, rec, rev); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func testBackendCancelled(t *testing.T, e *env) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	cancel()
 	err := e.b.Update(ctx, func(w resource.Writer) error {
-		rec, rev := record("c1", `{}`)
+		rec, rev := NewRecord("c1", `{}`)
 		if err := w.PutRevision(e.Note, rev); err != nil {
 			return err
 		}
@@ -186,7 +187,7 @@ func testBackendCancelled(t *testing.T, e *env) {
 }
 
 func testBackendCopies(t *testing.T, e *env) {
-	rec, rev := record("k1", `{"email":"k@example.com"}`)
+	rec, rev := NewRecord("k1", `{"email":"k@example.com"}`)
 	if err := e.put(e.Author, rec, rev); err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func testBackendUnique(t *testing.T, e *env) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec, rev := record(string(rune('a'+i)), tt.data)
+			rec, rev := NewRecord(string(rune('a'+i)), tt.data)
 			err := e.put(e.Author, rec, rev)
 			if tt.field == "" {
 				if err != nil {
@@ -247,7 +248,7 @@ func testBackendUnique(t *testing.T, e *env) {
 		})
 	}
 	// A deleted record holds no unique value.
-	rec, rev := record("z", `{"email":"u@example.com"}`)
+	rec, rev := NewRecord("z", `{"email":"u@example.com"}`)
 	rec.Meta.IsDeleted = true
 	if err := e.put(e.Author, rec, rev); err != nil {
 		t.Fatalf("deleted duplicate: %v", err)
@@ -266,7 +267,7 @@ func testBackendCreateRecord(t *testing.T, e *env) {
 			return w.CreateRecord(e.Author, rec)
 		})
 	}
-	rec, rev := record("c1", `{"email":"c1@example.com"}`)
+	rec, rev := NewRecord("c1", `{"email":"c1@example.com"}`)
 	if err := create(rec, rev); err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +276,7 @@ func testBackendCreateRecord(t *testing.T, e *env) {
 		t.Fatalf("created record = %v, %v", got, err)
 	}
 	// The same id again, with other data: refused, nothing replaced.
-	again, againRev := record("c1", `{"email":"other@example.com"}`)
+	again, againRev := NewRecord("c1", `{"email":"other@example.com"}`)
 	if err := create(again, againRev); !errors.Is(err, resource.ErrExists) {
 		t.Fatalf("CreateRecord of a taken id = %v, want ErrExists", err)
 	}
@@ -284,17 +285,17 @@ func testBackendCreateRecord(t *testing.T, e *env) {
 		t.Fatalf("after a refused create: %s, %v, %v", got.Data, revs, err)
 	}
 	// A deleted record keeps its id.
-	del, delRev := record("c2", `{"email":"c2@example.com"}`)
+	del, delRev := NewRecord("c2", `{"email":"c2@example.com"}`)
 	del.Meta.IsDeleted = true
 	if err := e.put(e.Author, del, delRev); err != nil {
 		t.Fatal(err)
 	}
-	if err := create(record("c2", `{"email":"c3@example.com"}`)); !errors.Is(err, resource.ErrExists) {
+	if err := create(NewRecord("c2", `{"email":"c3@example.com"}`)); !errors.Is(err, resource.ErrExists) {
 		t.Fatalf("CreateRecord of a deleted record's id = %v, want ErrExists", err)
 	}
 	// Unique fields hold as for PutRecord.
 	var uv *resource.UniqueViolation
-	if err := create(record("c4", `{"email":"c1@example.com"}`)); !errors.As(err, &uv) || uv.Field != "email" {
+	if err := create(NewRecord("c4", `{"email":"c1@example.com"}`)); !errors.As(err, &uv) || uv.Field != "email" {
 		t.Fatalf("CreateRecord of a taken email = %v, want a unique violation on Author.email", err)
 	}
 }

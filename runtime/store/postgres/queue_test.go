@@ -5,30 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/resource/resourcetest"
 )
-
-// newRecord returns revision 1 of a resource and its record.
-func newRecord(id, data string) (*resource.Record, *resource.Revision) {
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	info := resource.RevisionInfo{
-		RevisionID: resource.RevisionID(id, 1), ResourceID: id, Number: 1, Status: resource.StatusStable,
-		DataHash: resource.DataHash([]byte(data)), SchemaVersion: 1,
-		CreatedTime: now, CreatedBy: "t", UpdatedTime: now, UpdatedBy: "t",
-	}
-	rec := &resource.Record{
-		Meta: resource.Meta{
-			ResourceID: id, CurrentRevisionID: info.RevisionID, TotalRevisionCount: 1, SchemaVersion: 1,
-			CreatedTime: now, CreatedBy: "t", UpdatedTime: now, UpdatedBy: "t",
-		},
-		Current: info,
-		Data:    json.RawMessage(data),
-	}
-	return rec, &resource.Revision{Info: info, Data: json.RawMessage(data)}
-}
 
 // TestQueuedWriteErrors checks that record writes, which are sent with
 // the next statement or with COMMIT, report their failures as if they
@@ -44,7 +24,7 @@ func TestQueuedWriteErrors(t *testing.T) {
 	}
 	author := kinds.Author
 	put := func(w resource.Writer, id, data string, create bool) error {
-		rec, rev := newRecord(id, data)
+		rec, rev := resourcetest.NewRecord(id, data)
 		if err := w.PutRevision(author, rev); err != nil {
 			return err
 		}

@@ -58,20 +58,10 @@ func grouped(t *testing.T, s *sqlite.Store, calls []func(resource.Writer) error)
 // given email, returning fail afterwards when it is not nil.
 func putAuthor(kinds *resourcetest.Kinds, id, email string, fail error) func(resource.Writer) error {
 	return func(w resource.Writer) error {
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		info := resource.RevisionInfo{
-			RevisionID: resource.RevisionID(id, 1), ResourceID: id, Number: 1,
-			Status: resource.StatusStable, SchemaVersion: 1, CreatedTime: now, UpdatedTime: now,
-		}
-		data := json.RawMessage(fmt.Sprintf(`{"email":%q}`, email))
-		info.DataHash = resource.DataHash(data)
-		if err := w.PutRevision(kinds.Author, &resource.Revision{Info: info, Data: data}); err != nil {
+		rec, rev := resourcetest.NewRecord(id, fmt.Sprintf(`{"email":%q}`, email))
+		if err := w.PutRevision(kinds.Author, rev); err != nil {
 			return err
 		}
-		rec := &resource.Record{Meta: resource.Meta{
-			ResourceID: id, CurrentRevisionID: info.RevisionID, TotalRevisionCount: 1,
-			SchemaVersion: 1, CreatedTime: now, UpdatedTime: now,
-		}, Current: info, Data: data}
 		if err := w.PutRecord(kinds.Author, rec); err != nil {
 			return err
 		}

@@ -97,11 +97,6 @@ func Open(path string, opts ...Option) (*Store, error) {
 	busy := fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds())
 	writeDSN := dsn(path, url.Values{
 		"_pragma": {busy, "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)",
-			// A 16 MiB page cache (the default is 2 MiB) for the one
-			// connection that writes: a group commit (batch.go) dirties
-			// many pages at once, and the index pages that random keys
-			// touch stay cached instead of being read again.
-			"cache_size(-16000)",
 			// Checkpoints run in the background (checkpoint.go); the
 			// write connection's own is the backstop.
 			fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint),

@@ -225,8 +225,7 @@ func (st *pgStore) handleList(c echo.Context) error {
 // handleCreate serves POST /api/items: revision 1 and the record in one
 // round trip. The two INSERTs go in one pgx batch, which PostgreSQL runs
 // as one implicit transaction (one Sync): both are written or neither.
-// (The backend takes three round trips: BEGIN with a read that checks
-// the id is free, the two writes, COMMIT.)
+// The backend does the same for a transaction that only writes.
 func (st *pgStore) handleCreate(c echo.Context) error {
 	data, _, err := decodeItem(c)
 	if err != nil {
