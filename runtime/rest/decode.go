@@ -52,6 +52,19 @@ func DecodeJSON(c echo.Context, v any, required ...string) error {
 // case-sensitively. Numbers decoded into interface values are
 // json.Number, so large integers survive.
 func Decode(data []byte, v any, required ...string) error {
+	if decodeValid(data, v, required) {
+		return nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero() // undo what the fast path decoded
+	}
+	return decodeChecked(data, v, required)
+}
+
+// decodeChecked is Decode's slow path: it parses data into a generic
+// tree, reports every mistake it finds there at once, and only then
+// decodes data into v.
+func decodeChecked(data []byte, v any, required []string) error {
 	tree, err := parseBody(data)
 	if err != nil {
 		return err
