@@ -29,6 +29,20 @@ func benchData(i int) json.RawMessage {
 		`"address":{"city":"Oslo","country":"NO"},"profile":{"handle":"h` + n + `"}}`)
 }
 
+// benchSeed creates n resources and returns their ids.
+func benchSeed(b *testing.B, svc *resource.Service, k *resource.Kind, n int) []string {
+	b.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		env, err := svc.Create(context.Background(), k, benchData(i), resource.WriteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = env.Meta.ResourceID
+	}
+	return ids
+}
+
 // BenchUpdate measures Service.Update writing a new revision of one
 // resource (a read, a revision insert and a record update in one
 // transaction).
@@ -88,14 +102,7 @@ func BenchCreateParallel(b *testing.B, backend resource.Backend) {
 func BenchUpdateParallel(b *testing.B, backend resource.Backend) {
 	svc, k := benchEnv(b, backend)
 	ctx := context.Background()
-	ids := make([]string, 1000)
-	for i := range ids {
-		env, err := svc.Create(ctx, k, benchData(i), resource.WriteOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = env.Meta.ResourceID
-	}
+	ids := benchSeed(b, svc, k, 1000)
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(16)
@@ -116,14 +123,7 @@ func BenchUpdateParallel(b *testing.B, backend resource.Backend) {
 func BenchGet(b *testing.B, backend resource.Backend) {
 	svc, k := benchEnv(b, backend)
 	ctx := context.Background()
-	ids := make([]string, 1000)
-	for i := range ids {
-		env, err := svc.Create(ctx, k, benchData(i), resource.WriteOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = env.Meta.ResourceID
-	}
+	ids := benchSeed(b, svc, k, 1000)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if _, err := svc.Get(ctx, k, ids[i%len(ids)], resource.ReadOptions{}); err != nil {
