@@ -184,6 +184,7 @@ func (b *builder) resources(spec *load.Spec) {
 				f.Target.Referrers = append(f.Target.Referrers, f)
 			}
 		}
+		r.Operations = operations(r)
 	}
 }
 

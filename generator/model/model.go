@@ -54,6 +54,9 @@ type Resource struct {
 	// Referrers are the ref fields of any resource (this one included) whose
 	// Target is this resource, in model order.
 	Referrers []*Field
+	// Operations lists everything clients and user code can do to the
+	// resource, in REST registration order; see Operation.
+	Operations []*Operation
 }
 
 // Type is a spec field type.

@@ -1,0 +1,142 @@
+package model
+
+import (
+	"strings"
+
+	"github.com/specstar-go/specstar/generator/names"
+)
+
+// Operation is one thing clients and user code can do to a resource. Build
+// lists every operation of a resource once, in Resource.Operations, and
+// every emitter iterates that list: the echo routes and handlers, the
+// typed repository, the OpenAPI paths and the GraphQL fields and
+// resolvers. Adding an operation is a row here plus its behaviour in the
+// runtime and one case in each emitter's switch on Action.
+type Operation struct {
+	// Action is the runtime action (runtime/resource.Action): "create",
+	// "read", "list", ...
+	Action string
+	// Method is the HTTP method of the REST route, "" for an operation
+	// that only GraphQL offers (the change subscription).
+	Method string
+	// Route is the echo route below /api: "/posts/:id/revisions/:rev".
+	Route string
+	// OpenAPIPath is the same route in OpenAPI form: "/posts/{id}/revisions/{rev}".
+	OpenAPIPath string
+	// OperationID is the OpenAPI operationId: "getPostRevision".
+	OperationID string
+	// Handler is the unexported Go method of the echo handler: "revision".
+	Handler string
+	// Summary is the one-line OpenAPI summary: "Read one revision of a Post".
+	Summary string
+	// Doc completes the handler's doc comment: "reads one revision's data and info".
+	Doc string
+	// GraphQL is the GraphQL field of the operation; its Root is "" when
+	// GraphQL has none (counts come with connections, one revision with
+	// the read's revision argument).
+	GraphQL GraphQLField
+	// Repo is the method of the typed repository: "Revision"; "" for none.
+	Repo string
+}
+
+// GraphQLField is where an operation appears in the GraphQL schema.
+type GraphQLField struct {
+	// Root is "Query", "Mutation", "Subscription", or "Resource" for a
+	// field of the resource's own object type (revisions, diff).
+	Root string
+	// Name is the field name: "createPost", "post", "revisions".
+	Name string
+}
+
+// Operation returns the operation of r with the given action, or nil.
+func (r *Resource) Operation(action string) *Operation {
+	for _, op := range r.Operations {
+		if op.Action == action {
+			return op
+		}
+	}
+	return nil
+}
+
+// operations computes the operations table of r, in the order the echo
+// routes are registered: static segments ("count") before parameters, so
+// that the router never reads them as ids.
+func operations(r *Resource) []*Operation {
+	g, n := r.GoName, r.Name
+	an := article(n) + " " + n
+	one, many := names.Camel(g), names.Camel(r.Plural)
+	ops := []*Operation{
+		{Action: "create", Method: "POST", Route: "", OperationID: "create" + g, Handler: "create",
+			Summary: "Create " + an, Doc: "creates a resource from a JSON body",
+			GraphQL: GraphQLField{"Mutation", "create" + g}, Repo: "Create"},
+		{Action: "list", Method: "GET", Route: "", OperationID: "list" + r.Plural, Handler: "list",
+			Summary: "List " + r.Plural, Doc: "lists resources, one page at a time",
+			GraphQL: GraphQLField{"Query", many}, Repo: "List"},
+		{Action: "count", Method: "GET", Route: "/count", OperationID: "count" + r.Plural, Handler: "count",
+			Summary: "Count " + r.Plural, Doc: "counts resources",
+			Repo: "Count"},
+		{Action: "read", Method: "GET", Route: "/:id", OperationID: "get" + g, Handler: "read",
+			Summary: "Read " + an, Doc: "reads a resource, at its current or a given revision",
+			GraphQL: GraphQLField{"Query", one}, Repo: "Get"},
+		{Action: "update", Method: "PUT", Route: "/:id", OperationID: "replace" + g, Handler: "replace",
+			Summary: "Replace the data of " + an, Doc: "replaces the data of a resource, writing a new revision or editing a draft",
+			GraphQL: GraphQLField{"Mutation", "update" + g}, Repo: "Update"},
+		{Action: "patch", Method: "PATCH", Route: "/:id", OperationID: "patch" + g, Handler: "patch",
+			Summary: "Patch " + an, Doc: "applies a JSON merge patch or JSON Patch to a resource",
+			GraphQL: GraphQLField{"Mutation", "patch" + g}, Repo: "Patch"},
+		{Action: "delete", Method: "DELETE", Route: "/:id", OperationID: "delete" + g, Handler: "delete",
+			Summary: "Soft-delete " + an, Doc: "soft-deletes a resource",
+			GraphQL: GraphQLField{"Mutation", "delete" + g}, Repo: "Delete"},
+		{Action: "restore", Method: "POST", Route: "/:id/restore", OperationID: "restore" + g, Handler: "restore",
+			Summary: "Restore a soft-deleted " + n, Doc: "undoes a soft delete",
+			GraphQL: GraphQLField{"Mutation", "restore" + g}, Repo: "Restore"},
+		{Action: "purge", Method: "DELETE", Route: "/:id/permanently", OperationID: "purge" + g, Handler: "purge",
+			Summary: "Remove " + an + " and its whole history", Doc: "removes a resource and its whole history",
+			GraphQL: GraphQLField{"Mutation", "purge" + g}, Repo: "Purge"},
+		{Action: "revisions", Method: "GET", Route: "/:id/revisions", OperationID: "list" + g + "Revisions", Handler: "revisions",
+			Summary: "List the revisions of " + an, Doc: "lists the revisions of a resource, newest first",
+			GraphQL: GraphQLField{"Resource", "revisions"}, Repo: "Revisions"},
+		{Action: "revision", Method: "GET", Route: "/:id/revisions/:rev", OperationID: "get" + g + "Revision", Handler: "revision",
+			Summary: "Read one revision of " + an, Doc: "reads one revision's data and info",
+			Repo: "Revision"},
+		{Action: "diff", Method: "GET", Route: "/:id/revisions/:rev/diff", OperationID: "diff" + g + "Revision", Handler: "diff",
+			Summary: "Diff two revisions of " + an, Doc: "returns the JSON Patch between two revisions",
+			GraphQL: GraphQLField{"Resource", "diff"}, Repo: "Diff"},
+		{Action: "switch", Method: "POST", Route: "/:id/switch/:rev", OperationID: "switch" + g + "Revision", Handler: "switchRevision",
+			Summary: "Make a revision of " + an + " current", Doc: "makes a revision current (rollback)",
+			GraphQL: GraphQLField{"Mutation", "switch" + g + "Revision"}, Repo: "Switch"},
+		{Action: "referrers", Method: "GET", Route: "/:id/referrers", OperationID: "list" + g + "Referrers", Handler: "referrers",
+			Summary: "List the resources that refer to " + an, Doc: "lists the live resources whose ref fields point at a resource",
+			Repo: "Referrers"},
+		{Action: "subscribe", OperationID: "",
+			GraphQL: GraphQLField{"Subscription", one + "Changed"}},
+	}
+	for _, op := range ops {
+		if op.Method == "" {
+			continue
+		}
+		op.Route = "/" + r.Path + op.Route
+		op.OpenAPIPath = openAPIPath(op.Route)
+	}
+	return ops
+}
+
+// openAPIPath turns an echo route into an OpenAPI path:
+// "/posts/:id/switch/:rev" => "/posts/{id}/switch/{rev}".
+func openAPIPath(route string) string {
+	segs := strings.Split(route, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, ":") {
+			segs[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// article is "an" before a vowel, else "a": "an Author", "a Post".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}
