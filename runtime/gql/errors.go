@@ -79,7 +79,7 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			logger.ErrorContext(ctx, "graphql: internal error", "path", out.Path.String(), "error", ie.Err)
 			internal(out)
 		case errors.As(err, &re):
-			if re.Code.Status() >= http.StatusInternalServerError {
+			if st := re.HTTPStatus(); st < http.StatusBadRequest || st >= http.StatusInternalServerError {
 				logger.ErrorContext(ctx, "graphql: internal error", "path", out.Path.String(), "error", re)
 				internal(out)
 				break

@@ -57,8 +57,8 @@ func LoaderFor(ctx context.Context, svc *resource.Service, k *resource.Kind) *Lo
 }
 
 // Loader loads resources of one kind by id, many at a time: every id
-// asked for while a batch is open is fetched with one GetMany, in one
-// read transaction.
+// asked for while a batch is open is fetched with one Service.GetMany, in
+// one read transaction.
 //
 // A batch opens with the first Load of an id not seen yet and is fetched
 // batchWait later, or at once when it holds maxBatch ids. Prime adds ids
@@ -173,12 +173,7 @@ func (l *Loader) fetch(b *batch) {
 	}
 	l.mu.Unlock()
 
-	var recs map[string]*resource.Record
-	err := l.svc.Backend().View(l.ctx, func(r resource.Reader) error {
-		var err error
-		recs, err = r.GetMany(l.kind, b.ids)
-		return err
-	})
+	envs, err := l.svc.GetMany(l.ctx, l.kind, b.ids)
 	err = Wrap(err)
 
 	l.mu.Lock()
@@ -187,8 +182,8 @@ func (l *Loader) fetch(b *batch) {
 		r := l.results[id]
 		if err != nil {
 			r.err = err
-		} else if rec, ok := recs[id]; ok && !rec.Meta.IsDeleted {
-			r.env = rec.Envelope()
+		} else {
+			r.env = envs[id]
 		}
 		close(r.done)
 	}

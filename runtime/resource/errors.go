@@ -62,11 +62,45 @@ type FieldError struct {
 }
 
 // Error is the error type of the engine: a code, a human-readable detail
-// safe to show to clients, and optional per-field errors.
+// safe to show to clients, and optional per-field errors. Hooks and custom
+// routes return it to answer a client mistake; REST sends it as
+// problem+json, GraphQL as an error whose extensions.code is Code.
 type Error struct {
 	Code   Code
 	Detail string
 	Fields []FieldError
+	// Status is the HTTP status of a code of the application's own
+	// (NewError); 0 means Code.Status().
+	Status int
+}
+
+// HTTPStatus returns the HTTP status of the error: Status when set, else
+// the status of its code.
+func (e *Error) HTTPStatus() int {
+	if e.Status != 0 {
+		return e.Status
+	}
+	return e.Code.Status()
+}
+
+// Invalid returns a VALIDATION_ERROR (422) that names one field, as
+// generated validation reports it. To report several fields at once,
+// collect them in a ValidationErrors.
+func Invalid(field, message string) *Error {
+	return &Error{Code: CodeValidation, Detail: field + " " + message, Fields: []FieldError{{Field: field, Message: message}}}
+}
+
+// Forbidden returns a FORBIDDEN (403) error with a formatted detail.
+func Forbidden(format string, args ...any) *Error {
+	return Errorf(CodeForbidden, format, args...)
+}
+
+// NewError returns an error with the application's own HTTP status and
+// code, such as NewError(402, "PAYMENT_REQUIRED", "the plan's quota is
+// used up"). The detail is shown to clients. A status outside 400-499 is
+// a server failure: clients get a bare 500 and the detail is only logged.
+func NewError(status int, code Code, detail string) *Error {
+	return &Error{Code: code, Detail: detail, Status: status}
 }
 
 func (e *Error) Error() string {

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -77,8 +78,14 @@ func refFieldList(k *Kind) string {
 // its target's envelope, or null when the ref is null or its target is
 // missing or deleted; a list of refs embeds the list of the targets found,
 // in ref order.
-func expand(r Reader, envs []*Envelope, exps []*expansion) error {
+//
+// Targets of a kind the caller may not read embed as missing ones do.
+func (s *Service) expand(ctx context.Context, r Reader, envs []*Envelope, exps []*expansion) error {
 	for _, e := range exps {
+		readable, err := s.readable(ctx, e.target)
+		if err != nil {
+			return err
+		}
 		refs := make([][]string, len(envs))
 		var ids []string
 		seen := make(map[string]bool)
@@ -99,7 +106,7 @@ func expand(r Reader, envs []*Envelope, exps []*expansion) error {
 		}
 		targets := make(map[string]*Envelope, len(ids))
 		var loaded []*Envelope // in first-reference order, for the next level
-		if len(ids) > 0 {
+		if len(ids) > 0 && readable {
 			recs, err := r.GetMany(e.target, ids)
 			if err != nil {
 				return err
@@ -133,7 +140,7 @@ func expand(r Reader, envs []*Envelope, exps []*expansion) error {
 			env.Expand[e.field.JSON] = list
 		}
 		if len(e.next) > 0 && len(loaded) > 0 {
-			if err := expand(r, loaded, e.next); err != nil {
+			if err := s.expand(ctx, r, loaded, e.next); err != nil {
 				return err
 			}
 		}

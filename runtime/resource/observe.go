@@ -38,7 +38,7 @@ func WithObserver(o Observer) Option {
 
 // changed records a change of this call, reported once it commits.
 func (t *writeTx) changed(op ChangeOp, k *Kind, id string, rec *Record) {
-	if len(t.s.observers) == 0 {
+	if len(t.s.observers) == 0 && !t.s.afterCommit {
 		return
 	}
 	c := Change{Op: op, Kind: k, ID: id}

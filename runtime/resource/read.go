@@ -8,8 +8,16 @@ import (
 	"github.com/specstar-go/specstar/runtime/jsonpatch"
 )
 
-// view runs fn in one read-only backend transaction.
+// view runs fn in one read-only backend transaction, or, for a call made
+// inside a hook, in the transaction of that hook's call, so that it sees
+// the call's writes.
 func (s *Service) view(ctx context.Context, op string, fn func(r Reader) error) error {
+	if t := s.joined(ctx); t != nil {
+		if t.done {
+			return errTxDone
+		}
+		return fn(t.w)
+	}
 	if err := s.backend.View(ctx, fn); err != nil {
 		return backendErr(op, err)
 	}
@@ -45,9 +53,23 @@ func revision(r Reader, k *Kind, id, rev string) (*Revision, error) {
 	return out, err
 }
 
-// Get returns a resource at its current revision, or at o.Revision.
+// Get returns a resource at its current revision, or at o.Revision, with
+// the data fields o.Fields (all when empty) and the references o.Expand
+// embedded as List embeds them.
 func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*Envelope, error) {
-	if pr, ok := s.backend.(PointReader); ok && o.Revision == "" {
+	if err := s.Allow(ctx, k, ActionRead); err != nil {
+		return nil, err
+	}
+	fields, err := projection(k, s.queryInfo(k), o.Fields)
+	if err != nil {
+		return nil, err
+	}
+	exps, err := s.parseExpand(k, o.Expand)
+	if err != nil {
+		return nil, err
+	}
+	var env *Envelope
+	if pr, ok := s.backend.(PointReader); ok && o.Revision == "" && len(exps) == 0 && s.joined(ctx) == nil {
 		rec, err := pr.GetRecord(ctx, k, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -57,26 +79,60 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 		case rec.Meta.IsDeleted && !o.IncludeDeleted:
 			return nil, gone(k, id)
 		}
-		return rec.Envelope(), nil
-	}
-	var env *Envelope
-	err := s.view(ctx, "get", func(r Reader) error {
-		rec, err := record(r, k, id, o.IncludeDeleted)
-		if err != nil {
-			return err
-		}
 		env = rec.Envelope()
-		if o.Revision == "" {
+	} else {
+		err = s.view(ctx, "get", func(r Reader) error {
+			rec, err := record(r, k, id, o.IncludeDeleted)
+			if err != nil {
+				return err
+			}
+			env = rec.Envelope()
+			if o.Revision != "" {
+				rev, err := revision(r, k, id, o.Revision)
+				if err != nil {
+					return err
+				}
+				env.Data, env.RevisionInfo = rev.Data, rev.Info
+			}
+			if len(exps) > 0 {
+				return s.expand(ctx, r, []*Envelope{env}, exps)
+			}
 			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		rev, err := revision(r, k, id, o.Revision)
+	}
+	if fields != nil {
+		if env.Data, err = project(env.Data, fields); err != nil {
+			return nil, backendErr("get", err)
+		}
+	}
+	return env, nil
+}
+
+// GetMany returns the live resources of k among ids, by id, read in one
+// transaction; unknown, deleted and (for the authorizers) unreadable
+// resources are absent. GraphQL's batch loaders resolve relations with
+// it.
+func (s *Service) GetMany(ctx context.Context, k *Kind, ids []string) (map[string]*Envelope, error) {
+	out := make(map[string]*Envelope, len(ids))
+	if ok, err := s.readable(ctx, k); !ok || len(ids) == 0 {
+		return out, err
+	}
+	err := s.view(ctx, "get", func(r Reader) error {
+		recs, err := r.GetMany(k, ids)
 		if err != nil {
 			return err
 		}
-		env.Data, env.RevisionInfo = rev.Data, rev.Info
+		for id, rec := range recs {
+			if !rec.Meta.IsDeleted {
+				out[id] = rec.Envelope()
+			}
+		}
 		return nil
 	})
-	return env, err
+	return out, err
 }
 
 // List returns a page of resources matching q.Filter in q.Sort order
@@ -85,6 +141,9 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 // never lists a resource twice and never skips one that existed when
 // paging started, whatever is inserted or deleted meanwhile.
 func (s *Service) List(ctx context.Context, k *Kind, q ListQuery) (*Page, error) {
+	if err := s.Allow(ctx, k, ActionList); err != nil {
+		return nil, err
+	}
 	p, err := s.planList(k, q)
 	if err != nil {
 		return nil, err
@@ -111,7 +170,7 @@ func (s *Service) List(ctx context.Context, k *Kind, q ListQuery) (*Page, error)
 			items = append(items, rec.Envelope())
 		}
 		if len(p.expand) > 0 {
-			return expand(r, items, p.expand)
+			return s.expand(ctx, r, items, p.expand)
 		}
 		return nil
 	})
@@ -172,6 +231,9 @@ func (p *Page) cursor(i int) (string, error) {
 // Count returns how many resources match q's filter and deletion mode,
 // ignoring its paging (q is validated as List validates it).
 func (s *Service) Count(ctx context.Context, k *Kind, q ListQuery) (int, error) {
+	if err := s.Allow(ctx, k, ActionCount); err != nil {
+		return 0, err
+	}
 	p, err := s.planList(k, q)
 	if err != nil {
 		return 0, err
@@ -188,6 +250,9 @@ func (s *Service) Count(ctx context.Context, k *Kind, q ListQuery) (int, error) 
 // first; with q.Chain only the current revision and its ancestors, up to
 // the first pruned one.
 func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQuery) (*RevisionPage, error) {
+	if err := s.Allow(ctx, k, ActionRevisions); err != nil {
+		return nil, err
+	}
 	limit, err := pageLimit(q.Limit)
 	if err != nil {
 		return nil, err
@@ -233,6 +298,9 @@ func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQ
 // Revision returns one revision of a resource: rev is a full revision id
 // "{id}:{n}" or the number n. A revision id of another resource is a 404.
 func (s *Service) Revision(ctx context.Context, k *Kind, id, rev string) (*Revision, error) {
+	if err := s.Allow(ctx, k, ActionRevision); err != nil {
+		return nil, err
+	}
 	var out *Revision
 	err := s.view(ctx, "revision", func(r Reader) error {
 		if _, err := record(r, k, id, false); err != nil {
@@ -249,6 +317,9 @@ func (s *Service) Revision(ctx context.Context, k *Kind, id, rev string) (*Revis
 // revision rev. An empty against means rev's parent, or {} for a revision
 // without one.
 func (s *Service) Diff(ctx context.Context, k *Kind, id, rev, against string) ([]jsonpatch.Operation, error) {
+	if err := s.Allow(ctx, k, ActionDiff); err != nil {
+		return nil, err
+	}
 	var from, to json.RawMessage
 	err := s.view(ctx, "diff", func(r Reader) error {
 		if _, err := record(r, k, id, false); err != nil {
@@ -290,4 +361,53 @@ func (s *Service) Diff(ctx context.Context, k *Kind, id, rev, against string) ([
 		return nil, backendErr("diff", err)
 	}
 	return ops, nil
+}
+
+// ReferrerGroup lists the live resources that refer to one resource
+// through one ref field.
+type ReferrerGroup struct {
+	Resource string   `json:"resource"` // the referring kind: "Comment"
+	Path     string   `json:"path"`     // its REST path segment: "comments"
+	Field    string   `json:"field"`    // its ref field: "post"
+	IDs      []string `json:"ids"`      // the referrers, in id order
+}
+
+// Referrers returns who refers to a live resource: for every ref field of
+// any kind that targets k and holds id, the live referrers, in the
+// schema's order of kinds and fields. Fields without referrers and kinds
+// the caller may not read are left out.
+func (s *Service) Referrers(ctx context.Context, k *Kind, id string) ([]ReferrerGroup, error) {
+	if err := s.Allow(ctx, k, ActionReferrers); err != nil {
+		return nil, err
+	}
+	refs := s.referrers[k.Name]
+	readable := make([]bool, len(refs))
+	for i, r := range refs {
+		ok, err := s.readable(ctx, r.kind)
+		if err != nil {
+			return nil, err
+		}
+		readable[i] = ok
+	}
+	out := []ReferrerGroup{}
+	err := s.view(ctx, "referrers", func(r Reader) error {
+		if _, err := record(r, k, id, false); err != nil {
+			return err
+		}
+		out = out[:0]
+		for i, ref := range refs {
+			if !readable[i] {
+				continue
+			}
+			ids, err := r.Referrers(ref.kind, ref.field.JSON, id)
+			if err != nil {
+				return err
+			}
+			if len(ids) > 0 {
+				out = append(out, ReferrerGroup{Resource: ref.kind.Name, Path: ref.kind.Path, Field: ref.field.JSON, IDs: ids})
+			}
+		}
+		return nil
+	})
+	return out, err
 }

@@ -30,6 +30,12 @@ type Service struct {
 	referrers map[string][]referrer
 	// observers receive the changes of committed writes.
 	observers []Observer
+	// hooks holds the business logic of the kinds that have any;
+	// afterCommit is set when one has an AfterCommit hook.
+	hooks       map[*Kind]*Hooks
+	afterCommit bool
+	// authorizers decide who may do what (WithAuthorizer).
+	authorizers []Authorizer
 	// kinds caches the list query descriptors of each kind
 	// (*Kind -> *kindQuery).
 	kinds sync.Map
@@ -130,6 +136,10 @@ type ReadOptions struct {
 	Revision string
 	// IncludeDeleted allows reading a soft-deleted resource.
 	IncludeDeleted bool
+	// Fields are the data fields to return; nil: all (as ListQuery.Fields).
+	Fields []string
+	// Expand are the ref fields to embed (as ListQuery.Expand).
+	Expand []string
 }
 
 // ListQuery selects a page of resources. Filter, Sort, Fields and Expand

@@ -10,6 +10,7 @@ import (
 
 // writeTx is the state of one write call: its transaction, its subject and
 // its single timestamp (every row a call writes carries the same time).
+// Writes that hooks make inside the call share it (see Tx).
 type writeTx struct {
 	s       *Service
 	w       Writer
@@ -19,12 +20,25 @@ type writeTx struct {
 	// so that cascades terminate on cycles and a resource never blocks its
 	// own deletion.
 	deleting map[string]bool
-	// changes are the changes this call made, for the observers.
+	// changes are the changes this call made, for the observers and the
+	// AfterCommit hooks.
 	changes []Change
 	// puts are the records this call wrote, newest last, to explain a
 	// unique violation or a taken id that a backend reports only when
 	// it sends its queued writes (PostgreSQL, at COMMIT).
 	puts []put
+
+	// callCtx is the context of the call; ctx, made on first use, is
+	// callCtx carrying tx, for hooks.
+	callCtx context.Context
+	ctx     context.Context
+	tx      *Tx
+	// depth counts the writes hooks are running inside this one; failed
+	// is the first error of such a write, which fails the call.
+	depth  int
+	failed error
+	// done is set when the transaction has ended.
+	done bool
 }
 
 // put is one record written by a call.
@@ -34,26 +48,39 @@ type put struct {
 	create bool
 }
 
-// write runs fn in one backend transaction.
+// write runs fn in one backend transaction, or, for a call made inside a
+// hook, in the transaction of that hook's call.
 func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) error) error {
-	t := &writeTx{s: s, subject: SubjectFrom(ctx), now: s.timestamp()}
+	if t := s.joined(ctx); t != nil {
+		return t.nested(op, fn)
+	}
+	t := &writeTx{s: s, subject: SubjectFrom(ctx), now: s.timestamp(), callCtx: ctx}
 	err := s.backend.Update(ctx, func(w Writer) error {
 		t.w = w
 		t.deleting = nil
 		t.changes = t.changes[:0] // a backend may run fn again
 		t.puts = t.puts[:0]
-		return fn(t)
+		t.depth, t.failed = 0, nil
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.failed
 	})
+	t.done = true
 	if err != nil {
 		return backendErr(op, t.writeErr(err))
 	}
 	s.notify(ctx, t.changes)
+	s.afterCommitHooks(ctx, t.changes)
 	return nil
 }
 
 // Create stores data as revision 1 of a new resource with a fresh id. The
 // revision is stable, or a draft when o.Status is "draft".
 func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o WriteOptions) (*Envelope, error) {
+	if err := s.Allow(ctx, k, ActionCreate); err != nil {
+		return nil, err
+	}
 	if o.Mode != ModeNew {
 		return nil, Errorf(CodeBadRequest, "mode=%s needs an existing %s", o.Mode, noun(k))
 	}
@@ -70,6 +97,10 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 	id := s.newID()
 	var env *Envelope
 	err = s.write(ctx, "create", func(t *writeTx) error {
+		data, err := t.beforeWrite(k, ActionCreate, id, nil, data, o)
+		if err != nil {
+			return err
+		}
 		if err := t.checkRefs(k, data); err != nil {
 			return err
 		}
@@ -121,13 +152,22 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 // current draft. An update that changes neither data nor status writes
 // nothing and returns the current envelope.
 func (s *Service) Update(ctx context.Context, k *Kind, id string, data json.RawMessage, o WriteOptions) (*Envelope, error) {
-	return s.Patch(ctx, k, id, func(json.RawMessage) (json.RawMessage, error) { return data, nil }, o)
+	return s.update(ctx, k, ActionUpdate, id, func(json.RawMessage) (json.RawMessage, error) { return data, nil }, o)
 }
 
 // Patch is Update with data computed from the current data inside the write
 // transaction: fn gets the current data and returns the new, validated,
 // canonical data, or an error, which aborts the call and is returned as is.
 func (s *Service) Patch(ctx context.Context, k *Kind, id string, fn func(current json.RawMessage) (json.RawMessage, error), o WriteOptions) (*Envelope, error) {
+	return s.update(ctx, k, ActionPatch, id, fn, o)
+}
+
+// update is Update and Patch: action a names which, for authorizers and
+// hooks.
+func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn func(current json.RawMessage) (json.RawMessage, error), o WriteOptions) (*Envelope, error) {
+	if err := s.Allow(ctx, k, a); err != nil {
+		return nil, err
+	}
 	if o.Mode != ModeNew && o.Mode != ModeModify {
 		return nil, Errorf(CodeBadRequest, "mode must be %q or empty, got %q", ModeModify, o.Mode)
 	}
@@ -150,14 +190,18 @@ func (s *Service) Patch(ctx context.Context, k *Kind, id string, fn func(current
 		if err := checkData(data); err != nil {
 			return err
 		}
+		if data, err = t.beforeWrite(k, a, id, cur, data, o); err != nil {
+			return err
+		}
 		var rec *Record
 		if o.Mode == ModeModify {
 			rec, err = t.modify(k, cur, data, status)
 		} else {
-			if status == "" {
-				status = StatusStable
+			st := status
+			if st == "" {
+				st = StatusStable
 			}
-			rec, err = t.newRevision(k, cur, data, status, true)
+			rec, err = t.newRevision(k, cur, data, st, true)
 		}
 		if err != nil {
 			return err
@@ -258,6 +302,9 @@ func (t *writeTx) modify(k *Kind, cur *Record, data json.RawMessage, status stri
 // Delete soft-deletes a live resource (no revision is written) and applies
 // the on_delete policy of every ref field that points at it.
 func (s *Service) Delete(ctx context.Context, k *Kind, id string, o WriteOptions) (*Envelope, error) {
+	if err := s.Allow(ctx, k, ActionDelete); err != nil {
+		return nil, err
+	}
 	var env *Envelope
 	err := s.write(ctx, "delete", func(t *writeTx) error {
 		cur, err := t.live(k, id, o.IfMatch)
@@ -276,6 +323,9 @@ func (s *Service) Delete(ctx context.Context, k *Kind, id string, o WriteOptions
 
 // softDelete marks cur deleted after applying its referrers' policies.
 func (t *writeTx) softDelete(k *Kind, cur *Record) (*Record, error) {
+	if err := t.before(k, ActionDelete, cur, nil); err != nil {
+		return nil, err
+	}
 	t.markDeleting(k, cur.Meta.ResourceID)
 	if err := t.onDelete(k, cur.Meta.ResourceID); err != nil {
 		return nil, err
@@ -293,6 +343,9 @@ func (t *writeTx) softDelete(k *Kind, cur *Record) (*Record, error) {
 // Restore undeletes a soft-deleted resource. Its references must still
 // name live resources and its unique values must still be free.
 func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOptions) (*Envelope, error) {
+	if err := s.Allow(ctx, k, ActionRestore); err != nil {
+		return nil, err
+	}
 	var env *Envelope
 	err := s.write(ctx, "restore", func(t *writeTx) error {
 		cur, err := t.load(k, id, o.IfMatch)
@@ -301,6 +354,9 @@ func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOption
 		}
 		if !cur.Meta.IsDeleted {
 			return Errorf(CodeConflict, "%s %q is not deleted", noun(k), id)
+		}
+		if err := t.before(k, ActionRestore, cur, nil); err != nil {
+			return err
 		}
 		if err := t.checkRefs(k, cur.Data); err != nil {
 			return err
@@ -321,8 +377,15 @@ func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOption
 // Purge removes a resource, live or deleted, with all its revisions, after
 // applying the on_delete policy of every ref field that points at it.
 func (s *Service) Purge(ctx context.Context, k *Kind, id string, o WriteOptions) error {
+	if err := s.Allow(ctx, k, ActionPurge); err != nil {
+		return err
+	}
 	return s.write(ctx, "purge", func(t *writeTx) error {
-		if _, err := t.load(k, id, o.IfMatch); err != nil {
+		cur, err := t.load(k, id, o.IfMatch)
+		if err != nil {
+			return err
+		}
+		if err := t.before(k, ActionPurge, cur, nil); err != nil {
 			return err
 		}
 		t.markDeleting(k, id)
@@ -341,6 +404,9 @@ func (s *Service) Purge(ctx context.Context, k *Kind, id string, o WriteOptions)
 // revision of a live resource, without writing a revision. The next update
 // branches from it.
 func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOptions) (*Envelope, error) {
+	if err := s.Allow(ctx, k, ActionSwitch); err != nil {
+		return nil, err
+	}
 	var env *Envelope
 	err := s.write(ctx, "switch", func(t *writeTx) error {
 		cur, err := t.live(k, id, o.IfMatch)
@@ -360,6 +426,9 @@ func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOp
 			return revisionNotFound(k, id, rev)
 		}
 		if err != nil {
+			return err
+		}
+		if err := t.before(k, ActionSwitch, cur, r); err != nil {
 			return err
 		}
 		if err := t.checkRefs(k, r.Data); err != nil {

@@ -121,8 +121,8 @@ func problemFor(err error) *Problem {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &re):
-		status := re.Code.Status()
-		if status >= http.StatusInternalServerError {
+		status := re.HTTPStatus()
+		if status < http.StatusBadRequest || status >= http.StatusInternalServerError {
 			return newProblem(http.StatusInternalServerError, resource.CodeInternal, internalDetail, nil)
 		}
 		return newProblem(status, re.Code, re.Detail, re.Fields)

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "backend referrers", run: testBackendReferrers},
 		{name: "migrate is idempotent", run: testMigrateIdempotent},
 	}
+	tests = append(tests, hookTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.run(t, newEnv(t, open(t)))
@@ -184,6 +185,7 @@ type env struct {
 	b     resource.Backend
 	svc   *resource.Service
 	clock *Clock
+	ids   func() string
 	ctx   context.Context
 	*Kinds
 }
@@ -197,11 +199,13 @@ func newEnv(t *testing.T, b resource.Backend) *env {
 		t.Fatalf("Migrate: %v", err)
 	}
 	clock := NewClock(epoch())
+	ids := SeqIDs()
 	return &env{
 		t:     t,
 		b:     b,
-		svc:   resource.NewService(b, kinds.Schema, resource.WithClock(clock.Now), resource.WithIDs(SeqIDs())),
+		svc:   resource.NewService(b, kinds.Schema, resource.WithClock(clock.Now), resource.WithIDs(ids)),
 		clock: clock,
+		ids:   ids,
 		ctx:   resource.WithSubject(context.Background(), "alice"),
 		Kinds: kinds,
 	}

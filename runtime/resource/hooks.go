@@ -1,0 +1,227 @@
+package resource
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+)
+
+// Hooks is the business logic of one kind as the Service runs it. Generated
+// code adapts each resource's typed hooks (PostHooks) to it, decoding the
+// data into the typed struct and validating what a hook returns; every
+// field is optional, and a kind without hooks costs nothing.
+//
+// The Before hooks run inside the write's transaction, with a context that
+// carries it (see Tx): every Service call made with that context, or
+// through the Tx, reads and writes in the same transaction, so what a hook
+// writes commits or rolls back with the write. A backend may run a
+// transaction again after a conflict, so Before hooks may run more than
+// once for one call: keep side effects outside the store for AfterCommit.
+//
+// An error from a Before hook aborts the call and is returned as it is: an
+// *Error keeps its status, code and detail; any other error is a 500 whose
+// cause is only logged. A panic in a hook is such an error.
+type Hooks struct {
+	// BeforeWrite runs for every create, update and patch (draft edits
+	// included) once the new data is known and before its references are
+	// checked and it is stored. (The revisions on_delete: set_null writes
+	// are the engine's, and do not run it.) It
+	// returns the data to store: w.Data or a changed copy, which must be
+	// valid data of the kind (generated adapters validate it).
+	BeforeWrite func(ctx context.Context, w *Write) (json.RawMessage, error)
+	// BeforeDelete runs before a resource is soft-deleted (also when a
+	// cascade deletes it) or purged; an error refuses the delete.
+	BeforeDelete func(ctx context.Context, e *Event) error
+	// BeforeRestore runs before a soft-deleted resource is restored.
+	BeforeRestore func(ctx context.Context, e *Event) error
+	// BeforeSwitch runs before another revision becomes current; e.Target
+	// is that revision.
+	BeforeSwitch func(ctx context.Context, e *Event) error
+	// AfterCommit runs once per change of a resource of the kind, after
+	// the write's transaction committed, with the context of the call
+	// (outside any transaction). It cannot undo the write: a panic is
+	// logged and the call still succeeds. If the process dies between the
+	// commit and the hook, the hook does not run: it is at most once.
+	AfterCommit func(ctx context.Context, c Change)
+}
+
+// Write is a create, update or patch on its way to storage, as hooks see it.
+type Write struct {
+	// Tx is the write's transaction.
+	Tx *Tx
+	// Action is ActionCreate, ActionUpdate or ActionPatch.
+	Action Action
+	// ID is the resource's id; on create, the id it is getting.
+	ID string
+	// Current is the resource as stored before the write (its current
+	// revision); nil on create.
+	Current *Envelope
+	// Data is the data about to be stored.
+	Data json.RawMessage
+	// Options are the write's options (If-Match, mode, status).
+	Options WriteOptions
+}
+
+// Event is a delete, purge, restore or switch about to happen, as hooks
+// see it.
+type Event struct {
+	// Tx is the call's transaction.
+	Tx *Tx
+	// Action is ActionDelete, ActionPurge, ActionRestore or ActionSwitch.
+	Action Action
+	// Current is the resource as stored before the change.
+	Current *Envelope
+	// Target is the revision a switch makes current; nil otherwise.
+	Target *Revision
+}
+
+// WithHooks sets the hooks of kind k (replacing any set before).
+func WithHooks(k *Kind, h Hooks) Option {
+	return func(s *Service) {
+		if s.hooks == nil {
+			s.hooks = make(map[*Kind]*Hooks)
+		}
+		s.hooks[k] = &h
+		if h.AfterCommit != nil {
+			s.afterCommit = true
+		}
+	}
+}
+
+// Authorizer decides whether the principal of ctx may perform action a on
+// resources of kind k. The Service asks it at the start of every call
+// that comes from outside (REST, GraphQL, typed repositories, custom
+// routes), with the action of the call, and for the kinds a call reads
+// besides its own (expand=, GraphQL relations, referrers) with
+// ActionRead. A non-nil error refuses the call and is returned as it is
+// (an *Error such as Errorf(CodeForbidden, ...) keeps its status); a
+// refused extra read leaves the resources out, as if they did not exist.
+// Calls made inside a hook's transaction are not asked: hooks are trusted
+// code acting for the caller.
+type Authorizer func(ctx context.Context, k *Kind, a Action) error
+
+// WithAuthorizer adds an authorizer; every one must allow a call.
+func WithAuthorizer(a Authorizer) Option {
+	return func(s *Service) { s.authorizers = append(s.authorizers, a) }
+}
+
+// Allow asks the authorizers whether the principal of ctx may perform a on
+// k, as every Service call does first. Transports call it for operations
+// the Service does not run itself (GraphQL subscriptions). Inside a hook's
+// transaction it allows everything.
+func (s *Service) Allow(ctx context.Context, k *Kind, a Action) error {
+	if len(s.authorizers) == 0 || s.joined(ctx) != nil {
+		return nil
+	}
+	for _, az := range s.authorizers {
+		if err := az(ctx, k, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readable reports whether ctx may read k, for the reads a call makes
+// besides its own kind. A refusal with a client error hides the
+// resources; any other error is returned.
+func (s *Service) readable(ctx context.Context, k *Kind) (bool, error) {
+	err := s.Allow(ctx, k, ActionRead)
+	if err == nil {
+		return true, nil
+	}
+	if code := CodeOf(err); code != CodeInternal {
+		return false, nil
+	}
+	return false, err
+}
+
+// hooksOf returns the hooks of k, or nil.
+func (s *Service) hooksOf(k *Kind) *Hooks {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks[k]
+}
+
+// callHook runs a hook, turning a panic into an error that carries the
+// stack for the log (the client sees a bare 500).
+func callHook(kind *Kind, name string, fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("resource: %s hook of %s panicked: %v\n%s", name, kind.Name, v, debug.Stack())
+		}
+	}()
+	return fn()
+}
+
+// beforeWrite runs the BeforeWrite hook of k, if any, and returns the
+// data to store.
+func (t *writeTx) beforeWrite(k *Kind, a Action, id string, cur *Record, data json.RawMessage, o WriteOptions) (json.RawMessage, error) {
+	h := t.s.hooksOf(k)
+	if h == nil || h.BeforeWrite == nil {
+		return data, nil
+	}
+	w := &Write{Tx: t.handle(), Action: a, ID: id, Data: data, Options: o}
+	if cur != nil {
+		w.Current = cur.Envelope()
+	}
+	var out json.RawMessage
+	err := callHook(k, "BeforeWrite", func() error {
+		var err error
+		out, err = h.BeforeWrite(t.hookCtx(), w)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return data, nil
+	}
+	return out, checkData(out)
+}
+
+// before runs one of the BeforeDelete, BeforeRestore and BeforeSwitch
+// hooks of k, as pick selects it.
+func (t *writeTx) before(k *Kind, a Action, cur *Record, target *Revision) error {
+	h := t.s.hooksOf(k)
+	if h == nil {
+		return nil
+	}
+	var fn func(context.Context, *Event) error
+	var name string
+	switch a {
+	case ActionDelete, ActionPurge:
+		fn, name = h.BeforeDelete, "BeforeDelete"
+	case ActionRestore:
+		fn, name = h.BeforeRestore, "BeforeRestore"
+	case ActionSwitch:
+		fn, name = h.BeforeSwitch, "BeforeSwitch"
+	}
+	if fn == nil {
+		return nil
+	}
+	e := &Event{Tx: t.handle(), Action: a, Current: cur.Envelope(), Target: target}
+	return callHook(k, name, func() error { return fn(t.hookCtx(), e) })
+}
+
+// afterCommit runs the AfterCommit hooks of the changes of a committed
+// call. A panic is logged: the write has committed and stays.
+func (s *Service) afterCommitHooks(ctx context.Context, changes []Change) {
+	if !s.afterCommit {
+		return
+	}
+	for _, c := range changes {
+		h := s.hooksOf(c.Kind)
+		if h == nil || h.AfterCommit == nil {
+			continue
+		}
+		err := callHook(c.Kind, "AfterCommit", func() error {
+			h.AfterCommit(ctx, c)
+			return nil
+		})
+		if err != nil {
+			s.logger.ErrorContext(ctx, "after-commit hook failed; the write is committed", "kind", c.Kind.Name, "id", c.ID, "op", string(c.Op), "error", err.Error())
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package resource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Tx is a write transaction in progress, handed to hooks. Every Service
+// call whose context carries it (the context hooks receive does, and
+// WithTx adds it to another) runs inside it instead of opening its own:
+// reads see the transaction's writes, and writes commit or roll back with
+// the call that opened it. Generated typed repositories bound to a Tx
+// (the Tx of a PostWrite) do the same whatever context they are given.
+//
+// A Tx is valid only while its hook runs and is not safe for concurrent
+// use. A write inside it that fails fails the whole transaction, even if
+// the hook ignores the error: the store may already hold part of it.
+type Tx struct {
+	t *writeTx
+}
+
+// txKey is the context key of the transaction of a hook.
+type txKey struct{}
+
+// WithTx returns ctx carrying tx, so that Service calls made with it join
+// tx. A nil tx returns ctx unchanged.
+func WithTx(ctx context.Context, tx *Tx) context.Context {
+	if tx == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// TxFrom returns the transaction ctx carries, or nil.
+func TxFrom(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(txKey{}).(*Tx)
+	return tx
+}
+
+// maxNesting bounds how deep writes made by hooks may nest (a hook that
+// writes the resource that triggers it would otherwise recurse forever).
+const maxNesting = 16
+
+// errTxDone is returned by calls that join a transaction which has ended.
+var errTxDone = errors.New("resource: the hook's transaction has ended: use the Tx (or its context) only while the hook runs")
+
+// handle returns the Tx of this call, made on first use.
+func (t *writeTx) handle() *Tx {
+	if t.tx == nil {
+		t.tx = &Tx{t: t}
+	}
+	return t.tx
+}
+
+// hookCtx returns the context hooks receive: the call's context carrying
+// the transaction.
+func (t *writeTx) hookCtx() context.Context {
+	if t.ctx == nil {
+		t.ctx = WithTx(t.callCtx, t.handle())
+	}
+	return t.ctx
+}
+
+// joined returns the open transaction of this Service that ctx carries,
+// or nil. A transaction of another Service is not joined.
+func (s *Service) joined(ctx context.Context) *writeTx {
+	tx := TxFrom(ctx)
+	if tx == nil || tx.t.s != s {
+		return nil
+	}
+	return tx.t
+}
+
+// nested runs fn inside the open transaction t, for a write made by a
+// hook. The write's error fails the whole transaction: the backend may
+// have stored part of it, and PostgreSQL refuses every statement after
+// a failed one anyway.
+func (t *writeTx) nested(op string, fn func(t *writeTx) error) error {
+	if t.done {
+		return errTxDone
+	}
+	if t.depth >= maxNesting {
+		err := fmt.Errorf("resource: %s: hooks nested writes %d deep; does a hook write the resource that triggers it?", op, maxNesting)
+		t.fail(err)
+		return err
+	}
+	t.depth++
+	err := fn(t)
+	t.depth--
+	if err != nil {
+		err = t.writeErr(err)
+		t.fail(err)
+	}
+	return err
+}
+
+// fail records the first error of a write made inside the transaction.
+func (t *writeTx) fail(err error) {
+	if t.failed == nil {
+		t.failed = err
+	}
+}
