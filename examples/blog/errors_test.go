@@ -67,7 +67,7 @@ func testValidation(t *testing.T, c *client) {
 		{name: "string field given a number", res: "authors", body: with(validAuthor, "name", 5), fields: []string{"name"}},
 		{name: "several problems at once", res: "authors", body: with(validAuthor, "name", strings.Repeat("n", 101), "email", "nope"), fields: []string{"name", "email"}},
 
-		{name: "post missing required fields", res: "posts", body: `{}`, fields: []string{"title", "slug", "author"}},
+		{name: "post missing required fields", res: "posts", body: `{}`, fields: []string{"title", "author"}},
 		{name: "min_length", res: "posts", body: with(validPost, "title", "ab"), fields: []string{"title"}},
 		{name: "post max_length", res: "posts", body: with(validPost, "title", strings.Repeat("t", 201)), fields: []string{"title"}},
 		{name: "pattern", res: "posts", body: with(validPost, "slug", "Not A Slug"), fields: []string{"slug"}},

@@ -127,7 +127,7 @@ func seedBlog(tb testing.TB, svc *resource.Service, authors, n int) {
 		ids = append(ids, rec.Meta.ResourceID)
 	}
 	for i := range n {
-		p := &blog.Post{Title: fmt.Sprintf("Post %03d", i), Slug: fmt.Sprintf("post-%03d", i), Author: ids[i%len(ids)],
+		p := &blog.Post{Title: fmt.Sprintf("Post %03d", i), Slug: new(fmt.Sprintf("post-%03d", i)), Author: ids[i%len(ids)],
 			Tags: []string{"go"}, Body: new("Some text.")}
 		if _, err := c.Post.Create(ctx, p, resource.WriteOptions{}); err != nil {
 			tb.Fatal(err)

@@ -312,6 +312,8 @@ func seedPosts(s *gqlServer) (map[string]string, string, string) {
 		postInput("Beta", "beta", ada, "status", "DRAFT", "views", 5, "tags", []any{"go", "db"}),
 		postInput("Gamma", "gamma", bob, "status", "PUBLISHED", "views", 50, "tags", []any{"db"}, "publishedAt", "2024-03-01T00:00:00Z", "featured", true),
 		postInput("Delta", "delta", bob, "status", "ARCHIVED", "views", 0, "publishedAt", "2023-06-01T00:00:00Z", "editor", ada),
+		// Published without a time: the Post hooks (blog/hooks.go) stamp it
+		// with the time of the write, after every other post's.
 		postInput("alphabet soup", "soup", bob, "status", "PUBLISHED", "views", 7, "tags", []any{"food"}),
 	} {
 		ids[p["slug"].(string)] = s.createPost(p)
@@ -342,13 +344,13 @@ func testGQLList(t *testing.T, s *gqlServer) {
 		{name: "enum in", filter: `{status: {in: [DRAFT, ARCHIVED]}}`, orderBy: `[{field: VIEWS}]`, want: []string{"delta", "beta"}},
 		{name: "int range", filter: `{views: {gte: 5, lt: 50}}`, orderBy: `[{field: VIEWS}]`, want: []string{"beta", "soup", "alpha"}},
 		{name: "list element", filter: `{tags: {eq: "db"}}`, orderBy: `[{field: TITLE}]`, want: []string{"beta", "gamma"}},
-		{name: "time", filter: `{publishedAt: {gte: "2023-12-31T23:00:00-01:00"}}`, orderBy: `[{field: PUBLISHED_AT, direction: DESC}]`, want: []string{"gamma", "alpha"}},
-		{name: "is null", filter: `{publishedAt: {isNull: true}}`, orderBy: `[{field: TITLE}]`, want: []string{"beta", "soup"}},
+		{name: "time", filter: `{publishedAt: {gte: "2023-12-31T23:00:00-01:00"}}`, orderBy: `[{field: PUBLISHED_AT, direction: DESC}]`, want: []string{"soup", "gamma", "alpha"}},
+		{name: "is null", filter: `{publishedAt: {isNull: true}}`, orderBy: `[{field: TITLE}]`, want: []string{"beta"}},
 		{name: "ref", filter: `{author: {eq: "` + ada + `"}}`, orderBy: `[{field: TITLE}]`, want: []string{"alpha", "beta"}},
 		{name: "or and not", filter: `{or: [{views: {gt: 20}}, {tags: {eq: "food"}}], not: {status: {eq: ARCHIVED}}}`, orderBy: `[{field: VIEWS}]`, want: []string{"soup", "gamma"}},
 		{name: "and", filter: `{and: [{tags: {eq: "go"}}, {status: {ne: DRAFT}}]}`, want: []string{"alpha"}},
 		{name: "resource id", filter: `{resourceId: {in: ["` + ids["beta"] + `", "` + ids["delta"] + `"]}}`, orderBy: `[{field: RESOURCE_ID}]`, want: []string{"beta", "delta"}},
-		{name: "default order: -published_at (nulls last), title", filter: `{status: {eq: PUBLISHED}}`, want: []string{"gamma", "alpha", "soup"}},
+		{name: "default order: -published_at (nulls last), title", filter: `{status: {ne: ARCHIVED}}`, want: []string{"soup", "gamma", "alpha", "beta"}},
 		{name: "several keys", filter: `{}`, orderBy: `[{field: STATUS}, {field: VIEWS, direction: DESC}]`, want: []string{"delta", "beta", "gamma", "alpha", "soup"}},
 	}
 	for _, tt := range tests {
@@ -480,7 +482,7 @@ func testGQLPatch(t *testing.T, s *gqlServer) {
 		{name: "not an object", patch: []any{1}, code: "BAD_REQUEST", fields: []string{"patch"}},
 		{name: "invalid result", patch: map[string]any{"title": "x", "views": -1}, code: "VALIDATION_ERROR", fields: []string{"title", "views"}},
 		{name: "unknown field", patch: map[string]any{"nickname": "x"}, code: "VALIDATION_ERROR", fields: []string{"nickname"}},
-		{name: "required field removed", patch: map[string]any{"slug": nil}, code: "VALIDATION_ERROR", fields: []string{"slug"}},
+		{name: "required field removed", patch: map[string]any{"author": nil}, code: "VALIDATION_ERROR", fields: []string{"author"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

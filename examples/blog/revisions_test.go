@@ -225,7 +225,7 @@ func testPatch(t *testing.T, c *client) {
 		{name: "bad path", ctype: jsonPatch, status: http.StatusUnprocessableEntity, code: "VALIDATION_ERROR",
 			body: `[{"op": "replace", "path": "/nope/deeper", "value": 1}]`},
 		{name: "remove a required field", ctype: jsonPatch, status: http.StatusUnprocessableEntity, code: "VALIDATION_ERROR",
-			body: `[{"op": "remove", "path": "/slug"}]`, fields: []string{"slug"}},
+			body: `[{"op": "remove", "path": "/author"}]`, fields: []string{"author"}},
 		{name: "json patch result too short", ctype: jsonPatch, status: http.StatusUnprocessableEntity, code: "VALIDATION_ERROR",
 			body: `[{"op": "replace", "path": "/title", "value": "ab"}]`, fields: []string{"title"}},
 		{name: "merge result too short", ctype: mergePatch, status: http.StatusUnprocessableEntity, code: "VALIDATION_ERROR",

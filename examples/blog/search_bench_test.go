@@ -132,7 +132,7 @@ func seedBenchDB() (string, error) {
 				published := at.Add(time.Duration(i%977) * time.Hour)
 				views := int64(i * 7919 % 1000)
 				p := blog.Post{
-					Title: fmt.Sprintf("Post number %d", i), Slug: fmt.Sprintf("post-%d", i), Body: &body,
+					Title: fmt.Sprintf("Post number %d", i), Slug: new(fmt.Sprintf("post-%d", i)), Body: &body,
 					Status: &statuses[i%3], Tags: []string{"go", "tag" + strconv.Itoa(i%20)}, Views: &views,
 					Featured: new(i%10 == 0), PublishedAt: &published, Author: authors[i%len(authors)],
 				}

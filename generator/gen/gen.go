@@ -10,6 +10,11 @@ type File struct {
 	Path string
 	// Content is the complete file, header included.
 	Content []byte
+	// Scaffold marks a file the user owns (hooks.go): the output stage
+	// writes it only when it is absent, never overwrites or prunes it,
+	// and --check reports it only when it is missing. It carries no
+	// generated header.
+	Scaffold bool
 }
 
 // HeaderLine1 is line 1 of every generated Go file. It matches

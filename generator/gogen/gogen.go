@@ -7,6 +7,7 @@ package gogen
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/tools/imports"
@@ -18,14 +19,15 @@ import (
 // Import paths of the packages generated code uses. The generator names
 // runtime packages only as strings, never by importing them.
 const (
-	pkgEcho     = "github.com/labstack/echo/v4"
-	pkgRuntime  = "github.com/specstar-go/specstar/runtime"
-	pkgResource = "github.com/specstar-go/specstar/runtime/resource"
-	pkgRest     = "github.com/specstar-go/specstar/runtime/rest"
-	pkgServer   = "github.com/specstar-go/specstar/runtime/server"
-	pkgValidate = "github.com/specstar-go/specstar/runtime/validate"
-	pkgJSON     = "encoding/json"
-	pkgHTTP     = "net/http"
+	pkgEcho      = "github.com/labstack/echo/v4"
+	pkgRuntime   = "github.com/specstar-go/specstar/runtime"
+	pkgResource  = "github.com/specstar-go/specstar/runtime/resource"
+	pkgRest      = "github.com/specstar-go/specstar/runtime/rest"
+	pkgServer    = "github.com/specstar-go/specstar/runtime/server"
+	pkgValidate  = "github.com/specstar-go/specstar/runtime/validate"
+	pkgJSONPatch = "github.com/specstar-go/specstar/runtime/jsonpatch"
+	pkgJSON      = "encoding/json"
+	pkgHTTP      = "net/http"
 )
 
 // importNames maps import paths to the names generated files use for them.
@@ -34,16 +36,21 @@ const (
 // holds mutable package state.
 func importNames() map[string]string {
 	return map[string]string{
-		pkgEcho:     "echo",
-		pkgRuntime:  "specstar",
-		pkgResource: "resource",
-		pkgRest:     "rest",
-		pkgServer:   "server",
-		pkgValidate: "validate",
+		pkgEcho:      "echo",
+		pkgRuntime:   "specstar",
+		pkgResource:  "resource",
+		pkgRest:      "rest",
+		pkgServer:    "server",
+		pkgValidate:  "validate",
+		pkgJSONPatch: "jsonpatch",
 	}
 }
 
-// Files returns the Go files for m. pkgPath is the import path of the
+// ScaffoldFile is the user's file of business logic in the output package,
+// written once when absent.
+const ScaffoldFile = "hooks.go"
+
+// Files returns the Go files for m, and the user's hooks.go scaffold. pkgPath is the import path of the
 // output package, so that references to its own identifiers render
 // unqualified.
 func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
@@ -59,6 +66,9 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 	if err := add("schema.gen.go", schemaFile(m, pkgPath)); err != nil {
 		return nil, err
 	}
+	if err := add("app.gen.go", appFile(m, pkgPath)); err != nil {
+		return nil, err
+	}
 	for _, r := range m.Resources {
 		base := r.Table
 		if err := add(base+"_model.gen.go", modelFile(m, r, pkgPath)); err != nil {
@@ -70,7 +80,15 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 		if err := add(base+"_handler.gen.go", handlerFile(m, r, pkgPath)); err != nil {
 			return nil, err
 		}
+		if err := add(base+"_hooks.gen.go", hooksFile(m, r, pkgPath)); err != nil {
+			return nil, err
+		}
 	}
+	scaffold, err := format.Source(scaffoldFile(m))
+	if err != nil {
+		return nil, fmt.Errorf("gen: %s: %w", ScaffoldFile, err)
+	}
+	files = append(files, &gen.File{Path: ScaffoldFile, Content: scaffold, Scaffold: true})
 	return files, nil
 }
 

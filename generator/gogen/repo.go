@@ -9,26 +9,30 @@ import (
 )
 
 // repoFile emits the typed repository of a resource: the Go API that user
-// code (hooks, jobs, tests) uses to read and write it with full history.
+// code (hooks, custom routes, jobs, tests) uses to read and write it with
+// full history, one method per operation of the operations table.
 func repoFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 	f := newFile(m, pkgPath)
 	rec := r.GoName + "Record"
 	repo := r.GoName + "Repository"
-	kind := jen.Id(r.VarName + "Kind")
-	ctx := jen.Id("ctx").Qual("context", "Context")
-	opts := jen.Id("opts").Qual(pkgResource, "WriteOptions")
 
-	f.Comment(fmt.Sprintf("%s is a %s at one revision, with its metadata.", rec, r.Name))
+	f.Comment(fmt.Sprintf("%s is a %s at one revision, with its metadata. It encodes to JSON as the", rec, r.Name))
+	f.Comment("REST API's envelope, so custom routes can answer with it.")
 	f.Type().Id(rec).Struct(
-		jen.Id("Data").Id(r.GoName),
-		jen.Id("Meta").Qual(pkgResource, "Meta"),
-		jen.Id("RevisionInfo").Qual(pkgResource, "RevisionInfo"),
+		jen.Id("Data").Id(r.GoName).Tag(map[string]string{"json": "data"}),
+		jen.Id("Meta").Qual(pkgResource, "Meta").Tag(map[string]string{"json": "meta"}),
+		jen.Id("RevisionInfo").Qual(pkgResource, "RevisionInfo").Tag(map[string]string{"json": "revision_info"}),
 	)
 	f.Line()
 
-	f.Comment(fmt.Sprintf("%s reads and writes %s resources with their revision history.", repo, r.Plural))
-	f.Comment("Every write is one atomic transaction; see package resource for the rules.")
-	f.Type().Id(repo).Struct(jen.Id("svc").Op("*").Qual(pkgResource, "Service"))
+	f.Comment(fmt.Sprintf("%s reads and writes %s resources with their revision history,", repo, r.Name))
+	f.Comment("through the service: the hooks run and the caller's principal acts. Every write is one")
+	f.Comment("atomic transaction; see package resource for the rules.")
+	f.Type().Id(repo).Struct(
+		jen.Id("svc").Op("*").Qual(pkgResource, "Service"),
+		jen.Comment("tx, when set, is the transaction of a hook that every call joins."),
+		jen.Id("tx").Op("*").Qual(pkgResource, "Tx"),
+	)
 	f.Line()
 
 	f.Comment(fmt.Sprintf("New%s returns a repository of %s resources stored by svc.", repo, r.Name))
@@ -37,63 +41,20 @@ func repoFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 	)
 	f.Line()
 
-	method := func(name, doc string, params []jen.Code, results jen.Code, body ...jen.Code) {
-		f.Comment(name + " " + doc)
-		f.Func().Params(jen.Id("r").Op("*").Id(repo)).Id(name).Params(params...).Add(results).Block(body...)
+	for _, op := range r.Operations {
+		if op.Repo == "" {
+			continue
+		}
+		doc, params, results, body := repoMethod(r, op)
+		f.Comment(op.Repo + " " + doc)
+		f.Func().Params(jen.Id("r").Op("*").Id(repo)).Id(op.Repo).Params(params...).Add(results).BlockFunc(func(g *jen.Group) {
+			g.Id("ctx").Op("=").Qual(pkgResource, "WithTx").Call(jen.Id("ctx"), jen.Id("r").Dot("tx"))
+			for _, s := range body {
+				g.Add(s)
+			}
+		})
 		f.Line()
 	}
-	recResult := jen.Params(jen.Op("*").Id(rec), jen.Error())
-	svc := func(name string, args ...jen.Code) *jen.Statement {
-		return jen.Id("r").Dot("svc").Dot(name).Call(append([]jen.Code{jen.Id("ctx"), kind.Clone()}, args...)...)
-	}
-	toRecord := func(call *jen.Statement) []jen.Code {
-		return []jen.Code{
-			jen.Return(jen.Id("decode" + rec).Call(call)),
-		}
-	}
-	encode := []jen.Code{
-		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("d").Dot("encode").Call(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-	}
-
-	method("Create", "validates d and stores it as revision 1 of a new resource.",
-		[]jen.Code{ctx.Clone(), jen.Id("d").Op("*").Id(r.GoName), opts.Clone()}, recResult.Clone(),
-		append(encode, toRecord(svc("Create", jen.Id("data"), jen.Id("opts")))...)...)
-	method("Get", "reads a resource at its current revision, or at opts.Revision.",
-		[]jen.Code{ctx.Clone(), jen.Id("id").String(), jen.Id("opts").Qual(pkgResource, "ReadOptions")}, recResult.Clone(),
-		toRecord(svc("Get", jen.Id("id"), jen.Id("opts")))...)
-	method("Update", "validates d and writes it as a new revision (or edits a draft, per opts).",
-		[]jen.Code{ctx.Clone(), jen.Id("id").String(), jen.Id("d").Op("*").Id(r.GoName), opts.Clone()}, recResult.Clone(),
-		append(encode, toRecord(svc("Update", jen.Id("id"), jen.Id("data"), jen.Id("opts")))...)...)
-	method("Delete", "soft-deletes a resource, applying the on_delete rules of its referrers.",
-		[]jen.Code{ctx.Clone(), jen.Id("id").String(), opts.Clone()}, recResult.Clone(),
-		toRecord(svc("Delete", jen.Id("id"), jen.Id("opts")))...)
-	method("Restore", "undoes a soft delete.",
-		[]jen.Code{ctx.Clone(), jen.Id("id").String(), opts.Clone()}, recResult.Clone(),
-		toRecord(svc("Restore", jen.Id("id"), jen.Id("opts")))...)
-	method("Switch", "makes revision rev (a full revision id or its number) current.",
-		[]jen.Code{ctx.Clone(), jen.Id("id").String(), jen.Id("rev").String(), opts.Clone()}, recResult.Clone(),
-		toRecord(svc("Switch", jen.Id("id"), jen.Id("rev"), jen.Id("opts")))...)
-	method("Purge", "removes a resource and its whole history.",
-		[]jen.Code{ctx.Clone(), jen.Id("id").String(), opts.Clone()}, jen.Error(),
-		jen.Return(svc("Purge", jen.Id("id"), jen.Id("opts"))))
-	method("List", "returns one page of resources and the cursor of the next page (nil on the last).",
-		[]jen.Code{ctx.Clone(), jen.Id("q").Qual(pkgResource, "ListQuery")},
-		jen.Params(jen.Index().Op("*").Id(rec), jen.Op("*").String(), jen.Error()),
-		jen.List(jen.Id("page"), jen.Err()).Op(":=").Add(svc("List", jen.Id("q"))),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Err())),
-		jen.Id("out").Op(":=").Make(jen.Index().Op("*").Id(rec), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))),
-		jen.For(jen.List(jen.Id("_"), jen.Id("env")).Op(":=").Range().Id("page").Dot("Items")).Block(
-			jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+rec).Call(jen.Id("env"), jen.Nil()),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Err())),
-			jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("rec")),
-		),
-		jen.Return(jen.Id("out"), jen.Id("page").Dot("NextCursor"), jen.Nil()),
-	)
-	method("Revisions", "lists the revisions of a resource, newest first.",
-		[]jen.Code{ctx.Clone(), jen.Id("id").String(), jen.Id("q").Qual(pkgResource, "RevisionQuery")},
-		jen.Params(jen.Op("*").Qual(pkgResource, "RevisionPage"), jen.Error()),
-		jen.Return(svc("Revisions", jen.Id("id"), jen.Id("q"))))
 
 	f.Comment(fmt.Sprintf("decode%s turns what the service returned into a typed record.", rec))
 	f.Func().Id("decode"+rec).Params(jen.Id("env").Op("*").Qual(pkgResource, "Envelope"), jen.Err().Error()).Params(jen.Op("*").Id(rec), jen.Error()).Block(
@@ -108,4 +69,120 @@ func repoFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 		jen.Return(jen.Id("rec"), jen.Nil()),
 	)
 	return f
+}
+
+// repoMethod returns the doc, parameters, results and body (after the
+// line that binds ctx to the repository's transaction) of the repository
+// method of op.
+func repoMethod(r *model.Resource, op *model.Operation) (doc string, params []jen.Code, results jen.Code, body []jen.Code) {
+	rec := r.GoName + "Record"
+	kind := jen.Id(r.VarName + "Kind")
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	id := jen.Id("id").String()
+	wopts := jen.Id("opts").Qual(pkgResource, "WriteOptions")
+	recResult := jen.Params(jen.Op("*").Id(rec), jen.Error())
+	svc := func(name string, args ...jen.Code) *jen.Statement {
+		return jen.Id("r").Dot("svc").Dot(name).Call(append([]jen.Code{jen.Id("ctx"), kind.Clone()}, args...)...)
+	}
+	toRecord := func(call *jen.Statement) jen.Code { return jen.Return(jen.Id("decode" + rec).Call(call)) }
+	encode := []jen.Code{
+		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("d").Dot("encode").Call(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+	}
+	switch op.Action {
+	case "create":
+		return "validates d and stores it as revision 1 of a new resource.",
+			[]jen.Code{ctx, jen.Id("d").Op("*").Id(r.GoName), wopts}, recResult,
+			append(encode, toRecord(svc("Create", jen.Id("data"), jen.Id("opts"))))
+	case "list":
+		return "returns one page of resources and the cursor of the next page (nil on the last).",
+			[]jen.Code{ctx, jen.Id("q").Qual(pkgResource, "ListQuery")},
+			jen.Params(jen.Index().Op("*").Id(rec), jen.Op("*").String(), jen.Error()),
+			[]jen.Code{
+				jen.List(jen.Id("page"), jen.Err()).Op(":=").Add(svc("List", jen.Id("q"))),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Err())),
+				jen.Id("out").Op(":=").Make(jen.Index().Op("*").Id(rec), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))),
+				jen.For(jen.List(jen.Id("_"), jen.Id("env")).Op(":=").Range().Id("page").Dot("Items")).Block(
+					jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+rec).Call(jen.Id("env"), jen.Nil()),
+					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Err())),
+					jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("rec")),
+				),
+				jen.Return(jen.Id("out"), jen.Id("page").Dot("NextCursor"), jen.Nil()),
+			}
+	case "count":
+		return "returns how many resources match q.Filter (q's paging is ignored).",
+			[]jen.Code{ctx, jen.Id("q").Qual(pkgResource, "ListQuery")}, jen.Params(jen.Int(), jen.Error()),
+			[]jen.Code{jen.Return(svc("Count", jen.Id("q")))}
+	case "read":
+		return "reads a resource at its current revision, or at opts.Revision.",
+			[]jen.Code{ctx, id, jen.Id("opts").Qual(pkgResource, "ReadOptions")}, recResult,
+			[]jen.Code{toRecord(svc("Get", jen.Id("id"), jen.Id("opts")))}
+	case "update":
+		return "validates d and writes it as a new revision (or edits a draft, per opts).",
+			[]jen.Code{ctx, id, jen.Id("d").Op("*").Id(r.GoName), wopts}, recResult,
+			append(encode, toRecord(svc("Update", jen.Id("id"), jen.Id("data"), jen.Id("opts"))))
+	case "patch":
+		// fn edits the current data inside the transaction:
+		//
+		//	return decodePostRecord(r.svc.Patch(ctx, postKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		//		var d Post
+		//		if err := json.Unmarshal(current, &d); err != nil { return nil, err }
+		//		if err := fn(&d); err != nil { return nil, err }
+		//		return d.encode()
+		//	}, opts))
+		apply := jen.Func().Params(jen.Id("current").Qual(pkgJSON, "RawMessage")).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
+			jen.Var().Id("d").Id(r.GoName),
+			jen.If(jen.Err().Op(":=").Qual(pkgJSON, "Unmarshal").Call(jen.Id("current"), jen.Op("&").Id("d")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("decode "+r.Name+" %s: %w"), jen.Id("id"), jen.Err())),
+			),
+			jen.If(jen.Err().Op(":=").Id("fn").Call(jen.Op("&").Id("d")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("d").Dot("encode").Call()),
+		)
+		return "changes a resource with fn, which edits its current data inside the write's transaction;\n" +
+				"// the result is validated and written as a new revision (or a draft edit, per opts). An\n" +
+				"// error from fn aborts the write and is returned as it is.",
+			[]jen.Code{ctx, id, jen.Id("fn").Func().Params(jen.Id("d").Op("*").Id(r.GoName)).Error(), wopts}, recResult,
+			[]jen.Code{toRecord(svc("Patch", jen.Id("id"), apply, jen.Id("opts")))}
+	case "delete":
+		return "soft-deletes a resource, applying the on_delete rules of its referrers.",
+			[]jen.Code{ctx, id, wopts}, recResult, []jen.Code{toRecord(svc("Delete", jen.Id("id"), jen.Id("opts")))}
+	case "restore":
+		return "undoes a soft delete.",
+			[]jen.Code{ctx, id, wopts}, recResult, []jen.Code{toRecord(svc("Restore", jen.Id("id"), jen.Id("opts")))}
+	case "purge":
+		return "removes a resource and its whole history.",
+			[]jen.Code{ctx, id, wopts}, jen.Error(), []jen.Code{jen.Return(svc("Purge", jen.Id("id"), jen.Id("opts")))}
+	case "revisions":
+		return "lists the revisions of a resource, newest first.",
+			[]jen.Code{ctx, id, jen.Id("q").Qual(pkgResource, "RevisionQuery")},
+			jen.Params(jen.Op("*").Qual(pkgResource, "RevisionPage"), jen.Error()),
+			[]jen.Code{jen.Return(svc("Revisions", jen.Id("id"), jen.Id("q")))}
+	case "revision":
+		return "reads one revision of a resource (rev is a full revision id or its number): its\n// data and its info.",
+			[]jen.Code{ctx, id, jen.Id("rev").String()},
+			jen.Params(jen.Op("*").Id(r.GoName), jen.Op("*").Qual(pkgResource, "RevisionInfo"), jen.Error()),
+			[]jen.Code{
+				jen.List(jen.Id("out"), jen.Err()).Op(":=").Add(svc("Revision", jen.Id("id"), jen.Id("rev"))),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Err())),
+				jen.Var().Id("d").Id(r.GoName),
+				jen.If(jen.Err().Op(":=").Qual(pkgJSON, "Unmarshal").Call(jen.Id("out").Dot("Data"), jen.Op("&").Id("d")), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Nil(), jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("decode "+r.Name+" %s: %w"), jen.Id("out").Dot("Info").Dot("RevisionID"), jen.Err())),
+				),
+				jen.Return(jen.Op("&").Id("d"), jen.Op("&").Id("out").Dot("Info"), jen.Nil()),
+			}
+	case "diff":
+		return "returns the JSON Patch that turns revision against (default: rev's parent) into rev.",
+			[]jen.Code{ctx, id, jen.Id("rev").String(), jen.Id("against").String()},
+			jen.Params(jen.Index().Qual(pkgJSONPatch, "Operation"), jen.Error()),
+			[]jen.Code{jen.Return(svc("Diff", jen.Id("id"), jen.Id("rev"), jen.Id("against")))}
+	case "switch":
+		return "makes revision rev (a full revision id or its number) current.",
+			[]jen.Code{ctx, id, jen.Id("rev").String(), wopts}, recResult,
+			[]jen.Code{toRecord(svc("Switch", jen.Id("id"), jen.Id("rev"), jen.Id("opts")))}
+	case "referrers":
+		return "lists the live resources that refer to a resource, by ref field.",
+			[]jen.Code{ctx, id}, jen.Params(jen.Index().Qual(pkgResource, "ReferrerGroup"), jen.Error()),
+			[]jen.Code{jen.Return(svc("Referrers", jen.Id("id")))}
+	}
+	panic(fmt.Sprintf("gogen: no repository method for action %q", op.Action))
 }

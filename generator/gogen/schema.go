@@ -9,11 +9,10 @@ import (
 	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
-// schemaFile emits the storage descriptors of every resource and the App
-// that a server is built from.
+// schemaFile emits the storage descriptors of every resource and their
+// migrations.
 //
 //	var postKind = &resource.Kind{Name: "Post", ...}
-//	func App() server.App
 func schemaFile(m *model.Model, pkgPath string) *jen.File {
 	f := newFile(m, pkgPath)
 	f.Comment("This guard fails the build when the generated code and the runtime library")
@@ -43,48 +42,6 @@ func schemaFile(m *model.Model, pkgPath string) *jen.File {
 	f.Line()
 	addMigrations(f)
 
-	f.Comment("App returns the generated application: its schema, its REST routes and their OpenAPI")
-	f.Comment("document. Pass it to server.New or server.Main.")
-	f.Func().Id("App").Params().Qual(pkgServer, "App").Block(jen.Return(jen.Id("app").Values()))
-	f.Line()
-	f.Comment("NewServer opens the storage cfg names, applies the schema and returns a server for")
-	f.Comment("these resources. server.LoadConfig reads cfg from flags and SPECSTAR_* variables.")
-	f.Func().Id("NewServer").Params(jen.Id("cfg").Qual(pkgServer, "Config")).Params(jen.Op("*").Qual(pkgServer, "Server"), jen.Error()).Block(
-		jen.Return(jen.Qual(pkgServer, "New").Call(jen.Id("cfg"), jen.Id("App").Call())),
-	)
-	f.Line()
-	f.Comment("app implements server.App.")
-	f.Type().Id("app").Struct()
-	f.Line()
-	f.Comment("Schema returns the storage descriptors of every resource.")
-	f.Func().Params(jen.Id("app")).Id("Schema").Params().Op("*").Qual(pkgResource, "Schema").Block(jen.Return(jen.Id("schema")))
-	f.Line()
-	f.Comment("Register mounts the REST routes of every resource on g.")
-	f.Func().Params(jen.Id("app")).Id("Register").Params(
-		jen.Id("g").Op("*").Qual(pkgEcho, "Group"), jen.Id("svc").Op("*").Qual(pkgResource, "Service"),
-	).BlockFunc(func(g *jen.Group) {
-		for _, r := range m.Resources {
-			g.Id("register"+r.GoName+"Routes").Call(jen.Id("g"), jen.Id("svc"))
-		}
-	})
-	f.Line()
-	addOpenAPI(f)
-
-	f.Comment("Client groups the typed repositories of every resource.")
-	f.Type().Id("Client").StructFunc(func(g *jen.Group) {
-		for _, r := range m.Resources {
-			g.Id(r.GoName).Op("*").Id(r.GoName + "Repository")
-		}
-	})
-	f.Line()
-	f.Comment("NewClient returns the repositories of every resource, stored by svc.")
-	f.Func().Id("NewClient").Params(jen.Id("svc").Op("*").Qual(pkgResource, "Service")).Op("*").Id("Client").Block(
-		jen.Return(jen.Op("&").Id("Client").Values(jen.DictFunc(func(d jen.Dict) {
-			for _, r := range m.Resources {
-				d[jen.Id(r.GoName)] = jen.Id("New" + r.GoName + "Repository").Call(jen.Id("svc"))
-			}
-		}))),
-	)
 	return f
 }
 

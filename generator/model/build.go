@@ -12,8 +12,8 @@ import (
 )
 
 // HelperNames returns the exported Go names that the emitters declare for
-// a resource besides its own type: for Post, PostRecord, PostRepository and
-// NewPostRepository. Build reports any other generated name (a resource,
+// a resource besides its own type: for Post, PostRecord, PostRepository,
+// NewPostRepository, PostHooks, WithPostHooks and the GraphQL types. Build reports any other generated name (a resource,
 // an enum type or constant, an object type) that collides with one of
 // them. Emitters that add per-resource exported names must add them here.
 func HelperNames(goName string) []string {
@@ -24,6 +24,8 @@ func HelperNames(goName string) []string {
 		goName + "Connection", goName + "Edge", goName + "Filter", goName + "Order",
 		goName + "OrderField", goName + "Change", goName + "Data", goName + "Input",
 		goName + "Resolver",
+		// Hooks (gogen hooks.go).
+		goName + "Hooks", goName + "Write", goName + "Event", "With" + goName + "Hooks",
 	}
 }
 
@@ -33,7 +35,7 @@ func HelperNames(goName string) []string {
 // of one name). No generated name may be one of them.
 func ReservedGoNames() []string {
 	return []string{
-		"App", "Client", "NewClient", "NewServer",
+		"App", "Client", "NewClient", "NewServer", "Option", "Routes", "WithRoutes", "Tx",
 		// Declared by gqlgen in the generated package.
 		"Config", "ResolverRoot", "DirectiveRoot", "ComplexityRoot", "NewExecutableSchema",
 		// Shared GraphQL types and scalars.

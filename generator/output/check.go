@@ -57,7 +57,7 @@ func Check(dir string, files []*gen.File) (*CheckResult, error) {
 			res.Missing = append(res.Missing, f.Path)
 		case err != nil:
 			return nil, err
-		case !bytes.Equal(old, f.Content):
+		case !f.Scaffold && !bytes.Equal(old, f.Content):
 			res.Diffs = append(res.Diffs, FileDiff{Path: f.Path, Old: old, New: f.Content})
 		}
 	}

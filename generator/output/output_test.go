@@ -384,3 +384,49 @@ func TestCheckResultWithPrefix(t *testing.T) {
 		t.Error("WithPrefix modified the original result")
 	}
 }
+
+func TestScaffold(t *testing.T) {
+	scaffold := func(body string) []*gen.File {
+		return []*gen.File{
+			{Path: "a.gen.go", Content: []byte(generated("package a\n"))},
+			{Path: "hooks.go", Content: []byte(body), Scaffold: true},
+		}
+	}
+	dir := t.TempDir()
+	chk, err := Check(dir, scaffold("package a // scaffold\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(chk.Missing, []string{"a.gen.go", "hooks.go"}) {
+		t.Fatalf("missing = %v, want both files", chk.Missing)
+	}
+	if _, err := Write(dir, scaffold("package a // scaffold\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The user edits the scaffold; a new generation neither overwrites,
+	// reports nor prunes it.
+	writeTree(t, dir, map[string]string{"hooks.go": "package a // mine\n"})
+	res, err := Write(dir, scaffold("package a // a newer scaffold\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Written) != 0 || len(res.Removed) != 0 {
+		t.Fatalf("write touched files: %+v", res)
+	}
+	if got := readTree(t, dir)["hooks.go"]; got != "package a // mine\n" {
+		t.Fatalf("hooks.go = %q, want the user's", got)
+	}
+	chk, err = Check(dir, scaffold("package a // a newer scaffold\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !chk.Clean() {
+		t.Fatalf("check reports the user's file: %+v", chk)
+	}
+	if _, err := Write(dir, scaffold("package a // a newer scaffold\n")[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := readTree(t, dir)["hooks.go"]; !ok {
+		t.Fatal("a scaffold no longer generated was pruned")
+	}
+}

@@ -30,6 +30,12 @@ type Hooks struct {
 	// returns the data to store: w.Data or a changed copy, which must be
 	// valid data of the kind (generated adapters validate it).
 	BeforeWrite func(ctx context.Context, w *Write) (json.RawMessage, error)
+	// AfterWrite runs inside the transaction of a create, update or patch
+	// after the new data is stored (not for a write that changed
+	// nothing), with the same Write as BeforeWrite and the stored
+	// resource: the place for writes that refer to the resource, which
+	// exists only now. An error rolls the whole call back.
+	AfterWrite func(ctx context.Context, w *Write, stored *Envelope) error
 	// BeforeDelete runs before a resource is soft-deleted (also when a
 	// cascade deletes it) or purged; an error refuses the delete.
 	BeforeDelete func(ctx context.Context, e *Event) error
@@ -40,10 +46,11 @@ type Hooks struct {
 	BeforeSwitch func(ctx context.Context, e *Event) error
 	// AfterCommit runs once per change of a resource of the kind, after
 	// the write's transaction committed, with the context of the call
-	// (outside any transaction). It cannot undo the write: a panic is
-	// logged and the call still succeeds. If the process dies between the
-	// commit and the hook, the hook does not run: it is at most once.
-	AfterCommit func(ctx context.Context, c Change)
+	// (outside any transaction). It cannot undo the write: an error or a
+	// panic is logged and the call still succeeds. If the process dies
+	// between the commit and the hook, the hook does not run: it is at
+	// most once.
+	AfterCommit func(ctx context.Context, c Change) error
 }
 
 // Write is a create, update or patch on its way to storage, as hooks see it.
@@ -61,6 +68,10 @@ type Write struct {
 	Data json.RawMessage
 	// Options are the write's options (If-Match, mode, status).
 	Options WriteOptions
+	// Value is free for the hooks of one write to share state: generated
+	// adapters keep their typed form of the write here, so that
+	// AfterWrite sees what BeforeWrite did.
+	Value any
 }
 
 // Event is a delete, purge, restore or switch about to happen, as hooks
@@ -156,15 +167,19 @@ func callHook(kind *Kind, name string, fn func() error) (err error) {
 }
 
 // beforeWrite runs the BeforeWrite hook of k, if any, and returns the
-// data to store.
-func (t *writeTx) beforeWrite(k *Kind, a Action, id string, cur *Record, data json.RawMessage, o WriteOptions) (json.RawMessage, error) {
+// data to store, and the Write that afterWrite passes on (nil when k has
+// no write hooks).
+func (t *writeTx) beforeWrite(k *Kind, a Action, id string, cur *Record, data json.RawMessage, o WriteOptions) (json.RawMessage, *Write, error) {
 	h := t.s.hooksOf(k)
-	if h == nil || h.BeforeWrite == nil {
-		return data, nil
+	if h == nil || (h.BeforeWrite == nil && h.AfterWrite == nil) {
+		return data, nil, nil
 	}
 	w := &Write{Tx: t.handle(), Action: a, ID: id, Data: data, Options: o}
 	if cur != nil {
 		w.Current = cur.Envelope()
+	}
+	if h.BeforeWrite == nil {
+		return data, w, nil
 	}
 	var out json.RawMessage
 	err := callHook(k, "BeforeWrite", func() error {
@@ -173,16 +188,29 @@ func (t *writeTx) beforeWrite(k *Kind, a Action, id string, cur *Record, data js
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if out == nil {
-		return data, nil
+	if out != nil {
+		data = out
+		w.Data = out
 	}
-	return out, checkData(out)
+	return data, w, checkData(data)
 }
 
-// before runs one of the BeforeDelete, BeforeRestore and BeforeSwitch
-// hooks of k, as pick selects it.
+// afterWrite runs the AfterWrite hook of k for a write that stored rec.
+func (t *writeTx) afterWrite(k *Kind, w *Write, rec *Record) error {
+	if w == nil {
+		return nil
+	}
+	h := t.s.hooksOf(k)
+	if h.AfterWrite == nil {
+		return nil
+	}
+	return callHook(k, "AfterWrite", func() error { return h.AfterWrite(t.hookCtx(), w, rec.Envelope()) })
+}
+
+// before runs the BeforeDelete, BeforeRestore or BeforeSwitch hook of k,
+// as action a selects it.
 func (t *writeTx) before(k *Kind, a Action, cur *Record, target *Revision) error {
 	h := t.s.hooksOf(k)
 	if h == nil {
@@ -205,7 +233,7 @@ func (t *writeTx) before(k *Kind, a Action, cur *Record, target *Revision) error
 	return callHook(k, name, func() error { return fn(t.hookCtx(), e) })
 }
 
-// afterCommit runs the AfterCommit hooks of the changes of a committed
+// afterCommitHooks runs the AfterCommit hooks of the changes of a committed
 // call. A panic is logged: the write has committed and stays.
 func (s *Service) afterCommitHooks(ctx context.Context, changes []Change) {
 	if !s.afterCommit {
@@ -216,10 +244,7 @@ func (s *Service) afterCommitHooks(ctx context.Context, changes []Change) {
 		if h == nil || h.AfterCommit == nil {
 			continue
 		}
-		err := callHook(c.Kind, "AfterCommit", func() error {
-			h.AfterCommit(ctx, c)
-			return nil
-		})
+		err := callHook(c.Kind, "AfterCommit", func() error { return h.AfterCommit(ctx, c) })
 		if err != nil {
 			s.logger.ErrorContext(ctx, "after-commit hook failed; the write is committed", "kind", c.Kind.Name, "id", c.ID, "op", string(c.Op), "error", err.Error())
 		}

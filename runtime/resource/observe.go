@@ -16,6 +16,27 @@ const (
 	ChangePurged   ChangeOp = "purged"
 )
 
+// Action returns the action that makes a change of this kind: ActionCreate
+// for ChangeCreated, ActionUpdate for ChangeUpdated (updates and patches
+// alike), and so on.
+func (op ChangeOp) Action() Action {
+	switch op {
+	case ChangeCreated:
+		return ActionCreate
+	case ChangeUpdated:
+		return ActionUpdate
+	case ChangeDeleted:
+		return ActionDelete
+	case ChangeRestored:
+		return ActionRestore
+	case ChangeSwitched:
+		return ActionSwitch
+	case ChangePurged:
+		return ActionPurge
+	}
+	return Action(op)
+}
+
 // Change is one committed change of one resource.
 type Change struct {
 	Op   ChangeOp

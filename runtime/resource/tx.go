@@ -20,6 +20,9 @@ type Tx struct {
 	t *writeTx
 }
 
+// Service returns the service whose call opened the transaction.
+func (tx *Tx) Service() *Service { return tx.t.s }
+
 // txKey is the context key of the transaction of a hook.
 type txKey struct{}
 
@@ -53,8 +56,9 @@ func (t *writeTx) handle() *Tx {
 	return t.tx
 }
 
-// hookCtx returns the context hooks receive: the call's context carrying
-// the transaction.
+// hookCtx returns the context hooks receive: the context of the call
+// running now (a write a hook made, or the call that opened the
+// transaction), carrying the transaction.
 func (t *writeTx) hookCtx() context.Context {
 	if t.ctx == nil {
 		t.ctx = WithTx(t.callCtx, t.handle())
@@ -76,10 +80,15 @@ func (s *Service) joined(ctx context.Context) *writeTx {
 // hook. The write's error fails the whole transaction: the backend may
 // have stored part of it, and PostgreSQL refuses every statement after
 // a failed one anyway.
-func (t *writeTx) nested(op string, fn func(t *writeTx) error) error {
+func (t *writeTx) nested(ctx context.Context, op string, fn func(t *writeTx) error) error {
 	if t.done {
 		return errTxDone
 	}
+	// Hooks of the nested write see its context, which carries the
+	// transaction already (that is how the call joined it).
+	outer := t.ctx
+	t.ctx = ctx
+	defer func() { t.ctx = outer }()
 	if t.depth >= maxNesting {
 		err := fmt.Errorf("resource: %s: hooks nested writes %d deep; does a hook write the resource that triggers it?", op, maxNesting)
 		t.fail(err)

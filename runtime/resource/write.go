@@ -28,8 +28,9 @@ type writeTx struct {
 	// it sends its queued writes (PostgreSQL, at COMMIT).
 	puts []put
 
-	// callCtx is the context of the call; ctx, made on first use, is
-	// callCtx carrying tx, for hooks.
+	// callCtx is the context of the call; ctx is the context of the call
+	// running now carrying tx, for hooks (made on first use for the
+	// call that opened the transaction).
 	callCtx context.Context
 	ctx     context.Context
 	tx      *Tx
@@ -52,7 +53,7 @@ type put struct {
 // hook, in the transaction of that hook's call.
 func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) error) error {
 	if t := s.joined(ctx); t != nil {
-		return t.nested(op, fn)
+		return t.nested(ctx, op, fn)
 	}
 	t := &writeTx{s: s, subject: SubjectFrom(ctx), now: s.timestamp(), callCtx: ctx}
 	err := s.backend.Update(ctx, func(w Writer) error {
@@ -97,7 +98,7 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 	id := s.newID()
 	var env *Envelope
 	err = s.write(ctx, "create", func(t *writeTx) error {
-		data, err := t.beforeWrite(k, ActionCreate, id, nil, data, o)
+		data, hw, err := t.beforeWrite(k, ActionCreate, id, nil, data, o)
 		if err != nil {
 			return err
 		}
@@ -142,7 +143,7 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 		}
 		t.changed(ChangeCreated, k, id, rec)
 		env = rec.Envelope()
-		return nil
+		return t.afterWrite(k, hw, rec)
 	})
 	return env, err
 }
@@ -190,7 +191,8 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 		if err := checkData(data); err != nil {
 			return err
 		}
-		if data, err = t.beforeWrite(k, a, id, cur, data, o); err != nil {
+		data, hw, err := t.beforeWrite(k, a, id, cur, data, o)
+		if err != nil {
 			return err
 		}
 		var rec *Record
@@ -207,7 +209,10 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 			return err
 		}
 		env = rec.Envelope()
-		return nil
+		if rec == cur {
+			return nil // nothing changed
+		}
+		return t.afterWrite(k, hw, rec)
 	})
 	if fnErr != nil {
 		return nil, fnErr

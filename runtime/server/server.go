@@ -34,6 +34,14 @@ type App interface {
 	Register(g *echo.Group, svc *resource.Service)
 }
 
+// ServiceApp is an App with business logic: the options (hooks,
+// authorizers) of the resource.Service the server builds for it.
+// Generated apps implement it.
+type ServiceApp interface {
+	App
+	ServiceOptions() []resource.Option
+}
+
 // Timeouts that Config does not expose.
 const (
 	maxReadHeaderTimeout = 10 * time.Second // bounded by ReadTimeout
@@ -110,7 +118,11 @@ func New(cfg Config, app App) (*Server, error) {
 	if err := s.newFeed(); err != nil {
 		return fail(err)
 	}
-	s.svc = resource.NewService(st.backend, app.Schema(), resource.WithLogger(logger), resource.WithObserver(feed.Observer(s.changes)))
+	opts := []resource.Option{resource.WithLogger(logger), resource.WithObserver(feed.Observer(s.changes))}
+	if sa, ok := app.(ServiceApp); ok {
+		opts = append(opts, sa.ServiceOptions()...)
+	}
+	s.svc = resource.NewService(st.backend, app.Schema(), opts...)
 	if s.echo, err = s.newEcho(app); err != nil {
 		return fail(err)
 	}

@@ -8,20 +8,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/specstar-go/specstar/runtime/jsonpatch"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// AuthorRecord is a Author at one revision, with its metadata.
+// AuthorRecord is a Author at one revision, with its metadata. It encodes to JSON as the
+// REST API's envelope, so custom routes can answer with it.
 type AuthorRecord struct {
-	Data         Author
-	Meta         resource.Meta
-	RevisionInfo resource.RevisionInfo
+	Data         Author                `json:"data"`
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
 }
 
-// AuthorRepository reads and writes Authors resources with their revision history.
-// Every write is one atomic transaction; see package resource for the rules.
+// AuthorRepository reads and writes Author resources with their revision history,
+// through the service: the hooks run and the caller's principal acts. Every write is one
+// atomic transaction; see package resource for the rules.
 type AuthorRepository struct {
 	svc *resource.Service
+	// tx, when set, is the transaction of a hook that every call joins.
+	tx *resource.Tx
 }
 
 // NewAuthorRepository returns a repository of Author resources stored by svc.
@@ -31,6 +36,7 @@ func NewAuthorRepository(svc *resource.Service) *AuthorRepository {
 
 // Create validates d and stores it as revision 1 of a new resource.
 func (r *AuthorRepository) Create(ctx context.Context, d *Author, opts resource.WriteOptions) (*AuthorRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	data, err := d.encode()
 	if err != nil {
 		return nil, err
@@ -38,42 +44,9 @@ func (r *AuthorRepository) Create(ctx context.Context, d *Author, opts resource.
 	return decodeAuthorRecord(r.svc.Create(ctx, authorKind, data, opts))
 }
 
-// Get reads a resource at its current revision, or at opts.Revision.
-func (r *AuthorRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*AuthorRecord, error) {
-	return decodeAuthorRecord(r.svc.Get(ctx, authorKind, id, opts))
-}
-
-// Update validates d and writes it as a new revision (or edits a draft, per opts).
-func (r *AuthorRepository) Update(ctx context.Context, id string, d *Author, opts resource.WriteOptions) (*AuthorRecord, error) {
-	data, err := d.encode()
-	if err != nil {
-		return nil, err
-	}
-	return decodeAuthorRecord(r.svc.Update(ctx, authorKind, id, data, opts))
-}
-
-// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
-func (r *AuthorRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*AuthorRecord, error) {
-	return decodeAuthorRecord(r.svc.Delete(ctx, authorKind, id, opts))
-}
-
-// Restore undoes a soft delete.
-func (r *AuthorRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*AuthorRecord, error) {
-	return decodeAuthorRecord(r.svc.Restore(ctx, authorKind, id, opts))
-}
-
-// Switch makes revision rev (a full revision id or its number) current.
-func (r *AuthorRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*AuthorRecord, error) {
-	return decodeAuthorRecord(r.svc.Switch(ctx, authorKind, id, rev, opts))
-}
-
-// Purge removes a resource and its whole history.
-func (r *AuthorRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
-	return r.svc.Purge(ctx, authorKind, id, opts)
-}
-
 // List returns one page of resources and the cursor of the next page (nil on the last).
 func (r *AuthorRepository) List(ctx context.Context, q resource.ListQuery) ([]*AuthorRecord, *string, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	page, err := r.svc.List(ctx, authorKind, q)
 	if err != nil {
 		return nil, nil, err
@@ -89,9 +62,104 @@ func (r *AuthorRepository) List(ctx context.Context, q resource.ListQuery) ([]*A
 	return out, page.NextCursor, nil
 }
 
+// Count returns how many resources match q.Filter (q's paging is ignored).
+func (r *AuthorRepository) Count(ctx context.Context, q resource.ListQuery) (int, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Count(ctx, authorKind, q)
+}
+
+// Get reads a resource at its current revision, or at opts.Revision.
+func (r *AuthorRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*AuthorRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeAuthorRecord(r.svc.Get(ctx, authorKind, id, opts))
+}
+
+// Update validates d and writes it as a new revision (or edits a draft, per opts).
+func (r *AuthorRepository) Update(ctx context.Context, id string, d *Author, opts resource.WriteOptions) (*AuthorRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	data, err := d.encode()
+	if err != nil {
+		return nil, err
+	}
+	return decodeAuthorRecord(r.svc.Update(ctx, authorKind, id, data, opts))
+}
+
+/*
+Patch changes a resource with fn, which edits its current data inside the write's transaction;
+// the result is validated and written as a new revision (or a draft edit, per opts). An
+// error from fn aborts the write and is returned as it is.
+*/
+func (r *AuthorRepository) Patch(ctx context.Context, id string, fn func(d *Author) error, opts resource.WriteOptions) (*AuthorRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeAuthorRecord(r.svc.Patch(ctx, authorKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		var d Author
+		if err := json.Unmarshal(current, &d); err != nil {
+			return nil, fmt.Errorf("decode Author %s: %w", id, err)
+		}
+		if err := fn(&d); err != nil {
+			return nil, err
+		}
+		return d.encode()
+	}, opts))
+}
+
+// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
+func (r *AuthorRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*AuthorRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeAuthorRecord(r.svc.Delete(ctx, authorKind, id, opts))
+}
+
+// Restore undoes a soft delete.
+func (r *AuthorRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*AuthorRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeAuthorRecord(r.svc.Restore(ctx, authorKind, id, opts))
+}
+
+// Purge removes a resource and its whole history.
+func (r *AuthorRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Purge(ctx, authorKind, id, opts)
+}
+
 // Revisions lists the revisions of a resource, newest first.
 func (r *AuthorRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, authorKind, id, q)
+}
+
+/*
+Revision reads one revision of a resource (rev is a full revision id or its number): its
+// data and its info.
+*/
+func (r *AuthorRepository) Revision(ctx context.Context, id string, rev string) (*Author, *resource.RevisionInfo, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	out, err := r.svc.Revision(ctx, authorKind, id, rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	var d Author
+	if err := json.Unmarshal(out.Data, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode Author %s: %w", out.Info.RevisionID, err)
+	}
+	return &d, &out.Info, nil
+}
+
+// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+func (r *AuthorRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Diff(ctx, authorKind, id, rev, against)
+}
+
+// Switch makes revision rev (a full revision id or its number) current.
+func (r *AuthorRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*AuthorRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeAuthorRecord(r.svc.Switch(ctx, authorKind, id, rev, opts))
+}
+
+// Referrers lists the live resources that refer to a resource, by ref field.
+func (r *AuthorRepository) Referrers(ctx context.Context, id string) ([]resource.ReferrerGroup, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Referrers(ctx, authorKind, id)
 }
 
 // decodeAuthorRecord turns what the service returned into a typed record.

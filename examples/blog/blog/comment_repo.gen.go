@@ -8,20 +8,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/specstar-go/specstar/runtime/jsonpatch"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// CommentRecord is a Comment at one revision, with its metadata.
+// CommentRecord is a Comment at one revision, with its metadata. It encodes to JSON as the
+// REST API's envelope, so custom routes can answer with it.
 type CommentRecord struct {
-	Data         Comment
-	Meta         resource.Meta
-	RevisionInfo resource.RevisionInfo
+	Data         Comment               `json:"data"`
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
 }
 
-// CommentRepository reads and writes Comments resources with their revision history.
-// Every write is one atomic transaction; see package resource for the rules.
+// CommentRepository reads and writes Comment resources with their revision history,
+// through the service: the hooks run and the caller's principal acts. Every write is one
+// atomic transaction; see package resource for the rules.
 type CommentRepository struct {
 	svc *resource.Service
+	// tx, when set, is the transaction of a hook that every call joins.
+	tx *resource.Tx
 }
 
 // NewCommentRepository returns a repository of Comment resources stored by svc.
@@ -31,6 +36,7 @@ func NewCommentRepository(svc *resource.Service) *CommentRepository {
 
 // Create validates d and stores it as revision 1 of a new resource.
 func (r *CommentRepository) Create(ctx context.Context, d *Comment, opts resource.WriteOptions) (*CommentRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	data, err := d.encode()
 	if err != nil {
 		return nil, err
@@ -38,42 +44,9 @@ func (r *CommentRepository) Create(ctx context.Context, d *Comment, opts resourc
 	return decodeCommentRecord(r.svc.Create(ctx, commentKind, data, opts))
 }
 
-// Get reads a resource at its current revision, or at opts.Revision.
-func (r *CommentRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*CommentRecord, error) {
-	return decodeCommentRecord(r.svc.Get(ctx, commentKind, id, opts))
-}
-
-// Update validates d and writes it as a new revision (or edits a draft, per opts).
-func (r *CommentRepository) Update(ctx context.Context, id string, d *Comment, opts resource.WriteOptions) (*CommentRecord, error) {
-	data, err := d.encode()
-	if err != nil {
-		return nil, err
-	}
-	return decodeCommentRecord(r.svc.Update(ctx, commentKind, id, data, opts))
-}
-
-// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
-func (r *CommentRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*CommentRecord, error) {
-	return decodeCommentRecord(r.svc.Delete(ctx, commentKind, id, opts))
-}
-
-// Restore undoes a soft delete.
-func (r *CommentRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*CommentRecord, error) {
-	return decodeCommentRecord(r.svc.Restore(ctx, commentKind, id, opts))
-}
-
-// Switch makes revision rev (a full revision id or its number) current.
-func (r *CommentRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*CommentRecord, error) {
-	return decodeCommentRecord(r.svc.Switch(ctx, commentKind, id, rev, opts))
-}
-
-// Purge removes a resource and its whole history.
-func (r *CommentRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
-	return r.svc.Purge(ctx, commentKind, id, opts)
-}
-
 // List returns one page of resources and the cursor of the next page (nil on the last).
 func (r *CommentRepository) List(ctx context.Context, q resource.ListQuery) ([]*CommentRecord, *string, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	page, err := r.svc.List(ctx, commentKind, q)
 	if err != nil {
 		return nil, nil, err
@@ -89,9 +62,104 @@ func (r *CommentRepository) List(ctx context.Context, q resource.ListQuery) ([]*
 	return out, page.NextCursor, nil
 }
 
+// Count returns how many resources match q.Filter (q's paging is ignored).
+func (r *CommentRepository) Count(ctx context.Context, q resource.ListQuery) (int, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Count(ctx, commentKind, q)
+}
+
+// Get reads a resource at its current revision, or at opts.Revision.
+func (r *CommentRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*CommentRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeCommentRecord(r.svc.Get(ctx, commentKind, id, opts))
+}
+
+// Update validates d and writes it as a new revision (or edits a draft, per opts).
+func (r *CommentRepository) Update(ctx context.Context, id string, d *Comment, opts resource.WriteOptions) (*CommentRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	data, err := d.encode()
+	if err != nil {
+		return nil, err
+	}
+	return decodeCommentRecord(r.svc.Update(ctx, commentKind, id, data, opts))
+}
+
+/*
+Patch changes a resource with fn, which edits its current data inside the write's transaction;
+// the result is validated and written as a new revision (or a draft edit, per opts). An
+// error from fn aborts the write and is returned as it is.
+*/
+func (r *CommentRepository) Patch(ctx context.Context, id string, fn func(d *Comment) error, opts resource.WriteOptions) (*CommentRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeCommentRecord(r.svc.Patch(ctx, commentKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		var d Comment
+		if err := json.Unmarshal(current, &d); err != nil {
+			return nil, fmt.Errorf("decode Comment %s: %w", id, err)
+		}
+		if err := fn(&d); err != nil {
+			return nil, err
+		}
+		return d.encode()
+	}, opts))
+}
+
+// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
+func (r *CommentRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*CommentRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeCommentRecord(r.svc.Delete(ctx, commentKind, id, opts))
+}
+
+// Restore undoes a soft delete.
+func (r *CommentRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*CommentRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeCommentRecord(r.svc.Restore(ctx, commentKind, id, opts))
+}
+
+// Purge removes a resource and its whole history.
+func (r *CommentRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Purge(ctx, commentKind, id, opts)
+}
+
 // Revisions lists the revisions of a resource, newest first.
 func (r *CommentRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, commentKind, id, q)
+}
+
+/*
+Revision reads one revision of a resource (rev is a full revision id or its number): its
+// data and its info.
+*/
+func (r *CommentRepository) Revision(ctx context.Context, id string, rev string) (*Comment, *resource.RevisionInfo, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	out, err := r.svc.Revision(ctx, commentKind, id, rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	var d Comment
+	if err := json.Unmarshal(out.Data, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode Comment %s: %w", out.Info.RevisionID, err)
+	}
+	return &d, &out.Info, nil
+}
+
+// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+func (r *CommentRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Diff(ctx, commentKind, id, rev, against)
+}
+
+// Switch makes revision rev (a full revision id or its number) current.
+func (r *CommentRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*CommentRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeCommentRecord(r.svc.Switch(ctx, commentKind, id, rev, opts))
+}
+
+// Referrers lists the live resources that refer to a resource, by ref field.
+func (r *CommentRepository) Referrers(ctx context.Context, id string) ([]resource.ReferrerGroup, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Referrers(ctx, commentKind, id)
 }
 
 // decodeCommentRecord turns what the service returned into a typed record.

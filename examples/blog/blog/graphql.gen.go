@@ -48,6 +48,11 @@ func (r *resolver) Comment() CommentResolver {
 	return &commentResolver{r}
 }
 
+// FeedEntry returns the resolvers of the fields of FeedEntry that are not data.
+func (r *resolver) FeedEntry() FeedEntryResolver {
+	return &feedEntryResolver{r}
+}
+
 // queryResolver resolves the queries.
 type queryResolver struct {
 	*resolver
@@ -75,6 +80,11 @@ type postResolver struct {
 
 // commentResolver resolves the fields of Comment that are not data.
 type commentResolver struct {
+	*resolver
+}
+
+// feedEntryResolver resolves the fields of FeedEntry that are not data.
+type feedEntryResolver struct {
 	*resolver
 }
 
@@ -111,6 +121,9 @@ func setComplexity(c *ComplexityRoot) {
 	c.Post.CommentsByPost = func(child int, where *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) int {
 		return gql.Complexity(child, first)
 	}
+	c.Post.FeedEntriesByPost = func(child int, where *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) int {
+		return gql.Complexity(child, first)
+	}
 	c.Post.Revisions = func(child int, first *int, after *string, chain *bool) int {
 		return gql.Complexity(child, first)
 	}
@@ -118,6 +131,12 @@ func setComplexity(c *ComplexityRoot) {
 		return gql.Complexity(child, first)
 	}
 	c.Comment.Revisions = func(child int, first *int, after *string, chain *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.Query.FeedEntries = func(child int, where *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.FeedEntry.Revisions = func(child int, first *int, after *string, chain *bool) int {
 		return gql.Complexity(child, first)
 	}
 }

@@ -36,6 +36,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Author() AuthorResolver
 	Comment() CommentResolver
+	FeedEntry() FeedEntryResolver
 	Mutation() MutationResolver
 	Post() PostResolver
 	Query() QueryResolver
@@ -126,6 +127,41 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	FeedEntry struct {
+		Data         func(childComplexity int) int
+		Diff         func(childComplexity int, against *string) int
+		ETag         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Meta         func(childComplexity int) int
+		Post         func(childComplexity int) int
+		RevisionInfo func(childComplexity int) int
+		Revisions    func(childComplexity int, first *int, after *string, chain *bool) int
+	}
+
+	FeedEntryChange struct {
+		FeedEntry func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+	}
+
+	FeedEntryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FeedEntryData struct {
+		Post        func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	FeedEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Meta struct {
 		CreatedBy          func(childComplexity int) int
 		CreatedTime        func(childComplexity int) int
@@ -139,27 +175,34 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAuthor          func(childComplexity int, input Author, status *string) int
-		CreateComment         func(childComplexity int, input Comment, status *string) int
-		CreatePost            func(childComplexity int, input Post, status *string) int
-		DeleteAuthor          func(childComplexity int, id string, ifMatch *string) int
-		DeleteComment         func(childComplexity int, id string, ifMatch *string) int
-		DeletePost            func(childComplexity int, id string, ifMatch *string) int
-		PatchAuthor           func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PatchComment          func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PatchPost             func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PurgeAuthor           func(childComplexity int, id string, ifMatch *string) int
-		PurgeComment          func(childComplexity int, id string, ifMatch *string) int
-		PurgePost             func(childComplexity int, id string, ifMatch *string) int
-		RestoreAuthor         func(childComplexity int, id string, ifMatch *string) int
-		RestoreComment        func(childComplexity int, id string, ifMatch *string) int
-		RestorePost           func(childComplexity int, id string, ifMatch *string) int
-		SwitchAuthorRevision  func(childComplexity int, id string, revision string, ifMatch *string) int
-		SwitchCommentRevision func(childComplexity int, id string, revision string, ifMatch *string) int
-		SwitchPostRevision    func(childComplexity int, id string, revision string, ifMatch *string) int
-		UpdateAuthor          func(childComplexity int, id string, input Author, ifMatch *string, mode *string, status *string) int
-		UpdateComment         func(childComplexity int, id string, input Comment, ifMatch *string, mode *string, status *string) int
-		UpdatePost            func(childComplexity int, id string, input Post, ifMatch *string, mode *string, status *string) int
+		CreateAuthor            func(childComplexity int, input Author, status *string) int
+		CreateComment           func(childComplexity int, input Comment, status *string) int
+		CreateFeedEntry         func(childComplexity int, input FeedEntry, status *string) int
+		CreatePost              func(childComplexity int, input Post, status *string) int
+		DeleteAuthor            func(childComplexity int, id string, ifMatch *string) int
+		DeleteComment           func(childComplexity int, id string, ifMatch *string) int
+		DeleteFeedEntry         func(childComplexity int, id string, ifMatch *string) int
+		DeletePost              func(childComplexity int, id string, ifMatch *string) int
+		PatchAuthor             func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PatchComment            func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PatchFeedEntry          func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PatchPost               func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PurgeAuthor             func(childComplexity int, id string, ifMatch *string) int
+		PurgeComment            func(childComplexity int, id string, ifMatch *string) int
+		PurgeFeedEntry          func(childComplexity int, id string, ifMatch *string) int
+		PurgePost               func(childComplexity int, id string, ifMatch *string) int
+		RestoreAuthor           func(childComplexity int, id string, ifMatch *string) int
+		RestoreComment          func(childComplexity int, id string, ifMatch *string) int
+		RestoreFeedEntry        func(childComplexity int, id string, ifMatch *string) int
+		RestorePost             func(childComplexity int, id string, ifMatch *string) int
+		SwitchAuthorRevision    func(childComplexity int, id string, revision string, ifMatch *string) int
+		SwitchCommentRevision   func(childComplexity int, id string, revision string, ifMatch *string) int
+		SwitchFeedEntryRevision func(childComplexity int, id string, revision string, ifMatch *string) int
+		SwitchPostRevision      func(childComplexity int, id string, revision string, ifMatch *string) int
+		UpdateAuthor            func(childComplexity int, id string, input Author, ifMatch *string, mode *string, status *string) int
+		UpdateComment           func(childComplexity int, id string, input Comment, ifMatch *string, mode *string, status *string) int
+		UpdateFeedEntry         func(childComplexity int, id string, input FeedEntry, ifMatch *string, mode *string, status *string) int
+		UpdatePost              func(childComplexity int, id string, input Post, ifMatch *string, mode *string, status *string) int
 	}
 
 	PageInfo struct {
@@ -168,16 +211,17 @@ type ComplexityRoot struct {
 	}
 
 	Post struct {
-		Author         func(childComplexity int) int
-		CommentsByPost func(childComplexity int, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) int
-		Data           func(childComplexity int) int
-		Diff           func(childComplexity int, against *string) int
-		ETag           func(childComplexity int) int
-		Editor         func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Meta           func(childComplexity int) int
-		RevisionInfo   func(childComplexity int) int
-		Revisions      func(childComplexity int, first *int, after *string, chain *bool) int
+		Author            func(childComplexity int) int
+		CommentsByPost    func(childComplexity int, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) int
+		Data              func(childComplexity int) int
+		Diff              func(childComplexity int, against *string) int
+		ETag              func(childComplexity int) int
+		Editor            func(childComplexity int) int
+		FeedEntriesByPost func(childComplexity int, filter *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) int
+		ID                func(childComplexity int) int
+		Meta              func(childComplexity int) int
+		RevisionInfo      func(childComplexity int) int
+		Revisions         func(childComplexity int, first *int, after *string, chain *bool) int
 	}
 
 	PostChange struct {
@@ -214,12 +258,14 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Author   func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Authors  func(childComplexity int, filter *AuthorFilter, orderBy []*AuthorOrder, first *int, after *string, includeDeleted *bool) int
-		Comment  func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Comments func(childComplexity int, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) int
-		Post     func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Posts    func(childComplexity int, filter *PostFilter, orderBy []*PostOrder, first *int, after *string, includeDeleted *bool) int
+		Author      func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Authors     func(childComplexity int, filter *AuthorFilter, orderBy []*AuthorOrder, first *int, after *string, includeDeleted *bool) int
+		Comment     func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Comments    func(childComplexity int, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) int
+		FeedEntries func(childComplexity int, filter *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) int
+		FeedEntry   func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Post        func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Posts       func(childComplexity int, filter *PostFilter, orderBy []*PostOrder, first *int, after *string, includeDeleted *bool) int
 	}
 
 	RevisionConnection struct {
@@ -248,9 +294,10 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		AuthorChanged  func(childComplexity int, id *string) int
-		CommentChanged func(childComplexity int, id *string) int
-		PostChanged    func(childComplexity int, id *string) int
+		AuthorChanged    func(childComplexity int, id *string) int
+		CommentChanged   func(childComplexity int, id *string) int
+		FeedEntryChanged func(childComplexity int, id *string) int
+		PostChanged      func(childComplexity int, id *string) int
 	}
 }
 
@@ -268,6 +315,11 @@ type CommentResolver interface {
 	Post(ctx context.Context, obj *CommentRecord) (*PostRecord, error)
 	Revisions(ctx context.Context, obj *CommentRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
 	Diff(ctx context.Context, obj *CommentRecord, against *string) (json.RawMessage, error)
+}
+type FeedEntryResolver interface {
+	Post(ctx context.Context, obj *FeedEntryRecord) (*PostRecord, error)
+	Revisions(ctx context.Context, obj *FeedEntryRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
+	Diff(ctx context.Context, obj *FeedEntryRecord, against *string) (json.RawMessage, error)
 }
 type MutationResolver interface {
 	CreateAuthor(ctx context.Context, input Author, status *string) (*AuthorRecord, error)
@@ -291,11 +343,19 @@ type MutationResolver interface {
 	RestoreComment(ctx context.Context, id string, ifMatch *string) (*CommentRecord, error)
 	PurgeComment(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchCommentRevision(ctx context.Context, id string, revision string, ifMatch *string) (*CommentRecord, error)
+	CreateFeedEntry(ctx context.Context, input FeedEntry, status *string) (*FeedEntryRecord, error)
+	UpdateFeedEntry(ctx context.Context, id string, input FeedEntry, ifMatch *string, mode *string, status *string) (*FeedEntryRecord, error)
+	PatchFeedEntry(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*FeedEntryRecord, error)
+	DeleteFeedEntry(ctx context.Context, id string, ifMatch *string) (*FeedEntryRecord, error)
+	RestoreFeedEntry(ctx context.Context, id string, ifMatch *string) (*FeedEntryRecord, error)
+	PurgeFeedEntry(ctx context.Context, id string, ifMatch *string) (string, error)
+	SwitchFeedEntryRevision(ctx context.Context, id string, revision string, ifMatch *string) (*FeedEntryRecord, error)
 }
 type PostResolver interface {
 	Author(ctx context.Context, obj *PostRecord) (*AuthorRecord, error)
 	Editor(ctx context.Context, obj *PostRecord) (*AuthorRecord, error)
 	CommentsByPost(ctx context.Context, obj *PostRecord, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) (*CommentConnection, error)
+	FeedEntriesByPost(ctx context.Context, obj *PostRecord, filter *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) (*FeedEntryConnection, error)
 	Revisions(ctx context.Context, obj *PostRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
 	Diff(ctx context.Context, obj *PostRecord, against *string) (json.RawMessage, error)
 }
@@ -306,11 +366,14 @@ type QueryResolver interface {
 	Posts(ctx context.Context, filter *PostFilter, orderBy []*PostOrder, first *int, after *string, includeDeleted *bool) (*PostConnection, error)
 	Comment(ctx context.Context, id string, revision *string, includeDeleted *bool) (*CommentRecord, error)
 	Comments(ctx context.Context, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) (*CommentConnection, error)
+	FeedEntry(ctx context.Context, id string, revision *string, includeDeleted *bool) (*FeedEntryRecord, error)
+	FeedEntries(ctx context.Context, filter *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) (*FeedEntryConnection, error)
 }
 type SubscriptionResolver interface {
 	AuthorChanged(ctx context.Context, id *string) (<-chan *AuthorChange, error)
 	PostChanged(ctx context.Context, id *string) (<-chan *PostChange, error)
 	CommentChanged(ctx context.Context, id *string) (<-chan *CommentChange, error)
+	FeedEntryChanged(ctx context.Context, id *string) (<-chan *FeedEntryChange, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -654,6 +717,141 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
 
+	case "FeedEntry.data":
+		if e.ComplexityRoot.FeedEntry.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntry.Data(childComplexity), true
+	case "FeedEntry.diff":
+		if e.ComplexityRoot.FeedEntry.Diff == nil {
+			break
+		}
+
+		args, err := ec.field_FeedEntry_diff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FeedEntry.Diff(childComplexity, args["against"].(*string)), true
+	case "FeedEntry.etag":
+		if e.ComplexityRoot.FeedEntry.ETag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntry.ETag(childComplexity), true
+	case "FeedEntry.id":
+		if e.ComplexityRoot.FeedEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntry.ID(childComplexity), true
+	case "FeedEntry.meta":
+		if e.ComplexityRoot.FeedEntry.Meta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntry.Meta(childComplexity), true
+	case "FeedEntry.post":
+		if e.ComplexityRoot.FeedEntry.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntry.Post(childComplexity), true
+	case "FeedEntry.revisionInfo":
+		if e.ComplexityRoot.FeedEntry.RevisionInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntry.RevisionInfo(childComplexity), true
+	case "FeedEntry.revisions":
+		if e.ComplexityRoot.FeedEntry.Revisions == nil {
+			break
+		}
+
+		args, err := ec.field_FeedEntry_revisions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FeedEntry.Revisions(childComplexity, args["first"].(*int), args["after"].(*string), args["chain"].(*bool)), true
+
+	case "FeedEntryChange.feedEntry":
+		if e.ComplexityRoot.FeedEntryChange.FeedEntry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryChange.FeedEntry(childComplexity), true
+	case "FeedEntryChange.id":
+		if e.ComplexityRoot.FeedEntryChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryChange.ID(childComplexity), true
+	case "FeedEntryChange.kind":
+		if e.ComplexityRoot.FeedEntryChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryChange.Kind(childComplexity), true
+
+	case "FeedEntryConnection.edges":
+		if e.ComplexityRoot.FeedEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryConnection.Edges(childComplexity), true
+	case "FeedEntryConnection.nodes":
+		if e.ComplexityRoot.FeedEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryConnection.Nodes(childComplexity), true
+	case "FeedEntryConnection.pageInfo":
+		if e.ComplexityRoot.FeedEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryConnection.PageInfo(childComplexity), true
+	case "FeedEntryConnection.totalCount":
+		if e.ComplexityRoot.FeedEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryConnection.TotalCount(childComplexity), true
+
+	case "FeedEntryData.post":
+		if e.ComplexityRoot.FeedEntryData.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryData.Post(childComplexity), true
+	case "FeedEntryData.publishedAt":
+		if e.ComplexityRoot.FeedEntryData.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryData.PublishedAt(childComplexity), true
+	case "FeedEntryData.title":
+		if e.ComplexityRoot.FeedEntryData.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryData.Title(childComplexity), true
+
+	case "FeedEntryEdge.cursor":
+		if e.ComplexityRoot.FeedEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryEdge.Cursor(childComplexity), true
+	case "FeedEntryEdge.node":
+		if e.ComplexityRoot.FeedEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEntryEdge.Node(childComplexity), true
+
 	case "Meta.createdBy":
 		if e.ComplexityRoot.Meta.CreatedBy == nil {
 			break
@@ -731,6 +929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateComment(childComplexity, args["input"].(Comment), args["status"].(*string)), true
+	case "Mutation.createFeedEntry":
+		if e.ComplexityRoot.Mutation.CreateFeedEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createFeedEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateFeedEntry(childComplexity, args["input"].(FeedEntry), args["status"].(*string)), true
 	case "Mutation.createPost":
 		if e.ComplexityRoot.Mutation.CreatePost == nil {
 			break
@@ -764,6 +973,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteComment(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+	case "Mutation.deleteFeedEntry":
+		if e.ComplexityRoot.Mutation.DeleteFeedEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteFeedEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteFeedEntry(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
 	case "Mutation.deletePost":
 		if e.ComplexityRoot.Mutation.DeletePost == nil {
 			break
@@ -797,6 +1017,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PatchComment(childComplexity, args["id"].(string), args["patch"].(json.RawMessage), args["ifMatch"].(*string), args["mode"].(*string), args["status"].(*string)), true
+	case "Mutation.patchFeedEntry":
+		if e.ComplexityRoot.Mutation.PatchFeedEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_patchFeedEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PatchFeedEntry(childComplexity, args["id"].(string), args["patch"].(json.RawMessage), args["ifMatch"].(*string), args["mode"].(*string), args["status"].(*string)), true
 	case "Mutation.patchPost":
 		if e.ComplexityRoot.Mutation.PatchPost == nil {
 			break
@@ -830,6 +1061,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PurgeComment(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+	case "Mutation.purgeFeedEntry":
+		if e.ComplexityRoot.Mutation.PurgeFeedEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_purgeFeedEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PurgeFeedEntry(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
 	case "Mutation.purgePost":
 		if e.ComplexityRoot.Mutation.PurgePost == nil {
 			break
@@ -863,6 +1105,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreComment(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+	case "Mutation.restoreFeedEntry":
+		if e.ComplexityRoot.Mutation.RestoreFeedEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreFeedEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreFeedEntry(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
 	case "Mutation.restorePost":
 		if e.ComplexityRoot.Mutation.RestorePost == nil {
 			break
@@ -896,6 +1149,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SwitchCommentRevision(childComplexity, args["id"].(string), args["revision"].(string), args["ifMatch"].(*string)), true
+	case "Mutation.switchFeedEntryRevision":
+		if e.ComplexityRoot.Mutation.SwitchFeedEntryRevision == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_switchFeedEntryRevision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SwitchFeedEntryRevision(childComplexity, args["id"].(string), args["revision"].(string), args["ifMatch"].(*string)), true
 	case "Mutation.switchPostRevision":
 		if e.ComplexityRoot.Mutation.SwitchPostRevision == nil {
 			break
@@ -929,6 +1193,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateComment(childComplexity, args["id"].(string), args["input"].(Comment), args["ifMatch"].(*string), args["mode"].(*string), args["status"].(*string)), true
+	case "Mutation.updateFeedEntry":
+		if e.ComplexityRoot.Mutation.UpdateFeedEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateFeedEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateFeedEntry(childComplexity, args["id"].(string), args["input"].(FeedEntry), args["ifMatch"].(*string), args["mode"].(*string), args["status"].(*string)), true
 	case "Mutation.updatePost":
 		if e.ComplexityRoot.Mutation.UpdatePost == nil {
 			break
@@ -1000,6 +1275,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Post.Editor(childComplexity), true
+	case "Post.feedEntriesByPost":
+		if e.ComplexityRoot.Post.FeedEntriesByPost == nil {
+			break
+		}
+
+		args, err := ec.field_Post_feedEntriesByPost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Post.FeedEntriesByPost(childComplexity, args["filter"].(*FeedEntryFilter), args["orderBy"].([]*FeedEntryOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool)), true
 	case "Post.id":
 		if e.ComplexityRoot.Post.ID == nil {
 			break
@@ -1204,6 +1490,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Comments(childComplexity, args["filter"].(*CommentFilter), args["orderBy"].([]*CommentOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool)), true
+	case "Query.feedEntries":
+		if e.ComplexityRoot.Query.FeedEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_feedEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FeedEntries(childComplexity, args["filter"].(*FeedEntryFilter), args["orderBy"].([]*FeedEntryOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool)), true
+	case "Query.feedEntry":
+		if e.ComplexityRoot.Query.FeedEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Query_feedEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FeedEntry(childComplexity, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool)), true
 
 	case "Query.post":
 		if e.ComplexityRoot.Query.Post == nil {
@@ -1349,6 +1657,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CommentChanged(childComplexity, args["id"].(*string)), true
+	case "Subscription.feedEntryChanged":
+		if e.ComplexityRoot.Subscription.FeedEntryChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_feedEntryChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.FeedEntryChanged(childComplexity, args["id"].(*string)), true
 	case "Subscription.postChanged":
 		if e.ComplexityRoot.Subscription.PostChanged == nil {
 			break
@@ -1377,6 +1696,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCommentFilter,
 		ec.unmarshalInputCommentInput,
 		ec.unmarshalInputCommentOrder,
+		ec.unmarshalInputFeedEntryFilter,
+		ec.unmarshalInputFeedEntryInput,
+		ec.unmarshalInputFeedEntryOrder,
 		ec.unmarshalInputIDFilter,
 		ec.unmarshalInputIntFilter,
 		ec.unmarshalInputPostFilter,
@@ -1657,6 +1979,76 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_FeedEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FeedEntry_id(ctx, field)
+	case "etag":
+		return ec.fieldContext_FeedEntry_etag(ctx, field)
+	case "data":
+		return ec.fieldContext_FeedEntry_data(ctx, field)
+	case "meta":
+		return ec.fieldContext_FeedEntry_meta(ctx, field)
+	case "revisionInfo":
+		return ec.fieldContext_FeedEntry_revisionInfo(ctx, field)
+	case "post":
+		return ec.fieldContext_FeedEntry_post(ctx, field)
+	case "revisions":
+		return ec.fieldContext_FeedEntry_revisions(ctx, field)
+	case "diff":
+		return ec.fieldContext_FeedEntry_diff(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedEntryChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_FeedEntryChange_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_FeedEntryChange_id(ctx, field)
+	case "feedEntry":
+		return ec.fieldContext_FeedEntryChange_feedEntry(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedEntryChange", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FeedEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_FeedEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FeedEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FeedEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedEntryData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "post":
+		return ec.fieldContext_FeedEntryData_post(ctx, field)
+	case "title":
+		return ec.fieldContext_FeedEntryData_title(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_FeedEntryData_publishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedEntryData", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FeedEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FeedEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Meta(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "resourceId":
@@ -1709,6 +2101,8 @@ func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.
 		return ec.fieldContext_Post_editor(ctx, field)
 	case "commentsByPost":
 		return ec.fieldContext_Post_commentsByPost(ctx, field)
+	case "feedEntriesByPost":
+		return ec.fieldContext_Post_feedEntriesByPost(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Post_revisions(ctx, field)
 	case "diff":
@@ -2129,6 +2523,50 @@ func (ec *executionContext) field_Comment_revisions_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_FeedEntry_diff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "against",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["against"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_FeedEntry_revisions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "chain",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["chain"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAuthor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2157,6 +2595,28 @@ func (ec *executionContext) field_Mutation_createComment_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (Comment, error) {
 			return ec.unmarshalNCommentInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐComment(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalORevisionStatus2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createFeedEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (FeedEntry, error) {
+			return ec.unmarshalNFeedEntryInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntry(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2218,6 +2678,28 @@ func (ec *executionContext) field_Mutation_deleteAuthor_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Mutation_deleteComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ifMatch",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifMatch"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteFeedEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -2353,6 +2835,52 @@ func (ec *executionContext) field_Mutation_patchComment_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_patchFeedEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "patch",
+		func(ctx context.Context, v any) (json.RawMessage, error) {
+			return ec.unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["patch"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifMatch",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifMatch"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "mode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOWriteMode2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mode"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalORevisionStatus2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_patchPost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2443,6 +2971,28 @@ func (ec *executionContext) field_Mutation_purgeComment_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_purgeFeedEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ifMatch",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifMatch"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_purgePost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2488,6 +3038,28 @@ func (ec *executionContext) field_Mutation_restoreAuthor_args(ctx context.Contex
 }
 
 func (ec *executionContext) field_Mutation_restoreComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ifMatch",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifMatch"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreFeedEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -2562,6 +3134,36 @@ func (ec *executionContext) field_Mutation_switchAuthorRevision_args(ctx context
 }
 
 func (ec *executionContext) field_Mutation_switchCommentRevision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "revision",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifMatch",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifMatch"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_switchFeedEntryRevision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -2713,6 +3315,52 @@ func (ec *executionContext) field_Mutation_updateComment_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateFeedEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (FeedEntry, error) {
+			return ec.unmarshalNFeedEntryInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntry(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ifMatch",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifMatch"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "mode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOWriteMode2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mode"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalORevisionStatus2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updatePost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2816,6 +3464,52 @@ func (ec *executionContext) field_Post_diff_args(ctx context.Context, rawArgs ma
 		return nil, err
 	}
 	args["against"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Post_feedEntriesByPost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*FeedEntryFilter, error) {
+			return ec.unmarshalOFeedEntryFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*FeedEntryOrder, error) {
+			return ec.unmarshalOFeedEntryOrder2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg4
 	return args, nil
 }
 
@@ -3015,6 +3709,82 @@ func (ec *executionContext) field_Query_comments_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_feedEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*FeedEntryFilter, error) {
+			return ec.unmarshalOFeedEntryFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*FeedEntryOrder, error) {
+			return ec.unmarshalOFeedEntryOrder2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_feedEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "revision",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_post_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3106,6 +3876,20 @@ func (ec *executionContext) field_Subscription_authorChanged_args(ctx context.Co
 }
 
 func (ec *executionContext) field_Subscription_commentChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_feedEntryChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4562,6 +5346,589 @@ func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _FeedEntry_id(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntry", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntry_etag(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ETag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntry", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntry_data(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v FeedEntry) graphql.Marshaler {
+			return ec.marshalNFeedEntryData2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntryData(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntry_meta(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_meta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.Meta) graphql.Marshaler {
+			return ec.marshalNMeta2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐMeta(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_meta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meta(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntry_revisionInfo(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_revisionInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevisionInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.RevisionInfo) graphql.Marshaler {
+			return ec.marshalNRevisionInfo2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐRevisionInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_revisionInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntry_post(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_post(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FeedEntry().Post(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PostRecord) graphql.Marshaler {
+			return ec.marshalOPost2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐPostRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_post(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Post(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntry_revisions(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_revisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.FeedEntry().Revisions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["chain"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gql.RevisionConnection) graphql.Marshaler {
+			return ec.marshalNRevisionConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐRevisionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_revisions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_FeedEntry_revisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntry_diff(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntry_diff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.FeedEntry().Diff(ctx, obj, fc.Args["against"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntry_diff(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_FeedEntry_diff_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntryChange_kind(ctx context.Context, field graphql.CollectedField, obj *FeedEntryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.ChangeOp) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐChangeOp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntryChange", field, false, false, errors.New("field of type ChangeKind does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntryChange_id(ctx context.Context, field graphql.CollectedField, obj *FeedEntryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntryChange", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntryChange_feedEntry(ctx context.Context, field graphql.CollectedField, obj *FeedEntryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryChange_feedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedEntry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalOFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryChange_feedEntry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntryChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *FeedEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*FeedEntryEdge) graphql.Marshaler {
+			return ec.marshalNFeedEntryEdge2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *FeedEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *FeedEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gql.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *FeedEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntryData_post(ctx context.Context, field graphql.CollectedField, obj *FeedEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryData_post(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Post, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryData_post(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntryData", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntryData_title(ctx context.Context, field graphql.CollectedField, obj *FeedEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryData_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryData_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntryData", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntryData_publishedAt(ctx context.Context, field graphql.CollectedField, obj *FeedEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryData_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryData_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntryData", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *FeedEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedEntryEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FeedEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *FeedEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Meta_resourceId(ctx context.Context, field graphql.CollectedField, obj *resource.Meta) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5693,6 +7060,314 @@ func (ec *executionContext) fieldContext_Mutation_switchCommentRevision(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createFeedEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createFeedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateFeedEntry(ctx, fc.Args["input"].(FeedEntry), fc.Args["status"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createFeedEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createFeedEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateFeedEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateFeedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateFeedEntry(ctx, fc.Args["id"].(string), fc.Args["input"].(FeedEntry), fc.Args["ifMatch"].(*string), fc.Args["mode"].(*string), fc.Args["status"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateFeedEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateFeedEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_patchFeedEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_patchFeedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PatchFeedEntry(ctx, fc.Args["id"].(string), fc.Args["patch"].(json.RawMessage), fc.Args["ifMatch"].(*string), fc.Args["mode"].(*string), fc.Args["status"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_patchFeedEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_patchFeedEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteFeedEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteFeedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteFeedEntry(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteFeedEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteFeedEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreFeedEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreFeedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreFeedEntry(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreFeedEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreFeedEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_purgeFeedEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_purgeFeedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PurgeFeedEntry(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_purgeFeedEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_purgeFeedEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_switchFeedEntryRevision(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_switchFeedEntryRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SwitchFeedEntryRevision(ctx, fc.Args["id"].(string), fc.Args["revision"].(string), fc.Args["ifMatch"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_switchFeedEntryRevision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_switchFeedEntryRevision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *gql.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5983,6 +7658,50 @@ func (ec *executionContext) fieldContext_Post_commentsByPost(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Post_commentsByPost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Post_feedEntriesByPost(ctx context.Context, field graphql.CollectedField, obj *PostRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Post_feedEntriesByPost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Post().FeedEntriesByPost(ctx, obj, fc.Args["filter"].(*FeedEntryFilter), fc.Args["orderBy"].([]*FeedEntryOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includeDeleted"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryConnection) graphql.Marshaler {
+			return ec.marshalNFeedEntryConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Post_feedEntriesByPost(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Post",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Post_feedEntriesByPost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6309,11 +8028,11 @@ func (ec *executionContext) _PostData_slug(ctx context.Context, field graphql.Co
 			return obj.Slug, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_PostData_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6863,6 +8582,94 @@ func (ec *executionContext) fieldContext_Query_comments(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_comments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_feedEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_feedEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FeedEntry(ctx, fc.Args["id"].(string), fc.Args["revision"].(*string), fc.Args["includeDeleted"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+			return ec.marshalOFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_feedEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_feedEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_feedEntries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_feedEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FeedEntries(ctx, fc.Args["filter"].(*FeedEntryFilter), fc.Args["orderBy"].([]*FeedEntryOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includeDeleted"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryConnection) graphql.Marshaler {
+			return ec.marshalNFeedEntryConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_feedEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_feedEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7475,6 +9282,50 @@ func (ec *executionContext) fieldContext_Subscription_commentChanged(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_commentChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_feedEntryChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_feedEntryChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().FeedEntryChanged(ctx, fc.Args["id"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryChange) graphql.Marshaler {
+			return ec.marshalNFeedEntryChange2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_feedEntryChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedEntryChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_feedEntryChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8977,6 +10828,184 @@ func (ec *executionContext) unmarshalInputCommentOrder(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputFeedEntryFilter(ctx context.Context, obj any) (FeedEntryFilter, error) {
+	var it FeedEntryFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "post", "publishedAt", "resourceId", "createdTime", "updatedTime", "createdBy", "updatedBy"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOFeedEntryFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOFeedEntryFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOFeedEntryFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "post":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("post"))
+			data, err := ec.unmarshalOIDFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Post = data
+		case "publishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAt"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAt = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalOIDFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "createdTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdTime"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedTime = data
+		case "updatedTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedTime"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedTime = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "updatedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedBy"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedBy = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputFeedEntryInput(ctx context.Context, obj any) (FeedEntry, error) {
+	var it FeedEntry
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"post", "title", "publishedAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "post":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("post"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Post = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "publishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputFeedEntryOrder(ctx context.Context, obj any) (FeedEntryOrder, error) {
+	var it FeedEntryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNFeedEntryOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputIDFilter(ctx context.Context, obj any) (gql.IDFilter, error) {
 	var it gql.IDFilter
 	if obj == nil {
@@ -9262,7 +11291,7 @@ func (ec *executionContext) unmarshalInputPostInput(ctx context.Context, obj any
 			it.Title = data
 		case "slug":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -10501,6 +12530,370 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var feedEntryImplementors = []string{"FeedEntry"}
+
+func (ec *executionContext) _FeedEntry(ctx context.Context, sel ast.SelectionSet, obj *FeedEntryRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedEntry")
+		case "id":
+			out.Values[i] = ec._FeedEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._FeedEntry_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "data":
+			out.Values[i] = ec._FeedEntry_data(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meta":
+			out.Values[i] = ec._FeedEntry_meta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisionInfo":
+			out.Values[i] = ec._FeedEntry_revisionInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "post":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FeedEntry_post(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "revisions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FeedEntry_revisions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "diff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FeedEntry_diff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var feedEntryChangeImplementors = []string{"FeedEntryChange"}
+
+func (ec *executionContext) _FeedEntryChange(ctx context.Context, sel ast.SelectionSet, obj *FeedEntryChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedEntryChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedEntryChange")
+		case "kind":
+			out.Values[i] = ec._FeedEntryChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._FeedEntryChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feedEntry":
+			out.Values[i] = ec._FeedEntryChange_feedEntry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var feedEntryConnectionImplementors = []string{"FeedEntryConnection"}
+
+func (ec *executionContext) _FeedEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *FeedEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedEntryConnection")
+		case "edges":
+			out.Values[i] = ec._FeedEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._FeedEntryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._FeedEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._FeedEntryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var feedEntryDataImplementors = []string{"FeedEntryData"}
+
+func (ec *executionContext) _FeedEntryData(ctx context.Context, sel ast.SelectionSet, obj *FeedEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedEntryDataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedEntryData")
+		case "post":
+			out.Values[i] = ec._FeedEntryData_post(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._FeedEntryData_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._FeedEntryData_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var feedEntryEdgeImplementors = []string{"FeedEntryEdge"}
+
+func (ec *executionContext) _FeedEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *FeedEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._FeedEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._FeedEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var metaImplementors = []string{"Meta"}
 
 func (ec *executionContext) _Meta(ctx context.Context, sel ast.SelectionSet, obj *resource.Meta) graphql.Marshaler {
@@ -10746,6 +13139,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createFeedEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createFeedEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateFeedEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateFeedEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "patchFeedEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_patchFeedEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteFeedEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteFeedEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreFeedEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreFeedEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purgeFeedEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_purgeFeedEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "switchFeedEntryRevision":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_switchFeedEntryRevision(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10933,6 +13375,44 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._Post_commentsByPost(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "feedEntriesByPost":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Post_feedEntriesByPost(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -11178,7 +13658,7 @@ func (ec *executionContext) _PostData(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "slug":
 			out.Values[i] = ec._PostData_slug(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "body":
@@ -11447,6 +13927,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "feedEntry":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_feedEntry(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "feedEntries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_feedEntries(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11680,6 +14204,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_postChanged(ctx, fields[0])
 	case "commentChanged":
 		return ec._Subscription_commentChanged(ctx, fields[0])
+	case "feedEntryChanged":
+		return ec._Subscription_feedEntryChanged(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -12383,6 +14909,135 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNFeedEntry2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*FeedEntryRecord) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx context.Context, sel ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FeedEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeedEntryChange2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryChange(ctx context.Context, sel ast.SelectionSet, v *FeedEntryChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FeedEntryChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeedEntryConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryConnection(ctx context.Context, sel ast.SelectionSet, v *FeedEntryConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FeedEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeedEntryData2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntry(ctx context.Context, sel ast.SelectionSet, v FeedEntry) graphql.Marshaler {
+	return ec._FeedEntryData(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFeedEntryEdge2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*FeedEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedEntryEdge2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFeedEntryEdge2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryEdge(ctx context.Context, sel ast.SelectionSet, v *FeedEntryEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FeedEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFeedEntryFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilter(ctx context.Context, v any) (*FeedEntryFilter, error) {
+	res, err := ec.unmarshalInputFeedEntryFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFeedEntryInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntry(ctx context.Context, v any) (FeedEntry, error) {
+	res, err := ec.unmarshalInputFeedEntryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFeedEntryOrder2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrder(ctx context.Context, v any) (*FeedEntryOrder, error) {
+	res, err := ec.unmarshalInputFeedEntryOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFeedEntryOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderField(ctx context.Context, v any) (FeedEntryOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNFeedEntryOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderField[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFeedEntryOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderField(ctx context.Context, sel ast.SelectionSet, v FeedEntryOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNFeedEntryOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderField[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNFeedEntryOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderField = map[string]FeedEntryOrderField{
+		"POST":         FeedEntryOrderFieldPost,
+		"PUBLISHED_AT": FeedEntryOrderFieldPublishedAt,
+		"RESOURCE_ID":  FeedEntryOrderFieldResourceID,
+		"CREATED_TIME": FeedEntryOrderFieldCreatedTime,
+		"UPDATED_TIME": FeedEntryOrderFieldUpdatedTime,
+		"CREATED_BY":   FeedEntryOrderFieldCreatedBy,
+		"UPDATED_BY":   FeedEntryOrderFieldUpdatedBy,
+	}
+	marshalNFeedEntryOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderField = map[FeedEntryOrderField]string{
+		FeedEntryOrderFieldPost:        "POST",
+		FeedEntryOrderFieldPublishedAt: "PUBLISHED_AT",
+		FeedEntryOrderFieldResourceID:  "RESOURCE_ID",
+		FeedEntryOrderFieldCreatedTime: "CREATED_TIME",
+		FeedEntryOrderFieldUpdatedTime: "UPDATED_TIME",
+		FeedEntryOrderFieldCreatedBy:   "CREATED_BY",
+		FeedEntryOrderFieldUpdatedBy:   "UPDATED_BY",
+	}
+)
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13066,6 +15721,55 @@ func (ec *executionContext) unmarshalOCommentOrder2ᚕᚖgithubᚗcomᚋspecstar
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNCommentOrder2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐCommentOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx context.Context, sel ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FeedEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFeedEntryFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilterᚄ(ctx context.Context, v any) ([]*FeedEntryFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*FeedEntryFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFeedEntryFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOFeedEntryFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryFilter(ctx context.Context, v any) (*FeedEntryFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFeedEntryFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFeedEntryOrder2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrderᚄ(ctx context.Context, v any) ([]*FeedEntryOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*FeedEntryOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFeedEntryOrder2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

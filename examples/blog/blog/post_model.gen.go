@@ -17,7 +17,7 @@ import (
 // Post is a blog post.
 type Post struct {
 	Title       string          `json:"title"`
-	Slug        string          `json:"slug"`
+	Slug        *string         `json:"slug"`
 	Body        *string         `json:"body"`
 	Status      *PostStatus     `json:"status"`
 	Tags        []string        `json:"tags"`
@@ -31,7 +31,7 @@ type Post struct {
 }
 
 // postRequired lists the JSON paths that a Post body must hold, non-null.
-var postRequired = []string{"title", "slug", "author"}
+var postRequired = []string{"title", "author"}
 
 // prepare fills in the spec defaults of unset fields and normalises values,
 // so that equal content always encodes to equal bytes.
@@ -59,9 +59,7 @@ func (p *Post) Validate() error {
 	} else if n := utf8.RuneCountInString(p.Title); n < 3 || n > 200 {
 		errs.Add("title", "must be between 3 and 200 characters long")
 	}
-	if p.Slug == "" {
-		errs.Add("slug", "is required")
-	} else if !postSlugPattern.MatchString(p.Slug) {
+	if p.Slug != nil && !postSlugPattern.MatchString(*p.Slug) {
 		errs.Add("slug", "must match the pattern ^[a-z0-9]+(-[a-z0-9]+)*$")
 	}
 	if p.Status != nil && !p.Status.Valid() {

@@ -8,20 +8,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/specstar-go/specstar/runtime/jsonpatch"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// PostRecord is a Post at one revision, with its metadata.
+// PostRecord is a Post at one revision, with its metadata. It encodes to JSON as the
+// REST API's envelope, so custom routes can answer with it.
 type PostRecord struct {
-	Data         Post
-	Meta         resource.Meta
-	RevisionInfo resource.RevisionInfo
+	Data         Post                  `json:"data"`
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
 }
 
-// PostRepository reads and writes Posts resources with their revision history.
-// Every write is one atomic transaction; see package resource for the rules.
+// PostRepository reads and writes Post resources with their revision history,
+// through the service: the hooks run and the caller's principal acts. Every write is one
+// atomic transaction; see package resource for the rules.
 type PostRepository struct {
 	svc *resource.Service
+	// tx, when set, is the transaction of a hook that every call joins.
+	tx *resource.Tx
 }
 
 // NewPostRepository returns a repository of Post resources stored by svc.
@@ -31,6 +36,7 @@ func NewPostRepository(svc *resource.Service) *PostRepository {
 
 // Create validates d and stores it as revision 1 of a new resource.
 func (r *PostRepository) Create(ctx context.Context, d *Post, opts resource.WriteOptions) (*PostRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	data, err := d.encode()
 	if err != nil {
 		return nil, err
@@ -38,42 +44,9 @@ func (r *PostRepository) Create(ctx context.Context, d *Post, opts resource.Writ
 	return decodePostRecord(r.svc.Create(ctx, postKind, data, opts))
 }
 
-// Get reads a resource at its current revision, or at opts.Revision.
-func (r *PostRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*PostRecord, error) {
-	return decodePostRecord(r.svc.Get(ctx, postKind, id, opts))
-}
-
-// Update validates d and writes it as a new revision (or edits a draft, per opts).
-func (r *PostRepository) Update(ctx context.Context, id string, d *Post, opts resource.WriteOptions) (*PostRecord, error) {
-	data, err := d.encode()
-	if err != nil {
-		return nil, err
-	}
-	return decodePostRecord(r.svc.Update(ctx, postKind, id, data, opts))
-}
-
-// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
-func (r *PostRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*PostRecord, error) {
-	return decodePostRecord(r.svc.Delete(ctx, postKind, id, opts))
-}
-
-// Restore undoes a soft delete.
-func (r *PostRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*PostRecord, error) {
-	return decodePostRecord(r.svc.Restore(ctx, postKind, id, opts))
-}
-
-// Switch makes revision rev (a full revision id or its number) current.
-func (r *PostRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*PostRecord, error) {
-	return decodePostRecord(r.svc.Switch(ctx, postKind, id, rev, opts))
-}
-
-// Purge removes a resource and its whole history.
-func (r *PostRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
-	return r.svc.Purge(ctx, postKind, id, opts)
-}
-
 // List returns one page of resources and the cursor of the next page (nil on the last).
 func (r *PostRepository) List(ctx context.Context, q resource.ListQuery) ([]*PostRecord, *string, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	page, err := r.svc.List(ctx, postKind, q)
 	if err != nil {
 		return nil, nil, err
@@ -89,9 +62,104 @@ func (r *PostRepository) List(ctx context.Context, q resource.ListQuery) ([]*Pos
 	return out, page.NextCursor, nil
 }
 
+// Count returns how many resources match q.Filter (q's paging is ignored).
+func (r *PostRepository) Count(ctx context.Context, q resource.ListQuery) (int, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Count(ctx, postKind, q)
+}
+
+// Get reads a resource at its current revision, or at opts.Revision.
+func (r *PostRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*PostRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodePostRecord(r.svc.Get(ctx, postKind, id, opts))
+}
+
+// Update validates d and writes it as a new revision (or edits a draft, per opts).
+func (r *PostRepository) Update(ctx context.Context, id string, d *Post, opts resource.WriteOptions) (*PostRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	data, err := d.encode()
+	if err != nil {
+		return nil, err
+	}
+	return decodePostRecord(r.svc.Update(ctx, postKind, id, data, opts))
+}
+
+/*
+Patch changes a resource with fn, which edits its current data inside the write's transaction;
+// the result is validated and written as a new revision (or a draft edit, per opts). An
+// error from fn aborts the write and is returned as it is.
+*/
+func (r *PostRepository) Patch(ctx context.Context, id string, fn func(d *Post) error, opts resource.WriteOptions) (*PostRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodePostRecord(r.svc.Patch(ctx, postKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		var d Post
+		if err := json.Unmarshal(current, &d); err != nil {
+			return nil, fmt.Errorf("decode Post %s: %w", id, err)
+		}
+		if err := fn(&d); err != nil {
+			return nil, err
+		}
+		return d.encode()
+	}, opts))
+}
+
+// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
+func (r *PostRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*PostRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodePostRecord(r.svc.Delete(ctx, postKind, id, opts))
+}
+
+// Restore undoes a soft delete.
+func (r *PostRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*PostRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodePostRecord(r.svc.Restore(ctx, postKind, id, opts))
+}
+
+// Purge removes a resource and its whole history.
+func (r *PostRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Purge(ctx, postKind, id, opts)
+}
+
 // Revisions lists the revisions of a resource, newest first.
 func (r *PostRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, postKind, id, q)
+}
+
+/*
+Revision reads one revision of a resource (rev is a full revision id or its number): its
+// data and its info.
+*/
+func (r *PostRepository) Revision(ctx context.Context, id string, rev string) (*Post, *resource.RevisionInfo, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	out, err := r.svc.Revision(ctx, postKind, id, rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	var d Post
+	if err := json.Unmarshal(out.Data, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode Post %s: %w", out.Info.RevisionID, err)
+	}
+	return &d, &out.Info, nil
+}
+
+// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+func (r *PostRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Diff(ctx, postKind, id, rev, against)
+}
+
+// Switch makes revision rev (a full revision id or its number) current.
+func (r *PostRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*PostRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodePostRecord(r.svc.Switch(ctx, postKind, id, rev, opts))
+}
+
+// Referrers lists the live resources that refer to a resource, by ref field.
+func (r *PostRepository) Referrers(ctx context.Context, id string) ([]resource.ReferrerGroup, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Referrers(ctx, postKind, id)
 }
 
 // decodePostRecord turns what the service returned into a typed record.

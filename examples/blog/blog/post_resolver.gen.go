@@ -117,6 +117,11 @@ func (r *postResolver) CommentsByPost(ctx context.Context, obj *PostRecord, wher
 	return r.listComments(ctx, gql.Eq("post", obj.ID()), where, orderBy, first, after, includeDeleted)
 }
 
+// FeedEntriesByPost is the resolver of Post.feedEntriesByPost.
+func (r *postResolver) FeedEntriesByPost(ctx context.Context, obj *PostRecord, where *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) (*FeedEntryConnection, error) {
+	return r.listFeedEntries(ctx, gql.Eq("post", obj.ID()), where, orderBy, first, after, includeDeleted)
+}
+
 // Revisions is the resolver of Post.revisions.
 func (r *postResolver) Revisions(ctx context.Context, obj *PostRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
 	return gql.Revisions(ctx, r.svc, postKind, obj.ID(), first, after, chain)

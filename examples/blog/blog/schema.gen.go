@@ -7,10 +7,8 @@ import (
 	"embed"
 	"io/fs"
 
-	"github.com/labstack/echo/v4"
 	"github.com/specstar-go/specstar/runtime"
 	"github.com/specstar-go/specstar/runtime/resource"
-	"github.com/specstar-go/specstar/runtime/server"
 )
 
 // This guard fails the build when the generated code and the runtime library
@@ -107,8 +105,29 @@ var (
 		SchemaVersion: 1,
 		Table:         "comment",
 	}
+	feedEntryKind = &resource.Kind{
+		DataFields:  []string{"post", "title", "published_at"},
+		DefaultSort: "-published_at",
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "post",
+			Ref: &resource.Ref{
+				Kind:     "Post",
+				OnDelete: resource.Cascade,
+			},
+			Type: resource.TypeString,
+		}, {
+			Indexed: true,
+			JSON:    "published_at",
+			Type:    resource.TypeDateTime,
+		}},
+		Name:          "FeedEntry",
+		Path:          "feed-entries",
+		SchemaVersion: 1,
+		Table:         "feed_entry",
+	}
 	schema = &resource.Schema{
-		Kinds: []*resource.Kind{authorKind, postKind, commentKind},
+		Kinds: []*resource.Kind{authorKind, postKind, commentKind, feedEntryKind},
 		Migrations: map[string]fs.FS{
 			"postgres": migrationDir("postgres"),
 			"sqlite":   migrationDir("sqlite"),
@@ -131,59 +150,4 @@ func migrationDir(dialect string) fs.FS {
 		panic(err)
 	}
 	return dir
-}
-
-// App returns the generated application: its schema, its REST routes and their OpenAPI
-// document. Pass it to server.New or server.Main.
-func App() server.App {
-	return app{}
-}
-
-// NewServer opens the storage cfg names, applies the schema and returns a server for
-// these resources. server.LoadConfig reads cfg from flags and SPECSTAR_* variables.
-func NewServer(cfg server.Config) (*server.Server, error) {
-	return server.New(cfg, App())
-}
-
-// app implements server.App.
-type app struct{}
-
-// Schema returns the storage descriptors of every resource.
-func (app) Schema() *resource.Schema {
-	return schema
-}
-
-// Register mounts the REST routes of every resource on g.
-func (app) Register(g *echo.Group, svc *resource.Service) {
-	registerAuthorRoutes(g, svc)
-	registerPostRoutes(g, svc)
-	registerCommentRoutes(g, svc)
-}
-
-// openAPIDocument is openapi.json, the OpenAPI 3.1 document of the REST API, generated
-// from the same spec as this package. It is a string so that nothing can modify it.
-//
-//go:embed openapi.json
-var openAPIDocument string
-
-// OpenAPI returns the OpenAPI document of the REST routes (a fresh copy on each call).
-// server.New serves it at /openapi.json and renders it at /docs.
-func (app) OpenAPI() []byte {
-	return []byte(openAPIDocument)
-}
-
-// Client groups the typed repositories of every resource.
-type Client struct {
-	Author  *AuthorRepository
-	Post    *PostRepository
-	Comment *CommentRepository
-}
-
-// NewClient returns the repositories of every resource, stored by svc.
-func NewClient(svc *resource.Service) *Client {
-	return &Client{
-		Author:  NewAuthorRepository(svc),
-		Comment: NewCommentRepository(svc),
-		Post:    NewPostRepository(svc),
-	}
 }

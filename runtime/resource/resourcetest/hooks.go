@@ -339,15 +339,16 @@ func testAfterCommit(t *testing.T, e *env) {
 				}
 				return nil, nil
 			},
-			AfterCommit: func(ctx context.Context, c resource.Change) {
+			AfterCommit: func(ctx context.Context, c resource.Change) error {
 				if resource.TxFrom(ctx) != nil {
 					got = append(got, "inside a transaction")
 				}
 				got = append(got, string(c.Op)+" "+c.Kind.Name)
+				return errors.New("after-commit errors are logged")
 			},
 		}),
 		resource.WithHooks(e.Like, resource.Hooks{
-			AfterCommit: func(ctx context.Context, c resource.Change) {
+			AfterCommit: func(ctx context.Context, c resource.Change) error {
 				got = append(got, string(c.Op)+" "+c.Kind.Name)
 				panic("after commit panics")
 			},

@@ -51,7 +51,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	ada, grace := authors[0], authors[1]
 
-	created, err := c.CreatePostWithResponse(ctx, nil, blogclient.PostInput{Title: "Hello world", Slug: "hello-world", Author: ada, Tags: &[]string{"go"}})
+	created, err := c.CreatePostWithResponse(ctx, nil, blogclient.PostInput{Title: "Hello world", Slug: new("hello-world"), Author: ada, Tags: &[]string{"go"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRoundTrip(t *testing.T) {
 
 	// PUT with the ETag just read, then again with the same, now stale, one.
 	replaced, err := c.ReplacePostWithResponse(ctx, post, &blogclient.ReplacePostParams{IfMatch: &firstETag},
-		blogclient.PostInput{Title: "Hello again", Slug: "hello-world", Author: ada})
+		blogclient.PostInput{Title: "Hello again", Slug: new("hello-world"), Author: ada})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("replace: parent %v, want revision 1", *replaced.JSON200.RevisionInfo.ParentRevisionId)
 	}
 	stale, err := c.ReplacePostWithResponse(ctx, post, &blogclient.ReplacePostParams{IfMatch: &firstETag},
-		blogclient.PostInput{Title: "Lost update", Slug: "hello-world", Author: ada})
+		blogclient.PostInput{Title: "Lost update", Slug: new("hello-world"), Author: ada})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +104,10 @@ func TestRoundTrip(t *testing.T) {
 	// Three more posts by Ada, one by Grace; page through Ada's two at a time.
 	want := []openapi_types.UUID{post}
 	for _, p := range []blogclient.PostInput{
-		{Title: "Second post", Slug: "second", Author: ada},
-		{Title: "Third post", Slug: "third", Author: ada},
-		{Title: "Grace's post", Slug: "grace", Author: grace},
-		{Title: "Fourth post", Slug: "fourth", Author: ada},
+		{Title: "Second post", Slug: new("second"), Author: ada},
+		{Title: "Third post", Slug: new("third"), Author: ada},
+		{Title: "Grace's post", Slug: new("grace"), Author: grace},
+		{Title: "Fourth post", Slug: new("fourth"), Author: ada},
 	} {
 		res, err := c.CreatePostWithResponse(ctx, nil, p)
 		if err != nil {
