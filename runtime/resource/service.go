@@ -130,6 +130,8 @@ type ReadOptions struct {
 	Revision string
 	// IncludeDeleted allows reading a soft-deleted resource.
 	IncludeDeleted bool
+	Fields         []string // data fields to return, as ListQuery.Fields; nil for all
+	Expand         []string // ref fields whose targets to embed, as ListQuery.Expand
 }
 
 // ListQuery selects a page of resources. Filter, Sort, Fields and Expand
