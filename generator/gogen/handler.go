@@ -8,33 +8,6 @@ import (
 	"github.com/specstar-go/specstar/generator/model"
 )
 
-// route is one REST route of a resource: method, path below the resource
-// path, handler method name and what it does (for the doc comment).
-type route struct {
-	method, path, handler, doc string
-}
-
-// routes lists the REST routes of every resource, in registration order.
-// Static segments ("count") are registered before parameters so that the
-// router never reads them as ids.
-func routes() []route {
-	return []route{
-		{"POST", "", "create", "creates a resource from a JSON body"},
-		{"GET", "", "list", "lists resources, one page at a time"},
-		{"GET", "/count", "count", "counts resources"},
-		{"GET", "/:id", "read", "reads a resource, at its current or a given revision"},
-		{"PUT", "/:id", "replace", "replaces the data of a resource, writing a new revision or editing a draft"},
-		{"PATCH", "/:id", "patch", "applies a JSON merge patch or JSON Patch to a resource"},
-		{"DELETE", "/:id", "delete", "soft-deletes a resource"},
-		{"POST", "/:id/restore", "restore", "undoes a soft delete"},
-		{"DELETE", "/:id/permanently", "purge", "removes a resource and its whole history"},
-		{"GET", "/:id/revisions", "revisions", "lists the revisions of a resource, newest first"},
-		{"GET", "/:id/revisions/:rev", "revision", "reads one revision's data and info"},
-		{"GET", "/:id/revisions/:rev/diff", "diff", "returns the JSON Patch between two revisions"},
-		{"POST", "/:id/switch/:rev", "switchRevision", "makes a revision current (rollback)"},
-	}
-}
-
 // handlerFile emits the echo handlers of a resource.
 func handlerFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 	f := newFile(m, pkgPath)
@@ -50,22 +23,34 @@ func handlerFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 		jen.Id("g").Op("*").Qual(pkgEcho, "Group"), jen.Id("svc").Op("*").Qual(pkgResource, "Service"),
 	).BlockFunc(func(g *jen.Group) {
 		g.Id("h").Op(":=").Op("&").Id(h).Values(jen.Dict{jen.Id("svc"): jen.Id("svc")})
-		for _, rt := range routes() {
-			g.Id("g").Dot(rt.method).Call(jen.Lit("/"+r.Path+rt.path), jen.Id("h").Dot(rt.handler))
+		for _, op := range restOperations(r) {
+			g.Id("g").Dot(op.Method).Call(jen.Lit(op.Route), jen.Id("h").Dot(op.Handler))
 		}
 	})
 	f.Line()
 
-	for _, rt := range routes() {
-		f.Comment(fmt.Sprintf("%s %s: %s %s.", rt.handler, rt.doc, rt.method, "/api/"+r.Path+rt.path))
-		f.Func().Params(jen.Id("h").Op("*").Id(h)).Id(rt.handler).Params(
+	for _, op := range restOperations(r) {
+		f.Comment(fmt.Sprintf("%s %s: %s %s.", op.Handler, op.Doc, op.Method, "/api"+op.Route))
+		f.Func().Params(jen.Id("h").Op("*").Id(h)).Id(op.Handler).Params(
 			jen.Id("c").Qual(pkgEcho, "Context"),
 		).Error().BlockFunc(func(g *jen.Group) {
-			handlerBody(g, r, rt.handler, kind)
+			handlerBody(g, r, op, kind)
 		})
 		f.Line()
 	}
 	return f
+}
+
+// restOperations returns the operations of r that have a REST route, in
+// registration order.
+func restOperations(r *model.Resource) []*model.Operation {
+	var out []*model.Operation
+	for _, op := range r.Operations {
+		if op.Method != "" {
+			out = append(out, op)
+		}
+	}
+	return out
 }
 
 // ifErr renders: if err != nil { return err }
@@ -88,14 +73,23 @@ func rest(name string, args ...jen.Code) *jen.Statement {
 	return jen.Qual(pkgRest, name).Call(args...)
 }
 
-// param renders c.Param(name).
-func param(name string) *jen.Statement {
-	return jen.Id("c").Dot("Param").Call(jen.Lit(name))
+// pathParams emits, for each name, the path-unescaped parameter:
+//
+//	id, err := rest.Param(c, "id")
+//	if err != nil {
+//		return err
+//	}
+func pathParams(g *jen.Group, names ...string) {
+	for _, name := range names {
+		g.Add(call(name, rest("Param", jen.Id("c"), jen.Lit(name))))
+		g.Add(ifErr())
+	}
 }
 
-// handlerBody emits the statements of one handler.
-func handlerBody(g *jen.Group, r *model.Resource, handler string, kind jen.Code) {
+// handlerBody emits the statements of the handler of op.
+func handlerBody(g *jen.Group, r *model.Resource, op *model.Operation, kind jen.Code) {
 	c := jen.Id("c")
+	id, rev := jen.Id("id"), jen.Id("rev")
 	readBody := func() {
 		g.Var().Id("in").Id(r.GoName)
 		g.If(jen.Err().Op(":=").Add(rest("DecodeJSON", c, jen.Op("&").Id("in"), jen.Id(r.VarName+"Required").Op("..."))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
@@ -110,17 +104,17 @@ func handlerBody(g *jen.Group, r *model.Resource, handler string, kind jen.Code)
 		g.Add(ifErr())
 		g.Return(rest("Envelope", c, jen.Qual(pkgHTTP, status), jen.Id("env")))
 	}
-	switch handler {
-	case "create":
+	switch op.Action {
+	case model.ActionCreate:
 		readBody()
 		writeOpts()
 		g.Add(call("env", svcCall("Create", kind, jen.Id("data"), jen.Id("opts"))))
 		g.Add(ifErr())
 		g.Return(rest("Created", c, jen.Id("env")))
-	case "list", "count":
+	case model.ActionList, model.ActionCount:
 		g.Add(call("q", rest("ListQuery", c)))
 		g.Add(ifErr())
-		if handler == "list" {
+		if op.Action == model.ActionList {
 			g.Add(call("page", svcCall("List", kind, jen.Id("q"))))
 			g.Add(ifErr())
 			g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("page")))
@@ -129,57 +123,71 @@ func handlerBody(g *jen.Group, r *model.Resource, handler string, kind jen.Code)
 		g.Add(call("n", svcCall("Count", kind, jen.Id("q"))))
 		g.Add(ifErr())
 		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Map(jen.String()).Int().Values(jen.Dict{jen.Lit("count"): jen.Id("n")})))
-	case "read":
+	case model.ActionRead:
+		pathParams(g, "id")
 		g.Add(call("opts", rest("ReadOptions", c)))
 		g.Add(ifErr())
-		g.Add(call("env", svcCall("Get", kind, param("id"), jen.Id("opts"))))
+		g.Add(call("env", svcCall("Get", kind, id, jen.Id("opts"))))
 		g.Add(ifErr())
 		g.If(rest("NotModified", c, jen.Id("env"))).Block(jen.Return(jen.Nil()))
 		g.Return(rest("Envelope", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("env")))
-	case "replace":
+	case model.ActionUpdate:
+		pathParams(g, "id")
 		readBody()
 		writeOpts()
-		g.Add(call("env", svcCall("Update", kind, param("id"), jen.Id("data"), jen.Id("opts"))))
+		g.Add(call("env", svcCall("Update", kind, id, jen.Id("data"), jen.Id("opts"))))
 		envReturn("StatusOK")
-	case "patch":
+	case model.ActionPatch:
+		pathParams(g, "id")
 		g.Add(call("apply", rest("ReadPatch", c)))
 		g.Add(ifErr())
 		writeOpts()
-		g.Add(call("env", svcCall("Patch", kind, param("id"),
+		g.Add(call("env", svcCall("Patch", kind, id,
 			jen.Func().Params(jen.Id("current").Qual(pkgJSON, "RawMessage")).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
 				call("patched", jen.Id("apply").Call(jen.Id("current"))),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Id("decode"+r.GoName).Call(jen.Id("patched"))),
 			), jen.Id("opts"))))
 		envReturn("StatusOK")
-	case "delete", "restore":
-		method := map[string]string{"delete": "Delete", "restore": "Restore"}[handler]
+	case model.ActionDelete, model.ActionRestore:
+		method := map[string]string{model.ActionDelete: "Delete", model.ActionRestore: "Restore"}[op.Action]
+		pathParams(g, "id")
 		writeOpts()
-		g.Add(call("env", svcCall(method, kind, param("id"), jen.Id("opts"))))
+		g.Add(call("env", svcCall(method, kind, id, jen.Id("opts"))))
 		envReturn("StatusOK")
-	case "purge":
+	case model.ActionPurge:
+		pathParams(g, "id")
 		writeOpts()
-		g.If(jen.Err().Op(":=").Add(svcCall("Purge", kind, param("id"), jen.Id("opts"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
+		g.If(jen.Err().Op(":=").Add(svcCall("Purge", kind, id, jen.Id("opts"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
 		g.Return(c.Clone().Dot("NoContent").Call(jen.Qual(pkgHTTP, "StatusNoContent")))
-	case "revisions":
+	case model.ActionRevisions:
+		pathParams(g, "id")
 		g.Add(call("q", rest("RevisionQuery", c)))
 		g.Add(ifErr())
-		g.Add(call("page", svcCall("Revisions", kind, param("id"), jen.Id("q"))))
+		g.Add(call("page", svcCall("Revisions", kind, id, jen.Id("q"))))
 		g.Add(ifErr())
 		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("page")))
-	case "revision":
-		g.Add(call("rev", svcCall("Revision", kind, param("id"), param("rev"))))
+	case model.ActionRevision:
+		pathParams(g, "id", "rev")
+		g.Add(call("revision", svcCall("Revision", kind, id, rev)))
 		g.Add(ifErr())
-		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("rev")))
-	case "diff":
-		g.Add(call("ops", svcCall("Diff", kind, param("id"), param("rev"), c.Clone().Dot("QueryParam").Call(jen.Lit("against")))))
+		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("revision")))
+	case model.ActionDiff:
+		pathParams(g, "id", "rev")
+		g.Add(call("ops", svcCall("Diff", kind, id, rev, c.Clone().Dot("QueryParam").Call(jen.Lit("against")))))
 		g.Add(ifErr())
 		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("ops")))
-	case "switchRevision":
+	case model.ActionSwitch:
+		pathParams(g, "id", "rev")
 		writeOpts()
-		g.Add(call("env", svcCall("Switch", kind, param("id"), param("rev"), jen.Id("opts"))))
+		g.Add(call("env", svcCall("Switch", kind, id, rev, jen.Id("opts"))))
 		envReturn("StatusOK")
+	case model.ActionReferrers:
+		pathParams(g, "id")
+		g.Add(call("groups", svcCall("Referrers", kind, id)))
+		g.Add(ifErr())
+		g.Return(rest("Items", c, jen.Id("groups")))
 	default:
-		panic("gogen: unknown handler " + handler) // a bug in routes(), caught by the golden tests
+		panic("gogen: no handler for action " + op.Action) // a row without a case here, caught by the golden tests
 	}
 }

@@ -24,15 +24,18 @@ type schema struct {
 // resourceAPI is the GraphQL API of one resource. For Post: the object
 // Post (Go PostRecord), its data PostData (Go Post) and input PostInput
 // (Go Post), PostConnection, PostEdge, PostFilter, PostOrder,
-// PostOrderField, PostChange; the queries post and posts; the mutations
-// createPost ... switchPostRevision; the subscription postChanged.
+// PostOrderField, PostChange. Its root fields (the queries post and posts,
+// the mutations createPost ... switchPostRevision, the subscription
+// postChanged) are the GraphQL names of the model's operations table.
 type resourceAPI struct {
 	model *model.Resource
 
 	name, data, input, conn, edge, filter, order, orderField, change string
 
-	one, many                                                      string
-	create, update, patch, del, restore, purge, switchRev, changed string
+	// one and many are the fields of the read and the list (post, posts),
+	// which also name the resource in its change event and in the
+	// back-references to it (postsByAuthor).
+	one, many string
 
 	relations []*relation
 	backrefs  []*backref
@@ -111,9 +114,10 @@ var metaFilters = []struct{ name, goName, path, typ string }{
 	{"updatedBy", "UpdatedBy", "updated_by", "StringFilter"},
 }
 
-// resourceFields are the fields of every resource object, before its
-// relations.
-var resourceFields = []string{"id", "etag", "data", "meta", "revisionInfo", "revisions", "diff"}
+// resourceFields are the fields of every resource object that are not
+// operations, before its relations; the operations on the object
+// (revisions, diff) follow its relations and back-references.
+var resourceFields = []string{"id", "etag", "data", "meta", "revisionInfo"}
 
 // newSchema computes the API of m and reports the names that would
 // collide in the GraphQL schema.
@@ -144,10 +148,13 @@ func newResourceAPI(r *model.Resource) *resourceAPI {
 	return &resourceAPI{
 		model: r, name: g, data: g + "Data", input: g + "Input", conn: g + "Connection", edge: g + "Edge",
 		filter: g + "Filter", order: g + "Order", orderField: g + "OrderField", change: g + "Change",
-		one: names.Camel(g), many: names.Camel(r.Plural),
-		create: "create" + g, update: "update" + g, patch: "patch" + g, del: "delete" + g,
-		restore: "restore" + g, purge: "purge" + g, switchRev: "switch" + g + "Revision", changed: names.Camel(g) + "Changed",
+		one: r.Operation(model.ActionRead).GraphQL.Name, many: r.Operation(model.ActionList).GraphQL.Name,
 	}
+}
+
+// rootTypes are the GraphQL root types, in the order of the schema.
+func rootTypes() []string {
+	return []string{model.GraphQLQuery, model.GraphQLMutation, model.GraphQLSubscription}
 }
 
 // resolve computes the relations, filters, orders, enums and objects of
@@ -157,6 +164,9 @@ func (s *schema) resolve(a *resourceAPI) []string {
 	fields := map[string]string{}
 	for _, f := range resourceFields {
 		fields[f] = "a built-in field"
+	}
+	for _, op := range a.model.GraphQLOperations(model.GraphQLResource) {
+		fields[op.GraphQL.Name] = "a built-in field"
 	}
 	claim := func(name, what string) {
 		if prev, ok := fields[name]; ok {
@@ -352,8 +362,10 @@ func (s *schema) checkNames() []string {
 			claim(types, "GraphQL type", o.input, what)
 			claim(types, "GraphQL type", o.name+"Filter", what)
 		}
-		for _, f := range []string{a.one, a.many, a.create, a.update, a.patch, a.del, a.restore, a.purge, a.switchRev, a.changed} {
-			claim(root, "root field", f, what)
+		for _, rt := range rootTypes() {
+			for _, op := range a.model.GraphQLOperations(rt) {
+				claim(root, "root field", op.GraphQL.Name, what)
+			}
 		}
 	}
 	return errs

@@ -41,73 +41,102 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		f.Line()
 	}
 	listParams := listParamsOf(a)
-
-	// Queries.
-	method("queryResolver", upperFirst(a.one), "Query."+a.one,
-		[]jen.Code{jen.Id("id").String(), str(jen.Id("revision")), jen.Id("includeDeleted").Op("*").Bool()}, result.Clone(),
-		jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Get", jen.Id("id"), jen.Qual(pkgResource, "ReadOptions").Values(jen.Dict{
-			jen.Id("Revision"):       jen.Qual(pkgGQL, "Deref").Call(jen.Id("revision")),
-			jen.Id("IncludeDeleted"): jen.Qual(pkgGQL, "Deref").Call(jen.Id("includeDeleted")),
-		}))),
-		jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
-	method("queryResolver", upperFirst(a.many), "Query."+a.many, listParams, jen.Params(jen.Op("*").Id(a.conn), jen.Error()),
-		jen.Return(jen.Id("r").Dot(listFunc(a)).Call(jen.Id("ctx"), jen.Nil(), jen.Id("where"), jen.Id("orderBy"), jen.Id("first"), jen.Id("after"), jen.Id("includeDeleted"))))
-
-	// Mutations.
+	objRecv := r.VarName + "Resolver"
+	obj := jen.Id("obj").Add(rec.Clone())
 	encode := []jen.Code{
 		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("input").Dot("encode").Call(),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
 	}
-	method("mutationResolver", upperFirst(a.create), "Mutation."+a.create,
-		[]jen.Code{jen.Id("input").Id(r.GoName), str(jen.Id("status"))}, result.Clone(),
-		append(encode,
-			jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Create", jen.Id("data"), writeOpts(false, false, true))),
-			jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
-	method("mutationResolver", upperFirst(a.update), "Mutation."+a.update,
-		[]jen.Code{jen.Id("id").String(), jen.Id("input").Id(r.GoName), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
-		append(encode,
-			jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Update", jen.Id("id"), jen.Id("data"), writeOpts(true, true, true))),
-			jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
-	method("mutationResolver", upperFirst(a.patch), "Mutation."+a.patch,
-		[]jen.Code{jen.Id("id").String(), jen.Id("patch").Qual(pkgJSON, "RawMessage"), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
-		jen.Id("apply").Op(":=").Func().Params(jen.Id("current").Qual(pkgJSON, "RawMessage")).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
-			jen.List(jen.Id("merged"), jen.Err()).Op(":=").Qual(pkgGQL, "MergePatch").Call(jen.Id("current"), jen.Id("patch")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-			jen.Return(jen.Id("decode"+r.GoName).Call(jen.Id("merged"))),
-		),
-		jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Patch", jen.Id("id"), jen.Id("apply"), writeOpts(true, true, true))),
-		jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
-	for _, m := range []struct{ field, svc string }{{a.del, "Delete"}, {a.restore, "Restore"}} {
-		method("mutationResolver", upperFirst(m.field), "Mutation."+m.field,
-			[]jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, result.Clone(),
-			jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc(m.svc, jen.Id("id"), writeOpts(true, false, false))),
-			jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+	// resolve emits the resolver of the GraphQL field of op.
+	resolve := func(op *model.Operation, params []jen.Code, results jen.Code, body ...jen.Code) {
+		recv, typ := map[string]string{
+			model.GraphQLQuery: "queryResolver", model.GraphQLMutation: "mutationResolver",
+			model.GraphQLSubscription: "subscriptionResolver", model.GraphQLResource: objRecv,
+		}[op.GraphQL.Root], op.GraphQL.Root
+		if typ == model.GraphQLResource {
+			typ = a.name
+		}
+		method(recv, upperFirst(op.GraphQL.Name), typ+"."+op.GraphQL.Name, params, results, body...)
 	}
-	method("mutationResolver", upperFirst(a.purge), "Mutation."+a.purge,
-		[]jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, jen.Params(jen.String(), jen.Error()),
-		jen.If(jen.Err().Op(":=").Add(svc("Purge", jen.Id("id"), writeOpts(true, false, false))), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Lit(""), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
-		jen.Return(jen.Id("id"), jen.Nil()))
-	method("mutationResolver", upperFirst(a.switchRev), "Mutation."+a.switchRev,
-		[]jen.Code{jen.Id("id").String(), jen.Id("revision").String(), str(jen.Id("ifMatch"))}, result.Clone(),
-		jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Switch", jen.Id("id"), jen.Id("revision"), writeOpts(true, false, false))),
-		jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+	// operation emits the resolver of op, an operation whose field is on a
+	// root type or (revisions, diff) on the resource's object type.
+	operation := func(op *model.Operation) {
+		switch op.Action {
+		case model.ActionRead:
+			resolve(op, []jen.Code{jen.Id("id").String(), str(jen.Id("revision")), jen.Id("includeDeleted").Op("*").Bool()}, result.Clone(),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Get", jen.Id("id"), jen.Qual(pkgResource, "ReadOptions").Values(jen.Dict{
+					jen.Id("Revision"):       jen.Qual(pkgGQL, "Deref").Call(jen.Id("revision")),
+					jen.Id("IncludeDeleted"): jen.Qual(pkgGQL, "Deref").Call(jen.Id("includeDeleted")),
+				}))),
+				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+		case model.ActionList:
+			resolve(op, listParams, jen.Params(jen.Op("*").Id(a.conn), jen.Error()),
+				jen.Return(jen.Id("r").Dot(listFunc(a)).Call(jen.Id("ctx"), jen.Nil(), jen.Id("where"), jen.Id("orderBy"), jen.Id("first"), jen.Id("after"), jen.Id("includeDeleted"))))
+		case model.ActionCreate:
+			resolve(op, []jen.Code{jen.Id("input").Id(r.GoName), str(jen.Id("status"))}, result.Clone(),
+				append(encode,
+					jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Create", jen.Id("data"), writeOpts(false, false, true))),
+					jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
+		case model.ActionUpdate:
+			resolve(op, []jen.Code{jen.Id("id").String(), jen.Id("input").Id(r.GoName), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
+				append(encode,
+					jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Update", jen.Id("id"), jen.Id("data"), writeOpts(true, true, true))),
+					jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
+		case model.ActionPatch:
+			resolve(op, []jen.Code{jen.Id("id").String(), jen.Id("patch").Qual(pkgJSON, "RawMessage"), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
+				jen.Id("apply").Op(":=").Func().Params(jen.Id("current").Qual(pkgJSON, "RawMessage")).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
+					jen.List(jen.Id("merged"), jen.Err()).Op(":=").Qual(pkgGQL, "MergePatch").Call(jen.Id("current"), jen.Id("patch")),
+					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+					jen.Return(jen.Id("decode"+r.GoName).Call(jen.Id("merged"))),
+				),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Patch", jen.Id("id"), jen.Id("apply"), writeOpts(true, true, true))),
+				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+		case model.ActionDelete, model.ActionRestore:
+			method := map[string]string{model.ActionDelete: "Delete", model.ActionRestore: "Restore"}[op.Action]
+			resolve(op, []jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, result.Clone(),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc(method, jen.Id("id"), writeOpts(true, false, false))),
+				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+		case model.ActionPurge:
+			resolve(op, []jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, jen.Params(jen.String(), jen.Error()),
+				jen.If(jen.Err().Op(":=").Add(svc("Purge", jen.Id("id"), writeOpts(true, false, false))), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Lit(""), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+				jen.Return(jen.Id("id"), jen.Nil()))
+		case model.ActionSwitch:
+			resolve(op, []jen.Code{jen.Id("id").String(), jen.Id("revision").String(), str(jen.Id("ifMatch"))}, result.Clone(),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Switch", jen.Id("id"), jen.Id("revision"), writeOpts(true, false, false))),
+				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+		case model.ActionSubscribe:
+			resolve(op, []jen.Code{str(jen.Id("id"))}, jen.Params(jen.Op("<-").Chan().Op("*").Id(a.change), jen.Error()),
+				jen.Return(jen.Qual(pkgGQL, "Changes").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), jen.Id("r").Dot("changes"), kind.Clone(), jen.Id("id"),
+					jen.Func().Params(jen.Id("e").Qual(pkgFeed, "Event")).Params(jen.Op("*").Id(a.change), jen.Error()).Block(
+						jen.Id("c").Op(":=").Op("&").Id(a.change).Values(jen.Dict{jen.Id("Kind"): jen.Id("e").Dot("Op"), jen.Id("ID"): jen.Id("e").Dot("ID")}),
+						jen.If(jen.Id("e").Dot("Envelope").Op("==").Nil()).Block(jen.Return(jen.Id("c"), jen.Nil())),
+						jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"Record").Call(jen.Id("e").Dot("Envelope"), jen.Nil()),
+						jen.Id("c").Dot(r.GoName).Op("=").Id("rec"),
+						jen.Return(jen.Id("c"), jen.Err()),
+					))))
+		case model.ActionRevisions:
+			resolve(op, []jen.Code{obj.Clone(), jen.Id("first").Op("*").Int(), str(jen.Id("after")), jen.Id("chain").Op("*").Bool()},
+				jen.Params(jen.Op("*").Qual(pkgGQL, "RevisionConnection"), jen.Error()),
+				jen.Return(jen.Qual(pkgGQL, "Revisions").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(), jen.Id("first"), jen.Id("after"), jen.Id("chain"))))
+		case model.ActionDiff:
+			resolve(op, []jen.Code{obj.Clone(), str(jen.Id("against"))}, jen.Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()),
+				jen.Return(jen.Qual(pkgGQL, "Diff").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(),
+					jen.Id("obj").Dot("RevisionInfo").Dot("RevisionID"), jen.Qual(pkgGQL, "Deref").Call(jen.Id("against")))))
+		default:
+			panic("graphqlgen: no resolver for action " + op.Action) // a row without a case here, caught by the golden tests
+		}
+	}
 
-	// Subscription.
-	method("subscriptionResolver", upperFirst(a.changed), "Subscription."+a.changed,
-		[]jen.Code{str(jen.Id("id"))}, jen.Params(jen.Op("<-").Chan().Op("*").Id(a.change), jen.Error()),
-		jen.Return(jen.Qual(pkgGQL, "Changes").Call(jen.Id("ctx"), jen.Id("r").Dot("changes"), kind.Clone().Dot("Name"), jen.Id("id"),
-			jen.Func().Params(jen.Id("e").Qual(pkgFeed, "Event")).Params(jen.Op("*").Id(a.change), jen.Error()).Block(
-				jen.Id("c").Op(":=").Op("&").Id(a.change).Values(jen.Dict{jen.Id("Kind"): jen.Id("e").Dot("Op"), jen.Id("ID"): jen.Id("e").Dot("ID")}),
-				jen.If(jen.Id("e").Dot("Envelope").Op("==").Nil()).Block(jen.Return(jen.Id("c"), jen.Nil())),
-				jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"Record").Call(jen.Id("e").Dot("Envelope"), jen.Nil()),
-				jen.Id("c").Dot(r.GoName).Op("=").Id("rec"),
-				jen.Return(jen.Id("c"), jen.Err()),
-			))))
+	// Queries, mutations and the subscription.
+	for _, rt := range rootTypes() {
+		for _, op := range r.GraphQLOperations(rt) {
+			operation(op)
+		}
+	}
 
-	// Fields of the object type.
-	objRecv := r.VarName + "Resolver"
-	obj := jen.Id("obj").Add(rec.Clone())
+	// Fields of the object type: relations, back-references, then the
+	// operations on the object (revisions, diff).
 	for _, rel := range a.relations {
 		target := rel.target.model
 		method(objRecv, upperFirst(rel.name), a.name+"."+rel.name, []jen.Code{obj.Clone()},
@@ -121,14 +150,9 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 				jen.Qual(pkgGQL, "Eq").Call(jen.Lit(b.field.Path), jen.Id("obj").Dot("ID").Call()),
 				jen.Id("where"), jen.Id("orderBy"), jen.Id("first"), jen.Id("after"), jen.Id("includeDeleted"))))
 	}
-	method(objRecv, "Revisions", a.name+".revisions",
-		[]jen.Code{obj.Clone(), jen.Id("first").Op("*").Int(), str(jen.Id("after")), jen.Id("chain").Op("*").Bool()},
-		jen.Params(jen.Op("*").Qual(pkgGQL, "RevisionConnection"), jen.Error()),
-		jen.Return(jen.Qual(pkgGQL, "Revisions").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(), jen.Id("first"), jen.Id("after"), jen.Id("chain"))))
-	method(objRecv, "Diff", a.name+".diff",
-		[]jen.Code{obj.Clone(), str(jen.Id("against"))}, jen.Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()),
-		jen.Return(jen.Qual(pkgGQL, "Diff").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(),
-			jen.Id("obj").Dot("RevisionInfo").Dot("RevisionID"), jen.Qual(pkgGQL, "Deref").Call(jen.Id("against")))))
+	for _, op := range r.GraphQLOperations(model.GraphQLResource) {
+		operation(op)
+	}
 
 	emitList(f, a, kind)
 	emitLoad(f, a, kind)

@@ -2,6 +2,8 @@ package graphqlgen
 
 import (
 	"github.com/dave/jennifer/jen"
+
+	"github.com/specstar-go/specstar/generator/model"
 )
 
 // rootFile emits the resolver root, the complexity of connection fields
@@ -67,7 +69,7 @@ func rootFile(s *schema, pkgPath string) *jen.File {
 			for _, b := range a.backrefs {
 				conn(jen.Id("c").Dot(a.name).Dot(upperFirst(b.name)), b.source)
 			}
-			g.Id("c").Dot(a.name).Dot("Revisions").Op("=").Func().Params(
+			g.Id("c").Dot(a.name).Dot(upperFirst(a.model.Operation(model.ActionRevisions).GraphQL.Name)).Op("=").Func().Params(
 				jen.Id("child").Int(), jen.Id("first").Op("*").Int(), jen.Id("after").Op("*").String(), jen.Id("chain").Op("*").Bool(),
 			).Int().Block(jen.Return(jen.Qual(pkgGQL, "Complexity").Call(jen.Id("child"), jen.Id("first"))))
 		}

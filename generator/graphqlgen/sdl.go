@@ -64,46 +64,67 @@ func writeScalars(w *sdl) {
 	w.WriteString("scalar JSON\n\n")
 }
 
+// writeRoot writes Query, Mutation and Subscription: the root fields of
+// every resource's operations.
 func writeRoot(w *sdl, s *schema) {
-	w.open("type", "Query")
-	for _, a := range s.resources {
-		n := a.model.Name
-		w.field(fmt.Sprintf("%s(id: ID!, revision: String, includeDeleted: Boolean): %s", a.one, a.name),
+	for _, rt := range rootTypes() {
+		w.open("type", rt)
+		for _, a := range s.resources {
+			for _, op := range a.model.GraphQLOperations(rt) {
+				decl, desc := fieldDecl(a, op)
+				w.field(decl, desc...)
+			}
+		}
+		w.close()
+	}
+}
+
+// fieldDecl returns the declaration and description of the GraphQL field
+// of op, an operation of a.
+func fieldDecl(a *resourceAPI, op *model.Operation) (string, []string) {
+	n, name := a.model.Name, op.GraphQL.Name
+	switch op.Action {
+	case model.ActionRead:
+		return fmt.Sprintf("%s(id: ID!, revision: String, includeDeleted: Boolean): %s", name, a.name), []string{
 			fmt.Sprintf("Reads one %s at its current revision, or at revision (a revision id or its number).", n),
-			"Errors: NOT_FOUND (unknown id or revision), GONE (deleted, unless includeDeleted).")
-		w.field(fmt.Sprintf("%s(%s): %s!", a.many, listArgs(a), a.conn),
+			"Errors: NOT_FOUND (unknown id or revision), GONE (deleted, unless includeDeleted)."}
+	case model.ActionList:
+		return fmt.Sprintf("%s(%s): %s!", name, listArgs(a), a.conn), []string{
 			fmt.Sprintf("Lists %s resources, one page at a time (first: 1 to 1000, default 20).", n),
-			"filter and orderBy compile to the REST filter and sort parameters.")
-	}
-	w.close()
-
-	w.open("type", "Mutation")
-	for _, a := range s.resources {
-		n := a.model.Name
-		w.field(fmt.Sprintf("%s(input: %s!, status: RevisionStatus): %s!", a.create, a.input, a.name),
-			fmt.Sprintf("Creates one %s as revision 1 (a draft with status: DRAFT).", n))
-		w.field(fmt.Sprintf("%s(id: ID!, input: %s!, ifMatch: String, mode: WriteMode, status: RevisionStatus): %s!", a.update, a.input, a.name),
+			"filter and orderBy compile to the REST filter and sort parameters."}
+	case model.ActionCreate:
+		return fmt.Sprintf("%s(input: %s!, status: RevisionStatus): %s!", name, a.input, a.name), []string{
+			fmt.Sprintf("Creates one %s as revision 1 (a draft with status: DRAFT).", n)}
+	case model.ActionUpdate:
+		return fmt.Sprintf("%s(id: ID!, input: %s!, ifMatch: String, mode: WriteMode, status: RevisionStatus): %s!", name, a.input, a.name), []string{
 			fmt.Sprintf("Replaces the data of one %s: a new revision, or the current draft edited in place (mode: MODIFY).", n),
-			"ifMatch is an etag: PRECONDITION_FAILED when it is not the current one.")
-		w.field(fmt.Sprintf("%s(id: ID!, patch: JSON!, ifMatch: String, mode: WriteMode, status: RevisionStatus): %s!", a.patch, a.name),
-			fmt.Sprintf("Applies a JSON merge patch (RFC 7386) to the data of one %s.", n))
-		w.field(fmt.Sprintf("%s(id: ID!, ifMatch: String): %s!", a.del, a.name),
-			fmt.Sprintf("Soft-deletes one %s, applying the on_delete rules of its referrers.", n))
-		w.field(fmt.Sprintf("%s(id: ID!, ifMatch: String): %s!", a.restore, a.name),
-			fmt.Sprintf("Undoes the soft delete of one %s.", n))
-		w.field(fmt.Sprintf("%s(id: ID!, ifMatch: String): ID!", a.purge),
-			fmt.Sprintf("Removes one %s and its whole history; returns its id.", n))
-		w.field(fmt.Sprintf("%s(id: ID!, revision: String!, ifMatch: String): %s!", a.switchRev, a.name),
-			fmt.Sprintf("Makes a revision of one %s current (rollback); writes no revision.", n))
+			"ifMatch is an etag: PRECONDITION_FAILED when it is not the current one."}
+	case model.ActionPatch:
+		return fmt.Sprintf("%s(id: ID!, patch: JSON!, ifMatch: String, mode: WriteMode, status: RevisionStatus): %s!", name, a.name), []string{
+			fmt.Sprintf("Applies a JSON merge patch (RFC 7386) to the data of one %s.", n)}
+	case model.ActionDelete:
+		return fmt.Sprintf("%s(id: ID!, ifMatch: String): %s!", name, a.name), []string{
+			fmt.Sprintf("Soft-deletes one %s, applying the on_delete rules of its referrers.", n)}
+	case model.ActionRestore:
+		return fmt.Sprintf("%s(id: ID!, ifMatch: String): %s!", name, a.name), []string{
+			fmt.Sprintf("Undoes the soft delete of one %s.", n)}
+	case model.ActionPurge:
+		return fmt.Sprintf("%s(id: ID!, ifMatch: String): ID!", name), []string{
+			fmt.Sprintf("Removes one %s and its whole history; returns its id.", n)}
+	case model.ActionSwitch:
+		return fmt.Sprintf("%s(id: ID!, revision: String!, ifMatch: String): %s!", name, a.name), []string{
+			fmt.Sprintf("Makes a revision of one %s current (rollback); writes no revision.", n)}
+	case model.ActionSubscribe:
+		return fmt.Sprintf("%s(id: ID): %s!", name, a.change), []string{
+			fmt.Sprintf("Every change of %s resources (of the one with id, when given), as it commits.", n)}
+	case model.ActionRevisions:
+		return name + "(first: Int, after: String, chain: Boolean): RevisionConnection!", []string{
+			"The stored revisions, newest first; with chain, only the current one and its ancestors."}
+	case model.ActionDiff:
+		return name + "(against: String): JSON!", []string{
+			"The JSON Patch (RFC 6902) from revision against (default: this revision's parent) to this revision."}
 	}
-	w.close()
-
-	w.open("type", "Subscription")
-	for _, a := range s.resources {
-		w.field(fmt.Sprintf("%s(id: ID): %s!", a.changed, a.change),
-			fmt.Sprintf("Every change of %s resources (of the one with id, when given), as it commits.", a.model.Name))
-	}
-	w.close()
+	panic("graphqlgen: no GraphQL field for action " + op.Action) // a row without a case here, caught by the golden tests
 }
 
 func writeResource(w *sdl, a *resourceAPI) {
@@ -126,10 +147,10 @@ func writeResource(w *sdl, a *resourceAPI) {
 		w.field(fmt.Sprintf("%s(%s): %s!", b.name, listArgs(b.source), b.source.conn),
 			fmt.Sprintf("The %s resources whose %s is this %s.", b.source.model.Name, fieldName(b.field.Name), r.Name))
 	}
-	w.field("revisions(first: Int, after: String, chain: Boolean): RevisionConnection!",
-		"The stored revisions, newest first; with chain, only the current one and its ancestors.")
-	w.field("diff(against: String): JSON!",
-		"The JSON Patch (RFC 6902) from revision against (default: this revision's parent) to this revision.")
+	for _, op := range r.GraphQLOperations(model.GraphQLResource) {
+		decl, desc := fieldDecl(a, op)
+		w.field(decl, desc...)
+	}
 	w.close()
 
 	w.open("type", a.data, fmt.Sprintf("The data of one %s.", r.Name))

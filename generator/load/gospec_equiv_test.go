@@ -161,7 +161,7 @@ func TestGenerateGoSpec(t *testing.T) {
 		// The spec's file name is named by the header of Go files and by
 		// the OpenAPI description; nothing else may differ.
 		want := bytes.ReplaceAll(yamlFiles[path], []byte("specstar.yaml"), []byte("spec.go"))
-		if strings.HasSuffix(path, ".go") && !bytes.Contains(got, []byte("\n// Source: spec.go\n")) {
+		if strings.HasSuffix(path, ".gen.go") && !bytes.Contains(got, []byte("\n// Source: spec.go\n")) {
 			t.Errorf("%s: no \"// Source: spec.go\" header line", path)
 		}
 		if !bytes.Equal(want, got) {

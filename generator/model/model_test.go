@@ -60,7 +60,7 @@ func TestBuildBlogExample(t *testing.T) {
 	for _, r := range m.Resources {
 		order = append(order, r.Name)
 	}
-	if want := []string{"Author", "Post", "Comment"}; !reflect.DeepEqual(order, want) {
+	if want := []string{"Author", "Post", "Comment", "FeedEntry"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("resources = %v, want %v", order, want)
 	}
 
@@ -132,7 +132,8 @@ func TestBuildBlogExample(t *testing.T) {
 	if !reflect.DeepEqual(author.Referrers, []*model.Field{authorRef, editorRef}) {
 		t.Errorf("Author.Referrers = %v", author.Referrers)
 	}
-	if !reflect.DeepEqual(post.Referrers, []*model.Field{postRef}) || comment.Referrers != nil {
+	feedPost := field(t, m.Resources[3].Fields, "post")
+	if !reflect.DeepEqual(post.Referrers, []*model.Field{postRef, feedPost}) || comment.Referrers != nil {
 		t.Errorf("Post.Referrers = %v, Comment.Referrers = %v", post.Referrers, comment.Referrers)
 	}
 	if f := field(t, comment.Fields, "external_id"); f.GoName != "ExternalID" || !f.Unique || f.Type != model.UUID {

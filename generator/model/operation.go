@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/specstar-go/specstar/generator/names"
@@ -44,9 +45,43 @@ type GraphQLField struct {
 	// Root is "Query", "Mutation", "Subscription", or "Resource" for a
 	// field of the resource's own object type (revisions, diff).
 	Root string
-	// Name is the field name: "createPost", "post", "revisions".
+	// Name is the field name: "createPost", "post", "revisions". The Go
+	// resolver method is the same name with its first letter upper-cased.
 	Name string
+	// Order sorts the fields of the resource under the same Root as the
+	// schema lists them; fields with equal Order keep the table's order.
+	// Only Query needs it: the read (post) comes before the list (posts),
+	// while REST registers the list route first.
+	Order int
 }
+
+// The actions of Operation.Action; runtime/resource.Action has the same
+// strings (the model test checks that the two lists agree).
+const (
+	ActionCreate    = "create"
+	ActionList      = "list"
+	ActionCount     = "count"
+	ActionRead      = "read"
+	ActionUpdate    = "update"
+	ActionPatch     = "patch"
+	ActionDelete    = "delete"
+	ActionRestore   = "restore"
+	ActionPurge     = "purge"
+	ActionRevisions = "revisions"
+	ActionRevision  = "revision"
+	ActionDiff      = "diff"
+	ActionSwitch    = "switch"
+	ActionReferrers = "referrers"
+	ActionSubscribe = "subscribe"
+)
+
+// The roots of GraphQLField.Root.
+const (
+	GraphQLQuery        = "Query"
+	GraphQLMutation     = "Mutation"
+	GraphQLSubscription = "Subscription"
+	GraphQLResource     = "Resource"
+)
 
 // Operation returns the operation of r with the given action, or nil.
 func (r *Resource) Operation(action string) *Operation {
@@ -58,6 +93,19 @@ func (r *Resource) Operation(action string) *Operation {
 	return nil
 }
 
+// GraphQLOperations returns the operations of r that are fields of the
+// GraphQL root type root, in the order the schema lists them.
+func (r *Resource) GraphQLOperations(root string) []*Operation {
+	var out []*Operation
+	for _, op := range r.Operations {
+		if op.GraphQL.Root == root {
+			out = append(out, op)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *Operation) int { return a.GraphQL.Order - b.GraphQL.Order })
+	return out
+}
+
 // operations computes the operations table of r, in the order the echo
 // routes are registered: static segments ("count") before parameters, so
 // that the router never reads them as ids.
@@ -66,50 +114,50 @@ func operations(r *Resource) []*Operation {
 	an := article(n) + " " + n
 	one, many := names.Camel(g), names.Camel(r.Plural)
 	ops := []*Operation{
-		{Action: "create", Method: "POST", Route: "", OperationID: "create" + g, Handler: "create",
+		{Action: ActionCreate, Method: "POST", Route: "", OperationID: "create" + g, Handler: "create",
 			Summary: "Create " + an, Doc: "creates a resource from a JSON body",
-			GraphQL: GraphQLField{"Mutation", "create" + g}, Repo: "Create"},
-		{Action: "list", Method: "GET", Route: "", OperationID: "list" + r.Plural, Handler: "list",
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "create" + g}, Repo: "Create"},
+		{Action: ActionList, Method: "GET", Route: "", OperationID: "list" + r.Plural, Handler: "list",
 			Summary: "List " + r.Plural, Doc: "lists resources, one page at a time",
-			GraphQL: GraphQLField{"Query", many}, Repo: "List"},
-		{Action: "count", Method: "GET", Route: "/count", OperationID: "count" + r.Plural, Handler: "count",
+			GraphQL: GraphQLField{Root: GraphQLQuery, Name: many, Order: 1}, Repo: "List"},
+		{Action: ActionCount, Method: "GET", Route: "/count", OperationID: "count" + r.Plural, Handler: "count",
 			Summary: "Count " + r.Plural, Doc: "counts resources",
 			Repo: "Count"},
-		{Action: "read", Method: "GET", Route: "/:id", OperationID: "get" + g, Handler: "read",
+		{Action: ActionRead, Method: "GET", Route: "/:id", OperationID: "get" + g, Handler: "read",
 			Summary: "Read " + an, Doc: "reads a resource, at its current or a given revision",
-			GraphQL: GraphQLField{"Query", one}, Repo: "Get"},
-		{Action: "update", Method: "PUT", Route: "/:id", OperationID: "replace" + g, Handler: "replace",
+			GraphQL: GraphQLField{Root: GraphQLQuery, Name: one}, Repo: "Get"},
+		{Action: ActionUpdate, Method: "PUT", Route: "/:id", OperationID: "replace" + g, Handler: "replace",
 			Summary: "Replace the data of " + an, Doc: "replaces the data of a resource, writing a new revision or editing a draft",
-			GraphQL: GraphQLField{"Mutation", "update" + g}, Repo: "Update"},
-		{Action: "patch", Method: "PATCH", Route: "/:id", OperationID: "patch" + g, Handler: "patch",
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "update" + g}, Repo: "Update"},
+		{Action: ActionPatch, Method: "PATCH", Route: "/:id", OperationID: "patch" + g, Handler: "patch",
 			Summary: "Patch " + an, Doc: "applies a JSON merge patch or JSON Patch to a resource",
-			GraphQL: GraphQLField{"Mutation", "patch" + g}, Repo: "Patch"},
-		{Action: "delete", Method: "DELETE", Route: "/:id", OperationID: "delete" + g, Handler: "delete",
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "patch" + g}, Repo: "Patch"},
+		{Action: ActionDelete, Method: "DELETE", Route: "/:id", OperationID: "delete" + g, Handler: "delete",
 			Summary: "Soft-delete " + an, Doc: "soft-deletes a resource",
-			GraphQL: GraphQLField{"Mutation", "delete" + g}, Repo: "Delete"},
-		{Action: "restore", Method: "POST", Route: "/:id/restore", OperationID: "restore" + g, Handler: "restore",
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "delete" + g}, Repo: "Delete"},
+		{Action: ActionRestore, Method: "POST", Route: "/:id/restore", OperationID: "restore" + g, Handler: "restore",
 			Summary: "Restore a soft-deleted " + n, Doc: "undoes a soft delete",
-			GraphQL: GraphQLField{"Mutation", "restore" + g}, Repo: "Restore"},
-		{Action: "purge", Method: "DELETE", Route: "/:id/permanently", OperationID: "purge" + g, Handler: "purge",
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "restore" + g}, Repo: "Restore"},
+		{Action: ActionPurge, Method: "DELETE", Route: "/:id/permanently", OperationID: "purge" + g, Handler: "purge",
 			Summary: "Remove " + an + " and its whole history", Doc: "removes a resource and its whole history",
-			GraphQL: GraphQLField{"Mutation", "purge" + g}, Repo: "Purge"},
-		{Action: "revisions", Method: "GET", Route: "/:id/revisions", OperationID: "list" + g + "Revisions", Handler: "revisions",
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "purge" + g}, Repo: "Purge"},
+		{Action: ActionRevisions, Method: "GET", Route: "/:id/revisions", OperationID: "list" + g + "Revisions", Handler: "revisions",
 			Summary: "List the revisions of " + an, Doc: "lists the revisions of a resource, newest first",
-			GraphQL: GraphQLField{"Resource", "revisions"}, Repo: "Revisions"},
-		{Action: "revision", Method: "GET", Route: "/:id/revisions/:rev", OperationID: "get" + g + "Revision", Handler: "revision",
+			GraphQL: GraphQLField{Root: GraphQLResource, Name: "revisions"}, Repo: "Revisions"},
+		{Action: ActionRevision, Method: "GET", Route: "/:id/revisions/:rev", OperationID: "get" + g + "Revision", Handler: "revision",
 			Summary: "Read one revision of " + an, Doc: "reads one revision's data and info",
 			Repo: "Revision"},
-		{Action: "diff", Method: "GET", Route: "/:id/revisions/:rev/diff", OperationID: "diff" + g + "Revision", Handler: "diff",
+		{Action: ActionDiff, Method: "GET", Route: "/:id/revisions/:rev/diff", OperationID: "diff" + g + "Revision", Handler: "diff",
 			Summary: "Diff two revisions of " + an, Doc: "returns the JSON Patch between two revisions",
-			GraphQL: GraphQLField{"Resource", "diff"}, Repo: "Diff"},
-		{Action: "switch", Method: "POST", Route: "/:id/switch/:rev", OperationID: "switch" + g + "Revision", Handler: "switchRevision",
+			GraphQL: GraphQLField{Root: GraphQLResource, Name: "diff"}, Repo: "Diff"},
+		{Action: ActionSwitch, Method: "POST", Route: "/:id/switch/:rev", OperationID: "switch" + g + "Revision", Handler: "switchRevision",
 			Summary: "Make a revision of " + an + " current", Doc: "makes a revision current (rollback)",
-			GraphQL: GraphQLField{"Mutation", "switch" + g + "Revision"}, Repo: "Switch"},
-		{Action: "referrers", Method: "GET", Route: "/:id/referrers", OperationID: "list" + g + "Referrers", Handler: "referrers",
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "switch" + g + "Revision"}, Repo: "Switch"},
+		{Action: ActionReferrers, Method: "GET", Route: "/:id/referrers", OperationID: "list" + g + "Referrers", Handler: "referrers",
 			Summary: "List the resources that refer to " + an, Doc: "lists the live resources whose ref fields point at a resource",
 			Repo: "Referrers"},
-		{Action: "subscribe", OperationID: "",
-			GraphQL: GraphQLField{"Subscription", one + "Changed"}},
+		{Action: ActionSubscribe, OperationID: "",
+			GraphQL: GraphQLField{Root: GraphQLSubscription, Name: one + "Changed"}},
 	}
 	for _, op := range ops {
 		if op.Method == "" {

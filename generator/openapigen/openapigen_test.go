@@ -113,6 +113,7 @@ func TestOperations(t *testing.T) {
 		{"revision", "GET", "/api/posts/{id}/revisions/{rev}", "getPostRevision", "200", []string{"404", "410", "500"}},
 		{"diff", "GET", "/api/posts/{id}/revisions/{rev}/diff", "diffPostRevision", "200", []string{"404", "410", "500"}},
 		{"switch", "POST", "/api/posts/{id}/switch/{rev}", "switchPostRevision", "200", []string{"400", "404", "409", "410", "412", "422", "500"}},
+		{"referrers", "GET", "/api/posts/{id}/referrers", "listPostReferrers", "200", []string{"404", "410", "500"}},
 		{"healthz", "GET", "/healthz", "getHealth", "200", nil},
 		{"readyz", "GET", "/readyz", "getReadiness", "200", []string{"503"}},
 		{"openapi", "GET", "/openapi.json", "getOpenAPI", "200", nil},
@@ -148,12 +149,12 @@ func TestOperations(t *testing.T) {
 			t.Errorf("%s: statuses %v, want %v", tt.name, statuses, want)
 		}
 	}
-	// 13 routes per resource and the 4 of the server, nothing else.
+	// 14 routes per resource (four in the blog) and the 4 of the server, nothing else.
 	n := 0
 	for _, item := range doc.Paths.Map() {
 		n += len(item.Operations())
 	}
-	if want := 13*3 + 4; n != want {
+	if want := 14*4 + 4; n != want {
 		t.Errorf("%d operations, want %d", n, want)
 	}
 }
@@ -276,7 +277,7 @@ func TestDataSchemas(t *testing.T) {
 		schema   string
 		required []string
 	}{
-		{"PostInput", []string{"title", "slug", "author"}},
+		{"PostInput", []string{"title", "author"}},
 		{"Post", nil},
 		{"PostMergePatch", nil},
 		{"PostEnvelope", []string{"data", "meta", "revision_info"}},

@@ -58,17 +58,16 @@ func problemResponses() openapi3.ResponseBodies {
 	return out
 }
 
-// operation describes one route of a resource.
+// operation is what openapigen adds to a row of the operations table
+// (method, path, operationId and summary come from the row): the
+// parameters, body, responses and description of the route.
 type operation struct {
-	method  string
-	path    string // OpenAPI path below /api/{res}, such as "/{id}/revisions/{rev}"
-	id      string
-	summary string
-	params  []*openapi3.ParameterRef
-	body    *openapi3.RequestBodyRef
-	status  int                // success status
-	success *openapi3.Response // success response
-	errors  []int              // error statuses besides 500
+	params      []*openapi3.ParameterRef
+	body        *openapi3.RequestBodyRef
+	status      int                // success status
+	success     *openapi3.Response // success response
+	errors      []int              // error statuses besides 500
+	description string
 }
 
 // jsonResponse is a response with a JSON body of the named schema.
@@ -104,9 +103,8 @@ func refs(names ...string) []*openapi3.ParameterRef {
 	return out
 }
 
-// operations returns the routes of r, in the order the generated handlers
-// register them (generator/gogen/handler.go routes()).
-func operations(r *model.Resource) []operation {
+// operationOf describes the route of op, a REST operation of r.
+func operationOf(r *model.Resource, op *model.Operation) operation {
 	env := r.GoName + suffixEnvelope
 	withOptional := func(ps []*openapi3.ParameterRef, extra ...*openapi3.ParameterRef) []*openapi3.ParameterRef {
 		for _, p := range extra {
@@ -117,42 +115,47 @@ func operations(r *model.Resource) []operation {
 		return ps
 	}
 	write := func(extra ...string) []*openapi3.ParameterRef { return refs(append([]string{paramID}, extra...)...) }
-	return []operation{
-		{
-			method: http.MethodPost, id: "create" + r.GoName, summary: "Create " + a(r.Name),
+	switch op.Action {
+	case model.ActionCreate:
+		return operation{
 			params: refs(paramStatus),
 			body:   jsonBody("The data of the new "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
 			status: http.StatusCreated, success: jsonResponse("Created: revision 1 of the new "+r.Name+".", env, "ETag", "Location"),
-			errors: []int{400, 409, 412, 413, 415, 422},
-		},
-		{
-			method: http.MethodGet, id: "list" + r.Plural, summary: "List " + r.Plural,
+			errors:      []int{400, 409, 412, 413, 415, 422},
+			description: "Writes revision 1 (a draft with status=draft). Answers 201 with the envelope, its ETag and Location.",
+		}
+	case model.ActionList:
+		return operation{
 			params: withOptional(append(refs(paramLimit, paramCursor, paramOffset, paramIncludeDeleted, paramDeleted, paramCount),
 				filterParam(r), sortParam(r), fieldsParam(r)), expandParam(r)),
 			status: http.StatusOK, success: jsonResponse("A page of "+r.Plural+".", r.GoName+suffixPage),
-			errors: []int{400},
-		},
-		{
-			method: http.MethodGet, path: "/count", id: "count" + r.Plural, summary: "Count " + r.Plural,
+			errors:      []int{400},
+			description: "Returns a page of live resources (filter, sort, include_deleted, deleted=only), with next_cursor for the next page.",
+		}
+	case model.ActionCount:
+		return operation{
 			params: append(refs(paramIncludeDeleted, paramDeleted), filterParam(r)),
 			status: http.StatusOK, success: jsonResponse("How many "+r.Plural+" match.", schemaCount),
 			errors: []int{400},
-		},
-		{
-			method: http.MethodGet, path: "/{id}", id: "get" + r.GoName, summary: "Read " + a(r.Name),
+		}
+	case model.ActionRead:
+		return operation{
 			params: withOptional(refs(paramID, paramRevision, paramIncludeDeleted, paramIfNoneMatch), fieldsParam(r), expandParam(r)),
 			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its current (or the requested) revision.", env, "ETag"),
-			errors: []int{304, 400, 404, 410},
-		},
-		{
-			method: http.MethodPut, path: "/{id}", id: "replace" + r.GoName, summary: "Replace the data of " + a(r.Name),
+			errors:      []int{304, 400, 404, 410},
+			description: "Returns the envelope of the current revision with its ETag; 304 when If-None-Match matches.",
+		}
+	case model.ActionUpdate:
+		return operation{
 			params: write(paramMode, paramStatus, paramIfMatch),
 			body:   jsonBody("The new data of the "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
 			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
 			errors: []int{400, 404, 409, 410, 412, 413, 415, 422},
-		},
-		{
-			method: http.MethodPatch, path: "/{id}", id: "patch" + r.GoName, summary: "Patch " + a(r.Name),
+			description: "Writes a new revision whose parent is the current one (nothing when the data and status are unchanged). " +
+				"With mode=modify, edits the current draft in place.",
+		}
+	case model.ActionPatch:
+		return operation{
 			params: write(paramMode, paramStatus, paramIfMatch),
 			body: jsonBody("An RFC 7386 merge patch or an RFC 6902 JSON Patch of the data.", map[string]string{
 				mediaMergePatch: r.GoName + suffixMergePatch,
@@ -160,81 +163,75 @@ func operations(r *model.Resource) []operation {
 			}),
 			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
 			errors: []int{400, 404, 409, 410, 412, 413, 415, 422},
-		},
-		{
-			method: http.MethodDelete, path: "/{id}", id: "delete" + r.GoName, summary: "Soft-delete " + a(r.Name),
+			description: "Applies a merge patch (application/merge-patch+json) or a JSON Patch (application/json-patch+json) " +
+				"to the current data, then writes it as replace does.",
+		}
+	case model.ActionDelete:
+		return operation{
 			params: write(paramIfMatch),
 			status: http.StatusOK, success: jsonResponse("The deleted "+r.Name+" (meta.is_deleted is true).", env, "ETag"),
-			errors: []int{400, 404, 409, 410, 412},
-		},
-		{
-			method: http.MethodPost, path: "/{id}/restore", id: "restore" + r.GoName, summary: "Restore a soft-deleted " + r.Name,
+			errors:      []int{400, 404, 409, 410, 412},
+			description: "Sets meta.is_deleted; writes no revision. The on_delete policy of every ref to it applies.",
+		}
+	case model.ActionRestore:
+		return operation{
 			params: write(paramIfMatch),
 			status: http.StatusOK, success: jsonResponse("The restored "+r.Name+".", env, "ETag"),
 			errors: []int{400, 404, 409, 412, 422},
-		},
-		{
-			method: http.MethodDelete, path: "/{id}/permanently", id: "purge" + r.GoName, summary: "Remove " + a(r.Name) + " and its whole history",
+		}
+	case model.ActionPurge:
+		return operation{
 			params: write(paramIfMatch),
 			status: http.StatusNoContent, success: &openapi3.Response{Description: ptr("Purged.")},
-			errors: []int{400, 404, 409, 412},
-		},
-		{
-			method: http.MethodGet, path: "/{id}/revisions", id: "list" + r.GoName + "Revisions", summary: "List the revisions of " + a(r.Name),
+			errors:      []int{400, 404, 409, 412},
+			description: "Removes the resource and all its revisions. The on_delete policy of every ref to it applies.",
+		}
+	case model.ActionRevisions:
+		return operation{
 			params: refs(paramID, paramChain, paramLimit, paramCursor),
 			status: http.StatusOK, success: jsonResponse("A page of revisions, newest first.", schemaRevisionPage),
 			errors: []int{400, 404, 410},
-		},
-		{
-			method: http.MethodGet, path: "/{id}/revisions/{rev}", id: "get" + r.GoName + "Revision", summary: "Read one revision of " + a(r.Name),
+		}
+	case model.ActionRevision:
+		return operation{
 			params: refs(paramID, paramRev),
 			status: http.StatusOK, success: jsonResponse("The revision's data and info.", r.GoName+suffixRevision),
 			errors: []int{404, 410},
-		},
-		{
-			method: http.MethodGet, path: "/{id}/revisions/{rev}/diff", id: "diff" + r.GoName + "Revision", summary: "Diff two revisions of " + a(r.Name),
+		}
+	case model.ActionDiff:
+		return operation{
 			params: refs(paramID, paramRev, paramAgainst),
 			status: http.StatusOK, success: jsonResponse("The JSON Patch that turns the data of against into the data of rev.", schemaJSONPatch),
 			errors: []int{404, 410},
-		},
-		{
-			method: http.MethodPost, path: "/{id}/switch/{rev}", id: "switch" + r.GoName + "Revision", summary: "Make a revision of " + a(r.Name) + " current",
+		}
+	case model.ActionSwitch:
+		return operation{
 			params: write(paramRev, paramIfMatch),
 			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at the switched-to revision.", env, "ETag"),
-			errors: []int{400, 404, 409, 410, 412, 422},
-		},
+			errors:      []int{400, 404, 409, 410, 412, 422},
+			description: "Makes rev the current revision (rollback); writes no revision. Unique and ref checks apply.",
+		}
+	case model.ActionReferrers:
+		return operation{
+			params: refs(paramID),
+			status: http.StatusOK, success: jsonResponse("The live referrers of the "+r.Name+", grouped by the ref field that points at it.", schemaReferrerList),
+			errors: []int{404, 410},
+			description: "Lists, for every ref field of the spec that targets " + r.Name + ", the ids of the live resources " +
+				"whose field holds this id (soft-deleted referrers are left out). Deleting the " + r.Name +
+				" applies the on_delete policy of each group's field to these resources.",
+		}
 	}
-}
-
-// descriptions of the operations, by operationId prefix.
-func operationDescription(op operation, r *model.Resource) string {
-	switch op.id {
-	case "create" + r.GoName:
-		return "Writes revision 1 (a draft with status=draft). Answers 201 with the envelope, its ETag and Location."
-	case "list" + r.Plural:
-		return "Returns a page of live resources (filter, sort, include_deleted, deleted=only), with next_cursor for the next page."
-	case "get" + r.GoName:
-		return "Returns the envelope of the current revision with its ETag; 304 when If-None-Match matches."
-	case "replace" + r.GoName:
-		return "Writes a new revision whose parent is the current one (nothing when the data and status are unchanged). " +
-			"With mode=modify, edits the current draft in place."
-	case "patch" + r.GoName:
-		return "Applies a merge patch (application/merge-patch+json) or a JSON Patch (application/json-patch+json) " +
-			"to the current data, then writes it as replace does."
-	case "delete" + r.GoName:
-		return "Sets meta.is_deleted; writes no revision. The on_delete policy of every ref to it applies."
-	case "purge" + r.GoName:
-		return "Removes the resource and all its revisions. The on_delete policy of every ref to it applies."
-	case "switch" + r.GoName + "Revision":
-		return "Makes rev the current revision (rollback); writes no revision. Unique and ref checks apply."
-	}
-	return ""
+	panic("openapigen: no route description for action " + op.Action) // a row without a case here, caught by the golden tests
 }
 
 // resourcePaths adds the routes of r to paths.
 func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
-	for _, op := range operations(r) {
-		p := "/api/" + r.Path + op.path
+	for _, row := range r.Operations {
+		if row.Method == "" {
+			continue // GraphQL only
+		}
+		op := operationOf(r, row)
+		p := "/api" + row.OpenAPIPath
 		item := paths.Value(p)
 		if item == nil {
 			item = &openapi3.PathItem{}
@@ -242,9 +239,9 @@ func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
 		}
 		o := &openapi3.Operation{
 			Tags:        []string{r.Name},
-			Summary:     op.summary,
-			Description: operationDescription(op, r),
-			OperationID: op.id,
+			Summary:     row.Summary,
+			Description: op.description,
+			OperationID: row.OperationID,
 			Parameters:  openapi3.Parameters(op.params),
 			RequestBody: op.body,
 			Responses:   openapi3.NewResponses(),
@@ -259,7 +256,7 @@ func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
 			}
 			o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Ref: "#/components/responses/" + name})
 		}
-		item.SetOperation(op.method, o)
+		item.SetOperation(row.Method, o)
 	}
 }
 

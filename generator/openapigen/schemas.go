@@ -15,6 +15,8 @@ const (
 	schemaRevisionInfo  = "RevisionInfo"
 	schemaRevisionPage  = "RevisionPage"
 	schemaCount         = "Count"
+	schemaReferrerGroup = "ReferrerGroup"
+	schemaReferrerList  = "ReferrerList"
 	schemaProblem       = "Problem"
 	schemaFieldError    = "FieldError"
 	schemaJSONPatch     = "JSONPatch"
@@ -149,6 +151,15 @@ func (b *builder) sharedSchemas() error {
 		})},
 		{schemaCount, object("The number of resources that match.", []string{"count"}, openapi3.Schemas{
 			"count": prop(&openapi3.Schema{Type: types(openapi3.TypeInteger), Format: "int64", Min: ptr(0.0)}),
+		})},
+		{schemaReferrerGroup, object("The live resources that refer to one resource through one ref field.", []string{"resource", "path", "field", "ids"}, openapi3.Schemas{
+			"resource": str("The kind of the referrers (Comment).", ""),
+			"path":     str("Their REST path segment, under /api (comments).", ""),
+			"field":    str("The ref field that holds the id (post).", ""),
+			"ids":      prop(&openapi3.Schema{Type: types(openapi3.TypeArray), Items: str("", "uuid"), Description: "The ids of the live referrers, in id order."}),
+		})},
+		{schemaReferrerList, object("The live referrers of a resource, grouped by the ref field that points at it.", []string{"items"}, openapi3.Schemas{
+			"items": prop(&openapi3.Schema{Type: types(openapi3.TypeArray), Items: schemaRef(schemaReferrerGroup)}),
 		})},
 		{schemaFieldError, object("One problem with one field or query parameter.", []string{"field", "message"}, openapi3.Schemas{
 			"field":   str("The dotted JSON path of the field (address.country), or the name of a query parameter.", ""),

@@ -120,16 +120,20 @@ func NewPageInfo(page *resource.Page) PageInfo {
 	return pi
 }
 
-// Changes runs a subscription: it subscribes to the changes of kind (of
+// Changes runs a subscription, once svc allows the principal of ctx to
+// subscribe to k: it subscribes to the changes of k (of
 // resource id, when not nil) and sends each, converted by convert, until
 // ctx ends or the feed closes the subscription (which ends the GraphQL
 // subscription: the client may subscribe again). A nil feed is an error:
 // the server was built without one.
-func Changes[T any](ctx context.Context, f feed.Feed, kind string, id *string, convert func(feed.Event) (T, error)) (<-chan T, error) {
+func Changes[T any](ctx context.Context, svc *resource.Service, f feed.Feed, k *resource.Kind, id *string, convert func(feed.Event) (T, error)) (<-chan T, error) {
 	if f == nil {
 		return nil, resource.Errorf(resource.CodeBadRequest, "subscriptions are not available on this server")
 	}
-	events, err := f.Subscribe(ctx, kind, Deref(id))
+	if err := svc.Allow(ctx, k, resource.ActionSubscribe); err != nil {
+		return nil, Wrap(err)
+	}
+	events, err := f.Subscribe(ctx, k.Name, Deref(id))
 	if err != nil {
 		return nil, Wrap(err)
 	}

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,8 +32,10 @@ func WriteOptions(c echo.Context) (resource.WriteOptions, error) {
 	return o, nil
 }
 
-// ReadOptions reads the revision and include_deleted query parameters of
-// a read request.
+// ReadOptions reads the query parameters of a read request: revision,
+// include_deleted, and fields and expand as ListQuery reads them
+// (comma-separated, repeatable; the Service checks the names against the
+// kind). Invalid values are 400 BAD_REQUEST naming the parameter.
 func ReadOptions(c echo.Context) (resource.ReadOptions, error) {
 	var o resource.ReadOptions
 	var err error
@@ -40,7 +43,38 @@ func ReadOptions(c echo.Context) (resource.ReadOptions, error) {
 	if o.IncludeDeleted, err = boolParam(c, "include_deleted"); err != nil {
 		return o, err
 	}
+	if o.Fields, err = namesParam(c, "fields", 0); err != nil {
+		return o, err
+	}
+	if o.Expand, err = namesParam(c, "expand", maxExpandDepth); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// Param returns the path parameter name, path-unescaped. echo routes a
+// request on its escaped path when it has one (URL.RawPath, set when the
+// client escaped a character Go would not, such as the colon of a
+// revision id sent as "0190…%3A2" by encodeURIComponent), and c.Param
+// then returns the escaped text; on a request without RawPath the value
+// is already unescaped and is returned as is (unescaping it again would
+// turn a literal "%41" into "A"). An invalid escape is 400 BAD_REQUEST
+// naming the parameter.
+func Param(c echo.Context, name string) (string, error) {
+	v := c.Param(name)
+	if c.Request().URL.RawPath == "" {
+		return v, nil
+	}
+	u, err := url.PathUnescape(v)
+	if err != nil {
+		const msg = "is not a valid URL-escaped path segment"
+		return "", &resource.Error{
+			Code:   resource.CodeBadRequest,
+			Detail: "invalid path parameter " + strconv.Quote(name) + ": " + strconv.Quote(v) + " " + msg,
+			Fields: []resource.FieldError{{Field: name, Message: msg}},
+		}
+	}
+	return u, nil
 }
 
 // ListQuery reads the parameters of a list request: filter and sort (raw:

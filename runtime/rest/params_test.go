@@ -2,8 +2,12 @@ package rest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/specstar-go/specstar/runtime/resource"
 )
@@ -53,6 +57,18 @@ func TestReadOptions(t *testing.T) {
 		{name: "include deleted", query: "?include_deleted=true&revision=a:2", want: resource.ReadOptions{Revision: "a:2", IncludeDeleted: true}},
 		{name: "include deleted false", query: "?include_deleted=false", want: resource.ReadOptions{}},
 		{name: "include deleted junk", query: "?include_deleted=yes", wantField: "include_deleted"},
+		{name: "fields", query: "?fields=title,%20views%20,address.city",
+			want: resource.ReadOptions{Fields: []string{"title", "views", "address.city"}}},
+		{name: "fields repeated", query: "?fields=title&fields=views,title",
+			want: resource.ReadOptions{Fields: []string{"title", "views"}}},
+		{name: "fields empty entry", query: "?fields=title,,views", wantField: "fields"},
+		{name: "fields empty segment", query: "?fields=address.", wantField: "fields"},
+		{name: "expand", query: "?expand=author,%20post.author&revision=2",
+			want: resource.ReadOptions{Revision: "2", Expand: []string{"author", "post.author"}}},
+		{name: "expand and fields", query: "?expand=author&fields=title",
+			want: resource.ReadOptions{Fields: []string{"title"}, Expand: []string{"author"}}},
+		{name: "expand three levels", query: "?expand=post.author.editor", wantField: "expand"},
+		{name: "expand trailing comma", query: "?expand=author,", wantField: "expand"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,6 +197,89 @@ func TestListQueryMessages(t *testing.T) {
 			assertError(t, err, resource.CodeBadRequest, []string{tt.field}, `invalid query parameter "`+tt.field+`": `+tt.want)
 			if re, ok := err.(*resource.Error); ok && re.Fields[0].Message != tt.want {
 				t.Errorf("message = %q, want %q", re.Fields[0].Message, tt.want)
+			}
+		})
+	}
+}
+
+func TestParam(t *testing.T) {
+	tests := []struct {
+		name      string
+		target    string // request target; the route is /api/posts/:id/revisions/:rev
+		wantID    string
+		wantRev   string
+		wantField string // the bad parameter, "" for success
+	}{
+		{name: "plain", target: "/api/posts/abc/revisions/abc:2", wantID: "abc", wantRev: "abc:2"},
+		{name: "number", target: "/api/posts/abc/revisions/3", wantID: "abc", wantRev: "3"},
+		{name: "escaped colon", target: "/api/posts/abc/revisions/abc%3A2", wantID: "abc", wantRev: "abc:2"},
+		{name: "lower-case escape", target: "/api/posts/abc/revisions/abc%3a2", wantID: "abc", wantRev: "abc:2"},
+		{name: "escaped id", target: "/api/posts/a%62c/revisions/abc%3A2", wantID: "abc", wantRev: "abc:2"},
+		// Without a RawPath the value is already unescaped; a second pass
+		// would turn the literal %41 into A.
+		{name: "literal percent", target: "/api/posts/a%2541/revisions/1", wantID: "a%41", wantRev: "1"},
+		{name: "literal percent with raw path", target: "/api/posts/a%2541/revisions/abc%3A2", wantID: "a%41", wantRev: "abc:2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, rev := routed(t, tt.target)
+			if id != tt.wantID || rev != tt.wantRev {
+				t.Errorf("id, rev = %q, %q; want %q, %q", id, rev, tt.wantID, tt.wantRev)
+			}
+		})
+	}
+}
+
+// routed serves target through an echo router with the route
+// /api/posts/:id/revisions/:rev and returns what Param gives for id and rev.
+func routed(t *testing.T, target string) (id, rev string) {
+	t.Helper()
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) { t.Errorf("%s: %v", target, err) }
+	e.GET("/api/posts/:id/revisions/:rev", func(c echo.Context) error {
+		var err error
+		if id, err = Param(c, "id"); err != nil {
+			return err
+		}
+		rev, err = Param(c, "rev")
+		return err
+	})
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	return id, rev
+}
+
+func TestParamInvalidEscape(t *testing.T) {
+	// A server rejects an invalid escape in the request line before routing;
+	// a context built by hand (a test, a middleware) can still hold one.
+	c, _ := newContext(http.MethodGet, "/api/posts/abc/revisions/abc%3A2", "", "")
+	c.SetParamNames("id", "rev")
+	c.SetParamValues("abc", "abc%zz")
+	if id, err := Param(c, "id"); err != nil || id != "abc" {
+		t.Errorf("Param(id) = %q, %v; want abc", id, err)
+	}
+	_, err := Param(c, "rev")
+	assertError(t, err, resource.CodeBadRequest, []string{"rev"}, `"rev"`)
+}
+
+func TestItems(t *testing.T) {
+	tests := []struct {
+		name  string
+		items []resource.ReferrerGroup
+		want  string
+	}{
+		{name: "nil", items: nil, want: `{"items":[]}`},
+		{name: "groups", items: []resource.ReferrerGroup{{Resource: "Comment", Path: "comments", Field: "post", IDs: []string{"a", "b"}}},
+			want: `{"items":[{"resource":"Comment","path":"comments","field":"post","ids":["a","b"]}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, rec := newContext(http.MethodGet, "/api/posts/a/referrers", "", "")
+			if err := Items(c, tt.items); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != tt.want {
+				t.Errorf("Items = %d %s; want 200 %s", rec.Code, rec.Body, tt.want)
 			}
 		})
 	}

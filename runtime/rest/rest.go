@@ -51,6 +51,18 @@ func JSON(c echo.Context, status int, v any) error {
 	return c.Blob(status, echo.MIMEApplicationJSON, out)
 }
 
+// Items writes the 200 response {"items": [...]} of a listing that has no
+// paging, such as the referrers of a resource; nil items are written as
+// an empty list.
+func Items[T any](c echo.Context, items []T) error {
+	if items == nil {
+		items = []T{}
+	}
+	return JSON(c, http.StatusOK, struct {
+		Items []T `json:"items"`
+	}{items})
+}
+
 // Envelope writes env with the given status and its ETag.
 func Envelope(c echo.Context, status int, env *resource.Envelope) error {
 	c.Response().Header().Set(headerETag, resource.ETag(&env.RevisionInfo))

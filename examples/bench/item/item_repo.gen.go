@@ -8,20 +8,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/specstar-go/specstar/runtime/jsonpatch"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// ItemRecord is a Item at one revision, with its metadata.
+// ItemRecord is a Item at one revision, with its metadata. It encodes to JSON as the
+// REST API's envelope, so custom routes can answer with it.
 type ItemRecord struct {
-	Data         Item
-	Meta         resource.Meta
-	RevisionInfo resource.RevisionInfo
+	Data         Item                  `json:"data"`
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
 }
 
-// ItemRepository reads and writes Items resources with their revision history.
-// Every write is one atomic transaction; see package resource for the rules.
+// ItemRepository reads and writes Item resources with their revision history,
+// through the service: the hooks run and the caller's principal acts. Every write is one
+// atomic transaction; see package resource for the rules.
 type ItemRepository struct {
 	svc *resource.Service
+	// tx, when set, is the transaction of a hook that every call joins.
+	tx *resource.Tx
 }
 
 // NewItemRepository returns a repository of Item resources stored by svc.
@@ -31,6 +36,7 @@ func NewItemRepository(svc *resource.Service) *ItemRepository {
 
 // Create validates d and stores it as revision 1 of a new resource.
 func (r *ItemRepository) Create(ctx context.Context, d *Item, opts resource.WriteOptions) (*ItemRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	data, err := d.encode()
 	if err != nil {
 		return nil, err
@@ -38,42 +44,9 @@ func (r *ItemRepository) Create(ctx context.Context, d *Item, opts resource.Writ
 	return decodeItemRecord(r.svc.Create(ctx, itemKind, data, opts))
 }
 
-// Get reads a resource at its current revision, or at opts.Revision.
-func (r *ItemRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*ItemRecord, error) {
-	return decodeItemRecord(r.svc.Get(ctx, itemKind, id, opts))
-}
-
-// Update validates d and writes it as a new revision (or edits a draft, per opts).
-func (r *ItemRepository) Update(ctx context.Context, id string, d *Item, opts resource.WriteOptions) (*ItemRecord, error) {
-	data, err := d.encode()
-	if err != nil {
-		return nil, err
-	}
-	return decodeItemRecord(r.svc.Update(ctx, itemKind, id, data, opts))
-}
-
-// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
-func (r *ItemRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*ItemRecord, error) {
-	return decodeItemRecord(r.svc.Delete(ctx, itemKind, id, opts))
-}
-
-// Restore undoes a soft delete.
-func (r *ItemRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*ItemRecord, error) {
-	return decodeItemRecord(r.svc.Restore(ctx, itemKind, id, opts))
-}
-
-// Switch makes revision rev (a full revision id or its number) current.
-func (r *ItemRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*ItemRecord, error) {
-	return decodeItemRecord(r.svc.Switch(ctx, itemKind, id, rev, opts))
-}
-
-// Purge removes a resource and its whole history.
-func (r *ItemRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
-	return r.svc.Purge(ctx, itemKind, id, opts)
-}
-
 // List returns one page of resources and the cursor of the next page (nil on the last).
 func (r *ItemRepository) List(ctx context.Context, q resource.ListQuery) ([]*ItemRecord, *string, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	page, err := r.svc.List(ctx, itemKind, q)
 	if err != nil {
 		return nil, nil, err
@@ -89,9 +62,104 @@ func (r *ItemRepository) List(ctx context.Context, q resource.ListQuery) ([]*Ite
 	return out, page.NextCursor, nil
 }
 
+// Count returns how many resources match q.Filter (q's paging is ignored).
+func (r *ItemRepository) Count(ctx context.Context, q resource.ListQuery) (int, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Count(ctx, itemKind, q)
+}
+
+// Get reads a resource at its current revision, or at opts.Revision.
+func (r *ItemRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*ItemRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeItemRecord(r.svc.Get(ctx, itemKind, id, opts))
+}
+
+// Update validates d and writes it as a new revision (or edits a draft, per opts).
+func (r *ItemRepository) Update(ctx context.Context, id string, d *Item, opts resource.WriteOptions) (*ItemRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	data, err := d.encode()
+	if err != nil {
+		return nil, err
+	}
+	return decodeItemRecord(r.svc.Update(ctx, itemKind, id, data, opts))
+}
+
+/*
+Patch changes a resource with fn, which edits its current data inside the write's transaction;
+// the result is validated and written as a new revision (or a draft edit, per opts). An
+// error from fn aborts the write and is returned as it is.
+*/
+func (r *ItemRepository) Patch(ctx context.Context, id string, fn func(d *Item) error, opts resource.WriteOptions) (*ItemRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeItemRecord(r.svc.Patch(ctx, itemKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		var d Item
+		if err := json.Unmarshal(current, &d); err != nil {
+			return nil, fmt.Errorf("decode Item %s: %w", id, err)
+		}
+		if err := fn(&d); err != nil {
+			return nil, err
+		}
+		return d.encode()
+	}, opts))
+}
+
+// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
+func (r *ItemRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*ItemRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeItemRecord(r.svc.Delete(ctx, itemKind, id, opts))
+}
+
+// Restore undoes a soft delete.
+func (r *ItemRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*ItemRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeItemRecord(r.svc.Restore(ctx, itemKind, id, opts))
+}
+
+// Purge removes a resource and its whole history.
+func (r *ItemRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Purge(ctx, itemKind, id, opts)
+}
+
 // Revisions lists the revisions of a resource, newest first.
 func (r *ItemRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, itemKind, id, q)
+}
+
+/*
+Revision reads one revision of a resource (rev is a full revision id or its number): its
+// data and its info.
+*/
+func (r *ItemRepository) Revision(ctx context.Context, id string, rev string) (*Item, *resource.RevisionInfo, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	out, err := r.svc.Revision(ctx, itemKind, id, rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	var d Item
+	if err := json.Unmarshal(out.Data, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode Item %s: %w", out.Info.RevisionID, err)
+	}
+	return &d, &out.Info, nil
+}
+
+// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+func (r *ItemRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Diff(ctx, itemKind, id, rev, against)
+}
+
+// Switch makes revision rev (a full revision id or its number) current.
+func (r *ItemRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*ItemRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeItemRecord(r.svc.Switch(ctx, itemKind, id, rev, opts))
+}
+
+// Referrers lists the live resources that refer to a resource, by ref field.
+func (r *ItemRepository) Referrers(ctx context.Context, id string) ([]resource.ReferrerGroup, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Referrers(ctx, itemKind, id)
 }
 
 // decodeItemRecord turns what the service returned into a typed record.

@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchItemRevision(ctx context.Context, id string, re
 
 // ItemChanged is the resolver of Subscription.itemChanged.
 func (r *subscriptionResolver) ItemChanged(ctx context.Context, id *string) (<-chan *ItemChange, error) {
-	return gql.Changes(ctx, r.changes, itemKind.Name, id, func(e feed.Event) (*ItemChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, itemKind, id, func(e feed.Event) (*ItemChange, error) {
 		c := &ItemChange{
 			ID:   e.ID,
 			Kind: e.Op,

@@ -7,10 +7,8 @@ import (
 	"embed"
 	"io/fs"
 
-	"github.com/labstack/echo/v4"
 	"github.com/specstar-go/specstar/runtime"
 	"github.com/specstar-go/specstar/runtime/resource"
-	"github.com/specstar-go/specstar/runtime/server"
 )
 
 // This guard fails the build when the generated code and the runtime library
@@ -64,51 +62,4 @@ func migrationDir(dialect string) fs.FS {
 		panic(err)
 	}
 	return dir
-}
-
-// App returns the generated application: its schema, its REST routes and their OpenAPI
-// document. Pass it to server.New or server.Main.
-func App() server.App {
-	return app{}
-}
-
-// NewServer opens the storage cfg names, applies the schema and returns a server for
-// these resources. server.LoadConfig reads cfg from flags and SPECSTAR_* variables.
-func NewServer(cfg server.Config) (*server.Server, error) {
-	return server.New(cfg, App())
-}
-
-// app implements server.App.
-type app struct{}
-
-// Schema returns the storage descriptors of every resource.
-func (app) Schema() *resource.Schema {
-	return schema
-}
-
-// Register mounts the REST routes of every resource on g.
-func (app) Register(g *echo.Group, svc *resource.Service) {
-	registerItemRoutes(g, svc)
-}
-
-// openAPIDocument is openapi.json, the OpenAPI 3.1 document of the REST API, generated
-// from the same spec as this package. It is a string so that nothing can modify it.
-//
-//go:embed openapi.json
-var openAPIDocument string
-
-// OpenAPI returns the OpenAPI document of the REST routes (a fresh copy on each call).
-// server.New serves it at /openapi.json and renders it at /docs.
-func (app) OpenAPI() []byte {
-	return []byte(openAPIDocument)
-}
-
-// Client groups the typed repositories of every resource.
-type Client struct {
-	Item *ItemRepository
-}
-
-// NewClient returns the repositories of every resource, stored by svc.
-func NewClient(svc *resource.Service) *Client {
-	return &Client{Item: NewItemRepository(svc)}
 }

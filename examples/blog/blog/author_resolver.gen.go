@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchAuthorRevision(ctx context.Context, id string, 
 
 // AuthorChanged is the resolver of Subscription.authorChanged.
 func (r *subscriptionResolver) AuthorChanged(ctx context.Context, id *string) (<-chan *AuthorChange, error) {
-	return gql.Changes(ctx, r.changes, authorKind.Name, id, func(e feed.Event) (*AuthorChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, authorKind, id, func(e feed.Event) (*AuthorChange, error) {
 		c := &AuthorChange{
 			ID:   e.ID,
 			Kind: e.Op,

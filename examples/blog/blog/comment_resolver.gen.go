@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchCommentRevision(ctx context.Context, id string,
 
 // CommentChanged is the resolver of Subscription.commentChanged.
 func (r *subscriptionResolver) CommentChanged(ctx context.Context, id *string) (<-chan *CommentChange, error) {
-	return gql.Changes(ctx, r.changes, commentKind.Name, id, func(e feed.Event) (*CommentChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, commentKind, id, func(e feed.Event) (*CommentChange, error) {
 		c := &CommentChange{
 			ID:   e.ID,
 			Kind: e.Op,

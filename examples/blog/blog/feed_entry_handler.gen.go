@@ -33,6 +33,7 @@ func registerFeedEntryRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/feed-entries/:id/revisions/:rev", h.revision)
 	g.GET("/feed-entries/:id/revisions/:rev/diff", h.diff)
 	g.POST("/feed-entries/:id/switch/:rev", h.switchRevision)
+	g.GET("/feed-entries/:id/referrers", h.referrers)
 }
 
 // create creates a resource from a JSON body: POST /api/feed-entries.
@@ -84,11 +85,15 @@ func (h *feedEntryHandler) count(c echo.Context) error {
 
 // read reads a resource, at its current or a given revision: GET /api/feed-entries/:id.
 func (h *feedEntryHandler) read(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.ReadOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Get(c.Request().Context(), feedEntryKind, c.Param("id"), opts)
+	env, err := h.svc.Get(c.Request().Context(), feedEntryKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -100,6 +105,10 @@ func (h *feedEntryHandler) read(c echo.Context) error {
 
 // replace replaces the data of a resource, writing a new revision or editing a draft: PUT /api/feed-entries/:id.
 func (h *feedEntryHandler) replace(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	var in FeedEntry
 	if err := rest.DecodeJSON(c, &in, feedEntryRequired...); err != nil {
 		return err
@@ -112,7 +121,7 @@ func (h *feedEntryHandler) replace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Update(c.Request().Context(), feedEntryKind, c.Param("id"), data, opts)
+	env, err := h.svc.Update(c.Request().Context(), feedEntryKind, id, data, opts)
 	if err != nil {
 		return err
 	}
@@ -121,6 +130,10 @@ func (h *feedEntryHandler) replace(c echo.Context) error {
 
 // patch applies a JSON merge patch or JSON Patch to a resource: PATCH /api/feed-entries/:id.
 func (h *feedEntryHandler) patch(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	apply, err := rest.ReadPatch(c)
 	if err != nil {
 		return err
@@ -129,7 +142,7 @@ func (h *feedEntryHandler) patch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Patch(c.Request().Context(), feedEntryKind, c.Param("id"), func(current json.RawMessage) (json.RawMessage, error) {
+	env, err := h.svc.Patch(c.Request().Context(), feedEntryKind, id, func(current json.RawMessage) (json.RawMessage, error) {
 		patched, err := apply(current)
 		if err != nil {
 			return nil, err
@@ -144,11 +157,15 @@ func (h *feedEntryHandler) patch(c echo.Context) error {
 
 // delete soft-deletes a resource: DELETE /api/feed-entries/:id.
 func (h *feedEntryHandler) delete(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Delete(c.Request().Context(), feedEntryKind, c.Param("id"), opts)
+	env, err := h.svc.Delete(c.Request().Context(), feedEntryKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -157,11 +174,15 @@ func (h *feedEntryHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/feed-entries/:id/restore.
 func (h *feedEntryHandler) restore(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Restore(c.Request().Context(), feedEntryKind, c.Param("id"), opts)
+	env, err := h.svc.Restore(c.Request().Context(), feedEntryKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -170,11 +191,15 @@ func (h *feedEntryHandler) restore(c echo.Context) error {
 
 // purge removes a resource and its whole history: DELETE /api/feed-entries/:id/permanently.
 func (h *feedEntryHandler) purge(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Purge(c.Request().Context(), feedEntryKind, c.Param("id"), opts); err != nil {
+	if err := h.svc.Purge(c.Request().Context(), feedEntryKind, id, opts); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -182,11 +207,15 @@ func (h *feedEntryHandler) purge(c echo.Context) error {
 
 // revisions lists the revisions of a resource, newest first: GET /api/feed-entries/:id/revisions.
 func (h *feedEntryHandler) revisions(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	q, err := rest.RevisionQuery(c)
 	if err != nil {
 		return err
 	}
-	page, err := h.svc.Revisions(c.Request().Context(), feedEntryKind, c.Param("id"), q)
+	page, err := h.svc.Revisions(c.Request().Context(), feedEntryKind, id, q)
 	if err != nil {
 		return err
 	}
@@ -195,16 +224,32 @@ func (h *feedEntryHandler) revisions(c echo.Context) error {
 
 // revision reads one revision's data and info: GET /api/feed-entries/:id/revisions/:rev.
 func (h *feedEntryHandler) revision(c echo.Context) error {
-	rev, err := h.svc.Revision(c.Request().Context(), feedEntryKind, c.Param("id"), c.Param("rev"))
+	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
 	}
-	return rest.JSON(c, http.StatusOK, rev)
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
+	revision, err := h.svc.Revision(c.Request().Context(), feedEntryKind, id, rev)
+	if err != nil {
+		return err
+	}
+	return rest.JSON(c, http.StatusOK, revision)
 }
 
 // diff returns the JSON Patch between two revisions: GET /api/feed-entries/:id/revisions/:rev/diff.
 func (h *feedEntryHandler) diff(c echo.Context) error {
-	ops, err := h.svc.Diff(c.Request().Context(), feedEntryKind, c.Param("id"), c.Param("rev"), c.QueryParam("against"))
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
+	ops, err := h.svc.Diff(c.Request().Context(), feedEntryKind, id, rev, c.QueryParam("against"))
 	if err != nil {
 		return err
 	}
@@ -213,13 +258,34 @@ func (h *feedEntryHandler) diff(c echo.Context) error {
 
 // switchRevision makes a revision current (rollback): POST /api/feed-entries/:id/switch/:rev.
 func (h *feedEntryHandler) switchRevision(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Switch(c.Request().Context(), feedEntryKind, c.Param("id"), c.Param("rev"), opts)
+	env, err := h.svc.Switch(c.Request().Context(), feedEntryKind, id, rev, opts)
 	if err != nil {
 		return err
 	}
 	return rest.Envelope(c, http.StatusOK, env)
+}
+
+// referrers lists the live resources whose ref fields point at a resource: GET /api/feed-entries/:id/referrers.
+func (h *feedEntryHandler) referrers(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	groups, err := h.svc.Referrers(c.Request().Context(), feedEntryKind, id)
+	if err != nil {
+		return err
+	}
+	return rest.Items(c, groups)
 }

@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchFeedEntryRevision(ctx context.Context, id strin
 
 // FeedEntryChanged is the resolver of Subscription.feedEntryChanged.
 func (r *subscriptionResolver) FeedEntryChanged(ctx context.Context, id *string) (<-chan *FeedEntryChange, error) {
-	return gql.Changes(ctx, r.changes, feedEntryKind.Name, id, func(e feed.Event) (*FeedEntryChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, feedEntryKind, id, func(e feed.Event) (*FeedEntryChange, error) {
 		c := &FeedEntryChange{
 			ID:   e.ID,
 			Kind: e.Op,

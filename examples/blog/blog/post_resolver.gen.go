@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchPostRevision(ctx context.Context, id string, re
 
 // PostChanged is the resolver of Subscription.postChanged.
 func (r *subscriptionResolver) PostChanged(ctx context.Context, id *string) (<-chan *PostChange, error) {
-	return gql.Changes(ctx, r.changes, postKind.Name, id, func(e feed.Event) (*PostChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, postKind, id, func(e feed.Event) (*PostChange, error) {
 		c := &PostChange{
 			ID:   e.ID,
 			Kind: e.Op,

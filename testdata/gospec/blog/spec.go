@@ -29,7 +29,7 @@ type Post struct {
 	spec.Resource `specstar:"default_sort=-published_at|title,keep_last=100"`
 
 	Title       string `specstar:"required,min_length=3,max_length=200,index,display"`
-	Slug        string `specstar:"required,pattern=^[a-z0-9]+(-[a-z0-9]+)*$,unique"`
+	Slug        string `specstar:"pattern=^[a-z0-9]+(-[a-z0-9]+)*$,unique"`
 	Body        spec.Text
 	Status      spec.Enum        `specstar:"values=draft|published|archived,default=draft,index"`
 	Tags        []string         `specstar:"max_length=10,index"`
@@ -49,4 +49,13 @@ type Comment struct {
 	Body       spec.Text      `specstar:"required,min_length=1,max_length=5000"`
 	Day        spec.Date
 	ExternalID spec.UUID `specstar:"unique"`
+}
+
+// One entry of the blog's public feed, written by the Post hooks in the transaction that publishes a post.
+type FeedEntry struct {
+	spec.Resource `specstar:"default_sort=-published_at"`
+
+	Post        spec.Ref[Post] `specstar:"required,on_delete=cascade,index"`
+	Title       string         `specstar:"required,max_length=200,display"`
+	PublishedAt time.Time      `specstar:"required,index"`
 }

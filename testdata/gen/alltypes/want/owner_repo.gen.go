@@ -8,20 +8,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/specstar-go/specstar/runtime/jsonpatch"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// OwnerRecord is a Owner at one revision, with its metadata.
+// OwnerRecord is a Owner at one revision, with its metadata. It encodes to JSON as the
+// REST API's envelope, so custom routes can answer with it.
 type OwnerRecord struct {
-	Data         Owner
-	Meta         resource.Meta
-	RevisionInfo resource.RevisionInfo
+	Data         Owner                 `json:"data"`
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
 }
 
-// OwnerRepository reads and writes Owners resources with their revision history.
-// Every write is one atomic transaction; see package resource for the rules.
+// OwnerRepository reads and writes Owner resources with their revision history,
+// through the service: the hooks run and the caller's principal acts. Every write is one
+// atomic transaction; see package resource for the rules.
 type OwnerRepository struct {
 	svc *resource.Service
+	// tx, when set, is the transaction of a hook that every call joins.
+	tx *resource.Tx
 }
 
 // NewOwnerRepository returns a repository of Owner resources stored by svc.
@@ -31,6 +36,7 @@ func NewOwnerRepository(svc *resource.Service) *OwnerRepository {
 
 // Create validates d and stores it as revision 1 of a new resource.
 func (r *OwnerRepository) Create(ctx context.Context, d *Owner, opts resource.WriteOptions) (*OwnerRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	data, err := d.encode()
 	if err != nil {
 		return nil, err
@@ -38,42 +44,9 @@ func (r *OwnerRepository) Create(ctx context.Context, d *Owner, opts resource.Wr
 	return decodeOwnerRecord(r.svc.Create(ctx, ownerKind, data, opts))
 }
 
-// Get reads a resource at its current revision, or at opts.Revision.
-func (r *OwnerRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*OwnerRecord, error) {
-	return decodeOwnerRecord(r.svc.Get(ctx, ownerKind, id, opts))
-}
-
-// Update validates d and writes it as a new revision (or edits a draft, per opts).
-func (r *OwnerRepository) Update(ctx context.Context, id string, d *Owner, opts resource.WriteOptions) (*OwnerRecord, error) {
-	data, err := d.encode()
-	if err != nil {
-		return nil, err
-	}
-	return decodeOwnerRecord(r.svc.Update(ctx, ownerKind, id, data, opts))
-}
-
-// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
-func (r *OwnerRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*OwnerRecord, error) {
-	return decodeOwnerRecord(r.svc.Delete(ctx, ownerKind, id, opts))
-}
-
-// Restore undoes a soft delete.
-func (r *OwnerRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*OwnerRecord, error) {
-	return decodeOwnerRecord(r.svc.Restore(ctx, ownerKind, id, opts))
-}
-
-// Switch makes revision rev (a full revision id or its number) current.
-func (r *OwnerRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*OwnerRecord, error) {
-	return decodeOwnerRecord(r.svc.Switch(ctx, ownerKind, id, rev, opts))
-}
-
-// Purge removes a resource and its whole history.
-func (r *OwnerRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
-	return r.svc.Purge(ctx, ownerKind, id, opts)
-}
-
 // List returns one page of resources and the cursor of the next page (nil on the last).
 func (r *OwnerRepository) List(ctx context.Context, q resource.ListQuery) ([]*OwnerRecord, *string, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	page, err := r.svc.List(ctx, ownerKind, q)
 	if err != nil {
 		return nil, nil, err
@@ -89,9 +62,104 @@ func (r *OwnerRepository) List(ctx context.Context, q resource.ListQuery) ([]*Ow
 	return out, page.NextCursor, nil
 }
 
+// Count returns how many resources match q.Filter (q's paging is ignored).
+func (r *OwnerRepository) Count(ctx context.Context, q resource.ListQuery) (int, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Count(ctx, ownerKind, q)
+}
+
+// Get reads a resource at its current revision, or at opts.Revision.
+func (r *OwnerRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*OwnerRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeOwnerRecord(r.svc.Get(ctx, ownerKind, id, opts))
+}
+
+// Update validates d and writes it as a new revision (or edits a draft, per opts).
+func (r *OwnerRepository) Update(ctx context.Context, id string, d *Owner, opts resource.WriteOptions) (*OwnerRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	data, err := d.encode()
+	if err != nil {
+		return nil, err
+	}
+	return decodeOwnerRecord(r.svc.Update(ctx, ownerKind, id, data, opts))
+}
+
+/*
+Patch changes a resource with fn, which edits its current data inside the write's transaction;
+// the result is validated and written as a new revision (or a draft edit, per opts). An
+// error from fn aborts the write and is returned as it is.
+*/
+func (r *OwnerRepository) Patch(ctx context.Context, id string, fn func(d *Owner) error, opts resource.WriteOptions) (*OwnerRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeOwnerRecord(r.svc.Patch(ctx, ownerKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		var d Owner
+		if err := json.Unmarshal(current, &d); err != nil {
+			return nil, fmt.Errorf("decode Owner %s: %w", id, err)
+		}
+		if err := fn(&d); err != nil {
+			return nil, err
+		}
+		return d.encode()
+	}, opts))
+}
+
+// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
+func (r *OwnerRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*OwnerRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeOwnerRecord(r.svc.Delete(ctx, ownerKind, id, opts))
+}
+
+// Restore undoes a soft delete.
+func (r *OwnerRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*OwnerRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeOwnerRecord(r.svc.Restore(ctx, ownerKind, id, opts))
+}
+
+// Purge removes a resource and its whole history.
+func (r *OwnerRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Purge(ctx, ownerKind, id, opts)
+}
+
 // Revisions lists the revisions of a resource, newest first.
 func (r *OwnerRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, ownerKind, id, q)
+}
+
+/*
+Revision reads one revision of a resource (rev is a full revision id or its number): its
+// data and its info.
+*/
+func (r *OwnerRepository) Revision(ctx context.Context, id string, rev string) (*Owner, *resource.RevisionInfo, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	out, err := r.svc.Revision(ctx, ownerKind, id, rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	var d Owner
+	if err := json.Unmarshal(out.Data, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode Owner %s: %w", out.Info.RevisionID, err)
+	}
+	return &d, &out.Info, nil
+}
+
+// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+func (r *OwnerRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Diff(ctx, ownerKind, id, rev, against)
+}
+
+// Switch makes revision rev (a full revision id or its number) current.
+func (r *OwnerRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*OwnerRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeOwnerRecord(r.svc.Switch(ctx, ownerKind, id, rev, opts))
+}
+
+// Referrers lists the live resources that refer to a resource, by ref field.
+func (r *OwnerRepository) Referrers(ctx context.Context, id string) ([]resource.ReferrerGroup, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Referrers(ctx, ownerKind, id)
 }
 
 // decodeOwnerRecord turns what the service returned into a typed record.

@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchOwnerRevision(ctx context.Context, id string, r
 
 // OwnerChanged is the resolver of Subscription.ownerChanged.
 func (r *subscriptionResolver) OwnerChanged(ctx context.Context, id *string) (<-chan *OwnerChange, error) {
-	return gql.Changes(ctx, r.changes, ownerKind.Name, id, func(e feed.Event) (*OwnerChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, ownerKind, id, func(e feed.Event) (*OwnerChange, error) {
 		c := &OwnerChange{
 			ID:   e.ID,
 			Kind: e.Op,

@@ -33,6 +33,7 @@ func registerThingRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/things/:id/revisions/:rev", h.revision)
 	g.GET("/things/:id/revisions/:rev/diff", h.diff)
 	g.POST("/things/:id/switch/:rev", h.switchRevision)
+	g.GET("/things/:id/referrers", h.referrers)
 }
 
 // create creates a resource from a JSON body: POST /api/things.
@@ -84,11 +85,15 @@ func (h *thingHandler) count(c echo.Context) error {
 
 // read reads a resource, at its current or a given revision: GET /api/things/:id.
 func (h *thingHandler) read(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.ReadOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Get(c.Request().Context(), thingKind, c.Param("id"), opts)
+	env, err := h.svc.Get(c.Request().Context(), thingKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -100,6 +105,10 @@ func (h *thingHandler) read(c echo.Context) error {
 
 // replace replaces the data of a resource, writing a new revision or editing a draft: PUT /api/things/:id.
 func (h *thingHandler) replace(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	var in Thing
 	if err := rest.DecodeJSON(c, &in, thingRequired...); err != nil {
 		return err
@@ -112,7 +121,7 @@ func (h *thingHandler) replace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Update(c.Request().Context(), thingKind, c.Param("id"), data, opts)
+	env, err := h.svc.Update(c.Request().Context(), thingKind, id, data, opts)
 	if err != nil {
 		return err
 	}
@@ -121,6 +130,10 @@ func (h *thingHandler) replace(c echo.Context) error {
 
 // patch applies a JSON merge patch or JSON Patch to a resource: PATCH /api/things/:id.
 func (h *thingHandler) patch(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	apply, err := rest.ReadPatch(c)
 	if err != nil {
 		return err
@@ -129,7 +142,7 @@ func (h *thingHandler) patch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Patch(c.Request().Context(), thingKind, c.Param("id"), func(current json.RawMessage) (json.RawMessage, error) {
+	env, err := h.svc.Patch(c.Request().Context(), thingKind, id, func(current json.RawMessage) (json.RawMessage, error) {
 		patched, err := apply(current)
 		if err != nil {
 			return nil, err
@@ -144,11 +157,15 @@ func (h *thingHandler) patch(c echo.Context) error {
 
 // delete soft-deletes a resource: DELETE /api/things/:id.
 func (h *thingHandler) delete(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Delete(c.Request().Context(), thingKind, c.Param("id"), opts)
+	env, err := h.svc.Delete(c.Request().Context(), thingKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -157,11 +174,15 @@ func (h *thingHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/things/:id/restore.
 func (h *thingHandler) restore(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Restore(c.Request().Context(), thingKind, c.Param("id"), opts)
+	env, err := h.svc.Restore(c.Request().Context(), thingKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -170,11 +191,15 @@ func (h *thingHandler) restore(c echo.Context) error {
 
 // purge removes a resource and its whole history: DELETE /api/things/:id/permanently.
 func (h *thingHandler) purge(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Purge(c.Request().Context(), thingKind, c.Param("id"), opts); err != nil {
+	if err := h.svc.Purge(c.Request().Context(), thingKind, id, opts); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -182,11 +207,15 @@ func (h *thingHandler) purge(c echo.Context) error {
 
 // revisions lists the revisions of a resource, newest first: GET /api/things/:id/revisions.
 func (h *thingHandler) revisions(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	q, err := rest.RevisionQuery(c)
 	if err != nil {
 		return err
 	}
-	page, err := h.svc.Revisions(c.Request().Context(), thingKind, c.Param("id"), q)
+	page, err := h.svc.Revisions(c.Request().Context(), thingKind, id, q)
 	if err != nil {
 		return err
 	}
@@ -195,16 +224,32 @@ func (h *thingHandler) revisions(c echo.Context) error {
 
 // revision reads one revision's data and info: GET /api/things/:id/revisions/:rev.
 func (h *thingHandler) revision(c echo.Context) error {
-	rev, err := h.svc.Revision(c.Request().Context(), thingKind, c.Param("id"), c.Param("rev"))
+	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
 	}
-	return rest.JSON(c, http.StatusOK, rev)
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
+	revision, err := h.svc.Revision(c.Request().Context(), thingKind, id, rev)
+	if err != nil {
+		return err
+	}
+	return rest.JSON(c, http.StatusOK, revision)
 }
 
 // diff returns the JSON Patch between two revisions: GET /api/things/:id/revisions/:rev/diff.
 func (h *thingHandler) diff(c echo.Context) error {
-	ops, err := h.svc.Diff(c.Request().Context(), thingKind, c.Param("id"), c.Param("rev"), c.QueryParam("against"))
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
+	ops, err := h.svc.Diff(c.Request().Context(), thingKind, id, rev, c.QueryParam("against"))
 	if err != nil {
 		return err
 	}
@@ -213,13 +258,34 @@ func (h *thingHandler) diff(c echo.Context) error {
 
 // switchRevision makes a revision current (rollback): POST /api/things/:id/switch/:rev.
 func (h *thingHandler) switchRevision(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Switch(c.Request().Context(), thingKind, c.Param("id"), c.Param("rev"), opts)
+	env, err := h.svc.Switch(c.Request().Context(), thingKind, id, rev, opts)
 	if err != nil {
 		return err
 	}
 	return rest.Envelope(c, http.StatusOK, env)
+}
+
+// referrers lists the live resources whose ref fields point at a resource: GET /api/things/:id/referrers.
+func (h *thingHandler) referrers(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	groups, err := h.svc.Referrers(c.Request().Context(), thingKind, id)
+	if err != nil {
+		return err
+	}
+	return rest.Items(c, groups)
 }

@@ -8,20 +8,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/specstar-go/specstar/runtime/jsonpatch"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// ThingRecord is a Thing at one revision, with its metadata.
+// ThingRecord is a Thing at one revision, with its metadata. It encodes to JSON as the
+// REST API's envelope, so custom routes can answer with it.
 type ThingRecord struct {
-	Data         Thing
-	Meta         resource.Meta
-	RevisionInfo resource.RevisionInfo
+	Data         Thing                 `json:"data"`
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
 }
 
-// ThingRepository reads and writes Things resources with their revision history.
-// Every write is one atomic transaction; see package resource for the rules.
+// ThingRepository reads and writes Thing resources with their revision history,
+// through the service: the hooks run and the caller's principal acts. Every write is one
+// atomic transaction; see package resource for the rules.
 type ThingRepository struct {
 	svc *resource.Service
+	// tx, when set, is the transaction of a hook that every call joins.
+	tx *resource.Tx
 }
 
 // NewThingRepository returns a repository of Thing resources stored by svc.
@@ -31,6 +36,7 @@ func NewThingRepository(svc *resource.Service) *ThingRepository {
 
 // Create validates d and stores it as revision 1 of a new resource.
 func (r *ThingRepository) Create(ctx context.Context, d *Thing, opts resource.WriteOptions) (*ThingRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	data, err := d.encode()
 	if err != nil {
 		return nil, err
@@ -38,42 +44,9 @@ func (r *ThingRepository) Create(ctx context.Context, d *Thing, opts resource.Wr
 	return decodeThingRecord(r.svc.Create(ctx, thingKind, data, opts))
 }
 
-// Get reads a resource at its current revision, or at opts.Revision.
-func (r *ThingRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*ThingRecord, error) {
-	return decodeThingRecord(r.svc.Get(ctx, thingKind, id, opts))
-}
-
-// Update validates d and writes it as a new revision (or edits a draft, per opts).
-func (r *ThingRepository) Update(ctx context.Context, id string, d *Thing, opts resource.WriteOptions) (*ThingRecord, error) {
-	data, err := d.encode()
-	if err != nil {
-		return nil, err
-	}
-	return decodeThingRecord(r.svc.Update(ctx, thingKind, id, data, opts))
-}
-
-// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
-func (r *ThingRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*ThingRecord, error) {
-	return decodeThingRecord(r.svc.Delete(ctx, thingKind, id, opts))
-}
-
-// Restore undoes a soft delete.
-func (r *ThingRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*ThingRecord, error) {
-	return decodeThingRecord(r.svc.Restore(ctx, thingKind, id, opts))
-}
-
-// Switch makes revision rev (a full revision id or its number) current.
-func (r *ThingRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*ThingRecord, error) {
-	return decodeThingRecord(r.svc.Switch(ctx, thingKind, id, rev, opts))
-}
-
-// Purge removes a resource and its whole history.
-func (r *ThingRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
-	return r.svc.Purge(ctx, thingKind, id, opts)
-}
-
 // List returns one page of resources and the cursor of the next page (nil on the last).
 func (r *ThingRepository) List(ctx context.Context, q resource.ListQuery) ([]*ThingRecord, *string, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	page, err := r.svc.List(ctx, thingKind, q)
 	if err != nil {
 		return nil, nil, err
@@ -89,9 +62,104 @@ func (r *ThingRepository) List(ctx context.Context, q resource.ListQuery) ([]*Th
 	return out, page.NextCursor, nil
 }
 
+// Count returns how many resources match q.Filter (q's paging is ignored).
+func (r *ThingRepository) Count(ctx context.Context, q resource.ListQuery) (int, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Count(ctx, thingKind, q)
+}
+
+// Get reads a resource at its current revision, or at opts.Revision.
+func (r *ThingRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*ThingRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeThingRecord(r.svc.Get(ctx, thingKind, id, opts))
+}
+
+// Update validates d and writes it as a new revision (or edits a draft, per opts).
+func (r *ThingRepository) Update(ctx context.Context, id string, d *Thing, opts resource.WriteOptions) (*ThingRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	data, err := d.encode()
+	if err != nil {
+		return nil, err
+	}
+	return decodeThingRecord(r.svc.Update(ctx, thingKind, id, data, opts))
+}
+
+/*
+Patch changes a resource with fn, which edits its current data inside the write's transaction;
+// the result is validated and written as a new revision (or a draft edit, per opts). An
+// error from fn aborts the write and is returned as it is.
+*/
+func (r *ThingRepository) Patch(ctx context.Context, id string, fn func(d *Thing) error, opts resource.WriteOptions) (*ThingRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeThingRecord(r.svc.Patch(ctx, thingKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		var d Thing
+		if err := json.Unmarshal(current, &d); err != nil {
+			return nil, fmt.Errorf("decode Thing %s: %w", id, err)
+		}
+		if err := fn(&d); err != nil {
+			return nil, err
+		}
+		return d.encode()
+	}, opts))
+}
+
+// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
+func (r *ThingRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*ThingRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeThingRecord(r.svc.Delete(ctx, thingKind, id, opts))
+}
+
+// Restore undoes a soft delete.
+func (r *ThingRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*ThingRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeThingRecord(r.svc.Restore(ctx, thingKind, id, opts))
+}
+
+// Purge removes a resource and its whole history.
+func (r *ThingRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Purge(ctx, thingKind, id, opts)
+}
+
 // Revisions lists the revisions of a resource, newest first.
 func (r *ThingRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, thingKind, id, q)
+}
+
+/*
+Revision reads one revision of a resource (rev is a full revision id or its number): its
+// data and its info.
+*/
+func (r *ThingRepository) Revision(ctx context.Context, id string, rev string) (*Thing, *resource.RevisionInfo, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	out, err := r.svc.Revision(ctx, thingKind, id, rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	var d Thing
+	if err := json.Unmarshal(out.Data, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode Thing %s: %w", out.Info.RevisionID, err)
+	}
+	return &d, &out.Info, nil
+}
+
+// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+func (r *ThingRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Diff(ctx, thingKind, id, rev, against)
+}
+
+// Switch makes revision rev (a full revision id or its number) current.
+func (r *ThingRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*ThingRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeThingRecord(r.svc.Switch(ctx, thingKind, id, rev, opts))
+}
+
+// Referrers lists the live resources that refer to a resource, by ref field.
+func (r *ThingRepository) Referrers(ctx context.Context, id string) ([]resource.ReferrerGroup, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Referrers(ctx, thingKind, id)
 }
 
 // decodeThingRecord turns what the service returned into a typed record.

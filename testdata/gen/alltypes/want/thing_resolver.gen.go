@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchThingRevision(ctx context.Context, id string, r
 
 // ThingChanged is the resolver of Subscription.thingChanged.
 func (r *subscriptionResolver) ThingChanged(ctx context.Context, id *string) (<-chan *ThingChange, error) {
-	return gql.Changes(ctx, r.changes, thingKind.Name, id, func(e feed.Event) (*ThingChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, thingKind, id, func(e feed.Event) (*ThingChange, error) {
 		c := &ThingChange{
 			ID:   e.ID,
 			Kind: e.Op,

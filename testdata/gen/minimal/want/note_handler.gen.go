@@ -33,6 +33,7 @@ func registerNoteRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/notes/:id/revisions/:rev", h.revision)
 	g.GET("/notes/:id/revisions/:rev/diff", h.diff)
 	g.POST("/notes/:id/switch/:rev", h.switchRevision)
+	g.GET("/notes/:id/referrers", h.referrers)
 }
 
 // create creates a resource from a JSON body: POST /api/notes.
@@ -84,11 +85,15 @@ func (h *noteHandler) count(c echo.Context) error {
 
 // read reads a resource, at its current or a given revision: GET /api/notes/:id.
 func (h *noteHandler) read(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.ReadOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Get(c.Request().Context(), noteKind, c.Param("id"), opts)
+	env, err := h.svc.Get(c.Request().Context(), noteKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -100,6 +105,10 @@ func (h *noteHandler) read(c echo.Context) error {
 
 // replace replaces the data of a resource, writing a new revision or editing a draft: PUT /api/notes/:id.
 func (h *noteHandler) replace(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	var in Note
 	if err := rest.DecodeJSON(c, &in, noteRequired...); err != nil {
 		return err
@@ -112,7 +121,7 @@ func (h *noteHandler) replace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Update(c.Request().Context(), noteKind, c.Param("id"), data, opts)
+	env, err := h.svc.Update(c.Request().Context(), noteKind, id, data, opts)
 	if err != nil {
 		return err
 	}
@@ -121,6 +130,10 @@ func (h *noteHandler) replace(c echo.Context) error {
 
 // patch applies a JSON merge patch or JSON Patch to a resource: PATCH /api/notes/:id.
 func (h *noteHandler) patch(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	apply, err := rest.ReadPatch(c)
 	if err != nil {
 		return err
@@ -129,7 +142,7 @@ func (h *noteHandler) patch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Patch(c.Request().Context(), noteKind, c.Param("id"), func(current json.RawMessage) (json.RawMessage, error) {
+	env, err := h.svc.Patch(c.Request().Context(), noteKind, id, func(current json.RawMessage) (json.RawMessage, error) {
 		patched, err := apply(current)
 		if err != nil {
 			return nil, err
@@ -144,11 +157,15 @@ func (h *noteHandler) patch(c echo.Context) error {
 
 // delete soft-deletes a resource: DELETE /api/notes/:id.
 func (h *noteHandler) delete(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Delete(c.Request().Context(), noteKind, c.Param("id"), opts)
+	env, err := h.svc.Delete(c.Request().Context(), noteKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -157,11 +174,15 @@ func (h *noteHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/notes/:id/restore.
 func (h *noteHandler) restore(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Restore(c.Request().Context(), noteKind, c.Param("id"), opts)
+	env, err := h.svc.Restore(c.Request().Context(), noteKind, id, opts)
 	if err != nil {
 		return err
 	}
@@ -170,11 +191,15 @@ func (h *noteHandler) restore(c echo.Context) error {
 
 // purge removes a resource and its whole history: DELETE /api/notes/:id/permanently.
 func (h *noteHandler) purge(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Purge(c.Request().Context(), noteKind, c.Param("id"), opts); err != nil {
+	if err := h.svc.Purge(c.Request().Context(), noteKind, id, opts); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -182,11 +207,15 @@ func (h *noteHandler) purge(c echo.Context) error {
 
 // revisions lists the revisions of a resource, newest first: GET /api/notes/:id/revisions.
 func (h *noteHandler) revisions(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
 	q, err := rest.RevisionQuery(c)
 	if err != nil {
 		return err
 	}
-	page, err := h.svc.Revisions(c.Request().Context(), noteKind, c.Param("id"), q)
+	page, err := h.svc.Revisions(c.Request().Context(), noteKind, id, q)
 	if err != nil {
 		return err
 	}
@@ -195,16 +224,32 @@ func (h *noteHandler) revisions(c echo.Context) error {
 
 // revision reads one revision's data and info: GET /api/notes/:id/revisions/:rev.
 func (h *noteHandler) revision(c echo.Context) error {
-	rev, err := h.svc.Revision(c.Request().Context(), noteKind, c.Param("id"), c.Param("rev"))
+	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
 	}
-	return rest.JSON(c, http.StatusOK, rev)
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
+	revision, err := h.svc.Revision(c.Request().Context(), noteKind, id, rev)
+	if err != nil {
+		return err
+	}
+	return rest.JSON(c, http.StatusOK, revision)
 }
 
 // diff returns the JSON Patch between two revisions: GET /api/notes/:id/revisions/:rev/diff.
 func (h *noteHandler) diff(c echo.Context) error {
-	ops, err := h.svc.Diff(c.Request().Context(), noteKind, c.Param("id"), c.Param("rev"), c.QueryParam("against"))
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
+	ops, err := h.svc.Diff(c.Request().Context(), noteKind, id, rev, c.QueryParam("against"))
 	if err != nil {
 		return err
 	}
@@ -213,13 +258,34 @@ func (h *noteHandler) diff(c echo.Context) error {
 
 // switchRevision makes a revision current (rollback): POST /api/notes/:id/switch/:rev.
 func (h *noteHandler) switchRevision(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	rev, err := rest.Param(c, "rev")
+	if err != nil {
+		return err
+	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
 		return err
 	}
-	env, err := h.svc.Switch(c.Request().Context(), noteKind, c.Param("id"), c.Param("rev"), opts)
+	env, err := h.svc.Switch(c.Request().Context(), noteKind, id, rev, opts)
 	if err != nil {
 		return err
 	}
 	return rest.Envelope(c, http.StatusOK, env)
+}
+
+// referrers lists the live resources whose ref fields point at a resource: GET /api/notes/:id/referrers.
+func (h *noteHandler) referrers(c echo.Context) error {
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	groups, err := h.svc.Referrers(c.Request().Context(), noteKind, id)
+	if err != nil {
+		return err
+	}
+	return rest.Items(c, groups)
 }

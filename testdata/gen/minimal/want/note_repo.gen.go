@@ -8,20 +8,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/specstar-go/specstar/runtime/jsonpatch"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// NoteRecord is a Note at one revision, with its metadata.
+// NoteRecord is a Note at one revision, with its metadata. It encodes to JSON as the
+// REST API's envelope, so custom routes can answer with it.
 type NoteRecord struct {
-	Data         Note
-	Meta         resource.Meta
-	RevisionInfo resource.RevisionInfo
+	Data         Note                  `json:"data"`
+	Meta         resource.Meta         `json:"meta"`
+	RevisionInfo resource.RevisionInfo `json:"revision_info"`
 }
 
-// NoteRepository reads and writes Notes resources with their revision history.
-// Every write is one atomic transaction; see package resource for the rules.
+// NoteRepository reads and writes Note resources with their revision history,
+// through the service: the hooks run and the caller's principal acts. Every write is one
+// atomic transaction; see package resource for the rules.
 type NoteRepository struct {
 	svc *resource.Service
+	// tx, when set, is the transaction of a hook that every call joins.
+	tx *resource.Tx
 }
 
 // NewNoteRepository returns a repository of Note resources stored by svc.
@@ -31,6 +36,7 @@ func NewNoteRepository(svc *resource.Service) *NoteRepository {
 
 // Create validates d and stores it as revision 1 of a new resource.
 func (r *NoteRepository) Create(ctx context.Context, d *Note, opts resource.WriteOptions) (*NoteRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	data, err := d.encode()
 	if err != nil {
 		return nil, err
@@ -38,42 +44,9 @@ func (r *NoteRepository) Create(ctx context.Context, d *Note, opts resource.Writ
 	return decodeNoteRecord(r.svc.Create(ctx, noteKind, data, opts))
 }
 
-// Get reads a resource at its current revision, or at opts.Revision.
-func (r *NoteRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*NoteRecord, error) {
-	return decodeNoteRecord(r.svc.Get(ctx, noteKind, id, opts))
-}
-
-// Update validates d and writes it as a new revision (or edits a draft, per opts).
-func (r *NoteRepository) Update(ctx context.Context, id string, d *Note, opts resource.WriteOptions) (*NoteRecord, error) {
-	data, err := d.encode()
-	if err != nil {
-		return nil, err
-	}
-	return decodeNoteRecord(r.svc.Update(ctx, noteKind, id, data, opts))
-}
-
-// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
-func (r *NoteRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*NoteRecord, error) {
-	return decodeNoteRecord(r.svc.Delete(ctx, noteKind, id, opts))
-}
-
-// Restore undoes a soft delete.
-func (r *NoteRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*NoteRecord, error) {
-	return decodeNoteRecord(r.svc.Restore(ctx, noteKind, id, opts))
-}
-
-// Switch makes revision rev (a full revision id or its number) current.
-func (r *NoteRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*NoteRecord, error) {
-	return decodeNoteRecord(r.svc.Switch(ctx, noteKind, id, rev, opts))
-}
-
-// Purge removes a resource and its whole history.
-func (r *NoteRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
-	return r.svc.Purge(ctx, noteKind, id, opts)
-}
-
 // List returns one page of resources and the cursor of the next page (nil on the last).
 func (r *NoteRepository) List(ctx context.Context, q resource.ListQuery) ([]*NoteRecord, *string, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	page, err := r.svc.List(ctx, noteKind, q)
 	if err != nil {
 		return nil, nil, err
@@ -89,9 +62,104 @@ func (r *NoteRepository) List(ctx context.Context, q resource.ListQuery) ([]*Not
 	return out, page.NextCursor, nil
 }
 
+// Count returns how many resources match q.Filter (q's paging is ignored).
+func (r *NoteRepository) Count(ctx context.Context, q resource.ListQuery) (int, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Count(ctx, noteKind, q)
+}
+
+// Get reads a resource at its current revision, or at opts.Revision.
+func (r *NoteRepository) Get(ctx context.Context, id string, opts resource.ReadOptions) (*NoteRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeNoteRecord(r.svc.Get(ctx, noteKind, id, opts))
+}
+
+// Update validates d and writes it as a new revision (or edits a draft, per opts).
+func (r *NoteRepository) Update(ctx context.Context, id string, d *Note, opts resource.WriteOptions) (*NoteRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	data, err := d.encode()
+	if err != nil {
+		return nil, err
+	}
+	return decodeNoteRecord(r.svc.Update(ctx, noteKind, id, data, opts))
+}
+
+/*
+Patch changes a resource with fn, which edits its current data inside the write's transaction;
+// the result is validated and written as a new revision (or a draft edit, per opts). An
+// error from fn aborts the write and is returned as it is.
+*/
+func (r *NoteRepository) Patch(ctx context.Context, id string, fn func(d *Note) error, opts resource.WriteOptions) (*NoteRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeNoteRecord(r.svc.Patch(ctx, noteKind, id, func(current json.RawMessage) (json.RawMessage, error) {
+		var d Note
+		if err := json.Unmarshal(current, &d); err != nil {
+			return nil, fmt.Errorf("decode Note %s: %w", id, err)
+		}
+		if err := fn(&d); err != nil {
+			return nil, err
+		}
+		return d.encode()
+	}, opts))
+}
+
+// Delete soft-deletes a resource, applying the on_delete rules of its referrers.
+func (r *NoteRepository) Delete(ctx context.Context, id string, opts resource.WriteOptions) (*NoteRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeNoteRecord(r.svc.Delete(ctx, noteKind, id, opts))
+}
+
+// Restore undoes a soft delete.
+func (r *NoteRepository) Restore(ctx context.Context, id string, opts resource.WriteOptions) (*NoteRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeNoteRecord(r.svc.Restore(ctx, noteKind, id, opts))
+}
+
+// Purge removes a resource and its whole history.
+func (r *NoteRepository) Purge(ctx context.Context, id string, opts resource.WriteOptions) error {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Purge(ctx, noteKind, id, opts)
+}
+
 // Revisions lists the revisions of a resource, newest first.
 func (r *NoteRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
+	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, noteKind, id, q)
+}
+
+/*
+Revision reads one revision of a resource (rev is a full revision id or its number): its
+// data and its info.
+*/
+func (r *NoteRepository) Revision(ctx context.Context, id string, rev string) (*Note, *resource.RevisionInfo, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	out, err := r.svc.Revision(ctx, noteKind, id, rev)
+	if err != nil {
+		return nil, nil, err
+	}
+	var d Note
+	if err := json.Unmarshal(out.Data, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode Note %s: %w", out.Info.RevisionID, err)
+	}
+	return &d, &out.Info, nil
+}
+
+// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+func (r *NoteRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Diff(ctx, noteKind, id, rev, against)
+}
+
+// Switch makes revision rev (a full revision id or its number) current.
+func (r *NoteRepository) Switch(ctx context.Context, id string, rev string, opts resource.WriteOptions) (*NoteRecord, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return decodeNoteRecord(r.svc.Switch(ctx, noteKind, id, rev, opts))
+}
+
+// Referrers lists the live resources that refer to a resource, by ref field.
+func (r *NoteRepository) Referrers(ctx context.Context, id string) ([]resource.ReferrerGroup, error) {
+	ctx = resource.WithTx(ctx, r.tx)
+	return r.svc.Referrers(ctx, noteKind, id)
 }
 
 // decodeNoteRecord turns what the service returned into a typed record.

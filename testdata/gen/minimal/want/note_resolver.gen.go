@@ -88,7 +88,7 @@ func (r *mutationResolver) SwitchNoteRevision(ctx context.Context, id string, re
 
 // NoteChanged is the resolver of Subscription.noteChanged.
 func (r *subscriptionResolver) NoteChanged(ctx context.Context, id *string) (<-chan *NoteChange, error) {
-	return gql.Changes(ctx, r.changes, noteKind.Name, id, func(e feed.Event) (*NoteChange, error) {
+	return gql.Changes(ctx, r.svc, r.changes, noteKind, id, func(e feed.Event) (*NoteChange, error) {
 		c := &NoteChange{
 			ID:   e.ID,
 			Kind: e.Op,

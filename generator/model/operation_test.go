@@ -1,0 +1,178 @@
+package model_test
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/specstar-go/specstar/generator/model"
+	rt "github.com/specstar-go/specstar/runtime/resource"
+)
+
+// operationSpecs are the models whose operations tables are checked: the
+// blog example (three resources with refs between them), and names that
+// exercise articles, initialisms and irregular plurals.
+func operationSpecs(t *testing.T) map[string]*model.Model {
+	t.Helper()
+	blog, err := os.ReadFile("../../examples/blog/specstar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]*model.Model{
+		"blog": build(t, string(blog)),
+		"names": build(t, `specstar: 1
+package: shop
+resources:
+  Item:
+    fields:
+      name: {type: string}
+  Category:
+    fields:
+      name: {type: string}
+  URLAlias:
+    fields:
+      item: {type: ref, to: Item}
+`),
+	}
+}
+
+// graphQLless are the actions without a GraphQL field, and why: counts
+// come with connections (totalCount), one revision with the read's
+// revision argument, referrers with the back-reference fields.
+var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers}
+
+func TestOperationsTable(t *testing.T) {
+	var actions []string
+	for _, a := range rt.Actions() {
+		actions = append(actions, string(a))
+	}
+	for name, m := range operationSpecs(t) {
+		t.Run(name, func(t *testing.T) {
+			routes := map[string]string{}       // method route => resource.action
+			operationIDs := map[string]string{} // across the model
+			graphQL := map[string]string{}      // root.name across the model (Resource fields per type)
+			for _, r := range m.Resources {
+				var got []string
+				handlers := map[string]bool{}
+				for _, op := range r.Operations {
+					what := r.Name + "." + op.Action
+					got = append(got, op.Action)
+					if r.Operation(op.Action) != op {
+						t.Errorf("%s: Resource.Operation does not return the row", what)
+					}
+					// REST: a route, a handler and an operationId, or none of them.
+					rest := op.Method != ""
+					if rest != (op.Route != "") || rest != (op.OpenAPIPath != "") || rest != (op.OperationID != "") ||
+						rest != (op.Handler != "") || rest != (op.Summary != "") || rest != (op.Doc != "") {
+						t.Errorf("%s: REST columns partly set: %+v", what, op)
+					}
+					if rest {
+						if !strings.HasPrefix(op.Route, "/"+r.Path) {
+							t.Errorf("%s: route %q is not under /%s", what, op.Route, r.Path)
+						}
+						if want := strings.NewReplacer(":id", "{id}", ":rev", "{rev}").Replace(op.Route); op.OpenAPIPath != want {
+							t.Errorf("%s: OpenAPI path %q, want %q", what, op.OpenAPIPath, want)
+						}
+						key := op.Method + " " + op.Route
+						if prev, ok := routes[key]; ok {
+							t.Errorf("%s: route %s is also %s", what, key, prev)
+						}
+						routes[key] = what
+						if prev, ok := operationIDs[op.OperationID]; ok {
+							t.Errorf("%s: operationId %s is also %s", what, op.OperationID, prev)
+						}
+						operationIDs[op.OperationID] = what
+						if handlers[op.Handler] {
+							t.Errorf("%s: handler %s is used twice", what, op.Handler)
+						}
+						handlers[op.Handler] = true
+					} else if op.Action != model.ActionSubscribe {
+						t.Errorf("%s: only the subscription has no REST route", what)
+					}
+					// GraphQL: a root and a name, except the documented actions.
+					switch {
+					case slices.Contains(graphQLless, op.Action):
+						if op.GraphQL != (model.GraphQLField{}) {
+							t.Errorf("%s: GraphQL field %+v, want none", what, op.GraphQL)
+						}
+					case op.GraphQL.Name == "":
+						t.Errorf("%s: no GraphQL field", what)
+					default:
+						key := op.GraphQL.Root + "." + op.GraphQL.Name
+						if op.GraphQL.Root == model.GraphQLResource {
+							key = r.GoName + "." + op.GraphQL.Name
+						}
+						if prev, ok := graphQL[key]; ok {
+							t.Errorf("%s: GraphQL field %s is also %s", what, key, prev)
+						}
+						graphQL[key] = what
+					}
+				}
+				if !slices.Equal(got, actions) {
+					t.Errorf("%s: actions %v, want resource.Actions() %v (each once, in its order)", r.Name, got, actions)
+				}
+				// Static segments before parameters: count is registered before /:id.
+				if i, j := slices.Index(got, model.ActionCount), slices.Index(got, model.ActionRead); i > j {
+					t.Errorf("%s: count is registered after read", r.Name)
+				}
+				var query []string
+				for _, op := range r.GraphQLOperations(model.GraphQLQuery) {
+					query = append(query, op.Action)
+				}
+				if !slices.Equal(query, []string{model.ActionRead, model.ActionList}) {
+					t.Errorf("%s: Query fields %v, want read, list", r.Name, query)
+				}
+			}
+		})
+	}
+}
+
+// TestOperationNames pins the public names of one resource: operationIds
+// and GraphQL fields are API, and the emitters' output before the table
+// used exactly these.
+func TestOperationNames(t *testing.T) {
+	m := operationSpecs(t)["names"]
+	type row struct{ method, route, id, handler, summary, gqlRoot, gqlName string }
+	want := map[string]row{
+		model.ActionCreate:    {"POST", "/items", "createItem", "create", "Create an Item", "Mutation", "createItem"},
+		model.ActionList:      {"GET", "/items", "listItems", "list", "List Items", "Query", "items"},
+		model.ActionCount:     {"GET", "/items/count", "countItems", "count", "Count Items", "", ""},
+		model.ActionRead:      {"GET", "/items/:id", "getItem", "read", "Read an Item", "Query", "item"},
+		model.ActionUpdate:    {"PUT", "/items/:id", "replaceItem", "replace", "Replace the data of an Item", "Mutation", "updateItem"},
+		model.ActionPatch:     {"PATCH", "/items/:id", "patchItem", "patch", "Patch an Item", "Mutation", "patchItem"},
+		model.ActionDelete:    {"DELETE", "/items/:id", "deleteItem", "delete", "Soft-delete an Item", "Mutation", "deleteItem"},
+		model.ActionRestore:   {"POST", "/items/:id/restore", "restoreItem", "restore", "Restore a soft-deleted Item", "Mutation", "restoreItem"},
+		model.ActionPurge:     {"DELETE", "/items/:id/permanently", "purgeItem", "purge", "Remove an Item and its whole history", "Mutation", "purgeItem"},
+		model.ActionRevisions: {"GET", "/items/:id/revisions", "listItemRevisions", "revisions", "List the revisions of an Item", "Resource", "revisions"},
+		model.ActionRevision:  {"GET", "/items/:id/revisions/:rev", "getItemRevision", "revision", "Read one revision of an Item", "", ""},
+		model.ActionDiff:      {"GET", "/items/:id/revisions/:rev/diff", "diffItemRevision", "diff", "Diff two revisions of an Item", "Resource", "diff"},
+		model.ActionSwitch:    {"POST", "/items/:id/switch/:rev", "switchItemRevision", "switchRevision", "Make a revision of an Item current", "Mutation", "switchItemRevision"},
+		model.ActionReferrers: {"GET", "/items/:id/referrers", "listItemReferrers", "referrers", "List the resources that refer to an Item", "", ""},
+		model.ActionSubscribe: {"", "", "", "", "", "Subscription", "itemChanged"},
+	}
+	r := resource(t, m, "Item")
+	for action, w := range want {
+		op := r.Operation(action)
+		if op == nil {
+			t.Errorf("no %s operation", action)
+			continue
+		}
+		got := row{op.Method, op.Route, op.OperationID, op.Handler, op.Summary, op.GraphQL.Root, op.GraphQL.Name}
+		if got != w {
+			t.Errorf("%s:\n got %+v\nwant %+v", action, got, w)
+		}
+	}
+	// Plurals and initialisms come from the resource's precomputed names.
+	for _, tt := range []struct{ resource, action, id, gql string }{
+		{"Category", model.ActionList, "listCategories", "categories"},
+		{"Category", model.ActionRead, "getCategory", "category"},
+		{"URLAlias", model.ActionList, "listURLAliases", "urlAliases"},
+		{"URLAlias", model.ActionSubscribe, "", "urlAliasChanged"},
+	} {
+		op := resource(t, m, tt.resource).Operation(tt.action)
+		if op.OperationID != tt.id || op.GraphQL.Name != tt.gql {
+			t.Errorf("%s.%s: operationId %q, GraphQL %q; want %q, %q", tt.resource, tt.action, op.OperationID, op.GraphQL.Name, tt.id, tt.gql)
+		}
+	}
+}
