@@ -30,14 +30,14 @@ type gqlServer struct {
 }
 
 // newGQLServer starts the blog app on a fresh store of backend b.
-func newGQLServer(t *testing.T, b backend, edit func(*server.Config)) *gqlServer {
+func newGQLServer(t *testing.T, b backend, edit func(*server.Config), opts ...blog.Option) *gqlServer {
 	t.Helper()
 	cfg := server.Config{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)}
 	b.configure(t, &cfg)
 	if edit != nil {
 		edit(&cfg)
 	}
-	srv, err := server.New(cfg, blog.App())
+	srv, err := server.New(cfg, blog.App(opts...))
 	if err != nil {
 		t.Fatalf("%s: server.New: %v", b.name, err)
 	}

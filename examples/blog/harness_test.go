@@ -76,8 +76,9 @@ var backends = []backend{
 }
 
 // newServer starts the blog app on a fresh store of backend b and returns
-// its handler. edit, when non-nil, adjusts the configuration (body limit…).
-func (b backend) newServer(t *testing.T, edit func(*server.Config)) http.Handler {
+// its handler. edit, when non-nil, adjusts the configuration (body limit…);
+// opts are added to the app's own hooks and routes.
+func (b backend) newServer(t *testing.T, edit func(*server.Config), opts ...blog.Option) http.Handler {
 	t.Helper()
 	cfg := server.Config{
 		DataDir: t.TempDir(),
@@ -87,7 +88,7 @@ func (b backend) newServer(t *testing.T, edit func(*server.Config)) http.Handler
 	if edit != nil {
 		edit(&cfg)
 	}
-	srv, err := server.New(cfg, blog.App())
+	srv, err := server.New(cfg, blog.App(opts...))
 	if err != nil {
 		t.Fatalf("%s: server.New: %v", b.name, err)
 	}
@@ -113,9 +114,9 @@ type client struct {
 }
 
 // newClient serves a fresh blog server of backend b over real HTTP.
-func newClient(t *testing.T, b backend, edit func(*server.Config)) *client {
+func newClient(t *testing.T, b backend, edit func(*server.Config), opts ...blog.Option) *client {
 	t.Helper()
-	h := b.newServer(t, edit)
+	h := b.newServer(t, edit, opts...)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close) // runs before the server's Close (cleanups are LIFO)
 	return &client{t: t, base: ts.URL, hc: ts.Client()}

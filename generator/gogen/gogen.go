@@ -7,7 +7,6 @@ package gogen
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/tools/imports"
@@ -84,7 +83,11 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 			return nil, err
 		}
 	}
-	scaffold, err := format.Source(scaffoldFile(m))
+	example := "Post"
+	if len(m.Resources) > 0 {
+		example = m.Resources[0].GoName
+	}
+	scaffold, err := Scaffold(m.Package, example)
 	if err != nil {
 		return nil, fmt.Errorf("gen: %s: %w", ScaffoldFile, err)
 	}

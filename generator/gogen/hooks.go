@@ -2,6 +2,7 @@ package gogen
 
 import (
 	"fmt"
+	"go/format"
 
 	"github.com/dave/jennifer/jen"
 
@@ -218,15 +219,13 @@ func addHooksAdapter(f *jen.File, r *model.Resource) {
 	)
 }
 
-// scaffoldFile is the user's hooks.go, written once when it is absent and
-// never again (gen.File.Scaffold): the home of the business logic that App
-// applies through setup.
-func scaffoldFile(m *model.Model) []byte {
-	example := "Post"
-	if len(m.Resources) > 0 {
-		example = m.Resources[0].GoName
-	}
-	return fmt.Appendf(nil, `package %[1]s
+// Scaffold returns the user's hooks.go of package pkg, whose example names
+// the resource example (a Go name): the home of the business logic that App
+// applies through setup. gen writes it once, when it is absent
+// (gen.File.Scaffold); specstar init writes it with the rest of a new
+// project.
+func Scaffold(pkg, example string) ([]byte, error) {
+	return format.Source(fmt.Appendf(nil, `package %[1]s
 
 // This file is yours: specstar gen wrote it once, because it was missing, and
 // never changes it. Write the business logic of the resources here, or in any
@@ -245,5 +244,5 @@ func scaffoldFile(m *model.Model) []byte {
 func setup() []Option {
 	return nil
 }
-`, m.Package, example)
+`, pkg, example))
 }

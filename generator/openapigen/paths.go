@@ -27,6 +27,7 @@ const (
 func problemStatuses() map[int][2]string {
 	return map[int][2]string{
 		http.StatusBadRequest:            {"BadRequest", "BAD_REQUEST: malformed JSON or an invalid query parameter (the errors name it)."},
+		http.StatusForbidden:             {"Forbidden", "FORBIDDEN: the application's business rules (a hook) or its authorizer refuse the operation."},
 		http.StatusNotFound:              {"NotFound", "NOT_FOUND: unknown resource id or revision."},
 		http.StatusConflict:              {"Conflict", "CONFLICT: a unique value is taken, a restrict reference exists, mode=modify on a stable revision, restore of a live resource, or a failed JSON Patch test."},
 		http.StatusGone:                  {"Gone", "GONE: the resource is soft-deleted."},
@@ -249,7 +250,8 @@ func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
 		}
 		o.Responses.Delete("default")
 		o.Responses.Set(strconv.Itoa(op.status), &openapi3.ResponseRef{Value: op.success})
-		for _, status := range append(op.errors, http.StatusInternalServerError) {
+		// Hooks and authorizers may refuse any operation of a resource.
+		for _, status := range append(op.errors, http.StatusForbidden, http.StatusInternalServerError) {
 			name := notModified
 			if status != http.StatusNotModified {
 				name = problemStatuses()[status][0]

@@ -92,7 +92,11 @@ func initRun(opts *InitOptions) error {
 		return err
 	}
 	for _, f := range files {
-		if err := writeNew(filepath.Join(dir, f.name), f.content); err != nil {
+		name := filepath.Join(dir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return err
+		}
+		if err := writeNew(name, f.content); err != nil {
 			return err
 		}
 	}

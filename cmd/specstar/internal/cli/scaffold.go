@@ -14,6 +14,7 @@ import (
 	"text/template"
 	"unicode"
 
+	"github.com/specstar-go/specstar/generator/gogen"
 	"github.com/specstar-go/specstar/templates"
 )
 
@@ -23,6 +24,10 @@ const specstarModule = "github.com/specstar-go/specstar"
 // samplePackage is the Go package (and output directory) of the sample
 // spec that init writes.
 const samplePackage = "library"
+
+// sampleResource is the resource of the sample spec that the hooks.go
+// scaffold's example names.
+const sampleResource = "Author"
 
 // scaffoldFile is one file init writes.
 type scaffoldFile struct {
@@ -50,11 +55,16 @@ func scaffold(modPath, root string) ([]scaffoldFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render main.go: %w", err)
 	}
+	hooks, err := gogen.Scaffold(samplePackage, sampleResource)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", gogen.ScaffoldFile, err)
+	}
 	return []scaffoldFile{
 		{"go.mod", projectGoMod(modPath, goVersion, root, reqs)},
 		{"go.sum", gosum},
 		{"specstar.yaml", sampleSpec},
 		{"main.go", mainGo},
+		{samplePackage + "/" + gogen.ScaffoldFile, hooks},
 	}, nil
 }
 
