@@ -190,6 +190,19 @@ func TestSearch(t *testing.T) {
 				}
 			})
 
+			// A read takes fields= and expand= as a list does (DESIGN.md §5).
+			t.Run("read with fields and expand", func(t *testing.T) {
+				r := c.must(http.StatusOK, "GET", "/api/comments/"+d.comments[2]+"?"+url.Values{"fields": {"body,post"}, "expand": {"post.author"}}.Encode(), nil)
+				wantJSON(t, "projected data", r.get(t, "data"), fmt.Sprintf(`{"post": %q, "body": "Nice."}`, p[3]))
+				if got := r.str(t, "expand.post.expand.author.data.name"); got != "Cy" {
+					t.Errorf("expand.post.expand.author.data.name = %q, want Cy", got)
+				}
+				r = c.must(http.StatusOK, "GET", "/api/posts/"+p[0]+"?"+url.Values{"fields": {"title"}, "revision": {"1"}}.Encode(), nil)
+				wantJSON(t, "projected revision", r.get(t, "data"), `{"title": "Go generics"}`)
+				c.problem(http.StatusBadRequest, "BAD_REQUEST", "GET", "/api/posts/"+p[0]+"?fields=nope", nil)
+				c.problem(http.StatusBadRequest, "BAD_REQUEST", "GET", "/api/posts/"+p[0]+"?expand=title", nil)
+			})
+
 			t.Run("deleted only", func(t *testing.T) {
 				c.must(http.StatusOK, "DELETE", "/api/posts/"+p[6], nil)
 				r := c.must(http.StatusOK, "GET", listPath("posts", "deleted", "only", "filter", `views < 10`), nil)
