@@ -60,13 +60,16 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 	if err := s.Allow(ctx, k, ActionRead); err != nil {
 		return nil, err
 	}
-	fields, err := projection(k, s.queryInfo(k), o.Fields)
-	if err != nil {
-		return nil, err
-	}
-	exps, err := s.parseExpand(k, o.Expand)
-	if err != nil {
-		return nil, err
+	var fields []string
+	var exps []*expansion
+	if len(o.Fields) > 0 || len(o.Expand) > 0 {
+		var err error
+		if fields, err = projection(k, s.queryInfo(k), o.Fields); err != nil {
+			return nil, err
+		}
+		if exps, err = s.parseExpand(k, o.Expand); err != nil {
+			return nil, err
+		}
 	}
 	var env *Envelope
 	if pr, ok := s.backend.(PointReader); ok && o.Revision == "" && len(exps) == 0 && s.joined(ctx) == nil {
@@ -81,7 +84,7 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 		}
 		env = rec.Envelope()
 	} else {
-		err = s.view(ctx, "get", func(r Reader) error {
+		err := s.view(ctx, "get", func(r Reader) error {
 			rec, err := record(r, k, id, o.IncludeDeleted)
 			if err != nil {
 				return err
@@ -104,9 +107,11 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 		}
 	}
 	if fields != nil {
-		if env.Data, err = project(env.Data, fields); err != nil {
+		data, err := project(env.Data, fields)
+		if err != nil {
 			return nil, backendErr("get", err)
 		}
+		env.Data = data
 	}
 	return env, nil
 }
