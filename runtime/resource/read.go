@@ -72,48 +72,59 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 		}
 	}
 	var env *Envelope
+	var err error
 	if pr, ok := s.backend.(PointReader); ok && o.Revision == "" && len(exps) == 0 && s.joined(ctx) == nil {
-		rec, err := pr.GetRecord(ctx, k, id)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			return nil, notFound(k, id)
-		case err != nil:
-			return nil, backendErr("get", err)
-		case rec.Meta.IsDeleted && !o.IncludeDeleted:
-			return nil, gone(k, id)
+		env, err = s.pointGet(ctx, pr, k, id, o.IncludeDeleted)
+	} else {
+		env, err = s.viewGet(ctx, k, id, o, exps)
+	}
+	if err != nil || fields == nil {
+		return env, err
+	}
+	if env.Data, err = project(env.Data, fields); err != nil {
+		return nil, backendErr("get", err)
+	}
+	return env, nil
+}
+
+// pointGet reads the current revision of a resource with one statement
+// (see PointReader).
+func (s *Service) pointGet(ctx context.Context, pr PointReader, k *Kind, id string, includeDeleted bool) (*Envelope, error) {
+	rec, err := pr.GetRecord(ctx, k, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, notFound(k, id)
+	case err != nil:
+		return nil, backendErr("get", err)
+	case rec.Meta.IsDeleted && !includeDeleted:
+		return nil, gone(k, id)
+	}
+	return rec.Envelope(), nil
+}
+
+// viewGet reads a resource in a read transaction: at o.Revision, with the
+// references exps embedded.
+func (s *Service) viewGet(ctx context.Context, k *Kind, id string, o ReadOptions, exps []*expansion) (*Envelope, error) {
+	var env *Envelope
+	err := s.view(ctx, "get", func(r Reader) error {
+		rec, err := record(r, k, id, o.IncludeDeleted)
+		if err != nil {
+			return err
 		}
 		env = rec.Envelope()
-	} else {
-		err := s.view(ctx, "get", func(r Reader) error {
-			rec, err := record(r, k, id, o.IncludeDeleted)
+		if o.Revision != "" {
+			rev, err := revision(r, k, id, o.Revision)
 			if err != nil {
 				return err
 			}
-			env = rec.Envelope()
-			if o.Revision != "" {
-				rev, err := revision(r, k, id, o.Revision)
-				if err != nil {
-					return err
-				}
-				env.Data, env.RevisionInfo = rev.Data, rev.Info
-			}
-			if len(exps) > 0 {
-				return s.expand(ctx, r, []*Envelope{env}, exps)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
+			env.Data, env.RevisionInfo = rev.Data, rev.Info
 		}
-	}
-	if fields != nil {
-		data, err := project(env.Data, fields)
-		if err != nil {
-			return nil, backendErr("get", err)
+		if len(exps) > 0 {
+			return s.expand(ctx, r, []*Envelope{env}, exps)
 		}
-		env.Data = data
-	}
-	return env, nil
+		return nil
+	})
+	return env, err
 }
 
 // GetMany returns the live resources of k among ids, by id, read in one
