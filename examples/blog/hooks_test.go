@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/specstar-go/specstar/examples/blog/blog"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/server"
 	"github.com/specstar-go/specstar/runtime/store/memory"
 )
 
@@ -414,5 +416,52 @@ func TestHooksTypedRepository(t *testing.T) {
 	refs, err := c.Post.Referrers(ctx, p.Meta.ResourceID)
 	if err != nil || len(refs) != 1 || refs[0].Resource != "FeedEntry" {
 		t.Fatalf("Referrers: %+v %v", refs, err)
+	}
+}
+
+// A request's context ends at the server's write timeout: a hook waiting
+// on it stops, the write rolls back, over REST and GraphQL alike.
+func TestRequestDeadlineStopsWork(t *testing.T) {
+	ended := make(chan error, 2)
+	slow := blog.WithAuthorHooks(blog.AuthorHooks{
+		Validate: func(ctx context.Context, w *blog.AuthorWrite) error {
+			select {
+			case <-ctx.Done():
+				ended <- ctx.Err()
+				return ctx.Err()
+			case <-time.After(10 * time.Second):
+				ended <- nil
+				return nil
+			}
+		},
+	})
+	short := func(cfg *server.Config) { cfg.WriteTimeout = 300 * time.Millisecond }
+	for _, b := range backends[:2] { // memory and SQLite
+		t.Run(b.name, func(t *testing.T) {
+			s := newGQLServer(t, b, short, slow)
+			start := time.Now()
+			// The connection is cut at the write timeout: a client error or a 503.
+			status := 0
+			if resp, err := s.rest.hc.Post(s.rest.base+"/api/authors", "application/json",
+				strings.NewReader(`{"name": "Slow", "email": "slow@example.com"}`)); err == nil {
+				status = resp.StatusCode
+				resp.Body.Close()
+			}
+			s.exec(`mutation { createAuthor(input: {name: "Slower", email: "slower@example.com"}) { id } }`)
+			for range 2 {
+				if err := <-ended; !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("the hook ended with %v, want the request's deadline", err)
+				}
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("two requests took %v with a 300ms write timeout", d)
+			}
+			if status != 0 && status < 500 {
+				t.Errorf("REST answered %d for a request past its deadline", status)
+			}
+			if n := s.rest.count("authors", ""); n != 0 {
+				t.Errorf("%d authors written by requests stopped at their deadline", n)
+			}
+		})
 	}
 }

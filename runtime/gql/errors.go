@@ -75,6 +75,11 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		var re *resource.Error
 		var ie *InternalError
 		switch {
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			logger.WarnContext(ctx, "graphql: stopped", "path", out.Path.String(), "error", err)
+			out.Message = "the request was stopped before it finished: it ran past the server's time limit, or the server is shutting down"
+			out.Err = nil
+			out.Extensions = map[string]any{"code": string(resource.CodeTimeout)}
 		case errors.As(err, &ie):
 			logger.ErrorContext(ctx, "graphql: internal error", "path", out.Path.String(), "error", ie.Err)
 			internal(out)

@@ -24,6 +24,7 @@ const (
 	CodeUnsupportedMedia   Code = "UNSUPPORTED_MEDIA_TYPE" // 415
 	CodeRateLimited        Code = "RATE_LIMITED"           // 429
 	CodeInternal           Code = "INTERNAL"               // 500
+	CodeTimeout            Code = "TIMEOUT"                // 503
 )
 
 // Status returns the HTTP status of the code.
@@ -51,6 +52,8 @@ func (c Code) Status() int {
 		return http.StatusUnsupportedMediaType
 	case CodeRateLimited:
 		return http.StatusTooManyRequests
+	case CodeTimeout:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,10 @@ const ProblemTypeBase = "https://specstar.dev/problems/"
 
 // internalDetail is the only detail a 500 response ever carries.
 const internalDetail = "internal server error"
+
+// timeoutDetail is the detail of a request stopped by its context: the
+// server's time limit passed, the client left, or the server shut down.
+const timeoutDetail = "the request was stopped before it finished: it ran past the server's time limit, or the server is shutting down; nothing it did was kept unless it was a write that had already committed"
 
 // Problem is the body of every error response (RFC 9457 problem details
 // with the specstar extensions code and errors).
@@ -58,6 +63,9 @@ func newProblem(status int, code resource.Code, detail string, fields []resource
 //     (404 NOT_FOUND, 405 BAD_REQUEST, 413 PAYLOAD_TOO_LARGE, ...) and its
 //     message as the detail;
 //   - an *http.MaxBytesError gives 413 PAYLOAD_TOO_LARGE;
+//   - an error of the request's context (its deadline passed, the client
+//     left, the server is shutting down) gives 503 TIMEOUT, logged as a
+//     warning;
 //   - anything else, and any 5xx, gives 500 INTERNAL with the detail
 //     "internal server error"; the real error is logged with the request
 //     id, never sent.
@@ -72,7 +80,10 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		p := problemFor(err)
 		req := c.Request()
-		if p.Status >= http.StatusInternalServerError {
+		if p.Code == resource.CodeTimeout {
+			logger.WarnContext(req.Context(), "request stopped",
+				"method", req.Method, "path", req.URL.Path, "request_id", requestID(c), "error", err)
+		} else if p.Status >= http.StatusInternalServerError {
 			logger.ErrorContext(req.Context(), "request failed",
 				"method", req.Method, "path", req.URL.Path, "request_id", requestID(c), "error", err)
 		}
@@ -120,6 +131,8 @@ func problemFor(err error) *Problem {
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return newProblem(http.StatusServiceUnavailable, resource.CodeTimeout, timeoutDetail, nil)
 	case errors.As(err, &re):
 		status := re.HTTPStatus()
 		if status < http.StatusBadRequest || status >= http.StatusInternalServerError {

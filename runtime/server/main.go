@@ -11,11 +11,12 @@ import (
 	"syscall"
 )
 
-// Exit codes of Main.
+// Exit codes of Main: each way the process can end (docs/deploy.md).
 const (
-	ExitOK      = 0 // clean shutdown, or -help
-	ExitFailure = 1 // the server failed to start or to run
-	ExitUsage   = 2 // bad flags or environment
+	ExitOK           = 0 // clean shutdown (every request finished), or -help
+	ExitFailure      = 1 // the server failed to start, to serve, or to close its storage
+	ExitUsage        = 2 // bad flags or environment
+	ExitDrainTimeout = 3 // shut down, but requests still running at the shutdown timeout (or a second signal) were cancelled
 )
 
 // Main runs app as a server process: it loads the configuration from args
@@ -40,14 +41,39 @@ func Main(ctx context.Context, args []string, app App, stderr io.Writer) int {
 	level, _ := parseLevel(cfg.LogLevel) // validated by LoadConfig
 	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM starts a graceful shutdown; a second one
+	// during the drain stops waiting for the requests in flight.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	force, done := make(chan struct{}), make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-signals:
+		case <-ctx.Done():
+		}
+		stop()
+		select {
+		case <-signals:
+			cfg.Logger.Warn("second signal: stopping without waiting for requests in flight")
+			close(force)
+		case <-done:
+		}
+	}()
 	srv, err := New(cfg, app)
 	if err != nil {
 		cfg.Logger.Error("startup failed", "error", err)
 		return ExitFailure
 	}
-	if err := srv.ListenAndServe(ctx); err != nil {
+	err = srv.Serve(ctx, force)
+	switch {
+	case err == ErrDrainTimeout: // alone: not joined with a failure to close
+		cfg.Logger.Warn("stopped; requests still running at the shutdown timeout were cancelled")
+		return ExitDrainTimeout
+	case err != nil:
 		cfg.Logger.Error("server failed", "error", err)
 		return ExitFailure
 	}

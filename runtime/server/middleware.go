@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -152,4 +154,33 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// requestDeadline ends the context of every request when the server's
+// write timeout passes: net/http then cuts the connection, so nobody is
+// left to read the answer, and the work behind it (storage queries,
+// GraphQL execution, hooks) should stop rather than run to completion.
+// Writes whose transaction has not committed then roll back. GraphQL
+// subscriptions (a WebSocket upgrade, or an SSE stream) are exempt: they
+// clear the connection's deadlines and live until the client leaves.
+func requestDeadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if d <= 0 || streaming(req) {
+				return next(c)
+			}
+			ctx, cancel := context.WithTimeout(req.Context(), d)
+			defer cancel()
+			c.SetRequest(req.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// streaming reports whether req opens a stream that outlives ordinary
+// requests: a WebSocket upgrade or a Server-Sent Events request (the
+// GraphQL handler lifts the connection's deadlines for the same ones).
+func streaming(req *http.Request) bool {
+	return req.Header.Get("Upgrade") != "" || strings.Contains(req.Header.Get("Accept"), "text/event-stream")
 }

@@ -70,6 +70,12 @@ type Server struct {
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
 	gcDone chan struct{}
 
+	// base is the parent context of every request; stopRequests cancels
+	// it when a shutdown gives up waiting, so that the requests still
+	// running stop their work.
+	base         context.Context
+	stopRequests context.CancelFunc
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -135,9 +141,11 @@ func New(cfg Config, app App) (*Server, error) {
 			return fail(err)
 		}
 	}
+	s.base, s.stopRequests = context.WithCancel(context.Background())
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           s.echo,
+		BaseContext:       func(net.Listener) context.Context { return s.base },
 		ReadTimeout:       cfg.ReadTimeout,
 		ReadHeaderTimeout: min(cfg.ReadTimeout, maxReadHeaderTimeout),
 		WriteTimeout:      cfg.WriteTimeout,
@@ -238,7 +246,8 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	e.HTTPErrorHandler = rest.ErrorHandler(s.logger)
 	// Order: the id first so every log line has it; the access log around
 	// recovery so a panic is logged as the 500 it becomes.
-	e.Use(requestID(newRequestIDs()), accessLog(s.logger), recoverPanic(s.logger), bodyLimit(s.cfg.BodyLimit))
+	e.Use(requestID(newRequestIDs()), accessLog(s.logger), recoverPanic(s.logger), bodyLimit(s.cfg.BodyLimit),
+		requestDeadline(s.cfg.WriteTimeout))
 	e.GET("/healthz", func(c echo.Context) error {
 		return rest.JSON(c, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -280,20 +289,37 @@ func (s *Server) Feed() *feed.Broker { return s.feed }
 // Service returns the resource service over the server's backend.
 func (s *Server) Service() *resource.Service { return s.svc }
 
+// ErrDrainTimeout is returned by ListenAndServe when a shutdown gave up
+// waiting for requests in flight after Config.ShutdownTimeout (or on a
+// second signal): their contexts were cancelled and their connections
+// closed. Writes that had not committed rolled back; committed ones are
+// kept. Main exits with ExitDrainTimeout.
+var ErrDrainTimeout = errors.New("server: shutdown cut requests in flight")
+
 // ListenAndServe listens on cfg.Addr and serves until ctx is done, then
-// shuts down gracefully: it stops accepting connections, waits up to
-// ShutdownTimeout for in-flight requests, stops the S3 GC and the change
-// feed, and closes the backend. It returns nil after a clean shutdown.
+// shuts down gracefully: it stops accepting connections, ends the
+// subscriptions, waits up to ShutdownTimeout for the requests in flight,
+// stops the S3 GC and the change feed, and closes the backend. It returns
+// nil after a clean shutdown, an error wrapping ErrDrainTimeout when
+// requests were still running at the timeout (or when force is done
+// first: see Serve), and any other error when serving or closing failed.
 func (s *Server) ListenAndServe(ctx context.Context) error {
+	return s.Serve(ctx, nil)
+}
+
+// Serve is ListenAndServe with a second way out: when force is done
+// during the drain (a second signal), the server stops waiting at once,
+// as at the drain timeout. A nil force never fires.
+func (s *Server) Serve(ctx context.Context, force <-chan struct{}) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: %w", err), s.Close())
 	}
-	return s.serve(ctx, ln)
+	return s.serve(ctx, ln, force)
 }
 
-// serve is ListenAndServe on an open listener.
-func (s *Server) serve(ctx context.Context, ln net.Listener) error {
+// serve is Serve on an open listener.
+func (s *Server) serve(ctx context.Context, ln net.Listener, force <-chan struct{}) error {
 	s.logger.Info("listening", "addr", ln.Addr().String())
 	served := make(chan error, 1)
 	go func() { served <- s.http.Serve(ln) }()
@@ -302,17 +328,39 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 		return errors.Join(fmt.Errorf("server: %w", err), s.Close())
 	case <-ctx.Done():
 	}
-	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	start := time.Now()
+	s.logger.Info("shutting down: draining requests in flight", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
-	var shutdownErr error
+	if force != nil {
+		go func() {
+			select {
+			case <-force:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+	}
+	var outcome error
 	if err := s.http.Shutdown(sctx); err != nil {
-		shutdownErr = fmt.Errorf("server: graceful shutdown: %w", err)
+		// Shutdown fails only when sctx ends first: stop the requests
+		// still running (their transactions roll back unless they
+		// committed) and close their connections.
+		s.stopRequests()
+		s.logger.Warn("shutdown: stopped waiting for requests in flight; they were cancelled and their connections closed",
+			"waited", time.Since(start).Round(time.Millisecond).String(), "timeout", s.cfg.ShutdownTimeout.String())
+		outcome = ErrDrainTimeout
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		shutdownErr = errors.Join(shutdownErr, fmt.Errorf("server: %w", err))
+		outcome = errors.Join(outcome, fmt.Errorf("server: %w", err))
 	}
-	return errors.Join(shutdownErr, s.Close())
+	if err := s.Close(); err != nil {
+		return errors.Join(outcome, err)
+	}
+	if outcome == nil {
+		s.logger.Info("shutdown: every request finished", "took", time.Since(start).Round(time.Millisecond).String())
+	}
+	return outcome
 }
 
 // Close stops the HTTP server at once (without waiting for requests),
@@ -328,6 +376,7 @@ func (s *Server) Close() error {
 			s.stopGC()
 			<-s.gcDone
 		}
+		s.stopRequests()
 		s.closeErr = errors.Join(s.http.Close(), s.backend.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("server: close: %w", s.closeErr)

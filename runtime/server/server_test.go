@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -26,10 +27,16 @@ type testApp struct {
 	// slowRelease lets it finish.
 	slowStarted chan struct{}
 	slowRelease chan struct{}
+	// waitStarted receives when a /api/wait request has started; it then
+	// waits for its context to end (or 10 s) and sends what ended it (nil
+	// for the 10 s) on waitEnded.
+	waitStarted chan struct{}
+	waitEnded   chan error
 }
 
 func newTestApp() *testApp {
-	return &testApp{slowStarted: make(chan struct{}), slowRelease: make(chan struct{})}
+	return &testApp{slowStarted: make(chan struct{}), slowRelease: make(chan struct{}),
+		waitStarted: make(chan struct{}, 1), waitEnded: make(chan error, 1)}
 }
 
 func (a *testApp) Schema() *resource.Schema {
@@ -45,6 +52,18 @@ func (a *testApp) Register(g *echo.Group, svc *resource.Service) {
 		return rest.JSON(c, http.StatusOK, v)
 	})
 	g.GET("/panic", func(c echo.Context) error { panic("boom") })
+	g.GET("/wait", func(c echo.Context) error {
+		a.waitStarted <- struct{}{}
+		ctx := c.Request().Context()
+		select {
+		case <-ctx.Done():
+			a.waitEnded <- ctx.Err()
+			return ctx.Err()
+		case <-time.After(10 * time.Second):
+			a.waitEnded <- nil
+			return rest.JSON(c, http.StatusOK, map[string]string{"wait": "done"})
+		}
+	})
 	g.GET("/slow", func(c echo.Context) error {
 		close(a.slowStarted)
 		<-a.slowRelease
@@ -248,7 +267,7 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- s.serve(ctx, ln) }()
+	go func() { served <- s.serve(ctx, ln, nil) }()
 
 	type result struct {
 		status int
@@ -299,9 +318,10 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
+// At the shutdown timeout the requests still running are cancelled (their
+// work stops) and serve reports ErrDrainTimeout, alone.
 func TestShutdownTimeout(t *testing.T) {
 	app := newTestApp()
-	defer close(app.slowRelease)
 	s, err := New(Config{DatabaseURL: "memory:", ShutdownTimeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}, app)
 	if err != nil {
 		t.Fatal(err)
@@ -312,21 +332,110 @@ func TestShutdownTimeout(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- s.serve(ctx, ln) }()
+	go func() { served <- s.serve(ctx, ln, nil) }()
 	go func() {
-		if resp, err := http.Get("http://" + ln.Addr().String() + "/api/slow"); err == nil {
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/api/wait"); err == nil {
 			resp.Body.Close()
 		}
 	}()
-	<-app.slowStarted
+	<-app.waitStarted
 	cancel()
 	select {
 	case err := <-served:
-		if err == nil || !strings.Contains(err.Error(), "graceful shutdown") {
-			t.Errorf("serve = %v, want a graceful shutdown error", err)
+		if err != ErrDrainTimeout {
+			t.Errorf("serve = %v, want ErrDrainTimeout alone", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not give up after the shutdown timeout")
+	}
+	select {
+	case err := <-app.waitEnded:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the request in flight ended with %v, want its context cancelled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request in flight kept running after the shutdown gave up")
+	}
+}
+
+// A second signal (force) ends the drain at once, as the timeout does.
+func TestShutdownForced(t *testing.T) {
+	app := newTestApp()
+	s, err := New(Config{DatabaseURL: "memory:", ShutdownTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)}, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	force := make(chan struct{})
+	served := make(chan error, 1)
+	go func() { served <- s.serve(ctx, ln, force) }()
+	go func() {
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/api/wait"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-app.waitStarted
+	cancel()
+	time.Sleep(50 * time.Millisecond) // draining
+	close(force)
+	select {
+	case err := <-served:
+		if err != ErrDrainTimeout {
+			t.Errorf("serve = %v, want ErrDrainTimeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop when forced")
+	}
+	if err := <-app.waitEnded; !errors.Is(err, context.Canceled) {
+		t.Errorf("the request in flight ended with %v, want cancelled", err)
+	}
+}
+
+// A request's context ends at the server's write timeout, when net/http
+// cuts the connection, so its work stops instead of running to the end.
+func TestRequestDeadline(t *testing.T) {
+	app := newTestApp()
+	s, err := New(Config{DatabaseURL: "memory:", WriteTimeout: 200 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	start := time.Now()
+	go func() {
+		if resp, err := ts.Client().Get(ts.URL + "/api/wait"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-app.waitStarted
+	select {
+	case err := <-app.waitEnded:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the request ended with %v, want its deadline", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("the request ran %v past a 200ms write timeout", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request kept running past the write timeout")
+	}
+	for _, tt := range []struct {
+		header, value string
+		want          bool
+	}{
+		{"Upgrade", "websocket", true},
+		{"Accept", "text/event-stream", true},
+		{"Accept", "application/json", false},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+		req.Header.Set(tt.header, tt.value)
+		if got := streaming(req); got != tt.want {
+			t.Errorf("streaming with %s: %s = %v, want %v", tt.header, tt.value, got, tt.want)
+		}
 	}
 }
 
