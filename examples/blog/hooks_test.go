@@ -405,11 +405,11 @@ func TestHooksTypedRepository(t *testing.T) {
 		t.Fatalf("typed patch of an archived post to draft: %v", err)
 	}
 	// Every operation has its typed method.
-	data, info, err := c.Post.Revision(ctx, p.Meta.ResourceID, "1")
+	data, info, err := c.Post.Revision(ctx, p.Meta.ResourceID, "1", resource.RevisionOptions{})
 	if err != nil || data.Title != "Typed and published" || info.Number != 1 {
 		t.Fatalf("Revision: %+v %+v %v", data, info, err)
 	}
-	ops, err := c.Post.Diff(ctx, p.Meta.ResourceID, "2", "")
+	ops, err := c.Post.Diff(ctx, p.Meta.ResourceID, "2", "", resource.RevisionOptions{})
 	if err != nil || len(ops) != 1 {
 		t.Fatalf("Diff: %+v %v", ops, err)
 	}

@@ -34,6 +34,7 @@ func handlerFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 		f.Func().Params(jen.Id("h").Op("*").Id(h)).Id(op.Handler).Params(
 			jen.Id("c").Qual(pkgEcho, "Context"),
 		).Error().BlockFunc(func(g *jen.Group) {
+			g.Add(checkQuery(op))
 			handlerBody(g, r, op, kind)
 		})
 		f.Line()
@@ -71,6 +72,20 @@ func svcCall(method string, kind jen.Code, args ...jen.Code) *jen.Statement {
 
 func rest(name string, args ...jen.Code) *jen.Statement {
 	return jen.Qual(pkgRest, name).Call(args...)
+}
+
+// checkQuery refuses the query parameters op does not accept (a 400
+// naming them), so that a misspelt one is not silently ignored:
+//
+//	if err := rest.CheckQuery(c, "filter", "sort", ...); err != nil {
+//		return err
+//	}
+func checkQuery(op *model.Operation) jen.Code {
+	args := []jen.Code{jen.Id("c")}
+	for _, q := range op.Query {
+		args = append(args, jen.Lit(q))
+	}
+	return jen.If(jen.Err().Op(":=").Add(rest("CheckQuery", args...)), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
 }
 
 // pathParams emits, for each name, the path-unescaped parameter:
@@ -169,12 +184,16 @@ func handlerBody(g *jen.Group, r *model.Resource, op *model.Operation, kind jen.
 		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("page")))
 	case model.ActionRevision:
 		pathParams(g, "id", "rev")
-		g.Add(call("revision", svcCall("Revision", kind, id, rev)))
+		g.Add(call("opts", rest("RevisionOptions", c)))
+		g.Add(ifErr())
+		g.Add(call("revision", svcCall("Revision", kind, id, rev, jen.Id("opts"))))
 		g.Add(ifErr())
 		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("revision")))
 	case model.ActionDiff:
 		pathParams(g, "id", "rev")
-		g.Add(call("ops", svcCall("Diff", kind, id, rev, c.Clone().Dot("QueryParam").Call(jen.Lit("against")))))
+		g.Add(call("opts", rest("RevisionOptions", c)))
+		g.Add(ifErr())
+		g.Add(call("ops", svcCall("Diff", kind, id, rev, c.Clone().Dot("QueryParam").Call(jen.Lit("against")), jen.Id("opts"))))
 		g.Add(ifErr())
 		g.Return(rest("JSON", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("ops")))
 	case model.ActionSwitch:

@@ -153,16 +153,17 @@ func repoMethod(r *model.Resource, op *model.Operation) (doc string, params []je
 		return "removes a resource and its whole history.",
 			[]jen.Code{ctx, id, wopts}, jen.Error(), []jen.Code{jen.Return(svc("Purge", jen.Id("id"), jen.Id("opts")))}
 	case "revisions":
-		return "lists the revisions of a resource, newest first.",
+		return "lists the revisions of a resource, newest first (of a soft-deleted one with\n// q.IncludeDeleted).",
 			[]jen.Code{ctx, id, jen.Id("q").Qual(pkgResource, "RevisionQuery")},
 			jen.Params(jen.Op("*").Qual(pkgResource, "RevisionPage"), jen.Error()),
 			[]jen.Code{jen.Return(svc("Revisions", jen.Id("id"), jen.Id("q")))}
 	case "revision":
-		return "reads one revision of a resource (rev is a full revision id or its number): its\n// data and its info.",
-			[]jen.Code{ctx, id, jen.Id("rev").String()},
+		return "reads one revision of a resource (rev is a full revision id or its number): its\n" +
+				"// data and its info. The history of a soft-deleted resource needs opts.IncludeDeleted.",
+			[]jen.Code{ctx, id, jen.Id("rev").String(), jen.Id("opts").Qual(pkgResource, "RevisionOptions")},
 			jen.Params(jen.Op("*").Id(r.GoName), jen.Op("*").Qual(pkgResource, "RevisionInfo"), jen.Error()),
 			[]jen.Code{
-				jen.List(jen.Id("out"), jen.Err()).Op(":=").Add(svc("Revision", jen.Id("id"), jen.Id("rev"))),
+				jen.List(jen.Id("out"), jen.Err()).Op(":=").Add(svc("Revision", jen.Id("id"), jen.Id("rev"), jen.Id("opts"))),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Err())),
 				jen.Var().Id("d").Id(r.GoName),
 				jen.If(jen.Err().Op(":=").Qual(pkgJSON, "Unmarshal").Call(jen.Id("out").Dot("Data"), jen.Op("&").Id("d")), jen.Err().Op("!=").Nil()).Block(
@@ -171,10 +172,11 @@ func repoMethod(r *model.Resource, op *model.Operation) (doc string, params []je
 				jen.Return(jen.Op("&").Id("d"), jen.Op("&").Id("out").Dot("Info"), jen.Nil()),
 			}
 	case "diff":
-		return "returns the JSON Patch that turns revision against (default: rev's parent) into rev.",
-			[]jen.Code{ctx, id, jen.Id("rev").String(), jen.Id("against").String()},
+		return "returns the JSON Patch that turns revision against (default: rev's parent) into rev.\n" +
+				"// The history of a soft-deleted resource needs opts.IncludeDeleted.",
+			[]jen.Code{ctx, id, jen.Id("rev").String(), jen.Id("against").String(), jen.Id("opts").Qual(pkgResource, "RevisionOptions")},
 			jen.Params(jen.Index().Qual(pkgJSONPatch, "Operation"), jen.Error()),
-			[]jen.Code{jen.Return(svc("Diff", jen.Id("id"), jen.Id("rev"), jen.Id("against")))}
+			[]jen.Code{jen.Return(svc("Diff", jen.Id("id"), jen.Id("rev"), jen.Id("against"), jen.Id("opts")))}
 	case "switch":
 		return "makes revision rev (a full revision id or its number) current.",
 			[]jen.Code{ctx, id, jen.Id("rev").String(), wopts}, recResult,

@@ -118,11 +118,12 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		case model.ActionRevisions:
 			resolve(op, []jen.Code{obj.Clone(), jen.Id("first").Op("*").Int(), str(jen.Id("after")), jen.Id("chain").Op("*").Bool()},
 				jen.Params(jen.Op("*").Qual(pkgGQL, "RevisionConnection"), jen.Error()),
-				jen.Return(jen.Qual(pkgGQL, "Revisions").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(), jen.Id("first"), jen.Id("after"), jen.Id("chain"))))
+				jen.Return(jen.Qual(pkgGQL, "Revisions").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(),
+					jen.Id("obj").Dot("Meta").Dot("IsDeleted"), jen.Id("first"), jen.Id("after"), jen.Id("chain"))))
 		case model.ActionDiff:
 			resolve(op, []jen.Code{obj.Clone(), str(jen.Id("against"))}, jen.Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()),
 				jen.Return(jen.Qual(pkgGQL, "Diff").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(),
-					jen.Id("obj").Dot("RevisionInfo").Dot("RevisionID"), jen.Qual(pkgGQL, "Deref").Call(jen.Id("against")))))
+					jen.Id("obj").Dot("Meta").Dot("IsDeleted"), jen.Id("obj").Dot("RevisionInfo").Dot("RevisionID"), jen.Qual(pkgGQL, "Deref").Call(jen.Id("against")))))
 		default:
 			panic("graphqlgen: no resolver for action " + op.Action) // a row without a case here, caught by the golden tests
 		}

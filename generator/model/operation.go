@@ -38,7 +38,31 @@ type Operation struct {
 	GraphQL GraphQLField
 	// Repo is the method of the typed repository: "Revision"; "" for none.
 	Repo string
+	// Query lists the query parameters the REST route accepts (the Query*
+	// constants), in the order the OpenAPI document and error messages
+	// list them. The generated handler refuses any other with a 400
+	// (rest.CheckQuery), and the document describes exactly these.
+	Query []string
 }
+
+// The query parameters of Operation.Query, as runtime/rest reads them.
+const (
+	QueryFilter         = "filter"
+	QuerySort           = "sort"
+	QueryLimit          = "limit"
+	QueryCursor         = "cursor"
+	QueryOffset         = "offset"
+	QueryIncludeDeleted = "include_deleted"
+	QueryDeleted        = "deleted"
+	QueryCount          = "count"
+	QueryFields         = "fields"
+	QueryExpand         = "expand"
+	QueryRevision       = "revision"
+	QueryMode           = "mode"
+	QueryStatus         = "status"
+	QueryChain          = "chain"
+	QueryAgainst        = "against"
+)
 
 // GraphQLField is where an operation appears in the GraphQL schema.
 type GraphQLField struct {
@@ -113,25 +137,37 @@ func operations(r *Resource) []*Operation {
 	g, n := r.GoName, r.Name
 	an := article(n) + " " + n
 	one, many := names.Camel(g), names.Camel(r.Plural)
+	// expand names ref fields, so only a resource with some accepts it.
+	var expand []string
+	if slices.ContainsFunc(r.Fields, func(f *Field) bool { return f.Type == Ref }) {
+		expand = []string{QueryExpand}
+	}
 	ops := []*Operation{
 		{Action: ActionCreate, Method: "POST", Route: "", OperationID: "create" + g, Handler: "create",
 			Summary: "Create " + an, Doc: "creates a resource from a JSON body",
-			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "create" + g}, Repo: "Create"},
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "create" + g}, Repo: "Create",
+			Query: []string{QueryStatus}},
 		{Action: ActionList, Method: "GET", Route: "", OperationID: "list" + r.Plural, Handler: "list",
 			Summary: "List " + r.Plural, Doc: "lists resources, one page at a time",
-			GraphQL: GraphQLField{Root: GraphQLQuery, Name: many, Order: 1}, Repo: "List"},
+			GraphQL: GraphQLField{Root: GraphQLQuery, Name: many, Order: 1}, Repo: "List",
+			Query: append([]string{QueryFilter, QuerySort, QueryLimit, QueryCursor, QueryOffset,
+				QueryIncludeDeleted, QueryDeleted, QueryCount, QueryFields}, expand...)},
 		{Action: ActionCount, Method: "GET", Route: "/count", OperationID: "count" + r.Plural, Handler: "count",
 			Summary: "Count " + r.Plural, Doc: "counts resources",
-			Repo: "Count"},
+			Repo:  "Count",
+			Query: []string{QueryFilter, QueryIncludeDeleted, QueryDeleted}},
 		{Action: ActionRead, Method: "GET", Route: "/:id", OperationID: "get" + g, Handler: "read",
 			Summary: "Read " + an, Doc: "reads a resource, at its current or a given revision",
-			GraphQL: GraphQLField{Root: GraphQLQuery, Name: one}, Repo: "Get"},
+			GraphQL: GraphQLField{Root: GraphQLQuery, Name: one}, Repo: "Get",
+			Query: append([]string{QueryRevision, QueryIncludeDeleted, QueryFields}, expand...)},
 		{Action: ActionUpdate, Method: "PUT", Route: "/:id", OperationID: "replace" + g, Handler: "replace",
 			Summary: "Replace the data of " + an, Doc: "replaces the data of a resource, writing a new revision or editing a draft",
-			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "update" + g}, Repo: "Update"},
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "update" + g}, Repo: "Update",
+			Query: []string{QueryMode, QueryStatus}},
 		{Action: ActionPatch, Method: "PATCH", Route: "/:id", OperationID: "patch" + g, Handler: "patch",
 			Summary: "Patch " + an, Doc: "applies a JSON merge patch or JSON Patch to a resource",
-			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "patch" + g}, Repo: "Patch"},
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "patch" + g}, Repo: "Patch",
+			Query: []string{QueryMode, QueryStatus}},
 		{Action: ActionDelete, Method: "DELETE", Route: "/:id", OperationID: "delete" + g, Handler: "delete",
 			Summary: "Soft-delete " + an, Doc: "soft-deletes a resource",
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "delete" + g}, Repo: "Delete"},
@@ -143,13 +179,16 @@ func operations(r *Resource) []*Operation {
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "purge" + g}, Repo: "Purge"},
 		{Action: ActionRevisions, Method: "GET", Route: "/:id/revisions", OperationID: "list" + g + "Revisions", Handler: "revisions",
 			Summary: "List the revisions of " + an, Doc: "lists the revisions of a resource, newest first",
-			GraphQL: GraphQLField{Root: GraphQLResource, Name: "revisions"}, Repo: "Revisions"},
+			GraphQL: GraphQLField{Root: GraphQLResource, Name: "revisions"}, Repo: "Revisions",
+			Query: []string{QueryChain, QueryLimit, QueryCursor, QueryIncludeDeleted}},
 		{Action: ActionRevision, Method: "GET", Route: "/:id/revisions/:rev", OperationID: "get" + g + "Revision", Handler: "revision",
 			Summary: "Read one revision of " + an, Doc: "reads one revision's data and info",
-			Repo: "Revision"},
+			Repo:  "Revision",
+			Query: []string{QueryIncludeDeleted}},
 		{Action: ActionDiff, Method: "GET", Route: "/:id/revisions/:rev/diff", OperationID: "diff" + g + "Revision", Handler: "diff",
 			Summary: "Diff two revisions of " + an, Doc: "returns the JSON Patch between two revisions",
-			GraphQL: GraphQLField{Root: GraphQLResource, Name: "diff"}, Repo: "Diff"},
+			GraphQL: GraphQLField{Root: GraphQLResource, Name: "diff"}, Repo: "Diff",
+			Query: []string{QueryAgainst, QueryIncludeDeleted}},
 		{Action: ActionSwitch, Method: "POST", Route: "/:id/switch/:rev", OperationID: "switch" + g + "Revision", Handler: "switchRevision",
 			Summary: "Make a revision of " + an + " current", Doc: "makes a revision current (rollback)",
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "switch" + g + "Revision"}, Repo: "Switch"},

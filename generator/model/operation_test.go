@@ -42,6 +42,13 @@ resources:
 // revision argument, referrers with the back-reference fields.
 var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers}
 
+// queryParams are the query parameters runtime/rest reads.
+var queryParams = []string{
+	model.QueryFilter, model.QuerySort, model.QueryLimit, model.QueryCursor, model.QueryOffset,
+	model.QueryIncludeDeleted, model.QueryDeleted, model.QueryCount, model.QueryFields, model.QueryExpand,
+	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst,
+}
+
 func TestOperationsTable(t *testing.T) {
 	var actions []string
 	for _, a := range rt.Actions() {
@@ -89,6 +96,18 @@ func TestOperationsTable(t *testing.T) {
 						handlers[op.Handler] = true
 					} else if op.Action != model.ActionSubscribe {
 						t.Errorf("%s: only the subscription has no REST route", what)
+					}
+					// Query parameters: known names, each once, and only on REST routes.
+					if !rest && op.Query != nil {
+						t.Errorf("%s: query parameters %v without a REST route", what, op.Query)
+					}
+					for i, q := range op.Query {
+						if !slices.Contains(queryParams, q) {
+							t.Errorf("%s: unknown query parameter %q", what, q)
+						}
+						if slices.Index(op.Query, q) != i {
+							t.Errorf("%s: query parameter %q listed twice", what, q)
+						}
 					}
 					// GraphQL: a root and a name, except the documented actions.
 					switch {
@@ -163,6 +182,42 @@ func TestOperationNames(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", action, got, w)
 		}
 	}
+	// Query parameters are API too: a client sending one that is not
+	// listed gets a 400.
+	list := []string{"filter", "sort", "limit", "cursor", "offset", "include_deleted", "deleted", "count", "fields"}
+	wantQuery := map[string][]string{
+		model.ActionCreate:    {"status"},
+		model.ActionList:      list,
+		model.ActionCount:     {"filter", "include_deleted", "deleted"},
+		model.ActionRead:      {"revision", "include_deleted", "fields"},
+		model.ActionUpdate:    {"mode", "status"},
+		model.ActionPatch:     {"mode", "status"},
+		model.ActionDelete:    nil,
+		model.ActionRestore:   nil,
+		model.ActionPurge:     nil,
+		model.ActionRevisions: {"chain", "limit", "cursor", "include_deleted"},
+		model.ActionRevision:  {"include_deleted"},
+		model.ActionDiff:      {"against", "include_deleted"},
+		model.ActionSwitch:    nil,
+		model.ActionReferrers: nil,
+		model.ActionSubscribe: nil,
+	}
+	for action, want := range wantQuery {
+		if got := r.Operation(action).Query; !slices.Equal(got, want) {
+			t.Errorf("Item.%s: query parameters %q, want %q", action, got, want)
+		}
+	}
+	// expand only where a ref field can be expanded.
+	alias := resource(t, m, "URLAlias")
+	for action, want := range map[string][]string{
+		model.ActionList: append(slices.Clone(list), "expand"),
+		model.ActionRead: {"revision", "include_deleted", "fields", "expand"},
+	} {
+		if got := alias.Operation(action).Query; !slices.Equal(got, want) {
+			t.Errorf("URLAlias.%s: query parameters %q, want %q", action, got, want)
+		}
+	}
+
 	// Plurals and initialisms come from the resource's precomputed names.
 	for _, tt := range []struct{ resource, action, id, gql string }{
 		{"Category", model.ActionList, "listCategories", "categories"},

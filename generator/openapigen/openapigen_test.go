@@ -110,10 +110,10 @@ func TestOperations(t *testing.T) {
 		{"restore", "POST", "/api/posts/{id}/restore", "restorePost", "200", []string{"400", "404", "409", "412", "422", "403", "500"}},
 		{"purge", "DELETE", "/api/posts/{id}/permanently", "purgePost", "204", []string{"400", "404", "409", "412", "403", "500"}},
 		{"revisions", "GET", "/api/posts/{id}/revisions", "listPostRevisions", "200", []string{"400", "404", "410", "403", "500"}},
-		{"revision", "GET", "/api/posts/{id}/revisions/{rev}", "getPostRevision", "200", []string{"404", "410", "403", "500"}},
-		{"diff", "GET", "/api/posts/{id}/revisions/{rev}/diff", "diffPostRevision", "200", []string{"404", "410", "403", "500"}},
+		{"revision", "GET", "/api/posts/{id}/revisions/{rev}", "getPostRevision", "200", []string{"400", "404", "410", "403", "500"}},
+		{"diff", "GET", "/api/posts/{id}/revisions/{rev}/diff", "diffPostRevision", "200", []string{"400", "404", "410", "403", "500"}},
 		{"switch", "POST", "/api/posts/{id}/switch/{rev}", "switchPostRevision", "200", []string{"400", "404", "409", "410", "412", "422", "403", "500"}},
-		{"referrers", "GET", "/api/posts/{id}/referrers", "listPostReferrers", "200", []string{"404", "410", "403", "500"}},
+		{"referrers", "GET", "/api/posts/{id}/referrers", "listPostReferrers", "200", []string{"400", "404", "410", "403", "500"}},
 		{"healthz", "GET", "/healthz", "getHealth", "200", nil},
 		{"readyz", "GET", "/readyz", "getReadiness", "200", []string{"503"}},
 		{"openapi", "GET", "/openapi.json", "getOpenAPI", "200", nil},
@@ -187,10 +187,18 @@ func TestHeadersAndBodies(t *testing.T) {
 		op   *openapi3.Operation
 		want []string
 	}{
-		{"list", posts.Get, []string{"query:limit", "query:cursor", "query:offset", "query:include_deleted", "query:deleted", "query:count", "query:filter", "query:sort", "query:fields", "query:expand"}},
-		{"read", doc.Paths.Value("/api/posts/{id}").Get, []string{"path:id", "query:revision", "query:include_deleted", "header:If-None-Match", "query:fields", "query:expand"}},
+		{"list", posts.Get, []string{"query:filter", "query:sort", "query:limit", "query:cursor", "query:offset", "query:include_deleted", "query:deleted", "query:count", "query:fields", "query:expand"}},
+		{"list without refs", doc.Paths.Value("/api/authors").Get, []string{"query:filter", "query:sort", "query:limit", "query:cursor", "query:offset", "query:include_deleted", "query:deleted", "query:count", "query:fields"}},
+		{"count", doc.Paths.Value("/api/posts/count").Get, []string{"query:filter", "query:include_deleted", "query:deleted"}},
+		{"create", posts.Post, []string{"query:status"}},
+		{"read", doc.Paths.Value("/api/posts/{id}").Get, []string{"path:id", "query:revision", "query:include_deleted", "query:fields", "query:expand", "header:If-None-Match"}},
 		{"replace", doc.Paths.Value("/api/posts/{id}").Put, []string{"path:id", "query:mode", "query:status", "header:If-Match"}},
-		{"diff", doc.Paths.Value("/api/posts/{id}/revisions/{rev}/diff").Get, []string{"path:id", "path:rev", "query:against"}},
+		{"delete", doc.Paths.Value("/api/posts/{id}").Delete, []string{"path:id", "header:If-Match"}},
+		{"revisions", doc.Paths.Value("/api/posts/{id}/revisions").Get, []string{"path:id", "query:chain", "query:limit", "query:cursor", "query:include_deleted"}},
+		{"revision", doc.Paths.Value("/api/posts/{id}/revisions/{rev}").Get, []string{"path:id", "path:rev", "query:include_deleted"}},
+		{"diff", doc.Paths.Value("/api/posts/{id}/revisions/{rev}/diff").Get, []string{"path:id", "path:rev", "query:against", "query:include_deleted"}},
+		{"switch", doc.Paths.Value("/api/posts/{id}/switch/{rev}").Post, []string{"path:id", "path:rev", "header:If-Match"}},
+		{"referrers", doc.Paths.Value("/api/posts/{id}/referrers").Get, []string{"path:id"}},
 	} {
 		if got := params(tt.op); !slices.Equal(got, tt.want) {
 			t.Errorf("%s parameters %v, want %v", tt.name, got, tt.want)

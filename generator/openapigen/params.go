@@ -61,7 +61,7 @@ func sharedParameters() openapi3.ParametersMap {
 		paramRevision: param(openapi3.ParameterInQuery, "revision",
 			"Read this revision (number or full id) instead of the current one; meta still describes the resource.", false, revision()),
 		paramIncludeDeleted: param(openapi3.ParameterInQuery, "include_deleted",
-			"Include soft-deleted resources (a read of one answers 410 without it).", false, boolean()),
+			"Include soft-deleted resources: without it, a read of one or of its history answers 410.", false, boolean()),
 		paramDeleted: param(openapi3.ParameterInQuery, "deleted", "only: soft-deleted resources only.", false,
 			&openapi3.Schema{Type: types(openapi3.TypeString), Enum: []any{"only"}}),
 		paramLimit: param(openapi3.ParameterInQuery, "limit", fmt.Sprintf("Page size, 1 to %d.", maxLimit), false,

@@ -3,6 +3,7 @@ package openapigen
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -26,7 +27,7 @@ const (
 // name of its component response and what it means.
 func problemStatuses() map[int][2]string {
 	return map[int][2]string{
-		http.StatusBadRequest:            {"BadRequest", "BAD_REQUEST: malformed JSON or an invalid query parameter (the errors name it)."},
+		http.StatusBadRequest:            {"BadRequest", "BAD_REQUEST: malformed JSON, or an invalid or unknown query parameter (the errors name it)."},
 		http.StatusForbidden:             {"Forbidden", "FORBIDDEN: the application's business rules (a hook) or its authorizer refuse the operation."},
 		http.StatusNotFound:              {"NotFound", "NOT_FOUND: unknown resource id or revision."},
 		http.StatusConflict:              {"Conflict", "CONFLICT: a unique value is taken, a restrict reference exists, mode=modify on a stable revision, restore of a live resource, or a failed JSON Patch test."},
@@ -60,10 +61,11 @@ func problemResponses() openapi3.ResponseBodies {
 }
 
 // operation is what openapigen adds to a row of the operations table
-// (method, path, operationId and summary come from the row): the
-// parameters, body, responses and description of the route.
+// (method, path and its parameters, query parameters, operationId and
+// summary come from the row): the header parameters, body, responses and
+// description of the route.
 type operation struct {
-	params      []*openapi3.ParameterRef
+	headers     []string // component parameters in the header
 	body        *openapi3.RequestBodyRef
 	status      int                // success status
 	success     *openapi3.Response // success response
@@ -107,114 +109,96 @@ func refs(names ...string) []*openapi3.ParameterRef {
 // operationOf describes the route of op, a REST operation of r.
 func operationOf(r *model.Resource, op *model.Operation) operation {
 	env := r.GoName + suffixEnvelope
-	withOptional := func(ps []*openapi3.ParameterRef, extra ...*openapi3.ParameterRef) []*openapi3.ParameterRef {
-		for _, p := range extra {
-			if p != nil {
-				ps = append(ps, p)
-			}
-		}
-		return ps
-	}
-	write := func(extra ...string) []*openapi3.ParameterRef { return refs(append([]string{paramID}, extra...)...) }
+	ifMatch := []string{paramIfMatch}
 	switch op.Action {
 	case model.ActionCreate:
 		return operation{
-			params: refs(paramStatus),
 			body:   jsonBody("The data of the new "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
 			status: http.StatusCreated, success: jsonResponse("Created: revision 1 of the new "+r.Name+".", env, "ETag", "Location"),
-			errors:      []int{400, 409, 412, 413, 415, 422},
+			errors:      []int{409, 412, 413, 415, 422},
 			description: "Writes revision 1 (a draft with status=draft). Answers 201 with the envelope, its ETag and Location.",
 		}
 	case model.ActionList:
 		return operation{
-			params: withOptional(append(refs(paramLimit, paramCursor, paramOffset, paramIncludeDeleted, paramDeleted, paramCount),
-				filterParam(r), sortParam(r), fieldsParam(r)), expandParam(r)),
 			status: http.StatusOK, success: jsonResponse("A page of "+r.Plural+".", r.GoName+suffixPage),
-			errors:      []int{400},
 			description: "Returns a page of live resources (filter, sort, include_deleted, deleted=only), with next_cursor for the next page.",
 		}
 	case model.ActionCount:
 		return operation{
-			params: append(refs(paramIncludeDeleted, paramDeleted), filterParam(r)),
 			status: http.StatusOK, success: jsonResponse("How many "+r.Plural+" match.", schemaCount),
-			errors: []int{400},
 		}
 	case model.ActionRead:
 		return operation{
-			params: withOptional(refs(paramID, paramRevision, paramIncludeDeleted, paramIfNoneMatch), fieldsParam(r), expandParam(r)),
-			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its current (or the requested) revision.", env, "ETag"),
-			errors:      []int{304, 400, 404, 410},
+			headers: []string{paramIfNoneMatch},
+			status:  http.StatusOK, success: jsonResponse("The "+r.Name+" at its current (or the requested) revision.", env, "ETag"),
+			errors:      []int{304, 404, 410},
 			description: "Returns the envelope of the current revision with its ETag; 304 when If-None-Match matches.",
 		}
 	case model.ActionUpdate:
 		return operation{
-			params: write(paramMode, paramStatus, paramIfMatch),
-			body:   jsonBody("The new data of the "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
-			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
-			errors: []int{400, 404, 409, 410, 412, 413, 415, 422},
+			headers: ifMatch,
+			body:    jsonBody("The new data of the "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
+			status:  http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
+			errors: []int{404, 409, 410, 412, 413, 415, 422},
 			description: "Writes a new revision whose parent is the current one (nothing when the data and status are unchanged). " +
 				"With mode=modify, edits the current draft in place.",
 		}
 	case model.ActionPatch:
 		return operation{
-			params: write(paramMode, paramStatus, paramIfMatch),
+			headers: ifMatch,
 			body: jsonBody("An RFC 7386 merge patch or an RFC 6902 JSON Patch of the data.", map[string]string{
 				mediaMergePatch: r.GoName + suffixMergePatch,
 				mediaJSONPatch:  schemaJSONPatch,
 			}),
 			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
-			errors: []int{400, 404, 409, 410, 412, 413, 415, 422},
+			errors: []int{404, 409, 410, 412, 413, 415, 422},
 			description: "Applies a merge patch (application/merge-patch+json) or a JSON Patch (application/json-patch+json) " +
 				"to the current data, then writes it as replace does.",
 		}
 	case model.ActionDelete:
 		return operation{
-			params: write(paramIfMatch),
-			status: http.StatusOK, success: jsonResponse("The deleted "+r.Name+" (meta.is_deleted is true).", env, "ETag"),
-			errors:      []int{400, 404, 409, 410, 412},
+			headers: ifMatch,
+			status:  http.StatusOK, success: jsonResponse("The deleted "+r.Name+" (meta.is_deleted is true).", env, "ETag"),
+			errors:      []int{404, 409, 410, 412},
 			description: "Sets meta.is_deleted; writes no revision. The on_delete policy of every ref to it applies.",
 		}
 	case model.ActionRestore:
 		return operation{
-			params: write(paramIfMatch),
-			status: http.StatusOK, success: jsonResponse("The restored "+r.Name+".", env, "ETag"),
-			errors: []int{400, 404, 409, 412, 422},
+			headers: ifMatch,
+			status:  http.StatusOK, success: jsonResponse("The restored "+r.Name+".", env, "ETag"),
+			errors: []int{404, 409, 412, 422},
 		}
 	case model.ActionPurge:
 		return operation{
-			params: write(paramIfMatch),
-			status: http.StatusNoContent, success: &openapi3.Response{Description: ptr("Purged.")},
-			errors:      []int{400, 404, 409, 412},
+			headers: ifMatch,
+			status:  http.StatusNoContent, success: &openapi3.Response{Description: ptr("Purged.")},
+			errors:      []int{404, 409, 412},
 			description: "Removes the resource and all its revisions. The on_delete policy of every ref to it applies.",
 		}
 	case model.ActionRevisions:
 		return operation{
-			params: refs(paramID, paramChain, paramLimit, paramCursor),
 			status: http.StatusOK, success: jsonResponse("A page of revisions, newest first.", schemaRevisionPage),
-			errors: []int{400, 404, 410},
+			errors: []int{404, 410},
 		}
 	case model.ActionRevision:
 		return operation{
-			params: refs(paramID, paramRev),
 			status: http.StatusOK, success: jsonResponse("The revision's data and info.", r.GoName+suffixRevision),
 			errors: []int{404, 410},
 		}
 	case model.ActionDiff:
 		return operation{
-			params: refs(paramID, paramRev, paramAgainst),
 			status: http.StatusOK, success: jsonResponse("The JSON Patch that turns the data of against into the data of rev.", schemaJSONPatch),
 			errors: []int{404, 410},
 		}
 	case model.ActionSwitch:
 		return operation{
-			params: write(paramRev, paramIfMatch),
-			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at the switched-to revision.", env, "ETag"),
-			errors:      []int{400, 404, 409, 410, 412, 422},
+			headers: ifMatch,
+			status:  http.StatusOK, success: jsonResponse("The "+r.Name+" at the switched-to revision.", env, "ETag"),
+			errors:      []int{404, 409, 410, 412, 422},
 			description: "Makes rev the current revision (rollback); writes no revision. Unique and ref checks apply.",
 		}
 	case model.ActionReferrers:
 		return operation{
-			params: refs(paramID),
 			status: http.StatusOK, success: jsonResponse("The live referrers of the "+r.Name+", grouped by the ref field that points at it.", schemaReferrerList),
 			errors: []int{404, 410},
 			description: "Lists, for every ref field of the spec that targets " + r.Name + ", the ids of the live resources " +
@@ -223,6 +207,59 @@ func operationOf(r *model.Resource, op *model.Operation) operation {
 		}
 	}
 	panic("openapigen: no route description for action " + op.Action) // a row without a case here, caught by the golden tests
+}
+
+// parameters returns the parameters of the route of op, a REST operation
+// of r: its path parameters (from the route), its query parameters (the
+// row's Query, which the generated handler enforces) and the header
+// parameters headers.
+//
+//	/posts/{id}/revisions/{rev}/diff, Query [against include_deleted] => id, rev, against, include_deleted
+func parameters(r *model.Resource, op *model.Operation, headers []string) openapi3.Parameters {
+	var out openapi3.Parameters
+	for seg := range strings.SplitSeq(op.OpenAPIPath, "/") {
+		switch seg {
+		case "{id}":
+			out = append(out, paramRef(paramID))
+		case "{rev}":
+			out = append(out, paramRef(paramRev))
+		default:
+			if strings.HasPrefix(seg, "{") {
+				panic("openapigen: no parameter for path segment " + seg) // a new route parameter, caught by the golden tests
+			}
+		}
+	}
+	for _, name := range op.Query {
+		if p := queryParam(r, name); p != nil {
+			out = append(out, p)
+		}
+	}
+	return append(out, refs(headers...)...)
+}
+
+// queryParam returns the parameter of the query parameter name (one of
+// model.Operation.Query) for the operations of r, or nil when r has none.
+func queryParam(r *model.Resource, name string) *openapi3.ParameterRef {
+	switch name {
+	case model.QueryFilter:
+		return filterParam(r)
+	case model.QuerySort:
+		return sortParam(r)
+	case model.QueryFields:
+		return fieldsParam(r)
+	case model.QueryExpand:
+		return expandParam(r)
+	}
+	shared := map[string]string{
+		model.QueryLimit: paramLimit, model.QueryCursor: paramCursor, model.QueryOffset: paramOffset,
+		model.QueryIncludeDeleted: paramIncludeDeleted, model.QueryDeleted: paramDeleted, model.QueryCount: paramCount,
+		model.QueryRevision: paramRevision, model.QueryMode: paramMode, model.QueryStatus: paramStatus,
+		model.QueryChain: paramChain, model.QueryAgainst: paramAgainst,
+	}
+	if component, ok := shared[name]; ok {
+		return paramRef(component)
+	}
+	panic("openapigen: no parameter for query parameter " + name) // a new Query name, caught by the golden tests
 }
 
 // resourcePaths adds the routes of r to paths.
@@ -243,15 +280,16 @@ func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
 			Summary:     row.Summary,
 			Description: op.description,
 			OperationID: row.OperationID,
-			Parameters:  openapi3.Parameters(op.params),
+			Parameters:  parameters(r, row, op.headers),
 			RequestBody: op.body,
 			Responses:   openapi3.NewResponses(),
 			Security:    noSecurity(),
 		}
 		o.Responses.Delete("default")
 		o.Responses.Set(strconv.Itoa(op.status), &openapi3.ResponseRef{Value: op.success})
-		// Hooks and authorizers may refuse any operation of a resource.
-		for _, status := range append(op.errors, http.StatusForbidden, http.StatusInternalServerError) {
+		// Any operation refuses query parameters it does not take (400),
+		// and hooks and authorizers may refuse any operation (403).
+		for _, status := range append(op.errors, http.StatusBadRequest, http.StatusForbidden, http.StatusInternalServerError) {
 			name := notModified
 			if status != http.StatusNotModified {
 				name = problemStatuses()[status][0]

@@ -186,19 +186,32 @@ func notA(v *Value, want string) string {
 // maxExactInt is 2^53: a float64 holds every integer up to it exactly.
 const maxExactInt = 1 << 53
 
-// convertInt sets v.Int, or returns why v is not an int.
+// convertInt sets v.Int, or returns why v is not an int. The literal is
+// read exactly from its text (Raw), not from the float64 the lexer made of
+// it: "7.0", "1e3" and "-9.2e18" are integers, while "1e-400" and
+// "1.0000000000000000001", which ParseFloat rounds to 0 and 1, are not, as
+// "1.5" is not. A value built without Raw falls back to its float64.
 func convertInt(v *Value) string {
 	if v.Kind != KindNumber {
 		return notA(v, "an integer")
 	}
-	if !strings.ContainsAny(v.Raw, ".eE") && v.Raw != "" {
-		n, err := strconv.ParseInt(v.Raw, 10, 64)
-		if err != nil {
-			return fmt.Sprintf("%s is out of range for a 64-bit integer", v.Raw)
-		}
-		v.Int = n
-		return ""
+	if v.Raw == "" {
+		return floatInt(v)
 	}
+	n, integral, inRange := intLiteral(v.Raw)
+	switch {
+	case !integral:
+		return fmt.Sprintf("%s is not an integer", v.Raw)
+	case !inRange:
+		return fmt.Sprintf("%s is out of range for a 64-bit integer", v.Raw)
+	}
+	v.Int = n
+	return ""
+}
+
+// floatInt sets v.Int from v.Num, a value built in code without source
+// text, or returns why it is not an int.
+func floatInt(v *Value) string {
 	if v.Num != math.Trunc(v.Num) {
 		return fmt.Sprintf("%s is not an integer", formatValue(*v))
 	}
@@ -207,6 +220,71 @@ func convertInt(v *Value) string {
 	}
 	v.Int = int64(v.Num)
 	return ""
+}
+
+// maxExponent bounds the exponents intLiteral computes with: any larger
+// one makes a nonzero value far out of the int64 range (or, negative, far
+// from integral), and a literal has at most MaxLength digits, so the
+// arithmetic cannot overflow.
+const maxExponent = 1 << 30
+
+// intLiteral returns the exact value of s, a number in JSON syntax
+// (-?int(.frac)?([eE][+-]?exp)?), when it is an integer in the int64
+// range. It never rounds: s is digits × 10^shift, with the digits'
+// trailing zeros moved into the shift; the value is integral when the
+// shift is not negative (or the digits are all zeros), and the digits
+// followed by shift zeros are then parsed as an int64.
+//
+//	"1e3" => 1000; "-2.50e1" => -25; "0.0e-7" => 0
+//	"1.5", "1e-400", "1.0000000000000000001" => not integral
+//	"9.3e18", "1e300" => out of range
+func intLiteral(s string) (n int64, integral, inRange bool) {
+	if !strings.ContainsAny(s, ".eE") {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, true, err == nil
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, exp = s[:i], exponent(s[i+1:])
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	if digits == "" {
+		return 0, true, true // zero, whatever the exponent
+	}
+	trimmed := strings.TrimRight(digits, "0")
+	shift := exp - len(frac) + len(digits) - len(trimmed)
+	if shift < 0 {
+		return 0, false, false
+	}
+	const maxDigits = 19 // of 9223372036854775807
+	if len(trimmed)+shift > maxDigits {
+		return 0, true, false
+	}
+	text := trimmed + strings.Repeat("0", shift)
+	if neg {
+		text = "-" + text
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	return n, true, err == nil
+}
+
+// exponent returns the value of the exponent digits s, with an optional
+// sign, clamped to ±maxExponent.
+func exponent(s string) int {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimLeft(s, "+-")
+	e := 0
+	for i := 0; i < len(s) && e < maxExponent; i++ {
+		e = e*10 + int(s[i]-'0')
+	}
+	e = min(e, maxExponent)
+	if neg {
+		return -e
+	}
+	return e
 }
 
 // convertDateTime sets v.Time (UTC), or returns why v is not a datetime.

@@ -2,7 +2,9 @@ package filter
 
 import (
 	"errors"
+	"math/big"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +22,11 @@ func FuzzParse(f *testing.F) {
 		`title = "\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t"`,
 		`((a = 1))`,
 		`!!featured = true`,
+		// Int literals that ParseFloat rounds to integers, and exact ones
+		// beyond 2^53 (checkInts compares them with math/big).
+		`views = 1e-400 || views = 1.0000000000000000001`,
+		`views in [7.0, -2.50e1, 0.0e-7, 12E+2, 1.000000000000000001e18, -9.223372036854775808e18]`,
+		`scores = 9.223372036854775808e18 || views > 5e-99999999999999999999`,
 	} {
 		f.Add(seed)
 	}
@@ -50,8 +57,52 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip of %q through %q changed the tree:\n%s\n%s", src, out, sexpr(e), sexpr(again))
 		}
 		e, _ = Parse(src)
-		checkPositions(t, src, Check(e, blogFields))
+		err = Check(e, blogFields)
+		checkPositions(t, src, err)
+		if err == nil {
+			checkInts(t, e)
+		}
 	})
+}
+
+// checkInts fails when an int value of a checked expression is not the
+// exact value of its literal, computed with math/big (for literals whose
+// exponent has at most four digits, which big.Rat expands cheaply).
+func checkInts(t *testing.T, e Expr) {
+	t.Helper()
+	check := func(f FieldInfo, v Value) {
+		if f.Type != Int || v.Kind != KindNumber {
+			return
+		}
+		if i := strings.IndexAny(v.Raw, "eE"); i >= 0 && len(strings.TrimLeft(v.Raw[i+1:], "+-0")) > 4 {
+			return
+		}
+		want, ok := new(big.Rat).SetString(v.Raw)
+		if !ok {
+			t.Fatalf("big.Rat cannot read the literal %q", v.Raw)
+		}
+		if !want.IsInt() || want.Num().Cmp(big.NewInt(v.Int)) != 0 {
+			t.Fatalf("int literal %s checked as %d, but its exact value is %s", v.Raw, v.Int, want.RatString())
+		}
+	}
+	switch e := e.(type) {
+	case *And:
+		for _, x := range e.Terms {
+			checkInts(t, x)
+		}
+	case *Or:
+		for _, x := range e.Terms {
+			checkInts(t, x)
+		}
+	case *Not:
+		checkInts(t, e.X)
+	case *Cmp:
+		check(e.Field.Info, e.Value)
+	case *In:
+		for _, v := range e.Values {
+			check(e.Field.Info, v)
+		}
+	}
 }
 
 // checkPositions fails when a Check error is not an ErrorList of problems

@@ -70,12 +70,16 @@ type RevisionEdge struct {
 	Node   *resource.RevisionInfo
 }
 
-// Revisions resolves the revisions field of a resource.
-func Revisions(ctx context.Context, svc *resource.Service, k *resource.Kind, id string, first *int, after *string, chain *bool) (*RevisionConnection, error) {
+// Revisions resolves the revisions field of a resource. deleted is the
+// resource's meta.is_deleted: a query reaches a soft-deleted object only
+// by asking for it (includeDeleted: true), and then its history is
+// readable as REST's include_deleted=true makes it.
+func Revisions(ctx context.Context, svc *resource.Service, k *resource.Kind, id string, deleted bool, first *int, after *string, chain *bool) (*RevisionConnection, error) {
 	q, err := RevisionQuery(first, after, chain)
 	if err != nil {
 		return nil, err
 	}
+	q.IncludeDeleted = deleted
 	page, err := svc.Revisions(ctx, k, id, q)
 	if err != nil {
 		return nil, Wrap(err)
@@ -97,9 +101,10 @@ func Revisions(ctx context.Context, svc *resource.Service, k *resource.Kind, id 
 }
 
 // Diff resolves the diff field of a resource: the RFC 6902 patch from
-// revision against ("" for rev's parent) to revision rev.
-func Diff(ctx context.Context, svc *resource.Service, k *resource.Kind, id, rev, against string) (json.RawMessage, error) {
-	ops, err := svc.Diff(ctx, k, id, rev, against)
+// revision against ("" for rev's parent) to revision rev. deleted is the
+// resource's meta.is_deleted, as for Revisions.
+func Diff(ctx context.Context, svc *resource.Service, k *resource.Kind, id string, deleted bool, rev, against string) (json.RawMessage, error) {
+	ops, err := svc.Diff(ctx, k, id, rev, against, resource.RevisionOptions{IncludeDeleted: deleted})
 	if err != nil {
 		return nil, Wrap(err)
 	}

@@ -264,7 +264,8 @@ func (s *Service) Count(ctx context.Context, k *Kind, q ListQuery) (int, error) 
 
 // Revisions returns a page of the stored revisions of a resource, newest
 // first; with q.Chain only the current revision and its ancestors, up to
-// the first pruned one.
+// the first pruned one. A soft-deleted resource is a 410 unless
+// q.IncludeDeleted.
 func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQuery) (*RevisionPage, error) {
 	if err := s.Allow(ctx, k, ActionRevisions); err != nil {
 		return nil, err
@@ -279,7 +280,7 @@ func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQ
 	}
 	var infos []RevisionInfo
 	err = s.view(ctx, "revisions", func(r Reader) error {
-		rec, err := record(r, k, id, false)
+		rec, err := record(r, k, id, q.IncludeDeleted)
 		if err != nil {
 			return err
 		}
@@ -312,14 +313,15 @@ func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQ
 }
 
 // Revision returns one revision of a resource: rev is a full revision id
-// "{id}:{n}" or the number n. A revision id of another resource is a 404.
-func (s *Service) Revision(ctx context.Context, k *Kind, id, rev string) (*Revision, error) {
+// "{id}:{n}" or the number n. A revision id of another resource is a 404;
+// a soft-deleted resource is a 410 unless o.IncludeDeleted.
+func (s *Service) Revision(ctx context.Context, k *Kind, id, rev string, o RevisionOptions) (*Revision, error) {
 	if err := s.Allow(ctx, k, ActionRevision); err != nil {
 		return nil, err
 	}
 	var out *Revision
 	err := s.view(ctx, "revision", func(r Reader) error {
-		if _, err := record(r, k, id, false); err != nil {
+		if _, err := record(r, k, id, o.IncludeDeleted); err != nil {
 			return err
 		}
 		var err error
@@ -331,14 +333,14 @@ func (s *Service) Revision(ctx context.Context, k *Kind, id, rev string) (*Revis
 
 // Diff returns the RFC 6902 JSON Patch that turns revision against into
 // revision rev. An empty against means rev's parent, or {} for a revision
-// without one.
-func (s *Service) Diff(ctx context.Context, k *Kind, id, rev, against string) ([]jsonpatch.Operation, error) {
+// without one. A soft-deleted resource is a 410 unless o.IncludeDeleted.
+func (s *Service) Diff(ctx context.Context, k *Kind, id, rev, against string, o RevisionOptions) ([]jsonpatch.Operation, error) {
 	if err := s.Allow(ctx, k, ActionDiff); err != nil {
 		return nil, err
 	}
 	var from, to json.RawMessage
 	err := s.view(ctx, "diff", func(r Reader) error {
-		if _, err := record(r, k, id, false); err != nil {
+		if _, err := record(r, k, id, o.IncludeDeleted); err != nil {
 			return err
 		}
 		target, err := revision(r, k, id, rev)

@@ -175,6 +175,16 @@ type RevisionQuery struct {
 	Chain  bool // only the current revision and its ancestors
 	Limit  int  // 1..MaxLimit; 0 means DefaultLimit
 	Cursor string
+	// IncludeDeleted allows listing the revisions of a soft-deleted
+	// resource; without it, that is a 410 GONE.
+	IncludeDeleted bool
+}
+
+// RevisionOptions are the request options of Revision and Diff.
+type RevisionOptions struct {
+	// IncludeDeleted allows reading the history of a soft-deleted
+	// resource; without it, that is a 410 GONE.
+	IncludeDeleted bool
 }
 
 // RevisionPage is one page of revisions.

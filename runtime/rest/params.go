@@ -128,7 +128,7 @@ func ListQuery(c echo.Context) (resource.ListQuery, error) {
 }
 
 // RevisionQuery reads the parameters of a revision listing: chain,
-// limit (as for ListQuery) and cursor.
+// limit (as for ListQuery), cursor and include_deleted.
 func RevisionQuery(c echo.Context) (resource.RevisionQuery, error) {
 	var q resource.RevisionQuery
 	var err error
@@ -139,7 +139,20 @@ func RevisionQuery(c echo.Context) (resource.RevisionQuery, error) {
 		return q, err
 	}
 	q.Cursor = c.QueryParam("cursor")
+	if q.IncludeDeleted, err = boolParam(c, "include_deleted"); err != nil {
+		return q, err
+	}
 	return q, nil
+}
+
+// RevisionOptions reads the query parameters of a read of one revision
+// or of a diff: include_deleted. An invalid value is 400 BAD_REQUEST
+// naming it.
+func RevisionOptions(c echo.Context) (resource.RevisionOptions, error) {
+	var o resource.RevisionOptions
+	var err error
+	o.IncludeDeleted, err = boolParam(c, "include_deleted")
+	return o, err
 }
 
 // maxExpandDepth is how many levels of references expand may follow:
@@ -220,4 +233,183 @@ func badParam(name, message string) error {
 		Detail: "invalid query parameter " + strconv.Quote(name) + ": " + message,
 		Fields: []resource.FieldError{{Field: name, Message: message}},
 	}
+}
+
+// CheckQuery checks that every query parameter of the request is one of
+// accepted, the parameters its operation reads (the generated handlers
+// pass the operation's row of the operations table). An unknown name is
+// 400 BAD_REQUEST naming it, with a suggestion for a near miss and the
+// accepted names, as an unknown JSON field is a 422: a misspelt
+// ?fitler= would otherwise list everything. A pair that url.ParseQuery
+// would drop, and the handler therefore never see (an invalid %-escape, a
+// semicolon), is a 400 naming its parameter, for the same reason.
+//
+// It runs on every request of a generated route, so it scans the raw
+// query in place: it allocates nothing unless a name is %-escaped or the
+// query is refused.
+func CheckQuery(c echo.Context, accepted ...string) error {
+	return checkQuery(c.Request().URL.RawQuery, accepted)
+}
+
+// maxUnknown bounds the unknown names one error reports (and the work
+// spent finding them).
+const maxUnknown = 10
+
+// checkQuery is CheckQuery on a raw query string.
+func checkQuery(query string, accepted []string) error {
+	var unknown []string
+	for query != "" && len(unknown) < maxUnknown {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if pair == "" {
+			continue
+		}
+		rawKey, rawValue, _ := strings.Cut(pair, "=")
+		key, ok := queryUnescape(rawKey)
+		if !ok {
+			return badParam(rawKey, `has an invalid %-escape in its name; write "%" as %25`)
+		}
+		if strings.IndexByte(pair, ';') >= 0 {
+			return badParam(key, "contains a semicolon, which is not a separator; write it as %3B and separate parameters with &")
+		}
+		if !validEscapes(rawValue) {
+			return badParam(key, `has an invalid %-escape in its value; write "%" as %25`)
+		}
+		if !slices.Contains(accepted, key) && !slices.Contains(unknown, key) {
+			unknown = append(unknown, key)
+		}
+	}
+	if len(unknown) > 0 {
+		return unknownParams(unknown, accepted)
+	}
+	return nil
+}
+
+// queryUnescape decodes a query component as url.QueryUnescape does, and
+// returns s itself, without allocating, when it has nothing to decode.
+func queryUnescape(s string) (string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' || s[i] == '+' {
+			out, err := url.QueryUnescape(s)
+			return out, err == nil
+		}
+	}
+	return s, true
+}
+
+// validEscapes reports whether every "%" in s starts a two-digit hex
+// escape, the only way url.QueryUnescape fails.
+func validEscapes(s string) bool {
+	for i := strings.IndexByte(s, '%'); i >= 0; i = strings.IndexByte(s, '%') {
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return false
+		}
+		s = s[i+3:]
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// unknownParams is the 400 for query parameters the operation does not
+// accept: one field error per name, each with its own suggestion.
+func unknownParams(unknown, accepted []string) error {
+	tail := "; this operation takes no query parameters"
+	if len(accepted) > 0 {
+		tail = "; accepted: " + strings.Join(accepted, ", ")
+	}
+	e := &resource.Error{Code: resource.CodeBadRequest}
+	quoted := make([]string, len(unknown))
+	for i, name := range unknown {
+		hint := didYouMean(suggest(name, accepted))
+		quoted[i] = strconv.Quote(name) + hint
+		if name == "" {
+			continue // "?=x": the detail says it; a field error needs a name
+		}
+		e.Fields = append(e.Fields, resource.FieldError{Field: name, Message: "unknown query parameter" + hint + tail})
+	}
+	what := "unknown query parameter "
+	if len(unknown) > 1 {
+		what = "unknown query parameters "
+	}
+	e.Detail = what + strings.Join(quoted, ", ") + tail
+	return e
+}
+
+// maxSuggest is the longest name suggest compares: longer ones are no
+// typo of a parameter name, and the distance costs the product of the
+// lengths.
+const maxSuggest = 64
+
+// suggest returns the candidate nearest to got, or "" when none is close
+// enough to be a likely typo: at most a third of the longer word's runes
+// (at least one) apart, in optimal string alignment distance over the
+// lower-cased words, ties to the earliest candidate. It mirrors
+// generator/load.Suggest, which runtime may not import.
+//
+//	fitler, [filter sort] => filter
+//	Limit,  [limit]       => limit
+//	colour, [filter sort] => ""
+func suggest(got string, candidates []string) string {
+	if len(got) > maxSuggest {
+		return ""
+	}
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		if c == got {
+			continue
+		}
+		lg, lc := len([]rune(got)), len([]rune(c))
+		limit := max(lg, lc, 3) / 3
+		if lg-lc > limit || lc-lg > limit {
+			continue // the distance is at least the length difference
+		}
+		d := distance(strings.ToLower(got), strings.ToLower(c))
+		if d > limit {
+			continue
+		}
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// didYouMean returns ` (did you mean "X"?)`, or "" without a suggestion.
+func didYouMean(suggestion string) string {
+	if suggestion == "" {
+		return ""
+	}
+	return " (did you mean " + strconv.Quote(suggestion) + "?)"
+}
+
+// distance is the optimal string alignment distance between a and b, in
+// runes: insertions, deletions, substitutions and swaps of two adjacent
+// runes count one each ("fitler" is one edit from "filter").
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	// d[i][j] is the distance between ra[:i] and rb[:j].
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }

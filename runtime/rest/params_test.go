@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -153,8 +154,10 @@ func TestRevisionQuery(t *testing.T) {
 		wantField string
 	}{
 		{name: "defaults", want: resource.RevisionQuery{Limit: 20}},
-		{name: "everything", query: "?chain=true&limit=5&cursor=c", want: resource.RevisionQuery{Chain: true, Limit: 5, Cursor: "c"}},
+		{name: "everything", query: "?chain=true&limit=5&cursor=c&include_deleted=true",
+			want: resource.RevisionQuery{Chain: true, Limit: 5, Cursor: "c", IncludeDeleted: true}},
 		{name: "chain junk", query: "?chain=2", wantField: "chain"},
+		{name: "include deleted junk", query: "?include_deleted=yes", wantField: "include_deleted"},
 		{name: "limit junk", query: "?limit=-3", wantField: "limit"},
 	}
 	for _, tt := range tests {
@@ -169,6 +172,172 @@ func TestRevisionQuery(t *testing.T) {
 				t.Errorf("RevisionQuery = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestRevisionOptions(t *testing.T) {
+	tests := []struct {
+		name      string
+		query     string
+		want      resource.RevisionOptions
+		wantField string
+	}{
+		{name: "defaults", want: resource.RevisionOptions{}},
+		{name: "include deleted", query: "?include_deleted=true&against=1", want: resource.RevisionOptions{IncludeDeleted: true}},
+		{name: "include deleted false", query: "?include_deleted=0", want: resource.RevisionOptions{}},
+		{name: "include deleted junk", query: "?include_deleted=maybe", wantField: "include_deleted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newContext(http.MethodGet, "/api/posts/1/revisions/2"+tt.query, "", "")
+			got, err := RevisionOptions(c)
+			if tt.wantField != "" {
+				assertError(t, err, resource.CodeBadRequest, []string{tt.wantField}, tt.wantField)
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("RevisionOptions = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// listParams are the accepted parameters of a list route.
+var listParams = []string{"filter", "sort", "limit", "cursor", "offset", "include_deleted", "deleted", "count", "fields", "expand"}
+
+func TestCheckQuery(t *testing.T) {
+	accepted := "; accepted: " + strings.Join(listParams, ", ")
+	tests := []struct {
+		name     string
+		query    string
+		accepted []string
+		fields   []string // nil: accepted
+		detail   string
+		message  string // of the first field error, when set
+	}{
+		{name: "no query", accepted: listParams},
+		{name: "no query, no parameters", accepted: nil},
+		{name: "known", query: "?filter=a%20%3D%201&sort=-title&limit=5&fields=a,b&fields=c", accepted: listParams},
+		{name: "empty value and no value", query: "?cursor=&count", accepted: listParams},
+		{name: "empty pairs", query: "?&&limit=5&", accepted: listParams},
+		{name: "escaped name", query: "?%66ilter=x&include%5Fdeleted=true", accepted: listParams},
+		{name: "plus in a value", query: "?filter=a+%3D+1", accepted: listParams},
+		{name: "misspelt", query: "?fitler=x", accepted: listParams, fields: []string{"fitler"},
+			detail:  `unknown query parameter "fitler" (did you mean "filter"?)` + accepted,
+			message: `unknown query parameter (did you mean "filter"?)` + accepted},
+		{name: "case slip", query: "?Limit=5", accepted: listParams, fields: []string{"Limit"},
+			detail: `unknown query parameter "Limit" (did you mean "limit"?)` + accepted},
+		{name: "no suggestion", query: "?colour=red", accepted: listParams, fields: []string{"colour"},
+			detail: `unknown query parameter "colour"` + accepted},
+		{name: "several, each once, in order", query: "?b=1&fitler=x&b=2&limit=3&a", accepted: listParams, fields: []string{"b", "fitler", "a"},
+			detail: `unknown query parameters "b", "fitler" (did you mean "filter"?), "a"` + accepted},
+		{name: "operation without parameters", query: "?force=true", fields: []string{"force"},
+			detail: `unknown query parameter "force"; this operation takes no query parameters`},
+		{name: "empty name", query: "?=x", accepted: []string{"against"}, fields: []string{},
+			detail: `unknown query parameter ""; accepted: against`},
+		{name: "escaped unknown name", query: "?fi%6Cter%2B=x", accepted: listParams, fields: []string{"filter+"},
+			detail: `unknown query parameter "filter+" (did you mean "filter"?)`},
+		{name: "plus in a name", query: "?include+deleted=true", accepted: listParams, fields: []string{"include deleted"},
+			detail: `(did you mean "include_deleted"?)`},
+		{name: "bad escape in a value", query: "?filter=title%20~%20%22100%%22", accepted: listParams, fields: []string{"filter"},
+			detail: `invalid query parameter "filter": has an invalid %-escape in its value; write "%" as %25`},
+		{name: "truncated escape", query: "?limit=5&filter=a%2", accepted: listParams, fields: []string{"filter"},
+			detail: `invalid query parameter "filter"`},
+		{name: "bad escape in a name", query: "?fil%zzter=x", accepted: listParams, fields: []string{"fil%zzter"},
+			detail: `invalid query parameter "fil%zzter": has an invalid %-escape in its name`},
+		{name: "semicolon", query: "?filter=a;limit=5", accepted: listParams, fields: []string{"filter"},
+			detail: `invalid query parameter "filter": contains a semicolon`},
+		{name: "semicolon in a known pair comes before unknown ones", query: "?zz=1&limit=5;", accepted: listParams, fields: []string{"limit"},
+			detail: "semicolon"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newContext(http.MethodGet, "/api/posts"+tt.query, "", "")
+			err := CheckQuery(c, tt.accepted...)
+			if tt.fields == nil {
+				if err != nil {
+					t.Fatalf("CheckQuery(%q) = %v, want nil", tt.query, err)
+				}
+				return
+			}
+			assertError(t, err, resource.CodeBadRequest, tt.fields, tt.detail)
+			if tt.message != "" {
+				if got := err.(*resource.Error).Fields[0].Message; got != tt.message {
+					t.Errorf("message = %q, want %q", got, tt.message)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckQueryBounded: a query of many unknown names costs a bounded
+// error, and a long name gets no suggestion (whose cost is quadratic).
+func TestCheckQueryBounded(t *testing.T) {
+	var q strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&q, "p%d=1&", i)
+	}
+	err := checkQuery(q.String(), listParams)
+	if re, ok := err.(*resource.Error); !ok || len(re.Fields) != maxUnknown {
+		t.Fatalf("CheckQuery of 100000 unknown names = %v, want %d field errors", err, maxUnknown)
+	}
+	long := strings.Repeat("f", 100000)
+	if s := suggest(long, listParams); s != "" {
+		t.Errorf("suggest for a long name = %q", s)
+	}
+}
+
+// TestCheckQueryAllocs: checking known parameters allocates nothing; it
+// runs on every request.
+func TestCheckQueryAllocs(t *testing.T) {
+	for _, query := range []string{"", "filter=views%20%3E%205&sort=-title&limit=50&fields=title,views&include_deleted=true&count=true"} {
+		req := httptest.NewRequest(http.MethodGet, "/api/posts?"+query, nil)
+		c := echo.New().NewContext(req, httptest.NewRecorder())
+		allocs := testing.AllocsPerRun(100, func() {
+			if err := CheckQuery(c, "filter", "sort", "limit", "cursor", "offset", "include_deleted", "deleted", "count", "fields", "expand"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("CheckQuery(%q) allocates %.0f times, want 0", query, allocs)
+		}
+	}
+}
+
+// BenchmarkCheckQuery measures the query check of a list request with
+// six known parameters, as a generated handler calls it.
+func BenchmarkCheckQuery(b *testing.B) {
+	req := httptest.NewRequest(http.MethodGet, "/api/posts?filter=views%20%3E%205&sort=-title&limit=50&fields=title,views&include_deleted=true&count=true", nil)
+	c := echo.New().NewContext(req, httptest.NewRecorder())
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := CheckQuery(c, "filter", "sort", "limit", "cursor", "offset", "include_deleted", "deleted", "count", "fields", "expand"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	revisions := []string{"chain", "limit", "cursor", "include_deleted"}
+	tests := []struct {
+		got        string
+		candidates []string
+		want       string
+	}{
+		{"fitler", listParams, "filter"},
+		{"Filter", listParams, "filter"},
+		{"limt", listParams, "limit"},
+		{"includedeleted", listParams, "include_deleted"},
+		{"chian", revisions, "chain"},
+		{"agianst", []string{"against", "include_deleted"}, "against"},
+		{"colour", listParams, ""},
+		{"x", listParams, ""},
+		{"filter", listParams, ""}, // itself is no suggestion
+	}
+	for _, tt := range tests {
+		if got := suggest(tt.got, tt.candidates); got != tt.want {
+			t.Errorf("suggest(%q, %q) = %q, want %q", tt.got, tt.candidates, got, tt.want)
+		}
 	}
 }
 

@@ -94,7 +94,7 @@ func TestOpenStorage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rev, err := s.Service().Revision(context.Background(), k, env.Meta.ResourceID, "1")
+			rev, err := s.Service().Revision(context.Background(), k, env.Meta.ResourceID, "1", resource.RevisionOptions{})
 			if err != nil || string(rev.Data) != `{"text":"hi"}` {
 				t.Errorf("Revision = %s, %v", rev.Data, err)
 			}
@@ -187,7 +187,7 @@ func TestS3GC(t *testing.T) {
 			if exists() == tt.wantDeleted {
 				t.Fatalf("orphan object exists = %v, want %v; logs:\n%s", exists(), !tt.wantDeleted, logs)
 			}
-			if rev, err := s.Service().Revision(ctx, k, env.Meta.ResourceID, "1"); err != nil || string(rev.Data) != `{"text":"kept"}` {
+			if rev, err := s.Service().Revision(ctx, k, env.Meta.ResourceID, "1", resource.RevisionOptions{}); err != nil || string(rev.Data) != `{"text":"kept"}` {
 				t.Errorf("referenced body after GC: %s, %v", rev.Data, err)
 			}
 			if got := strings.Contains(logs.String(), `"msg":"s3 gc"`); got != tt.wantDeleted {

@@ -121,7 +121,10 @@ func (r *ItemRepository) Purge(ctx context.Context, id string, opts resource.Wri
 	return r.svc.Purge(ctx, itemKind, id, opts)
 }
 
-// Revisions lists the revisions of a resource, newest first.
+/*
+Revisions lists the revisions of a resource, newest first (of a soft-deleted one with
+// q.IncludeDeleted).
+*/
 func (r *ItemRepository) Revisions(ctx context.Context, id string, q resource.RevisionQuery) (*resource.RevisionPage, error) {
 	ctx = resource.WithTx(ctx, r.tx)
 	return r.svc.Revisions(ctx, itemKind, id, q)
@@ -129,11 +132,11 @@ func (r *ItemRepository) Revisions(ctx context.Context, id string, q resource.Re
 
 /*
 Revision reads one revision of a resource (rev is a full revision id or its number): its
-// data and its info.
+// data and its info. The history of a soft-deleted resource needs opts.IncludeDeleted.
 */
-func (r *ItemRepository) Revision(ctx context.Context, id string, rev string) (*Item, *resource.RevisionInfo, error) {
+func (r *ItemRepository) Revision(ctx context.Context, id string, rev string, opts resource.RevisionOptions) (*Item, *resource.RevisionInfo, error) {
 	ctx = resource.WithTx(ctx, r.tx)
-	out, err := r.svc.Revision(ctx, itemKind, id, rev)
+	out, err := r.svc.Revision(ctx, itemKind, id, rev, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -144,10 +147,13 @@ func (r *ItemRepository) Revision(ctx context.Context, id string, rev string) (*
 	return &d, &out.Info, nil
 }
 
-// Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
-func (r *ItemRepository) Diff(ctx context.Context, id string, rev string, against string) ([]jsonpatch.Operation, error) {
+/*
+Diff returns the JSON Patch that turns revision against (default: rev's parent) into rev.
+// The history of a soft-deleted resource needs opts.IncludeDeleted.
+*/
+func (r *ItemRepository) Diff(ctx context.Context, id string, rev string, against string, opts resource.RevisionOptions) ([]jsonpatch.Operation, error) {
 	ctx = resource.WithTx(ctx, r.tx)
-	return r.svc.Diff(ctx, itemKind, id, rev, against)
+	return r.svc.Diff(ctx, itemKind, id, rev, against, opts)
 }
 
 // Switch makes revision rev (a full revision id or its number) current.

@@ -104,12 +104,12 @@ func (r *subscriptionResolver) ItemChanged(ctx context.Context, id *string) (<-c
 
 // Revisions is the resolver of Item.revisions.
 func (r *itemResolver) Revisions(ctx context.Context, obj *ItemRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, itemKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, itemKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of Item.diff.
 func (r *itemResolver) Diff(ctx context.Context, obj *ItemRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, itemKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, itemKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listItems lists Item resources for items and for the back-references to Item:

@@ -114,12 +114,12 @@ func (r *authorResolver) PostsByEditor(ctx context.Context, obj *AuthorRecord, w
 
 // Revisions is the resolver of Author.revisions.
 func (r *authorResolver) Revisions(ctx context.Context, obj *AuthorRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, authorKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, authorKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of Author.diff.
 func (r *authorResolver) Diff(ctx context.Context, obj *AuthorRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, authorKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, authorKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listAuthors lists Author resources for authors and for the back-references to Author:

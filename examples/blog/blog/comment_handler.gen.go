@@ -38,6 +38,9 @@ func registerCommentRoutes(g *echo.Group, svc *resource.Service) {
 
 // create creates a resource from a JSON body: POST /api/comments.
 func (h *commentHandler) create(c echo.Context) error {
+	if err := rest.CheckQuery(c, "status"); err != nil {
+		return err
+	}
 	var in Comment
 	if err := rest.DecodeJSON(c, &in, commentRequired...); err != nil {
 		return err
@@ -59,6 +62,9 @@ func (h *commentHandler) create(c echo.Context) error {
 
 // list lists resources, one page at a time: GET /api/comments.
 func (h *commentHandler) list(c echo.Context) error {
+	if err := rest.CheckQuery(c, "filter", "sort", "limit", "cursor", "offset", "include_deleted", "deleted", "count", "fields", "expand"); err != nil {
+		return err
+	}
 	q, err := rest.ListQuery(c)
 	if err != nil {
 		return err
@@ -72,6 +78,9 @@ func (h *commentHandler) list(c echo.Context) error {
 
 // count counts resources: GET /api/comments/count.
 func (h *commentHandler) count(c echo.Context) error {
+	if err := rest.CheckQuery(c, "filter", "include_deleted", "deleted"); err != nil {
+		return err
+	}
 	q, err := rest.ListQuery(c)
 	if err != nil {
 		return err
@@ -85,6 +94,9 @@ func (h *commentHandler) count(c echo.Context) error {
 
 // read reads a resource, at its current or a given revision: GET /api/comments/:id.
 func (h *commentHandler) read(c echo.Context) error {
+	if err := rest.CheckQuery(c, "revision", "include_deleted", "fields", "expand"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -105,6 +117,9 @@ func (h *commentHandler) read(c echo.Context) error {
 
 // replace replaces the data of a resource, writing a new revision or editing a draft: PUT /api/comments/:id.
 func (h *commentHandler) replace(c echo.Context) error {
+	if err := rest.CheckQuery(c, "mode", "status"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -130,6 +145,9 @@ func (h *commentHandler) replace(c echo.Context) error {
 
 // patch applies a JSON merge patch or JSON Patch to a resource: PATCH /api/comments/:id.
 func (h *commentHandler) patch(c echo.Context) error {
+	if err := rest.CheckQuery(c, "mode", "status"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -157,6 +175,9 @@ func (h *commentHandler) patch(c echo.Context) error {
 
 // delete soft-deletes a resource: DELETE /api/comments/:id.
 func (h *commentHandler) delete(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -174,6 +195,9 @@ func (h *commentHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/comments/:id/restore.
 func (h *commentHandler) restore(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -191,6 +215,9 @@ func (h *commentHandler) restore(c echo.Context) error {
 
 // purge removes a resource and its whole history: DELETE /api/comments/:id/permanently.
 func (h *commentHandler) purge(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -207,6 +234,9 @@ func (h *commentHandler) purge(c echo.Context) error {
 
 // revisions lists the revisions of a resource, newest first: GET /api/comments/:id/revisions.
 func (h *commentHandler) revisions(c echo.Context) error {
+	if err := rest.CheckQuery(c, "chain", "limit", "cursor", "include_deleted"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -224,6 +254,9 @@ func (h *commentHandler) revisions(c echo.Context) error {
 
 // revision reads one revision's data and info: GET /api/comments/:id/revisions/:rev.
 func (h *commentHandler) revision(c echo.Context) error {
+	if err := rest.CheckQuery(c, "include_deleted"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -232,7 +265,11 @@ func (h *commentHandler) revision(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	revision, err := h.svc.Revision(c.Request().Context(), commentKind, id, rev)
+	opts, err := rest.RevisionOptions(c)
+	if err != nil {
+		return err
+	}
+	revision, err := h.svc.Revision(c.Request().Context(), commentKind, id, rev, opts)
 	if err != nil {
 		return err
 	}
@@ -241,6 +278,9 @@ func (h *commentHandler) revision(c echo.Context) error {
 
 // diff returns the JSON Patch between two revisions: GET /api/comments/:id/revisions/:rev/diff.
 func (h *commentHandler) diff(c echo.Context) error {
+	if err := rest.CheckQuery(c, "against", "include_deleted"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -249,7 +289,11 @@ func (h *commentHandler) diff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ops, err := h.svc.Diff(c.Request().Context(), commentKind, id, rev, c.QueryParam("against"))
+	opts, err := rest.RevisionOptions(c)
+	if err != nil {
+		return err
+	}
+	ops, err := h.svc.Diff(c.Request().Context(), commentKind, id, rev, c.QueryParam("against"), opts)
 	if err != nil {
 		return err
 	}
@@ -258,6 +302,9 @@ func (h *commentHandler) diff(c echo.Context) error {
 
 // switchRevision makes a revision current (rollback): POST /api/comments/:id/switch/:rev.
 func (h *commentHandler) switchRevision(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -279,6 +326,9 @@ func (h *commentHandler) switchRevision(c echo.Context) error {
 
 // referrers lists the live resources whose ref fields point at a resource: GET /api/comments/:id/referrers.
 func (h *commentHandler) referrers(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err

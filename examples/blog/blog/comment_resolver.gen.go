@@ -109,12 +109,12 @@ func (r *commentResolver) Post(ctx context.Context, obj *CommentRecord) (*PostRe
 
 // Revisions is the resolver of Comment.revisions.
 func (r *commentResolver) Revisions(ctx context.Context, obj *CommentRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, commentKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, commentKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of Comment.diff.
 func (r *commentResolver) Diff(ctx context.Context, obj *CommentRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, commentKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, commentKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listComments lists Comment resources for comments and for the back-references to Comment:

@@ -109,12 +109,12 @@ func (r *feedEntryResolver) Post(ctx context.Context, obj *FeedEntryRecord) (*Po
 
 // Revisions is the resolver of FeedEntry.revisions.
 func (r *feedEntryResolver) Revisions(ctx context.Context, obj *FeedEntryRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, feedEntryKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, feedEntryKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of FeedEntry.diff.
 func (r *feedEntryResolver) Diff(ctx context.Context, obj *FeedEntryRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, feedEntryKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, feedEntryKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listFeedEntries lists FeedEntry resources for feedEntries and for the back-references to FeedEntry:

@@ -124,12 +124,12 @@ func (r *postResolver) FeedEntriesByPost(ctx context.Context, obj *PostRecord, w
 
 // Revisions is the resolver of Post.revisions.
 func (r *postResolver) Revisions(ctx context.Context, obj *PostRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, postKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, postKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of Post.diff.
 func (r *postResolver) Diff(ctx context.Context, obj *PostRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, postKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, postKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listPosts lists Post resources for posts and for the back-references to Post:

@@ -50,11 +50,11 @@ func testDeleteRestorePurge(t *testing.T, e *env) {
 			return err
 		}},
 		{name: "revision", run: func() error {
-			_, err := e.svc.Revision(e.ctx, e.Note, id, "1")
+			_, err := e.svc.Revision(e.ctx, e.Note, id, "1", resource.RevisionOptions{})
 			return err
 		}},
 		{name: "diff", run: func() error {
-			_, err := e.svc.Diff(e.ctx, e.Note, id, "1", "")
+			_, err := e.svc.Diff(e.ctx, e.Note, id, "1", "", resource.RevisionOptions{})
 			return err
 		}},
 	}
@@ -68,6 +68,7 @@ func testDeleteRestorePurge(t *testing.T, e *env) {
 	if _, err := e.svc.Get(e.ctx, e.Note, id, resource.ReadOptions{IncludeDeleted: true, Revision: "1"}); err != nil {
 		t.Fatalf("Get include_deleted revision 1: %v", err)
 	}
+	testDeletedHistory(t, e, id)
 
 	e.clock.Add(time.Second)
 	restored, err := e.svc.Restore(e.ctx, e.Note, id, resource.WriteOptions{})
@@ -109,6 +110,48 @@ func testDeleteRestorePurge(t *testing.T, e *env) {
 	}
 }
 
+// testDeletedHistory checks that the history of the soft-deleted resource
+// id (one revision, {"v":1}) is readable with IncludeDeleted (engine
+// decision 1), and that reading it changes nothing.
+func testDeletedHistory(t *testing.T, e *env, id string) {
+	t.Helper()
+	before := e.get(e.Note, id)
+	incl := resource.RevisionOptions{IncludeDeleted: true}
+	page, err := e.svc.Revisions(e.ctx, e.Note, id, resource.RevisionQuery{IncludeDeleted: true})
+	if err != nil {
+		t.Fatalf("Revisions include_deleted: %v", err)
+	}
+	if len(page.Items) != 1 || page.Items[0].RevisionID != id+":1" || page.NextCursor != nil {
+		t.Fatalf("Revisions include_deleted = %+v, want revision 1 only", page)
+	}
+	chain, err := e.svc.Revisions(e.ctx, e.Note, id, resource.RevisionQuery{IncludeDeleted: true, Chain: true})
+	if err != nil || len(chain.Items) != 1 {
+		t.Fatalf("Revisions include_deleted chain = %+v, %v", chain, err)
+	}
+	rev, err := e.svc.Revision(e.ctx, e.Note, id, "1", incl)
+	if err != nil {
+		t.Fatalf("Revision include_deleted: %v", err)
+	}
+	wantJSON(t, rev.Data, `{"v":1}`)
+	ops, err := e.svc.Diff(e.ctx, e.Note, id, id+":1", "", incl)
+	if err != nil {
+		t.Fatalf("Diff include_deleted: %v", err)
+	}
+	patch, err := json.Marshal(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON(t, patch, `[{"op":"add","path":"/v","value":1}]`)
+	// An unknown revision is still a 404, not a 410.
+	_, err = e.svc.Revision(e.ctx, e.Note, id, "2", incl)
+	wantCode(t, err, resource.CodeNotFound)
+	_, err = e.svc.Diff(e.ctx, e.Note, id, "1", "7", incl)
+	wantCode(t, err, resource.CodeNotFound)
+	if diff := cmp.Diff(before, e.get(e.Note, id)); diff != "" {
+		t.Fatalf("reading the history changed the resource (-before +after):\n%s", diff)
+	}
+}
+
 func testUnknown(t *testing.T, e *env) {
 	const id = "no-such-id"
 	w := resource.WriteOptions{}
@@ -129,8 +172,8 @@ func testUnknown(t *testing.T, e *env) {
 			_, err := e.svc.Revisions(e.ctx, e.Note, id, resource.RevisionQuery{})
 			return err
 		}},
-		{name: "revision", run: func() error { _, err := e.svc.Revision(e.ctx, e.Note, id, "1"); return err }},
-		{name: "diff", run: func() error { _, err := e.svc.Diff(e.ctx, e.Note, id, "1", ""); return err }},
+		{name: "revision", run: func() error { _, err := e.svc.Revision(e.ctx, e.Note, id, "1", resource.RevisionOptions{}); return err }},
+		{name: "diff", run: func() error { _, err := e.svc.Diff(e.ctx, e.Note, id, "1", "", resource.RevisionOptions{}); return err }},
 	}
 	for _, tt := range ops {
 		t.Run(tt.name, func(t *testing.T) {

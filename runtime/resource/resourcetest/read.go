@@ -39,7 +39,7 @@ func testKeepLast(t *testing.T, e *env) {
 	if got := e.numbers(e.Post, id, true); !slices.Equal(got, []int{11, 7}) {
 		t.Fatalf("chain = %v, want [11 7] (stops at the pruned 6)", got)
 	}
-	_, err := e.svc.Revision(e.ctx, e.Post, id, "8")
+	_, err := e.svc.Revision(e.ctx, e.Post, id, "8", resource.RevisionOptions{})
 	wantCode(t, err, resource.CodeNotFound)
 	if next := e.update(e.Post, id, post(12)); next.RevisionInfo.Number != 12 {
 		t.Fatalf("next revision = %d, want 12 (numbers are never reused)", next.RevisionInfo.Number)
@@ -320,7 +320,7 @@ func testRevisionLookup(t *testing.T, e *env) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rev, err := e.svc.Revision(e.ctx, e.Note, id, tt.rev)
+			rev, err := e.svc.Revision(e.ctx, e.Note, id, tt.rev, resource.RevisionOptions{})
 			if tt.want == 0 {
 				wantCode(t, err, resource.CodeNotFound)
 				return
@@ -365,7 +365,7 @@ func testDiff(t *testing.T, e *env) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ops, err := e.svc.Diff(e.ctx, e.Note, id, tt.rev, tt.against)
+			ops, err := e.svc.Diff(e.ctx, e.Note, id, tt.rev, tt.against, resource.RevisionOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -383,7 +383,7 @@ func testDiff(t *testing.T, e *env) {
 			}
 		})
 	}
-	ops, err := e.svc.Diff(e.ctx, e.Note, id, "2", "")
+	ops, err := e.svc.Diff(e.ctx, e.Note, id, "2", "", resource.RevisionOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func testDiff(t *testing.T, e *env) {
 	wantJSON(t, patch, `[{"op":"replace","path":"/name","value":"b"},{"op":"add","path":"/tags/1","value":"y"}]`)
 
 	for _, c := range [][2]string{{"9", ""}, {"1", "9"}, {"x", ""}} {
-		_, err := e.svc.Diff(e.ctx, e.Note, id, c[0], c[1])
+		_, err := e.svc.Diff(e.ctx, e.Note, id, c[0], c[1], resource.RevisionOptions{})
 		wantCode(t, err, resource.CodeNotFound)
 	}
 	// The parent of a revision may have been pruned.
@@ -399,6 +399,6 @@ func testDiff(t *testing.T, e *env) {
 	for v := 2; v <= 5; v++ {
 		e.update(e.Event, ev, fmt.Sprintf(`{"v":%d}`, v))
 	}
-	_, err = e.svc.Diff(e.ctx, e.Event, ev, "3", "")
+	_, err = e.svc.Diff(e.ctx, e.Event, ev, "3", "", resource.RevisionOptions{})
 	wantContains(t, wantCode(t, err, resource.CodeNotFound).Detail, "pruned")
 }

@@ -44,7 +44,7 @@ func testCreate(t *testing.T, e *env) {
 	if tag := resource.ETag(&got.RevisionInfo); tag != `"`+id+`:1"` {
 		t.Fatalf("ETag = %s, want %q", tag, id+":1")
 	}
-	rev, err := e.svc.Revision(e.ctx, e.Author, id, "1")
+	rev, err := e.svc.Revision(e.ctx, e.Author, id, "1", resource.RevisionOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func testDrafts(t *testing.T, e *env) {
 	_, err = modify(`{"v":4}`, resource.WriteOptions{IfMatch: tag1})
 	wantCode(t, err, resource.CodePreconditionFailed)
 
-	rev, err := e.svc.Revision(e.ctx, e.Note, id, "1")
+	rev, err := e.svc.Revision(e.ctx, e.Note, id, "1", resource.RevisionOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,7 +184,7 @@ func (f *fixture) update(k *resource.Kind, id, data string) {
 // revision reads revision n through the service or fails the test.
 func (f *fixture) revision(k *resource.Kind, id string, n int) string {
 	f.t.Helper()
-	rev, err := f.svc.Revision(f.ctx, k, id, resource.RevisionID(id, n))
+	rev, err := f.svc.Revision(f.ctx, k, id, resource.RevisionID(id, n), resource.RevisionOptions{})
 	if err != nil {
 		f.t.Fatalf("Revision %s:%d: %v", id, n, err)
 	}
@@ -353,7 +353,7 @@ func TestContentAddressing(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, info := range page.Items {
-					rev, err := f.svc.Revision(f.ctx, f.kinds.Note, id, info.RevisionID)
+					rev, err := f.svc.Revision(f.ctx, f.kinds.Note, id, info.RevisionID, resource.RevisionOptions{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -545,7 +545,7 @@ func TestFailedRead(t *testing.T) {
 			id := f.create(f.kinds.Note, data)
 			key := "note/" + id + "/" + sum(data)
 			tt.breakIt(f, key)
-			_, err := f.svc.Revision(f.ctx, f.kinds.Note, id, "1")
+			_, err := f.svc.Revision(f.ctx, f.kinds.Note, id, "1", resource.RevisionOptions{})
 			if err == nil {
 				t.Fatal("Revision succeeded")
 			}
@@ -587,7 +587,7 @@ func TestCache(t *testing.T) {
 			f.update(f.kinds.Note, id, `{"v":"current"}`)
 			gets := f.gets.Load()
 			for range 3 {
-				rev, err := f.svc.Revision(f.ctx, f.kinds.Note, id, "1")
+				rev, err := f.svc.Revision(f.ctx, f.kinds.Note, id, "1", resource.RevisionOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -646,12 +646,12 @@ func TestLegacyInlineRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n, want := range map[string]string{"1": `{"v":"inline"}`, "2": `{"v":"in s3"}`} {
-		rev, err := svc.Revision(ctx, kinds.Note, id, n)
+		rev, err := svc.Revision(ctx, kinds.Note, id, n, resource.RevisionOptions{})
 		if err != nil || string(rev.Data) != want {
 			t.Fatalf("revision %s = %v, %v, want %s", n, rev, err, want)
 		}
 	}
-	ops, err := svc.Diff(ctx, kinds.Note, id, "2", "")
+	ops, err := svc.Diff(ctx, kinds.Note, id, "2", "", resource.RevisionOptions{})
 	if err != nil || len(ops) != 1 {
 		t.Fatalf("Diff across the switch to S3 = %v, %v", ops, err)
 	}
@@ -734,7 +734,7 @@ func BenchmarkRevisionRead(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				if _, err := svc.Revision(ctx, kinds.Note, id, resource.RevisionID(id, 1+i%revisions)); err != nil {
+				if _, err := svc.Revision(ctx, kinds.Note, id, resource.RevisionID(id, 1+i%revisions), resource.RevisionOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

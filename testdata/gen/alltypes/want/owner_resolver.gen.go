@@ -114,12 +114,12 @@ func (r *ownerResolver) ThingsByBackup(ctx context.Context, obj *OwnerRecord, wh
 
 // Revisions is the resolver of Owner.revisions.
 func (r *ownerResolver) Revisions(ctx context.Context, obj *OwnerRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, ownerKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, ownerKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of Owner.diff.
 func (r *ownerResolver) Diff(ctx context.Context, obj *OwnerRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, ownerKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, ownerKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listOwners lists Owner resources for owners and for the back-references to Owner:

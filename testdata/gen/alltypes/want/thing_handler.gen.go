@@ -38,6 +38,9 @@ func registerThingRoutes(g *echo.Group, svc *resource.Service) {
 
 // create creates a resource from a JSON body: POST /api/things.
 func (h *thingHandler) create(c echo.Context) error {
+	if err := rest.CheckQuery(c, "status"); err != nil {
+		return err
+	}
 	var in Thing
 	if err := rest.DecodeJSON(c, &in, thingRequired...); err != nil {
 		return err
@@ -59,6 +62,9 @@ func (h *thingHandler) create(c echo.Context) error {
 
 // list lists resources, one page at a time: GET /api/things.
 func (h *thingHandler) list(c echo.Context) error {
+	if err := rest.CheckQuery(c, "filter", "sort", "limit", "cursor", "offset", "include_deleted", "deleted", "count", "fields", "expand"); err != nil {
+		return err
+	}
 	q, err := rest.ListQuery(c)
 	if err != nil {
 		return err
@@ -72,6 +78,9 @@ func (h *thingHandler) list(c echo.Context) error {
 
 // count counts resources: GET /api/things/count.
 func (h *thingHandler) count(c echo.Context) error {
+	if err := rest.CheckQuery(c, "filter", "include_deleted", "deleted"); err != nil {
+		return err
+	}
 	q, err := rest.ListQuery(c)
 	if err != nil {
 		return err
@@ -85,6 +94,9 @@ func (h *thingHandler) count(c echo.Context) error {
 
 // read reads a resource, at its current or a given revision: GET /api/things/:id.
 func (h *thingHandler) read(c echo.Context) error {
+	if err := rest.CheckQuery(c, "revision", "include_deleted", "fields", "expand"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -105,6 +117,9 @@ func (h *thingHandler) read(c echo.Context) error {
 
 // replace replaces the data of a resource, writing a new revision or editing a draft: PUT /api/things/:id.
 func (h *thingHandler) replace(c echo.Context) error {
+	if err := rest.CheckQuery(c, "mode", "status"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -130,6 +145,9 @@ func (h *thingHandler) replace(c echo.Context) error {
 
 // patch applies a JSON merge patch or JSON Patch to a resource: PATCH /api/things/:id.
 func (h *thingHandler) patch(c echo.Context) error {
+	if err := rest.CheckQuery(c, "mode", "status"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -157,6 +175,9 @@ func (h *thingHandler) patch(c echo.Context) error {
 
 // delete soft-deletes a resource: DELETE /api/things/:id.
 func (h *thingHandler) delete(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -174,6 +195,9 @@ func (h *thingHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/things/:id/restore.
 func (h *thingHandler) restore(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -191,6 +215,9 @@ func (h *thingHandler) restore(c echo.Context) error {
 
 // purge removes a resource and its whole history: DELETE /api/things/:id/permanently.
 func (h *thingHandler) purge(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -207,6 +234,9 @@ func (h *thingHandler) purge(c echo.Context) error {
 
 // revisions lists the revisions of a resource, newest first: GET /api/things/:id/revisions.
 func (h *thingHandler) revisions(c echo.Context) error {
+	if err := rest.CheckQuery(c, "chain", "limit", "cursor", "include_deleted"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -224,6 +254,9 @@ func (h *thingHandler) revisions(c echo.Context) error {
 
 // revision reads one revision's data and info: GET /api/things/:id/revisions/:rev.
 func (h *thingHandler) revision(c echo.Context) error {
+	if err := rest.CheckQuery(c, "include_deleted"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -232,7 +265,11 @@ func (h *thingHandler) revision(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	revision, err := h.svc.Revision(c.Request().Context(), thingKind, id, rev)
+	opts, err := rest.RevisionOptions(c)
+	if err != nil {
+		return err
+	}
+	revision, err := h.svc.Revision(c.Request().Context(), thingKind, id, rev, opts)
 	if err != nil {
 		return err
 	}
@@ -241,6 +278,9 @@ func (h *thingHandler) revision(c echo.Context) error {
 
 // diff returns the JSON Patch between two revisions: GET /api/things/:id/revisions/:rev/diff.
 func (h *thingHandler) diff(c echo.Context) error {
+	if err := rest.CheckQuery(c, "against", "include_deleted"); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -249,7 +289,11 @@ func (h *thingHandler) diff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ops, err := h.svc.Diff(c.Request().Context(), thingKind, id, rev, c.QueryParam("against"))
+	opts, err := rest.RevisionOptions(c)
+	if err != nil {
+		return err
+	}
+	ops, err := h.svc.Diff(c.Request().Context(), thingKind, id, rev, c.QueryParam("against"), opts)
 	if err != nil {
 		return err
 	}
@@ -258,6 +302,9 @@ func (h *thingHandler) diff(c echo.Context) error {
 
 // switchRevision makes a revision current (rollback): POST /api/things/:id/switch/:rev.
 func (h *thingHandler) switchRevision(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err
@@ -279,6 +326,9 @@ func (h *thingHandler) switchRevision(c echo.Context) error {
 
 // referrers lists the live resources whose ref fields point at a resource: GET /api/things/:id/referrers.
 func (h *thingHandler) referrers(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	id, err := rest.Param(c, "id")
 	if err != nil {
 		return err

@@ -124,12 +124,12 @@ func (r *thingResolver) ThingsByParent(ctx context.Context, obj *ThingRecord, wh
 
 // Revisions is the resolver of Thing.revisions.
 func (r *thingResolver) Revisions(ctx context.Context, obj *ThingRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, thingKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, thingKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of Thing.diff.
 func (r *thingResolver) Diff(ctx context.Context, obj *ThingRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, thingKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, thingKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listThings lists Thing resources for things and for the back-references to Thing:

@@ -104,12 +104,12 @@ func (r *subscriptionResolver) NoteChanged(ctx context.Context, id *string) (<-c
 
 // Revisions is the resolver of Note.revisions.
 func (r *noteResolver) Revisions(ctx context.Context, obj *NoteRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error) {
-	return gql.Revisions(ctx, r.svc, noteKind, obj.ID(), first, after, chain)
+	return gql.Revisions(ctx, r.svc, noteKind, obj.ID(), obj.Meta.IsDeleted, first, after, chain)
 }
 
 // Diff is the resolver of Note.diff.
 func (r *noteResolver) Diff(ctx context.Context, obj *NoteRecord, against *string) (json.RawMessage, error) {
-	return gql.Diff(ctx, r.svc, noteKind, obj.ID(), obj.RevisionInfo.RevisionID, gql.Deref(against))
+	return gql.Diff(ctx, r.svc, noteKind, obj.ID(), obj.Meta.IsDeleted, obj.RevisionInfo.RevisionID, gql.Deref(against))
 }
 
 // listNotes lists Note resources for notes and for the back-references to Note:
