@@ -358,10 +358,12 @@ func (s *scanner) cost(lim docLimits) (docCost, *limitError) {
 //     two subselections), and (n-1) times half the sum of the squares of
 //     their subselections' spreads (each pair compares every spread of
 //     one with every spread of the other);
+//
 //   - for each selection set with P spreads, P(P-1)/2, and for each pair
 //     of spreads, the fragments one leads to (through the spreads of
 //     their own sets) times the selections of those the other leads to
 //     (a first comparison of two fragments collects both);
+//
 //   - for each spread, the selections of the fragment and of the
 //     fragments it spreads in turn (compared with the fields around the
 //     spread);
