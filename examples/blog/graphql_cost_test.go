@@ -228,6 +228,8 @@ func costCases() []costCase {
 		{name: "chained fragments under the selection limit", query: chain(98)},
 		{name: "one fragment spread many times", query: sameSpread(200)},
 		{name: "one fragment spread too many times", query: sameSpread(400), reason: "MERGE_LIMIT_EXCEEDED"},
+		{name: "repeated fields in nested inline fragments", query: "{" + strings.Repeat(" ... {", 20) + strings.Repeat(" __typename", 15) + strings.Repeat(" }", 20) + " }"},
+		{name: "more repeated fields in nested inline fragments", query: "{" + strings.Repeat(" ... {", 20) + strings.Repeat(" __typename", 30) + strings.Repeat(" }", 20) + " }", reason: "MERGE_LIMIT_EXCEEDED"},
 		{name: "introspection", query: introspection.Query},
 		{name: "GraphiQL's introspection", query: graphiQLIntrospection},
 		{name: "3,000 anonymous operations", query: strings.Repeat("{ __typename } ", 3000), reason: "*"},

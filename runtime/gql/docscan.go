@@ -260,9 +260,11 @@ func (s *scanner) field(response string) int {
 		st = &nameStat{}
 		s.cur.names[response] = st
 	}
-	st.fields++
-	st.children += children
-	st.spreadSq += spreads * spreads
+	// Each level of inline fragments around a field compares it again.
+	w := 1 + s.inline
+	st.fields += w
+	st.children += w * children
+	st.spreadSq += w * spreads * spreads
 	return 1
 }
 
@@ -373,8 +375,10 @@ func (s *scanner) cost(lim docLimits) (docCost, *limitError) {
 //     field;
 //
 // each counted once per walk of its definition (a definition's own set
-// once), all of it times one plus the deepest nesting of inline
-// fragments (each level compares its fields again).
+// once). Each level of inline fragments compares the fields and spreads
+// in it again: a field counts 1 plus the inline fragments around it in
+// its set, the spread terms are multiplied by 1 plus the deepest nesting
+// of inline fragments.
 func (s *scanner) merges(byName map[string]int, mult []int, sat int) int {
 	type agg struct{ fields, children, spreadSq int }
 	names := map[string]*agg{}
@@ -424,6 +428,7 @@ func (s *scanner) merges(byName map[string]int, mult []int, sat int) int {
 		}
 		return n
 	}
+	spreadTotal, collect := 0, 0
 	for i, d := range s.defs {
 		// A definition's own set is compared when the validator walks the
 		// definition itself; the sets of its fields, on every walk.
@@ -431,14 +436,17 @@ func (s *scanner) merges(byName map[string]int, mult []int, sat int) int {
 		if len(d.topSpreads) > 1 {
 			own = [][]string{d.topSpreads}
 		}
-		total = satAdd(total, spreadCost(own, d.topSpreads), sat)
-		total = satAdd(total, satMul(mult[i], spreadCost(d.sets, d.nested), sat), sat)
+		spreadTotal = satAdd(spreadTotal, spreadCost(own, d.topSpreads), sat)
+		spreadTotal = satAdd(spreadTotal, satMul(mult[i], spreadCost(d.sets, d.nested), sat), sat)
 		// Execution collects the fields of each set with a linear search
 		// per field, once per object: the own set of an operation once,
 		// the sets of a fragment at each of its spreads.
-		total = satAdd(total, satMul(mult[i], satAdd(pairs(d.top, sat), min(d.widths, sat), sat), sat), sat)
+		collect = satAdd(collect, satMul(mult[i], satAdd(pairs(d.top, sat), min(d.widths, sat), sat), sat), sat)
 	}
-	return satMul(total, 1+s.deep, sat)
+	// Each level of inline fragments compares the spreads in it again
+	// (fields carry their own weight).
+	total = satAdd(total, satMul(spreadTotal, 1+s.deep, sat), sat)
+	return satAdd(total, collect, sat)
 }
 
 // closures returns for each fragment the selections of its own set plus

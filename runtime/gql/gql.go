@@ -83,8 +83,8 @@ type Options struct {
 	// the comparisons it makes (docs/graphql.md): for each response name
 	// used by n fields (a fragment's counted once per spread) whose
 	// subselections hold s selections, n(n-1)/2 + (n-1)s; for each
-	// selection set with p fragment spreads, p(p-1)/2 and more; times one
-	// plus the nesting of inline fragments.
+	// selection set with p fragment spreads, p(p-1)/2 and more; for each
+	// selection set of w selections, w(w-1)/2 (field collection).
 	MaxMerges int
 	// Observe, when set, is called once per executed operation (not for
 	// documents refused before execution: parse, validation or limit
