@@ -2,6 +2,7 @@ package gql
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -41,9 +42,7 @@ func (d DepthLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.O
 	if depth <= d.Max {
 		return nil
 	}
-	err := gqlerror.Errorf("operation has depth %d, which exceeds the limit of %d", depth, d.Max)
-	err.Extensions = map[string]any{"code": codeDepthLimit}
-	return err
+	return requestError(codeDepthLimit, fmt.Sprintf("operation has depth %d, which exceeds the limit of %d", depth, d.Max))
 }
 
 // selectionDepth returns how deep set nests. active holds the fragments

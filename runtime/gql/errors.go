@@ -46,12 +46,12 @@ func Wrap(err error) error {
 }
 
 // Codes gqlgen gives the errors it finds before execution. They become
-// BAD_REQUEST, the REST code of a malformed request.
+// BAD_REQUEST, the REST code of a malformed request. (The limits of this
+// package make their errors BAD_REQUEST themselves: see requestError.)
 var requestErrorCodes = map[string]bool{
 	errcode.ParseFailed:         true,
 	errcode.ValidationFailed:    true,
 	"COMPLEXITY_LIMIT_EXCEEDED": true,
-	codeDepthLimit:              true,
 }
 
 // ErrorPresenter returns the gqlgen error presenter of the API. Every
@@ -59,7 +59,7 @@ var requestErrorCodes = map[string]bool{
 //
 //   - a *resource.Error keeps its code and detail; its field errors go to
 //     extensions.errors as [{field, message}], as in problem+json;
-//   - parse, validation, depth and complexity errors are BAD_REQUEST
+//   - parse, validation, document limit, depth and complexity errors are BAD_REQUEST
 //     with gqlgen's message (extensions.reason keeps gqlgen's own code);
 //   - an *InternalError, and a *resource.Error with a 5xx code, is
 //     INTERNAL with the message "internal server error"; the cause is

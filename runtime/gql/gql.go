@@ -40,6 +40,16 @@ const (
 	DefaultMaxComplexity = 10000
 	DefaultBodyLimit     = 1 << 20 // 1 MiB
 	DefaultKeepAlive     = 15 * time.Second
+
+	// The document limits keep the parsing, validation and field
+	// collection of any document under 50 ms of CPU (docs/graphql.md has
+	// the figures), above what real documents need: GraphiQL's
+	// introspection query has 176 tokens, 3 fragments, 447 selections
+	// counted per spread and 53,000 merge comparisons.
+	DefaultMaxTokens     = 15000
+	DefaultMaxFragments  = 200
+	DefaultMaxSelections = 5000
+	DefaultMaxMerges     = 100000
 )
 
 // Options configure the GraphQL handler. Zero fields take their defaults.
@@ -56,9 +66,35 @@ type Options struct {
 	// MaxComplexity bounds the computed cost of an operation: one per
 	// field, times the page size for connections.
 	MaxComplexity int
-	// BodyLimit bounds the size in bytes of a POST body and of a
-	// WebSocket message.
+	// BodyLimit bounds the size in bytes of a POST body, of a WebSocket
+	// message and of a document sent in the URL of a GET.
 	BodyLimit int64
+	// MaxTokens bounds the lexical tokens of a document (names,
+	// punctuation, values; comments excepted). This limit and the three
+	// below are checked before gqlgen parses or validates the document.
+	MaxTokens int
+	// MaxFragments bounds the fragment definitions of a document.
+	MaxFragments int
+	// MaxSelections bounds the fields, inline fragments and fragment
+	// spreads of a document, a fragment's counted once per spread.
+	MaxSelections int
+	// MaxMerges bounds the work of the validation rule that checks that
+	// fields with the same response name can be merged, an upper bound of
+	// the comparisons it makes (docs/graphql.md): for each response name
+	// used by n fields (a fragment's counted once per spread) whose
+	// subselections hold s selections, n(n-1)/2 + (n-1)s; for each
+	// selection set with p fragment spreads, p(p-1)/2 and more; for each
+	// selection set of w selections, w(w-1)/2 (field collection).
+	MaxMerges int
+	// Observe, when set, is called once per executed operation (not for
+	// documents refused before execution: parse, validation or limit
+	// errors) with the operation's name ("" when anonymous), its kind
+	// ("query", "mutation" or "subscription"), its duration and whether
+	// its response had errors. For a subscription it is called when the
+	// stream ends, with the stream's duration and whether any event had
+	// errors. It may be called from any goroutine, concurrently with
+	// other calls: keep it fast and safe for concurrent use.
+	Observe func(ctx context.Context, operation string, kind string, d time.Duration, failed bool)
 	// KeepAlive is the interval of keep-alive messages on subscription
 	// streams (WebSocket pings, SSE comments).
 	KeepAlive time.Duration
@@ -79,6 +115,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BodyLimit <= 0 {
 		o.BodyLimit = DefaultBodyLimit
+	}
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = DefaultMaxTokens
+	}
+	if o.MaxFragments <= 0 {
+		o.MaxFragments = DefaultMaxFragments
+	}
+	if o.MaxSelections <= 0 {
+		o.MaxSelections = DefaultMaxSelections
+	}
+	if o.MaxMerges <= 0 {
+		o.MaxMerges = DefaultMaxMerges
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = DefaultKeepAlive
@@ -116,6 +164,16 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	// The document limits run before the cache lookup, the parser and the
+	// validator. The parser's own token limit is not set: it counts
+	// comments, which the limits leave out, and lexing is linear anyway.
+	srv.Use(DocumentLimit{
+		Bytes:      opts.BodyLimit,
+		Tokens:     opts.MaxTokens,
+		Fragments:  opts.MaxFragments,
+		Selections: opts.MaxSelections,
+		Merges:     opts.MaxMerges,
+	})
 	srv.Use(extension.Introspection{})
 	srv.Use(DepthLimit{Max: opts.MaxDepth})
 	srv.Use(streamsOnly{})
@@ -128,6 +186,9 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(WithLoaders(ctx, svc))
 	})
+	if opts.Observe != nil {
+		srv.AroundOperations(observeOperations(opts.Observe))
+	}
 	return &httpHandler{gql: srv, opts: opts}
 }
 

@@ -17,15 +17,21 @@ import (
 // environment variables; New applies the defaults to zero fields, so a
 // Config literal in a test needs only what it cares about.
 type Config struct {
-	Addr            string        // SPECSTAR_ADDR, -addr; default ":8080"
-	DataDir         string        // SPECSTAR_DATA_DIR, -data-dir; default "./data"
-	DatabaseURL     string        // SPECSTAR_DATABASE_URL, -database-url; see below
-	BodyLimit       int64         // SPECSTAR_BODY_LIMIT, -body-limit (bytes); default 10 MiB
-	ReadTimeout     time.Duration // SPECSTAR_READ_TIMEOUT, -read-timeout; default 30s
-	WriteTimeout    time.Duration // SPECSTAR_WRITE_TIMEOUT, -write-timeout; default 30s
-	ShutdownTimeout time.Duration // SPECSTAR_SHUTDOWN_TIMEOUT, -shutdown-timeout; default 15s
-	LogLevel        string        // SPECSTAR_LOG_LEVEL, -log-level: debug|info|warn|error; default info
-	Logger          *slog.Logger  // when nil, a JSON handler on stderr at LogLevel
+	Addr        string // SPECSTAR_ADDR, -addr; default ":8080"
+	DataDir     string // SPECSTAR_DATA_DIR, -data-dir; default "./data"
+	DatabaseURL string // SPECSTAR_DATABASE_URL, -database-url; see below
+	BodyLimit   int64  // SPECSTAR_BODY_LIMIT, -body-limit (bytes); default 10 MiB
+	// GraphQLBodyLimit bounds a /graphql POST body, WebSocket message and
+	// GET document (SPECSTAR_GRAPHQL_BODY_LIMIT, -graphql-body-limit;
+	// bytes; default 1 MiB). It is separate from BodyLimit because a
+	// GraphQL document costs CPU to parse and validate, and it is capped
+	// by BodyLimit, which every request body is held to.
+	GraphQLBodyLimit int64
+	ReadTimeout      time.Duration // SPECSTAR_READ_TIMEOUT, -read-timeout; default 30s
+	WriteTimeout     time.Duration // SPECSTAR_WRITE_TIMEOUT, -write-timeout; default 30s
+	ShutdownTimeout  time.Duration // SPECSTAR_SHUTDOWN_TIMEOUT, -shutdown-timeout; default 15s
+	LogLevel         string        // SPECSTAR_LOG_LEVEL, -log-level: debug|info|warn|error; default info
+	Logger           *slog.Logger  // when nil, a JSON handler on stderr at LogLevel
 
 	// S3, when S3.Bucket is set, keeps revision bodies in that bucket
 	// (SPECSTAR_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY,
@@ -52,15 +58,16 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultAddr            = ":8080"
-	DefaultDataDir         = "./data"
-	DefaultBodyLimit       = 10 << 20
-	DefaultReadTimeout     = 30 * time.Second
-	DefaultWriteTimeout    = 30 * time.Second
-	DefaultShutdownTimeout = 15 * time.Second
-	DefaultLogLevel        = "info"
-	DefaultS3GCInterval    = time.Hour
-	DefaultS3GCMinAge      = time.Hour
+	DefaultAddr             = ":8080"
+	DefaultDataDir          = "./data"
+	DefaultBodyLimit        = 10 << 20
+	DefaultGraphQLBodyLimit = 1 << 20
+	DefaultReadTimeout      = 30 * time.Second
+	DefaultWriteTimeout     = 30 * time.Second
+	DefaultShutdownTimeout  = 15 * time.Second
+	DefaultLogLevel         = "info"
+	DefaultS3GCInterval     = time.Hour
+	DefaultS3GCMinAge       = time.Hour
 )
 
 // S3GCOff as Config.S3GCInterval disables the periodic S3 GC (say on all
@@ -77,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.GraphQLBodyLimit == 0 {
+		c.GraphQLBodyLimit = DefaultGraphQLBodyLimit
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = DefaultReadTimeout
@@ -103,6 +113,9 @@ func (c Config) withDefaults() Config {
 func (c Config) validate() error {
 	if c.BodyLimit <= 0 {
 		return fmt.Errorf("body limit must be positive, got %d", c.BodyLimit)
+	}
+	if c.GraphQLBodyLimit <= 0 {
+		return fmt.Errorf("GraphQL body limit must be positive, got %d", c.GraphQLBodyLimit)
 	}
 	for _, d := range []struct {
 		name string
@@ -227,12 +240,19 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 			*s.dst = v
 		}
 	}
-	if v := getenv("SPECSTAR_BODY_LIMIT"); v != "" {
+	for _, b := range []struct {
+		name string
+		dst  *int64
+	}{{"SPECSTAR_BODY_LIMIT", &c.BodyLimit}, {"SPECSTAR_GRAPHQL_BODY_LIMIT", &c.GraphQLBodyLimit}} {
+		v := getenv(b.name)
+		if v == "" {
+			continue
+		}
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("SPECSTAR_BODY_LIMIT: invalid number of bytes %q", v)
+			return fmt.Errorf("%s: invalid number of bytes %q", b.name, v)
 		}
-		c.BodyLimit = n
+		*b.dst = n
 	}
 	durations := []struct {
 		name string
@@ -273,6 +293,8 @@ func newFlagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL,
 		`storage: "" (SQLite in the data dir), "sqlite:PATH", "file:PATH", "postgres://..." or "memory:" (SPECSTAR_DATABASE_URL)`)
 	fs.Int64Var(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body size in bytes (SPECSTAR_BODY_LIMIT)")
+	fs.Int64Var(&c.GraphQLBodyLimit, "graphql-body-limit", c.GraphQLBodyLimit,
+		"maximum size in bytes of a GraphQL request body, WebSocket message or GET document (SPECSTAR_GRAPHQL_BODY_LIMIT)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "maximum time to read a request (SPECSTAR_READ_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "maximum time to write a response (SPECSTAR_WRITE_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout,

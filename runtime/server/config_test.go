@@ -11,7 +11,7 @@ import (
 )
 
 func TestLoadConfig(t *testing.T) {
-	defaults := Config{Addr: ":8080", DataDir: "./data", BodyLimit: 10 << 20, ReadTimeout: 30 * time.Second,
+	defaults := Config{Addr: ":8080", DataDir: "./data", BodyLimit: 10 << 20, GraphQLBodyLimit: 1 << 20, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second, LogLevel: "info",
 		S3GCInterval: time.Hour, S3GCMinAge: time.Hour}
 	with := func(f func(*Config)) Config {
@@ -31,13 +31,13 @@ func TestLoadConfig(t *testing.T) {
 		{name: "env", env: map[string]string{
 			"SPECSTAR_ADDR": "127.0.0.1:9000", "SPECSTAR_DATA_DIR": "/var/lib/x", "SPECSTAR_DATABASE_URL": "memory:",
 			"SPECSTAR_BODY_LIMIT": "1024", "SPECSTAR_READ_TIMEOUT": "5s", "SPECSTAR_WRITE_TIMEOUT": "1m",
-			"SPECSTAR_SHUTDOWN_TIMEOUT": "2s", "SPECSTAR_LOG_LEVEL": "debug"},
-			want: Config{Addr: "127.0.0.1:9000", DataDir: "/var/lib/x", DatabaseURL: "memory:", BodyLimit: 1024,
+			"SPECSTAR_SHUTDOWN_TIMEOUT": "2s", "SPECSTAR_LOG_LEVEL": "debug", "SPECSTAR_GRAPHQL_BODY_LIMIT": "512"},
+			want: Config{Addr: "127.0.0.1:9000", DataDir: "/var/lib/x", DatabaseURL: "memory:", BodyLimit: 1024, GraphQLBodyLimit: 512,
 				ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute, ShutdownTimeout: 2 * time.Second, LogLevel: "debug",
 				S3GCInterval: time.Hour, S3GCMinAge: time.Hour}},
 		{name: "flags", args: []string{"-addr", ":1", "-data-dir=d", "-database-url", "sqlite:x.db", "-body-limit", "5",
-			"-read-timeout", "1s", "-write-timeout", "2s", "-shutdown-timeout", "3s", "-log-level", "warn"},
-			want: Config{Addr: ":1", DataDir: "d", DatabaseURL: "sqlite:x.db", BodyLimit: 5, ReadTimeout: time.Second,
+			"-read-timeout", "1s", "-write-timeout", "2s", "-shutdown-timeout", "3s", "-log-level", "warn", "-graphql-body-limit", "4"},
+			want: Config{Addr: ":1", DataDir: "d", DatabaseURL: "sqlite:x.db", BodyLimit: 5, GraphQLBodyLimit: 4, ReadTimeout: time.Second,
 				WriteTimeout: 2 * time.Second, ShutdownTimeout: 3 * time.Second, LogLevel: "warn",
 				S3GCInterval: time.Hour, S3GCMinAge: time.Hour}},
 		{name: "flag overrides env", env: map[string]string{"SPECSTAR_ADDR": ":7000", "SPECSTAR_READ_TIMEOUT": "9s"},
@@ -54,6 +54,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "positional argument", args: []string{"serve"}, wantErr: `unexpected argument "serve"`, wantFlagErr: true},
 		{name: "help", args: []string{"-h"}, wantErr: "help requested", wantFlagErr: true},
 		{name: "zero body limit", args: []string{"-body-limit", "0"}, wantErr: "body limit must be positive"},
+		{name: "bad GraphQL body limit", env: map[string]string{"SPECSTAR_GRAPHQL_BODY_LIMIT": "1MiB"},
+			wantErr: `SPECSTAR_GRAPHQL_BODY_LIMIT: invalid number of bytes "1MiB"`},
+		{name: "negative GraphQL body limit", args: []string{"-graphql-body-limit", "-1"}, wantErr: "GraphQL body limit must be positive"},
 		{name: "negative timeout", env: map[string]string{"SPECSTAR_SHUTDOWN_TIMEOUT": "-1s"}, wantErr: "shutdown timeout must be positive"},
 		{name: "bad log level", env: map[string]string{"SPECSTAR_LOG_LEVEL": "loud"}, wantErr: `log level must be debug, info, warn or error, got "loud"`},
 		{name: "log level is case-insensitive", args: []string{"-log-level", "ERROR"}, want: with(func(c *Config) { c.LogLevel = "ERROR" })},
@@ -160,7 +163,7 @@ func TestLoadConfigHelpIsErrHelp(t *testing.T) {
 
 func TestConfigWithDefaults(t *testing.T) {
 	got := Config{Addr: ":1", BodyLimit: 7}.withDefaults()
-	want := Config{Addr: ":1", DataDir: "./data", BodyLimit: 7, ReadTimeout: 30 * time.Second,
+	want := Config{Addr: ":1", DataDir: "./data", BodyLimit: 7, GraphQLBodyLimit: 1 << 20, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second, LogLevel: "info",
 		S3GCInterval: time.Hour, S3GCMinAge: time.Hour}
 	if got != want {

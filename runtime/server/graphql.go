@@ -34,7 +34,7 @@ func (s *Server) registerGraphQL(e *echo.Echo, app GraphQLApp) error {
 	h := echo.WrapHandler(app.GraphQL(s.svc, gql.Options{
 		Logger:    s.logger,
 		Feed:      s.changes,
-		BodyLimit: s.cfg.BodyLimit,
+		BodyLimit: min(s.cfg.GraphQLBodyLimit, s.cfg.BodyLimit),
 		GraphiQL:  assets,
 	}))
 	e.Any(graphQLPath, h)
