@@ -488,3 +488,56 @@ func TestNil(t *testing.T) {
 		t.Errorf("nil metrics' handler answered %d, want 404", rec.Code)
 	}
 }
+
+// BenchmarkMiddleware measures a request through the metrics middleware
+// against one through a middleware that only calls the handler: the
+// difference is the cost of the instrumentation on the hot path.
+func BenchmarkMiddleware(b *testing.B) {
+	handler := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+	passThrough := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return next(c) }
+	}
+	for _, bb := range []struct {
+		name string
+		mw   echo.MiddlewareFunc
+	}{
+		{name: "pass-through", mw: passThrough},
+		{name: "metrics", mw: metrics.New(nil).Middleware()},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			e := echo.New()
+			e.Use(bb.mw)
+			e.GET("/api/posts/:id", handler)
+			req := httptest.NewRequest("GET", "/api/posts/1", nil)
+			w := discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				e.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// BenchmarkBackendView measures an empty View of the memory store, bare
+// and through the timing decorator.
+func BenchmarkBackendView(b *testing.B) {
+	raw := memory.New()
+	for _, bb := range []struct {
+		name string
+		b    resource.Backend
+	}{
+		{name: "bare", b: raw},
+		{name: "timed", b: metrics.New(nil).Backend(raw)},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			ctx := context.Background()
+			fn := func(resource.Reader) error { return nil }
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bb.b.View(ctx, fn); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
