@@ -375,29 +375,41 @@ func TestMetricsConfig(t *testing.T) {
 // data races on the series).
 func TestMetricsConcurrentScrape(t *testing.T) {
 	_, base := startMetricsServer(t, Config{DatabaseURL: "memory:"})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	done := make(chan error, 1)
+	type result struct {
+		created int
+		err     error
+	}
+	done := make(chan result, 1)
 	go func() {
-		for i := 0; ctx.Err() == nil && i < 50; i++ {
+		var r result
+		for ; ctx.Err() == nil && r.created < 50; r.created++ {
 			req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/notes", strings.NewReader(`{"n":1}`))
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
-				done <- err
-				return
+				if !errors.Is(err, context.DeadlineExceeded) {
+					r.err = err
+				}
+				break
 			}
 			res.Body.Close()
+			if res.StatusCode != http.StatusCreated {
+				r.err = errors.New(res.Status)
+				break
+			}
 		}
-		done <- nil
+		done <- r
 	}()
 	for range 10 {
 		scrapeMetrics(t, base)
 	}
-	if err := <-done; err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatal(err)
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
 	mfs := scrapeMetrics(t, base)
-	if n := metricValue(t, mfs, "specstar_http_requests_total", "route", "/api/notes", "method", "POST", "status", "201"); n != 50 {
-		t.Errorf("creates counted = %v, want 50", n)
+	if n := metricValue(t, mfs, "specstar_http_requests_total", "route", "/api/notes", "method", "POST", "status", "201"); n != float64(r.created) || n == 0 {
+		t.Errorf("creates counted = %v, want the %d made", n, r.created)
 	}
 }
