@@ -32,6 +32,10 @@ type Config struct {
 	ShutdownTimeout  time.Duration // SPECSTAR_SHUTDOWN_TIMEOUT, -shutdown-timeout; default 15s
 	LogLevel         string        // SPECSTAR_LOG_LEVEL, -log-level: debug|info|warn|error; default info
 	Logger           *slog.Logger  // when nil, a JSON handler on stderr at LogLevel
+	// MetricsOff turns off /metrics and the instrumentation behind it
+	// (SPECSTAR_METRICS=off, -metrics=off; default on). docs/deploy.md
+	// lists the metrics.
+	MetricsOff bool
 
 	// S3, when S3.Bucket is set, keeps revision bodies in that bucket
 	// (SPECSTAR_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY,
@@ -281,6 +285,13 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		}
 		*d.dst = t
 	}
+	if v := getenv("SPECSTAR_METRICS"); v != "" {
+		on, err := parseOnOff(v)
+		if err != nil {
+			return fmt.Errorf("SPECSTAR_METRICS: %w", err)
+		}
+		c.MetricsOff = !on
+	}
 	return nil
 }
 
@@ -300,6 +311,7 @@ func newFlagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout,
 		"time in-flight requests get to finish on shutdown (SPECSTAR_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (SPECSTAR_LOG_LEVEL)")
+	fs.Var((*metricsOffFlag)(&c.MetricsOff), "metrics", `serve Prometheus metrics at /metrics: "on" or "off" (SPECSTAR_METRICS)`)
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "keep revision bodies in this S3 bucket (SPECSTAR_S3_BUCKET)")
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint,
 		"S3-compatible service URL, e.g. http://127.0.0.1:9000; empty for AWS (SPECSTAR_S3_ENDPOINT)")
@@ -348,6 +360,47 @@ func (f *gcIntervalFlag) Set(s string) error {
 	*f = gcIntervalFlag(d)
 	return nil
 }
+
+// parseOnOff parses an on/off setting: "on" or "off", or a value
+// strconv.ParseBool accepts ("true", "0", …).
+func parseOnOff(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf(`invalid value %q (use "on" or "off")`, s)
+	}
+	return b, nil
+}
+
+// metricsOffFlag is the flag.Value of -metrics, over Config.MetricsOff.
+// It is a boolean flag: -metrics alone means on.
+type metricsOffFlag bool
+
+// String returns the flag's value as it is written.
+func (f *metricsOffFlag) String() string {
+	if *f {
+		return "off"
+	}
+	return "on"
+}
+
+// Set parses a flag value.
+func (f *metricsOffFlag) Set(s string) error {
+	on, err := parseOnOff(s)
+	if err != nil {
+		return err
+	}
+	*f = metricsOffFlag(!on)
+	return nil
+}
+
+// IsBoolFlag makes -metrics without a value mean -metrics=true.
+func (f *metricsOffFlag) IsBoolFlag() bool { return true }
 
 // printUsage writes the flag documentation to w.
 func printUsage(w io.Writer) {

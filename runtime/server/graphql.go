@@ -31,12 +31,16 @@ func (s *Server) registerGraphQL(e *echo.Echo, app GraphQLApp) error {
 	if err != nil {
 		return fmt.Errorf("graphiql assets: %w", err)
 	}
-	h := echo.WrapHandler(app.GraphQL(s.svc, gql.Options{
+	opts := gql.Options{
 		Logger:    s.logger,
 		Feed:      s.changes,
 		BodyLimit: min(s.cfg.GraphQLBodyLimit, s.cfg.BodyLimit),
 		GraphiQL:  assets,
-	}))
+	}
+	if s.metrics != nil {
+		opts.Observe = s.metrics.ObserveGraphQL
+	}
+	h := echo.WrapHandler(app.GraphQL(s.svc, opts))
 	e.Any(graphQLPath, h)
 	e.GET(graphQLPath+"/"+gql.AssetsDir+"/*", h)
 	return nil

@@ -22,6 +22,7 @@ import (
 
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/feed/pgfeed"
+	"github.com/specstar-go/specstar/runtime/metrics"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -49,6 +50,9 @@ const (
 	readyTimeout         = 2 * time.Second // for the backend Ping of /readyz
 )
 
+// metricsPath is where the Prometheus metrics are served, outside /api.
+const metricsPath = "/metrics"
+
 // Server is a configured backend and HTTP server. New creates one;
 // ListenAndServe runs it; Close releases it.
 type Server struct {
@@ -66,6 +70,7 @@ type Server struct {
 	pgFeed  *pgfeed.Feed
 	echo    *echo.Echo
 	http    *http.Server
+	metrics *metrics.Metrics // nil when Config.MetricsOff
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
 	gcDone chan struct{}
@@ -81,11 +86,12 @@ type Server struct {
 }
 
 // New opens and migrates the backend named by cfg.DatabaseURL (and
-// cfg.S3), and builds the HTTP handler: /healthz, /readyz, the app's
-// routes under /api, for a DocumentedApp /openapi.json and /docs, and
-// for a GraphQLApp /graphql, behind request id, access log, panic
-// recovery and body limit middleware, with errors as problem+json. Zero
-// fields of cfg take their defaults.
+// cfg.S3), and builds the HTTP handler: /healthz, /readyz, /metrics
+// (unless cfg.MetricsOff), the app's routes under /api, for a
+// DocumentedApp /openapi.json and /docs, and for a GraphQLApp /graphql,
+// behind request id, metrics, access log, panic recovery and body limit
+// middleware, with errors as problem+json. Zero fields of cfg take their
+// defaults.
 //
 // On PostgreSQL, GraphQL subscriptions receive the changes of every
 // server process on the same schema (package pgfeed). With S3, New checks
@@ -125,10 +131,17 @@ func New(cfg Config, app App) (*Server, error) {
 		return fail(err)
 	}
 	opts := []resource.Option{resource.WithLogger(logger), resource.WithObserver(feed.Observer(s.changes))}
+	backend := st.backend
+	if !cfg.MetricsOff {
+		s.metrics = metrics.New(logger)
+		st.instrument(s.metrics)
+		backend = s.metrics.Backend(backend)
+		opts = append(opts, resource.WithObserver(s.metrics.Observer(s.schema)))
+	}
 	if sa, ok := app.(ServiceApp); ok {
 		opts = append(opts, sa.ServiceOptions()...)
 	}
-	s.svc = resource.NewService(st.backend, app.Schema(), opts...)
+	s.svc = resource.NewService(backend, app.Schema(), opts...)
 	if s.echo, err = s.newEcho(app); err != nil {
 		return fail(err)
 	}
@@ -244,14 +257,18 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = rest.ErrorHandler(s.logger)
-	// Order: the id first so every log line has it; the access log around
-	// recovery so a panic is logged as the 500 it becomes.
-	e.Use(requestID(newRequestIDs()), accessLog(s.logger), recoverPanic(s.logger), bodyLimit(s.cfg.BodyLimit),
-		requestDeadline(s.cfg.WriteTimeout))
+	// Order: the id first so every log line has it; the metrics and the
+	// access log around recovery so a panic is counted and logged as the
+	// 500 it becomes. (Nil metrics pass requests through.)
+	e.Use(requestID(newRequestIDs()), s.metrics.Middleware(), accessLog(s.logger), recoverPanic(s.logger),
+		bodyLimit(s.cfg.BodyLimit), requestDeadline(s.cfg.WriteTimeout))
 	e.GET("/healthz", func(c echo.Context) error {
 		return rest.JSON(c, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/readyz", s.ready)
+	if s.metrics != nil {
+		e.GET(metricsPath, echo.WrapHandler(s.metrics.Handler()))
+	}
 	if d, ok := app.(DocumentedApp); ok {
 		if err := registerDocs(e, d.OpenAPI()); err != nil {
 			return nil, err
@@ -288,6 +305,12 @@ func (s *Server) Feed() *feed.Broker { return s.feed }
 
 // Service returns the resource service over the server's backend.
 func (s *Server) Service() *resource.Service { return s.svc }
+
+// Metrics returns the server's metrics, which /metrics serves: other
+// subsystems add their collectors to its registry with Register. It is
+// nil when Config.MetricsOff, and a nil *metrics.Metrics accepts
+// registrations and records nothing, so callers need not check.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // ErrDrainTimeout is returned by ListenAndServe when a shutdown gave up
 // waiting for requests in flight after Config.ShutdownTimeout (or on a

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/specstar-go/specstar/runtime/metrics"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/store/memory"
 	"github.com/specstar-go/specstar/runtime/store/postgres"
@@ -78,6 +79,7 @@ func redactURL(u string) string {
 type storage struct {
 	backend resource.Backend // what the service runs on
 	pg      *postgres.Store  // the PostgreSQL database (under S3 too); nil otherwise
+	sqlite  *sqlite.Store    // the SQLite database (under S3 too); nil otherwise
 	s3      *s3store.Store   // nil without S3
 	attrs   []any            // describe the storage in the startup log
 }
@@ -99,9 +101,10 @@ func openStorage(cfg Config, logger *slog.Logger) (*storage, error) {
 		if path == "" {
 			path = filepath.Join(cfg.DataDir, "specstar.db")
 		}
-		if st.backend, err = sqlite.Open(path); err != nil {
+		if st.sqlite, err = sqlite.Open(path); err != nil {
 			return nil, err
 		}
+		st.backend = st.sqlite
 		st.attrs = []any{"database", "sqlite", "path", path}
 	case dbPostgres:
 		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
@@ -136,4 +139,19 @@ func (st *storage) check() error {
 		return fmt.Errorf("check storage: %w", err)
 	}
 	return nil
+}
+
+// instrument has m read the statistics of the database at each scrape:
+// the connection pools and, on PostgreSQL, the transaction retries.
+func (st *storage) instrument(m *metrics.Metrics) {
+	if st.pg != nil {
+		pool := st.pg.Pool()
+		m.AddPool("postgres", func() metrics.PoolStats { return metrics.PgxPoolStats(pool) })
+		m.CountRetries(st.pg.Retries)
+	}
+	if st.sqlite != nil {
+		db := st.sqlite
+		m.AddPool("sqlite_write", func() metrics.PoolStats { w, _ := db.DBStats(); return metrics.SQLPoolStats(w) })
+		m.AddPool("sqlite_read", func() metrics.PoolStats { _, r := db.DBStats(); return metrics.SQLPoolStats(r) })
+	}
 }

@@ -26,7 +26,7 @@
 //     without BEGIN and COMMIT, which PostgreSQL runs as one implicit
 //     transaction (see txn.implicitWrites).
 //   - Deadlocks (40P01) and serialization failures (40001) roll back and
-//     run fn again, up to WithMaxRetries times.
+//     run fn again, up to WithMaxRetries times; Retries counts them.
 //   - Unique fields are partial unique indexes on live rows; a violation
 //     (23505 on one of them) is a *resource.UniqueViolation naming the
 //     field. Of two concurrent writes of one value, the second waits for
@@ -47,6 +47,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,6 +62,7 @@ type Store struct {
 	pool       *pgxpool.Pool
 	schema     string // "" for the current schema (unqualified names)
 	maxRetries int
+	retries    atomic.Uint64 // transactions run again, for Retries
 
 	mu    sync.RWMutex
 	kinds map[string]*kindSQL // by Kind.Name, set by Migrate; nil when closed
@@ -226,8 +228,15 @@ func (s *Store) Update(ctx context.Context, fn func(resource.Writer) error) erro
 			return err
 		case <-time.After(wait):
 		}
+		s.retries.Add(1)
 	}
 }
+
+// Retries returns how many times Update has run a function again after a
+// deadlock or a serialization failure since the store was opened: a
+// running count for monitoring (package metrics reads it at each scrape).
+// A steady rise means writers contend for the same rows.
+func (s *Store) Retries() uint64 { return s.retries.Load() }
 
 // update runs fn in one transaction; retry reports a deadlock or a
 // serialization failure.
