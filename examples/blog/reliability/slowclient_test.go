@@ -89,8 +89,14 @@ func TestSlowClients(t *testing.T) {
 		t.Error(err)
 	}
 	byKind := make(map[string][]time.Duration)
+	statuses := make(map[string]int) // "slow body 400", "slowloris close"
 	for _, ct := range cuts {
 		byKind[ct.kind] = append(byKind[ct.kind], ct.after)
+		if ct.status == 0 {
+			statuses[ct.kind+" close"]++
+		} else {
+			statuses[fmt.Sprintf("%s %d", ct.kind, ct.status)]++
+		}
 		if ct.after < slowReadTimeout-100*time.Millisecond || ct.after > slowReadTimeout+slowCutSlack {
 			t.Errorf("%s connection ended after %s (%d bytes sent, status %d), want at the %s read timeout",
 				ct.kind, ct.after.Round(time.Millisecond), ct.sent, ct.status, slowReadTimeout)
@@ -108,6 +114,7 @@ func TestSlowClients(t *testing.T) {
 		}
 		t.Logf("%s: %d connections cut after %s (median) to %s (max)", kind, len(d), d[len(d)/2].Round(time.Millisecond), d[len(d)-1].Round(time.Millisecond))
 	}
+	t.Logf("how the server ended them: %v", statuses)
 	t.Logf("probe before the attack: %s", quiet)
 	t.Logf("probe during the attack: %s", during)
 	if during.errors > 0 {
