@@ -46,14 +46,15 @@ type ledger struct {
 	mu         sync.Mutex
 	acks       []ack
 	expect     map[string]expectation // by kind path + "/" + id
-	inFlight   int                    // writes that got no answer (cut by a kill)
+	inFlight   int                    // writes cut by a kill: sent, never answered
+	refused    int                    // writes sent after a kill: connection refused
 	ops        map[string]int         // acknowledged writes by operation
-	refused    map[string]int         // predicted refusals (409, 422) by operation
+	predicted  map[string]int         // predicted refusals (409, 422) by operation
 	unexpected []string
 }
 
 func newLedger() *ledger {
-	return &ledger{expect: make(map[string]expectation), ops: make(map[string]int), refused: make(map[string]int)}
+	return &ledger{expect: make(map[string]expectation), ops: make(map[string]int), predicted: make(map[string]int)}
 }
 
 // acked records an acknowledged write answered with env.
@@ -75,12 +76,16 @@ func (l *ledger) setExpect(k *kind, id string, e expectation) {
 	l.expect[k.path+"/"+id] = e
 }
 
-// lost records a write that got no answer: the resources it touches are
-// in an unknown state until the next snapshot.
-func (l *ledger) lost(targets ...string) {
+// lost records a write that got no answer (err): the resources it
+// touches are in an unknown state until the next snapshot.
+func (l *ledger) lost(err error, targets ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.inFlight++
+	if isRefused(err) {
+		l.refused++
+	} else {
+		l.inFlight++
+	}
 	for _, t := range targets {
 		l.expect[t] = expectation{}
 	}
@@ -89,7 +94,7 @@ func (l *ledger) lost(targets ...string) {
 func (l *ledger) refusal(op string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.refused[op]++
+	l.predicted[op]++
 }
 
 func (l *ledger) wrong(format string, args ...any) {
@@ -305,7 +310,7 @@ func (w *worker) write(k *kind, op string, want int, targets []string, method, p
 	var env envelope
 	r, err := w.c.send(method, path, body, header...)
 	if err != nil {
-		w.l.lost(targets...)
+		w.l.lost(err, targets...)
 		return nil, errServerGone
 	}
 	if r.status != want {
