@@ -178,6 +178,7 @@ PocketBase, all in one run on this machine; and times the generator.
 
 Usage:
   go run ./cmd/specstar-bench [flags]
+  go run ./cmd/specstar-bench soak [flags]   (a long run at a fixed rate; soak -h)
 
 It prints a table on stdout and writes the JSON report (--out). It exits 1
 when any request failed or a system could not run, 2 on bad flags.

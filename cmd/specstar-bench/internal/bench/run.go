@@ -41,7 +41,11 @@ const modulePath = "github.com/specstar-go/specstar"
 
 // Main runs the benchmark with command-line arguments and returns the
 // exit code. The table goes to stdout, progress and errors to stderr.
+// With "soak" as the first argument it runs the soak instead (soak.go).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "soak" {
+		return soakMain(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := ParseFlags(args, os.Getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
