@@ -149,3 +149,16 @@ func FuzzTextProblems(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTextFault measures the check every REST body and every write
+// pays: a typical create body of a few short fields and a 300-byte text.
+func BenchmarkTextFault(b *testing.B) {
+	data := []byte(`{"title":"Item 42","category":"gamma","happened_at":"2023-04-05T06:07:08Z",` +
+		`"body":"` + strings.Repeat("lorem ipsum ", 25) + `","score":42}`)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if TextFault(data) != FaultNone {
+			b.Fatal("fault")
+		}
+	}
+}
