@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/specstar-go/specstar/generator/load"
+	"github.com/specstar-go/specstar/runtime/validate"
 )
 
 // defaults resolves the typed default value.
@@ -172,7 +172,7 @@ func (c *fieldCtx) stringValue(f *Field, v *load.Value, what string) (any, bool)
 		}
 		return strings.ToLower(s), true
 	case Email:
-		if !isEmail(s) {
+		if !validate.Email(s) {
 			c.errorf(v.Pos, "%s %q is not an email address such as \"ada@example.com\"", what, s)
 			return nil, false
 		}
@@ -198,21 +198,10 @@ func (c *fieldCtx) stringValue(f *Field, v *load.Value, what string) (any, bool)
 	return s, true
 }
 
-// The format checks below match runtime/validate, which generated code
-// calls; the generator may not import the runtime, so they are repeated.
-
-// isEmail reports whether s is a single bare address.
-func isEmail(s string) bool {
-	if s == "" || len(s) > 254 || strings.ContainsAny(s, " <>\t\r\n") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1
-}
+// The URL and UUID checks below match runtime/validate, which generated
+// code calls. Email addresses are checked by validate.Email itself: its
+// rules are too many to repeat without drift (docs/architecture.md, the
+// exception to STYLE.md §2).
 
 // isURL reports whether s is an absolute http or https URL with a host.
 func isURL(s string) bool {

@@ -123,9 +123,13 @@ func RecoverFunc(logger *slog.Logger) graphql.RecoverFunc {
 // writeError answers a request that never reached gqlgen with a GraphQL
 // response holding one error.
 func writeError(w http.ResponseWriter, status int, e *resource.Error) {
+	ext := map[string]any{"code": string(e.Code)}
+	if len(e.Fields) > 0 {
+		ext["errors"] = e.Fields
+	}
 	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{
 		"message":    e.Detail,
-		"extensions": map[string]any{"code": string(e.Code)},
+		"extensions": ext,
 	}}})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -177,6 +177,7 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.Use(extension.Introspection{})
 	srv.Use(DepthLimit{Max: opts.MaxDepth})
 	srv.Use(streamsOnly{})
+	srv.Use(queryText{})
 	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
 	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(RecoverFunc(opts.Logger))
@@ -227,7 +228,8 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // readBody reads a POST body of at most BodyLimit bytes into memory, or
-// answers 413 and reports false.
+// answers 413 (400 for text that is not Unicode, see text.go) and reports
+// false.
 func (h *httpHandler) readBody(w http.ResponseWriter, r *http.Request) bool {
 	limit := h.opts.BodyLimit
 	if r.ContentLength > limit {
@@ -245,6 +247,10 @@ func (h *httpHandler) readBody(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	case int64(len(data)) > limit:
 		writeError(w, http.StatusRequestEntityTooLarge, tooLarge(limit))
+		return false
+	}
+	if e := bodyTextError(data); e != nil {
+		writeError(w, http.StatusBadRequest, e)
 		return false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(data))

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/specstar-go/specstar/runtime/validate"
 )
 
 // writeTx is the state of one write call: its transaction, its subject and
@@ -568,10 +570,33 @@ func optionalStatus(s string) (string, error) {
 	}
 }
 
-// checkData checks that data is one JSON object.
+// checkData checks that data is one JSON object whose strings and keys
+// every backend stores as they are: Unicode without U+0000. This is the
+// one door of every write (REST, GraphQL, repositories, hooks), so data
+// moves between backends: PostgreSQL text cannot hold U+0000, SQLite and
+// memory could, and REST decoding refuses the same text before this.
 func checkData(data json.RawMessage) error {
 	if !isJSONObject(data) {
 		return Errorf(CodeValidation, "the resource data must be a JSON object")
 	}
+	if f := validate.TextFault(data); f != validate.FaultNone {
+		return textError(data, f)
+	}
 	return nil
+}
+
+// textError names the strings and keys of data with faulty text: a 422
+// for U+0000, a 400 for text that is not Unicode (as REST decoding
+// answers both).
+func textError(data json.RawMessage, worst validate.Fault) *Error {
+	e := &Error{Code: CodeValidation, Detail: "the data holds the character U+0000 (\\u0000), which no backend stores; remove it"}
+	if worst.Malformed() {
+		e = &Error{Code: CodeBadRequest, Detail: "the data holds text that is not valid Unicode (bytes that are not UTF-8, or a lone surrogate escape)"}
+	}
+	for _, p := range validate.TextProblems(data) {
+		if p.Fault.Malformed() == worst.Malformed() {
+			e.Fields = append(e.Fields, FieldError{Field: p.Path, Message: p.Message()})
+		}
+	}
+	return e
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/validate"
 )
 
 // DecodeJSON reads the request body and decodes it into v with Decode.
@@ -41,9 +42,15 @@ func DecodeJSON(c echo.Context, v any, required ...string) error {
 //
 //   - an empty body, malformed JSON (with its byte offset), data after the
 //     object, or a body that is not an object: 400 BAD_REQUEST;
+//   - a string or key whose text is not Unicode (bytes that are not UTF-8,
+//     overlong encodings, a lone surrogate escape such as \ud800), which
+//     encoding/json would silently replace with U+FFFD: 400 BAD_REQUEST,
+//     listing every such field;
 //   - a top-level "resource_id" key, keys that v has no field for (at any
-//     depth), values of the wrong JSON type, and required paths that are
-//     missing or null: 422 VALIDATION_ERROR, listing every such field.
+//     depth), values of the wrong JSON type, a string or key holding
+//     U+0000 (\u0000, which not every backend can store), and required
+//     paths that are missing or null: 422 VALIDATION_ERROR, listing every
+//     such field.
 //
 // Field names in errors are dotted JSON paths with array indexes, such as
 // "author.name" or "tags[2]". required lists dotted paths (no indexes);
@@ -79,6 +86,12 @@ func decodeChecked(data []byte, v any, required []string) error {
 		delete(obj, "resource_id")
 	}
 	checkValue(&errs, "", obj, reflect.TypeOf(v))
+	if validate.TextFault(data) != validate.FaultNone {
+		// parseBody refused malformed text: what is left is U+0000.
+		for _, p := range validate.TextProblems(data) {
+			errs.Add(p.Path, p.Message())
+		}
+	}
 	for _, path := range required {
 		checkRequired(&errs, "", obj, strings.Split(path, "."))
 	}
@@ -134,7 +147,8 @@ func readBody(c echo.Context) ([]byte, error) {
 	return nil, resource.Errorf(resource.CodeBadRequest, "the request body could not be read")
 }
 
-// parseBody parses data as exactly one JSON value.
+// parseBody parses data as exactly one JSON value whose strings are all
+// Unicode (see Decode).
 func parseBody(data []byte) (any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, resource.Errorf(resource.CodeBadRequest, "the request body is empty")
@@ -152,7 +166,25 @@ func parseBody(data []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, resource.Errorf(resource.CodeBadRequest, "malformed JSON at byte offset %d: unexpected data after the top-level value", dec.InputOffset())
 	}
+	if validate.TextFault(data).Malformed() {
+		return nil, malformedText(data)
+	}
 	return tree, nil
+}
+
+// malformedText is the 400 of a body with text that is not Unicode,
+// naming every string and key that holds some.
+func malformedText(data []byte) error {
+	e := &resource.Error{
+		Code:   resource.CodeBadRequest,
+		Detail: "the request body holds text that is not valid Unicode (bytes that are not UTF-8, or a lone surrogate escape); it would not be stored as sent",
+	}
+	for _, p := range validate.TextProblems(data) {
+		if p.Fault.Malformed() {
+			e.Fields = append(e.Fields, resource.FieldError{Field: p.Path, Message: p.Message()})
+		}
+	}
+	return e
 }
 
 var (

@@ -83,6 +83,40 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "trailing garbage", contentType: "application/json", body: `{"title":"x"}]`, wantCode: resource.CodeBadRequest, wantDetail: "unexpected data after"},
 		{name: "not an object", contentType: "application/json", body: `[{"title":"x"}]`, wantCode: resource.CodeBadRequest, wantDetail: "must be a JSON object, not an array"},
 
+		{name: "invalid utf-8", contentType: "application/json", body: "{\"title\":\"A\xff\xfeB\"}",
+			wantCode: resource.CodeBadRequest, wantFields: []string{"title"}, wantDetail: "not valid Unicode"},
+		{name: "overlong encoding", contentType: "application/json", body: "{\"title\":\"\xc0\xaf\"}",
+			wantCode: resource.CodeBadRequest, wantFields: []string{"title"}},
+		{name: "encoded surrogate", contentType: "application/json", body: "{\"title\":\"\xed\xa0\x80\"}",
+			wantCode: resource.CodeBadRequest, wantFields: []string{"title"}},
+		{name: "lone high surrogate", contentType: "application/json", body: `{"title":"\ud800"}`,
+			wantCode: resource.CodeBadRequest, wantFields: []string{"title"}},
+		{name: "lone low surrogate", contentType: "application/json", body: `{"title":"x\udc00"}`,
+			wantCode: resource.CodeBadRequest, wantFields: []string{"title"}},
+		{name: "high surrogate then no low", contentType: "application/json", body: `{"title":"\ud800\u0041"}`,
+			wantCode: resource.CodeBadRequest, wantFields: []string{"title"}},
+		{name: "surrogate pair", contentType: "application/json", body: `{"title":"\ud83d\ude00"}`},
+		{name: "malformed text in nested fields", contentType: "application/json",
+			body:     "{\"author\":{\"name\":\"\\ud800\"},\"authors\":[{\"name\":\"a\"},{\"name\":\"\xff\"}],\"tags\":[\"a\",\"b\",\"\\udc00\"]}",
+			wantCode: resource.CodeBadRequest, wantFields: []string{"author.name", "authors[1].name", "tags[2]"}},
+		{name: "malformed text in free-form values", contentType: "application/json",
+			body:     "{\"extra\":{\"k\":[\"\xff\"]},\"raw\":{\"x\":\"\\ud800\"}}",
+			wantCode: resource.CodeBadRequest, wantFields: []string{"extra.k[0]", "raw.x"}},
+		{name: "malformed key", contentType: "application/json", body: "{\"author\":{\"na\xffme\":\"x\"}}",
+			wantCode: resource.CodeBadRequest, wantFields: []string{"author.na\uFFFDme"}},
+		{name: "malformed text beats every other mistake", contentType: "application/json",
+			body: "{\"title\":\"\\u0000\",\"bogus\":1,\"note\":\"\xff\"}", required: []string{"views"},
+			wantCode: resource.CodeBadRequest, wantFields: []string{"note"}},
+		{name: "nul", contentType: "application/json", body: `{"title":"a\u0000b"}`,
+			wantCode: resource.CodeValidation, wantFields: []string{"title"}},
+		{name: "nul in a key", contentType: "application/json", body: `{"extra":{"\u0000":1}}`,
+			wantCode: resource.CodeValidation, wantFields: []string{"extra.\x00"}},
+		{name: "nul in json.RawMessage", contentType: "application/json", body: `{"raw":["\u0000"]}`,
+			wantCode: resource.CodeValidation, wantFields: []string{"raw[0]"}},
+		{name: "nul with other mistakes", contentType: "application/json", body: `{"zzz":1,"tags":["\u0000"]}`, required: []string{"title"},
+			wantCode: resource.CodeValidation, wantFields: []string{"zzz", "tags[0]", "title"}},
+		{name: "escaped backslash before u0000", contentType: "application/json", body: `{"title":"\\u0000"}`},
+
 		{name: "resource_id", contentType: "application/json", body: `{"title":"x","resource_id":"abc"}`,
 			wantCode: resource.CodeValidation, wantFields: []string{"resource_id"}},
 		{name: "unknown top-level field", contentType: "application/json", body: `{"title":"x","bogus":1}`,
@@ -163,6 +197,38 @@ func TestDecodeValues(t *testing.T) {
 		testEmbedded: testEmbedded{Note: "embedded"}}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("decoded\n %+v\nwant\n %+v", p, want)
+	}
+}
+
+// TestDecodeKeepsText checks that what Decode accepts is decoded to
+// exactly the text that was sent, on both paths.
+func TestDecodeKeepsText(t *testing.T) {
+	for _, required := range [][]string{nil, {"author.name"}} { // the fast path, the slow path
+		var p testPost
+		body := `{"title":"\ud83d\ude00 é\u00e9 \\u0000 \ufffd","author":{"name":"😀"}}`
+		if err := Decode([]byte(body), &p, required...); err != nil {
+			t.Fatal(err)
+		}
+		if want := "😀 éé \\u0000 \uFFFD"; p.Title != want {
+			t.Errorf("required %v: title = %q, want %q", required, p.Title, want)
+		}
+	}
+}
+
+// TestDecodeRefusesRewrittenText checks that no body whose text
+// encoding/json would rewrite is accepted, on either path, and that the
+// target keeps nothing of it.
+func TestDecodeRefusesRewrittenText(t *testing.T) {
+	for _, text := range []string{"A\xff\xfeB", "\xc0\xaf", `\ud800`, `\udc00`, `\ud800\ud800`, `\ud800x`} {
+		for _, required := range [][]string{nil, {"author.name"}} {
+			body := `{"title":"` + text + `","author":{"name":"n"}}`
+			p := testPost{Title: "before"}
+			err := Decode([]byte(body), &p, required...)
+			assertError(t, err, resource.CodeBadRequest, []string{"title"}, "")
+			if p.Title != "" {
+				t.Errorf("%q: the target holds %q after a refusal", body, p.Title)
+			}
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/specstar-go/specstar/runtime/validate"
 )
 
 // The fast path of Decode.
@@ -18,8 +20,11 @@ import (
 // at every depth names a field exactly (encoding/json also matches keys
 // that differ in case, which Decode refuses), no key needs unescaping to
 // be compared, and every required path is a top-level key with a value
-// other than null. Anything else, valid or not, takes the slow path,
-// which decides and explains; the fast path never produces an error.
+// other than null, and every string and key is Unicode without U+0000
+// (validate.TextFault: one vectorised pass over the body, as encoding/json
+// would silently replace what is not Unicode). Anything else, valid or
+// not, takes the slow path, which decides and explains; the fast path
+// never produces an error.
 
 // decodeValid decodes data into v, a pointer to a struct, and reports
 // whether it did so with the outcome the slow path would have had. When
@@ -36,6 +41,9 @@ func decodeValid(data []byte, v any, required []string) bool {
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return false
+	}
+	if validate.TextFault(data) != validate.FaultNone {
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

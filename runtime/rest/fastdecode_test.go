@@ -3,6 +3,8 @@ package rest
 import (
 	"reflect"
 	"testing"
+
+	"github.com/specstar-go/specstar/runtime/validate"
 )
 
 // decodeSlow is Decode without its fast path.
@@ -37,11 +39,33 @@ var fastDecodeSeeds = []string{
 	`{"title":"\u00e9\"x\\","extra":"\\u"}`,
 	`{"title":"x","note":"y","testEmbedded":{}}`,
 	`  {"title" : "x" , "views" : 3 }  `,
+	// Text the slow path refuses: not Unicode (400) or holding U+0000 (422),
+	// in values and keys, at any depth, in free-form values too.
+	"{\"title\":\"A\xff\xfeB\"}",
+	"{\"title\":\"\xc0\xaf\"}",
+	`{"title":"\ud800"}`,
+	`{"title":"\udc00"}`,
+	`{"title":"\ud800\u0041"}`,
+	`{"title":"x","tags":["a","b","\udc00"]}`,
+	`{"title":"x","author":{"name":"\ud800\ud800"}}`,
+	`{"title":"x","extra":{"k":"\u0000"}}`,
+	`{"title":"x","raw":["\u0000"]}`,
+	`{"title":"a\u0000b"}`,
+	`{"title":"x","meta":{"\u0000":1}}`,
+	"{\"title\":\"x\",\"meta\":{\"k\xff\":1}}",
+	// Text both paths accept.
+	`{"title":"\ud83d\ude00","note":"\\u0000\\ud800"}`,
+	`{"title":"é😀\ufffd"}`,
 }
 
 // checkFastDecode checks that whenever the fast path accepts a body, the
-// slow path accepts it too and decodes the same value.
+// slow path accepts it too and decodes the same value, and that Decode
+// accepts no body holding text it would not store as sent.
 func checkFastDecode(t *testing.T, body string, required ...string) {
+	var v testPost
+	if err := Decode([]byte(body), &v, required...); err == nil && validate.TextFault([]byte(body)) != validate.FaultNone {
+		t.Fatalf("Decode accepted %q, whose text is not Unicode without U+0000", body)
+	}
 	var fast, slow testPost
 	if !decodeValid([]byte(body), &fast, required) {
 		return

@@ -31,6 +31,10 @@ func TestReadPatch(t *testing.T) {
 		{name: "empty body", contentType: MIMEMergePatch, body: ``, wantReadErr: resource.CodeBadRequest},
 		{name: "malformed merge patch", contentType: MIMEMergePatch, body: `{"a":`, wantReadErr: resource.CodeBadRequest},
 		{name: "malformed json patch", contentType: MIMEJSONPatch, body: `[{]`, wantReadErr: resource.CodeBadRequest},
+		{name: "merge patch with invalid utf-8", contentType: MIMEMergePatch, body: "{\"title\":\"A\xff\xfeB\"}",
+			wantReadErr: resource.CodeBadRequest, wantFields: []string{"title"}},
+		{name: "json patch with a lone surrogate", contentType: MIMEJSONPatch, body: `[{"op":"add","path":"/tags/-","value":"\ud800"}]`,
+			wantReadErr: resource.CodeBadRequest, wantFields: []string{"[0].value"}},
 		{name: "json patch not an array", contentType: MIMEJSONPatch, body: `{"op":"add"}`, wantErr: resource.CodeBadRequest},
 		{name: "unknown op", contentType: MIMEJSONPatch, body: `[{"op":"frobnicate","path":"/a"}]`, wantErr: resource.CodeBadRequest},
 		{name: "failed test", contentType: MIMEJSONPatch, body: `[{"op":"test","path":"/title","value":"other"}]`,
@@ -45,7 +49,7 @@ func TestReadPatch(t *testing.T) {
 			c, _ := newContext(http.MethodPatch, "/api/posts/1", tt.contentType, tt.body)
 			fn, err := ReadPatch(c)
 			if tt.wantReadErr != "" {
-				assertError(t, err, tt.wantReadErr, nil, "")
+				assertError(t, err, tt.wantReadErr, tt.wantFields, "")
 				return
 			}
 			if err != nil {

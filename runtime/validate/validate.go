@@ -1,30 +1,15 @@
 // Package validate holds the format checks that generated validation code
 // calls for the string-like field types of a spec (email, url, uuid, date,
 // datetime). Length, range, pattern and enum checks are generated inline;
-// these are the checks that are the same for every spec.
+// these are the checks that are the same for every spec. It also holds the
+// text checks of JSON strings (text.go) that REST decoding and the
+// resource.Service apply to every body and every write.
 package validate
 
 import (
-	"net/mail"
 	"net/url"
-	"strings"
 	"time"
 )
-
-// Email reports whether s is a single bare address such as
-// "ada@example.com": no display name, no angle brackets, a dotted or
-// bracketed domain.
-func Email(s string) bool {
-	if s == "" || len(s) > 254 || strings.ContainsAny(s, " <>\t\r\n") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1
-}
 
 // URL reports whether s is an absolute http or https URL with a host.
 func URL(s string) bool {

@@ -9,12 +9,6 @@ func TestFormats(t *testing.T) {
 		in    string
 		want  bool
 	}{
-		{name: "email plain", check: Email, in: "ada@example.com", want: true},
-		{name: "email subdomain", check: Email, in: "a.b+c@mail.example.org", want: true},
-		{name: "email display name", check: Email, in: "Ada <ada@example.com>", want: false},
-		{name: "email no at", check: Email, in: "ada.example.com", want: false},
-		{name: "email empty", check: Email, in: "", want: false},
-		{name: "email trailing at", check: Email, in: "ada@", want: false},
 		{name: "url https", check: URL, in: "https://example.com/x?y=1", want: true},
 		{name: "url http", check: URL, in: "http://localhost:8080", want: true},
 		{name: "url relative", check: URL, in: "/just/a/path", want: false},

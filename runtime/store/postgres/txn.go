@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/validate"
 )
 
 // txn implements resource.Reader and, when writable, resource.Writer on
@@ -579,15 +580,17 @@ func (ks *kindSQL) uniqueField(err error) (string, bool) {
 
 // checkData refuses data the database cannot index: JSON holding the
 // escape \u0000 (PostgreSQL text cannot hold U+0000, and the json
-// operators fail on a document that contains it anywhere).
+// operators fail on a document that contains it anywhere). The Service
+// refuses such data before any backend sees it; this is the backstop for
+// callers of the Backend itself.
 func checkData(data json.RawMessage) error {
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case 0:
-			return nulError()
+			return nulError(data)
 		case '\\':
 			if i+5 < len(data) && data[i+1] == 'u' && string(data[i+2:i+6]) == "0000" {
-				return nulError()
+				return nulError(data)
 			}
 			i++ // skip the escaped character
 		}
@@ -595,12 +598,18 @@ func checkData(data json.RawMessage) error {
 	return nil
 }
 
-// nulError is the 422 of data holding U+0000.
-func nulError() error {
-	return &resource.Error{
+// nulError is the 422 of data holding U+0000, naming the strings and keys
+// that hold it (and any with text that is not Unicode, which PostgreSQL
+// refuses too).
+func nulError(data json.RawMessage) error {
+	e := &resource.Error{
 		Code:   resource.CodeValidation,
 		Detail: "data contains the character U+0000 (\\u0000), which this server's PostgreSQL storage cannot hold; remove it",
 	}
+	for _, p := range validate.TextProblems(data) {
+		e.Fields = append(e.Fields, resource.FieldError{Field: p.Path, Message: p.Message()})
+	}
+	return e
 }
 
 // scanRecord scans the recordColumns of one row.
