@@ -107,6 +107,19 @@ func PostgresFieldExpr(path string, t resource.FieldType) string {
 	return PostgresTyped(PostgresText(path), t)
 }
 
+// postgresASCIIFold are the translate() arguments that lower-case the
+// ASCII letters A-Z and nothing else.
+const postgresASCIIFold = `'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'`
+
+// PostgresFold returns the expression of the text x with the ASCII
+// letters A-Z lower-cased and nothing else changed:
+// translate(x, 'A…Z', 'a…z'). lower() would depend on the collation
+// (and fold É to é under most), translate does not; it is immutable, so
+// indexes may use it. Contains filters use it.
+func PostgresFold(x string) string {
+	return "translate(" + x + ", " + postgresASCIIFold + ")"
+}
+
 // PostgresContainable reports whether a list field of type t is tested
 // with jsonb containment (and has a GIN index): strings and dates compare
 // as exact strings, which is jsonb string equality. Lists of other types

@@ -66,6 +66,12 @@ func SQLiteFieldExpr(path string, t resource.FieldType) string {
 	return SQLiteExtract(path)
 }
 
+// SQLiteFold returns the SQLite expression of the text x with the ASCII
+// letters A-Z lower-cased and nothing else changed: lower(x), which folds
+// ASCII letters only (SQLite without ICU, as modernc.org/sqlite is
+// built). Contains filters use it.
+func SQLiteFold(x string) string { return "lower(" + x + ")" }
+
 // sqliteIndexes returns the managed indexes of k on SQLite, unsorted:
 //
 //   - ux_ for each unique scalar field: UNIQUE on SQLiteExtract WHERE
