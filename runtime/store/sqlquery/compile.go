@@ -26,7 +26,8 @@ func (c *compiler) bind(f filter.FieldInfo, v any) {
 // where writes the WHERE clause of q: the deletion mode, the filter and,
 // when bounded, the keyset bound.
 func (c *compiler) where(q *resource.Query, bounded bool) error {
-	c.b.WriteString(" WHERE " + c.d.Visible(q))
+	c.b.WriteString(" WHERE ")
+	c.b.WriteString(c.d.Visible(q))
 	if q.Filter != nil {
 		c.b.WriteString(" AND ")
 		if err := c.expr(q.Filter); err != nil {

@@ -125,12 +125,17 @@ type Table struct {
 // bound) ORDER BY (q's order) and the page.
 func List(d Dialect, t Table, q *resource.Query) (string, []any, error) {
 	c := &compiler{d: d, table: t.Name}
-	c.b.WriteString("SELECT " + t.Columns + " FROM ")
-	if t.From != "" {
-		c.b.WriteString(t.From)
-	} else {
-		c.b.WriteString(t.Name)
+	from := t.From
+	if from == "" {
+		from = t.Name
 	}
+	// One allocation for most statements: the columns, and room for the
+	// conditions, the order and the page (datetime expressions are long).
+	c.b.Grow(len(t.Columns) + len(from) + listRoom)
+	c.b.WriteString("SELECT ")
+	c.b.WriteString(t.Columns)
+	c.b.WriteString(" FROM ")
+	c.b.WriteString(from)
 	if err := c.where(q, true); err != nil {
 		return "", nil, err
 	}
@@ -138,6 +143,9 @@ func List(d Dialect, t Table, q *resource.Query) (string, []any, error) {
 	c.b.WriteString(d.Page(&c.args, q.Limit, q.Offset))
 	return c.b.String(), c.args.list, nil
 }
+
+// listRoom is the room List reserves for the text after FROM.
+const listRoom = 1024
 
 // Count returns the statement and arguments that count the rows of q on
 // t, ignoring its keyset bound and page.
