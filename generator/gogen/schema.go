@@ -86,6 +86,9 @@ func kindDict(r *model.Resource) jen.Dict {
 		if f.Unique {
 			fv[jen.Id("Unique")] = jen.True()
 		}
+		if f.Fold {
+			fv[jen.Id("Fold")] = jen.True()
+		}
 		if f.Ref != nil {
 			fv[jen.Id("Ref")] = jen.Op("&").Qual(pkgResource, "Ref").Values(jen.Dict{
 				jen.Id("Kind"):     jen.Lit(f.Ref.Kind),

@@ -11,7 +11,11 @@ import (
 //
 // Fields lists the indexed, unique and ref fields in spec order, nested
 // object fields after their parent, by dotted JSON path. A ref field is
-// always indexed; a list field has the type of its elements.
+// always indexed; a list field has the type of its elements. A unique
+// email field is unique without regard to the case of ASCII letters
+// (Fold): CaseX@Example.com and casex@example.com are one address to
+// every mail system in use, and its domain part is case-insensitive by
+// definition (RFC 5321).
 func Kind(r *model.Resource) *resource.Kind {
 	k := &resource.Kind{
 		Name:          r.Name,
@@ -40,6 +44,7 @@ func Kind(r *model.Resource) *resource.Kind {
 			List:    list,
 			Indexed: fd.Index || isRef,
 			Unique:  fd.Unique,
+			Fold:    fd.Unique && t.Type == model.Email,
 		}
 		if isRef {
 			f.Ref = &resource.Ref{Kind: fd.Target.Name, OnDelete: onDelete(fd.OnDelete)}

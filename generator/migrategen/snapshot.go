@@ -43,6 +43,7 @@ type SnapshotField struct {
 	List    bool               `json:"list,omitempty"`
 	Indexed bool               `json:"indexed,omitempty"`
 	Unique  bool               `json:"unique,omitempty"`
+	Fold    bool               `json:"fold,omitempty"`
 	Ref     bool               `json:"ref,omitempty"`
 }
 
@@ -61,7 +62,7 @@ func NewSnapshot(kinds []*resource.Kind) *Snapshot {
 		sk := SnapshotKind{Name: k.Name, Table: k.Table, Indexes: make(map[sqlschema.Dialect][]SnapshotIndex)}
 		for _, f := range k.Fields {
 			sk.Fields = append(sk.Fields, SnapshotField{
-				Path: f.JSON, Type: f.Type, List: f.List, Indexed: f.Indexed, Unique: f.Unique, Ref: f.Ref != nil,
+				Path: f.JSON, Type: f.Type, List: f.List, Indexed: f.Indexed, Unique: f.Unique, Fold: f.Fold, Ref: f.Ref != nil,
 			})
 		}
 		slices.SortFunc(sk.Fields, func(a, b SnapshotField) int { return strings.Compare(a.Path, b.Path) })

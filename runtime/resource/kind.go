@@ -38,7 +38,14 @@ type Field struct {
 	List    bool // a list of Type; indexes apply to its elements
 	Indexed bool
 	Unique  bool
-	Ref     *Ref // non-nil for ref fields
+	// Fold makes a Unique string field compare with the ASCII letters
+	// A-Z lower-cased: two live records may not hold values that differ
+	// only in the case of those letters. The stored value stays as it was
+	// written; only the unique index holds the folded form. Generated
+	// code sets it on email fields. Filters and sorts still compare the
+	// value exactly.
+	Fold bool
+	Ref  *Ref // non-nil for ref fields
 }
 
 // Ref describes a reference field: the kind it points to and its policy.

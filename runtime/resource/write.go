@@ -541,6 +541,9 @@ func uniqueConflict(k *Kind, field string, data json.RawMessage) *Error {
 		}
 	}
 	msg := fmt.Sprintf("%s is already used by another %s", value, noun(k))
+	if f := k.Field(field); f != nil && f.Fold {
+		msg += " (compared without regard to case)"
+	}
 	return &Error{
 		Code:   CodeConflict,
 		Detail: field + " " + msg,

@@ -21,6 +21,7 @@ var (
 	authorKind = &resource.Kind{
 		DataFields: []string{"name", "email", "bio", "website", "address"},
 		Fields: []resource.Field{{
+			Fold:   true,
 			JSON:   "email",
 			Type:   resource.TypeString,
 			Unique: true,

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "unknown ids", run: testUnknown},
 		{name: "unique", run: testUnique},
 		{name: "nested unique", run: testNestedUnique},
+		{name: "unique ignoring case", run: testFoldedUnique},
+		{name: "concurrent unique creates ignoring case", run: testConcurrentFoldedUnique},
 		{name: "references", run: testRefs},
 		{name: "on delete restrict", run: testRestrict},
 		{name: "on delete cascade", run: testCascade},
@@ -71,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "backend cancelled context", run: testBackendCancelled},
 		{name: "backend copies data", run: testBackendCopies},
 		{name: "backend unique", run: testBackendUnique},
+		{name: "backend unique ignoring case", run: testBackendFoldedUnique},
 		{name: "backend create record", run: testBackendCreateRecord},
 		{name: "backend referrers", run: testBackendReferrers},
 		{name: "migrate is idempotent", run: testMigrateIdempotent},
@@ -101,6 +104,9 @@ type Kinds struct {
 	Node *resource.Kind
 	// Note: no fields, no retention.
 	Note *resource.Kind
+	// Member: email unique without regard to ASCII case (Fold) and
+	// indexed, as generated code declares a unique email field.
+	Member *resource.Kind
 	// Schema holds every kind above.
 	Schema *resource.Schema
 }
@@ -132,8 +138,11 @@ func NewKinds() *Kinds {
 			{JSON: "parent", Type: str, Ref: &resource.Ref{Kind: "Node", OnDelete: resource.Cascade}},
 		}},
 		Note: &resource.Kind{Name: "Note", Table: "note", Path: "notes", SchemaVersion: 1},
+		Member: &resource.Kind{Name: "Member", Table: "member", Path: "members", SchemaVersion: 1, Fields: []resource.Field{
+			{JSON: "email", Type: str, Indexed: true, Unique: true, Fold: true},
+		}},
 	}
-	k.Schema = &resource.Schema{Kinds: []*resource.Kind{k.Author, k.Post, k.Comment, k.Like, k.Event, k.Node, k.Note}}
+	k.Schema = &resource.Schema{Kinds: []*resource.Kind{k.Author, k.Post, k.Comment, k.Like, k.Event, k.Node, k.Note, k.Member}}
 	return k
 }
 

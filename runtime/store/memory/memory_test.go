@@ -79,3 +79,12 @@ func TestSearch(t *testing.T) {
 		Open: func(tb testing.TB) resource.Backend { return open(tb) },
 	})
 }
+
+// TestMigrateFold makes Member.email ignore case on existing data.
+func TestMigrateFold(t *testing.T) {
+	resourcetest.MigrateFold(t, open(t), func(fold bool) *resource.Schema {
+		kinds := resourcetest.NewKinds()
+		kinds.Member.Fields[0].Fold = fold
+		return kinds.Schema
+	})
+}

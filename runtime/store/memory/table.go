@@ -15,8 +15,10 @@ import (
 type table struct {
 	kind *resource.Kind
 	// uniqueFields and refFields are the JSON paths of the kind's unique
-	// and ref fields; entry keys are parallel to them.
+	// and ref fields; entry keys are parallel to them. uniqueFold[i] is
+	// the Fold flag of uniqueFields[i].
 	uniqueFields []string
+	uniqueFold   []bool
 	refFields    []*resource.Field
 	records      map[string]*entry
 	ids          []string                        // every record id, sorted: List walks it in order
@@ -70,6 +72,7 @@ func newTable(k *resource.Kind) *table {
 		}
 		if f.Unique && !f.List {
 			t.uniqueFields = append(t.uniqueFields, f.JSON)
+			t.uniqueFold = append(t.uniqueFold, f.Fold)
 			t.unique = append(t.unique, make(map[string]string))
 		}
 		if f.Ref != nil {
@@ -120,7 +123,7 @@ func (t *table) newEntry(rec *resource.Record) (*entry, error) {
 			if err != nil {
 				return nil, fmt.Errorf("memory: %s %s: %w", t.kind.Name, rec.Meta.ResourceID, err)
 			}
-			e.uniqueKeys[i] = valueKey(raw)
+			e.uniqueKeys[i] = valueKey(raw, t.uniqueFold[i])
 		}
 	}
 	if len(t.refFields) > 0 {
@@ -236,9 +239,12 @@ func (t *table) restoreRevisions(id string, revs []*resource.Revision) {
 }
 
 // valueKey returns the index key of a scalar JSON value, typed so that the
-// string "1" and the number 1 differ, as they do in SQL indexes. It returns
-// "" for null or a missing value, which unique indexes ignore.
-func valueKey(raw json.RawMessage) string {
+// string "1" and the number 1 differ, as they do in SQL indexes. With fold,
+// a string's key has its ASCII letters A-Z lower-cased (and nothing else,
+// as SQLite's lower() and PostgreSQL's translate do in the SQL backends'
+// unique indexes). It returns "" for null or a missing value, which unique
+// indexes ignore.
+func valueKey(raw json.RawMessage, fold bool) string {
 	if len(raw) == 0 {
 		return ""
 	}
@@ -248,6 +254,9 @@ func valueKey(raw json.RawMessage) string {
 	case '"':
 		var s string
 		if err := json.Unmarshal(raw, &s); err == nil {
+			if fold {
+				s = asciiLower(s)
+			}
 			return "s" + s
 		}
 	case 't', 'f':

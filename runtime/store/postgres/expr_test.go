@@ -3,7 +3,6 @@ package postgres
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -117,36 +116,6 @@ func TestIndexName(t *testing.T) {
 	b := indexName("ix_", strings.Repeat("t", 40), strings.Repeat("f", 40)+"b")
 	if a == b {
 		t.Fatalf("two long names cut to the same %q", a)
-	}
-}
-
-func TestPrefixEnd(t *testing.T) {
-	tests := []struct {
-		name string
-		p    string
-		want string
-		ok   bool
-	}{
-		{name: "empty", p: ""},
-		{name: "ascii", p: "abc", want: "abd", ok: true},
-		{name: "tilde", p: "a~", want: "a\x7f", ok: true},
-		{name: "del", p: "a\x7f", want: "a\u0080", ok: true},
-		{name: "two bytes", p: "\u00ff", want: "\u0100", ok: true},
-		{name: "before surrogates", p: "x\ud7ff", want: "x\ue000", ok: true},
-		{name: "last of the BMP", p: "x\uffff", want: "x\U00010000", ok: true},
-		{name: "max rune", p: "x\U0010FFFF", want: "y", ok: true},
-		{name: "only max runes", p: "\U0010FFFF\U0010FFFF"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := prefixEnd(tt.p)
-			if got != tt.want || ok != tt.ok {
-				t.Fatalf("prefixEnd(%q) = %q, %v; want %q, %v", tt.p, got, ok, tt.want, tt.ok)
-			}
-			if ok && (!utf8.ValidString(got) || got <= tt.p || strings.HasPrefix(got, tt.p)) {
-				t.Fatalf("prefixEnd(%q) = %q is not a valid upper bound", tt.p, got)
-			}
-		})
 	}
 }
 

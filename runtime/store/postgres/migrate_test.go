@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -228,5 +229,45 @@ func TestMigrateConcurrently(t *testing.T) {
 		if _, err := svc.List(ctx, kinds.Author, resource.ListQuery{Limit: 1}); err != nil {
 			t.Errorf("store %d: %v", i, err)
 		}
+	}
+}
+
+// foldSchema returns the suite's schema with Member.email compared
+// exactly (fold false) or ignoring case, and, when versioned, the
+// migrations the generator writes for it: 00001_init.sql of the exact
+// schema, then 00002 that replaces the unique index by the folded one.
+func foldSchema(fold, versioned bool) *resource.Schema {
+	exact := resourcetest.NewKinds()
+	exact.Member.Fields[0].Fold = false
+	kinds := exact
+	if fold {
+		kinds = resourcetest.NewKinds()
+	}
+	if !versioned {
+		return kinds.Schema
+	}
+	files := fstest.MapFS{"00001_init.sql": {Data: []byte(initMigration(exact.Schema.Kinds))}}
+	if fold {
+		for _, ix := range sqlschema.Postgres.Indexes(kinds.Member) {
+			if ix.Name == "ux_member_email" {
+				up := []string{sqlschema.Postgres.DropIndex("", ix.Name)}
+				up = append(up, sqlschema.Postgres.CreateIndex("", "member", ix)...)
+				files["00002_alter_member_email.sql"] = &fstest.MapFile{Data: []byte("-- +goose Up\n" + strings.Join(up, ";\n") + ";\n-- +goose Down\n")}
+			}
+		}
+	}
+	s := *kinds.Schema
+	s.Migrations = map[string]fs.FS{"postgres": files}
+	return &s
+}
+
+// TestMigrateFold makes Member.email ignore case on existing data, from
+// the kinds and with a versioned migration.
+func TestMigrateFold(t *testing.T) {
+	pgtest.URL(t)
+	for _, versioned := range []bool{false, true} {
+		t.Run(fmt.Sprintf("versioned=%v", versioned), func(t *testing.T) {
+			resourcetest.MigrateFold(t, open(t), func(fold bool) *resource.Schema { return foldSchema(fold, versioned) })
+		})
 	}
 }

@@ -1,56 +1,34 @@
 package postgres
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/sqlquery"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
-// Filters compile to SQL text built only from the kind's table name and
-// the field paths of checked filter.FieldInfo values (through the
-// builders of expr.go, which quote them), with every literal bound as a
-// parameter ($n). The result equals the memory backend's on every query:
+// Lists and counts compile with package sqlquery, the compiler both SQL
+// backends share; dialect is what PostgreSQL's SQL supplies to it (the
+// field expressions of expr.go, which the indexes use):
 //
-//   - Comparisons follow SQL null semantics, as filters do.
+//   - Arguments are $n with the cast of the field's type (sqlType).
 //   - Strings compare byte by byte (COLLATE "C").
-//   - "~" is strpos(translate(x, 'A…Z', 'a…z'), lower(v)) > 0: translate
-//     folds the ASCII letters A-Z and nothing else (lower() and ILIKE
-//     would fold É to é under most collations), and strpos takes the
-//     value as plain text, so % and _ match themselves.
-//   - "^=" is the range x >= p AND x < p', where p' is p with its last
-//     code point incremented, the smallest string after every string
-//     starting with p; a btree index serves it.
+//   - "~" is strpos(translate(x, 'A…Z', 'a…z'), v) > 0: translate folds
+//     the ASCII letters A-Z and nothing else (lower() and ILIKE would
+//     fold É to é under most collations), and strpos takes the value as
+//     plain text, so % and _ match themselves.
+//   - "in" is x = ANY($n), one array argument, so that the statement text
+//     does not depend on the number of values.
 //   - Lists of strings (and dates) use jsonb containment, which a GIN
 //     index serves: "tags = v" is JSONB(tags) @> [v], "tags in [...]" is
 //     JSONB(tags) ?| array[...]. Other list tests run EXISTS over
-//     json_array_elements_text. A list that is null, absent or not an
-//     array makes every test on it null.
-//   - Meta times are timestamptz (whole microseconds); a literal with a
-//     finer part compares exactly (see metaTime).
-//   - PostgreSQL text cannot hold U+0000, so no stored string contains
-//     it; a literal that does is compared through the part before its
-//     first U+0000 (see stringCmp) instead of being sent.
-
-// compiler builds a WHERE clause and its arguments.
-type compiler struct {
-	b    strings.Builder
-	args []any
-}
-
-// arg appends a bound parameter and writes its placeholder, with a cast
-// when cast is not empty.
-func (c *compiler) arg(v any, cast string) {
-	c.args = append(c.args, v)
-	c.b.WriteString("$" + strconv.Itoa(len(c.args)))
-	if cast != "" {
-		c.b.WriteString("::" + cast)
-	}
-}
+//     json_array_elements_text.
+//   - Meta times are timestamptz (whole microseconds).
+//   - PostgreSQL text cannot hold U+0000 (HoldsNUL is false).
+type dialect struct{}
 
 // sqlType returns the SQL type of a value compared with FieldExpr(f).
 func sqlType(f filter.FieldInfo) string {
@@ -75,9 +53,8 @@ func sqlType(f filter.FieldInfo) string {
 // DateTime): nine fractional digits, UTC.
 const dateTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// sqlArg converts a value typed as resource.SortValue returns it to the
-// argument compared with FieldExpr(f).
-func sqlArg(f filter.FieldInfo, v any) any {
+// arg converts a value of f to the argument compared with FieldExpr(f).
+func arg(f filter.FieldInfo, v any) any {
 	if t, ok := v.(time.Time); ok {
 		if f.Meta {
 			return t.UTC()
@@ -87,498 +64,132 @@ func sqlArg(f filter.FieldInfo, v any) any {
 	return v
 }
 
-// expr compiles a checked filter expression.
-func (c *compiler) expr(e filter.Expr) error {
-	switch e := e.(type) {
-	case *filter.And:
-		return c.terms(e.Terms, " AND ")
-	case *filter.Or:
-		return c.terms(e.Terms, " OR ")
-	case *filter.Not:
-		c.b.WriteString("(NOT ")
-		if err := c.expr(e.X); err != nil {
-			return err
-		}
-		c.b.WriteByte(')')
-		return nil
-	case *filter.IsNull:
-		f := e.Field.Info
-		switch {
-		case f.List && e.Not:
-			c.b.WriteString(ListPresent(f.Name))
-		case f.List:
-			c.b.WriteString("(NOT " + ListPresent(f.Name) + ")")
-		case e.Not:
-			c.b.WriteString("(" + FieldExpr(f) + " IS NOT NULL)")
-		default:
-			c.b.WriteString("(" + FieldExpr(f) + " IS NULL)")
-		}
-		return nil
-	case *filter.Cmp:
-		f := e.Field.Info
-		v := resource.LiteralValue(e.Value, f.Type)
-		if v == nil {
-			return fmt.Errorf("postgres: %s %s null: compare with null (the filter was not checked)", f.Name, e.Op)
-		}
-		if f.List {
-			if e.Op == filter.Eq && containable(f.Type) {
-				return c.contains(f, []filter.Value{e.Value})
-			}
-			return c.list(f, func(elem string) error { return c.cmp(f, elem, e.Op, v) })
-		}
-		if t, ok := v.(time.Time); ok && f.Meta {
-			return c.metaTime(FieldExpr(f), e.Op, t)
-		}
-		return c.cmp(f, FieldExpr(f), e.Op, v)
-	case *filter.In:
-		f := e.Field.Info
-		if f.List {
-			if containable(f.Type) {
-				return c.contains(f, e.Values)
-			}
-			return c.list(f, func(elem string) error { return c.in(f, elem, e.Values) })
-		}
-		return c.in(f, FieldExpr(f), e.Values)
-	}
-	return fmt.Errorf("postgres: unknown filter node %T", e)
+// placeholder returns $n with a cast.
+func placeholder(n int, cast string) string {
+	return "$" + strconv.Itoa(n) + "::" + cast
 }
 
-// terms compiles the terms of an AND or an OR.
-func (c *compiler) terms(terms []filter.Expr, sep string) error {
-	c.b.WriteByte('(')
-	for i, t := range terms {
-		if i > 0 {
-			c.b.WriteString(sep)
-		}
-		if err := c.expr(t); err != nil {
-			return err
-		}
-	}
-	c.b.WriteByte(')')
-	return nil
+// Field returns FieldExpr(f).
+func (dialect) Field(f filter.FieldInfo) string { return FieldExpr(f) }
+
+// Bind binds v as arg converts it, cast to sqlType(f).
+func (dialect) Bind(args *sqlquery.Args, f filter.FieldInfo, v any) string {
+	return placeholder(args.Add(arg(f, v)), sqlType(f))
 }
 
-// constant writes a condition that is null when x is null and value
-// otherwise: a comparison whose outcome does not depend on x's value.
-func (c *compiler) constant(x string, value bool) {
-	c.b.WriteString("(CASE WHEN " + x + " IS NULL THEN NULL ELSE " + strconv.FormatBool(value) + " END)")
+// In returns (x = ANY($n::type[])).
+func (dialect) In(args *sqlquery.Args, f filter.FieldInfo, x string, values []any) string {
+	return "(" + x + " = ANY(" + placeholder(args.Add(typedArray(f, values)), sqlType(f)+"[]") + "))"
 }
 
-// cmp compiles "x op v" for a non-null v; x is FieldExpr(f) or the typed
-// expression of a list element.
-func (c *compiler) cmp(f filter.FieldInfo, x string, op filter.Op, v any) error {
-	if s, ok := v.(string); ok {
-		return c.stringCmp(x, op, s)
-	}
-	switch op {
-	case filter.Eq, filter.Ne, filter.Gt, filter.Ge, filter.Lt, filter.Le:
-		c.b.WriteString("(" + x + " " + sqlOp(op) + " ")
-		c.arg(sqlArg(f, v), sqlType(f))
-		c.b.WriteByte(')')
-		return nil
-	}
-	return fmt.Errorf("postgres: %s does not apply to %s (a %T value)", op, f.Name, v)
-}
-
-// sqlOp returns the SQL operator of a comparison.
-func sqlOp(op filter.Op) string {
-	if op == filter.Ne {
-		return "<>"
-	}
-	return string(op)
-}
-
-// asciiFold is the translate() argument pair that lower-cases ASCII
-// letters only.
-const asciiFold = `'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'`
-
-// stringCmp compiles "x op s" on a text expression x with the C collation.
-//
-// Stored strings never contain U+0000 (PostgreSQL text cannot hold it),
-// and the database would refuse it as an argument, so a literal holding
-// it is compared without sending it: with p the part before its first
-// U+0000, a string x without U+0000 is greater than s exactly when it is
-// greater than p, and less than s exactly when it is at most p; it never
-// equals, contains or starts with s.
-func (c *compiler) stringCmp(x string, op filter.Op, s string) error {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		p := s[:i]
-		switch op {
-		case filter.Eq, filter.Contains, filter.Prefix:
-			c.constant(x, false)
-			return nil
-		case filter.Ne, filter.NotContains:
-			c.constant(x, true)
-			return nil
-		case filter.Gt, filter.Ge:
-			op, s = filter.Gt, p
-		case filter.Lt, filter.Le:
-			op, s = filter.Le, p
-		}
-	}
-	c.b.WriteByte('(')
-	switch op {
-	case filter.Eq, filter.Ne, filter.Gt, filter.Ge, filter.Lt, filter.Le:
-		c.b.WriteString(x + " " + sqlOp(op) + " ")
-		c.arg(s, "text")
-	case filter.Contains, filter.NotContains:
-		c.b.WriteString("strpos(translate(" + x + ", " + asciiFold + "), ")
-		c.arg(asciiLower(s), "text")
-		if op == filter.Contains {
-			c.b.WriteString(") > 0")
-		} else {
-			c.b.WriteString(") = 0")
-		}
-	case filter.Prefix:
-		c.b.WriteString(x + " >= ")
-		c.arg(s, "text")
-		if end, ok := prefixEnd(s); ok {
-			c.b.WriteString(" AND " + x + " < ")
-			c.arg(end, "text")
-		}
-	default:
-		return fmt.Errorf("postgres: unknown operator %q", op)
-	}
-	c.b.WriteByte(')')
-	return nil
-}
-
-// in compiles "x IN (values)" as x = ANY($n), one array argument, so that
-// the statement text does not depend on the number of values.
-func (c *compiler) in(f filter.FieldInfo, x string, values []filter.Value) error {
-	var args []any
-	for _, lv := range values {
-		v := resource.LiteralValue(lv, f.Type)
-		switch v := v.(type) {
-		case nil:
-			continue
-		case string:
-			if strings.IndexByte(v, 0) >= 0 {
-				continue // equals no stored string
-			}
-		case time.Time:
-			// A meta time is whole microseconds: a finer value never equals it.
-			if f.Meta && v.Nanosecond()%1000 != 0 {
-				continue
-			}
-		}
-		args = append(args, sqlArg(f, v))
-	}
-	if len(args) == 0 {
-		c.constant(x, false)
-		return nil
-	}
-	c.b.WriteString("(" + x + " = ANY(")
-	c.arg(typedArray(f, args), sqlType(f)+"[]")
-	c.b.WriteString("))")
-	return nil
-}
-
-// typedArray converts the arguments of an "in" list to a slice pgx
-// encodes as an array of sqlType(f).
-func typedArray(f filter.FieldInfo, args []any) any {
+// typedArray converts the values of an "in" list to a slice pgx encodes
+// as an array of sqlType(f).
+func typedArray(f filter.FieldInfo, values []any) any {
 	switch sqlType(f) {
 	case "numeric":
-		out := make([]int64, len(args))
-		for i, a := range args {
-			out[i] = a.(int64)
-		}
-		return out
+		return convert[int64](f, values)
 	case "double precision":
-		out := make([]float64, len(args))
-		for i, a := range args {
-			out[i] = a.(float64)
-		}
-		return out
+		return convert[float64](f, values)
 	case "boolean":
-		out := make([]bool, len(args))
-		for i, a := range args {
-			out[i] = a.(bool)
-		}
-		return out
+		return convert[bool](f, values)
 	case "timestamptz":
-		out := make([]time.Time, len(args))
-		for i, a := range args {
-			out[i] = a.(time.Time)
-		}
-		return out
+		return convert[time.Time](f, values)
 	}
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = a.(string)
+	return convert[string](f, values)
+}
+
+// convert returns the values, converted by arg, as a []T.
+func convert[T any](f filter.FieldInfo, values []any) []T {
+	out := make([]T, len(values))
+	for i, v := range values {
+		out[i] = arg(f, v).(T)
 	}
 	return out
 }
 
-// contains compiles "the list of strings f has an element equal to one of
-// values" with jsonb containment, which the GIN index of f serves: null
-// when the list is null or absent.
-func (c *compiler) contains(f filter.FieldInfo, values []filter.Value) error {
-	var strs []string
-	for _, lv := range values {
-		s, ok := resource.LiteralValue(lv, f.Type).(string)
-		if !ok {
-			return fmt.Errorf("postgres: %s: list element %v is not a string", f.Name, lv)
-		}
-		if strings.IndexByte(s, 0) < 0 {
-			strs = append(strs, s)
-		}
+// ListPresent returns ListPresent(f.Name).
+func (dialect) ListPresent(f filter.FieldInfo) string { return ListPresent(f.Name) }
+
+// ListElems returns json_array_elements_text over ListArray and the
+// typed element.
+func (dialect) ListElems(_ string, f filter.FieldInfo) (string, string) {
+	return "json_array_elements_text(" + ListArray(f.Name) + ") AS e(v)", Typed("e.v", f.Type)
+}
+
+// ListHas returns jsonb containment, which the GIN index of the list
+// serves: JSONB(f) @> jsonb_build_array($n::text) for one string,
+// JSONB(f) ?| $n::text[] for several.
+func (dialect) ListHas(args *sqlquery.Args, f filter.FieldInfo, strs []string) string {
+	if !containable(f.Type) {
+		return ""
 	}
 	x := JSONB(f.Name)
-	switch len(strs) {
-	case 0:
-		c.constant(x, false)
-	case 1:
-		c.b.WriteString("(" + x + " @> jsonb_build_array(")
-		c.arg(strs[0], "text")
-		c.b.WriteString("))")
-	default:
-		c.b.WriteString("(" + x + " ?| ")
-		c.arg(strs, "text[]")
-		c.b.WriteByte(')')
+	if len(strs) == 1 {
+		return "(" + x + " @> jsonb_build_array(" + placeholder(args.Add(strs[0]), "text") + "))"
 	}
-	return nil
+	return "(" + x + " ?| " + placeholder(args.Add(strs), "text[]") + ")"
 }
 
-// list compiles a condition on the elements of a list field: null when
-// the list is null, absent or not an array, else whether an element
-// satisfies elem's condition (elem receives the typed expression of the
-// element).
-func (c *compiler) list(f filter.FieldInfo, elem func(x string) error) error {
-	c.b.WriteString("(CASE WHEN " + ListPresent(f.Name) + " THEN EXISTS (SELECT 1 FROM json_array_elements_text(" +
-		ListArray(f.Name) + ") AS e(v) WHERE ")
-	if err := elem(Typed("e.v", f.Type)); err != nil {
-		return err
-	}
-	c.b.WriteString(") END)")
-	return nil
+// Contains returns strpos(translate(x, 'A…Z', 'a…z'), needle).
+func (dialect) Contains(x, needle string) string {
+	return "strpos(" + sqlschema.PostgresFold(x) + ", " + needle + ")"
 }
 
-// metaTime compiles a comparison of a meta time column (timestamptz:
-// whole microseconds, never null) with t, exactly even when t has a finer
-// part.
-func (c *compiler) metaTime(col string, op filter.Op, t time.Time) error {
-	lo := time.UnixMicro(t.UnixMicro()).UTC() // floor to the microsecond
-	if t.Equal(lo) {
-		c.b.WriteString("(" + col + " " + sqlOp(op) + " ")
-		c.arg(lo, "timestamptz")
-		c.b.WriteByte(')')
-		return nil
-	}
-	// lo < t < lo+1µs, and the column holds whole microseconds.
-	switch op {
-	case filter.Eq:
-		c.b.WriteString("false")
-		return nil
-	case filter.Ne:
-		c.b.WriteString("true")
-		return nil
-	case filter.Gt, filter.Ge:
-		c.b.WriteString("(" + col + " > ")
-	case filter.Lt, filter.Le:
-		c.b.WriteString("(" + col + " <= ")
-	default:
-		return fmt.Errorf("postgres: %s does not apply to %s", op, col)
-	}
-	c.arg(lo, "timestamptz")
-	c.b.WriteByte(')')
-	return nil
-}
+// Bool returns true or false.
+func (dialect) Bool(b bool) string { return strconv.FormatBool(b) }
 
-// keyCmp compiles "x op v" for a sort key value v (non-null), as cmp does.
-func (c *compiler) keyCmp(f filter.FieldInfo, op filter.Op, v any) error {
-	return c.cmp(f, FieldExpr(f), op, v)
-}
-
-// keyset compiles "the row comes after bound in the order keys": for some
-// i, the first i keys equal the bound's and key i comes after it, with
-// nulls first ascending and last descending.
-//
-// When the first key's bound restricts its values to one side (ascending
-// with a value, or descending on a column that is never null), the range
-// is also written as a plain conjunct (x >= v, x <= v), which an index on
-// the first key turns into the start of its scan: the OR form alone
-// would make PostgreSQL walk the index from its beginning.
-func (c *compiler) keyset(keys []filter.SortKey, bound []any) error {
-	if len(bound) != len(keys) {
-		return fmt.Errorf("postgres: keyset bound has %d values for %d sort keys", len(bound), len(keys))
-	}
-	c.b.WriteByte('(')
-	first := keys[0]
-	if v := bound[0]; v != nil && (!first.Desc || first.Field.Meta) {
-		op := filter.Ge
-		if first.Desc {
-			op = filter.Le
-		}
-		if err := c.keyCmp(first.Field, op, v); err != nil {
-			return err
-		}
-		c.b.WriteString(" AND ")
-	}
-	c.b.WriteByte('(')
-	terms := 0
-	for i, key := range keys {
-		v := bound[i]
-		if key.Desc && v == nil {
-			continue // nothing sorts after null in descending order
-		}
-		if terms > 0 {
-			c.b.WriteString(" OR ")
-		}
-		terms++
-		c.b.WriteByte('(')
-		for j := range i {
-			if bound[j] == nil {
-				c.b.WriteString(FieldExpr(keys[j].Field) + " IS NULL")
-			} else if err := c.keyCmp(keys[j].Field, filter.Eq, bound[j]); err != nil {
-				return err
-			}
-			c.b.WriteString(" AND ")
-		}
-		x := FieldExpr(key.Field)
-		switch {
-		case v == nil:
-			c.b.WriteString(x + " IS NOT NULL")
-		case key.Desc:
-			c.b.WriteByte('(')
-			if err := c.keyCmp(key.Field, filter.Lt, v); err != nil {
-				return err
-			}
-			c.b.WriteString(" OR " + x + " IS NULL)")
-		default:
-			if err := c.keyCmp(key.Field, filter.Gt, v); err != nil {
-				return err
-			}
-		}
-		c.b.WriteByte(')')
-	}
-	if terms == 0 {
-		c.b.WriteString("false")
-	}
-	c.b.WriteString("))")
-	return nil
-}
-
-// orderBy returns the ORDER BY clause of keys: nulls first ascending and
-// last descending, the order every backend uses, and the order of the
-// ix_ indexes (built NULLS FIRST, so that a forward scan gives ascending
-// and a backward scan descending order). Meta columns are never null and
-// take no NULLS clause, so that their own indexes (the primary key) serve
-// them.
-func orderBy(keys []filter.SortKey) string {
-	var b strings.Builder
-	b.WriteString(" ORDER BY ")
-	for i, key := range keys {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(FieldExpr(key.Field))
-		switch {
-		case key.Field.Meta && key.Desc:
-			b.WriteString(" DESC")
-		case key.Field.Meta:
-		case key.Desc:
-			b.WriteString(" DESC NULLS LAST")
-		default:
-			b.WriteString(" NULLS FIRST")
-		}
-	}
-	return b.String()
-}
-
-// sortKeys returns q's order, resource_id ascending when it has none.
-func sortKeys(q *resource.Query) []filter.SortKey {
-	if len(q.Sort) == 0 {
-		return []filter.SortKey{resource.ResourceIDKey}
-	}
-	return q.Sort
-}
-
-// whereClause returns the WHERE clause of q (deletion mode, filter and,
-// when bounded, the keyset bound) and its arguments.
-func whereClause(q *resource.Query, bounded bool) (string, []any, error) {
-	c := &compiler{}
-	c.b.WriteString(" WHERE ")
+// Visible returns the deletion mode condition on the boolean is_deleted.
+func (dialect) Visible(q *resource.Query) string {
 	switch {
 	case q.OnlyDeleted:
-		c.b.WriteString("is_deleted")
+		return "is_deleted"
 	case q.IncludeDeleted:
-		c.b.WriteString("true")
-	default:
-		c.b.WriteString("NOT is_deleted")
+		return "true"
 	}
-	if q.Filter != nil {
-		c.b.WriteString(" AND ")
-		if err := c.expr(q.Filter); err != nil {
-			return "", nil, err
-		}
-	}
-	if bounded && q.After != nil {
-		c.b.WriteString(" AND ")
-		if err := c.keyset(sortKeys(q), q.After); err != nil {
-			return "", nil, err
-		}
-	}
-	return c.b.String(), c.args, nil
+	return "NOT is_deleted"
 }
+
+// Order returns the ORDER BY term of key: nulls first ascending and last
+// descending, the order every backend uses, and the order of the ix_
+// indexes (built NULLS FIRST, so that a forward scan gives ascending and
+// a backward scan descending order). Meta columns are never null and
+// take no NULLS clause, so that their own indexes (the primary key)
+// serve them.
+func (dialect) Order(key filter.SortKey) string {
+	x := FieldExpr(key.Field)
+	switch {
+	case key.Field.Meta && key.Desc:
+		return x + " DESC"
+	case key.Field.Meta:
+		return x
+	case key.Desc:
+		return x + " DESC NULLS LAST"
+	}
+	return x + " NULLS FIRST"
+}
+
+// Page returns LIMIT $n and OFFSET $m for those that are set.
+func (dialect) Page(args *sqlquery.Args, limit, offset int) string {
+	var out string
+	if limit > 0 {
+		out += " LIMIT $" + strconv.Itoa(args.Add(limit))
+	}
+	if offset > 0 {
+		out += " OFFSET $" + strconv.Itoa(args.Add(offset))
+	}
+	return out
+}
+
+// HoldsNUL reports false: PostgreSQL text cannot hold U+0000, so data
+// holding it is refused (checkData) and no stored string contains it.
+func (dialect) HoldsNUL() bool { return false }
 
 // listSQL returns the query and arguments of List on table.
 func listSQL(table string, q *resource.Query) (string, []any, error) {
-	where, args, err := whereClause(q, true)
-	if err != nil {
-		return "", nil, err
-	}
-	var b strings.Builder
-	b.WriteString("SELECT " + recordColumns + " FROM " + table + where + orderBy(sortKeys(q)))
-	if q.Limit > 0 {
-		args = append(args, q.Limit)
-		b.WriteString(" LIMIT $" + strconv.Itoa(len(args)))
-	}
-	if q.Offset > 0 {
-		args = append(args, q.Offset)
-		b.WriteString(" OFFSET $" + strconv.Itoa(len(args)))
-	}
-	return b.String(), args, nil
+	return sqlquery.List(dialect{}, sqlquery.Table{Name: table, Columns: recordColumns}, q)
 }
 
 // countSQL returns the query and arguments of Count on table.
 func countSQL(table string, q *resource.Query) (string, []any, error) {
-	where, args, err := whereClause(q, false)
-	if err != nil {
-		return "", nil, err
-	}
-	return "SELECT count(*) FROM " + table + where, args, nil
-}
-
-// asciiLower lower-cases ASCII letters only, as translate(x, asciiFold)
-// does in the database.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, ch := range b {
-		if 'A' <= ch && ch <= 'Z' {
-			b[i] = ch + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// prefixEnd returns the smallest valid UTF-8 string greater (in code
-// point order, which is byte order) than every string that starts with
-// p, or false when there is none (p is empty or all U+10FFFF). It
-// increments the last code point, skipping the surrogates, which UTF-8
-// cannot encode. Filter literals are valid UTF-8 (the lexer checks), and
-// the database refuses any other text argument.
-func prefixEnd(p string) (string, bool) {
-	for p != "" {
-		r, size := utf8.DecodeLastRuneInString(p)
-		p = p[:len(p)-size]
-		switch {
-		case r == utf8.MaxRune:
-			continue
-		case r == 0xD7FF:
-			return p + string(rune(0xE000)), true
-		}
-		return p + string(r+1), true
-	}
-	return "", false
+	return sqlquery.Count(dialect{}, sqlquery.Table{Name: table}, q)
 }

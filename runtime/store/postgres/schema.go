@@ -209,7 +209,7 @@ func (s *Store) migrateKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) er
 		stmts := sqlschema.Postgres.CreateIndex(s.schema, k.Table, ix)
 		if _, err := tx.Exec(ctx, stmts[0]); err != nil {
 			if ix.Unique && pgCode(err) == codeUniqueViolation {
-				return fmt.Errorf("cannot make %s unique: live records share a value", ix.Field)
+				return sqlschema.UniqueError(k, ix)
 			}
 			return fmt.Errorf("create index %s: %w", ix.Name, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -285,5 +286,43 @@ func TestMigrateAdoptsKindStorage(t *testing.T) {
 		return s
 	})); diff != "" {
 		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+}
+
+// foldSchema returns the suite's schema with Member.email compared
+// exactly (fold false) or ignoring case, and, when versioned, the
+// migrations the generator writes for it: 00001_init.sql of the exact
+// schema, then 00002 that replaces the unique index by the folded one.
+func foldSchema(fold, versioned bool) *resource.Schema {
+	exact := resourcetest.NewKinds()
+	exact.Member.Fields[0].Fold = false
+	kinds := exact
+	if fold {
+		kinds = resourcetest.NewKinds()
+	}
+	if !versioned {
+		return kinds.Schema
+	}
+	files := fstest.MapFS{"00001_init.sql": {Data: initMigration(exact.Schema.Kinds)}}
+	if fold {
+		for _, ix := range sqlschema.SQLite.Indexes(kinds.Member) {
+			if ix.Name == "ux_member_email" {
+				up := sqlschema.SQLite.DropIndex("", ix.Name) + ";\n" + sqlschema.SQLite.CreateIndex("", "member", ix)[0] + ";\n"
+				files["00002_alter_member_email.sql"] = &fstest.MapFile{Data: []byte("-- +goose Up\n" + up + "-- +goose Down\n")}
+			}
+		}
+	}
+	s := *kinds.Schema
+	s.Migrations = map[string]fs.FS{"sqlite": files}
+	return &s
+}
+
+// TestMigrateFold makes Member.email ignore case on existing data, from
+// the kinds and with a versioned migration.
+func TestMigrateFold(t *testing.T) {
+	for _, versioned := range []bool{false, true} {
+		t.Run(fmt.Sprintf("versioned=%v", versioned), func(t *testing.T) {
+			resourcetest.MigrateFold(t, open(t), func(fold bool) *resource.Schema { return foldSchema(fold, versioned) })
+		})
 	}
 }

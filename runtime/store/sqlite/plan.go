@@ -11,6 +11,7 @@ import (
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/sqlquery"
 )
 
 // SQLite's planner does not weigh LIMIT when it chooses an index: for
@@ -107,7 +108,7 @@ func (t *txn) scaleStats(ks *kindSQL, st *indexStats) {
 // q has a limit and every equality or "in" condition at the top level of
 // the filter keeps too many rows for its index to beat the walk.
 func (t *txn) sortIndex(ks *kindSQL, q *resource.Query) string {
-	keys := sortKeys(q)
+	keys := sqlquery.SortKeys(q)
 	first := keys[0].Field
 	if q.Limit <= 0 || q.Filter == nil || first.Meta || first.List {
 		return ""

@@ -167,7 +167,7 @@ func migrateKind(ctx context.Context, tx *sql.Tx, k *resource.Kind) error {
 	for _, ix := range sqlschema.SQLite.Indexes(k) {
 		if _, err := tx.ExecContext(ctx, createIndex(k, ix)); err != nil {
 			if ix.Unique && isUniqueErr(err) {
-				return fmt.Errorf("cannot make %s unique: live records share a value", ix.Field)
+				return sqlschema.UniqueError(k, ix)
 			}
 			return fmt.Errorf("create index %s: %w", ix.Name, err)
 		}

@@ -161,11 +161,11 @@ func (t *txn) Count(k *resource.Kind, q *resource.Query) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	where, args, err := whereClause(ks.table, q, false)
+	query, args, err := countSQL(ks.table, q)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count %s: %w", k.Name, err)
 	}
-	rows, err := t.query(ks, `SELECT count(*) FROM `+ks.table+where, args)
+	rows, err := t.query(ks, query, args)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count %s: %w", k.Name, err)
 	}

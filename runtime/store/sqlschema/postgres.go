@@ -107,6 +107,32 @@ func PostgresFieldExpr(path string, t resource.FieldType) string {
 	return PostgresTyped(PostgresText(path), t)
 }
 
+// postgresASCIIFold are the translate() arguments that lower-case the
+// ASCII letters A-Z and nothing else.
+const postgresASCIIFold = `'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'`
+
+// PostgresFold returns the expression of the text x with the ASCII
+// letters A-Z lower-cased and nothing else changed:
+// translate(x, 'A…Z', 'a…z'). lower() would depend on the collation
+// (and fold É to é under most), translate does not; it is immutable, so
+// indexes may use it. Contains filters and the ux_ indexes of Fold fields
+// use it.
+func PostgresFold(x string) string {
+	return "translate(" + x + ", " + postgresASCIIFold + ")"
+}
+
+// postgresUnique returns the key expression of the ux_ index of unique
+// field f: PostgresJSONB (jsonb equality treats 1 and 1.0 as one number
+// but "1" as another value), or for a Fold field the folded text in the C
+// collation, so that the index does not depend on the database's
+// collation.
+func postgresUnique(f *resource.Field) string {
+	if f.Fold {
+		return "(" + PostgresFold(PostgresText(f.JSON)) + ` COLLATE "C")`
+	}
+	return "(" + PostgresJSONB(f.JSON) + ")"
+}
+
 // PostgresContainable reports whether a list field of type t is tested
 // with jsonb containment (and has a GIN index): strings and dates compare
 // as exact strings, which is jsonb string equality. Lists of other types
@@ -118,7 +144,8 @@ func PostgresContainable(t resource.FieldType) bool {
 // postgresIndexes returns the managed indexes of k on PostgreSQL,
 // unsorted:
 //
-//   - ux_ for each unique scalar field: UNIQUE on PostgresJSONB WHERE NOT
+//   - ux_ for each unique scalar field: UNIQUE on PostgresJSONB (on the
+//     folded text for a Fold field, see postgresUnique) WHERE NOT
 //     is_deleted, so that only live records hold a value and JSON null
 //     holds none;
 //   - ix_ for each indexed scalar field: btree on PostgresFieldExpr NULLS
@@ -140,7 +167,7 @@ func postgresIndexes(k *resource.Kind) []Index {
 			out = append(out, Index{
 				Name:   Postgres.IndexName(UniquePrefix, k.Table, f.JSON),
 				Unique: true,
-				Def:    "USING btree ((" + PostgresJSONB(f.JSON) + ")) WHERE NOT is_deleted",
+				Def:    "USING btree (" + postgresUnique(f) + ") WHERE NOT is_deleted",
 				Field:  f.JSON,
 			})
 		}

@@ -66,11 +66,26 @@ func SQLiteFieldExpr(path string, t resource.FieldType) string {
 	return SQLiteExtract(path)
 }
 
+// SQLiteFold returns the SQLite expression of the text x with the ASCII
+// letters A-Z lower-cased and nothing else changed: lower(x), which folds
+// ASCII letters only (SQLite without ICU, as modernc.org/sqlite is
+// built). Contains filters and the ux_ indexes of Fold fields use it.
+func SQLiteFold(x string) string { return "lower(" + x + ")" }
+
+// sqliteUnique returns the key expression of the ux_ index of unique
+// field f: SQLiteExtract, lower-cased by SQLiteFold when f.Fold.
+func sqliteUnique(f *resource.Field) string {
+	if f.Fold {
+		return SQLiteFold(SQLiteExtract(f.JSON))
+	}
+	return SQLiteExtract(f.JSON)
+}
+
 // sqliteIndexes returns the managed indexes of k on SQLite, unsorted:
 //
-//   - ux_ for each unique scalar field: UNIQUE on SQLiteExtract WHERE
-//     is_deleted = 0 (JSON null holds no value: SQLite NULLs are
-//     distinct);
+//   - ux_ for each unique scalar field: UNIQUE on SQLiteExtract (folded
+//     by SQLiteFold for a Fold field) WHERE is_deleted = 0 (JSON null
+//     holds no value: SQLite NULLs are distinct);
 //   - ix_ for each indexed scalar field: on SQLiteFieldExpr;
 //   - rx_ for each scalar ref field: on SQLiteExtract WHERE is_deleted = 0;
 //   - lx_<table>: (is_deleted, resource_id).
@@ -88,7 +103,7 @@ func sqliteIndexes(k *resource.Kind) []Index {
 			out = append(out, Index{
 				Name:   SQLite.IndexName(UniquePrefix, k.Table, f.JSON),
 				Unique: true,
-				Def:    "(" + SQLiteExtract(f.JSON) + ") WHERE is_deleted = 0",
+				Def:    "(" + sqliteUnique(f) + ") WHERE is_deleted = 0",
 				Field:  f.JSON,
 			})
 		}

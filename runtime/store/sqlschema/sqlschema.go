@@ -221,3 +221,14 @@ func (d Dialect) IndexName(prefix, table, path string) string {
 	h.Write([]byte(name))
 	return fmt.Sprintf("%s_%08x", name[:PostgresMaxIdent-9], h.Sum32())
 }
+
+// UniqueError is the error of creating the unique index ix of kind k over
+// live records that share a value: it names the field, and says when the
+// index ignores case (Field.Fold).
+func UniqueError(k *resource.Kind, ix Index) error {
+	how := ""
+	if f := k.Field(ix.Field); f != nil && f.Fold {
+		how = " (compared without regard to case)"
+	}
+	return fmt.Errorf("cannot make %s unique: live records share a value%s", ix.Field, how)
+}

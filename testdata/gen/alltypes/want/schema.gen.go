@@ -51,6 +51,7 @@ var (
 			JSON:    "born_on",
 			Type:    resource.TypeDate,
 		}, {
+			Fold:   true,
 			JSON:   "email",
 			Type:   resource.TypeString,
 			Unique: true,

@@ -147,9 +147,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_api_id" ON "thing" USING btree ((NUL
 
 COMMENT ON INDEX "ux_thing_api_id" IS 'specstar: USING btree ((NULLIF((data -> ''api_id'')::jsonb, ''null''::jsonb))) WHERE NOT is_deleted';
 
-CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_email" ON "thing" USING btree ((NULLIF((data -> 'email')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted;
+CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_email" ON "thing" USING btree ((translate((data ->> 'email'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE "C")) WHERE NOT is_deleted;
 
-COMMENT ON INDEX "ux_thing_email" IS 'specstar: USING btree ((NULLIF((data -> ''email'')::jsonb, ''null''::jsonb))) WHERE NOT is_deleted';
+COMMENT ON INDEX "ux_thing_email" IS 'specstar: USING btree ((translate((data ->> ''email''), ''ABCDEFGHIJKLMNOPQRSTUVWXYZ'', ''abcdefghijklmnopqrstuvwxyz'') COLLATE "C")) WHERE NOT is_deleted';
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_label" ON "thing" USING btree ((NULLIF((data -> 'label')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted;
 

@@ -113,7 +113,7 @@ CREATE INDEX IF NOT EXISTS "rx_thing_parent" ON "thing" (json_extract(data, '$.p
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_api_id" ON "thing" (json_extract(data, '$.api_id')) WHERE is_deleted = 0;
 
-CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_email" ON "thing" (json_extract(data, '$.email')) WHERE is_deleted = 0;
+CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_email" ON "thing" (lower(json_extract(data, '$.email'))) WHERE is_deleted = 0;
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_thing_label" ON "thing" (json_extract(data, '$.label')) WHERE is_deleted = 0;
 
