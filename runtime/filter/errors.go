@@ -96,7 +96,7 @@ func suggest(got string, candidates []string) string {
 		if lg-lc > limit || lc-lg > limit {
 			continue // the distance is at least the length difference
 		}
-		d := distance(strings.ToLower(got), strings.ToLower(c))
+		d := Distance(strings.ToLower(got), strings.ToLower(c))
 		if d > limit {
 			continue
 		}
@@ -123,10 +123,12 @@ func didYouMean(suggestion string) string {
 	return fmt.Sprintf(" (did you mean %q?)", suggestion)
 }
 
-// distance is the Levenshtein distance between a and b, counted in runes,
+// Distance is the Levenshtein distance between a and b, counted in runes,
 // where swapping two adjacent runes also counts as one edit (the optimal
-// string alignment distance): "titel" is one edit away from "title".
-func distance(a, b string) int {
+// string alignment distance): "titel" is one edit away from "title". The
+// runtime's did-you-mean suggestions (filter fields, query parameters)
+// share it.
+func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	// d[i][j] is the distance between ra[:i] and rb[:j].
 	d := make([][]int, len(ra)+1)

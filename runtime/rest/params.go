@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -366,7 +367,7 @@ func suggest(got string, candidates []string) string {
 		if lg-lc > limit || lc-lg > limit {
 			continue // the distance is at least the length difference
 		}
-		d := distance(strings.ToLower(got), strings.ToLower(c))
+		d := filter.Distance(strings.ToLower(got), strings.ToLower(c))
 		if d > limit {
 			continue
 		}
@@ -383,33 +384,4 @@ func didYouMean(suggestion string) string {
 		return ""
 	}
 	return " (did you mean " + strconv.Quote(suggestion) + "?)"
-}
-
-// distance is the optimal string alignment distance between a and b, in
-// runes: insertions, deletions, substitutions and swaps of two adjacent
-// runes count one each ("fitler" is one edit from "filter").
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// d[i][j] is the distance between ra[:i] and rb[:j].
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
