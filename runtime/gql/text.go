@@ -24,16 +24,7 @@ func bodyTextError(data []byte) *resource.Error {
 	if !validate.TextFault(data).Malformed() {
 		return nil
 	}
-	e := &resource.Error{
-		Code:   resource.CodeBadRequest,
-		Detail: "the request body holds text that is not valid Unicode (bytes that are not UTF-8, or a lone surrogate escape); it would not be stored as sent",
-	}
-	for _, p := range validate.TextProblems(data) {
-		if p.Fault.Malformed() {
-			e.Fields = append(e.Fields, resource.FieldError{Field: p.Path, Message: p.Message()})
-		}
-	}
-	return e
+	return resource.MalformedText(data)
 }
 
 // queryText refuses operations whose GraphQL string literals escape a

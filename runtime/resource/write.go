@@ -588,6 +588,23 @@ func checkData(data json.RawMessage) error {
 	return nil
 }
 
+// MalformedText is the BAD_REQUEST of a request body whose text is not
+// Unicode (validate.TextFault reports it Malformed), naming every string
+// and key that holds some by its path in the body. REST decoding and the
+// GraphQL handler answer it.
+func MalformedText(data []byte) *Error {
+	e := &Error{
+		Code:   CodeBadRequest,
+		Detail: "the request body holds text that is not valid Unicode (bytes that are not UTF-8, or a lone surrogate escape); it would not be stored as sent",
+	}
+	for _, p := range validate.TextProblems(data) {
+		if p.Fault.Malformed() {
+			e.Fields = append(e.Fields, FieldError{Field: p.Path, Message: p.Message()})
+		}
+	}
+	return e
+}
+
 // textError names the strings and keys of data with faulty text: a 422
 // for U+0000, a 400 for text that is not Unicode (as REST decoding
 // answers both).

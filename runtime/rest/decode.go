@@ -167,24 +167,9 @@ func parseBody(data []byte) (any, error) {
 		return nil, resource.Errorf(resource.CodeBadRequest, "malformed JSON at byte offset %d: unexpected data after the top-level value", dec.InputOffset())
 	}
 	if validate.TextFault(data).Malformed() {
-		return nil, malformedText(data)
+		return nil, resource.MalformedText(data)
 	}
 	return tree, nil
-}
-
-// malformedText is the 400 of a body with text that is not Unicode,
-// naming every string and key that holds some.
-func malformedText(data []byte) error {
-	e := &resource.Error{
-		Code:   resource.CodeBadRequest,
-		Detail: "the request body holds text that is not valid Unicode (bytes that are not UTF-8, or a lone surrogate escape); it would not be stored as sent",
-	}
-	for _, p := range validate.TextProblems(data) {
-		if p.Fault.Malformed() {
-			e.Fields = append(e.Fields, resource.FieldError{Field: p.Path, Message: p.Message()})
-		}
-	}
-	return e
 }
 
 var (
