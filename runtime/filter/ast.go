@@ -138,6 +138,10 @@ const (
 	KindString
 	KindNumber
 	KindBool
+	// KindParam is a parameter such as @me (Str is "me"). Only permission
+	// rules may hold one (CheckRule); Bind replaces it with a value
+	// before a backend sees the expression.
+	KindParam
 )
 
 // Value is a literal. Parse sets Kind, Raw and one of Str/Num/Bool; Check

@@ -32,10 +32,21 @@ func Check(e Expr, fields []FieldInfo) error {
 	return c.errs.err()
 }
 
+// CheckRule is Check for the row condition of a permission rule
+// (where(...)), which may also compare a string field with the parameter
+// @me, the id of the caller. Bind replaces @me before the expression
+// reaches a backend.
+func CheckRule(e Expr, fields []FieldInfo) error {
+	c := &checker{errs: errorCollector{param: "filter"}, fields: fields, params: true}
+	c.expr(e)
+	return c.errs.err()
+}
+
 // checker holds the state of one Check.
 type checker struct {
 	errs   errorCollector
 	fields []FieldInfo
+	params bool // @me is allowed (CheckRule)
 }
 
 // expr checks e and its children.
@@ -143,6 +154,17 @@ func (c *checker) value(r *Ref, v *Value) {
 	f := r.Info
 	if v.Kind == KindNull {
 		c.errs.errorf(v.At, `null is not allowed in an "in" list; add "|| %s is null"`, f.Name)
+		return
+	}
+	if v.Kind == KindParam {
+		switch {
+		case !c.params:
+			c.errs.errorf(v.At, "@%s is only allowed in the where() of a permission rule", v.Str)
+		case v.Str != "me":
+			c.errs.errorf(v.At, "unknown parameter @%s; the only parameter is @me, the id of the caller", v.Str)
+		case f.Type != String:
+			c.errs.errorf(v.At, "%s is %s: @me is the caller's id, a string", f.Name, describeField(f))
+		}
 		return
 	}
 	var msg string

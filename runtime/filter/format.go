@@ -101,6 +101,8 @@ func formatValue(v Value) string {
 		return strconv.FormatFloat(v.Num, 'g', -1, 64)
 	case KindBool:
 		return strconv.FormatBool(v.Bool)
+	case KindParam:
+		return "@" + v.Str
 	}
 	return "null"
 }

@@ -25,6 +25,7 @@ const (
 	tokLBrack           // [
 	tokRBrack           // ]
 	tokComma            // ,
+	tokParam            // @me: a parameter of a permission rule
 )
 
 // token is one lexical token.
@@ -93,6 +94,12 @@ func (l *lexer) next() (token, *Error) {
 		return l.string()
 	case c == '-' || isDigit(c):
 		return l.number()
+	case c == '@' && start+1 < len(l.src) && isWordStart(l.src[start+1]):
+		l.i++
+		for l.i < len(l.src) && isWordByte(l.src[l.i]) {
+			l.i++
+		}
+		return token{kind: tokParam, pos: start + 1, text: l.src[start:l.i]}, nil
 	case isWordStart(c):
 		for l.i < len(l.src) && (isWordByte(l.src[l.i]) || l.src[l.i] == '.') {
 			l.i++

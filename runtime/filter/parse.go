@@ -271,6 +271,8 @@ func (p *parser) value(where string) (Value, *Error) {
 		v.Kind, v.Bool = KindBool, t.text == "true"
 	case t.kind == tokWord && t.text == "null":
 		v.Kind = KindNull
+	case t.kind == tokParam:
+		v.Kind, v.Str = KindParam, t.text[1:]
 	case t.kind == tokWord:
 		switch lower := strings.ToLower(t.text); lower {
 		case "true", "false", "null":

@@ -66,6 +66,41 @@ type Kind struct {
 	DefaultSort   string        // sort used when a list names none, e.g. "-created_time"; "" is resource_id order
 	KeepLast      int           // 0: keep every revision
 	MaxAge        time.Duration // 0: no age limit
+	// Access holds the permission rules of the kind; nil means none:
+	// every caller may do everything (a spec without auth).
+	Access *Access
+	// Internal marks a kind the engine uses for itself (the stored state
+	// of authentication): it has no routes, and only trusted code reads
+	// and writes it.
+	Internal bool
+}
+
+// Access is the permission rules of a kind (DESIGN.md §7), as rule
+// sources (see ParseRule). NewService compiles them.
+type Access struct {
+	// Rules holds the rule of each action a spec names: read, list,
+	// create, update, switch, delete, restore and purge. A missing one
+	// takes its default: list the rule of read, switch of update, restore
+	// of delete, purge "role:admin", the others "authenticated".
+	Rules map[Action]string
+	// Fields are the field-level rules.
+	Fields []FieldAccess
+}
+
+// FieldAccess is the field-level rules of one top-level data field. The
+// rules may use public, authenticated and role:NAME (not owner or
+// where(), which depend on the row).
+type FieldAccess struct {
+	Field string // the data key
+	// Read, when set, hides the field from callers failing it: it is
+	// absent from every response, and filters and sorts cannot name it.
+	Read string
+	// Write, when set, refuses with 403 a write by a caller failing it
+	// that changes the field.
+	Write string
+	// Default is the JSON of the field's default value, which a caller
+	// failing Write may still send on create; nil when it has none.
+	Default []byte
 }
 
 // Field returns the descriptor of the named field, or nil.

@@ -1,79 +1,12 @@
 package memory
 
 import (
-	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/specstar-go/specstar/runtime/resource"
 )
-
-// compareValues orders two field values as every backend orders them:
-// null (nil) before any value, then by value: strings bytewise, numbers
-// numerically, false before true, times chronologically. Values of one
-// field share one type; values of different types (which validated data
-// never holds) order by type so that the order stays total.
-func compareValues(a, b any) int {
-	if a == nil || b == nil {
-		switch {
-		case a == nil && b == nil:
-			return 0
-		case a == nil:
-			return -1
-		}
-		return 1
-	}
-	switch x := a.(type) {
-	case string:
-		if y, ok := b.(string); ok {
-			return strings.Compare(x, y)
-		}
-	case int64:
-		switch y := b.(type) {
-		case int64:
-			return cmp.Compare(x, y)
-		case float64:
-			return cmp.Compare(float64(x), y)
-		}
-	case float64:
-		switch y := b.(type) {
-		case float64:
-			return cmp.Compare(x, y)
-		case int64:
-			return cmp.Compare(x, float64(y))
-		}
-	case bool:
-		if y, ok := b.(bool); ok {
-			switch {
-			case x == y:
-				return 0
-			case !x:
-				return -1
-			}
-			return 1
-		}
-	case time.Time:
-		if y, ok := b.(time.Time); ok {
-			return x.Compare(y)
-		}
-	}
-	return cmp.Compare(typeRank(a), typeRank(b))
-}
-
-// typeRank orders values of different types.
-func typeRank(v any) int {
-	switch v.(type) {
-	case bool:
-		return 1
-	case int64, float64:
-		return 2
-	case time.Time:
-		return 3
-	case string:
-		return 4
-	}
-	return 5
-}
 
 // indexEntry is one (value, resource id) pair of an ordered index.
 type indexEntry struct {
@@ -83,7 +16,7 @@ type indexEntry struct {
 
 // compareEntries orders index entries by value, then id.
 func compareEntries(a, b indexEntry) int {
-	if c := compareValues(a.value, b.value); c != 0 {
+	if c := resource.CompareValues(a.value, b.value); c != 0 {
 		return c
 	}
 	return strings.Compare(a.id, b.id)
@@ -215,12 +148,12 @@ func (x *orderedIndex) remove(v any, id string) {
 }
 
 // countBefore returns the number of entries whose value is before v:
-// compareValues(value, v) < 0, or <= 0 when inclusive is set.
+// resource.CompareValues(value, v) < 0, or <= 0 when inclusive is set.
 func (x *orderedIndex) countBefore(v any, inclusive bool) int {
 	node, r := &x.head, 0
 	for l := maxLevel - 1; l >= 0; l-- {
 		for next := node.next[l]; next.node != nil; next = node.next[l] {
-			c := compareValues(next.node.entry.value, v)
+			c := resource.CompareValues(next.node.entry.value, v)
 			if c > 0 || (c == 0 && !inclusive) {
 				break
 			}
@@ -306,7 +239,7 @@ func entryValues(v any, list bool) []any {
 		if e == nil {
 			continue
 		}
-		if !slices.ContainsFunc(out, func(o any) bool { return compareValues(o, e) == 0 }) {
+		if !slices.ContainsFunc(out, func(o any) bool { return resource.CompareValues(o, e) == 0 }) {
 			out = append(out, e)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/specstar-go/specstar/runtime/resource"
 )
 
 // TestOrderedIndexMatchesSortedSlice checks the skip list against a
@@ -65,13 +67,13 @@ func TestOrderedIndexMatchesSortedSlice(t *testing.T) {
 				}
 				v := value()
 				lo, _ := slices.BinarySearchFunc(want, v, func(e indexEntry, v any) int {
-					if compareValues(e.value, v) < 0 {
+					if resource.CompareValues(e.value, v) < 0 {
 						return -1
 					}
 					return 1
 				})
 				hi := lo
-				for hi < len(want) && compareValues(want[hi].value, v) == 0 {
+				for hi < len(want) && resource.CompareValues(want[hi].value, v) == 0 {
 					hi++
 				}
 				if x.lower(v) != lo || x.upper(v) != hi {

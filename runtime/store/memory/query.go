@@ -3,29 +3,19 @@ package memory
 import (
 	"container/heap"
 	"slices"
-	"strings"
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// truth is a value of SQL's three-valued logic.
-type truth int8
-
-// Truth values.
-const (
-	no truth = iota
-	yes
-	unknown
-)
-
-// of converts a bool to a truth value.
-func of(b bool) truth {
-	if b {
-		return yes
-	}
-	return no
+// row is one entry of a table, as resource.Eval reads it.
+type row struct {
+	t *table
+	e *entry
 }
+
+// Value implements resource.Valuer.
+func (r row) Value(f filter.FieldInfo) any { return r.t.value(r.e, f) }
 
 // value returns the value of field f in e: from the entry's cache for an
 // indexed data field, from the record otherwise.
@@ -39,143 +29,6 @@ func (t *table) value(e *entry, f filter.FieldInfo) any {
 	return resource.FieldValue(e.rec, f)
 }
 
-// eval evaluates a checked filter on e with SQL semantics: a comparison
-// with a null value is unknown, NOT unknown is unknown, and AND and OR
-// follow Kleene's logic.
-func (t *table) eval(x filter.Expr, e *entry) truth {
-	switch x := x.(type) {
-	case nil:
-		return yes
-	case *filter.And:
-		out := yes
-		for _, term := range x.Terms {
-			switch t.eval(term, e) {
-			case no:
-				return no
-			case unknown:
-				out = unknown
-			}
-		}
-		return out
-	case *filter.Or:
-		out := no
-		for _, term := range x.Terms {
-			switch t.eval(term, e) {
-			case yes:
-				return yes
-			case unknown:
-				out = unknown
-			}
-		}
-		return out
-	case *filter.Not:
-		switch t.eval(x.X, e) {
-		case yes:
-			return no
-		case no:
-			return yes
-		}
-		return unknown
-	case *filter.IsNull:
-		return of((t.value(e, x.Field.Info) == nil) != x.Not)
-	case *filter.Cmp:
-		f := x.Field.Info
-		v := t.value(e, f)
-		if v == nil {
-			return unknown
-		}
-		lit := resource.LiteralValue(x.Value, f.Type)
-		if lit == nil {
-			return unknown
-		}
-		if !f.List {
-			return compareOp(x.Op, v, lit)
-		}
-		for _, elem := range v.([]any) {
-			if elem != nil && compareOp(x.Op, elem, lit) == yes {
-				return yes
-			}
-		}
-		return no
-	case *filter.In:
-		f := x.Field.Info
-		v := t.value(e, f)
-		if v == nil {
-			return unknown
-		}
-		elems := []any{v}
-		if f.List {
-			elems = v.([]any)
-		}
-		sawNull := false
-		for _, lv := range x.Values {
-			lit := resource.LiteralValue(lv, f.Type)
-			if lit == nil {
-				sawNull = true
-				continue
-			}
-			for _, elem := range elems {
-				if elem != nil && compareValues(elem, lit) == 0 {
-					return yes
-				}
-			}
-		}
-		if sawNull && !f.List {
-			return unknown
-		}
-		return no
-	}
-	return unknown
-}
-
-// compareOp applies a comparison operator to a non-null value and literal.
-func compareOp(op filter.Op, v, lit any) truth {
-	switch op {
-	case filter.Eq:
-		return of(compareValues(v, lit) == 0)
-	case filter.Ne:
-		return of(compareValues(v, lit) != 0)
-	case filter.Gt:
-		return of(compareValues(v, lit) > 0)
-	case filter.Ge:
-		return of(compareValues(v, lit) >= 0)
-	case filter.Lt:
-		return of(compareValues(v, lit) < 0)
-	case filter.Le:
-		return of(compareValues(v, lit) <= 0)
-	}
-	s, ok1 := v.(string)
-	sub, ok2 := lit.(string)
-	if !ok1 || !ok2 {
-		return unknown
-	}
-	switch op {
-	case filter.Contains:
-		return of(strings.Contains(asciiLower(s), asciiLower(sub)))
-	case filter.NotContains:
-		return of(!strings.Contains(asciiLower(s), asciiLower(sub)))
-	case filter.Prefix:
-		return of(strings.HasPrefix(s, sub))
-	}
-	return unknown
-}
-
-// asciiLower lower-cases the ASCII letters of s, as SQLite's lower()
-// does: "~" folds ASCII case only, on every backend.
-func asciiLower(s string) string {
-	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
-	if i < 0 {
-		return s
-	}
-	b := []byte(s)
-	for j := i; j < len(b); j++ {
-		if 'A' <= b[j] && b[j] <= 'Z' {
-			b[j] += 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 // sortKeys returns q's order, resource_id ascending when it has none.
 func sortKeys(q *resource.Query) []filter.SortKey {
 	if len(q.Sort) == 0 {
@@ -187,7 +40,7 @@ func sortKeys(q *resource.Query) []filter.SortKey {
 // compareRows orders two entries by the sort keys.
 func (t *table) compareRows(a, b *entry, keys []filter.SortKey) int {
 	for _, k := range keys {
-		c := compareValues(t.value(a, k.Field), t.value(b, k.Field))
+		c := resource.CompareValues(t.value(a, k.Field), t.value(b, k.Field))
 		if k.Desc {
 			c = -c
 		}
@@ -204,7 +57,7 @@ func (t *table) afterBound(e *entry, keys []filter.SortKey, bound []any) bool {
 		if i >= len(bound) {
 			return false
 		}
-		c := compareValues(t.value(e, k.Field), bound[i])
+		c := resource.CompareValues(t.value(e, k.Field), bound[i])
 		if k.Desc {
 			c = -c
 		}
@@ -235,7 +88,7 @@ func (m *matcher) match(e *entry) bool {
 	if m.bounded && m.q.After != nil && !m.t.afterBound(e, m.keys, m.q.After) {
 		return false
 	}
-	return m.t.eval(m.q.Filter, e) == yes
+	return resource.Eval(m.q.Filter, row{m.t, e}) == resource.True
 }
 
 // candidates are the ids an index scan yields for one top-level conjunct
@@ -498,7 +351,7 @@ func (t *table) orderedWalk(m *matcher, want int) ([]*entry, bool) {
 			i = end - 1 - step
 		}
 		v, id := at(i)
-		if step > 0 && compareValues(v, groupValue) != 0 {
+		if step > 0 && resource.CompareValues(v, groupValue) != 0 {
 			flush()
 			if len(out) >= want {
 				return out, true

@@ -255,7 +255,7 @@ func valueKey(raw json.RawMessage, fold bool) string {
 		var s string
 		if err := json.Unmarshal(raw, &s); err == nil {
 			if fold {
-				s = asciiLower(s)
+				s = resource.FoldASCII(s)
 			}
 			return "s" + s
 		}
