@@ -407,3 +407,19 @@ func (s *Server) Close() error {
 	})
 	return s.closeErr
 }
+
+// AuthSettings is the auth block of a spec: its roles and token
+// lifetimes.
+type AuthSettings struct {
+	Roles      []string      // every role of the spec; "admin" is always one
+	AccessTTL  time.Duration // lifetime of access tokens (JWT)
+	RefreshTTL time.Duration // lifetime of a login's refresh tokens
+}
+
+// AuthApp is an App whose spec has auth: the server serves /api/auth,
+// authenticates every request and enforces the kinds' permission rules.
+// Generated apps of such specs implement it.
+type AuthApp interface {
+	App
+	AuthSettings() AuthSettings
+}
