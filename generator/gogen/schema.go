@@ -46,11 +46,11 @@ func schemaFile(m *model.Model, pkgPath string) *jen.File {
 }
 
 // kindDict renders the fields of the resource.Kind literal of r. The
-// value comes from migrategen.Kind, which the migrations are built from
-// too, so the indexes the queries of the runtime expect are the ones the
-// migrations create.
+// value comes from model.Resource.Kind, which the migrations are built
+// from too, so the indexes the queries of the runtime expect are the ones
+// the migrations create.
 func kindDict(r *model.Resource) jen.Dict {
-	k := migrategen.Kind(r)
+	k := r.Kind()
 	d := jen.Dict{
 		jen.Id("Name"):          jen.Lit(k.Name),
 		jen.Id("Table"):         jen.Lit(k.Table),

@@ -35,11 +35,22 @@ type Spec struct {
 	// File is the name the spec was loaded under, as given.
 	File string
 	// Pos is the position of the top-level mapping.
-	Pos       Pos
-	Specstar  *Int
-	Package   *String
-	Output    *String // nil when absent
+	Pos      Pos
+	Specstar *Int
+	Package  *String
+	Output   *String // nil when absent
+	// Auth is the `auth` block: users, login and roles. nil when absent,
+	// which leaves the API open and makes permissions an error.
+	Auth      *Auth
 	Resources []*Resource
+}
+
+// Auth is the `auth` block of a spec.
+type Auth struct {
+	Loc
+	Roles           *StringList // nil when absent: only the implicit admin
+	AccessTokenTTL  *Duration
+	RefreshTokenTTL *Duration
 }
 
 // Resource is one entry of `resources`.
@@ -51,6 +62,51 @@ type Resource struct {
 	Fields      *Fields
 	Revisions   *Revisions
 	DefaultSort *String // "-views,title"
+	// Permissions are the rules of the actions the spec names; nil when
+	// the resource has no `permissions`.
+	Permissions *Permissions
+}
+
+// Permissions is a resource's `permissions`: the rule of each action it
+// names, in spec order. Loading checks the action names (see
+// PermissionActions); the model parses the rules.
+type Permissions struct {
+	Loc
+	Rules []*ActionRule
+}
+
+// ActionRule is one entry of `permissions`: Rule.KeyPos is the position
+// of the action's name.
+type ActionRule struct {
+	Action string
+	Rule   *Rule
+}
+
+// Rule is a permission rule as written ("owner | role:editor"), not yet
+// parsed. Positions holds the position of each byte of Value and one more
+// for the end of the rule, so that a mistake found inside the rule is
+// reported at its exact line and column whatever the quoting: a YAML
+// scalar in quotes, a Go string literal with escapes, a struct tag.
+type Rule struct {
+	Loc
+	Value     string
+	Positions []Pos
+}
+
+// PosAt returns the position of the byte at offset i (0-based) of Value;
+// len(Value) is the end of the rule. Offsets out of range are clamped,
+// and a Rule without positions answers its own position.
+func (r *Rule) PosAt(i int) Pos {
+	if len(r.Positions) == 0 {
+		return r.Pos
+	}
+	return r.Positions[max(0, min(i, len(r.Positions)-1))]
+}
+
+// PermissionActions are the actions a `permissions` mapping may name, in
+// documentation order.
+func PermissionActions() []string {
+	return []string{"read", "list", "create", "update", "switch", "delete", "restore", "purge"}
 }
 
 // Revisions is a resource's `revisions` mapping.
@@ -92,6 +148,8 @@ type Field struct {
 	OnDelete    *String
 	MaxSize     *Size
 	Accept      *StringList
+	// Read and Write are the field-level permission rules.
+	Read, Write *Rule
 }
 
 // String is a string value.

@@ -38,6 +38,9 @@ type goLoader struct {
 
 	types     map[string]*goType // top-level type declarations by name
 	typeOrder []*goType          // in file order
+
+	// perms are the spec.Permissions[T] declarations, in file order.
+	perms []*ast.CompositeLit
 }
 
 // goType is a top-level type declaration. Exported struct types are
@@ -120,14 +123,14 @@ func (l *goLoader) load() *Spec {
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
-			l.errorf(d.Pos(), "func %s: a Go spec declares only types and its spec.Spec header; put code in your own files", d.Name.Name)
+			l.errorf(d.Pos(), "func %s: a Go spec declares only types, its spec.Spec header and spec.Permissions; put code in your own files", d.Name.Name)
 		case *ast.GenDecl:
 			switch d.Tok {
 			case token.TYPE:
 				l.typeDecl(d)
 			case token.VAR:
 				for _, vs := range d.Specs {
-					if lit := l.specVar(vs.(*ast.ValueSpec)); lit != nil {
+					if lit := l.specVar(vs.(*ast.ValueSpec)); lit != nil && l.isSpecSel(lit.Type, "Spec") {
 						if header != nil {
 							l.errorf(lit.Pos(), "spec: spec.Spec is declared twice (first at line %d); keep one", l.pos(header.Pos()).Line)
 							continue
@@ -136,7 +139,7 @@ func (l *goLoader) load() *Spec {
 					}
 				}
 			case token.CONST:
-				l.errorf(d.Pos(), "const: a Go spec declares only types and its spec.Spec header; write enum values in the tag: values=a|b")
+				l.errorf(d.Pos(), "const: a Go spec declares only types, its spec.Spec header and spec.Permissions; write enum values in the tag: values=a|b")
 			}
 		}
 	}
@@ -150,6 +153,7 @@ func (l *goLoader) load() *Spec {
 			s.Resources = append(s.Resources, l.resource(t))
 		}
 	}
+	l.attachPermissions(s)
 	if len(s.Resources) == 0 {
 		l.errorf(f.Name.Pos(), "spec: no resources: declare at least one exported struct type")
 	}
@@ -289,20 +293,28 @@ func (l *goLoader) typeDecl(d *ast.GenDecl) {
 	}
 }
 
-// specVar reads one var declaration, which must be the spec.Spec header,
-// and returns its composite literal, or nil after reporting a mistake.
+// specVar reads one var declaration, which must be the spec.Spec header
+// or the permissions of a resource (recorded in l.perms), and returns its
+// composite literal, or nil after reporting a mistake.
 func (l *goLoader) specVar(vs *ast.ValueSpec) *ast.CompositeLit {
-	usage := fmt.Sprintf(`var _ = %s.Spec{Version: 1, Package: "..."}`, l.specName())
+	usage := fmt.Sprintf(`its header, var _ = %s.Spec{Version: 1, Package: "..."}, and the permissions of resources, var _ = %s.Permissions[Post]{Read: "public"}`, l.specName(), l.specName())
 	if len(vs.Names) != 1 || len(vs.Values) != 1 || vs.Type != nil {
-		l.errorf(vs.Pos(), "var: the only variable of a Go spec is its header, %s", usage)
+		l.errorf(vs.Pos(), "var: the variables of a Go spec are %s", usage)
 		return nil
 	}
 	lit, ok := vs.Values[0].(*ast.CompositeLit)
-	if !ok || !l.isSpecSel(lit.Type, "Spec") {
-		l.errorf(vs.Values[0].Pos(), "var %s: the only variable of a Go spec is its header, %s", vs.Names[0].Name, usage)
-		return nil
+	switch {
+	case ok && l.isSpecSel(lit.Type, "Spec"):
+		return lit
+	case ok && l.permissionsTarget(lit) != nil:
+		if vs.Names[0].Name != "_" {
+			l.errorf(vs.Names[0].Pos(), "var %s: name the permissions _: var _ = %s.Permissions[...]{...}; nothing refers to them", vs.Names[0].Name, l.specName())
+		}
+		l.perms = append(l.perms, lit)
+		return lit
 	}
-	return lit
+	l.errorf(vs.Values[0].Pos(), "var %s: the variables of a Go spec are %s", vs.Names[0].Name, usage)
+	return nil
 }
 
 // isSpecSel reports whether e is the marker <spec>.<name>.
@@ -316,7 +328,7 @@ func (l *goLoader) isSpecSel(e ast.Expr, name string) bool {
 }
 
 // specHeaderKeys are the fields of spec.Spec.
-func specHeaderKeys() []string { return []string{"Version", "Package", "Output"} }
+func specHeaderKeys() []string { return []string{"Version", "Package", "Output", "Auth"} }
 
 // header reads the spec.Spec literal.
 func (l *goLoader) header(s *Spec, lit *ast.CompositeLit) {
@@ -349,6 +361,8 @@ func (l *goLoader) header(s *Spec, lit *ast.CompositeLit) {
 			s.Package = l.headerString(kv, loc, subject)
 		case "Output":
 			s.Output = l.headerString(kv, loc, subject)
+		case "Auth":
+			s.Auth = l.authLit(kv, loc)
 		default:
 			hint := Suggest(key.Name, specHeaderKeys())
 			if strings.EqualFold(key.Name, "specstar") {

@@ -130,7 +130,7 @@ func TestGoSpecErrors(t *testing.T) {
 		{
 			name: "header must be a spec.Spec literal",
 			spec: "//go:build specstar\n\npackage blog\n\nimport \"github.com/specstar-go/specstar/runtime/spec\"\n\nvar _, _ = spec.Spec{}, 1\nvar x spec.Spec\nvar _ = &spec.Spec{Version: 1, Package: \"blog\"}\n\ntype P struct{ A string }\n",
-			want: []string{`spec.go:3:9: spec: missing header`, `spec.go:7:5: var: the only variable`, `spec.go:8:5: var: the only variable`, `spec.go:9:9: var _: the only variable`},
+			want: []string{`spec.go:3:9: spec: missing header`, `spec.go:7:5: var: the variables of a Go spec are`, `spec.go:8:5: var: the variables of a Go spec are`, `spec.go:9:9: var _: the variables of a Go spec are`},
 		},
 		{
 			name: "renamed spec import",

@@ -52,7 +52,7 @@ func goFieldKeys() []string {
 	return []string{
 		"required", "default", "min", "max", "min_length", "max_length",
 		"pattern", "unique", "index", "display", "values", "on_delete",
-		"max_size", "accept",
+		"max_size", "accept", "read", "write",
 	}
 }
 
@@ -87,6 +87,10 @@ func (l *goLoader) resourceOptions(r *Resource, fld *ast.Field, subject string) 
 				r.Revisions.MaxAge = l.tagDuration(it, subject)
 			}
 		default:
+			if slices.Contains(PermissionActions(), it.key) || it.key == "permissions" {
+				l.errorf(it.keyPos, "%s: permissions are not tag keys: declare them with var _ = %s.Permissions[%s]{Read: \"public\", ...}", subject, l.specName(), r.Name)
+				continue
+			}
 			if slices.Contains(goFieldKeys(), it.key) {
 				l.errorf(it.keyPos, "%s: %s is a field option: put it in the specstar tag of a field, not of %s.Resource", subject, it.key, l.specName())
 				continue
@@ -165,6 +169,10 @@ func (l *goLoader) fieldTag(f *Field, it tagItem, subject string, top bool) {
 		f.MaxSize = l.tagSize(it, subject)
 	case "accept":
 		f.Accept = l.tagList(it, subject)
+	case "read":
+		f.Read = l.tagRule(it, subject)
+	case "write":
+		f.Write = l.tagRule(it, subject)
 	case "type", "of", "to", "fields":
 		l.errorf(it.keyPos, "%s: %s is not a tag key: a Go spec takes it from the field's Go type, %s", subject, it.key, typeKeyHint(it.key, l.specName()))
 	case "description":

@@ -141,6 +141,9 @@ type tagPart struct {
 	text   string
 	pos    token.Pos
 	quoted bool
+	// src is text with the position of each byte (and of its end), for
+	// values whose inner mistakes are reported exactly (rules).
+	src posText
 }
 
 // tagItem is one item of a specstar tag: a flag ("required") or a key with
@@ -247,12 +250,14 @@ func (p *tagParser) part(list bool) (tagPart, *tagSyntaxError) {
 	start := p.i
 	if p.i < len(s) && s[p.i] == '\'' {
 		var b strings.Builder
+		var at []token.Pos
 		p.i++
 		for {
 			if p.i == len(s) {
 				return tagPart{}, p.errorf(start, "unterminated quoted value in specstar tag: close it with '")
 			}
 			c := s[p.i]
+			at = append(at, p.t.pos[p.i])
 			p.i++
 			if c != '\'' {
 				b.WriteByte(c)
@@ -263,16 +268,19 @@ func (p *tagParser) part(list bool) (tagPart, *tagSyntaxError) {
 				p.i++
 				continue
 			}
-			break
+			break // at ends with the closing quote: the end of the value
+
 		}
+		src := posText{text: b.String(), pos: at}
 		p.skipSpaces()
 		if p.i < len(s) && s[p.i] != ',' && !(list && s[p.i] == '|') {
 			return tagPart{}, p.errorf(p.i, "unexpected text after a quoted value in specstar tag: a quoted value ends its item (write '' for a quote inside it)")
 		}
-		return tagPart{text: b.String(), pos: p.t.pos[start], quoted: true}, nil
+		return tagPart{text: src.text, pos: p.t.pos[start], quoted: true, src: src}, nil
 	}
 	for p.i < len(s) && s[p.i] != ',' && !(list && s[p.i] == '|') {
 		p.i++
 	}
-	return tagPart{text: strings.TrimRight(s[start:p.i], " "), pos: p.t.pos[start]}, nil
+	text := strings.TrimRight(s[start:p.i], " ")
+	return tagPart{text: text, pos: p.t.pos[start], src: p.t.slice(start, start+len(text))}, nil
 }

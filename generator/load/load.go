@@ -47,7 +47,7 @@ func Bytes(name string, data []byte) (*Spec, error) {
 	if strings.HasSuffix(name, ".go") {
 		return loadGo(filepath.ToSlash(name), data)
 	}
-	l := &loader{file: filepath.ToSlash(name), visits: maxVisits}
+	l := &loader{file: filepath.ToSlash(name), visits: maxVisits, src: data}
 	spec := l.load(data)
 	l.errs.Sort()
 	if err := l.errs.Err(); err != nil {
@@ -62,6 +62,8 @@ type loader struct {
 	errs      ErrorList
 	visits    int  // remaining node visits
 	exhausted bool // visits ran out: report nothing more
+	src       []byte
+	lines     []int // byte offsets of the starts of the lines of src, computed on first use
 }
 
 // entry is one key and value of a YAML mapping, with aliases resolved.

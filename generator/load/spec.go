@@ -3,6 +3,8 @@ package load
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -11,11 +13,13 @@ import (
 // functions rather than package variables so that no caller can change
 // them.
 
-func topKeys() []string { return []string{"specstar", "package", "output", "resources"} }
+func topKeys() []string { return []string{"specstar", "package", "output", "auth", "resources"} }
 
 func resourceKeys() []string {
-	return []string{"description", "path", "fields", "revisions", "default_sort"}
+	return []string{"description", "path", "fields", "revisions", "default_sort", "permissions"}
 }
+
+func authKeys() []string { return []string{"roles", "access_token_ttl", "refresh_token_ttl"} }
 
 func revisionKeys() []string { return []string{"keep_last", "max_age"} }
 
@@ -24,6 +28,7 @@ func fieldKeys() []string {
 		"type", "description", "required", "default", "min", "max",
 		"min_length", "max_length", "pattern", "unique", "index", "display",
 		"values", "of", "fields", "to", "on_delete", "max_size", "accept",
+		"read", "write",
 	}
 }
 
@@ -46,7 +51,7 @@ func (l *loader) spec(root *yaml.Node) *Spec {
 		case "jobs":
 			l.unsupported(e.key, subject, "background jobs")
 		case "auth":
-			l.unsupported(e.key, subject, "users, login and roles")
+			s.Auth = l.auth(e)
 		default:
 			l.unknown(e.key, subject, topKeys())
 		}
@@ -111,7 +116,7 @@ func (l *loader) resource(e entry) *Resource {
 		case "default_sort":
 			r.DefaultSort = l.str(k, subject)
 		case "permissions":
-			l.unsupported(k.key, subject, "per-action permissions")
+			r.Permissions = l.permissions(k, subject)
 		default:
 			l.unknown(k.key, subject, resourceKeys())
 		}
@@ -120,6 +125,50 @@ func (l *loader) resource(e entry) *Resource {
 		l.errorf(e.key, "%s: missing key \"fields\"", subject)
 	}
 	return r
+}
+
+// auth walks the top-level `auth` mapping.
+func (l *loader) auth(e entry) *Auth {
+	const subject = "auth"
+	es, ok := l.mapping(e, "spec")
+	if !ok {
+		return nil
+	}
+	a := &Auth{Loc: l.loc(e)}
+	for _, k := range es {
+		switch k.key.Value {
+		case "roles":
+			a.Roles = l.stringList(k, subject)
+		case "access_token_ttl":
+			a.AccessTokenTTL = l.duration(k, subject)
+		case "refresh_token_ttl":
+			a.RefreshTokenTTL = l.duration(k, subject)
+		default:
+			l.unknown(k.key, subject, authKeys())
+		}
+	}
+	return a
+}
+
+// permissions walks a resource's `permissions`: action names to rules.
+func (l *loader) permissions(e entry, owner string) *Permissions {
+	subject := owner + " permissions"
+	es, ok := l.mapping(e, owner)
+	if !ok {
+		return nil
+	}
+	p := &Permissions{Loc: l.loc(e)}
+	for _, k := range es {
+		if !slices.Contains(PermissionActions(), k.key.Value) {
+			l.errorf(k.key, "%s: unknown action %q%s; the actions are %s", subject, k.key.Value,
+				DidYouMean(Suggest(k.key.Value, PermissionActions())), strings.Join(PermissionActions(), ", "))
+			continue
+		}
+		if r := l.rule(k, subject); r != nil {
+			p.Rules = append(p.Rules, &ActionRule{Action: k.key.Value, Rule: r})
+		}
+	}
+	return p
 }
 
 // revisions walks a resource's `revisions`.
@@ -227,6 +276,10 @@ func (l *loader) fieldKey(f *Field, k entry, path, subject string, depth int) {
 		f.MaxSize = l.size(k, subject)
 	case "accept":
 		f.Accept = l.stringList(k, subject)
+	case "read":
+		f.Read = l.rule(k, subject)
+	case "write":
+		f.Write = l.rule(k, subject)
 	default:
 		l.unknown(k.key, subject, fieldKeys())
 	}

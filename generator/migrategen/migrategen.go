@@ -81,7 +81,7 @@ func (e *DestructiveError) Error() string {
 // earlier generation left (see the package doc). Paths are relative to
 // the output directory.
 func Files(m *model.Model, prev Previous, opts Options) ([]*gen.File, error) {
-	kinds := Kinds(m)
+	kinds := m.Kinds()
 	next := NewSnapshot(kinds)
 	existing, last, err := checkPrevious(prev)
 	if err != nil {

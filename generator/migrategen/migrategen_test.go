@@ -174,7 +174,7 @@ func wantIndexes(kinds []*resource.Kind) []string {
 func applyPostgres(t *testing.T, step, u, schema string, m *model.Model, files []*gen.File) {
 	t.Helper()
 	ctx := context.Background()
-	kinds := migrategen.Kinds(m)
+	kinds := m.Kinds()
 	s, err := postgres.Open(ctx, u, postgres.WithSchema(schema))
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +259,7 @@ func fileContent(files []*gen.File, p string) []byte {
 // checks its managed indexes against sqlschema.
 func applySQLite(t *testing.T, step, db string, m *model.Model, files []*gen.File) {
 	t.Helper()
-	kinds := migrategen.Kinds(m)
+	kinds := m.Kinds()
 	s, err := sqlite.Open(db)
 	if err != nil {
 		t.Fatal(err)
@@ -391,7 +391,7 @@ func TestNumberingFollowsExistingFiles(t *testing.T) {
 // ParseSnapshot.
 func TestSnapshotRoundTrip(t *testing.T) {
 	m := buildSpec(t, filepath.Join("testdata", "steps", "3_add_index.yaml"))
-	s := migrategen.NewSnapshot(migrategen.Kinds(m))
+	s := migrategen.NewSnapshot(m.Kinds())
 	got, err := migrategen.ParseSnapshot(s.Marshal())
 	if err != nil {
 		t.Fatal(err)

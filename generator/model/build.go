@@ -97,6 +97,7 @@ func Build(spec *load.Spec) (*Model, error) {
 		b.goNames[n] = declared{what: "the generated " + n + " of every spec", pos: Pos{}}
 	}
 	b.header(spec)
+	b.auth(spec)
 	b.resources(spec)
 	b.errs.Sort()
 	if err := b.errs.Err(); err != nil {
@@ -170,15 +171,26 @@ func (b *builder) resources(spec *load.Spec) {
 	if len(spec.Resources) == 0 {
 		b.errorf(pos(spec.Pos), "spec: no resources: declare at least one under \"resources\"")
 	}
-	// specs[i] is the spec of b.m.Resources[i] (duplicates are dropped).
+	// The built-in resources of auth take their names first, then come
+	// last in the model. specs[i] is the spec of b.m.Resources[i]
+	// (duplicates are dropped).
+	builtins := b.builtins()
+	nBuiltin := len(b.m.Resources)
 	var specs []*load.Resource
 	for _, lr := range spec.Resources {
 		if r := b.resource(lr); r != nil {
 			specs = append(specs, lr)
 		}
 	}
+	b.m.Resources = slices.Concat(b.m.Resources[nBuiltin:], b.m.Resources[:nBuiltin])
+	specs = append(specs, builtins...)
 	for i, r := range b.m.Resources {
 		b.resourceBody(specs[i], r)
+	}
+	if a := b.m.Auth; a != nil {
+		for _, f := range a.User.Fields {
+			f.WriteOnly = f.Name == "password"
+		}
 	}
 	for _, r := range b.m.Resources {
 		for _, f := range r.Fields {
@@ -186,7 +198,12 @@ func (b *builder) resources(spec *load.Spec) {
 				f.Target.Referrers = append(f.Target.Referrers, f)
 			}
 		}
-		r.Operations = operations(r)
+	}
+	for i, r := range b.m.Resources {
+		b.rules(specs[i], r)
+		if !r.Internal {
+			r.Operations = operations(r)
+		}
 	}
 }
 
@@ -196,6 +213,10 @@ func (b *builder) resource(lr *load.Resource) *Resource {
 	subject := "resource " + lr.Name
 	p := pos(lr.Pos)
 	if prev, ok := b.byName[lr.Name]; ok {
+		if prev.Builtin {
+			b.builtinConflict(lr, prev)
+			return nil
+		}
 		b.errorf(p, "%s: declared twice (first at line %d)", subject, prev.Pos.Line)
 		return nil
 	}
@@ -268,7 +289,7 @@ func (b *builder) table(r *Resource) {
 		b.errorf(r.Pos, "resource %s: table name %q starts with \"sqlite_\", which SQLite reserves; rename the resource", r.Name, r.Table)
 	}
 	if prev, ok := b.tables[r.Table]; ok {
-		b.errorf(r.Pos, "resource %s: table name %q is already used by resource %s at line %d", r.Name, r.Table, prev.Name, prev.Pos.Line)
+		b.errorf(r.Pos, "resource %s: table name %q is already used by %s", r.Name, r.Table, declaredBy(prev))
 		return
 	}
 	b.tables[r.Table] = r
@@ -294,7 +315,7 @@ func (b *builder) path(lr *load.Resource, r *Resource) {
 		}
 	}
 	if prev, ok := b.paths[r.Path]; ok {
-		b.errorf(p, "%s: path /api/%s is already used by resource %s at line %d; set \"path\" to another segment", subject, r.Path, prev.Name, prev.Pos.Line)
+		b.errorf(p, "%s: path /api/%s is already used by %s; set \"path\" to another segment", subject, r.Path, declaredBy(prev))
 		return
 	}
 	b.paths[r.Path] = r

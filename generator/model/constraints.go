@@ -259,12 +259,16 @@ func (c *fieldCtx) ref() {
 	}
 	if lf.To == nil {
 		c.errorf(lf.Type.Pos, "a ref field needs \"to\": the name of the resource it refers to")
-	} else if target, ok := c.b.byName[lf.To.Value]; ok {
+	} else if target, ok := c.b.byName[lf.To.Value]; ok && !target.Internal {
 		f.Target = target
+	} else if ok {
+		c.errorf(lf.To.Pos, "to: %s is an internal resource of auth (%s), which no field can refer to", target.Name, builtinUse(target.Name))
 	} else {
 		var candidates []string
 		for _, r := range c.b.m.Resources {
-			candidates = append(candidates, r.Name)
+			if !r.Internal {
+				candidates = append(candidates, r.Name)
+			}
 		}
 		c.errorf(lf.To.Pos, "to: unknown resource %q%s", lf.To.Value, load.DidYouMean(load.Suggest(lf.To.Value, candidates)))
 	}

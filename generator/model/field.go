@@ -177,6 +177,7 @@ func (b *builder) field(lf *load.Field, sc *structScope) *Field {
 	c.constraints()
 	c.typeSpecific()
 	c.defaults()
+	c.fieldRules()
 	return f
 }
 

@@ -28,8 +28,38 @@ type Model struct {
 	// Output is the output directory relative to the spec file's directory,
 	// slash-separated ("blog" unless the spec sets `output`).
 	Output string
-	// Resources in spec order.
+	// Auth is the resolved auth block; nil for a spec without one (no
+	// users, no permissions: every caller may do everything).
+	Auth *Auth
+	// Resources in spec order, followed by the built-in resources of auth
+	// (User, then the internal kinds) when the spec has an auth block.
 	Resources []*Resource
+}
+
+// Auth is the resolved auth block of a spec.
+type Auth struct {
+	Pos Pos
+	// Roles are every role: the spec's, in spec order, with RoleAdmin
+	// first when the spec does not list it.
+	Roles      []string
+	AccessTTL  time.Duration // lifetime of access tokens (JWT)
+	RefreshTTL time.Duration // lifetime of the refresh tokens of a login
+	// User is the built-in User resource.
+	User *Resource
+}
+
+// APIResources returns the resources that clients and user code see: every
+// resource but the internal ones, in model order. Emitters of routes,
+// repositories, hooks, GraphQL and OpenAPI iterate it; only the storage
+// (schema descriptors, migrations) covers Resources.
+func (m *Model) APIResources() []*Resource {
+	out := make([]*Resource, 0, len(m.Resources))
+	for _, r := range m.Resources {
+		if !r.Internal {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Resource is one spec resource.
@@ -55,8 +85,47 @@ type Resource struct {
 	// Target is this resource, in model order.
 	Referrers []*Field
 	// Operations lists everything clients and user code can do to the
-	// resource, in REST registration order; see Operation.
+	// resource, in REST registration order; see Operation. Internal
+	// resources have none.
 	Operations []*Operation
+	// Builtin marks a resource that auth declares (User and the internal
+	// kinds), not the spec.
+	Builtin bool
+	// Internal marks a kind the runtime keeps for itself (the stored state
+	// of auth): only its schema descriptor and its tables are generated.
+	Internal bool
+	// Rules holds the permission rule of every action, in the order of
+	// RuleActions, defaults applied; nil without auth and for internal
+	// resources.
+	Rules []*Rule
+}
+
+// Rule is the resolved permission rule of one action of a resource.
+type Rule struct {
+	// Action is one of RuleActions: read, list, create, ...
+	Action string
+	// Source is the rule as the runtime parses it: "owner | role:editor".
+	Source string
+	// Pos is where the spec writes it; for a default, the position of the
+	// rule it defaults to, or zero.
+	Pos Pos
+	// Default is set when the spec does not name the action.
+	Default bool
+	// Anonymous reports whether a caller without credentials may pass the
+	// rule: it has public, or a where() without @me (which grants its rows
+	// to every caller).
+	Anonymous bool
+}
+
+// Rule returns the rule of action (one of RuleActions), or nil without
+// rules.
+func (r *Resource) Rule(action string) *Rule {
+	for _, rl := range r.Rules {
+		if rl.Action == action {
+			return rl
+		}
+	}
+	return nil
 }
 
 // Type is a spec field type.
@@ -124,10 +193,22 @@ type Field struct {
 
 	// Owner is the resource the field belongs to (also for nested fields).
 	Owner *Resource
+
+	// Read and Write are the field-level rules of a top-level field ("" for
+	// none): they use only public, authenticated and role:NAME. A caller
+	// failing Read never sees the field; one failing Write may not change
+	// it.
+	Read, Write string
+	// WriteOnly marks a field that requests carry but responses never do
+	// (the password of the built-in User): it is in the create and update
+	// inputs only, and the runtime removes it before storing the data.
+	WriteOnly bool
 }
 
 // Nullable reports whether the Go field is a pointer (or nil-able) because
-// the value may be absent: every field that is not required. Fields with a
-// default are filled in before validation, but stay pointers so that
-// absence can be told from the zero value.
-func (f *Field) Nullable() bool { return !f.Required }
+// the value may be absent: every field that is not required, and every
+// field with a read rule, which the runtime removes from what a caller
+// failing the rule gets. Fields with a default are filled in before
+// validation, but stay pointers so that absence can be told from the zero
+// value.
+func (f *Field) Nullable() bool { return !f.Required || f.Read != "" }

@@ -38,6 +38,13 @@ type Operation struct {
 	GraphQL GraphQLField
 	// Repo is the method of the typed repository: "Revision"; "" for none.
 	Repo string
+	// Permission is the action whose permission rule governs the
+	// operation, one of RuleActions: history, referrers and change
+	// events are read, a count is list, a patch is update
+	// (runtime/resource.Action.Rule).
+	Permission string
+	// Rule is the resource's rule of Permission; nil without auth.
+	Rule *Rule
 	// Query lists the query parameters the REST route accepts (the Query*
 	// constants), in the order the OpenAPI document and error messages
 	// list them. The generated handler refuses any other with a 400
@@ -199,6 +206,8 @@ func operations(r *Resource) []*Operation {
 			GraphQL: GraphQLField{Root: GraphQLSubscription, Name: one + "Changed"}},
 	}
 	for _, op := range ops {
+		op.Permission = permissionOf(op.Action)
+		op.Rule = r.Rule(op.Permission)
 		if op.Method == "" {
 			continue
 		}
@@ -206,6 +215,21 @@ func operations(r *Resource) []*Operation {
 		op.OpenAPIPath = openAPIPath(op.Route)
 	}
 	return ops
+}
+
+// permissionOf returns the action whose rule governs action, as
+// runtime/resource.Action.Rule does (the model test checks that they
+// agree).
+func permissionOf(action string) string {
+	switch action {
+	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe:
+		return ActionRead
+	case ActionCount:
+		return ActionList
+	case ActionPatch:
+		return ActionUpdate
+	}
+	return action
 }
 
 // openAPIPath turns an echo route into an OpenAPI path:

@@ -31,10 +31,41 @@ package spec
 // Version is the version of the spec format (1). Package is the Go package
 // name of the generated code. Output is the directory of the generated
 // code, relative to the spec file's directory; it defaults to Package.
+// Auth, when written, turns on users, login and permissions (the auth
+// block of a YAML spec).
 type Spec struct {
 	Version int
 	Package string
 	Output  string
+	Auth    Auth
+}
+
+// Auth is the auth block of a spec: its roles ("admin" is always one, and
+// passes every rule) and the lifetimes of its tokens, as durations such
+// as "15m", "720h" or "30d":
+//
+//	Auth: spec.Auth{Roles: []string{"editor", "viewer"}, AccessTokenTTL: "15m", RefreshTokenTTL: "720h"}
+type Auth struct {
+	Roles           []string
+	AccessTokenTTL  string // default "15m"
+	RefreshTokenTTL string // default "720h"
+}
+
+// Permissions declares the permission rules of the resource T, one string
+// per action; an action left out takes its default (docs/spec.md). A
+// raw string literal keeps the quotes of a where() filter readable:
+//
+//	var _ = spec.Permissions[Post]{
+//		Read:   `public | where(status = "published")`,
+//		Create: "authenticated",
+//		Update: "owner | role:editor",
+//		Delete: "role:admin",
+//	}
+//
+// Field-level rules go in the specstar tag of the field:
+// `specstar:"read=role:editor,write=role:editor"`.
+type Permissions[T any] struct {
+	Read, List, Create, Update, Switch, Delete, Restore, Purge string
 }
 
 // Resource is embedded in a resource struct to set resource options with
