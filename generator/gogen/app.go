@@ -1,6 +1,8 @@
 package gogen
 
 import (
+	"time"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/specstar-go/specstar/generator/model"
@@ -83,9 +85,16 @@ func addApp(f *jen.File, m *model.Model) {
 		jen.Return(jen.Qual(pkgServer, "New").Call(jen.Id("cfg"), jen.Id("App").Call(jen.Id("opts").Op("...")))),
 	)
 	f.Line()
-	f.Comment("app implements server.App and server.ServiceApp.")
+	if m.Auth != nil {
+		f.Comment("app implements server.App, server.ServiceApp and server.AuthApp.")
+	} else {
+		f.Comment("app implements server.App and server.ServiceApp.")
+	}
 	f.Type().Id("app").Struct(jen.Id("opts").Id("appOptions"))
 	f.Line()
+	if m.Auth != nil {
+		addAuthSettings(f, m.Auth)
+	}
 	f.Comment("Schema returns the storage descriptors of every resource.")
 	f.Func().Params(jen.Id("app")).Id("Schema").Params().Op("*").Qual(pkgResource, "Schema").Block(jen.Return(jen.Id("schema")))
 	f.Line()
@@ -98,7 +107,7 @@ func addApp(f *jen.File, m *model.Model) {
 	f.Func().Params(jen.Id("a").Id("app")).Id("Register").Params(
 		jen.Id("g").Op("*").Qual(pkgEcho, "Group"), jen.Id("svc").Op("*").Qual(pkgResource, "Service"),
 	).BlockFunc(func(g *jen.Group) {
-		for _, r := range m.Resources {
+		for _, r := range m.APIResources() {
 			g.Id("register"+r.GoName+"Routes").Call(jen.Id("g"), jen.Id("svc"))
 		}
 		g.If(jen.Len(jen.Id("a").Dot("opts").Dot("routes")).Op("==").Lit(0)).Block(jen.Return())
@@ -113,11 +122,51 @@ func addApp(f *jen.File, m *model.Model) {
 	f.Line()
 }
 
+// addAuthSettings emits the auth block of the spec, which makes app a
+// server.AuthApp:
+//
+//	var _ server.AuthApp = app{}
+//	func (app) AuthSettings() server.AuthSettings { return server.AuthSettings{Roles: ..., AccessTTL: 15 * time.Minute, ...} }
+func addAuthSettings(f *jen.File, a *model.Auth) {
+	f.Comment("The spec has auth: the server serves /api/auth, authenticates every request and")
+	f.Comment("enforces the permission rules of the resources.")
+	f.Var().Id("_").Qual(pkgServer, "AuthApp").Op("=").Id("app").Values()
+	f.Line()
+	f.Comment("AuthSettings returns the auth block of the spec: its roles (admin passes every rule)")
+	f.Comment("and the lifetimes of its tokens.")
+	f.Func().Params(jen.Id("app")).Id("AuthSettings").Params().Qual(pkgServer, "AuthSettings").Block(
+		jen.Return(jen.Qual(pkgServer, "AuthSettings").Values(jen.Dict{
+			jen.Id("Roles"): jen.Index().String().ValuesFunc(func(g *jen.Group) {
+				for _, r := range a.Roles {
+					g.Lit(r)
+				}
+			}),
+			jen.Id("AccessTTL"):  durationCode(a.AccessTTL),
+			jen.Id("RefreshTTL"): durationCode(a.RefreshTTL),
+		})),
+	)
+	f.Line()
+}
+
+// durationCode renders a duration in its largest whole unit:
+// 15 * time.Minute, 720 * time.Hour.
+func durationCode(d time.Duration) jen.Code {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
+		if d%u.unit == 0 {
+			return jen.Lit(int(d / u.unit)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
+}
+
 // addRepositories emits Client and Tx, which group the typed repositories:
 // over the service, or bound to the transaction of a hook.
 func addRepositories(f *jen.File, m *model.Model) {
 	repos := func(g *jen.Group) {
-		for _, r := range m.Resources {
+		for _, r := range m.APIResources() {
 			g.Id(r.GoName).Op("*").Id(r.GoName + "Repository")
 		}
 	}
@@ -127,7 +176,7 @@ func addRepositories(f *jen.File, m *model.Model) {
 	f.Comment("NewClient returns the repositories of every resource, stored by svc.")
 	f.Func().Id("NewClient").Params(jen.Id("svc").Op("*").Qual(pkgResource, "Service")).Op("*").Id("Client").Block(
 		jen.Return(jen.Op("&").Id("Client").Values(jen.DictFunc(func(d jen.Dict) {
-			for _, r := range m.Resources {
+			for _, r := range m.APIResources() {
 				d[jen.Id(r.GoName)] = jen.Id("New" + r.GoName + "Repository").Call(jen.Id("svc"))
 			}
 		}))),
@@ -142,7 +191,7 @@ func addRepositories(f *jen.File, m *model.Model) {
 	f.Func().Id("newTx").Params(jen.Id("tx").Op("*").Qual(pkgResource, "Tx")).Op("*").Id("Tx").Block(
 		jen.Id("svc").Op(":=").Id("tx").Dot("Service").Call(),
 		jen.Return(jen.Op("&").Id("Tx").Values(jen.DictFunc(func(d jen.Dict) {
-			for _, r := range m.Resources {
+			for _, r := range m.APIResources() {
 				d[jen.Id(r.GoName)] = jen.Op("&").Id(r.GoName + "Repository").Values(jen.Dict{
 					jen.Id("svc"): jen.Id("svc"),
 					jen.Id("tx"):  jen.Id("tx"),

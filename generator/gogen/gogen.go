@@ -68,7 +68,7 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 	if err := add("app.gen.go", appFile(m, pkgPath)); err != nil {
 		return nil, err
 	}
-	for _, r := range m.Resources {
+	for _, r := range m.APIResources() {
 		base := r.Table
 		if err := add(base+"_model.gen.go", modelFile(m, r, pkgPath)); err != nil {
 			return nil, err
@@ -84,8 +84,8 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 		}
 	}
 	example := "Post"
-	if len(m.Resources) > 0 {
-		example = m.Resources[0].GoName
+	if api := m.APIResources(); len(api) > 0 {
+		example = api[0].GoName
 	}
 	scaffold, err := Scaffold(m.Package, example)
 	if err != nil {

@@ -106,7 +106,13 @@ func structFields(fields []*model.Field) []jen.Code {
 		if len(fd.Description) > 0 {
 			out = append(out, docLines(fd.Description, ""))
 		}
-		out = append(out, jen.Id(fd.GoName).Add(goType(fd)).Tag(map[string]string{"json": fd.Name}))
+		tag := fd.Name
+		if fd.WriteOnly {
+			// Absent from what the server returns: a record re-encoded by
+			// user code does not show it as null either.
+			tag += ",omitempty"
+		}
+		out = append(out, jen.Id(fd.GoName).Add(goType(fd)).Tag(map[string]string{"json": tag}))
 	}
 	return out
 }
@@ -479,9 +485,12 @@ func fieldChecks(g *jen.Group, fd *model.Field, sel *jen.Statement, fp fieldPath
 		if fp.nested {
 			errs = jen.Id("errs") // already a pointer in a nested validate method
 		}
-		if fd.Nullable() {
+		switch {
+		case fd.Required && fd.Nullable():
+			g.If(sel.Clone().Op("==").Nil()).Block(errsAdd(path, "is required")).Else().Block(sel.Clone().Dot("validate").Call(path, errs))
+		case fd.Nullable():
 			g.If(sel.Clone().Op("!=").Nil()).Block(sel.Clone().Dot("validate").Call(path, errs))
-		} else {
+		default:
 			g.Add(sel.Clone().Dot("validate").Call(path, errs))
 		}
 		return
@@ -495,16 +504,26 @@ func fieldChecks(g *jen.Group, fd *model.Field, sel *jen.Statement, fp fieldPath
 	checks := scalarChecks(fd, val, path)
 	var missing *jen.Statement
 	switch {
+	case fd.Required && fd.Nullable():
+		// A required field with a read rule is a pointer (see
+		// model.Field.Nullable).
+		missing = sel.Clone().Op("==").Nil()
+		switch {
+		case isStringLike(fd.Type):
+			missing.Op("||").Op("*").Add(sel.Clone()).Op("==").Lit("")
+		case fd.Type == model.DateTime:
+			missing.Op("||").Add(sel.Clone()).Dot("IsZero").Call()
+		}
 	case fd.Required && isStringLike(fd.Type):
 		missing = sel.Clone().Op("==").Lit("")
 	case fd.Required && fd.Type == model.DateTime:
 		missing = sel.Clone().Dot("IsZero").Call()
 	}
 	switch {
-	case fd.Nullable() && len(checks) > 0:
-		g.Add(guarded(sel.Clone().Op("!=").Nil(), checks))
 	case missing != nil:
 		g.Add(requiredThen(missing, path, "is required", checks))
+	case fd.Nullable() && len(checks) > 0:
+		g.Add(guarded(sel.Clone().Op("!=").Nil(), checks))
 	default:
 		for _, c := range checks {
 			g.Add(c.stmt())

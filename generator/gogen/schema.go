@@ -1,6 +1,8 @@
 package gogen
 
 import (
+	"strings"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/specstar-go/specstar/generator/migrategen"
@@ -100,7 +102,57 @@ func kindDict(r *model.Resource) jen.Dict {
 	if len(fields) > 0 {
 		d[jen.Id("Fields")] = jen.Index().Qual(pkgResource, "Field").Values(fields...)
 	}
+	if k.Access != nil {
+		d[jen.Id("Access")] = accessValue(r, k.Access)
+	}
+	if k.Internal {
+		d[jen.Id("Internal")] = jen.True()
+	}
 	return d
+}
+
+// accessValue renders the permission rules of a kind, the actions in the
+// order of model.RuleActions (a Go map literal keeps the order written):
+//
+//	&resource.Access{
+//		Rules:  map[resource.Action]string{resource.ActionRead: "public", ...},
+//		Fields: []resource.FieldAccess{{Field: "notes", Read: "role:editor", Write: "role:editor"}},
+//	}
+func accessValue(r *model.Resource, a *resource.Access) jen.Code {
+	// jen.Dict sorts its keys: write the entries one per line instead.
+	d := jen.Dict{
+		jen.Id("Rules"): jen.Map(jen.Qual(pkgResource, "Action")).String().ValuesFunc(func(g *jen.Group) {
+			for _, rl := range r.Rules {
+				g.Line().Qual(pkgResource, actionConst(rl.Action)).Op(":").Lit(a.Rules[resource.Action(rl.Action)])
+			}
+			g.Line()
+		}),
+	}
+	if len(a.Fields) > 0 {
+		d[jen.Id("Fields")] = jen.Index().Qual(pkgResource, "FieldAccess").ValuesFunc(func(g *jen.Group) {
+			for _, fa := range a.Fields {
+				kv := []jen.Code{jen.Id("Field").Op(":").Lit(fa.Field)}
+				if fa.Read != "" {
+					kv = append(kv, jen.Id("Read").Op(":").Lit(fa.Read))
+				}
+				if fa.Write != "" {
+					kv = append(kv, jen.Id("Write").Op(":").Lit(fa.Write))
+				}
+				if fa.Default != nil {
+					kv = append(kv, jen.Id("Default").Op(":").Index().Byte().Call(jen.Lit(string(fa.Default))))
+				}
+				g.Line().Values(kv...)
+			}
+			g.Line()
+		})
+	}
+	return jen.Op("&").Qual(pkgResource, "Access").Values(d)
+}
+
+// actionConst returns the name of the resource constant of a rule action:
+// "read" => "ActionRead".
+func actionConst(action string) string {
+	return "Action" + strings.ToUpper(action[:1]) + action[1:]
 }
 
 // fieldTypeConst returns the name of the resource constant of t.

@@ -104,6 +104,10 @@ type objectAPI struct {
 	input string
 }
 
+// meField is the query of a spec with auth that returns the caller's
+// User.
+const meField = "me"
+
 // metaFilters are the filter fields every resource has, in the order of
 // the schema.
 var metaFilters = []struct{ name, goName, path, typ string }{
@@ -125,7 +129,7 @@ func newSchema(m *model.Model) (*schema, error) {
 	s := &schema{model: m, byModel: make(map[*model.Resource]*resourceAPI), shared: map[string]bool{
 		"IDFilter": true, "TimeFilter": true, "StringFilter": true,
 	}}
-	for _, r := range m.Resources {
+	for _, r := range m.APIResources() {
 		a := newResourceAPI(r)
 		s.resources = append(s.resources, a)
 		s.byModel[r] = a
@@ -333,6 +337,9 @@ func (s *schema) checkNames() []string {
 		types[n] = "a shared type"
 	}
 	root := map[string]string{}
+	if s.model.Auth != nil {
+		root[meField] = "the me query of auth"
+	}
 	claim := func(m map[string]string, kind, name, what string) {
 		if prev, ok := m[name]; ok {
 			errs = append(errs, fmt.Sprintf("%s %s of %s collides with %s", kind, name, what, prev))

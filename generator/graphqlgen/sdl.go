@@ -3,6 +3,7 @@ package graphqlgen
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/specstar-go/specstar/generator/gen"
@@ -69,6 +70,11 @@ func writeScalars(w *sdl) {
 func writeRoot(w *sdl, s *schema) {
 	for _, rt := range rootTypes() {
 		w.open("type", rt)
+		if rt == model.GraphQLQuery && s.model.Auth != nil {
+			w.field(meField+": "+s.byModel[s.model.Auth.User].name,
+				"The caller's user: the User the access token was issued to.",
+				"Errors: UNAUTHENTICATED without valid credentials.")
+		}
 		for _, a := range s.resources {
 			for _, op := range a.model.GraphQLOperations(rt) {
 				decl, desc := fieldDecl(a, op)
@@ -245,16 +251,25 @@ func writeNestedFilters(w *sdl, ff *filterField) {
 	}
 }
 
-// dataFields writes the fields of a data type or input.
+// dataFields writes the fields of a data type or input. Write-only fields
+// are in inputs only.
 func dataFields(w *sdl, fields []*model.Field, input bool) {
 	for _, fd := range fields {
-		w.field(fmt.Sprintf("%s: %s", fieldName(fd.Name), fieldType(fd, input)), fd.Description...)
+		if fd.WriteOnly && !input {
+			continue
+		}
+		desc := fd.Description
+		if fd.Read != "" && !input {
+			desc = append(slices.Clone(desc), fmt.Sprintf("Null for callers that the field's read rule (%s) refuses.", fd.Read))
+		}
+		w.field(fmt.Sprintf("%s: %s", fieldName(fd.Name), fieldType(fd, input)), desc...)
 	}
 }
 
 // fieldType is the GraphQL type of a data field. Inputs require what the
 // spec requires. Outputs are non-null when the Go value cannot be nil:
-// required fields other than lists and json.
+// required fields other than lists and json, without a read rule (which
+// hides the field from some callers).
 func fieldType(fd *model.Field, input bool) string {
 	t := baseType(fd, input)
 	if fd.Type == model.List {
@@ -263,7 +278,7 @@ func fieldType(fd *model.Field, input bool) string {
 			t = "[" + fd.EnumGoType + "!]"
 		}
 	}
-	nonNull := fd.Required && (input || (fd.Type != model.List && fd.Type != model.JSON))
+	nonNull := fd.Required && (input || (!fd.Nullable() && fd.Type != model.List && fd.Type != model.JSON))
 	if nonNull {
 		t += "!"
 	}

@@ -95,11 +95,17 @@ func suggestRole(s string) string {
 	return ""
 }
 
-// fmtDuration writes a duration as the spec would: "15m", "720h".
+// fmtDuration writes a duration as a spec would: "15m", "720h", not
+// "15m0s", "720h0m0s".
 func fmtDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // The built-in resources of auth. User is a resource like the spec's (its

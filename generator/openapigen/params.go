@@ -50,7 +50,7 @@ func param(in, name, description string, required bool, s *openapi3.Schema) *ope
 
 // sharedParameters are the parameters that mean the same on every
 // resource.
-func sharedParameters() openapi3.ParametersMap {
+func sharedParameters(auth bool) openapi3.ParametersMap {
 	boolean := func() *openapi3.Schema { return &openapi3.Schema{Type: types(openapi3.TypeBoolean), Default: false} }
 	revision := func() *openapi3.Schema {
 		return &openapi3.Schema{Type: types(openapi3.TypeString), Pattern: revPattern}
@@ -86,6 +86,10 @@ func sharedParameters() openapi3.ParametersMap {
 		paramIfNoneMatch: param(openapi3.ParameterInHeader, "If-None-Match",
 			"Answer 304 with no body when the current ETag is one of these (or *).", false,
 			&openapi3.Schema{Type: types(openapi3.TypeString)}),
+	}
+	if auth {
+		ps[paramTokenID] = param(openapi3.ParameterInPath, "id", "The id of a personal access token of the caller.", true,
+			&openapi3.Schema{Type: types(openapi3.TypeString), Format: "uuid"})
 	}
 	out := make(openapi3.ParametersMap, len(ps))
 	for name, p := range ps {
@@ -224,8 +228,8 @@ func expandParam(r *model.Resource) *openapi3.ParameterRef {
 }
 
 // sharedHeaders are the response headers of the document.
-func sharedHeaders() openapi3.Headers {
-	return openapi3.Headers{
+func sharedHeaders(auth bool) openapi3.Headers {
+	h := openapi3.Headers{
 		"ETag": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
 			Description: `The version of the current revision: "{revision_id}" for a stable revision, "{revision_id}+{12 hex digits of the data hash}" for a draft. Send it back in If-Match.`,
 			Required:    true,
@@ -237,6 +241,19 @@ func sharedHeaders() openapi3.Headers {
 			Schema:      prop(&openapi3.Schema{Type: types(openapi3.TypeString), Format: "uri-reference"}),
 		}}},
 	}
+	if auth {
+		h[headerWWWAuthenticate] = &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+			Description: `The authentication scheme: Bearer (with error="invalid_token" when a token was sent and refused).`,
+			Required:    true,
+			Schema:      prop(&openapi3.Schema{Type: types(openapi3.TypeString)}),
+		}}}
+		h[headerRetryAfter] = &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+			Description: "The seconds to wait before the next attempt.",
+			Required:    true,
+			Schema:      prop(&openapi3.Schema{Type: types(openapi3.TypeInteger), Min: ptr(0.0)}),
+		}}}
+	}
+	return h
 }
 
 // headerRef returns a reference to a component header.

@@ -1,6 +1,7 @@
 package openapigen
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,8 +25,17 @@ const (
 )
 
 // problemStatuses are the error statuses operations answer, each with the
-// name of its component response and what it means.
-func problemStatuses() map[int][2]string {
+// name of its component response and what it means. auth adds the
+// statuses and meanings of a spec with auth.
+func problemStatuses(auth bool) map[int][2]string {
+	if auth {
+		out := problemStatuses(false)
+		out[http.StatusUnauthorized] = [2]string{"Unauthenticated", "UNAUTHENTICATED: the request has no valid credentials (a missing, expired or revoked bearer token) and the operation needs them. WWW-Authenticate says how to authenticate."}
+		out[http.StatusForbidden] = [2]string{"Forbidden", "FORBIDDEN: the permission rules refuse the write (for a field with a write rule, errors names the field), or the application's business rules (a hook) or its authorizer refuse the operation."}
+		out[http.StatusNotFound] = [2]string{"NotFound", "NOT_FOUND: unknown resource id or revision, or a resource the caller may not read (its existence is not disclosed)."}
+		out[http.StatusTooManyRequests] = [2]string{"RateLimited", "RATE_LIMITED: too many attempts; retry after the seconds of Retry-After."}
+		return out
+	}
 	return map[int][2]string{
 		http.StatusBadRequest:            {"BadRequest", "BAD_REQUEST: malformed JSON, or an invalid or unknown query parameter (the errors name it)."},
 		http.StatusForbidden:             {"Forbidden", "FORBIDDEN: the application's business rules (a hook) or its authorizer refuse the operation."},
@@ -45,13 +55,20 @@ const notModified = "NotModified"
 
 // problemResponses are the component responses: one problem response per
 // error status, and the 304 of conditional reads.
-func problemResponses() openapi3.ResponseBodies {
+func problemResponses(auth bool) openapi3.ResponseBodies {
 	out := make(openapi3.ResponseBodies)
-	for _, p := range problemStatuses() {
-		out[p[0]] = &openapi3.ResponseRef{Value: &openapi3.Response{
+	for status, p := range problemStatuses(auth) {
+		r := &openapi3.Response{
 			Description: ptr(p[1]),
 			Content:     openapi3.Content{mediaProblem: &openapi3.MediaType{Schema: schemaRef(schemaProblem)}},
-		}}
+		}
+		switch status {
+		case http.StatusUnauthorized:
+			r.Headers = openapi3.Headers{headerWWWAuthenticate: headerRef(headerWWWAuthenticate)}
+		case http.StatusTooManyRequests:
+			r.Headers = openapi3.Headers{headerRetryAfter: headerRef(headerRetryAfter)}
+		}
+		out[p[0]] = &openapi3.ResponseRef{Value: r}
 	}
 	out[notModified] = &openapi3.ResponseRef{Value: &openapi3.Response{
 		Description: ptr("Not Modified: If-None-Match matches the current ETag. No body."),
@@ -278,32 +295,79 @@ func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
 		o := &openapi3.Operation{
 			Tags:        []string{r.Name},
 			Summary:     row.Summary,
-			Description: op.description,
+			Description: withRule(op.description, row),
 			OperationID: row.OperationID,
 			Parameters:  parameters(r, row, op.headers),
 			RequestBody: op.body,
 			Responses:   openapi3.NewResponses(),
-			Security:    noSecurity(),
+			Security:    operationSecurity(row),
 		}
 		o.Responses.Delete("default")
 		o.Responses.Set(strconv.Itoa(op.status), &openapi3.ResponseRef{Value: op.success})
 		// Any operation refuses query parameters it does not take (400),
-		// and hooks and authorizers may refuse any operation (403).
-		for _, status := range append(op.errors, http.StatusBadRequest, http.StatusForbidden, http.StatusInternalServerError) {
-			name := notModified
-			if status != http.StatusNotModified {
-				name = problemStatuses()[status][0]
-			}
-			o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Ref: "#/components/responses/" + name})
+		// and hooks and authorizers may refuse any operation (403). With
+		// auth, any request with bad credentials is a 401.
+		errs := append(op.errors, http.StatusBadRequest, http.StatusForbidden, http.StatusInternalServerError)
+		if b.m.Auth != nil {
+			errs = append(errs, http.StatusUnauthorized)
 		}
+		b.setErrors(o, errs)
 		item.SetOperation(row.Method, o)
 	}
 }
 
-// noSecurity is the security of every operation: none, said explicitly
-// (security: []), because the generated server has no authentication yet.
+// setErrors adds the component responses of the error statuses to o.
+func (b *builder) setErrors(o *openapi3.Operation, statuses []int) {
+	for _, status := range statuses {
+		name := notModified
+		if status != http.StatusNotModified {
+			name = problemStatuses(b.m.Auth != nil)[status][0]
+		}
+		o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Ref: "#/components/responses/" + name})
+	}
+}
+
+// noSecurity is the security of an operation that needs no credentials
+// and does not read them: none, said explicitly (security: []). Without
+// auth, that is every operation.
 func noSecurity() *openapi3.SecurityRequirements {
 	return &openapi3.SecurityRequirements{}
+}
+
+// operationSecurity is the security of the route of op: none without
+// auth; with auth, a bearer token, which is optional ({} or a token) when
+// the operation's rule lets anonymous callers pass.
+func operationSecurity(op *model.Operation) *openapi3.SecurityRequirements {
+	if op.Rule == nil {
+		return noSecurity()
+	}
+	if op.Rule.Anonymous {
+		return optionalBearer()
+	}
+	return bearer()
+}
+
+// bearer requires a bearer token.
+func bearer() *openapi3.SecurityRequirements {
+	return &openapi3.SecurityRequirements{{securityBearer: []string{}}}
+}
+
+// optionalBearer takes a bearer token when there is one.
+func optionalBearer() *openapi3.SecurityRequirements {
+	return &openapi3.SecurityRequirements{{}, {securityBearer: []string{}}}
+}
+
+// withRule adds the permission rule of op to the description of its
+// route.
+func withRule(description string, op *model.Operation) string {
+	if op.Rule == nil {
+		return description
+	}
+	rule := fmt.Sprintf("Permission (%s): %s.", op.Permission, op.Rule.Source)
+	if description == "" {
+		return rule
+	}
+	return description + "\n\n" + rule
 }
 
 // systemPaths adds /healthz, /readyz, /openapi.json and /docs.

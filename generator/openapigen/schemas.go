@@ -2,6 +2,7 @@ package openapigen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -95,10 +96,12 @@ func nullableString(description string) *openapi3.SchemaRef {
 	return prop(&openapi3.Schema{Type: types(openapi3.TypeString, openapi3.TypeNull), Description: description})
 }
 
-// readOnly marks every property of s read-only and returns s.
+// readOnly marks every inline property of s read-only and returns s.
 func readOnly(s *openapi3.Schema) *openapi3.Schema {
 	for _, p := range s.Properties {
-		p.Value.ReadOnly = true
+		if p.Value != nil {
+			p.Value.ReadOnly = true
+		}
 	}
 	return s
 }
@@ -211,7 +214,7 @@ func (b *builder) sharedSchemas() error {
 
 // hasFileFields reports whether any resource has a file field.
 func (b *builder) hasFileFields() bool {
-	for _, r := range b.m.Resources {
+	for _, r := range b.m.APIResources() {
 		found := false
 		walkFields(r.Fields, func(f *model.Field) { found = found || f.Type == model.File })
 		if found {
@@ -247,13 +250,17 @@ func (b *builder) resourceSchemas(r *model.Resource) error {
 	if objErr != nil {
 		return objErr
 	}
-	data := object(fmt.Sprintf("The data of %s as returned. Every field is present (null when unset) unless the request "+
-		"selects fields with fields=.", a(r.Name)), nil, fieldSchemas(r.Fields, full))
+	present := "Every field is present (null when unset) unless the request selects fields with fields=."
+	if hasReadRules(r) {
+		present = "Every field is present (null when unset) unless the request selects fields with fields=, " +
+			"or a field's read rule refuses the caller: such a field is absent."
+	}
+	data := object(fmt.Sprintf("The data of %s as returned. %s", a(r.Name), present), nil, fieldSchemas(r.Fields, full))
 	if d := strings.Join(r.Description, "\n"); d != "" {
 		data.Description = d + "\n\n" + data.Description
 	}
 	input := object(fmt.Sprintf("The data of %s, as sent to create or replace it. An optional field that is absent or null "+
-		"is stored as its default, or null when it has none.", a(r.Name)), requiredNames(r.Fields), fieldSchemas(r.Fields, full))
+		"is stored as its default, or null when it has none.", a(r.Name)), requiredNames(r.Fields), fieldSchemas(r.Fields, input))
 	patch := object(fmt.Sprintf("An RFC 7386 merge patch of %s: the fields to change; null removes a value "+
 		"(an optional field then takes its default or null).", a(r.Name)), nil, fieldSchemas(r.Fields, mergePatch))
 	envProps := openapi3.Schemas{
@@ -331,8 +338,11 @@ func requiredNames(fields []*model.Field) []string {
 type variant int
 
 const (
-	// full: the schema of a value as stored and returned.
+	// full: the schema of a value as stored and returned. Write-only
+	// fields are left out.
 	full variant = iota
+	// input: the schema of a value as sent to create or replace.
+	input
 	// mergePatch: nested objects are patches too (no required fields).
 	mergePatch
 )
@@ -341,9 +351,20 @@ const (
 func fieldSchemas(fields []*model.Field, v variant) openapi3.Schemas {
 	props := make(openapi3.Schemas, len(fields))
 	for _, f := range fields {
+		if f.WriteOnly && v == full {
+			continue
+		}
 		props[f.Name] = fieldSchema(f, v)
+		if f.WriteOnly && props[f.Name].Value != nil {
+			props[f.Name].Value.WriteOnly = true
+		}
 	}
 	return props
+}
+
+// hasReadRules reports whether a field of r has a read rule.
+func hasReadRules(r *model.Resource) bool {
+	return slices.ContainsFunc(r.Fields, func(f *model.Field) bool { return f.Read != "" })
 }
 
 // objectSchema is the component schema of a nested object field.
@@ -467,6 +488,12 @@ func describe(f *model.Field) string {
 	}
 	if f.Unique {
 		parts = append(parts, "Unique among live resources.")
+	}
+	if f.Read != "" {
+		parts = append(parts, fmt.Sprintf("Hidden (absent) from callers that its read rule (%s) refuses; they may not filter or sort on it either.", f.Read))
+	}
+	if f.Write != "" {
+		parts = append(parts, fmt.Sprintf("Only callers that pass its write rule (%s) may change it (403 otherwise).", f.Write))
 	}
 	return strings.Join(parts, " ")
 }
