@@ -23,6 +23,7 @@ func equivalentSpecs() []struct{ name, yaml, goSpec string } {
 	return []struct{ name, yaml, goSpec string }{
 		{"blog", "../../examples/blog/specstar.yaml", "../../testdata/gospec/blog/spec.go"},
 		{"alltypes", "../../testdata/gen/alltypes/spec.yaml", "../../testdata/gospec/alltypes/spec.go"},
+		{"auth", "../../testdata/gen/auth/spec.yaml", "../../testdata/gospec/auth/spec.go"},
 	}
 }
 

@@ -225,6 +225,10 @@ func (l *goLoader) listElem(e *ast.ArrayType, subject string) (string, bool) {
 // refTarget resolves the type argument of spec.Ref[T], which must be a
 // resource of this file.
 func (l *goLoader) refTarget(e *ast.IndexExpr, subject string) *String {
+	if l.isSpecSel(e.Index, "User") {
+		// The built-in User of auth, which the file does not declare.
+		return &String{Loc: l.locAt(e.Index.Pos()), Value: "User"}
+	}
 	id, ok := e.Index.(*ast.Ident)
 	if !ok {
 		l.errorf(e.Index.Pos(), "%s: %s: the type argument of %s.Ref is the name of a resource of this spec", subject, l.source(e), l.specName())
@@ -241,6 +245,8 @@ func (l *goLoader) refTarget(e *ast.IndexExpr, subject string) *String {
 		return &String{Loc: l.locAt(id.Pos()), Value: id.Name}
 	case t != nil && t.st != nil:
 		l.errorf(id.Pos(), "%s: %s: %s is an object type, not a resource: a reference points to a resource (an exported struct type)", subject, l.source(e), id.Name)
+	case id.Name == "User":
+		l.errorf(id.Pos(), "%s: %s: unknown resource \"User\": refer to the built-in User of auth with %s.Ref[%s.User]", subject, l.source(e), l.specName(), l.specName())
 	default:
 		l.errorf(id.Pos(), "%s: %s: unknown resource %q%s", subject, l.source(e), id.Name, DidYouMean(Suggest(id.Name, resources)))
 	}

@@ -34,6 +34,15 @@ resources:
     fields:
       item: {type: ref, to: Item}
 `),
+		"auth": build(t, `specstar: 1
+package: shop
+auth: {roles: [clerk]}
+resources:
+  Item:
+    fields:
+      name: {type: string, index: true}
+    permissions: {read: public, update: "owner | where(name = @me)"}
+`),
 	}
 }
 
@@ -60,6 +69,12 @@ func TestOperationsTable(t *testing.T) {
 			operationIDs := map[string]string{} // across the model
 			graphQL := map[string]string{}      // root.name across the model (Resource fields per type)
 			for _, r := range m.Resources {
+				if r.Internal {
+					if len(r.Operations) > 0 || r.Rules != nil {
+						t.Errorf("%s: an internal resource has operations or rules", r.Name)
+					}
+					continue
+				}
 				var got []string
 				handlers := map[string]bool{}
 				for _, op := range r.Operations {
@@ -67,6 +82,17 @@ func TestOperationsTable(t *testing.T) {
 					got = append(got, op.Action)
 					if r.Operation(op.Action) != op {
 						t.Errorf("%s: Resource.Operation does not return the row", what)
+					}
+					// The rule that governs it: the runtime's mapping, and
+					// the resource's rule of that action with auth.
+					if want := string(rt.Action(op.Action).Rule()); op.Permission != want {
+						t.Errorf("%s: permission %q, want %q (resource.Action.Rule)", what, op.Permission, want)
+					}
+					switch {
+					case m.Auth == nil && op.Rule != nil:
+						t.Errorf("%s: a rule without auth", what)
+					case m.Auth != nil && (op.Rule == nil || op.Rule != r.Rule(op.Permission)):
+						t.Errorf("%s: rule %+v, want the resource's rule of %s", what, op.Rule, op.Permission)
 					}
 					// REST: a route, a handler and an operationId, or none of them.
 					rest := op.Method != ""

@@ -104,6 +104,12 @@ type Enum string
 //	Author spec.Ref[Author] `specstar:"required,on_delete=cascade"`
 type Ref[T any] string
 
+// User stands for the built-in User resource of a spec with auth, which
+// the spec does not declare, in references to it:
+//
+//	Assignee spec.Ref[spec.User] `specstar:"on_delete=set_null"`
+type User struct{}
+
 // File is an uploaded file field, limited by the max_size and accept tag
 // keys. Its value in the API is the file's metadata; the bytes live in
 // the blob store.
