@@ -147,9 +147,9 @@ func builtinUse(name string) string {
 
 // Helpers that write the AST of the built-in resources.
 
-func lstr(v string) *load.String   { return &load.String{Value: v} }
-func lyes() *load.Bool             { return &load.Bool{Value: true} }
-func lint(v int64) *load.Int       { return &load.Int{Value: v} }
+func lstr(v string) *load.String             { return &load.String{Value: v} }
+func lyes() *load.Bool                       { return &load.Bool{Value: true} }
+func lint(v int64) *load.Int                 { return &load.Int{Value: v} }
 func lfields(fs ...*load.Field) *load.Fields { return &load.Fields{List: fs} }
 
 // lfield is a field of a type, with its description.
