@@ -240,6 +240,9 @@ func (b *builder) resource(lr *load.Resource) *Resource {
 	if lr.Description != nil {
 		r.Description = names.DocLines(lr.Description.Value)
 	}
+	if b.m.Auth != nil && names.Camel(r.GoName) == "me" {
+		b.errorf(p, "%s: its GraphQL query would be me, which auth declares (the caller's user); rename the resource", subject)
+	}
 	b.byName[lr.Name] = r
 	b.m.Resources = append(b.m.Resources, r)
 	if r.GoName == "" {
