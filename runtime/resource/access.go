@@ -559,11 +559,15 @@ func setMember(data json.RawMessage, key string, raw []byte) (json.RawMessage, e
 // Visible returns env as the caller of ctx may see it, for transports
 // that deliver resources the Service did not read for the call (GraphQL
 // subscriptions): nil, false when the caller may not read it, else a
-// copy without the fields hidden from the caller.
+// copy without the fields hidden from the caller. A nil env (the change
+// of a purge) is visible only to callers who may read every row.
 func (s *Service) Visible(ctx context.Context, k *Kind, env *Envelope) (*Envelope, bool) {
 	v, err := s.authorize(ctx, k, ActionSubscribe)
-	if err != nil || env == nil {
+	switch {
+	case err != nil:
 		return nil, false
+	case env == nil:
+		return nil, v.cond == nil
 	}
 	if !v.restricted() {
 		return env, true

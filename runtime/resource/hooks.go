@@ -2,8 +2,8 @@ package resource
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 )
