@@ -115,6 +115,9 @@ type env struct {
 	a      *Auth
 	svc    *resource.Service
 	e      *echo.Echo
+
+	changesMu sync.Mutex
+	changes   []resource.Change // every committed change, as observers see it
 }
 
 // newEnv starts an Auth on a fresh backend. cfg may set Config fields;
@@ -141,7 +144,13 @@ func newEnvOn(tb testing.TB, b resource.Backend, schema *resource.Schema, clk *c
 	}
 	a.params = testParams
 	a.dummy = a.mustHash("dummy")
+	v := &env{t: tb, clock: clk, logs: logs, schema: schema, a: a}
 	opts := append([]resource.Option{resource.WithClock(clk.Now), resource.WithLogger(logger)}, a.ServiceOptions()...)
+	opts = append(opts, resource.WithObserver(func(_ context.Context, c resource.Change) {
+		v.changesMu.Lock()
+		v.changes = append(v.changes, c)
+		v.changesMu.Unlock()
+	}))
 	svc := resource.NewService(b, schema, opts...)
 	if err := a.Start(context.Background(), svc); err != nil {
 		tb.Fatal(err)
@@ -155,7 +164,8 @@ func newEnvOn(tb testing.TB, b resource.Backend, schema *resource.Schema, clk *c
 		p := resource.PrincipalFrom(c.Request().Context())
 		return c.JSON(http.StatusOK, p)
 	})
-	return &env{t: tb, clock: clk, logs: logs, schema: schema, a: a, svc: svc, e: e}
+	v.svc, v.e = svc, e
+	return v
 }
 
 // sys is a context acting as the system principal.
