@@ -1,0 +1,272 @@
+package auth
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// cacheTTL is how long the state of a user or a personal access token is
+// trusted without reading it again. It bounds how long a change made on
+// another instance that did not reach Invalidate (roles, disabling, a
+// revoked token) can take to apply here; changes made through this
+// instance's Service apply at once (the observer drops the entry).
+const cacheTTL = 2 * time.Second
+
+// Cache bounds: when full, a map starts over (a cheap reset rather than
+// an eviction policy; the entries are cheap to load again).
+const (
+	maxUsers  = 10000
+	maxPATs   = 10000
+	maxAccess = 20000
+)
+
+// userEntry is the state of a user as requests see it.
+type userEntry struct {
+	id       string
+	exists   bool // live (neither unknown nor deleted)
+	email    string
+	name     string
+	roles    []string
+	disabled bool
+	epoch    int64  // of the credential; 0 without one
+	credID   string // the credential's resource id, for Invalidate
+	loaded   time.Time
+	// principal is the principal of the user's access tokens (shared by
+	// every request: principals are read-only).
+	principal *resource.Principal
+}
+
+// usable reports whether the user may authenticate.
+func (u *userEntry) usable() bool { return u.exists && !u.disabled }
+
+// patEntry is the state of a personal access token.
+type patEntry struct {
+	id         string
+	exists     bool
+	user       string
+	secretHash string
+	roles      []string
+	expiresAt  *time.Time
+	revoked    bool
+	loaded     time.Time
+	// principal caches the principal built from one userEntry.
+	principal atomic.Pointer[patPrincipal]
+}
+
+// patPrincipal is a PAT's principal and the user state it was built from.
+type patPrincipal struct {
+	user *userEntry
+	p    *resource.Principal
+}
+
+// accessEntry is a verified access token: its signature, issuer, and
+// algorithm were checked once, and only its expiry and the user's state
+// are checked on each use.
+type accessEntry struct {
+	sub string
+	ver int64
+	exp time.Time
+}
+
+// cache holds users, PATs and verified access tokens. gen counts
+// invalidations: a load that started before one does not store its
+// (possibly stale) result.
+type cache struct {
+	mu    sync.RWMutex
+	users map[string]*userEntry
+	pats  map[string]*patEntry
+	gen   atomic.Uint64
+
+	access      sync.Map // token -> *accessEntry
+	accessCount atomic.Int64
+
+	loads singleflight.Group
+}
+
+func newCache() *cache {
+	return &cache{users: make(map[string]*userEntry), pats: make(map[string]*patEntry)}
+}
+
+// dropUser forgets user id.
+func (c *cache) dropUser(id string) {
+	c.gen.Add(1)
+	c.mu.Lock()
+	delete(c.users, id)
+	c.mu.Unlock()
+}
+
+// dropCredential forgets the user whose credential is credID.
+func (c *cache) dropCredential(credID string) {
+	c.gen.Add(1)
+	c.mu.Lock()
+	for id, u := range c.users {
+		if u.credID == credID {
+			delete(c.users, id)
+		}
+	}
+	c.mu.Unlock()
+}
+
+// dropPAT forgets token id.
+func (c *cache) dropPAT(id string) {
+	c.gen.Add(1)
+	c.mu.Lock()
+	delete(c.pats, id)
+	c.mu.Unlock()
+}
+
+// dropAll forgets every user and token.
+func (c *cache) dropAll() {
+	c.gen.Add(1)
+	c.mu.Lock()
+	clear(c.users)
+	clear(c.pats)
+	c.mu.Unlock()
+}
+
+// verified returns the cached verification of an access token.
+func (c *cache) verified(token string) (*accessEntry, bool) {
+	v, ok := c.access.Load(token)
+	if !ok {
+		return nil, false
+	}
+	return v.(*accessEntry), true
+}
+
+// storeVerified caches the verification of an access token.
+func (c *cache) storeVerified(token string, e *accessEntry) {
+	if c.accessCount.Add(1) > maxAccess {
+		c.access.Clear()
+		c.accessCount.Store(1)
+	}
+	c.access.Store(token, e)
+}
+
+// user returns the state of user id, from the cache when fresh.
+func (a *Auth) user(ctx context.Context, id string) (*userEntry, error) {
+	now := a.now()
+	a.cache.mu.RLock()
+	u, ok := a.cache.users[id]
+	a.cache.mu.RUnlock()
+	if ok && now.Sub(u.loaded) < cacheTTL && !now.Before(u.loaded) {
+		return u, nil
+	}
+	v, err, _ := a.cache.loads.Do("u\x00"+id, func() (any, error) {
+		gen := a.cache.gen.Load()
+		u, err := a.loadUser(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		a.cache.mu.Lock()
+		if a.cache.gen.Load() == gen {
+			if len(a.cache.users) >= maxUsers {
+				clear(a.cache.users)
+			}
+			a.cache.users[id] = u
+		}
+		a.cache.mu.Unlock()
+		return u, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*userEntry), nil
+}
+
+// loadUser reads the state of user id from storage.
+func (a *Auth) loadUser(ctx context.Context, id string) (*userEntry, error) {
+	u := &userEntry{id: id, loaded: a.now()}
+	var d userData
+	_, err := a.get(ctx, a.kinds.user, id, &d)
+	switch resource.CodeOf(err) {
+	case resource.CodeNotFound, resource.CodeGone:
+		return u, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.exists, u.email, u.name, u.roles, u.disabled = true, d.Email, d.Name, d.roles(), d.Disabled
+	var cred credentialData
+	env, err := a.findOne(ctx, a.kinds.credential, "user", id, &cred)
+	if err != nil {
+		return nil, err
+	}
+	if env != nil {
+		u.epoch, u.credID = cred.Epoch, env.Meta.ResourceID
+	}
+	u.principal = &resource.Principal{ID: id, Roles: u.roles, Claims: map[string]any{"auth": "jwt", "email": u.email}}
+	return u, nil
+}
+
+// pat returns the state of token id, from the cache when fresh.
+func (a *Auth) pat(ctx context.Context, id string) (*patEntry, error) {
+	now := a.now()
+	a.cache.mu.RLock()
+	t, ok := a.cache.pats[id]
+	a.cache.mu.RUnlock()
+	if ok && now.Sub(t.loaded) < cacheTTL && !now.Before(t.loaded) {
+		return t, nil
+	}
+	v, err, _ := a.cache.loads.Do("t\x00"+id, func() (any, error) {
+		gen := a.cache.gen.Load()
+		t := &patEntry{id: id, loaded: a.now()}
+		var d tokenData
+		_, err := a.get(ctx, a.kinds.token, id, &d)
+		switch code := resource.CodeOf(err); {
+		case code == resource.CodeNotFound || code == resource.CodeGone:
+		case err != nil:
+			return nil, err
+		default:
+			t.exists, t.user, t.secretHash, t.roles, t.expiresAt, t.revoked = true, d.User, d.SecretHash, d.Roles, d.ExpiresAt, d.Revoked
+		}
+		a.cache.mu.Lock()
+		if a.cache.gen.Load() == gen {
+			if len(a.cache.pats) >= maxPATs {
+				clear(a.cache.pats)
+			}
+			a.cache.pats[id] = t
+		}
+		a.cache.mu.Unlock()
+		return t, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*patEntry), nil
+}
+
+// patPrincipalFor returns the principal of token t owned by user u: the
+// user's current roles, narrowed to the token's when it names some.
+func (t *patEntry) principalFor(u *userEntry) *resource.Principal {
+	if pp := t.principal.Load(); pp != nil && pp.user == u {
+		return pp.p
+	}
+	roles := u.roles
+	if len(t.roles) > 0 {
+		roles = make([]string, 0, len(t.roles))
+		for _, r := range u.roles {
+			if containsString(t.roles, r) {
+				roles = append(roles, r)
+			}
+		}
+	}
+	p := &resource.Principal{ID: u.id, Roles: roles, Claims: map[string]any{"auth": "pat", "email": u.email, "token_id": t.id}}
+	t.principal.Store(&patPrincipal{user: u, p: p})
+	return p
+}
+
+// containsString reports whether list holds s.
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
