@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/specstar-go/specstar/runtime/auth"
 	"github.com/specstar-go/specstar/runtime/blob"
 )
 
@@ -50,6 +53,14 @@ type Config struct {
 	// alone, because its write may still be in flight
 	// (SPECSTAR_S3_GC_MIN_AGE, -s3-gc-min-age; default 1h).
 	S3GCMinAge time.Duration
+
+	// AuthSecret holds the secrets that sign access tokens, comma
+	// separated, each at least 32 bytes: the first signs, all verify, so
+	// a new secret is rotated in by putting it first
+	// (SPECSTAR_AUTH_SECRET; no flag, since flags show in ps). Empty: the
+	// server generates a key once and stores it in the database, where
+	// every instance finds it.
+	AuthSecret string
 }
 
 // DatabaseURL values:
@@ -136,6 +147,11 @@ func (c Config) validate() error {
 	if err != nil {
 		return err
 	}
+	for i, secret := range c.authSecrets() {
+		if len(secret) < auth.MinSecretLen {
+			return fmt.Errorf("SPECSTAR_AUTH_SECRET: secret %d has %d bytes; each needs at least %d (generate one with: openssl rand -base64 48)", i+1, len(secret), auth.MinSecretLen)
+		}
+	}
 	return c.validateS3(db)
 }
 
@@ -204,22 +220,32 @@ func (e *FlagError) Unwrap() error { return e.Err }
 // name), each overriding the previous. Errors name the variable or flag
 // and the bad value; flag mistakes are a *FlagError.
 func LoadConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg, rest, err := loadConfig(args, getenv)
+	if err == nil && len(rest) > 0 {
+		err = &FlagError{Err: fmt.Errorf("unexpected argument %q", rest[0])}
+	}
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// loadConfig is LoadConfig that returns the arguments after the flags
+// (a subcommand and its arguments) instead of refusing them.
+func loadConfig(args []string, getenv func(string) string) (Config, []string, error) {
 	cfg := Config{}.withDefaults()
 	if err := cfg.loadEnv(getenv); err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
 	fs := newFlagSet(&cfg)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return Config{}, &FlagError{Err: err}
-	}
-	if fs.NArg() > 0 {
-		return Config{}, &FlagError{Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		return Config{}, nil, &FlagError{Err: err}
 	}
 	if err := cfg.validate(); err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
-	return cfg, nil
+	return cfg, fs.Args(), nil
 }
 
 // loadEnv overrides c with the SPECSTAR_* variables that are set.
@@ -238,6 +264,7 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		{"SPECSTAR_S3_SECRET_ACCESS_KEY", &c.S3.SecretAccessKey},
 		{"SPECSTAR_S3_BUCKET", &c.S3.Bucket},
 		{"SPECSTAR_S3_PREFIX", &c.S3.Prefix},
+		{"SPECSTAR_AUTH_SECRET", &c.AuthSecret},
 	}
 	for _, s := range strs {
 		if v := getenv(s.name); v != "" {
@@ -407,7 +434,11 @@ func printUsage(w io.Writer) {
 	cfg := Config{}.withDefaults()
 	fs := newFlagSet(&cfg)
 	fs.SetOutput(w)
-	fmt.Fprintln(w, "Usage: [flags]")
+	prog := filepath.Base(os.Args[0])
+	fmt.Fprintf(w, "Usage:\n  %s [flags]                  serve the API\n", prog)
+	fmt.Fprintf(w, "  %s [flags] users create EMAIL --role ROLE [--name NAME]   (password on stdin)\n", prog)
+	fmt.Fprintf(w, "  %s [flags] users set-password EMAIL                       (password on stdin)\n", prog)
+	fmt.Fprintf(w, "  %s [flags] users list\n", prog)
 	fmt.Fprintln(w, "Flags override the SPECSTAR_* environment variables.")
 	fs.PrintDefaults()
 }

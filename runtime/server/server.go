@@ -20,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/specstar-go/specstar/runtime/auth"
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/feed/pgfeed"
 	"github.com/specstar-go/specstar/runtime/metrics"
@@ -70,6 +71,10 @@ type Server struct {
 	pgFeed  *pgfeed.Feed
 	echo    *echo.Echo
 	http    *http.Server
+	auth    *auth.Auth // nil unless the app is an AuthApp
+	// stopAuthFeed ends the subscription that keeps auth's cache in step
+	// with the other instances; nil when there is none.
+	stopAuthFeed context.CancelFunc
 	metrics *metrics.Metrics // nil when Config.MetricsOff
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
@@ -138,10 +143,19 @@ func New(cfg Config, app App) (*Server, error) {
 		backend = s.metrics.Backend(backend)
 		opts = append(opts, resource.WithObserver(s.metrics.Observer(s.schema)))
 	}
+	if s.auth, err = newAuth(cfg, app, logger); err != nil {
+		return fail(err)
+	}
+	if s.auth != nil {
+		opts = append(opts, s.auth.ServiceOptions()...)
+	}
 	if sa, ok := app.(ServiceApp); ok {
 		opts = append(opts, sa.ServiceOptions()...)
 	}
 	s.svc = resource.NewService(backend, app.Schema(), opts...)
+	if err := s.startAuth(); err != nil {
+		return fail(err)
+	}
 	if s.echo, err = s.newEcho(app); err != nil {
 		return fail(err)
 	}
@@ -281,7 +295,11 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 			return nil, err
 		}
 	}
-	app.Register(e.Group("/api"), s.svc)
+	api := e.Group("/api", s.authenticate()...)
+	if s.auth != nil {
+		s.auth.Register(api)
+	}
+	app.Register(api, s.svc)
 	return e, nil
 }
 
@@ -393,6 +411,9 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, force <-chan struct
 // safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopAuthFeed != nil {
+			s.stopAuthFeed()
+		}
 		s.feed.Close()
 		if s.pgFeed != nil {
 			s.pgFeed.Close() // sends the changes still queued: before the backend closes
@@ -408,20 +429,4 @@ func (s *Server) Close() error {
 		}
 	})
 	return s.closeErr
-}
-
-// AuthSettings is the auth block of a spec: its roles and token
-// lifetimes.
-type AuthSettings struct {
-	Roles      []string      // every role of the spec; "admin" is always one
-	AccessTTL  time.Duration // lifetime of access tokens (JWT)
-	RefreshTTL time.Duration // lifetime of a login's refresh tokens
-}
-
-// AuthApp is an App whose spec has auth: the server serves /api/auth,
-// authenticates every request and enforces the kinds' permission rules.
-// Generated apps of such specs implement it.
-type AuthApp interface {
-	App
-	AuthSettings() AuthSettings
 }
