@@ -75,7 +75,7 @@ type Server struct {
 	// stopAuthFeed ends the subscription that keeps auth's cache in step
 	// with the other instances; nil when there is none.
 	stopAuthFeed context.CancelFunc
-	metrics *metrics.Metrics // nil when Config.MetricsOff
+	metrics      *metrics.Metrics // nil when Config.MetricsOff
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
 	gcDone chan struct{}
