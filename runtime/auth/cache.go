@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/hex"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,9 @@ import (
 // revoked token) can take to apply here; changes made through this
 // instance's Service apply at once (the observer drops the entry).
 const cacheTTL = 2 * time.Second
+
+// loadTimeout bounds a load of a user or a token that requests share.
+const loadTimeout = 10 * time.Second
 
 // Cache bounds: when full, a map starts over (a cheap reset rather than
 // an eviction policy; the entries are cheap to load again).
@@ -49,9 +53,11 @@ func (u *userEntry) usable() bool { return u.exists && !u.disabled }
 type patEntry struct {
 	id         string
 	exists     bool
-	user       string
-	secretHash string
-	roles      []string
+	user string
+	// secretSum is the SHA-256 of the secret (decoded from the stored
+	// hex), compared without allocating on every request.
+	secretSum [32]byte
+	roles     []string
 	expiresAt  *time.Time
 	revoked    bool
 	loaded     time.Time
@@ -158,6 +164,10 @@ func (a *Auth) user(ctx context.Context, id string) (*userEntry, error) {
 		return u, nil
 	}
 	v, err, _ := a.cache.loads.Do("u\x00"+id, func() (any, error) {
+		// The callers waiting on this load share it: it must not fail
+		// because the first of them went away.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
 		gen := a.cache.gen.Load()
 		u, err := a.loadUser(ctx, id)
 		if err != nil {
@@ -214,6 +224,8 @@ func (a *Auth) pat(ctx context.Context, id string) (*patEntry, error) {
 		return t, nil
 	}
 	v, err, _ := a.cache.loads.Do("t\x00"+id, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
 		gen := a.cache.gen.Load()
 		t := &patEntry{id: id, loaded: a.now()}
 		var d tokenData
@@ -223,7 +235,10 @@ func (a *Auth) pat(ctx context.Context, id string) (*patEntry, error) {
 		case err != nil:
 			return nil, err
 		default:
-			t.exists, t.user, t.secretHash, t.roles, t.expiresAt, t.revoked = true, d.User, d.SecretHash, d.Roles, d.ExpiresAt, d.Revoked
+			t.exists, t.user, t.roles, t.expiresAt, t.revoked = true, d.User, d.Roles, d.ExpiresAt, d.Revoked
+			if n, err := hex.Decode(t.secretSum[:], []byte(d.SecretHash)); err != nil || n != len(t.secretSum) {
+				t.exists = false // a corrupt hash matches nothing
+			}
 		}
 		a.cache.mu.Lock()
 		if a.cache.gen.Load() == gen {

@@ -62,16 +62,17 @@ func foldEmail(email string) string {
 // Counting before the attempt makes concurrent attempts unable to slip
 // past the limit.
 func (a *Auth) checkLimits(ctx context.Context, addr, email string) error {
-	checks := []struct {
+	type check struct {
 		key   string
 		limit int
 		what  string
-	}{
-		{addressKey(addr), a.limit.AddressAttempts, "from this address"},
-		{accountKey(email), a.limit.AccountFailures, "on this account"},
+	}
+	checks := []check{{accountKey(email), a.limit.AccountFailures, "on this account"}}
+	if addr != "" {
+		checks = append([]check{{addressKey(addr), a.limit.AddressAttempts, "from this address"}}, checks...)
 	}
 	for _, c := range checks {
-		if c.limit < 0 || (c.key == addressKey("") && addr == "") {
+		if c.limit < 0 {
 			continue
 		}
 		n, start, err := a.hit(ctx, c.key)
