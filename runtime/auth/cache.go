@@ -51,16 +51,16 @@ func (u *userEntry) usable() bool { return u.exists && !u.disabled }
 
 // patEntry is the state of a personal access token.
 type patEntry struct {
-	id         string
-	exists     bool
-	user string
+	id     string
+	exists bool
+	user   string
 	// secretSum is the SHA-256 of the secret (decoded from the stored
 	// hex), compared without allocating on every request.
 	secretSum [32]byte
 	roles     []string
-	expiresAt  *time.Time
-	revoked    bool
-	loaded     time.Time
+	expiresAt *time.Time
+	revoked   bool
+	loaded    time.Time
 	// principal caches the principal built from one userEntry.
 	principal atomic.Pointer[patPrincipal]
 }
