@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -252,4 +253,39 @@ func TestPHC(t *testing.T) {
 			t.Errorf("verify(%q) = %v, %v; want an error", bad, ok, err)
 		}
 	}
+}
+
+func TestSweep(t *testing.T) {
+	forBackends(t, func(t *testing.T, backend string) {
+		v := newEnv(t, backend, func(c *Config) {
+			c.RefreshTTL = time.Hour
+			c.Limit = Limit{Window: time.Minute}
+		})
+		v.createUser("alice@example.com", "password1", "viewer")
+		old := v.login("alice@example.com", "password1")
+		short := v.createPAT(old.AccessToken, map[string]any{"name": "short", "expires_in": 60})
+		revoked := v.createPAT(old.AccessToken, map[string]any{"name": "revoked"})
+		keep := v.createPAT(old.AccessToken, map[string]any{"name": "keep"})
+		wantStatus(t, v.do(http.MethodDelete, "/api/auth/tokens/"+strings.Split(revoked, "_")[1], old.AccessToken, nil), http.StatusNoContent)
+		v.clock.Advance(50 * time.Minute)
+		fresh := v.login("alice@example.com", "password1")
+		if n, err := v.a.Sweep(context.Background()); err != nil || n != 2 {
+			// the revoked token and the expired one (the login just now
+			// started new windows for both counters)
+			t.Errorf("first sweep: %d, %v; want 2", n, err)
+		}
+		v.clock.Advance(20 * time.Minute)
+		if n, err := v.a.Sweep(context.Background()); err != nil || n != 3 {
+			// the old session and both counters of the fresh login
+			t.Errorf("second sweep: %d, %v; want 3", n, err)
+		}
+		if n := v.count("AuthSession", ""); n != 1 {
+			t.Errorf("%d sessions left, want 1", n)
+		}
+		wantStatus(t, v.do(http.MethodPost, "/api/auth/refresh", "", map[string]string{"refresh_token": fresh.RefreshToken}), http.StatusOK)
+		if code, _ := v.whoami(keep); code != http.StatusOK {
+			t.Errorf("kept token: %d", code)
+		}
+		wantUnauthorized(t, v.do(http.MethodGet, "/api/whoami", short, nil))
+	})
 }
