@@ -262,7 +262,7 @@ func (a *Auth) service() (*resource.Service, error) {
 	return nil, errors.New("auth: used before Start")
 }
 
-// System is the principal auth acts as when it reads and writes its own
+// systemPrincipal is the principal auth acts as when it reads and writes its own
 // state: an admin, so that permission rules let it through.
 var systemPrincipal = &resource.Principal{ID: "system", Roles: []string{RoleAdmin}}
 
