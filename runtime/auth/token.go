@@ -83,7 +83,7 @@ var (
 // verifyAccess checks a JWT access token and returns its subject and
 // epoch; a token verified before is only checked for expiry.
 func (a *Auth) verifyAccess(ctx context.Context, token string) (*accessEntry, error) {
-	if e, ok := a.cache.verified(token); ok {
+	if e, ok := a.cache.access.load(token); ok {
 		if !a.now().Before(e.exp) {
 			return nil, errExpiredToken
 		}
@@ -107,7 +107,7 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*accessEntry, er
 		return nil, errInvalidToken
 	}
 	e := &accessEntry{sub: c.Subject, ver: c.Ver, exp: c.ExpiresAt.Time}
-	a.cache.storeVerified(token, e)
+	a.cache.access.store(token, e)
 	return e, nil
 }
 
