@@ -289,3 +289,36 @@ func TestSweep(t *testing.T) {
 		wantUnauthorized(t, v.do(http.MethodGet, "/api/whoami", short, nil))
 	})
 }
+
+// TestConcurrentRequests authenticates from several goroutines while
+// the user's roles change (run it with -race).
+func TestConcurrentRequests(t *testing.T) {
+	v := newEnv(t, "memory")
+	id := v.createUser("alice@example.com", "password1", "editor")
+	tok := v.login("alice@example.com", "password1")
+	pat := v.createPAT(tok.AccessToken, map[string]any{"name": "x"})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		bearer := tok.AccessToken
+		if i%2 == 1 {
+			bearer = pat
+		}
+		wg.Go(func() {
+			for range 50 {
+				p, err := v.a.Authenticate(context.Background(), bearer)
+				if err != nil || p.ID != id {
+					t.Errorf("Authenticate: %+v, %v", p, err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		v.patchUser(id, map[string]any{"roles": []string{testRoles[i%3]}})
+		v.clock.Advance(time.Second)
+	}
+	wg.Wait()
+	if _, p := v.whoami(tok.AccessToken); !slices.Equal(p.Roles, []string{testRoles[9%3]}) {
+		t.Errorf("roles = %v", p.Roles)
+	}
+}
