@@ -187,8 +187,10 @@ func TestAuthenticate(t *testing.T) {
 	if p, err := v.a.Authenticate(context.Background(), ""); p != nil || err != nil {
 		t.Errorf("empty bearer: %+v, %v", p, err)
 	}
-	if _, err := v.a.Authenticate(context.Background(), "nope"); resource.CodeOf(err) != resource.CodeUnauthenticated {
-		t.Errorf("bad bearer: %v", err)
+	for _, bad := range []string{"nope", "Bearer ", "Bearer nope"} {
+		if _, err := v.a.Authenticate(context.Background(), bad); resource.CodeOf(err) != resource.CodeUnauthenticated {
+			t.Errorf("Authenticate(%q): %v, want a 401", bad, err)
+		}
 	}
 	ctx := resource.WithPrincipal(context.Background(), &resource.Principal{ID: id, Claims: map[string]any{"auth": "jwt"}})
 	if u, err := v.a.Me(ctx); err != nil || u.Email != "alice@example.com" {

@@ -113,14 +113,17 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*accessEntry, er
 
 // Authenticate returns the principal a bearer token (an access token or a
 // personal access token, with or without the "Bearer " prefix) stands
-// for, with the user's current roles. An empty bearer returns a nil
-// principal and no error (anonymous). A token that does not
+// for, with the user's current roles. An empty bearer (without the
+// prefix) returns a nil principal and no error: anonymous. A token that does not
 // authenticate (malformed, bad signature, expired, revoked, unknown
 // kid, of a disabled or deleted user, of an older credential epoch) is a
 // 401 UNAUTHENTICATED *resource.Error; storage failures are other errors.
 // GraphQL websocket connection_init payloads use it.
 func (a *Auth) Authenticate(ctx context.Context, bearer string) (*resource.Principal, error) {
 	if tok, ok := cutBearer(bearer); ok {
+		if tok == "" {
+			return nil, errInvalidToken // "Bearer " and nothing
+		}
 		bearer = tok
 	}
 	bearer = strings.TrimSpace(bearer)
