@@ -128,7 +128,7 @@ var kindSpecs = []kindSpec{
 		dst: func(k *kinds) **resource.Kind { return &k.user }},
 	{name: "AuthCredential", data: []string{"user", "hash", "epoch", "changed_at"}, indexed: []string{"user"}, unique: []string{"user"},
 		dst: func(k *kinds) **resource.Kind { return &k.credential }},
-	{name: "AuthSession", data: []string{"user", "secret_hash", "previous", "expires_at", "revoked"}, indexed: []string{"user", "expires_at"},
+	{name: "AuthSession", data: []string{"user", "secret_hash", "previous", "expires_at", "revoked"}, indexed: []string{"user", "expires_at", "revoked"},
 		dst: func(k *kinds) **resource.Kind { return &k.session }},
 	{name: "AuthToken", data: []string{"user", "name", "secret_hash", "roles", "expires_at", "revoked"}, indexed: []string{"user"},
 		dst: func(k *kinds) **resource.Kind { return &k.token }},
@@ -262,7 +262,7 @@ func (a *Auth) service() (*resource.Service, error) {
 	return nil, errors.New("auth: used before Start")
 }
 
-// System is the principal auth acts as when it reads and writes its own
+// systemPrincipal is the principal auth acts as when it reads and writes its own
 // state: an admin, so that permission rules let it through.
 var systemPrincipal = &resource.Principal{ID: "system", Roles: []string{RoleAdmin}}
 

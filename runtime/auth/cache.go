@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/hex"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,9 @@ import (
 // revoked token) can take to apply here; changes made through this
 // instance's Service apply at once (the observer drops the entry).
 const cacheTTL = 2 * time.Second
+
+// loadTimeout bounds a load of a user or a token that requests share.
+const loadTimeout = 10 * time.Second
 
 // Cache bounds: when full, a map starts over (a cheap reset rather than
 // an eviction policy; the entries are cheap to load again).
@@ -47,14 +51,16 @@ func (u *userEntry) usable() bool { return u.exists && !u.disabled }
 
 // patEntry is the state of a personal access token.
 type patEntry struct {
-	id         string
-	exists     bool
-	user       string
-	secretHash string
-	roles      []string
-	expiresAt  *time.Time
-	revoked    bool
-	loaded     time.Time
+	id     string
+	exists bool
+	user   string
+	// secretSum is the SHA-256 of the secret (decoded from the stored
+	// hex), compared without allocating on every request.
+	secretSum [32]byte
+	roles     []string
+	expiresAt *time.Time
+	revoked   bool
+	loaded    time.Time
 	// principal caches the principal built from one userEntry.
 	principal atomic.Pointer[patPrincipal]
 }
@@ -74,103 +80,126 @@ type accessEntry struct {
 	exp time.Time
 }
 
-// cache holds users, PATs and verified access tokens. gen counts
-// invalidations: a load that started before one does not store its
-// (possibly stale) result.
+// cache holds users, PATs and verified access tokens. Reads take no
+// lock (they happen on every request, on every core); writes hold mu.
+// gen counts invalidations: a load that started before one does not
+// store its (possibly stale) result.
 type cache struct {
-	mu    sync.RWMutex
-	users map[string]*userEntry
-	pats  map[string]*patEntry
+	mu    sync.Mutex
+	users table[*userEntry]
+	pats  table[*patEntry]
 	gen   atomic.Uint64
 
-	access      sync.Map // token -> *accessEntry
-	accessCount atomic.Int64
+	access table[*accessEntry] // by token; written without mu
 
 	loads singleflight.Group
 }
 
 func newCache() *cache {
-	return &cache{users: make(map[string]*userEntry), pats: make(map[string]*patEntry)}
+	return &cache{users: table[*userEntry]{max: maxUsers}, pats: table[*patEntry]{max: maxPATs}, access: table[*accessEntry]{max: maxAccess}}
+}
+
+// table is a map read without locks, bounded by max entries: when full,
+// it starts over (a cheap reset rather than an eviction policy; the
+// entries are cheap to load again).
+type table[V any] struct {
+	m   sync.Map
+	n   atomic.Int64
+	max int64
+}
+
+func (t *table[V]) load(key string) (V, bool) {
+	v, ok := t.m.Load(key)
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	return v.(V), true
+}
+
+func (t *table[V]) store(key string, v V) {
+	if _, loaded := t.m.Swap(key, v); !loaded && t.n.Add(1) > t.max {
+		t.m.Clear()
+		t.n.Store(1)
+		t.m.Store(key, v)
+	}
+}
+
+func (t *table[V]) delete(key string) {
+	if _, ok := t.m.LoadAndDelete(key); ok {
+		t.n.Add(-1)
+	}
+}
+
+func (t *table[V]) deleteFunc(del func(V) bool) {
+	t.m.Range(func(k, v any) bool {
+		if del(v.(V)) {
+			t.delete(k.(string))
+		}
+		return true
+	})
+}
+
+func (t *table[V]) clear() {
+	t.m.Clear()
+	t.n.Store(0)
 }
 
 // dropUser forgets user id.
 func (c *cache) dropUser(id string) {
-	c.gen.Add(1)
 	c.mu.Lock()
-	delete(c.users, id)
+	c.gen.Add(1)
+	c.users.delete(id)
 	c.mu.Unlock()
 }
 
 // dropCredential forgets the user whose credential is credID.
 func (c *cache) dropCredential(credID string) {
-	c.gen.Add(1)
 	c.mu.Lock()
-	for id, u := range c.users {
-		if u.credID == credID {
-			delete(c.users, id)
-		}
-	}
+	c.gen.Add(1)
+	c.users.deleteFunc(func(u *userEntry) bool { return u.credID == credID })
 	c.mu.Unlock()
 }
 
 // dropPAT forgets token id.
 func (c *cache) dropPAT(id string) {
-	c.gen.Add(1)
 	c.mu.Lock()
-	delete(c.pats, id)
+	c.gen.Add(1)
+	c.pats.delete(id)
 	c.mu.Unlock()
 }
 
-// dropAll forgets every user and token.
-func (c *cache) dropAll() {
-	c.gen.Add(1)
+// storeIfCurrent stores a loaded entry unless an invalidation happened
+// since the load started (at generation gen).
+func storeIfCurrent[V any](c *cache, t *table[V], gen uint64, key string, v V) {
 	c.mu.Lock()
-	clear(c.users)
-	clear(c.pats)
+	if c.gen.Load() == gen {
+		t.store(key, v)
+	}
 	c.mu.Unlock()
 }
 
-// verified returns the cached verification of an access token.
-func (c *cache) verified(token string) (*accessEntry, bool) {
-	v, ok := c.access.Load(token)
-	if !ok {
-		return nil, false
-	}
-	return v.(*accessEntry), true
-}
-
-// storeVerified caches the verification of an access token.
-func (c *cache) storeVerified(token string, e *accessEntry) {
-	if c.accessCount.Add(1) > maxAccess {
-		c.access.Clear()
-		c.accessCount.Store(1)
-	}
-	c.access.Store(token, e)
+// fresh reports whether an entry loaded at loaded may be used at now.
+func fresh(loaded, now time.Time) bool {
+	return now.Sub(loaded) < cacheTTL && !now.Before(loaded)
 }
 
 // user returns the state of user id, from the cache when fresh.
 func (a *Auth) user(ctx context.Context, id string) (*userEntry, error) {
-	now := a.now()
-	a.cache.mu.RLock()
-	u, ok := a.cache.users[id]
-	a.cache.mu.RUnlock()
-	if ok && now.Sub(u.loaded) < cacheTTL && !now.Before(u.loaded) {
+	if u, ok := a.cache.users.load(id); ok && fresh(u.loaded, a.now()) {
 		return u, nil
 	}
 	v, err, _ := a.cache.loads.Do("u\x00"+id, func() (any, error) {
+		// The callers waiting on this load share it: it must not fail
+		// because the first of them went away.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
 		gen := a.cache.gen.Load()
 		u, err := a.loadUser(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		a.cache.mu.Lock()
-		if a.cache.gen.Load() == gen {
-			if len(a.cache.users) >= maxUsers {
-				clear(a.cache.users)
-			}
-			a.cache.users[id] = u
-		}
-		a.cache.mu.Unlock()
+		storeIfCurrent(a.cache, &a.cache.users, gen, id, u)
 		return u, nil
 	})
 	if err != nil {
@@ -206,14 +235,12 @@ func (a *Auth) loadUser(ctx context.Context, id string) (*userEntry, error) {
 
 // pat returns the state of token id, from the cache when fresh.
 func (a *Auth) pat(ctx context.Context, id string) (*patEntry, error) {
-	now := a.now()
-	a.cache.mu.RLock()
-	t, ok := a.cache.pats[id]
-	a.cache.mu.RUnlock()
-	if ok && now.Sub(t.loaded) < cacheTTL && !now.Before(t.loaded) {
+	if t, ok := a.cache.pats.load(id); ok && fresh(t.loaded, a.now()) {
 		return t, nil
 	}
 	v, err, _ := a.cache.loads.Do("t\x00"+id, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
 		gen := a.cache.gen.Load()
 		t := &patEntry{id: id, loaded: a.now()}
 		var d tokenData
@@ -223,16 +250,12 @@ func (a *Auth) pat(ctx context.Context, id string) (*patEntry, error) {
 		case err != nil:
 			return nil, err
 		default:
-			t.exists, t.user, t.secretHash, t.roles, t.expiresAt, t.revoked = true, d.User, d.SecretHash, d.Roles, d.ExpiresAt, d.Revoked
-		}
-		a.cache.mu.Lock()
-		if a.cache.gen.Load() == gen {
-			if len(a.cache.pats) >= maxPATs {
-				clear(a.cache.pats)
+			t.exists, t.user, t.roles, t.expiresAt, t.revoked = true, d.User, d.Roles, d.ExpiresAt, d.Revoked
+			if n, err := hex.Decode(t.secretSum[:], []byte(d.SecretHash)); err != nil || n != len(t.secretSum) {
+				t.exists = false // a corrupt hash matches nothing
 			}
-			a.cache.pats[id] = t
 		}
-		a.cache.mu.Unlock()
+		storeIfCurrent(a.cache, &a.cache.pats, gen, id, t)
 		return t, nil
 	})
 	if err != nil {

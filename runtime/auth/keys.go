@@ -33,6 +33,8 @@ type keyring struct {
 	loaded time.Time
 	// stale is set when another instance may have added a key.
 	stale atomic.Bool
+	// reloading serialises the reloads of lookup.
+	reloading sync.Mutex
 }
 
 // reloadEvery bounds how often a token with an unknown kid makes auth
@@ -158,12 +160,16 @@ func (kr *keyring) signing(ctx context.Context, a *Auth) (string, []byte, error)
 // keys again, at most once per reloadEvery, since another instance may
 // have rotated them.
 func (kr *keyring) lookup(ctx context.Context, a *Auth, kid string) ([]byte, bool) {
-	kr.mu.RLock()
-	key, ok := kr.keys[kid]
-	loaded := kr.loaded
-	kr.mu.RUnlock()
+	key, ok, loaded := kr.find(kid)
 	if ok || kr.static || kid == "" {
 		return key, ok
+	}
+	// One reload at a time: requests with unknown kids arriving together
+	// wait for it, and find the answer without reading again.
+	kr.reloading.Lock()
+	defer kr.reloading.Unlock()
+	if key, ok, loaded = kr.find(kid); ok {
+		return key, true
 	}
 	if !kr.stale.Load() && a.now().Sub(loaded) < reloadEvery {
 		return nil, false
@@ -172,10 +178,16 @@ func (kr *keyring) lookup(ctx context.Context, a *Auth, kid string) ([]byte, boo
 		a.logger.WarnContext(ctx, "auth: reading the signing keys failed", "error", err.Error())
 		return nil, false
 	}
+	key, ok, _ = kr.find(kid)
+	return key, ok
+}
+
+// find returns the key of kid and when the keys were loaded.
+func (kr *keyring) find(kid string) ([]byte, bool, time.Time) {
 	kr.mu.RLock()
 	defer kr.mu.RUnlock()
-	key, ok = kr.keys[kid]
-	return key, ok
+	key, ok := kr.keys[kid]
+	return key, ok, kr.loaded
 }
 
 // RotateKey adds a new stored signing key, which signs the tokens issued

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/specstar-go/specstar/runtime/resource"
 )
@@ -40,9 +41,19 @@ func retrySeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
 }
 
-// Rate-limit counter keys.
-func addressKey(addr string) string  { return "addr:" + addr }
-func accountKey(email string) string { return "account:" + foldEmail(email) }
+// Rate-limit counter keys: "addr:IP" and "account:lower-cased email".
+func addressKey(addr string) string  { return limitKey("addr:", addr, 64) }
+func accountKey(email string) string { return limitKey("account:", foldEmail(email), maxEmailLen) }
+
+// limitKey returns prefix+value, or, for a value that no real client
+// sends (too long, not UTF-8, holding U+0000: the address may come from
+// a header), prefix+"#"+its SHA-256, which storage always accepts.
+func limitKey(prefix, value string, maxLen int) string {
+	if len(value) > maxLen || !utf8.ValidString(value) || strings.ContainsRune(value, 0) {
+		return prefix + "#" + hashSecret(value)
+	}
+	return prefix + value
+}
 
 // foldEmail lower-cases the ASCII letters of an email, as the unique
 // index of User.email compares them.
@@ -62,16 +73,17 @@ func foldEmail(email string) string {
 // Counting before the attempt makes concurrent attempts unable to slip
 // past the limit.
 func (a *Auth) checkLimits(ctx context.Context, addr, email string) error {
-	checks := []struct {
+	type check struct {
 		key   string
 		limit int
 		what  string
-	}{
-		{addressKey(addr), a.limit.AddressAttempts, "from this address"},
-		{accountKey(email), a.limit.AccountFailures, "on this account"},
+	}
+	checks := []check{{accountKey(email), a.limit.AccountFailures, "on this account"}}
+	if addr != "" {
+		checks = append([]check{{addressKey(addr), a.limit.AddressAttempts, "from this address"}}, checks...)
 	}
 	for _, c := range checks {
-		if c.limit < 0 || (c.key == addressKey("") && addr == "") {
+		if c.limit < 0 {
 			continue
 		}
 		n, start, err := a.hit(ctx, c.key)

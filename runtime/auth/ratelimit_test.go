@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,4 +125,29 @@ func TestRateLimitConcurrentFirstHits(t *testing.T) {
 			t.Errorf("%d counters, want 1", got)
 		}
 	})
+}
+
+func TestLimitKey(t *testing.T) {
+	long := strings.Repeat("a", 400) + "@example.com"
+	tests := []struct{ name, got, want string }{
+		{name: "address", got: addressKey("192.0.2.1"), want: "addr:192.0.2.1"},
+		{name: "account folds ASCII", got: accountKey("Ünï@EXAMPLE.com"), want: "account:Ünï@example.com"},
+		{name: "long account", got: accountKey(long), want: "account:#" + hashSecret(long)},
+		{name: "NUL", got: addressKey("1\x002"), want: "addr:#" + hashSecret("1\x002")},
+		{name: "not UTF-8", got: addressKey("\xff"), want: "addr:#" + hashSecret("\xff")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+	// Login with such values is a plain refusal, not a storage error.
+	v := newEnv(t, "memory")
+	for _, email := range []string{long, "a\x00@example.com", "\xff@example.com"} {
+		if _, err := v.a.Login(context.Background(), email, "password1", "\xff"); resource.CodeOf(err) != resource.CodeUnauthenticated {
+			t.Errorf("Login(%.20q): %v, want a 401", email, err)
+		}
+	}
 }

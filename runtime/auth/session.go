@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -36,6 +37,12 @@ var errBadLogin = resource.Errorf(resource.CodeUnauthenticated, "the email or th
 // errBadRefresh answers every refresh token that does not refresh.
 var errBadRefresh = resource.Errorf(resource.CodeUnauthenticated, "the refresh token is not valid (expired, revoked or already used); log in again")
 
+// maxEmailLen is the longest email address (RFC 5321 path limit).
+const maxEmailLen = 320
+
+// foldScanLimit bounds the users a case-insensitive email lookup reads.
+const foldScanLimit = 100
+
 // account is a user found by email, with their credential.
 type account struct {
 	id   string
@@ -48,12 +55,14 @@ type account struct {
 // findAccount returns the live user whose email equals email up to the
 // case of ASCII letters (as the unique index compares them), or nil.
 func (a *Auth) findAccount(ctx context.Context, email string) (*account, error) {
-	if email == "" {
-		return nil, nil
+	if email == "" || len(email) > maxEmailLen || !utf8.ValidString(email) || strings.ContainsRune(email, 0) {
+		return nil, nil // no user can have it
 	}
 	// The filter language compares exactly: try the email as typed and
 	// lower-cased first (one indexed lookup finds nearly every login),
 	// then the case-insensitive substring match, checked exactly here.
+	// That one scans: it takes one page, and only for something that
+	// looks like an address, so that "a" does not load every user.
 	values := []string{email}
 	if low := foldEmail(email); low != email {
 		values = append(values, low)
@@ -64,10 +73,19 @@ func (a *Auth) findAccount(ctx context.Context, email string) (*account, error) 
 	}
 	env := matchEmail(envs, email)
 	if env == nil {
-		if envs, err = a.listAll(ctx, a.kinds.user, contains("email", email)); err != nil {
+		at := strings.LastIndexByte(email, '@')
+		if at <= 0 || at == len(email)-1 {
+			return nil, nil
+		}
+		svc, err := a.svcFor(ctx)
+		if err != nil {
 			return nil, err
 		}
-		if env = matchEmail(envs, email); env == nil {
+		page, err := svc.List(sys(ctx), a.kinds.user, resource.ListQuery{Filter: contains("email", email), Sort: resource.FieldResourceID, Limit: foldScanLimit})
+		if err != nil {
+			return nil, err
+		}
+		if env = matchEmail(page.Items, email); env == nil {
 			return nil, nil
 		}
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -33,13 +34,14 @@ type accessClaims struct {
 
 // parser checks access tokens: HS256 only (so "none" and every other
 // algorithm, RS256 included, are refused before any key is looked up),
-// issuer "specstar", an expiry required.
+// issuer "specstar", an expiry required. iat is not checked: only the
+// servers can sign, and a clock a second ahead on the issuing instance
+// would otherwise make its fresh tokens fail on the others.
 func (a *Auth) parser() *jwt.Parser {
 	return jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(a.now),
 	)
 }
@@ -81,7 +83,7 @@ var (
 // verifyAccess checks a JWT access token and returns its subject and
 // epoch; a token verified before is only checked for expiry.
 func (a *Auth) verifyAccess(ctx context.Context, token string) (*accessEntry, error) {
-	if e, ok := a.cache.verified(token); ok {
+	if e, ok := a.cache.access.load(token); ok {
 		if !a.now().Before(e.exp) {
 			return nil, errExpiredToken
 		}
@@ -105,20 +107,23 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*accessEntry, er
 		return nil, errInvalidToken
 	}
 	e := &accessEntry{sub: c.Subject, ver: c.Ver, exp: c.ExpiresAt.Time}
-	a.cache.storeVerified(token, e)
+	a.cache.access.store(token, e)
 	return e, nil
 }
 
 // Authenticate returns the principal a bearer token (an access token or a
 // personal access token, with or without the "Bearer " prefix) stands
-// for, with the user's current roles. An empty bearer returns a nil
-// principal and no error (anonymous). A token that does not
+// for, with the user's current roles. An empty bearer (without the
+// prefix) returns a nil principal and no error: anonymous. A token that does not
 // authenticate (malformed, bad signature, expired, revoked, unknown
 // kid, of a disabled or deleted user, of an older credential epoch) is a
 // 401 UNAUTHENTICATED *resource.Error; storage failures are other errors.
 // GraphQL websocket connection_init payloads use it.
 func (a *Auth) Authenticate(ctx context.Context, bearer string) (*resource.Principal, error) {
 	if tok, ok := cutBearer(bearer); ok {
+		if tok == "" {
+			return nil, errInvalidToken // "Bearer " and nothing
+		}
 		bearer = tok
 	}
 	bearer = strings.TrimSpace(bearer)
@@ -160,7 +165,8 @@ func (a *Auth) authenticatePAT(ctx context.Context, token string) (*resource.Pri
 	if err != nil {
 		return nil, err
 	}
-	if !t.exists || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(t.secretHash)) != 1 {
+	sum := sha256.Sum256([]byte(secret))
+	if !t.exists || subtle.ConstantTimeCompare(sum[:], t.secretSum[:]) != 1 {
 		return nil, errInvalidToken
 	}
 	if t.revoked {
