@@ -35,13 +35,13 @@ const passwordKey = "password"
 func (a *Auth) ServiceOptions() []resource.Option {
 	return []resource.Option{
 		func(s *resource.Service) { a.hooked.Store(s) },
-		resource.WithHooks(a.kinds.user, resource.Hooks{
+		resource.WithBaseHooks(a.kinds.user, resource.Hooks{
 			BeforeWrite:  a.userBeforeWrite,
 			AfterWrite:   a.userAfterWrite,
 			BeforeDelete: a.userBeforeDelete,
 			BeforeSwitch: a.userBeforeSwitch,
 		}),
-		resource.WithHooks(a.kinds.credential, resource.Hooks{
+		resource.WithBaseHooks(a.kinds.credential, resource.Hooks{
 			AfterWrite: a.credentialAfterWrite,
 		}),
 		resource.WithObserver(a.observe),

@@ -73,11 +73,12 @@ func (s *Server) startAuth() error {
 	if err := s.auth.Start(ctx, s.svc); err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
+	feedCtx, stop := context.WithCancel(context.Background())
+	s.stopAuth = stop
+	go s.sweepAuth(feedCtx)
 	if s.pgFeed == nil {
 		return nil // one process: auth's observer sees every change
 	}
-	feedCtx, stop := context.WithCancel(context.Background())
-	s.stopAuthFeed = stop
 	for _, kind := range []string{"User", "AuthCredential", "AuthToken", "AuthSession"} {
 		events, err := s.feed.Subscribe(feedCtx, kind, "")
 		if err != nil {
@@ -91,6 +92,33 @@ func (s *Server) startAuth() error {
 		}()
 	}
 	return nil
+}
+
+// authSweepInterval is how often the server removes ended logins, dead
+// tokens and ended rate-limit windows.
+const authSweepInterval = time.Hour
+
+// sweepAuth runs auth's Sweep every authSweepInterval until ctx ends.
+// Several instances sweeping the same database is harmless.
+func (s *Server) sweepAuth(ctx context.Context) {
+	tick := time.NewTicker(authSweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n, err := s.auth.Sweep(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.logger.Warn("auth sweep failed", "error", err)
+		case n > 0:
+			s.logger.Info("auth sweep", "removed", n)
+		}
+	}
 }
 
 // authenticate returns the middleware that authenticates requests to the

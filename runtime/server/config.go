@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/specstar-go/specstar/runtime/auth"
 	"github.com/specstar-go/specstar/runtime/blob"
@@ -61,6 +64,12 @@ type Config struct {
 	// server generates a key once and stores it in the database, where
 	// every instance finds it.
 	AuthSecret string
+	// TrustedProxies are the networks (CIDRs, comma separated) of the
+	// reverse proxies whose X-Forwarded-For names the client
+	// (SPECSTAR_TRUSTED_PROXIES, -trusted-proxies). Empty: the client is
+	// the peer of the connection, so that a client cannot choose its own
+	// address for the access log and the login rate limit.
+	TrustedProxies string
 }
 
 // DatabaseURL values:
@@ -145,6 +154,9 @@ func (c Config) validate() error {
 	}
 	db, err := parseDatabaseURL(c.DatabaseURL)
 	if err != nil {
+		return err
+	}
+	if _, err := c.trustedNets(); err != nil {
 		return err
 	}
 	for i, secret := range c.authSecrets() {
@@ -265,6 +277,7 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		{"SPECSTAR_S3_BUCKET", &c.S3.Bucket},
 		{"SPECSTAR_S3_PREFIX", &c.S3.Prefix},
 		{"SPECSTAR_AUTH_SECRET", &c.AuthSecret},
+		{"SPECSTAR_TRUSTED_PROXIES", &c.TrustedProxies},
 	}
 	for _, s := range strs {
 		if v := getenv(s.name); v != "" {
@@ -339,6 +352,8 @@ func newFlagSet(c *Config) *flag.FlagSet {
 		"time in-flight requests get to finish on shutdown (SPECSTAR_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (SPECSTAR_LOG_LEVEL)")
 	fs.Var((*metricsOffFlag)(&c.MetricsOff), "metrics", `serve Prometheus metrics at /metrics: "on" or "off" (SPECSTAR_METRICS)`)
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
+		"CIDRs of reverse proxies whose X-Forwarded-For names the client, comma separated (SPECSTAR_TRUSTED_PROXIES)")
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "keep revision bodies in this S3 bucket (SPECSTAR_S3_BUCKET)")
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint,
 		"S3-compatible service URL, e.g. http://127.0.0.1:9000; empty for AWS (SPECSTAR_S3_ENDPOINT)")
@@ -460,3 +475,34 @@ func parseLevel(s string) (slog.Level, error) {
 
 // isHelp reports whether err asks for the usage.
 func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
+
+// trustedNets parses TrustedProxies.
+func (c Config) trustedNets() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for part := range strings.SplitSeq(c.TrustedProxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("SPECSTAR_TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// ipExtractor returns how the server finds a request's client address:
+// the connection's peer, or with TrustedProxies the X-Forwarded-For
+// address added by the nearest untrusted hop.
+func (c Config) ipExtractor() echo.IPExtractor {
+	nets, _ := c.trustedNets() // validated
+	if len(nets) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}

@@ -72,9 +72,9 @@ type Server struct {
 	echo    *echo.Echo
 	http    *http.Server
 	auth    *auth.Auth // nil unless the app is an AuthApp
-	// stopAuthFeed ends the subscription that keeps auth's cache in step
-	// with the other instances; nil when there is none.
-	stopAuthFeed context.CancelFunc
+	// stopAuth ends auth's periodic sweep and the subscription that
+	// keeps its cache in step with the other instances; nil without auth.
+	stopAuth context.CancelFunc
 	metrics      *metrics.Metrics // nil when Config.MetricsOff
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
@@ -273,6 +273,9 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = rest.ErrorHandler(s.logger)
+	// The client address (access log, login rate limit) is the peer's:
+	// X-Forwarded-For is trusted only from the proxies Config names.
+	e.IPExtractor = s.cfg.ipExtractor()
 	// Order: the id first so every log line has it; the metrics and the
 	// access log around recovery so a panic is counted and logged as the
 	// 500 it becomes. (Nil metrics pass requests through.)
@@ -411,8 +414,8 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, force <-chan struct
 // safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		if s.stopAuthFeed != nil {
-			s.stopAuthFeed()
+		if s.stopAuth != nil {
+			s.stopAuth()
 		}
 		s.feed.Close()
 		if s.pgFeed != nil {
