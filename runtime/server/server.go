@@ -75,7 +75,7 @@ type Server struct {
 	// stopAuth ends auth's periodic sweep and the subscription that
 	// keeps its cache in step with the other instances; nil without auth.
 	stopAuth context.CancelFunc
-	metrics      *metrics.Metrics // nil when Config.MetricsOff
+	metrics  *metrics.Metrics // nil when Config.MetricsOff
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
 	gcDone chan struct{}
