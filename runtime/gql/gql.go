@@ -101,6 +101,12 @@ type Options struct {
 	// GraphiQL holds the GraphiQL assets (graphiql.min.js, ...). Nil
 	// disables the page: browsers get the GraphQL endpoint itself.
 	GraphiQL fs.FS
+	// Authenticate turns the credentials of a WebSocket connection_init
+	// payload ({"Authorization": "Bearer ..."}, as browsers cannot set
+	// headers on a WebSocket) into the principal its subscriptions act
+	// as. Nil ignores the payload. HTTP requests are authenticated by
+	// the server's middleware before the handler runs.
+	Authenticate func(ctx context.Context, authorization string) (*resource.Principal, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -158,6 +164,7 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 		KeepAlivePingInterval: opts.KeepAlive,
 		InitTimeout:           10 * time.Second,
 		PayloadReadLimit:      &limit,
+		InitFunc:              websocketInit(opts.Authenticate),
 	})
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: opts.KeepAlive})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
@@ -287,4 +294,30 @@ func (streamsOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 		return nil
 	}
 	return gqlerror.Errorf("subscriptions need a stream: use a WebSocket (graphql-transport-ws or graphql-ws) or a POST with Accept: text/event-stream")
+}
+
+// websocketInit returns the InitFunc of the WebSocket transport: the
+// connection acts as the principal of the payload's Authorization value
+// (or of its upgrade request, when the payload has none). Bad
+// credentials refuse the connection.
+func websocketInit(authenticate func(context.Context, string) (*resource.Principal, error)) transport.WebsocketInitFunc {
+	if authenticate == nil {
+		return nil
+	}
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		auth := payload.Authorization()
+		if auth == "" {
+			if s, ok := payload["authorization"].(string); ok {
+				auth = s
+			}
+		}
+		if auth == "" {
+			return ctx, nil, nil
+		}
+		p, err := authenticate(ctx, auth)
+		if err != nil {
+			return ctx, nil, err
+		}
+		return resource.WithPrincipal(ctx, p), nil, nil
+	}
 }

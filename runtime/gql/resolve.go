@@ -127,7 +127,8 @@ func NewPageInfo(page *resource.Page) PageInfo {
 
 // Changes runs a subscription, once svc allows the principal of ctx to
 // subscribe to k: it subscribes to the changes of k (of
-// resource id, when not nil) and sends each, converted by convert, until
+// resource id, when not nil) and sends each the caller may see
+// (Service.Visible), converted by convert, until
 // ctx ends or the feed closes the subscription (which ends the GraphQL
 // subscription: the client may subscribe again). A nil feed is an error:
 // the server was built without one.
@@ -146,6 +147,13 @@ func Changes[T any](ctx context.Context, svc *resource.Service, f feed.Feed, k *
 	go func() {
 		defer close(out)
 		for e := range events {
+			// The caller sees the changes of the rows it may read,
+			// without the fields hidden from it.
+			env, ok := svc.Visible(ctx, k, e.Envelope)
+			if !ok {
+				continue
+			}
+			e.Envelope = env
 			// On an error (stored data that does not decode) convert still
 			// returns the kind and id of the change: send those.
 			v, _ := convert(e)

@@ -64,3 +64,11 @@ func SubjectFrom(ctx context.Context) string {
 	}
 	return Anonymous
 }
+
+// System is the principal of the engine's own work (the auth package's
+// records, the change feed's loads): it holds the admin role, so no rule
+// restricts it. Writes it makes are attributed to "system".
+var System = &Principal{ID: "system", Roles: []string{RoleAdmin}}
+
+// AsSystem returns a context whose calls act as System.
+func AsSystem(ctx context.Context) context.Context { return WithPrincipal(ctx, System) }

@@ -21,7 +21,7 @@ const maxExpandDepth = 2
 
 // parseExpand validates the expand= paths of a list of k: each is a ref
 // field of k, or a ref field of k, a dot and a ref field of its target.
-func (s *Service) parseExpand(k *Kind, paths []string) ([]*expansion, error) {
+func (s *Service) parseExpand(k *Kind, paths []string, v *view) ([]*expansion, error) {
 	var out []*expansion
 	for _, path := range paths {
 		segs := strings.Split(path, ".")
@@ -31,6 +31,9 @@ func (s *Service) parseExpand(k *Kind, paths []string) ([]*expansion, error) {
 		kind, level := k, &out
 		for _, seg := range segs {
 			f := kind.Field(seg)
+			if kind == k && f != nil && v.isHidden(f.JSON) {
+				f = nil
+			}
 			if f == nil || f.Ref == nil {
 				return nil, expandError(path, fmt.Sprintf("%q is not a reference field of %s; %s", seg, noun(kind), refFieldList(kind)))
 			}
@@ -79,12 +82,17 @@ func refFieldList(k *Kind) string {
 // missing or deleted; a list of refs embeds the list of the targets found,
 // in ref order.
 //
-// Targets of a kind the caller may not read embed as missing ones do.
+// Targets the caller may not read embed as missing ones do, and without
+// the fields hidden from the caller. (A second-level path names a field
+// of the target that the caller's view of it hides: it embeds nothing.)
 func (s *Service) expand(ctx context.Context, r Reader, envs []*Envelope, exps []*expansion) error {
 	for _, e := range exps {
-		readable, err := s.readable(ctx, e.target)
+		tv, readable, err := s.readView(ctx, e.target)
 		if err != nil {
 			return err
+		}
+		if !readable {
+			tv = open // nothing is loaded
 		}
 		refs := make([][]string, len(envs))
 		var ids []string
@@ -112,7 +120,7 @@ func (s *Service) expand(ctx context.Context, r Reader, envs []*Envelope, exps [
 				return err
 			}
 			for _, id := range ids {
-				if rec := recs[id]; rec != nil && !rec.Meta.IsDeleted {
+				if rec := recs[id]; rec != nil && !rec.Meta.IsDeleted && tv.admits(rec) {
 					env := rec.Envelope()
 					targets[id] = env
 					loaded = append(loaded, env)
@@ -139,8 +147,19 @@ func (s *Service) expand(ctx context.Context, r Reader, envs []*Envelope, exps [
 			}
 			env.Expand[e.field.JSON] = list
 		}
-		if len(e.next) > 0 && len(loaded) > 0 {
-			if err := s.expand(ctx, r, loaded, e.next); err != nil {
+		var next []*expansion
+		for _, n := range e.next {
+			if !tv.isHidden(n.field.JSON) {
+				next = append(next, n)
+			}
+		}
+		if len(next) > 0 && len(loaded) > 0 {
+			if err := s.expand(ctx, r, loaded, next); err != nil {
+				return err
+			}
+		}
+		for _, env := range loaded {
+			if err := tv.strip(env); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package resource
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 )
@@ -87,17 +88,113 @@ type Event struct {
 	Target *Revision
 }
 
-// WithHooks sets the hooks of kind k (replacing any set before).
+// WithHooks sets the hooks of kind k, replacing any set before with
+// WithHooks. (Hooks added with WithBaseHooks stay, and run first.)
 func WithHooks(k *Kind, h Hooks) Option {
 	return func(s *Service) {
 		if s.hooks == nil {
 			s.hooks = make(map[*Kind]*Hooks)
 		}
 		s.hooks[k] = &h
+	}
+}
+
+// WithBaseHooks adds hooks that the engine's own packages need on kind
+// k (the auth package's hooks of its users): they run before the hooks
+// set with WithHooks, in the order they were added, and WithHooks does
+// not replace them.
+func WithBaseHooks(k *Kind, h Hooks) Option {
+	return func(s *Service) {
+		if s.baseHooks == nil {
+			s.baseHooks = make(map[*Kind]Hooks)
+		}
+		if prev, ok := s.baseHooks[k]; ok {
+			h = chainHooks(prev, h)
+		}
+		s.baseHooks[k] = h
+	}
+}
+
+// combineHooks sets the hooks the service runs: for each kind, its base
+// hooks then its own. NewService calls it once the options are applied.
+func (s *Service) combineHooks() {
+	for k, base := range s.baseHooks {
+		h := base
+		if own := s.hooks[k]; own != nil {
+			h = chainHooks(base, *own)
+		}
+		if s.hooks == nil {
+			s.hooks = make(map[*Kind]*Hooks)
+		}
+		s.hooks[k] = &h
+	}
+	for _, h := range s.hooks {
 		if h.AfterCommit != nil {
 			s.afterCommit = true
 		}
 	}
+}
+
+// chainHooks returns the hooks that run a's, then b's.
+func chainHooks(a, b Hooks) Hooks {
+	event := func(x, y func(context.Context, *Event) error) func(context.Context, *Event) error {
+		switch {
+		case x == nil:
+			return y
+		case y == nil:
+			return x
+		}
+		return func(ctx context.Context, e *Event) error {
+			if err := x(ctx, e); err != nil {
+				return err
+			}
+			return y(ctx, e)
+		}
+	}
+	out := Hooks{
+		BeforeDelete:  event(a.BeforeDelete, b.BeforeDelete),
+		BeforeRestore: event(a.BeforeRestore, b.BeforeRestore),
+		BeforeSwitch:  event(a.BeforeSwitch, b.BeforeSwitch),
+	}
+	switch {
+	case a.BeforeWrite == nil:
+		out.BeforeWrite = b.BeforeWrite
+	case b.BeforeWrite == nil:
+		out.BeforeWrite = a.BeforeWrite
+	default:
+		out.BeforeWrite = func(ctx context.Context, w *Write) (json.RawMessage, error) {
+			data, err := a.BeforeWrite(ctx, w)
+			if err != nil {
+				return nil, err
+			}
+			w.Data = data
+			return b.BeforeWrite(ctx, w)
+		}
+	}
+	switch {
+	case a.AfterWrite == nil:
+		out.AfterWrite = b.AfterWrite
+	case b.AfterWrite == nil:
+		out.AfterWrite = a.AfterWrite
+	default:
+		out.AfterWrite = func(ctx context.Context, w *Write, stored *Envelope) error {
+			if err := a.AfterWrite(ctx, w, stored); err != nil {
+				return err
+			}
+			return b.AfterWrite(ctx, w, stored)
+		}
+	}
+	switch {
+	case a.AfterCommit == nil:
+		out.AfterCommit = b.AfterCommit
+	case b.AfterCommit == nil:
+		out.AfterCommit = a.AfterCommit
+	default:
+		out.AfterCommit = func(ctx context.Context, c Change) error {
+			return errors.Join(a.AfterCommit(ctx, c), b.AfterCommit(ctx, c))
+		}
+	}
+	return out
 }
 
 // Authorizer decides whether the principal of ctx may perform action a on
@@ -117,34 +214,30 @@ func WithAuthorizer(a Authorizer) Option {
 	return func(s *Service) { s.authorizers = append(s.authorizers, a) }
 }
 
-// Allow asks the authorizers whether the principal of ctx may perform a on
-// k, as every Service call does first. Transports call it for operations
-// the Service does not run itself (GraphQL subscriptions). Inside a hook's
-// transaction it allows everything.
+// Allow asks the authorizers and the permission rules whether the
+// principal of ctx may perform a on k at all, as every Service call does
+// first: a 401 for an anonymous caller the rule grants nothing, a 403 for
+// another. Transports call it for operations the Service does not run
+// itself (GraphQL subscriptions, which then pass each event through
+// Visible). Inside a hook's transaction it allows everything.
 func (s *Service) Allow(ctx context.Context, k *Kind, a Action) error {
-	if len(s.authorizers) == 0 || s.joined(ctx) != nil {
-		return nil
-	}
-	for _, az := range s.authorizers {
-		if err := az(ctx, k, a); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := s.authorize(ctx, k, a)
+	return denied(err, k, a)
 }
 
-// readable reports whether ctx may read k, for the reads a call makes
-// besides its own kind. A refusal with a client error hides the
-// resources; any other error is returned.
-func (s *Service) readable(ctx context.Context, k *Kind) (bool, error) {
-	err := s.Allow(ctx, k, ActionRead)
+// readView returns the caller's view of k for the reads a call makes
+// besides its own kind (expand=, referrers, batch loaders): false when
+// the caller may read none of it, which hides the resources; any other
+// error is returned.
+func (s *Service) readView(ctx context.Context, k *Kind) (*view, bool, error) {
+	v, err := s.authorize(ctx, k, ActionRead)
 	if err == nil {
-		return true, nil
+		return v, true, nil
 	}
-	if code := CodeOf(err); code != CodeInternal {
-		return false, nil
+	if err == errNoGrant || CodeOf(err) != CodeInternal {
+		return nil, false, nil
 	}
-	return false, err
+	return nil, false, err
 }
 
 // hooksOf returns the hooks of k, or nil.

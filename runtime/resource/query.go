@@ -27,28 +27,47 @@ type kindQuery struct {
 	dataFields map[string]bool
 }
 
-// queryInfo returns the list query descriptors of k, building them on
-// first use.
-func (s *Service) queryInfo(k *Kind) *kindQuery {
-	if kq, ok := s.kinds.Load(k); ok {
+// kindQueryKey identifies the list query descriptors of a kind as one
+// caller sees it: without the fields its view hides.
+type kindQueryKey struct {
+	kind   *Kind
+	hidden uint64
+}
+
+// queryInfo returns the list query descriptors of k as v sees it,
+// building them on first use.
+func (s *Service) queryInfo(k *Kind, v *view) *kindQuery {
+	key := kindQueryKey{kind: k, hidden: v.hidden}
+	if kq, ok := s.kinds.Load(key); ok {
 		return kq.(*kindQuery)
 	}
-	kq := newKindQuery(k)
-	actual, _ := s.kinds.LoadOrStore(k, kq)
+	kq := newKindQuery(k, v.hiddenNames())
+	actual, _ := s.kinds.LoadOrStore(key, kq)
 	return actual.(*kindQuery)
 }
 
-// newKindQuery builds the list query descriptors of k.
-func newKindQuery(k *Kind) *kindQuery {
+// newKindQuery builds the list query descriptors of k without the data
+// fields named in hidden (and the fields nested in them).
+func newKindQuery(k *Kind, hidden []string) *kindQuery {
 	kq := &kindQuery{dataFields: make(map[string]bool, len(k.DataFields))}
+	isHidden := func(name string) bool {
+		for _, h := range hidden {
+			if name == h || strings.HasPrefix(name, h+".") {
+				return true
+			}
+		}
+		return false
+	}
 	for _, f := range k.Fields {
-		if f.Indexed {
+		if f.Indexed && !isHidden(f.JSON) {
 			kq.fields = append(kq.fields, filter.FieldInfo{Name: f.JSON, Type: filter.Type(f.Type), List: f.List})
 		}
 	}
 	kq.fields = append(kq.fields, metaFields...)
 	for _, name := range k.DataFields {
-		kq.dataFields[name] = true
+		if !isHidden(name) {
+			kq.dataFields[name] = true
+		}
 	}
 	keys, err := filter.ParseSort(k.DefaultSort, kq.fields)
 	if err != nil {
@@ -79,8 +98,9 @@ type listPlan struct {
 	expand []*expansion // ref fields to embed
 }
 
-// planList validates q and converts it to a backend query.
-func (s *Service) planList(k *Kind, q ListQuery) (*listPlan, error) {
+// planList validates q as v sees k and converts it to a backend query;
+// the query does not hold v's row condition yet.
+func (s *Service) planList(k *Kind, q ListQuery, v *view) (*listPlan, error) {
 	limit, err := pageLimit(q.Limit)
 	if err != nil {
 		return nil, err
@@ -97,7 +117,7 @@ func (s *Service) planList(k *Kind, q ListQuery) (*listPlan, error) {
 		OnlyDeleted:    q.OnlyDeleted,
 		Offset:         q.Offset,
 	}}
-	parsed, err := s.parseQuery(k, q.Filter, q.Sort)
+	parsed, err := s.parseQuery(k, v, q.Filter, q.Sort)
 	if err != nil {
 		return nil, err
 	}
@@ -106,10 +126,10 @@ func (s *Service) planList(k *Kind, q ListQuery) (*listPlan, error) {
 	if p.query.After, err = decodeListCursor(q.Cursor, p.query.Sort, p.hash); err != nil {
 		return nil, err
 	}
-	if p.fields, err = projection(k, s.queryInfo(k), q.Fields); err != nil {
+	if p.fields, err = projection(k, s.queryInfo(k, v), q.Fields); err != nil {
 		return nil, err
 	}
-	if p.expand, err = s.parseExpand(k, q.Expand); err != nil {
+	if p.expand, err = s.parseExpand(k, q.Expand, v); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -142,21 +162,22 @@ const maxParsedQueries = 1024
 // parsedKey identifies a parsed query.
 type parsedKey struct {
 	kind         *Kind
+	hidden       uint64
 	filter, sort string
 }
 
 // parseQuery parses and checks a filter and a sort order of k, or
 // returns the result of an earlier call: lists repeat the same few
 // queries, and parsing them again would cost each request.
-func (s *Service) parseQuery(k *Kind, filterSrc, sortSrc string) (*parsedQuery, error) {
-	key := parsedKey{kind: k, filter: filterSrc, sort: sortSrc}
+func (s *Service) parseQuery(k *Kind, v *view, filterSrc, sortSrc string) (*parsedQuery, error) {
+	key := parsedKey{kind: k, hidden: v.hidden, filter: filterSrc, sort: sortSrc}
 	s.parsedMu.Lock()
 	p, ok := s.parsed[key]
 	s.parsedMu.Unlock()
 	if ok {
 		return p, nil
 	}
-	kq := s.queryInfo(k)
+	kq := s.queryInfo(k, v)
 	e, err := filter.Parse(filterSrc)
 	if err == nil {
 		err = filter.Check(e, kq.fields)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/jsonpatch"
 )
 
@@ -40,6 +41,22 @@ func record(r Reader, k *Kind, id string, includeDeleted bool) (*Record, error) 
 	return rec, nil
 }
 
+// readable returns the record of a resource the caller's view admits: as
+// record, and 404 for a row outside the view, as if it did not exist.
+func readable(r Reader, k *Kind, id string, includeDeleted bool, v *view) (*Record, error) {
+	rec, err := r.Get(k, id)
+	if errors.Is(err, ErrNotFound) || err == nil && !v.admits(rec) {
+		return nil, notFound(k, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.Meta.IsDeleted && !includeDeleted {
+		return nil, gone(k, id)
+	}
+	return rec, nil
+}
+
 // revision returns revision rev (full id or number) of a resource.
 func revision(r Reader, k *Kind, id, rev string) (*Revision, error) {
 	n, ok := ParseRevision(id, rev)
@@ -57,26 +74,28 @@ func revision(r Reader, k *Kind, id, rev string) (*Revision, error) {
 // the data fields o.Fields (all when empty) and the references o.Expand
 // embedded as List embeds them.
 func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*Envelope, error) {
-	if err := s.Allow(ctx, k, ActionRead); err != nil {
-		return nil, err
+	v, err := s.authorize(ctx, k, ActionRead)
+	if err != nil {
+		return nil, hiddenAs404(err, k, id)
 	}
 	var fields []string
 	var exps []*expansion
 	if len(o.Fields) > 0 || len(o.Expand) > 0 {
-		var err error
-		if fields, err = projection(k, s.queryInfo(k), o.Fields); err != nil {
+		if fields, err = projection(k, s.queryInfo(k, v), o.Fields); err != nil {
 			return nil, err
 		}
-		if exps, err = s.parseExpand(k, o.Expand); err != nil {
+		if exps, err = s.parseExpand(k, o.Expand, v); err != nil {
 			return nil, err
 		}
 	}
 	var env *Envelope
-	var err error
 	if pr, ok := s.backend.(PointReader); ok && o.Revision == "" && len(exps) == 0 && s.joined(ctx) == nil {
-		env, err = s.pointGet(ctx, pr, k, id, o.IncludeDeleted)
+		env, err = s.pointGet(ctx, pr, k, id, o.IncludeDeleted, v)
 	} else {
-		env, err = s.viewGet(ctx, k, id, o, exps)
+		env, err = s.viewGet(ctx, k, id, o, exps, v)
+	}
+	if err == nil {
+		err = v.strip(env)
 	}
 	if err != nil || fields == nil {
 		return env, err
@@ -89,10 +108,10 @@ func (s *Service) Get(ctx context.Context, k *Kind, id string, o ReadOptions) (*
 
 // pointGet reads the current revision of a resource with one statement
 // (see PointReader).
-func (s *Service) pointGet(ctx context.Context, pr PointReader, k *Kind, id string, includeDeleted bool) (*Envelope, error) {
+func (s *Service) pointGet(ctx context.Context, pr PointReader, k *Kind, id string, includeDeleted bool, v *view) (*Envelope, error) {
 	rec, err := pr.GetRecord(ctx, k, id)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), err == nil && !v.admits(rec):
 		return nil, notFound(k, id)
 	case err != nil:
 		return nil, backendErr("get", err)
@@ -104,10 +123,10 @@ func (s *Service) pointGet(ctx context.Context, pr PointReader, k *Kind, id stri
 
 // viewGet reads a resource in a read transaction: at o.Revision, with the
 // references exps embedded.
-func (s *Service) viewGet(ctx context.Context, k *Kind, id string, o ReadOptions, exps []*expansion) (*Envelope, error) {
+func (s *Service) viewGet(ctx context.Context, k *Kind, id string, o ReadOptions, exps []*expansion, v *view) (*Envelope, error) {
 	var env *Envelope
 	err := s.view(ctx, "get", func(r Reader) error {
-		rec, err := record(r, k, id, o.IncludeDeleted)
+		rec, err := readable(r, k, id, o.IncludeDeleted, v)
 		if err != nil {
 			return err
 		}
@@ -133,17 +152,22 @@ func (s *Service) viewGet(ctx context.Context, k *Kind, id string, o ReadOptions
 // it.
 func (s *Service) GetMany(ctx context.Context, k *Kind, ids []string) (map[string]*Envelope, error) {
 	out := make(map[string]*Envelope, len(ids))
-	if ok, err := s.readable(ctx, k); !ok || len(ids) == 0 {
+	v, ok, err := s.readView(ctx, k)
+	if !ok || len(ids) == 0 {
 		return out, err
 	}
-	err := s.view(ctx, "get", func(r Reader) error {
+	err = s.view(ctx, "get", func(r Reader) error {
 		recs, err := r.GetMany(k, ids)
 		if err != nil {
 			return err
 		}
 		for id, rec := range recs {
-			if !rec.Meta.IsDeleted {
-				out[id] = rec.Envelope()
+			if !rec.Meta.IsDeleted && v.admits(rec) {
+				env := rec.Envelope()
+				if err := v.strip(env); err != nil {
+					return err
+				}
+				out[id] = env
 			}
 		}
 		return nil
@@ -157,13 +181,15 @@ func (s *Service) GetMany(ctx context.Context, k *Kind, ids []string) (map[strin
 // never lists a resource twice and never skips one that existed when
 // paging started, whatever is inserted or deleted meanwhile.
 func (s *Service) List(ctx context.Context, k *Kind, q ListQuery) (*Page, error) {
-	if err := s.Allow(ctx, k, ActionList); err != nil {
-		return nil, err
+	v, err := s.authorize(ctx, k, ActionList)
+	if err != nil {
+		return nil, denied(err, k, ActionList)
 	}
-	p, err := s.planList(k, q)
+	p, err := s.planList(k, q, v)
 	if err != nil {
 		return nil, err
 	}
+	p.query.Filter = filter.Conjoin(v.cond, p.query.Filter)
 	bq := p.query
 	bq.Limit = p.limit + 1 // one more tells whether a next page exists
 	var recs []*Record
@@ -186,7 +212,14 @@ func (s *Service) List(ctx context.Context, k *Kind, q ListQuery) (*Page, error)
 			items = append(items, rec.Envelope())
 		}
 		if len(p.expand) > 0 {
-			return s.expand(ctx, r, items, p.expand)
+			if err := s.expand(ctx, r, items, p.expand); err != nil {
+				return err
+			}
+		}
+		for _, env := range items {
+			if err := v.strip(env); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -247,13 +280,15 @@ func (p *Page) cursor(i int) (string, error) {
 // Count returns how many resources match q's filter and deletion mode,
 // ignoring its paging (q is validated as List validates it).
 func (s *Service) Count(ctx context.Context, k *Kind, q ListQuery) (int, error) {
-	if err := s.Allow(ctx, k, ActionCount); err != nil {
-		return 0, err
+	v, err := s.authorize(ctx, k, ActionCount)
+	if err != nil {
+		return 0, denied(err, k, ActionCount)
 	}
-	p, err := s.planList(k, q)
+	p, err := s.planList(k, q, v)
 	if err != nil {
 		return 0, err
 	}
+	p.query.Filter = filter.Conjoin(v.cond, p.query.Filter)
 	var n int
 	err = s.view(ctx, "count", func(r Reader) error {
 		n, err = r.Count(k, &p.query)
@@ -267,8 +302,9 @@ func (s *Service) Count(ctx context.Context, k *Kind, q ListQuery) (int, error) 
 // the first pruned one. A soft-deleted resource is a 410 unless
 // q.IncludeDeleted.
 func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQuery) (*RevisionPage, error) {
-	if err := s.Allow(ctx, k, ActionRevisions); err != nil {
-		return nil, err
+	v, err := s.authorize(ctx, k, ActionRevisions)
+	if err != nil {
+		return nil, hiddenAs404(err, k, id)
 	}
 	limit, err := pageLimit(q.Limit)
 	if err != nil {
@@ -280,7 +316,7 @@ func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQ
 	}
 	var infos []RevisionInfo
 	err = s.view(ctx, "revisions", func(r Reader) error {
-		rec, err := record(r, k, id, q.IncludeDeleted)
+		rec, err := readable(r, k, id, q.IncludeDeleted, v)
 		if err != nil {
 			return err
 		}
@@ -316,16 +352,20 @@ func (s *Service) Revisions(ctx context.Context, k *Kind, id string, q RevisionQ
 // "{id}:{n}" or the number n. A revision id of another resource is a 404;
 // a soft-deleted resource is a 410 unless o.IncludeDeleted.
 func (s *Service) Revision(ctx context.Context, k *Kind, id, rev string, o RevisionOptions) (*Revision, error) {
-	if err := s.Allow(ctx, k, ActionRevision); err != nil {
-		return nil, err
+	v, err := s.authorize(ctx, k, ActionRevision)
+	if err != nil {
+		return nil, hiddenAs404(err, k, id)
 	}
 	var out *Revision
-	err := s.view(ctx, "revision", func(r Reader) error {
-		if _, err := record(r, k, id, o.IncludeDeleted); err != nil {
+	err = s.view(ctx, "revision", func(r Reader) error {
+		if _, err := readable(r, k, id, o.IncludeDeleted, v); err != nil {
 			return err
 		}
 		var err error
-		out, err = revision(r, k, id, rev)
+		if out, err = revision(r, k, id, rev); err != nil || v.hidden == 0 {
+			return err
+		}
+		out.Data, err = omit(out.Data, v.hiddenNames())
 		return err
 	})
 	return out, err
@@ -335,12 +375,13 @@ func (s *Service) Revision(ctx context.Context, k *Kind, id, rev string, o Revis
 // revision rev. An empty against means rev's parent, or {} for a revision
 // without one. A soft-deleted resource is a 410 unless o.IncludeDeleted.
 func (s *Service) Diff(ctx context.Context, k *Kind, id, rev, against string, o RevisionOptions) ([]jsonpatch.Operation, error) {
-	if err := s.Allow(ctx, k, ActionDiff); err != nil {
-		return nil, err
+	v, err := s.authorize(ctx, k, ActionDiff)
+	if err != nil {
+		return nil, hiddenAs404(err, k, id)
 	}
 	var from, to json.RawMessage
-	err := s.view(ctx, "diff", func(r Reader) error {
-		if _, err := record(r, k, id, o.IncludeDeleted); err != nil {
+	err = s.view(ctx, "diff", func(r Reader) error {
+		if _, err := readable(r, k, id, o.IncludeDeleted, v); err != nil {
 			return err
 		}
 		target, err := revision(r, k, id, rev)
@@ -374,6 +415,16 @@ func (s *Service) Diff(ctx context.Context, k *Kind, id, rev, against string, o 
 	if err != nil {
 		return nil, err
 	}
+	if v.hidden != 0 {
+		// The diff of the visible fields is the diff without the hidden
+		// ones: they are top-level members.
+		if from, err = omit(from, v.hiddenNames()); err != nil {
+			return nil, backendErr("diff", err)
+		}
+		if to, err = omit(to, v.hiddenNames()); err != nil {
+			return nil, backendErr("diff", err)
+		}
+	}
 	ops, err := jsonpatch.Diff(from, to)
 	if err != nil {
 		return nil, backendErr("diff", err)
@@ -395,30 +446,36 @@ type ReferrerGroup struct {
 // schema's order of kinds and fields. Fields without referrers and kinds
 // the caller may not read are left out.
 func (s *Service) Referrers(ctx context.Context, k *Kind, id string) ([]ReferrerGroup, error) {
-	if err := s.Allow(ctx, k, ActionReferrers); err != nil {
-		return nil, err
+	v, err := s.authorize(ctx, k, ActionReferrers)
+	if err != nil {
+		return nil, hiddenAs404(err, k, id)
 	}
 	refs := s.referrers[k.Name]
-	readable := make([]bool, len(refs))
+	views := make([]*view, len(refs))
 	for i, r := range refs {
-		ok, err := s.readable(ctx, r.kind)
+		rv, ok, err := s.readView(ctx, r.kind)
 		if err != nil {
 			return nil, err
 		}
-		readable[i] = ok
+		if ok && !rv.isHidden(r.field.JSON) {
+			views[i] = rv
+		}
 	}
 	out := []ReferrerGroup{}
-	err := s.view(ctx, "referrers", func(r Reader) error {
-		if _, err := record(r, k, id, false); err != nil {
+	err = s.view(ctx, "referrers", func(r Reader) error {
+		if _, err := readable(r, k, id, false, v); err != nil {
 			return err
 		}
 		out = out[:0]
 		for i, ref := range refs {
-			if !readable[i] {
+			if views[i] == nil {
 				continue
 			}
 			ids, err := r.Referrers(ref.kind, ref.field.JSON, id)
 			if err != nil {
+				return err
+			}
+			if ids, err = admitted(r, ref.kind, ids, views[i]); err != nil {
 				return err
 			}
 			if len(ids) > 0 {
@@ -428,4 +485,23 @@ func (s *Service) Referrers(ctx context.Context, k *Kind, id string) ([]Referrer
 		return nil
 	})
 	return out, err
+}
+
+// admitted returns the ids of resources of k whose records v admits, in
+// their order.
+func admitted(r Reader, k *Kind, ids []string, v *view) ([]string, error) {
+	if v.cond == nil || len(ids) == 0 {
+		return ids, nil
+	}
+	recs, err := r.GetMany(k, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if rec := recs[id]; rec != nil && v.admits(rec) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }

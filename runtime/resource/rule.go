@@ -225,7 +225,7 @@ const RoleAdmin = "admin"
 // and so the fields a where() of its rules may name: its indexed data
 // fields and the meta fields.
 func FilterFields(k *Kind) []filter.FieldInfo {
-	return slices.Clone(newKindQuery(k).fields)
+	return slices.Clone(newKindQuery(k, nil).fields)
 }
 
 // filterErrors returns the problems of an error of the filter package.

@@ -33,11 +33,15 @@ type Service struct {
 	// hooks holds the business logic of the kinds that have any;
 	// afterCommit is set when one has an AfterCommit hook.
 	hooks       map[*Kind]*Hooks
+	baseHooks   map[*Kind]Hooks
 	afterCommit bool
 	// authorizers decide who may do what (WithAuthorizer).
 	authorizers []Authorizer
-	// kinds caches the list query descriptors of each kind
-	// (*Kind -> *kindQuery).
+	// access holds the compiled permission rules of the kinds that have
+	// any (Kind.Access).
+	access map[*Kind]*compiledAccess
+	// kinds caches the list query descriptors of each kind, per set of
+	// hidden fields (kindQueryKey -> *kindQuery).
 	kinds sync.Map
 	// parsed caches parsed and checked filters and sorts.
 	parsedMu sync.Mutex
@@ -72,7 +76,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // NewService returns a service for the kinds of schema over backend. The
-// backend must already be migrated for the schema.
+// backend must already be migrated for the schema. It panics when the
+// permission rules of a kind do not compile: generated code holds rules
+// the generator checked.
 func NewService(b Backend, s *Schema, opts ...Option) *Service {
 	svc := &Service{
 		backend:   b,
@@ -85,7 +91,18 @@ func NewService(b Backend, s *Schema, opts ...Option) *Service {
 	for _, o := range opts {
 		o(svc)
 	}
+	svc.combineHooks()
 	for _, k := range s.Kinds {
+		if k.Access != nil {
+			ca, err := compileAccess(k)
+			if err != nil {
+				panic(err)
+			}
+			if svc.access == nil {
+				svc.access = make(map[*Kind]*compiledAccess)
+			}
+			svc.access[k] = ca
+		}
 		for i := range k.Fields {
 			f := &k.Fields[i]
 			if f.Ref != nil {

@@ -81,8 +81,9 @@ func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) erro
 // Create stores data as revision 1 of a new resource with a fresh id. The
 // revision is stable, or a draft when o.Status is "draft".
 func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o WriteOptions) (*Envelope, error) {
-	if err := s.Allow(ctx, k, ActionCreate); err != nil {
-		return nil, err
+	v, err := s.authorize(ctx, k, ActionCreate)
+	if err != nil {
+		return nil, denied(err, k, ActionCreate)
 	}
 	if o.Mode != ModeNew {
 		return nil, Errorf(CodeBadRequest, "mode=%s needs an existing %s", o.Mode, noun(k))
@@ -95,6 +96,9 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 		return nil, Errorf(CodePreconditionFailed, "If-Match cannot match a %s that does not exist yet", noun(k))
 	}
 	if err := checkData(data); err != nil {
+		return nil, err
+	}
+	if data, err = v.checkFieldWrites(k, nil, data, false); err != nil {
 		return nil, err
 	}
 	id := s.newID()
@@ -133,6 +137,9 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 			Current: info,
 			Data:    data,
 		}
+		if !v.admits(rec) {
+			return Errorf(CodeForbidden, "you may not create %s with these values", plural(k))
+		}
 		if err := t.w.PutRevision(k, &Revision{Info: info, Data: data}); err != nil {
 			return err
 		}
@@ -147,6 +154,9 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 		env = rec.Envelope()
 		return t.afterWrite(k, hw, rec)
 	})
+	if err == nil {
+		err = v.strip(env)
+	}
 	return env, err
 }
 
@@ -168,7 +178,8 @@ func (s *Service) Patch(ctx context.Context, k *Kind, id string, fn func(current
 // update is Update and Patch: action a names which, for authorizers and
 // hooks.
 func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn func(current json.RawMessage) (json.RawMessage, error), o WriteOptions) (*Envelope, error) {
-	if err := s.Allow(ctx, k, a); err != nil {
+	g, err := s.guard(ctx, k, a)
+	if err != nil {
 		return nil, err
 	}
 	if o.Mode != ModeNew && o.Mode != ModeModify {
@@ -182,10 +193,17 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 	var fnErr error
 	err = s.write(ctx, "update", func(t *writeTx) error {
 		cur, err := t.live(k, id, o.IfMatch)
+		if err == nil {
+			err = g.current(cur)
+		}
 		if err != nil {
 			return err
 		}
-		data, err := fn(cur.Data)
+		visible, err := g.visible(cur.Data)
+		if err != nil {
+			return backendErr("update", err)
+		}
+		data, err := fn(visible)
 		if err != nil {
 			fnErr = err
 			return err
@@ -193,8 +211,14 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 		if err := checkData(data); err != nil {
 			return err
 		}
+		if data, err = g.act.checkFieldWrites(k, cur.Data, data, true); err != nil {
+			return err
+		}
 		data, hw, err := t.beforeWrite(k, a, id, cur, data, o)
 		if err != nil {
+			return err
+		}
+		if err := g.result(&Record{Meta: cur.Meta, Data: data}); err != nil {
 			return err
 		}
 		var rec *Record
@@ -218,6 +242,9 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 	})
 	if fnErr != nil {
 		return nil, fnErr
+	}
+	if err == nil {
+		err = g.act.strip(env)
 	}
 	return env, err
 }
@@ -309,12 +336,16 @@ func (t *writeTx) modify(k *Kind, cur *Record, data json.RawMessage, status stri
 // Delete soft-deletes a live resource (no revision is written) and applies
 // the on_delete policy of every ref field that points at it.
 func (s *Service) Delete(ctx context.Context, k *Kind, id string, o WriteOptions) (*Envelope, error) {
-	if err := s.Allow(ctx, k, ActionDelete); err != nil {
+	g, err := s.guard(ctx, k, ActionDelete)
+	if err != nil {
 		return nil, err
 	}
 	var env *Envelope
-	err := s.write(ctx, "delete", func(t *writeTx) error {
+	err = s.write(ctx, "delete", func(t *writeTx) error {
 		cur, err := t.live(k, id, o.IfMatch)
+		if err == nil {
+			err = g.current(cur)
+		}
 		if err != nil {
 			return err
 		}
@@ -325,6 +356,9 @@ func (s *Service) Delete(ctx context.Context, k *Kind, id string, o WriteOptions
 		env = rec.Envelope()
 		return nil
 	})
+	if err == nil {
+		err = g.act.strip(env)
+	}
 	return env, err
 }
 
@@ -350,12 +384,16 @@ func (t *writeTx) softDelete(k *Kind, cur *Record) (*Record, error) {
 // Restore undeletes a soft-deleted resource. Its references must still
 // name live resources and its unique values must still be free.
 func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOptions) (*Envelope, error) {
-	if err := s.Allow(ctx, k, ActionRestore); err != nil {
+	g, err := s.guard(ctx, k, ActionRestore)
+	if err != nil {
 		return nil, err
 	}
 	var env *Envelope
-	err := s.write(ctx, "restore", func(t *writeTx) error {
+	err = s.write(ctx, "restore", func(t *writeTx) error {
 		cur, err := t.load(k, id, o.IfMatch)
+		if err == nil {
+			err = g.current(cur)
+		}
 		if err != nil {
 			return err
 		}
@@ -378,17 +416,24 @@ func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOption
 		env = rec.Envelope()
 		return nil
 	})
+	if err == nil {
+		err = g.act.strip(env)
+	}
 	return env, err
 }
 
 // Purge removes a resource, live or deleted, with all its revisions, after
 // applying the on_delete policy of every ref field that points at it.
 func (s *Service) Purge(ctx context.Context, k *Kind, id string, o WriteOptions) error {
-	if err := s.Allow(ctx, k, ActionPurge); err != nil {
+	g, err := s.guard(ctx, k, ActionPurge)
+	if err != nil {
 		return err
 	}
 	return s.write(ctx, "purge", func(t *writeTx) error {
 		cur, err := t.load(k, id, o.IfMatch)
+		if err == nil {
+			err = g.current(cur)
+		}
 		if err != nil {
 			return err
 		}
@@ -411,12 +456,16 @@ func (s *Service) Purge(ctx context.Context, k *Kind, id string, o WriteOptions)
 // revision of a live resource, without writing a revision. The next update
 // branches from it.
 func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOptions) (*Envelope, error) {
-	if err := s.Allow(ctx, k, ActionSwitch); err != nil {
+	g, err := s.guard(ctx, k, ActionSwitch)
+	if err != nil {
 		return nil, err
 	}
 	var env *Envelope
-	err := s.write(ctx, "switch", func(t *writeTx) error {
+	err = s.write(ctx, "switch", func(t *writeTx) error {
 		cur, err := t.live(k, id, o.IfMatch)
+		if err == nil {
+			err = g.current(cur)
+		}
 		if err != nil {
 			return err
 		}
@@ -433,6 +482,12 @@ func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOp
 			return revisionNotFound(k, id, rev)
 		}
 		if err != nil {
+			return err
+		}
+		if _, err := g.act.checkFieldWrites(k, cur.Data, r.Data, false); err != nil {
+			return err
+		}
+		if err := g.result(&Record{Meta: cur.Meta, Data: r.Data}); err != nil {
 			return err
 		}
 		if err := t.before(k, ActionSwitch, cur, r); err != nil {
@@ -452,6 +507,9 @@ func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOp
 		env = rec.Envelope()
 		return nil
 	})
+	if err == nil {
+		err = g.act.strip(env)
+	}
 	return env, err
 }
 

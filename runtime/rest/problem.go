@@ -109,6 +109,10 @@ func writeProblem(c echo.Context, p *Problem) error {
 	if err := enc.Encode(p); err != nil {
 		return err
 	}
+	// RFC 9110 §11.6.1: a 401 names the scheme that authenticates.
+	if h := c.Response().Header(); p.Status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {
+		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="api"`)
+	}
 	if c.Request().Method == http.MethodHead {
 		c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
 		return c.NoContent(p.Status)

@@ -185,3 +185,31 @@ func TestErrorHandlerRouting(t *testing.T) {
 		})
 	}
 }
+
+// TestUnauthenticatedNamesTheScheme checks that a 401 carries
+// WWW-Authenticate: Bearer unless the handler set its own.
+func TestUnauthenticatedNamesTheScheme(t *testing.T) {
+	for _, tc := range []struct{ name, set, want string }{
+		{name: "default", want: `Bearer realm="api"`},
+		{name: "handler's own", set: `Bearer error="invalid_token"`, want: `Bearer error="invalid_token"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := echo.New()
+			rec := httptest.NewRecorder()
+			c := e.NewContext(httptest.NewRequest(http.MethodGet, "/api/posts", nil), rec)
+			if tc.set != "" {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, tc.set)
+			}
+			ErrorHandler(slog.New(slog.DiscardHandler))(resource.Errorf(resource.CodeUnauthenticated, "sign in"), c)
+			if rec.Code != http.StatusUnauthorized || rec.Header().Get(echo.HeaderWWWAuthenticate) != tc.want {
+				t.Fatalf("status %d, WWW-Authenticate %q; want 401, %q", rec.Code, rec.Header().Get(echo.HeaderWWWAuthenticate), tc.want)
+			}
+		})
+	}
+	rec := httptest.NewRecorder()
+	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+	ErrorHandler(slog.New(slog.DiscardHandler))(resource.Errorf(resource.CodeForbidden, "no"), c)
+	if h := rec.Header().Get(echo.HeaderWWWAuthenticate); h != "" {
+		t.Fatalf("a 403 carries WWW-Authenticate %q", h)
+	}
+}

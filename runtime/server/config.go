@@ -6,10 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
+	"github.com/specstar-go/specstar/runtime/auth"
 	"github.com/specstar-go/specstar/runtime/blob"
 )
 
@@ -50,6 +56,20 @@ type Config struct {
 	// alone, because its write may still be in flight
 	// (SPECSTAR_S3_GC_MIN_AGE, -s3-gc-min-age; default 1h).
 	S3GCMinAge time.Duration
+
+	// AuthSecret holds the secrets that sign access tokens, comma
+	// separated, each at least 32 bytes: the first signs, all verify, so
+	// a new secret is rotated in by putting it first
+	// (SPECSTAR_AUTH_SECRET; no flag, since flags show in ps). Empty: the
+	// server generates a key once and stores it in the database, where
+	// every instance finds it.
+	AuthSecret string
+	// TrustedProxies are the networks (CIDRs, comma separated) of the
+	// reverse proxies whose X-Forwarded-For names the client
+	// (SPECSTAR_TRUSTED_PROXIES, -trusted-proxies). Empty: the client is
+	// the peer of the connection, so that a client cannot choose its own
+	// address for the access log and the login rate limit.
+	TrustedProxies string
 }
 
 // DatabaseURL values:
@@ -136,6 +156,14 @@ func (c Config) validate() error {
 	if err != nil {
 		return err
 	}
+	if _, err := c.trustedNets(); err != nil {
+		return err
+	}
+	for i, secret := range c.authSecrets() {
+		if len(secret) < auth.MinSecretLen {
+			return fmt.Errorf("SPECSTAR_AUTH_SECRET: secret %d has %d bytes; each needs at least %d (generate one with: openssl rand -base64 48)", i+1, len(secret), auth.MinSecretLen)
+		}
+	}
 	return c.validateS3(db)
 }
 
@@ -204,22 +232,32 @@ func (e *FlagError) Unwrap() error { return e.Err }
 // name), each overriding the previous. Errors name the variable or flag
 // and the bad value; flag mistakes are a *FlagError.
 func LoadConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg, rest, err := loadConfig(args, getenv)
+	if err == nil && len(rest) > 0 {
+		err = &FlagError{Err: fmt.Errorf("unexpected argument %q", rest[0])}
+	}
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// loadConfig is LoadConfig that returns the arguments after the flags
+// (a subcommand and its arguments) instead of refusing them.
+func loadConfig(args []string, getenv func(string) string) (Config, []string, error) {
 	cfg := Config{}.withDefaults()
 	if err := cfg.loadEnv(getenv); err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
 	fs := newFlagSet(&cfg)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return Config{}, &FlagError{Err: err}
-	}
-	if fs.NArg() > 0 {
-		return Config{}, &FlagError{Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		return Config{}, nil, &FlagError{Err: err}
 	}
 	if err := cfg.validate(); err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
-	return cfg, nil
+	return cfg, fs.Args(), nil
 }
 
 // loadEnv overrides c with the SPECSTAR_* variables that are set.
@@ -238,6 +276,8 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		{"SPECSTAR_S3_SECRET_ACCESS_KEY", &c.S3.SecretAccessKey},
 		{"SPECSTAR_S3_BUCKET", &c.S3.Bucket},
 		{"SPECSTAR_S3_PREFIX", &c.S3.Prefix},
+		{"SPECSTAR_AUTH_SECRET", &c.AuthSecret},
+		{"SPECSTAR_TRUSTED_PROXIES", &c.TrustedProxies},
 	}
 	for _, s := range strs {
 		if v := getenv(s.name); v != "" {
@@ -312,6 +352,8 @@ func newFlagSet(c *Config) *flag.FlagSet {
 		"time in-flight requests get to finish on shutdown (SPECSTAR_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (SPECSTAR_LOG_LEVEL)")
 	fs.Var((*metricsOffFlag)(&c.MetricsOff), "metrics", `serve Prometheus metrics at /metrics: "on" or "off" (SPECSTAR_METRICS)`)
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
+		"CIDRs of reverse proxies whose X-Forwarded-For names the client, comma separated (SPECSTAR_TRUSTED_PROXIES)")
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "keep revision bodies in this S3 bucket (SPECSTAR_S3_BUCKET)")
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint,
 		"S3-compatible service URL, e.g. http://127.0.0.1:9000; empty for AWS (SPECSTAR_S3_ENDPOINT)")
@@ -407,7 +449,11 @@ func printUsage(w io.Writer) {
 	cfg := Config{}.withDefaults()
 	fs := newFlagSet(&cfg)
 	fs.SetOutput(w)
-	fmt.Fprintln(w, "Usage: [flags]")
+	prog := filepath.Base(os.Args[0])
+	fmt.Fprintf(w, "Usage:\n  %s [flags]                  serve the API\n", prog)
+	fmt.Fprintf(w, "  %s [flags] users create EMAIL --role ROLE [--name NAME]   (password on stdin)\n", prog)
+	fmt.Fprintf(w, "  %s [flags] users set-password EMAIL                       (password on stdin)\n", prog)
+	fmt.Fprintf(w, "  %s [flags] users list\n", prog)
 	fmt.Fprintln(w, "Flags override the SPECSTAR_* environment variables.")
 	fs.PrintDefaults()
 }
@@ -429,3 +475,34 @@ func parseLevel(s string) (slog.Level, error) {
 
 // isHelp reports whether err asks for the usage.
 func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
+
+// trustedNets parses TrustedProxies.
+func (c Config) trustedNets() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for part := range strings.SplitSeq(c.TrustedProxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("SPECSTAR_TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// ipExtractor returns how the server finds a request's client address:
+// the connection's peer, or with TrustedProxies the X-Forwarded-For
+// address added by the nearest untrusted hop.
+func (c Config) ipExtractor() echo.IPExtractor {
+	nets, _ := c.trustedNets() // validated
+	if len(nets) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}

@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +230,43 @@ func TestParseDatabaseURL(t *testing.T) {
 				t.Errorf("parseDatabaseURL = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	req := func(peer, xff string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = peer + ":1234"
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		return r
+	}
+	direct := Config{}.ipExtractor()
+	if got := direct(req("10.0.0.5", "6.6.6.6")); got != "10.0.0.5" {
+		t.Fatalf("without trusted proxies the client is the peer: got %s", got)
+	}
+	proxied := Config{TrustedProxies: "10.0.0.0/8"}.ipExtractor()
+	if got := proxied(req("10.0.0.5", "203.0.113.9")); got != "203.0.113.9" {
+		t.Fatalf("behind a trusted proxy: got %s", got)
+	}
+	if got := proxied(req("192.0.2.1", "203.0.113.9")); got != "192.0.2.1" {
+		t.Fatalf("an untrusted peer's X-Forwarded-For was believed: got %s", got)
+	}
+	if _, err := LoadConfig(nil, func(k string) string {
+		if k == "SPECSTAR_TRUSTED_PROXIES" {
+			return "10.0.0.0/8,nonsense"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), `"nonsense" is not a CIDR`) {
+		t.Fatalf("bad CIDR: %v", err)
+	}
+	if _, err := LoadConfig(nil, func(k string) string {
+		if k == "SPECSTAR_AUTH_SECRET" {
+			return "short"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Fatalf("short secret: %v", err)
 	}
 }

@@ -40,8 +40,11 @@ func (s *Server) registerGraphQL(e *echo.Echo, app GraphQLApp) error {
 	if s.metrics != nil {
 		opts.Observe = s.metrics.ObserveGraphQL
 	}
+	if s.auth != nil {
+		opts.Authenticate = s.auth.Authenticate
+	}
 	h := echo.WrapHandler(app.GraphQL(s.svc, opts))
-	e.Any(graphQLPath, h)
+	e.Any(graphQLPath, h, s.authenticate()...)
 	e.GET(graphQLPath+"/"+gql.AssetsDir+"/*", h)
 	return nil
 }

@@ -25,7 +25,13 @@ const (
 // Flag mistakes print the usage on stderr. Logs are JSON lines on stderr
 // at the configured level.
 func Main(ctx context.Context, args []string, app App, stderr io.Writer) int {
-	cfg, err := LoadConfig(args, os.Getenv)
+	cfg, rest, err := loadConfig(args, os.Getenv)
+	if err == nil && len(rest) > 0 {
+		if rest[0] == "users" {
+			return runUsers(ctx, cfg, app, rest[1:], os.Stdin, os.Stdout, stderr)
+		}
+		err = &FlagError{Err: fmt.Errorf("unexpected argument %q (the only subcommand is users)", rest[0])}
+	}
 	if err != nil {
 		if isHelp(err) {
 			printUsage(stderr)
@@ -79,4 +85,27 @@ func Main(ctx context.Context, args []string, app App, stderr io.Writer) int {
 	}
 	cfg.Logger.Info("stopped")
 	return ExitOK
+}
+
+// runUsers runs the users subcommand (create, set-password, list) over
+// the storage cfg names: how the first admin of a backend with auth is
+// made. Logs go to stderr at warn level unless configured lower.
+func runUsers(ctx context.Context, cfg Config, app App, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if _, ok := app.(AuthApp); !ok {
+		fmt.Fprintln(stderr, "error: users: this backend has no users: its spec has no auth block")
+		return ExitUsage
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: max(level, slog.LevelWarn)}))
+	srv, err := New(cfg, app)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return ExitFailure
+	}
+	code := srv.Auth().UsersCommand(ctx, args, stdin, stdout, stderr)
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return ExitFailure
+	}
+	return code
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/specstar-go/specstar/runtime/auth"
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/feed/pgfeed"
 	"github.com/specstar-go/specstar/runtime/metrics"
@@ -70,7 +71,11 @@ type Server struct {
 	pgFeed  *pgfeed.Feed
 	echo    *echo.Echo
 	http    *http.Server
-	metrics *metrics.Metrics // nil when Config.MetricsOff
+	auth    *auth.Auth // nil unless the app is an AuthApp
+	// stopAuth ends auth's periodic sweep and the subscription that
+	// keeps its cache in step with the other instances; nil without auth.
+	stopAuth context.CancelFunc
+	metrics  *metrics.Metrics // nil when Config.MetricsOff
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
 	gcDone chan struct{}
@@ -138,10 +143,19 @@ func New(cfg Config, app App) (*Server, error) {
 		backend = s.metrics.Backend(backend)
 		opts = append(opts, resource.WithObserver(s.metrics.Observer(s.schema)))
 	}
+	if s.auth, err = newAuth(cfg, app, logger); err != nil {
+		return fail(err)
+	}
+	if s.auth != nil {
+		opts = append(opts, s.auth.ServiceOptions()...)
+	}
 	if sa, ok := app.(ServiceApp); ok {
 		opts = append(opts, sa.ServiceOptions()...)
 	}
 	s.svc = resource.NewService(backend, app.Schema(), opts...)
+	if err := s.startAuth(); err != nil {
+		return fail(err)
+	}
 	if s.echo, err = s.newEcho(app); err != nil {
 		return fail(err)
 	}
@@ -208,7 +222,9 @@ func (s *Server) loadEnvelope(ctx context.Context, kind, id string) (*resource.E
 	if k == nil {
 		return nil, fmt.Errorf("unknown kind %q", kind)
 	}
-	return s.svc.Get(ctx, k, id, resource.ReadOptions{IncludeDeleted: true})
+	// The feed loads for every subscriber; each sees what its rules let
+	// it (gql.Changes asks Service.Visible).
+	return s.svc.Get(resource.AsSystem(ctx), k, id, resource.ReadOptions{IncludeDeleted: true})
 }
 
 // startGC starts the periodic S3 GC, when the storage has S3 and the GC
@@ -257,6 +273,9 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = rest.ErrorHandler(s.logger)
+	// The client address (access log, login rate limit) is the peer's:
+	// X-Forwarded-For is trusted only from the proxies Config names.
+	e.IPExtractor = s.cfg.ipExtractor()
 	// Order: the id first so every log line has it; the metrics and the
 	// access log around recovery so a panic is counted and logged as the
 	// 500 it becomes. (Nil metrics pass requests through.)
@@ -279,7 +298,11 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 			return nil, err
 		}
 	}
-	app.Register(e.Group("/api"), s.svc)
+	api := e.Group("/api", s.authenticate()...)
+	if s.auth != nil {
+		s.auth.Register(api)
+	}
+	app.Register(api, s.svc)
 	return e, nil
 }
 
@@ -391,6 +414,9 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, force <-chan struct
 // safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopAuth != nil {
+			s.stopAuth()
+		}
 		s.feed.Close()
 		if s.pgFeed != nil {
 			s.pgFeed.Close() // sends the changes still queued: before the backend closes
@@ -406,20 +432,4 @@ func (s *Server) Close() error {
 		}
 	})
 	return s.closeErr
-}
-
-// AuthSettings is the auth block of a spec: its roles and token
-// lifetimes.
-type AuthSettings struct {
-	Roles      []string      // every role of the spec; "admin" is always one
-	AccessTTL  time.Duration // lifetime of access tokens (JWT)
-	RefreshTTL time.Duration // lifetime of a login's refresh tokens
-}
-
-// AuthApp is an App whose spec has auth: the server serves /api/auth,
-// authenticates every request and enforces the kinds' permission rules.
-// Generated apps of such specs implement it.
-type AuthApp interface {
-	App
-	AuthSettings() AuthSettings
 }

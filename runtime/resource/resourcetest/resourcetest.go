@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "migrate is idempotent", run: testMigrateIdempotent},
 	}
 	tests = append(tests, hookTests()...)
+	tests = append(tests, accessTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.run(t, newEnv(t, open(t)))
@@ -107,6 +108,12 @@ type Kinds struct {
 	// Member: email unique without regard to ASCII case (Fold) and
 	// indexed, as generated code declares a unique email field.
 	Member *resource.Kind
+	// Ticket has permission rules (Kind.Access): rows by owner, role,
+	// status and assignee (@me), and the field notes readable and
+	// writable by editors only.
+	Ticket *resource.Kind
+	// Reply: ticket (cascade), readable by everyone.
+	Reply *resource.Kind
 	// Schema holds every kind above.
 	Schema *resource.Schema
 }
@@ -142,7 +149,23 @@ func NewKinds() *Kinds {
 			{JSON: "email", Type: str, Indexed: true, Unique: true, Fold: true},
 		}},
 	}
-	k.Schema = &resource.Schema{Kinds: []*resource.Kind{k.Author, k.Post, k.Comment, k.Like, k.Event, k.Node, k.Note, k.Member}}
+	k.Ticket = &resource.Kind{Name: "Ticket", Table: "ticket", Path: "tickets", SchemaVersion: 1, Fields: []resource.Field{
+		{JSON: "status", Type: str, Indexed: true},
+		{JSON: "assignee", Type: str, Indexed: true},
+		{JSON: "notes", Type: str, Indexed: true},
+	}, DataFields: []string{"title", "status", "assignee", "notes"}, Access: &resource.Access{
+		Rules: map[resource.Action]string{
+			resource.ActionRead:   `role:editor | owner | where(status = "published") | where(assignee = @me)`,
+			resource.ActionCreate: `authenticated`,
+			resource.ActionUpdate: `owner | role:editor | where(assignee = @me)`,
+			resource.ActionDelete: `role:editor`,
+		},
+		Fields: []resource.FieldAccess{{Field: "notes", Read: "role:editor", Write: "role:editor"}},
+	}}
+	k.Reply = &resource.Kind{Name: "Reply", Table: "reply", Path: "replies", SchemaVersion: 1, Fields: []resource.Field{
+		{JSON: "ticket", Type: str, Indexed: true, Ref: &resource.Ref{Kind: "Ticket", OnDelete: resource.Cascade}},
+	}, Access: &resource.Access{Rules: map[resource.Action]string{resource.ActionRead: "public"}}}
+	k.Schema = &resource.Schema{Kinds: []*resource.Kind{k.Author, k.Post, k.Comment, k.Like, k.Event, k.Node, k.Note, k.Member, k.Ticket, k.Reply}}
 	return k
 }
 
