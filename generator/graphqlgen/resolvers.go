@@ -174,7 +174,7 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 //
 //	func (r *queryResolver) Me(ctx context.Context) (*UserRecord, error)
 func emitMe(f *jen.File, a *resourceAPI, kind *jen.Statement) {
-	f.Comment(fmt.Sprintf("Me is the resolver of Query.%s: the %s of the caller, read as the system (the", meField, a.model.Name))
+	f.Comment(fmt.Sprintf("Me is the resolver of Query.%s: the %s of the caller, read as resource.System (the", meField, a.model.Name))
 	f.Comment("rules of users let only admins read them). An anonymous caller gets UNAUTHENTICATED,")
 	f.Comment("as REST's GET /api/auth/me answers 401.")
 	f.Func().Params(jen.Id("r").Op("*").Id("queryResolver")).Id("Me").Params(jen.Id("ctx").Qual("context", "Context")).Params(
@@ -184,11 +184,8 @@ func emitMe(f *jen.File, a *resourceAPI, kind *jen.Statement) {
 		jen.If(jen.Id("p").Dot("IsAnonymous").Call()).Block(
 			jen.Return(jen.Nil(), jen.Qual(pkgResource, "Errorf").Call(jen.Qual(pkgResource, "CodeUnauthenticated"), jen.Lit("sign in to read your user"))),
 		),
-		jen.Id("system").Op(":=").Qual(pkgResource, "WithPrincipal").Call(jen.Id("ctx"), jen.Op("&").Qual(pkgResource, "Principal").Values(jen.Dict{
-			jen.Id("ID"):    jen.Lit("system"),
-			jen.Id("Roles"): jen.Index().String().Values(jen.Lit(model.RoleAdmin)),
-		})),
-		jen.List(jen.Id("env"), jen.Err()).Op(":=").Id("r").Dot("svc").Dot("Get").Call(jen.Id("system"), kind.Clone(), jen.Id("p").Dot("ID"), jen.Qual(pkgResource, "ReadOptions").Values()),
+		jen.List(jen.Id("env"), jen.Err()).Op(":=").Id("r").Dot("svc").Dot("Get").Call(
+			jen.Qual(pkgResource, "AsSystem").Call(jen.Id("ctx")), kind.Clone(), jen.Id("p").Dot("ID"), jen.Qual(pkgResource, "ReadOptions").Values()),
 		jen.Return(jen.Id(resultFunc(a)).Call(jen.Id("env"), jen.Err())),
 	)
 	f.Line()

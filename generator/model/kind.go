@@ -34,7 +34,9 @@ func (r *Resource) Kind() *resource.Kind {
 		Internal:      r.Internal,
 	}
 	for _, f := range r.Fields {
-		k.DataFields = append(k.DataFields, f.Name)
+		if !f.WriteOnly { // never stored, so never projected (fields=)
+			k.DataFields = append(k.DataFields, f.Name)
+		}
 	}
 	walkFields(r.Fields, func(fd *Field) {
 		isRef := fd.Type == Ref

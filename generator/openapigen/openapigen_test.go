@@ -2,6 +2,7 @@ package openapigen
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -332,6 +333,64 @@ resources:
 	for _, want := range []string{"gen: openapi.json:", "OrderPage", "resource Order", "resource OrderPage"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// TestAuthDocument checks what auth adds: the bearer scheme, a bearer
+// token on every operation (optional where the rule admits anonymous
+// callers), 401 everywhere, the /api/auth routes, and the password of
+// users in inputs only.
+func TestAuthDocument(t *testing.T) {
+	doc := loadDoc(t, filepath.Join("..", "..", "testdata", "gen", "auth", "spec.yaml"))
+	if s := doc.Components.SecuritySchemes[securityBearer]; s == nil || s.Value.Type != "http" || s.Value.Scheme != "bearer" {
+		t.Fatalf("bearer scheme: %+v", s)
+	}
+	tests := []struct {
+		name, path, method string
+		optional           bool // [{}, {bearerAuth: []}]
+	}{
+		{"public read", "/api/pages/{id}", http.MethodGet, true},
+		{"public list", "/api/pages", http.MethodGet, true},
+		{"default create", "/api/pages", http.MethodPost, false},
+		{"where() without @me", "/api/tickets", http.MethodGet, true},
+		{"owner or where(@me)", "/api/tickets/{id}", http.MethodPut, false},
+		{"admin-only users", "/api/users", http.MethodGet, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op := doc.Paths.Value(tt.path).GetOperation(tt.method)
+			want := openapi3.SecurityRequirements{{securityBearer: []string{}}}
+			if tt.optional {
+				want = openapi3.SecurityRequirements{{}, {securityBearer: []string{}}}
+			}
+			if op.Security == nil || fmt.Sprint(*op.Security) != fmt.Sprint(want) {
+				t.Errorf("security %v, want %v", op.Security, want)
+			}
+			if op.Responses.Value("401") == nil {
+				t.Error("no 401")
+			}
+		})
+	}
+	for _, p := range []string{"/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/auth/me", "/api/auth/password", "/api/auth/tokens", "/api/auth/tokens/{id}"} {
+		if doc.Paths.Value(p) == nil {
+			t.Errorf("no %s", p)
+		}
+	}
+	if doc.Paths.Value("/api/auth/login").Post.Responses.Value("429") == nil {
+		t.Error("login has no 429")
+	}
+	if _, ok := doc.Components.Schemas["User"].Value.Properties["password"]; ok {
+		t.Error("the User as returned has a password")
+	}
+	for _, name := range []string{"UserInput", "UserMergePatch"} {
+		if p := doc.Components.Schemas[name].Value.Properties["password"]; p == nil || !p.Value.WriteOnly {
+			t.Errorf("%s.password: %+v, want a write-only property", name, p)
+		}
+	}
+	for _, internal := range model.BuiltinNames()[1:] {
+		if doc.Components.Schemas[internal] != nil {
+			t.Errorf("internal resource %s has a schema", internal)
 		}
 	}
 }

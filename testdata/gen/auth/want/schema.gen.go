@@ -104,7 +104,7 @@ var (
 			resource.ActionRestore: "role:admin",
 			resource.ActionPurge:   "role:admin",
 		}},
-		DataFields: []string{"email", "name", "roles", "disabled", "password"},
+		DataFields: []string{"email", "name", "roles", "disabled"},
 		Fields: []resource.Field{{
 			Fold:    true,
 			Indexed: true,

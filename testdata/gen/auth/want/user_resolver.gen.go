@@ -13,7 +13,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// Me is the resolver of Query.me: the User of the caller, read as the system (the
+// Me is the resolver of Query.me: the User of the caller, read as resource.System (the
 // rules of users let only admins read them). An anonymous caller gets UNAUTHENTICATED,
 // as REST's GET /api/auth/me answers 401.
 func (r *queryResolver) Me(ctx context.Context) (*UserRecord, error) {
@@ -21,11 +21,7 @@ func (r *queryResolver) Me(ctx context.Context) (*UserRecord, error) {
 	if p.IsAnonymous() {
 		return nil, resource.Errorf(resource.CodeUnauthenticated, "sign in to read your user")
 	}
-	system := resource.WithPrincipal(ctx, &resource.Principal{
-		ID:    "system",
-		Roles: []string{"admin"},
-	})
-	env, err := r.svc.Get(system, userKind, p.ID, resource.ReadOptions{})
+	env, err := r.svc.Get(resource.AsSystem(ctx), userKind, p.ID, resource.ReadOptions{})
 	return userResult(env, err)
 }
 
