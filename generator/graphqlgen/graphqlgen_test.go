@@ -104,3 +104,53 @@ func TestGenerateDefersFilesThatNeedGQLGen(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthSchema checks what auth adds to the schema: the me query, the
+// write-only password in the input only, nullable read-ruled fields, and
+// nothing of the internal resources.
+func TestAuthSchema(t *testing.T) {
+	m := build(t, `specstar: 1
+package: desk
+auth: {roles: [editor]}
+resources:
+  Ticket:
+    fields:
+      title:  {type: string, required: true}
+      secret: {type: string, required: true, read: role:editor}
+`)
+	s, err := newSchema(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdl := string(writeSchema(s))
+	block := func(header string) string {
+		i := strings.Index(sdl, header+" {\n")
+		if i < 0 {
+			t.Fatalf("no %q in the schema", header)
+		}
+		end := strings.Index(sdl[i:], "\n}\n")
+		return sdl[i : i+end+1]
+	}
+	tests := []struct {
+		name, block, want string
+		present           bool
+	}{
+		{"me query", "type Query", "\n  me: User\n", true},
+		{"no password out", "type UserData", "password", false},
+		{"password in", "input UserInput", "\n  password: String\n", true},
+		{"read rule: nullable out", "type TicketData", "\n  secret: String\n", true},
+		{"read rule: required in", "input TicketInput", "\n  secret: String!\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Contains(block(tt.block), tt.want); got != tt.present {
+				t.Errorf("%s contains %q: %v, want %v\n%s", tt.block, tt.want, got, tt.present, block(tt.block))
+			}
+		})
+	}
+	for _, internal := range model.BuiltinNames()[1:] {
+		if strings.Contains(sdl, internal) {
+			t.Errorf("the schema names the internal resource %s", internal)
+		}
+	}
+}
