@@ -188,6 +188,9 @@ func (b *builder) resources(spec *load.Spec) {
 		b.resourceBody(specs[i], r)
 	}
 	if a := b.m.Auth; a != nil {
+		// Requests carry the password of a user; runtime/auth hashes it
+		// into AuthCredential and removes it from the data, so no
+		// response or revision holds it.
 		for _, f := range a.User.Fields {
 			f.WriteOnly = f.Name == "password"
 		}
