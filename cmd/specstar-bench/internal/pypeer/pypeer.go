@@ -33,6 +33,7 @@ var sources embed.FS
 type App struct {
 	Name  string // "django", "fastapi": the --peers name and the systems' prefix
 	Title string // what the report calls it
+	Doc   string // what it is, in a phrase
 	// Packages are the Debian packages it needs.
 	Packages []string
 	// Dists are the Python distributions it imports, whose versions the
@@ -57,6 +58,8 @@ type App struct {
 var Django = &App{
 	Name:  "django",
 	Title: "Django REST Framework",
+	Doc: "Django REST Framework: a model with django-simple-history, a ModelSerializer and a ModelViewSet " +
+		"filtered with django-filter, cursor pagination; gunicorn with (2 x CPUs) + 1 sync workers",
 	Packages: []string{"python3-django", "python3-djangorestframework", "python3-django-simple-history",
 		"python3-django-filters", "gunicorn", "python3-psycopg2"},
 	Dists:   []string{"Django", "djangorestframework", "django-simple-history", "django-filter", "gunicorn", "psycopg2"},
@@ -79,6 +82,8 @@ var Django = &App{
 var FastAPI = &App{
 	Name:  "fastapi",
 	Title: "FastAPI",
+	Doc: "FastAPI: SQLAlchemy models, Pydantic schemas, a history row in each write's transaction; " +
+		"uvicorn (uvloop, httptools) with one worker per CPU",
 	Packages: []string{"python3-fastapi", "python3-uvicorn", "python3-uvloop", "python3-httptools",
 		"python3-sqlalchemy", "python3-psycopg2"},
 	Dists:   []string{"fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "SQLAlchemy", "psycopg2"},
