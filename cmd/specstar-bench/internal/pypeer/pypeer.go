@@ -172,7 +172,7 @@ func (a *App) Install(ctx context.Context, log io.Writer) error {
 		return fmt.Errorf("%w: not root (run: sudo %s)", ErrCannotInstall, a.InstallCommand())
 	}
 	install := func() error {
-		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "--no-install-recommends"}, a.Packages...)...)
+		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y"}, a.Packages...)...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		cmd.Stdout, cmd.Stderr = log, log
 		return cmd.Run()

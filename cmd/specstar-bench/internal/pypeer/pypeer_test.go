@@ -104,3 +104,25 @@ func TestDjangoMigrations(t *testing.T) {
 		t.Errorf("the models and items/migrations differ (%v):\n%s", err, out.String())
 	}
 }
+
+// TestCIInstallsThePeers checks that .ci/run installs every package of
+// both apps, so that CI's end-to-end run of the benchmark has its peers.
+func TestCIInstallsThePeers(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "..", ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := strings.Fields(strings.ReplaceAll(string(data), "\\\n", " "))
+	for _, app := range []*App{Django, FastAPI} {
+		for _, pkg := range app.Packages {
+			if !slices.Contains(words, pkg) {
+				t.Errorf(".ci/run does not install %s (%s)", pkg, app.Title)
+			}
+		}
+		for _, mod := range app.Modules {
+			if !slices.Contains(words, mod+",") && !slices.Contains(words, mod+"'") {
+				t.Errorf(".ci/run does not check that %s imports (%s)", mod, app.Title)
+			}
+		}
+	}
+}
