@@ -138,6 +138,7 @@ func TestSelectSystems(t *testing.T) {
 			"specstar-memory", "raw-memory", "fixed-json", "django-sqlite"}},
 		{name: "unknown", all: withPG, sel: []string{"mysql"}, wantErr: `unknown system "mysql"`},
 		{name: "postgres without a URL", all: withoutPG, sel: []string{"raw-postgres"}, wantErr: "raw-postgres needs a PostgreSQL server"},
+		{name: "a Python peer on postgres without a URL", all: pythonNoPG, sel: []string{"django-postgres"}, wantErr: "django-postgres needs a PostgreSQL server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/load"
@@ -147,9 +148,6 @@ func pythonSystem(app *pypeer.App, storage string) *System {
 	}
 }
 
-// postgresSystems are the systems that run only with a PostgreSQL URL.
-var postgresSystems = []string{"specstar-postgres", "raw-postgres"}
-
 // selectSystems keeps the systems named in names and what they need, in
 // matrix order; nil names keeps all.
 func selectSystems(all []*System, names []string) ([]*System, error) {
@@ -164,7 +162,8 @@ func selectSystems(all []*System, names []string) ([]*System, error) {
 	var add func(name string) error
 	add = func(name string) error {
 		s := byName[name]
-		if s == nil && slices.Contains(postgresSystems, name) {
+		// Every system on PostgreSQL is named <what>-postgres.
+		if s == nil && strings.HasSuffix(name, "-postgres") {
 			return fmt.Errorf("-systems: %s needs a PostgreSQL server: pass --postgres URL or set SPECSTAR_TEST_POSTGRES_URL", name)
 		}
 		if s == nil {
