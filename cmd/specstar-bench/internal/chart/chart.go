@@ -239,7 +239,7 @@ func textStyle(size vg.Length) text.Style {
 
 // rpsText formats requests per second.
 func rpsText(v float64) string {
-	if v < 10 {
+	if v < 10 && v != math.Trunc(v) {
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.0f", v)

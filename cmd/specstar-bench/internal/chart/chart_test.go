@@ -72,6 +72,7 @@ func TestLabels(t *testing.T) {
 	}{
 		{"rps", rpsText, 11708.4, "11708"},
 		{"rps under 10", rpsText, 3.25, "3.2"},
+		{"a whole number under 10", rpsText, 1, "1"},
 		{"µs", cpuText, 96.2, "96µs"},
 		{"ms", cpuText, 3421, "3.4ms"},
 		{"a whole ms", cpuText, 1000, "1ms"},
