@@ -56,6 +56,26 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("Postgres = %q", c.Postgres)
 			}
 		}},
+		{name: "the Python peers", args: []string{"--peers", "pocketbase,django,fastapi", "--install-peers=false"}, getenv: none, check: func(t *testing.T, c Config) {
+			if !slices.Equal(c.Peers, []string{"pocketbase", "django", "fastapi"}) || c.InstallPeers {
+				t.Errorf("peers %v, install %v", c.Peers, c.InstallPeers)
+			}
+		}},
+		{name: "a run draws the chart and may install peers", args: nil, getenv: none, check: func(t *testing.T, c Config) {
+			if c.Chart != "bench.svg" || !c.InstallPeers {
+				t.Errorf("chart %q, install %v", c.Chart, c.InstallPeers)
+			}
+		}},
+		{name: "re-printing draws no chart unless asked", args: []string{"--print", "x.json"}, getenv: none, check: func(t *testing.T, c Config) {
+			if c.Chart != "" {
+				t.Errorf("chart %q with --print alone", c.Chart)
+			}
+		}},
+		{name: "re-printing draws the chart asked for", args: []string{"--print", "x.json", "--chart", "docs/b.svg"}, getenv: none, check: func(t *testing.T, c Config) {
+			if c.Chart != "docs/b.svg" {
+				t.Errorf("chart %q", c.Chart)
+			}
+		}},
 		{name: "unknown peer", args: []string{"--peers", "supabase"}, getenv: none, wantErr: `unknown peer "supabase"`},
 		{name: "unknown scenario", args: []string{"--scenarios", "delete"}, getenv: none, wantErr: `unknown scenario "delete"`},
 		{name: "every bad number is reported", args: []string{"--rows", "0", "--rounds", "0"}, getenv: none, wantErr: "-rounds must be at least 1"},
@@ -89,6 +109,8 @@ func TestHelp(t *testing.T) {
 
 func TestSelectSystems(t *testing.T) {
 	withPG, _ := Systems(Config{Peers: []string{"pocketbase"}, Postgres: "postgres://localhost/x"})
+	python, _ := Systems(Config{Peers: []string{"fastapi", "django"}, Postgres: "postgres://localhost/x"})
+	pythonNoPG, _ := Systems(Config{Peers: []string{"django"}})
 	withoutPG, _ := Systems(Config{})
 	names := func(ss []*System) []string {
 		var out []string
@@ -110,8 +132,13 @@ func TestSelectSystems(t *testing.T) {
 		{name: "raw-postgres needs specstar-postgres", all: withPG, sel: []string{"raw-postgres", "specstar-sqlite"},
 			want: []string{"specstar-sqlite", "specstar-postgres", "raw-postgres"}},
 		{name: "the fixed body needs specstar-memory", all: withPG, sel: []string{"fixed-json", "pocketbase"}, want: []string{"specstar-memory", "fixed-json", "pocketbase"}},
+		{name: "each Python peer on each backend, in a fixed order", all: python, sel: []string{"fastapi-postgres", "django-sqlite", "fastapi-sqlite", "django-postgres"},
+			want: []string{"django-sqlite", "django-postgres", "fastapi-sqlite", "fastapi-postgres"}},
+		{name: "a Python peer without PostgreSQL", all: pythonNoPG, sel: nil, want: []string{"specstar-sqlite", "raw-sqlite", "raw-sqlite-planner",
+			"specstar-memory", "raw-memory", "fixed-json", "django-sqlite"}},
 		{name: "unknown", all: withPG, sel: []string{"mysql"}, wantErr: `unknown system "mysql"`},
 		{name: "postgres without a URL", all: withoutPG, sel: []string{"raw-postgres"}, wantErr: "raw-postgres needs a PostgreSQL server"},
+		{name: "a Python peer on postgres without a URL", all: pythonNoPG, sel: []string{"django-postgres"}, wantErr: "django-postgres needs a PostgreSQL server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -463,12 +490,14 @@ func TestQuickRun(t *testing.T) {
 		t.Fatalf("%s is not set, and CI=true requires the postgres systems to run", pgtest.EnvURL)
 	}
 	dir := t.TempDir()
-	out := filepath.Join(dir, "bench.json")
+	out, svg := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.svg")
 	var stdout, stderr bytes.Buffer
+	// The Python peers run when their Debian packages are installed (CI
+	// installs them, and requires them); the test never installs them.
 	code := Main(context.Background(), []string{
 		"--quick", "--rows", "1000", "--duration", "300ms", "--warmup", "100ms", "--settle", "100ms",
-		"--skip-gen", "--concurrency", "4", "--out", out, "--workdir", filepath.Join(dir, "work"),
-		"--postgres", pgURL,
+		"--skip-gen", "--concurrency", "4", "--out", out, "--chart", svg, "--workdir", filepath.Join(dir, "work"),
+		"--postgres", pgURL, "--peers", "django,fastapi", "--install-peers=false",
 	}, &stdout, &stderr)
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
@@ -481,12 +510,25 @@ func TestQuickRun(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
+	if os.Getenv("CI") == "true" && len(rep.Skipped) > 0 {
+		t.Errorf("CI=true requires the Python peers (.ci/run installs them); skipped: %+v", rep.Skipped)
+	}
 	// Every specstar system serves the 5 scenarios, every raw baseline the
 	// 4 REST ones but raw-sqlite-planner, which only lists; fixed-json
-	// only GETs.
+	// only GETs; each Python peer the 4 REST ones.
 	wantSystems, wantResults, wantMeasured := 6, 2*5+2*4+2, 6 // without PocketBase, PostgreSQL, the generator
 	if pgURL != "" {
 		wantSystems, wantResults, wantMeasured = 8, 3*5+3*4+2, 9
+	}
+	for _, s := range rep.Systems {
+		if !s.Tree {
+			continue
+		}
+		wantSystems++
+		wantResults += 4
+		// Per backend: FastAPI has throughput, CPU and memory targets (4 +
+		// 4 + 1), Django REST Framework throughput and memory (4 + 1).
+		wantMeasured += map[bool]int{true: 9, false: 5}[strings.HasPrefix(s.Name, "fastapi-")]
 	}
 	if len(rep.Systems) != wantSystems {
 		t.Errorf("%d systems, want %d", len(rep.Systems), wantSystems)
@@ -503,6 +545,12 @@ func TestQuickRun(t *testing.T) {
 		if s.IdleRSS <= 0 || (s.SeededBy == s.Name && (s.SeedSeconds <= 0 || s.SeedRows != 1000)) {
 			t.Errorf("system %+v", s)
 		}
+		if s.Tree && s.Version == "" {
+			t.Errorf("peer %s without the versions it runs", s.Name)
+		}
+	}
+	if chart, err := os.ReadFile(svg); err != nil || !bytes.Contains(chart, []byte("<svg")) || !bytes.Contains(chart, []byte("specstar-bench")) {
+		t.Errorf("chart %s: %v, %.200q", svg, err, chart)
 	}
 	// The GraphQL list runs on every specstar system and is compared with
 	// the REST list, its own and the raw baseline's.
@@ -542,13 +590,19 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 	if pgURL != "" {
-		checkDatabasesDropped(t, pgURL, stderr.String())
+		pgPeers := 0
+		for _, s := range rep.Systems {
+			if s.Tree && s.Storage == "postgres" {
+				pgPeers++
+			}
+		}
+		checkDatabasesDropped(t, pgURL, stderr.String(), 2+pgPeers)
 	}
 }
 
-// checkDatabasesDropped checks that the databases a run logged as created
-// no longer exist.
-func checkDatabasesDropped(t *testing.T, pgURL, log string) {
+// checkDatabasesDropped checks that the run logged want created databases
+// and that none of them exists any more.
+func checkDatabasesDropped(t *testing.T, pgURL, log string, want int) {
 	t.Helper()
 	var names []string
 	for line := range strings.SplitSeq(log, "\n") {
@@ -556,8 +610,8 @@ func checkDatabasesDropped(t *testing.T, pgURL, log string) {
 			names = append(names, strings.TrimSpace(name))
 		}
 	}
-	if len(names) != 2 {
-		t.Fatalf("the run logged %d created databases, want 2:\n%s", len(names), log)
+	if len(names) != want {
+		t.Fatalf("the run logged %d created databases, want %d:\n%s", len(names), want, log)
 	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgURL)

@@ -19,30 +19,37 @@ type Config struct {
 	Rounds      int           `json:"rounds"`      // measured rounds per system and scenario
 	Settle      time.Duration `json:"settle_ns"`   // quiet time before reading idle RSS
 	GenRuns     int           `json:"gen_runs"`    // timed runs per generator command
-	Peers       []string      `json:"peers"`       // peer systems: "pocketbase"
+	Peers       []string      `json:"peers"`       // peer systems: "pocketbase", "django", "fastapi"
 	Postgres    string        `json:"-"`           // PostgreSQL URL (never written out: it may hold a password)
 	Systems     []string      `json:"systems"`     // run only these systems (and what they need); nil: all
 	Scenarios   []string      `json:"scenarios"`   // run only these scenarios; nil: all
 	SkipGen     bool          `json:"skip_gen"`    // do not time the generator
 	Quick       bool          `json:"quick"`       // the small, fast configuration
-	Out         string        `json:"-"`           // JSON report path; "" for none
-	WorkDir     string        `json:"-"`           // scratch directory; "" for a new temp dir
-	Keep        bool          `json:"-"`           // keep the scratch directory
-	RepoRoot    string        `json:"-"`           // the specstar repository; "" to find it from the working directory
-	Print       string        `json:"-"`           // print the tables of this saved report instead of running
+	// InstallPeers lets the run install the Python peers' Debian packages
+	// (apt-get, as root) when they are missing; off, a missing peer is
+	// skipped.
+	InstallPeers bool   `json:"-"`
+	Out          string `json:"-"` // JSON report path; "" for none
+	Chart        string `json:"-"` // SVG chart path; "" for none
+	WorkDir      string `json:"-"` // scratch directory; "" for a new temp dir
+	Keep         bool   `json:"-"` // keep the scratch directory
+	RepoRoot     string `json:"-"` // the specstar repository; "" to find it from the working directory
+	Print        string `json:"-"` // print the tables of this saved report instead of running
 }
 
 // DefaultConfig returns the configuration of a full run.
 func DefaultConfig() Config {
 	return Config{
-		Rows:        100_000,
-		Concurrency: 16,
-		Duration:    5 * time.Second,
-		Warmup:      2 * time.Second,
-		Rounds:      3,
-		Settle:      2 * time.Second,
-		GenRuns:     5,
-		Out:         "bench.json",
+		Rows:         100_000,
+		Concurrency:  16,
+		Duration:     5 * time.Second,
+		Warmup:       2 * time.Second,
+		Rounds:       3,
+		Settle:       2 * time.Second,
+		GenRuns:      5,
+		Out:          "bench.json",
+		Chart:        "bench.svg",
+		InstallPeers: true,
 	}
 }
 
@@ -58,7 +65,7 @@ func (c *Config) quick() {
 }
 
 // knownPeers are the peers --peers accepts.
-var knownPeers = []string{"pocketbase"}
+var knownPeers = []string{"pocketbase", "django", "fastapi"}
 
 // ParseFlags reads a Config from command-line arguments. getenv supplies
 // SPECSTAR_TEST_POSTGRES_URL, the default of --postgres. -h prints the
@@ -82,11 +89,14 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Confi
 	fs.DurationVar(&c.Settle, "settle", c.Settle, "quiet time after seeding before idle RSS is read")
 	fs.IntVar(&c.GenRuns, "gen-runs", c.GenRuns, "timed runs of each generator command (the median is reported)")
 	fs.BoolVar(&c.SkipGen, "skip-gen", false, "do not time the generator")
-	fs.StringVar(&peers, "peers", "", "comma-separated peers to run as well: pocketbase (installed with go install)")
+	fs.StringVar(&peers, "peers", "", "comma-separated peers to run as well: pocketbase (installed with go install), "+
+		"django (Django REST Framework on gunicorn), fastapi (FastAPI on uvicorn); the Python peers come from Debian's packages")
+	fs.BoolVar(&c.InstallPeers, "install-peers", c.InstallPeers, "install the Python peers' Debian packages with apt-get when they are missing (needs root)")
 	fs.StringVar(&c.Postgres, "postgres", getenv("SPECSTAR_TEST_POSTGRES_URL"), "PostgreSQL URL for the postgres systems (default $SPECSTAR_TEST_POSTGRES_URL)")
 	fs.StringVar(&systems, "systems", "", "comma-separated systems to run (default: all); prerequisites are added")
 	fs.StringVar(&scenarios, "scenarios", "", "comma-separated scenarios to run (default: all)")
 	fs.StringVar(&c.Out, "out", c.Out, `JSON report file ("" for none)`)
+	fs.StringVar(&c.Chart, "chart", c.Chart, `SVG chart of req/s and CPU per request ("" for none; with --print, only when given)`)
 	fs.StringVar(&c.WorkDir, "workdir", "", "scratch directory for binaries, databases and logs (default: a new temp dir)")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the scratch directory (server logs, databases)")
 	fs.StringVar(&c.RepoRoot, "repo", "", "the specstar repository (default: found from the working directory)")
@@ -96,6 +106,11 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Confi
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	chartSet := false
+	fs.Visit(func(f *flag.Flag) { chartSet = chartSet || f.Name == "chart" })
+	if c.Print != "" && !chartSet {
+		c.Chart = "" // re-printing a report draws no chart unless asked
 	}
 	if quick {
 		explicit := c
@@ -173,14 +188,16 @@ func (c Config) validate() error {
 
 // usage heads the -h output.
 const usage = `specstar-bench measures the generated backend (examples/bench) against raw
-baselines over the same storage and, with --peers pocketbase, against
-PocketBase, all in one run on this machine; and times the generator.
+baselines over the same storage and, with --peers pocketbase,django,fastapi,
+against PocketBase, Django REST Framework and FastAPI, all in one run on
+this machine; and times the generator.
 
 Usage:
   go run ./cmd/specstar-bench [flags]
   go run ./cmd/specstar-bench soak [flags]   (a long run at a fixed rate; soak -h)
 
-It prints a table on stdout and writes the JSON report (--out). It exits 1
+It prints a table on stdout and writes the JSON report (--out) and a chart
+(--chart). It exits 1
 when any request failed or a system could not run, 2 on bad flags.
 
 Flags:

@@ -26,6 +26,7 @@ type Report struct {
 	// scenario a ratio takes from the baseline (graphql-list: list).
 	Scenarios []Scenario       `json:"scenarios"`
 	Systems   []*SystemReport  `json:"systems"`
+	Skipped   []SkippedSystem  `json:"skipped,omitempty"` // systems that could not run here, and why
 	Results   []*Result        `json:"results"`
 	Ratios    []*Ratio         `json:"ratios"`
 	Gen       []gentime.Timing `json:"gen"`
@@ -54,6 +55,15 @@ type SystemReport struct {
 	SeedSeconds float64 `json:"seed_seconds"` // 0 when seeded by another system
 	SeededBy    string  `json:"seeded_by"`
 	IdleRSS     int64   `json:"idle_rss_bytes"`
+	Version     string  `json:"version,omitempty"` // what a peer runs, when its Doc does not say
+}
+
+// SkippedSystem is a system the run could not start on this machine (a
+// peer whose packages cannot be installed), reported instead of failing
+// the run.
+type SkippedSystem struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // Result is one system under one scenario.
@@ -130,7 +140,33 @@ func (rep *Report) addSystem(inst *instance) {
 		SeedSeconds: inst.seedTime.Seconds(),
 		SeededBy:    inst.seededBy,
 		IdleRSS:     inst.idle.RSS,
+		Version:     inst.version,
 	})
+}
+
+// skipReason returns why the named system was skipped, or "".
+func (rep *Report) skipReason(name string) string {
+	for _, s := range rep.Skipped {
+		if s.Name == name {
+			return s.Reason
+		}
+	}
+	return ""
+}
+
+// notRun says why the named system has no figures: the reason it was
+// skipped, or the flag that runs it.
+func (rep *Report) notRun(name string) string {
+	if reason := rep.skipReason(name); reason != "" {
+		return name + " skipped: " + reason
+	}
+	if peer, _, _ := strings.Cut(name, "-"); slices.Contains(knownPeers, peer) && !slices.Contains(rep.Config.Peers, peer) {
+		return name + " was not run (use --peers " + peer + ")"
+	}
+	if strings.HasSuffix(name, "-postgres") && rep.system("specstar-postgres") == nil {
+		return name + " was not run (no PostgreSQL: pass --postgres or set SPECSTAR_TEST_POSTGRES_URL)"
+	}
+	return name + " was not run"
 }
 
 // system returns the report of the named system, or nil.
@@ -196,7 +232,8 @@ func medianFloat(xs []float64) float64 {
 }
 
 // baselines returns the systems a specstar system is compared with: the
-// raw and fixed baselines of its storage, then the peers.
+// raw and fixed baselines of its storage, then the peers of its storage
+// and those without one (PocketBase, compared with every storage).
 func (rep *Report) baselines(s *SystemReport) []*SystemReport {
 	var out []*SystemReport
 	for _, b := range rep.Systems {
@@ -205,7 +242,7 @@ func (rep *Report) baselines(s *SystemReport) []*SystemReport {
 		}
 	}
 	for _, b := range rep.Systems {
-		if b.Role == RolePeer {
+		if b.Role == RolePeer && (b.Storage == "" || b.Storage == s.Storage) {
 			out = append(out, b)
 		}
 	}
@@ -319,6 +356,14 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			t.add(s.Name, string(s.Role), seed, secs(s.SeedSeconds), rate, mib(s.IdleRSS))
 		}
 		fmt.Fprintf(ew, "\n%s", t)
+		for _, s := range rep.Systems {
+			if s.Version != "" {
+				fmt.Fprintf(ew, "%s runs %s\n", s.Name, s.Version)
+			}
+		}
+	}
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(ew, "skipped: %s: %s\n", s.Name, s.Reason)
 	}
 	if len(rep.Results) > 0 {
 		t := newTable([]string{"system", "scenario", "req/s", "p50", "p99", "CPU/req", "idle RSS", "peak RSS", "errors"},

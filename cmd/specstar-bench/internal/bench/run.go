@@ -72,6 +72,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "specstar-bench: wrote %s\n", cfg.Out)
 			}
 		}
+		if cfg.Chart != "" && len(rep.Results) > 0 {
+			if werr := rep.WriteChartFile(cfg.Chart); werr != nil {
+				err = errors.Join(err, werr)
+			} else {
+				fmt.Fprintf(stderr, "specstar-bench: wrote %s\n", cfg.Chart)
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "specstar-bench: %v\n", err)
@@ -92,6 +99,7 @@ type runner struct {
 	log    io.Writer
 	client *http.Client
 	bins   struct{ specstar, example, raw, pocketbase string }
+	python map[string]pythonState // by app name: checked (and installed) once per run
 	// shared is what one system's launch leaves for another's.
 	shared struct {
 		sqliteDB  string   // the seeded SQLite file, copied for raw-sqlite
@@ -118,7 +126,7 @@ func (r *runner) logf(format string, args ...any) {
 // non-nil error means the run stopped early; the report then holds what
 // was measured until then (it is nil when nothing could be).
 func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
-	r := &runner{cfg: cfg, log: log, client: load.NewClient(cfg.Concurrency)}
+	r := &runner{cfg: cfg, log: log, client: load.NewClient(cfg.Concurrency), python: map[string]pythonState{}}
 	var err error
 	if r.repo, err = findRepo(cfg.RepoRoot); err != nil {
 		return nil, err
@@ -164,6 +172,12 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 	for _, s := range systems {
 		r.logf("%s: starting", s.Name)
 		inst, err := s.launch(ctx, r, s)
+		var skip *skipError
+		if errors.As(err, &skip) {
+			r.logf("%s: SKIP: %s", s.Name, skip.reason)
+			rep.Skipped = append(rep.Skipped, SkippedSystem{Name: s.Name, Reason: skip.reason})
+			continue
+		}
 		if err != nil {
 			return rep, fmt.Errorf("%s: %w", s.Name, err)
 		}

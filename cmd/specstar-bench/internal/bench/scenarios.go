@@ -192,26 +192,37 @@ func restAPI(raw bool) *dialect {
 			lists[i] = "/api/items?filter=" + url.QueryEscape(`category = "`+c+`"`) + "&sort=-happened_at&limit=20"
 		}
 	}
+	return itemRoutes(lists, envelopeID)
+}
+
+// envelopeID returns meta.resource_id of an envelope: the id of the
+// generated server and the raw baselines.
+func envelopeID(body []byte) (string, error) {
+	var env struct {
+		Meta struct {
+			ResourceID string `json:"resource_id"`
+		} `json:"meta"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return "", err
+	}
+	if env.Meta.ResourceID == "" {
+		return "", errors.New("no meta.resource_id in the response")
+	}
+	return env.Meta.ResourceID, nil
+}
+
+// itemRoutes builds the requests of an API with the generated server's
+// routes (/api/items, /api/items/{id}; POST creates, PUT replaces), with
+// the list paths of each category and the id of a create's response.
+func itemRoutes(lists []string, idOf func([]byte) (string, error)) *dialect {
 	create := func(t *target, body []byte) (*http.Request, error) {
 		return jsonRequest(http.MethodPost, t.base+"/api/items", body)
 	}
 	return &dialect{
 		health: "/healthz",
 		create: create,
-		idOf: func(body []byte) (string, error) {
-			var env struct {
-				Meta struct {
-					ResourceID string `json:"resource_id"`
-				} `json:"meta"`
-			}
-			if err := json.Unmarshal(body, &env); err != nil {
-				return "", err
-			}
-			if env.Meta.ResourceID == "" {
-				return "", errors.New("no meta.resource_id in the response")
-			}
-			return env.Meta.ResourceID, nil
-		},
+		idOf:   idOf,
 		build: map[string]builder{
 			"get": func(t *target, rng *rand.Rand, _ uint64) (*http.Request, error) {
 				id, _ := randomID(t, rng)
@@ -275,6 +286,33 @@ func pocketBaseDialect() *dialect {
 			},
 		},
 	}
+}
+
+// pythonDialect builds the requests of a Python peer (app "django" or
+// "fastapi"): the generated REST API's routes, each app's own list
+// parameters (Django REST Framework's cursor pagination keeps the page
+// size and order on the server; FastAPI takes ?limit=), and the item
+// itself as a create's response, with a numeric id.
+func pythonDialect(app string) *dialect {
+	lists := make([]string, len(Categories))
+	for i, c := range Categories {
+		lists[i] = "/api/items?category=" + c
+		if app == "fastapi" {
+			lists[i] += "&limit=20"
+		}
+	}
+	return itemRoutes(lists, func(body []byte) (string, error) {
+		var item struct {
+			ID json.Number `json:"id"`
+		}
+		if err := json.Unmarshal(body, &item); err != nil {
+			return "", err
+		}
+		if item.ID == "" {
+			return "", errors.New("no id in the response")
+		}
+		return item.ID.String(), nil
+	})
 }
 
 // listOnly returns d restricted to the list scenario.

@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/load"
 	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/pocketbase"
 	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/proc"
+	"github.com/specstar-go/specstar/cmd/specstar-bench/internal/pypeer"
 )
 
 // Role is what a system stands for in the comparison.
@@ -25,7 +27,7 @@ const (
 	RoleSpecstar Role = "specstar" // the generated server (examples/bench)
 	RoleRaw      Role = "raw"      // a hand-written echo handler over the same storage
 	RoleFixed    Role = "fixed"    // an echo handler returning a constant body
-	RolePeer     Role = "peer"     // another product, PocketBase
+	RolePeer     Role = "peer"     // another product: PocketBase, Django REST Framework, FastAPI
 )
 
 // System is one server the benchmark runs. The matrix (Systems) is data:
@@ -34,8 +36,11 @@ const (
 type System struct {
 	Name    string `json:"name"`
 	Role    Role   `json:"role"`
-	Storage string `json:"storage"` // "sqlite", "postgres", "memory"; "" for a peer
+	Storage string `json:"storage"` // "sqlite", "postgres", "memory"; "" for a peer compared with every storage
 	Doc     string `json:"doc"`
+	// Tree says the server runs as a master and worker processes
+	// (gunicorn, uvicorn): it is measured over the whole process tree.
+	Tree bool `json:"process_tree,omitempty"`
 	// Needs names the systems that must launch first in the same run
 	// (a raw baseline reuses the data its specstar system seeded).
 	Needs   []string `json:"needs,omitempty"`
@@ -115,11 +120,33 @@ func Systems(cfg Config) ([]*System, []string) {
 			launch:  launchPocketBase,
 		})
 	}
+	for _, app := range []*pypeer.App{pypeer.Django, pypeer.FastAPI} {
+		if !slices.Contains(cfg.Peers, app.Name) {
+			continue
+		}
+		systems = append(systems, pythonSystem(app, "sqlite"))
+		if cfg.Postgres != "" {
+			systems = append(systems, pythonSystem(app, "postgres"))
+		}
+	}
+	if slices.Contains(cfg.Peers, "django") || slices.Contains(cfg.Peers, "fastapi") {
+		notes = append(notes, "django-* and fastapi-* run as a master and worker processes: their CPU/req is summed over "+
+			"every process of the tree, their idle RSS is the sum of each process's proportional share (Pss: pages the "+
+			"workers share count once), their peak RSS the sum of each process's peak.")
+	}
 	return systems, notes
 }
 
-// postgresSystems are the systems that run only with a PostgreSQL URL.
-var postgresSystems = []string{"specstar-postgres", "raw-postgres"}
+// pythonSystem is the Python peer app on storage ("sqlite", "postgres").
+func pythonSystem(app *pypeer.App, storage string) *System {
+	on := map[string]string{"sqlite": "on a SQLite file (WAL)", "postgres": "on a PostgreSQL database created for the run"}
+	return &System{
+		Name: app.Name + "-" + storage, Role: RolePeer, Storage: storage, Tree: true,
+		Doc:     app.Doc + ", " + on[storage],
+		dialect: pythonDialect(app.Name),
+		launch:  launchPython(app, storage),
+	}
+}
 
 // selectSystems keeps the systems named in names and what they need, in
 // matrix order; nil names keeps all.
@@ -135,7 +162,8 @@ func selectSystems(all []*System, names []string) ([]*System, error) {
 	var add func(name string) error
 	add = func(name string) error {
 		s := byName[name]
-		if s == nil && slices.Contains(postgresSystems, name) {
+		// Every system on PostgreSQL is named <what>-postgres.
+		if s == nil && strings.HasSuffix(name, "-postgres") {
 			return fmt.Errorf("-systems: %s needs a PostgreSQL server: pass --postgres URL or set SPECSTAR_TEST_POSTGRES_URL", name)
 		}
 		if s == nil {
@@ -175,6 +203,7 @@ type instance struct {
 	seedTime time.Duration // 0 when the data came from another system
 	seededBy string        // the system whose seeding produced the data
 	idle     proc.Stats
+	version  string // what a peer runs ("Django 3.2.25, ..."); "" when the Doc says it
 }
 
 // startTimeout bounds a server's start (migrations included).
@@ -192,7 +221,11 @@ func (r *runner) start(ctx context.Context, s *System, bin string, args func(add
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	p, err := proc.Start(s.Name, bin, args(addr), env, dir, filepath.Join(r.work, s.Name+".log"))
+	startFn := proc.Start
+	if s.Tree {
+		startFn = proc.StartTree
+	}
+	p, err := startFn(s.Name, bin, args(addr), env, dir, filepath.Join(r.work, s.Name+".log"))
 	if err != nil {
 		return nil, "", err
 	}

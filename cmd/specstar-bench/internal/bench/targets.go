@@ -27,10 +27,10 @@ type targetDef struct {
 	eval func(rep *Report) (status, value, detail string)
 }
 
-// targets are the targets of the benchmark issue, in its order. PostgreSQL
-// targets name systems that do not exist yet, so they report SKIP until
-// the backend and its raw baseline join Systems.
-var targets = []targetDef{
+// targets are the targets of the benchmark issues, in their order. A
+// target whose systems did not run (no PostgreSQL URL, a peer not asked
+// for or not installable) reports SKIP with the reason.
+var targets = append([]targetDef{
 	throughputTarget("SQLite GET >= 0.8x raw SQLite", "specstar-sqlite", "get", "raw-sqlite", "get", 0.8),
 	throughputTarget("SQLite GET >= 1.5x PocketBase", "specstar-sqlite", "get", "pocketbase", "get", 1.5),
 	throughputTarget("SQLite list >= 0.8x raw SQLite", "specstar-sqlite", "list", "raw-sqlite", "list", 0.8),
@@ -44,11 +44,34 @@ var targets = []targetDef{
 	throughputTarget("PostgreSQL create >= 0.85x raw pgx", "specstar-postgres", "create", "raw-postgres", "create", 0.85),
 	throughputTarget("PostgreSQL update >= 0.85x raw pgx", "specstar-postgres", "update", "raw-postgres", "update", 0.85),
 	idleRSSTarget("Idle RSS <= 1.5x PocketBase", "specstar-sqlite", "pocketbase", 1.5),
-	{name: "Zero errors in every scenario", eval: zeroErrors},
+}, append(pythonPeerTargets(),
+	targetDef{name: "Zero errors in every scenario", eval: zeroErrors},
 	genTarget("gen examples/blog <= 3s", "gen blog", 3*time.Second),
 	genTarget("gen --check examples/blog <= 3s", "gen --check blog", 3*time.Second),
 	genTarget("gen 50-resource spec <= 10s", "gen 50 resources", 10*time.Second),
 	genTarget("gen --check 50-resource spec <= 10s", "gen --check 50 resources", 10*time.Second),
+)...)
+
+// pythonPeerTargets are the targets against the Python peers (issue 18),
+// on each backend: specstar serves at least 3x FastAPI's and 10x Django
+// REST Framework's requests per second in every scenario both serve,
+// spends at most a third of FastAPI's CPU per request, and idles in at
+// most half of each peer's memory.
+func pythonPeerTargets() []targetDef {
+	var out []targetDef
+	for _, b := range []struct{ label, storage string }{{"SQLite", "sqlite"}, {"PostgreSQL", "postgres"}} {
+		mine := "specstar-" + b.storage
+		for _, sc := range []struct{ label, name string }{{"GET", "get"}, {"list", "list"}, {"create", "create"}, {"update", "update"}} {
+			out = append(out,
+				throughputTarget(fmt.Sprintf("%s %s >= 3x FastAPI", b.label, sc.label), mine, sc.name, "fastapi-"+b.storage, sc.name, 3),
+				throughputTarget(fmt.Sprintf("%s %s >= 10x Django REST Framework", b.label, sc.label), mine, sc.name, "django-"+b.storage, sc.name, 10),
+				cpuTarget(fmt.Sprintf("%s %s CPU/req <= 1/3 FastAPI", b.label, sc.label), mine, sc.name, "fastapi-"+b.storage, 1.0/3))
+		}
+		out = append(out,
+			idleRSSTarget(fmt.Sprintf("%s idle RSS <= 0.5x FastAPI", b.label), mine, "fastapi-"+b.storage, 0.5),
+			idleRSSTarget(fmt.Sprintf("%s idle RSS <= 0.5x Django REST Framework", b.label), mine, "django-"+b.storage, 0.5))
+	}
+	return out
 }
 
 // evaluateTargets evaluates every target on rep.
@@ -75,6 +98,10 @@ func throughputTarget(name, system, scenario, baseline, baseScenario string, min
 	return targetDef{name: name, eval: func(rep *Report) (string, string, string) {
 		mine, theirs := rep.result(system, scenario), rep.result(baseline, baseScenario)
 		switch {
+		case rep.system(system) == nil:
+			return StatusSkip, "-", rep.notRun(system)
+		case rep.system(baseline) == nil:
+			return StatusSkip, "-", rep.notRun(baseline)
 		case mine == nil:
 			return StatusSkip, "-", system + " " + scenario + " was not run"
 		case theirs == nil:
@@ -95,15 +122,37 @@ func idleRSSTarget(name, system, baseline string, max float64) targetDef {
 		mine, theirs := rep.system(system), rep.system(baseline)
 		switch {
 		case mine == nil:
-			return StatusSkip, "-", system + " was not run"
+			return StatusSkip, "-", rep.notRun(system)
 		case theirs == nil:
-			return StatusSkip, "-", baseline + " was not run (use --peers " + baseline + ")"
+			return StatusSkip, "-", rep.notRun(baseline)
 		case theirs.IdleRSS == 0:
 			return StatusSkip, "-", "no idle RSS of " + baseline
 		}
 		r := float64(mine.IdleRSS) / float64(theirs.IdleRSS)
 		return passIf(r <= max), ratioText(r),
 			fmt.Sprintf("%s vs %s", mib(mine.IdleRSS), mib(theirs.IdleRSS))
+	}}
+}
+
+// cpuTarget wants the server CPU time per request of system under
+// scenario to be at most max times that of baseline under the same
+// scenario.
+func cpuTarget(name, system, scenario, baseline string, max float64) targetDef {
+	return targetDef{name: name, eval: func(rep *Report) (string, string, string) {
+		mine, theirs := rep.result(system, scenario), rep.result(baseline, scenario)
+		switch {
+		case rep.system(system) == nil:
+			return StatusSkip, "-", rep.notRun(system)
+		case rep.system(baseline) == nil:
+			return StatusSkip, "-", rep.notRun(baseline)
+		case mine == nil || theirs == nil:
+			return StatusSkip, "-", scenario + " was not run"
+		case theirs.CPUPerRequestUs == 0 || mine.CPUPerRequestUs == 0:
+			return StatusSkip, "-", "no CPU time measured"
+		}
+		r := mine.CPUPerRequestUs / theirs.CPUPerRequestUs
+		return passIf(r <= max), ratioText(r),
+			fmt.Sprintf("%.0f vs %.0f µs/req", mine.CPUPerRequestUs, theirs.CPUPerRequestUs)
 	}}
 }
 

@@ -1,7 +1,9 @@
 // Package proc starts and stops the server processes specstar-bench
 // measures, and reads their resource usage from Linux's /proc: resident
 // memory (VmRSS, and the peak VmHWM, which clear_refs resets) and CPU time
-// (utime + stime of every thread).
+// (utime + stime of every thread). A server that runs as a tree of
+// processes (a master and its workers: gunicorn, uvicorn) is measured as
+// the sum over the tree.
 package proc
 
 import (
@@ -33,11 +35,27 @@ type Process struct {
 	log  *os.File
 	done chan struct{}
 	err  error // the Wait error, valid once done is closed
+	// tree says the process leads a process group of workers: it is
+	// measured, and killed, as a whole.
+	tree bool
 }
 
 // Start starts path with args and env (added to the current environment)
 // in dir, with stdout and stderr appended to logPath.
 func Start(name, path string, args, env []string, dir, logPath string) (*Process, error) {
+	return start(name, path, args, env, dir, logPath, false)
+}
+
+// StartTree is Start for a server that runs as a tree of processes (a
+// master and its workers). The process leads a new process group: Kill,
+// and Stop once the master has exited or timed out, kill the whole group,
+// so that no worker outlives the run; Stats and ResetPeak cover the tree.
+func StartTree(name, path string, args, env []string, dir, logPath string) (*Process, error) {
+	return start(name, path, args, env, dir, logPath, true)
+}
+
+// start starts a process, in a new process group when tree is set.
+func start(name, path string, args, env []string, dir, logPath string, tree bool) (*Process, error) {
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -46,11 +64,14 @@ func Start(name, path string, args, env []string, dir, logPath string) (*Process
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = log, log
+	if tree {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Process{Name: name, cmd: cmd, log: log, done: make(chan struct{})}
+	p := &Process{Name: name, cmd: cmd, log: log, done: make(chan struct{}), tree: tree}
 	go func() {
 		p.err = cmd.Wait()
 		log.Close()
@@ -88,6 +109,7 @@ func (p *Process) Stop(timeout time.Duration) error {
 	}
 	select {
 	case <-p.done:
+		p.killGroup() // workers the master left behind
 		var ee *exec.ExitError
 		if errors.As(p.err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled() {
 			return nil // died of the SIGTERM itself: no handler, still a clean stop
@@ -98,13 +120,16 @@ func (p *Process) Stop(timeout time.Duration) error {
 		return nil
 	case <-time.After(timeout):
 		p.cmd.Process.Kill()
+		p.killGroup()
 		<-p.done
 		return fmt.Errorf("stop %s: no exit %s after SIGTERM; killed", p.Name, timeout)
 	}
 }
 
-// Kill kills the process at once and waits for it.
+// Kill kills the process (and, for a tree, its process group) at once and
+// waits for it.
 func (p *Process) Kill() {
+	p.killGroup()
 	if exited, _ := p.Exited(); exited {
 		return
 	}
@@ -112,24 +137,58 @@ func (p *Process) Kill() {
 	<-p.done
 }
 
+// killGroup kills what is left of a tree's process group. The group's id
+// is the master's pid, which stays reserved while a member lives.
+func (p *Process) killGroup() {
+	if p.tree {
+		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+	}
+}
+
 // Stats is a snapshot of a process's resource usage.
 type Stats struct {
-	RSS  int64         // resident set size now (VmRSS), bytes
-	Peak int64         // peak resident set size (VmHWM), bytes
-	CPU  time.Duration // user + system CPU time of all threads so far
+	// RSS is the resident set size now, bytes: VmRSS of one process. For
+	// a tree it is the sum of every process's proportional set size (Pss:
+	// each page shared by n processes counts 1/n in each), so that memory
+	// the workers share (the interpreter, pages a fork did not copy) is
+	// counted once; a sum of VmRSS would count it in every worker.
+	RSS int64
+	// Peak is the peak resident set size (VmHWM), bytes; for a tree, the
+	// sum of each process's peak (an upper bound: the peaks need not
+	// coincide, and shared pages count in each).
+	Peak int64
+	// CPU is the user + system CPU time of all threads so far; for a tree,
+	// of every process in it and of the children its processes reaped.
+	CPU   time.Duration
+	Procs int // processes measured: 1, or the size of the tree
 }
 
 // Stats reads the process's current resource usage.
-func (p *Process) Stats() (Stats, error) { return ReadStats(p.Pid()) }
+func (p *Process) Stats() (Stats, error) {
+	if p.tree {
+		return ReadTreeStats(p.Pid())
+	}
+	return ReadStats(p.Pid())
+}
 
 // ResetPeak resets the peak resident set size (VmHWM) to the current
-// one, so that the next Stats reports the peak since now. It needs Linux
-// 4.0 or later and permission to write /proc/<pid>/clear_refs, which the
-// parent of a process has.
+// one, so that the next Stats reports the peak since now, for every
+// process of a tree. It needs Linux 4.0 or later and permission to write
+// /proc/<pid>/clear_refs, which the parent of a process has (and the
+// owner of its workers).
 func (p *Process) ResetPeak() error {
-	path := fmt.Sprintf("/proc/%d/clear_refs", p.Pid())
-	if err := os.WriteFile(path, []byte("5"), 0); err != nil {
-		return fmt.Errorf("reset peak RSS of %s: %w", p.Name, err)
+	pids := []int{p.Pid()}
+	if p.tree {
+		var err error
+		if pids, err = Tree(p.Pid()); err != nil {
+			return fmt.Errorf("reset peak RSS of %s: %w", p.Name, err)
+		}
+	}
+	for _, pid := range pids {
+		path := fmt.Sprintf("/proc/%d/clear_refs", pid)
+		if err := os.WriteFile(path, []byte("5"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("reset peak RSS of %s: %w", p.Name, err)
+		}
 	}
 	return nil
 }
@@ -144,7 +203,7 @@ func ReadStats(pid int) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("read stats of %d: %w", pid, err)
 	}
-	var s Stats
+	s := Stats{Procs: 1}
 	if s.RSS, s.Peak, err = parseStatus(status); err != nil {
 		return Stats{}, fmt.Errorf("read stats of %d: %w", pid, err)
 	}
@@ -195,28 +254,9 @@ func parseKB(v string) (int64, error) {
 }
 
 // parseStat returns utime + stime from the content of /proc/<pid>/stat.
-// The command name (field 2) is in parentheses and may hold spaces or
-// parentheses itself, so fields are counted from the last ')'.
 func parseStat(data []byte) (time.Duration, error) {
-	end := bytes.LastIndexByte(data, ')')
-	if end < 0 {
-		return 0, errors.New("/proc stat: no command name")
-	}
-	// After ") " come fields 3 (state) onwards; utime and stime are
-	// fields 14 and 15, that is indexes 11 and 12 here.
-	f := strings.Fields(string(data[end+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc stat: %d fields after the command name, want at least 13", len(f))
-	}
-	var ticks int64
-	for _, s := range f[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc stat: bad CPU time %q", s)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
+	st, err := parseStatFields(data)
+	return st.cpu, err
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
