@@ -79,7 +79,7 @@ func testCreate(t *testing.T, c *client) {
 	wantJSON(t, "data (defaults applied, unset optional fields null)", r.get(t, "data"), fmt.Sprintf(`{
 		"title": "Hello world", "slug": "hello-world", "body": null, "status": "draft",
 		"tags": null, "views": 0, "rating": null, "featured": false, "published_at": null,
-		"author": %q, "editor": null, "metadata": null}`, author))
+		"author": %q, "editor": null, "metadata": null, "review_notes": null}`, author))
 
 	meta := []struct {
 		path string
@@ -88,15 +88,15 @@ func testCreate(t *testing.T, c *client) {
 		{"meta.current_revision_id", rev(id, 1)},
 		{"meta.total_revision_count", 1.0},
 		{"meta.is_deleted", false},
-		{"meta.created_by", "anonymous"},
-		{"meta.updated_by", "anonymous"},
+		{"meta.created_by", testAdmin.ID},
+		{"meta.updated_by", testAdmin.ID},
 		{"meta.updated_time", r.get(t, "meta.created_time")},
 		{"revision_info.revision_id", rev(id, 1)},
 		{"revision_info.parent_revision_id", nil},
 		{"revision_info.status", "stable"},
 		{"revision_info.schema_version", r.get(t, "meta.schema_version")},
 		{"revision_info.created_time", r.get(t, "meta.created_time")},
-		{"revision_info.created_by", "anonymous"},
+		{"revision_info.created_by", testAdmin.ID},
 		{"revision_info.data_hash", dataHash(t, r)},
 	}
 	for _, m := range meta {
@@ -143,7 +143,7 @@ func testFieldTypes(t *testing.T, c *client) {
 		"slug": "all-the-types", "body": "Long text\nwith lines.", "status": "published",
 		"tags": ["go", "rest"], "views": 42, "rating": 4.5, "featured": true,
 		"published_at": "2024-05-01T08:30:00Z", "author": %q, "editor": %q,
-		"metadata": {"nested": [1, "two", {"three": null}], "flag": true}}`, author, author))
+		"metadata": {"nested": [1, "two", {"three": null}], "flag": true}, "review_notes": null}`, author, author))
 
 	// Reads return exactly what the write returned, on every backend.
 	got := c.must(http.StatusOK, "GET", "/api/posts/"+postID, nil)
@@ -360,7 +360,7 @@ func testPut(t *testing.T, c *client) {
 	wantJSON(t, "data after PUT", r.get(t, "data"), fmt.Sprintf(`{
 		"title": "Second title", "slug": "first", "body": null, "status": "draft",
 		"tags": null, "views": 0, "rating": null, "featured": false, "published_at": null,
-		"author": %q, "editor": null, "metadata": null}`, author))
+		"author": %q, "editor": null, "metadata": null, "review_notes": null}`, author))
 	checks := []struct {
 		path string
 		want any

@@ -29,7 +29,7 @@ func TestGraphQLClientRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(actAsAdmin(srv.Handler()))
 	t.Cleanup(ts.Close)
 
 	root := moduleRoot(t)

@@ -107,7 +107,7 @@ func testConformLists(t *testing.T, s *gqlServer) {
 		{name: "or", filter: `tags = "db" || views < 6`, sort: "title", where: `{or: [{tags: {eq: "db"}}, {views: {lt: 6}}]}`, order: `[{field: TITLE}]`},
 		{name: "not and null", filter: `!(status = "draft") && published_at is not null`, sort: "published_at", where: `{not: {status: {eq: DRAFT}}, publishedAt: {isNull: false}}`, order: `[{field: PUBLISHED_AT}]`},
 		{name: "in", filter: `status in ["draft", "archived"]`, sort: "-title", where: `{status: {in: [DRAFT, ARCHIVED]}}`, order: `[{field: TITLE, direction: DESC}]`},
-		{name: "meta", filter: `created_by = "anonymous"`, sort: "-created_time,title", where: `{createdBy: {eq: "anonymous"}}`, order: `[{field: CREATED_TIME, direction: DESC}, {field: TITLE}]`},
+		{name: "meta", filter: `created_by = "` + testAdmin.ID + `"`, sort: "-created_time,title", where: `{createdBy: {eq: "` + testAdmin.ID + `"}}`, order: `[{field: CREATED_TIME, direction: DESC}, {field: TITLE}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,11 +46,12 @@ func newGQLServer(t *testing.T, b backend, edit func(*server.Config), opts ...bl
 			t.Errorf("%s: close server: %v", b.name, err)
 		}
 	})
-	ts := httptest.NewServer(srv.Handler())
+	h := actAsAdmin(srv.Handler())
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &gqlServer{
 		t: t, srv: srv, url: ts.URL,
-		gql:  gqlclient.New(srv.Handler(), gqlclient.Path("/graphql")),
+		gql:  gqlclient.New(h, gqlclient.Path("/graphql")),
 		rest: &client{t: t, base: ts.URL, hc: ts.Client()},
 	}
 }
@@ -227,7 +228,7 @@ func postInput(title, slug, author string, kv ...any) map[string]any {
 
 // postFields selects everything of a Post but its relations.
 const postFields = `id etag
-	data { title slug body status tags views rating featured publishedAt author editor metadata }
+	data { title slug body status tags views rating featured publishedAt author editor metadata reviewNotes }
 	meta { resourceId currentRevisionId totalRevisionCount schemaVersion createdTime createdBy updatedTime updatedBy isDeleted }
 	revisionInfo { revisionId parentRevisionId resourceId number status dataHash schemaVersion createdTime createdBy updatedTime updatedBy }`
 
@@ -275,7 +276,7 @@ func testGQLCreateRead(t *testing.T, s *gqlServer) {
 	wantJSON(t, "created data", d.get("createPost.data"), fmt.Sprintf(`{
 		"title": "Typed fields", "slug": "typed-fields", "body": null, "status": "PUBLISHED",
 		"tags": ["go", "graphql"], "views": 9007199254740993, "rating": 4.5, "featured": true,
-		"publishedAt": "2024-05-01T10:00:00Z", "author": %q, "editor": null, "metadata": {"a": [1, "x", null]}}`, author))
+		"publishedAt": "2024-05-01T10:00:00Z", "author": %q, "editor": null, "metadata": {"a": [1, "x", null]}, "reviewNotes": null}`, author))
 	if got := d.str("createPost.etag"); got != etag(rev(id, 1)) {
 		t.Errorf("etag %s, want %s", got, etag(rev(id, 1)))
 	}

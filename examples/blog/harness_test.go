@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/specstar-go/specstar/examples/blog/blog"
+	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/server"
 	"github.com/specstar-go/specstar/runtime/store/postgres/pgtest"
 	"github.com/specstar-go/specstar/runtime/store/s3/s3test"
@@ -97,7 +98,26 @@ func (b backend) newServer(t *testing.T, edit func(*server.Config), opts ...blog
 			t.Errorf("%s: close server: %v", b.name, err)
 		}
 	})
-	return srv.Handler()
+	return actAsAdmin(srv.Handler())
+}
+
+// testAdmin is the principal the tests' requests act as unless they
+// authenticate themselves (an Authorization header) or ask to be
+// anonymous (anonymousHeader): the blog has permission rules, and most
+// tests exercise the API, not the rules (auth_test.go does).
+var testAdmin = &resource.Principal{ID: "test-admin", Roles: []string{"admin"}}
+
+// anonymousHeader, set on a request, makes it anonymous.
+const anonymousHeader = "X-Test-Anonymous"
+
+// actAsAdmin returns h with requests acting as testAdmin.
+func actAsAdmin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" && r.Header.Get(anonymousHeader) == "" {
+			r = r.WithContext(resource.WithPrincipal(r.Context(), testAdmin))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // client sends HTTP requests to one test server and checks the answers.

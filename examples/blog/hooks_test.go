@@ -363,7 +363,7 @@ func TestHooksGraphQL(t *testing.T) {
 // The typed repositories run the same hooks, and a hook's writes through
 // its Tx commit with the write.
 func TestHooksTypedRepository(t *testing.T) {
-	ctx := context.Background()
+	ctx := resource.WithPrincipal(context.Background(), testAdmin)
 	app := blog.App().(interface {
 		Schema() *resource.Schema
 		ServiceOptions() []resource.Option

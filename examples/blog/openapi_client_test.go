@@ -37,7 +37,7 @@ func TestOpenAPIClientRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	ts := httptest.NewServer(srv.Handler()) // listens on 127.0.0.1
+	ts := httptest.NewServer(actAsAdmin(srv.Handler())) // listens on 127.0.0.1
 	t.Cleanup(ts.Close)
 
 	root := moduleRoot(t)

@@ -60,12 +60,13 @@ func TestBuildBlogExample(t *testing.T) {
 	for _, r := range m.Resources {
 		order = append(order, r.Name)
 	}
-	if want := []string{"Author", "Post", "Comment", "FeedEntry"}; !reflect.DeepEqual(order, want) {
+	// The spec's resources, then the built-in ones of its auth block.
+	if want := []string{"Author", "Post", "Comment", "FeedEntry", "User", "AuthCredential", "AuthSession", "AuthToken", "AuthKey", "AuthLimit"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("resources = %v, want %v", order, want)
 	}
 
 	author, post, comment := resource(t, m, "Author"), resource(t, m, "Post"), resource(t, m, "Comment")
-	if author.Pos != (model.Pos{File: path, Line: 5, Col: 3}) {
+	if author.Pos != (model.Pos{File: path, Line: 8, Col: 3}) {
 		t.Errorf("Author.Pos = %v", author.Pos)
 	}
 	if got := []string{post.GoName, post.VarName, post.Receiver, post.Plural, post.Table, post.Path}; !reflect.DeepEqual(got, []string{"Post", "post", "p", "Posts", "post", "posts"}) {

@@ -187,7 +187,8 @@ func authRoutes(m *model.Model) []authRoute {
 			body:        schemaAuthRefreshRequest, status: http.StatusNoContent, success: &openapi3.Response{Description: ptr("Signed out.")},
 			errors: []int{400, 413, 415, 422}, public: true},
 		{method: http.MethodGet, path: "/api/auth/me", id: "getMe", summary: "The caller's user",
-			status: http.StatusOK, success: jsonResponse("The user the credentials act for.", schemaAuthUser)},
+			status: http.StatusOK, success: jsonResponse("The user the credentials act for.", schemaAuthUser),
+			errors: []int{400}},
 		{method: http.MethodPost, path: "/api/auth/password", id: "changePassword", summary: "Change the caller's own password",
 			description: "Needs the current password (403 when it is wrong). Every other login and token of the user stops working; the answer is a new login.",
 			body:        schemaAuthPasswordRequest, status: http.StatusOK, success: login("The password is changed: a new login."),
@@ -198,10 +199,11 @@ func authRoutes(m *model.Model) []authRoute {
 			body: schemaAuthNewToken, status: http.StatusCreated, success: jsonResponse("Created: the token, shown this once.", schemaAuthCreatedToken),
 			errors: []int{400, 403, 413, 415, 422}},
 		{method: http.MethodGet, path: "/api/auth/tokens", id: "listTokens", summary: "List the caller's personal access tokens",
-			status: http.StatusOK, success: jsonResponse("The caller's tokens, without their secrets.", schemaAuthTokenList)},
+			status: http.StatusOK, success: jsonResponse("The caller's tokens, without their secrets.", schemaAuthTokenList),
+			errors: []int{400}},
 		{method: http.MethodDelete, path: "/api/auth/tokens/{id}", id: "revokeToken", summary: "Revoke a personal access token",
 			status: http.StatusNoContent, success: &openapi3.Response{Description: ptr("Revoked.")},
-			errors: []int{404}},
+			errors: []int{400, 404}},
 	}
 }
 

@@ -101,20 +101,20 @@ func TestOperations(t *testing.T) {
 		success                string
 		errors                 []string
 	}{
-		{"create", "POST", "/api/posts", "createPost", "201", []string{"400", "409", "412", "413", "415", "422", "403", "500"}},
-		{"list", "GET", "/api/posts", "listPosts", "200", []string{"400", "403", "500"}},
-		{"count", "GET", "/api/posts/count", "countPosts", "200", []string{"400", "403", "500"}},
-		{"read", "GET", "/api/posts/{id}", "getPost", "200", []string{"304", "400", "404", "410", "403", "500"}},
-		{"replace", "PUT", "/api/posts/{id}", "replacePost", "200", []string{"400", "404", "409", "410", "412", "413", "415", "422", "403", "500"}},
-		{"patch", "PATCH", "/api/posts/{id}", "patchPost", "200", []string{"400", "404", "409", "410", "412", "413", "415", "422", "403", "500"}},
-		{"delete", "DELETE", "/api/posts/{id}", "deletePost", "200", []string{"400", "404", "409", "410", "412", "403", "500"}},
-		{"restore", "POST", "/api/posts/{id}/restore", "restorePost", "200", []string{"400", "404", "409", "412", "422", "403", "500"}},
-		{"purge", "DELETE", "/api/posts/{id}/permanently", "purgePost", "204", []string{"400", "404", "409", "412", "403", "500"}},
-		{"revisions", "GET", "/api/posts/{id}/revisions", "listPostRevisions", "200", []string{"400", "404", "410", "403", "500"}},
-		{"revision", "GET", "/api/posts/{id}/revisions/{rev}", "getPostRevision", "200", []string{"400", "404", "410", "403", "500"}},
-		{"diff", "GET", "/api/posts/{id}/revisions/{rev}/diff", "diffPostRevision", "200", []string{"400", "404", "410", "403", "500"}},
-		{"switch", "POST", "/api/posts/{id}/switch/{rev}", "switchPostRevision", "200", []string{"400", "404", "409", "410", "412", "422", "403", "500"}},
-		{"referrers", "GET", "/api/posts/{id}/referrers", "listPostReferrers", "200", []string{"400", "404", "410", "403", "500"}},
+		{"create", "POST", "/api/posts", "createPost", "201", []string{"400", "409", "412", "413", "415", "422", "401", "403", "500"}},
+		{"list", "GET", "/api/posts", "listPosts", "200", []string{"400", "401", "403", "500"}},
+		{"count", "GET", "/api/posts/count", "countPosts", "200", []string{"400", "401", "403", "500"}},
+		{"read", "GET", "/api/posts/{id}", "getPost", "200", []string{"304", "400", "404", "410", "401", "403", "500"}},
+		{"replace", "PUT", "/api/posts/{id}", "replacePost", "200", []string{"400", "404", "409", "410", "412", "413", "415", "422", "401", "403", "500"}},
+		{"patch", "PATCH", "/api/posts/{id}", "patchPost", "200", []string{"400", "404", "409", "410", "412", "413", "415", "422", "401", "403", "500"}},
+		{"delete", "DELETE", "/api/posts/{id}", "deletePost", "200", []string{"400", "404", "409", "410", "412", "401", "403", "500"}},
+		{"restore", "POST", "/api/posts/{id}/restore", "restorePost", "200", []string{"400", "404", "409", "412", "422", "401", "403", "500"}},
+		{"purge", "DELETE", "/api/posts/{id}/permanently", "purgePost", "204", []string{"400", "404", "409", "412", "401", "403", "500"}},
+		{"revisions", "GET", "/api/posts/{id}/revisions", "listPostRevisions", "200", []string{"400", "404", "410", "401", "403", "500"}},
+		{"revision", "GET", "/api/posts/{id}/revisions/{rev}", "getPostRevision", "200", []string{"400", "404", "410", "401", "403", "500"}},
+		{"diff", "GET", "/api/posts/{id}/revisions/{rev}/diff", "diffPostRevision", "200", []string{"400", "404", "410", "401", "403", "500"}},
+		{"switch", "POST", "/api/posts/{id}/switch/{rev}", "switchPostRevision", "200", []string{"400", "404", "409", "410", "412", "422", "401", "403", "500"}},
+		{"referrers", "GET", "/api/posts/{id}/referrers", "listPostReferrers", "200", []string{"400", "404", "410", "401", "403", "500"}},
 		{"healthz", "GET", "/healthz", "getHealth", "200", nil},
 		{"readyz", "GET", "/readyz", "getReadiness", "200", []string{"503"}},
 		{"openapi", "GET", "/openapi.json", "getOpenAPI", "200", nil},
@@ -150,12 +150,13 @@ func TestOperations(t *testing.T) {
 			t.Errorf("%s: statuses %v, want %v", tt.name, statuses, want)
 		}
 	}
-	// 14 routes per resource (four in the blog) and the 4 of the server, nothing else.
+	// 14 routes per resource (four in the blog, and the users of its auth),
+	// the 8 of /api/auth and the 4 of the server, nothing else.
 	n := 0
 	for _, item := range doc.Paths.Map() {
 		n += len(item.Operations())
 	}
-	if want := 14*4 + 4; n != want {
+	if want := 14*5 + 8 + 4; n != want {
 		t.Errorf("%d operations, want %d", n, want)
 	}
 }

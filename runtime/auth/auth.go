@@ -262,14 +262,10 @@ func (a *Auth) service() (*resource.Service, error) {
 	return nil, errors.New("auth: used before Start")
 }
 
-// systemPrincipal is the principal auth acts as when it reads and writes its own
-// state: an admin, so that permission rules let it through.
-var systemPrincipal = &resource.Principal{ID: "system", Roles: []string{RoleAdmin}}
-
 // sys returns ctx acting as the system principal (a hook's transaction,
 // if ctx carries one, is kept).
 func sys(ctx context.Context) context.Context {
-	return resource.WithPrincipal(ctx, systemPrincipal)
+	return resource.AsSystem(ctx)
 }
 
 // timestamp returns the current time as auth stores it: UTC, truncated to

@@ -49,6 +49,9 @@ func sendTokens(c echo.Context, status int, v any) error {
 }
 
 func (a *Auth) handleLogin(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	var body struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -64,6 +67,9 @@ func (a *Auth) handleLogin(c echo.Context) error {
 }
 
 func (a *Auth) handleRefresh(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	var body struct {
 		RefreshToken string `json:"refresh_token"`
 	}
@@ -78,6 +84,9 @@ func (a *Auth) handleRefresh(c echo.Context) error {
 }
 
 func (a *Auth) handleLogout(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	var body struct {
 		RefreshToken string `json:"refresh_token"`
 	}
@@ -91,6 +100,9 @@ func (a *Auth) handleLogout(c echo.Context) error {
 }
 
 func (a *Auth) handleMe(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	if _, err := requireUser(c); err != nil {
 		return err
 	}
@@ -102,6 +114,9 @@ func (a *Auth) handleMe(c echo.Context) error {
 }
 
 func (a *Auth) handlePassword(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	if _, err := requireUser(c); err != nil {
 		return err
 	}
@@ -120,6 +135,9 @@ func (a *Auth) handlePassword(c echo.Context) error {
 }
 
 func (a *Auth) handleCreateToken(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	if _, err := requireUser(c); err != nil {
 		return err
 	}
@@ -135,6 +153,9 @@ func (a *Auth) handleCreateToken(c echo.Context) error {
 }
 
 func (a *Auth) handleListTokens(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	if _, err := requireUser(c); err != nil {
 		return err
 	}
@@ -146,6 +167,9 @@ func (a *Auth) handleListTokens(c echo.Context) error {
 }
 
 func (a *Auth) handleRevokeToken(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
 	if _, err := requireUser(c); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package blog
 
 import (
 	_ "embed"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -61,9 +62,23 @@ func NewServer(cfg server.Config, opts ...Option) (*server.Server, error) {
 	return server.New(cfg, App(opts...))
 }
 
-// app implements server.App and server.ServiceApp.
+// app implements server.App, server.ServiceApp and server.AuthApp.
 type app struct {
 	opts appOptions
+}
+
+// The spec has auth: the server serves /api/auth, authenticates every request and
+// enforces the permission rules of the resources.
+var _ server.AuthApp = app{}
+
+// AuthSettings returns the auth block of the spec: its roles (admin passes every rule)
+// and the lifetimes of its tokens.
+func (app) AuthSettings() server.AuthSettings {
+	return server.AuthSettings{
+		AccessTTL:  15 * time.Minute,
+		RefreshTTL: 720 * time.Hour,
+		Roles:      []string{"admin", "editor", "viewer"},
+	}
 }
 
 // Schema returns the storage descriptors of every resource.
@@ -82,6 +97,7 @@ func (a app) Register(g *echo.Group, svc *resource.Service) {
 	registerPostRoutes(g, svc)
 	registerCommentRoutes(g, svc)
 	registerFeedEntryRoutes(g, svc)
+	registerUserRoutes(g, svc)
 	if len(a.opts.routes) == 0 {
 		return
 	}
@@ -112,6 +128,7 @@ type Client struct {
 	Post      *PostRepository
 	Comment   *CommentRepository
 	FeedEntry *FeedEntryRepository
+	User      *UserRepository
 }
 
 // NewClient returns the repositories of every resource, stored by svc.
@@ -121,6 +138,7 @@ func NewClient(svc *resource.Service) *Client {
 		Comment:   NewCommentRepository(svc),
 		FeedEntry: NewFeedEntryRepository(svc),
 		Post:      NewPostRepository(svc),
+		User:      NewUserRepository(svc),
 	}
 }
 
@@ -132,6 +150,7 @@ type Tx struct {
 	Post      *PostRepository
 	Comment   *CommentRepository
 	FeedEntry *FeedEntryRepository
+	User      *UserRepository
 }
 
 // newTx returns the repositories bound to tx.
@@ -151,6 +170,10 @@ func newTx(tx *resource.Tx) *Tx {
 			tx:  tx,
 		},
 		Post: &PostRepository{
+			svc: svc,
+			tx:  tx,
+		},
+		User: &UserRepository{
 			svc: svc,
 			tx:  tx,
 		},

@@ -53,6 +53,11 @@ func (r *resolver) FeedEntry() FeedEntryResolver {
 	return &feedEntryResolver{r}
 }
 
+// User returns the resolvers of the fields of User that are not data.
+func (r *resolver) User() UserResolver {
+	return &userResolver{r}
+}
+
 // queryResolver resolves the queries.
 type queryResolver struct {
 	*resolver
@@ -85,6 +90,11 @@ type commentResolver struct {
 
 // feedEntryResolver resolves the fields of FeedEntry that are not data.
 type feedEntryResolver struct {
+	*resolver
+}
+
+// userResolver resolves the fields of User that are not data.
+type userResolver struct {
 	*resolver
 }
 
@@ -137,6 +147,12 @@ func setComplexity(c *ComplexityRoot) {
 		return gql.Complexity(child, first)
 	}
 	c.FeedEntry.Revisions = func(child int, first *int, after *string, chain *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.Query.Users = func(child int, where *UserFilter, orderBy []*UserOrder, first *int, after *string, includeDeleted *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.User.Revisions = func(child int, first *int, after *string, chain *bool) int {
 		return gql.Complexity(child, first)
 	}
 }

@@ -28,6 +28,7 @@ type Post struct {
 	Author      string          `json:"author"`
 	Editor      *string         `json:"editor"`
 	Metadata    json.RawMessage `json:"metadata"`
+	ReviewNotes *string         `json:"review_notes"`
 }
 
 // postRequired lists the JSON paths that a Post body must hold, non-null.
@@ -81,6 +82,9 @@ func (p *Post) Validate() error {
 	}
 	if p.Author == "" {
 		errs.Add("author", "is required")
+	}
+	if p.ReviewNotes != nil && utf8.RuneCountInString(*p.ReviewNotes) > 2000 {
+		errs.Add("review_notes", "must be at most 2000 characters long")
 	}
 	return errs.Err()
 }

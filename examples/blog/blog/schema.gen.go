@@ -19,6 +19,16 @@ const _ = specstar.SupportPackageIsVersion1
 // unique among live resources and how references behave on delete.
 var (
 	authorKind = &resource.Kind{
+		Access: &resource.Access{Rules: map[resource.Action]string{
+			resource.ActionRead:    "public",
+			resource.ActionList:    "public",
+			resource.ActionCreate:  "role:editor",
+			resource.ActionUpdate:  "owner | role:editor",
+			resource.ActionSwitch:  "owner | role:editor",
+			resource.ActionDelete:  "role:admin",
+			resource.ActionRestore: "role:admin",
+			resource.ActionPurge:   "role:admin",
+		}},
 		DataFields: []string{"name", "email", "bio", "website", "address"},
 		Fields: []resource.Field{{
 			Fold:   true,
@@ -36,7 +46,23 @@ var (
 		Table:         "author",
 	}
 	postKind = &resource.Kind{
-		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata"},
+		Access: &resource.Access{
+			Fields: []resource.FieldAccess{
+				{Field: "featured", Write: "role:editor", Default: []byte("false")},
+				{Field: "review_notes", Read: "role:editor", Write: "role:editor"},
+			},
+			Rules: map[resource.Action]string{
+				resource.ActionRead:    "role:editor | role:viewer | owner | where(status = \"published\")",
+				resource.ActionList:    "role:editor | role:viewer | owner | where(status = \"published\")",
+				resource.ActionCreate:  "authenticated",
+				resource.ActionUpdate:  "owner | role:editor",
+				resource.ActionSwitch:  "owner | role:editor",
+				resource.ActionDelete:  "owner | role:editor",
+				resource.ActionRestore: "owner | role:editor",
+				resource.ActionPurge:   "role:admin",
+			},
+		},
+		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata", "review_notes"},
 		DefaultSort: "-published_at,title",
 		Fields: []resource.Field{{
 			Indexed: true,
@@ -87,6 +113,16 @@ var (
 		Table:         "post",
 	}
 	commentKind = &resource.Kind{
+		Access: &resource.Access{Rules: map[resource.Action]string{
+			resource.ActionRead:    "public",
+			resource.ActionList:    "public",
+			resource.ActionCreate:  "authenticated",
+			resource.ActionUpdate:  "owner",
+			resource.ActionSwitch:  "owner",
+			resource.ActionDelete:  "owner | role:editor",
+			resource.ActionRestore: "owner | role:editor",
+			resource.ActionPurge:   "role:admin",
+		}},
 		DataFields: []string{"post", "author_name", "body", "day", "external_id"},
 		Fields: []resource.Field{{
 			Indexed: true,
@@ -107,6 +143,16 @@ var (
 		Table:         "comment",
 	}
 	feedEntryKind = &resource.Kind{
+		Access: &resource.Access{Rules: map[resource.Action]string{
+			resource.ActionRead:    "public",
+			resource.ActionList:    "public",
+			resource.ActionCreate:  "role:admin",
+			resource.ActionUpdate:  "role:admin",
+			resource.ActionSwitch:  "role:admin",
+			resource.ActionDelete:  "role:admin",
+			resource.ActionRestore: "role:admin",
+			resource.ActionPurge:   "role:admin",
+		}},
 		DataFields:  []string{"post", "title", "published_at"},
 		DefaultSort: "-published_at",
 		Fields: []resource.Field{{
@@ -127,8 +173,122 @@ var (
 		SchemaVersion: 1,
 		Table:         "feed_entry",
 	}
+	userKind = &resource.Kind{
+		Access: &resource.Access{Rules: map[resource.Action]string{
+			resource.ActionRead:    "role:admin",
+			resource.ActionList:    "role:admin",
+			resource.ActionCreate:  "role:admin",
+			resource.ActionUpdate:  "role:admin",
+			resource.ActionSwitch:  "role:admin",
+			resource.ActionDelete:  "role:admin",
+			resource.ActionRestore: "role:admin",
+			resource.ActionPurge:   "role:admin",
+		}},
+		DataFields: []string{"email", "name", "roles", "disabled"},
+		Fields: []resource.Field{{
+			Fold:    true,
+			Indexed: true,
+			JSON:    "email",
+			Type:    resource.TypeString,
+			Unique:  true,
+		}, {
+			Indexed: true,
+			JSON:    "roles",
+			List:    true,
+			Type:    resource.TypeString,
+		}, {
+			Indexed: true,
+			JSON:    "disabled",
+			Type:    resource.TypeBool,
+		}},
+		Name:          "User",
+		Path:          "users",
+		SchemaVersion: 1,
+		Table:         "user",
+	}
+	authCredentialKind = &resource.Kind{
+		DataFields: []string{"user", "hash", "epoch", "changed_at"},
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "user",
+			Type:    resource.TypeString,
+			Unique:  true,
+		}},
+		Internal:      true,
+		KeepLast:      1,
+		Name:          "AuthCredential",
+		Path:          "auth-credentials",
+		SchemaVersion: 1,
+		Table:         "auth_credential",
+	}
+	authSessionKind = &resource.Kind{
+		DataFields: []string{"user", "secret_hash", "previous", "expires_at", "revoked"},
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "user",
+			Type:    resource.TypeString,
+		}, {
+			Indexed: true,
+			JSON:    "expires_at",
+			Type:    resource.TypeDateTime,
+		}, {
+			Indexed: true,
+			JSON:    "revoked",
+			Type:    resource.TypeBool,
+		}},
+		Internal:      true,
+		KeepLast:      1,
+		Name:          "AuthSession",
+		Path:          "auth-sessions",
+		SchemaVersion: 1,
+		Table:         "auth_session",
+	}
+	authTokenKind = &resource.Kind{
+		DataFields: []string{"user", "name", "secret_hash", "roles", "expires_at", "revoked"},
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "user",
+			Type:    resource.TypeString,
+		}},
+		Internal:      true,
+		KeepLast:      1,
+		Name:          "AuthToken",
+		Path:          "auth-tokens",
+		SchemaVersion: 1,
+		Table:         "auth_token",
+	}
+	authKeyKind = &resource.Kind{
+		DataFields: []string{"kid", "secret", "created_at"},
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "kid",
+			Type:    resource.TypeString,
+			Unique:  true,
+		}},
+		Internal:      true,
+		KeepLast:      1,
+		Name:          "AuthKey",
+		Path:          "auth-keys",
+		SchemaVersion: 1,
+		Table:         "auth_key",
+	}
+	authLimitKind = &resource.Kind{
+		DataFields: []string{"key", "window_start", "count"},
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "key",
+			Type:    resource.TypeString,
+			Unique:  true,
+		}},
+		Internal:      true,
+		KeepLast:      1,
+		Name:          "AuthLimit",
+		Path:          "auth-limits",
+		SchemaVersion: 1,
+		Table:         "auth_limit",
+	}
 	schema = &resource.Schema{
-		Kinds: []*resource.Kind{authorKind, postKind, commentKind, feedEntryKind},
+		Kinds: []*resource.Kind{authorKind, postKind, commentKind, feedEntryKind, userKind, authCredentialKind, authSessionKind, authTokenKind, authKeyKind, authLimitKind},
 		Migrations: map[string]fs.FS{
 			"postgres": migrationDir("postgres"),
 			"sqlite":   migrationDir("sqlite"),

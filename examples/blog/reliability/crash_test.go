@@ -113,7 +113,7 @@ func runCrash(t *testing.T, env func(cycle int) []string, settle func(t *testing
 	}
 	for cycle := 0; ; cycle++ {
 		srv := startServer(t, fmt.Sprintf("server %d", cycle), env(cycle)...)
-		c := newClient(t, srv.base)
+		c := newClient(t, srv)
 		snap := checkAll(t, c, l, fmt.Sprintf("after restart %d", cycle), cycle > 0)
 		if cycle == crashCycles {
 			code, took, err := srv.terminate(stopTimeout)

@@ -50,7 +50,7 @@ func TestIfMatchThreeInstances(t *testing.T) {
 	cs := make([]*client, raceInstances)
 	for i := range cs {
 		srv := startServer(t, fmt.Sprintf("instance %c", 'A'+i), "SPECSTAR_DATABASE_URL="+dbURL)
-		cs[i] = newClient(t, srv.base)
+		cs[i] = newClient(t, srv)
 		t.Cleanup(func() {
 			if code, _, err := srv.terminate(stopTimeout); err != nil || code != 0 {
 				t.Errorf("%s: exit %d, %v\n%s", srv.name, code, err, srv.logs.tail(20))

@@ -75,7 +75,20 @@ type server struct {
 	exited chan struct{} // closed when the process has exited
 	state  *os.ProcessState
 	err    error // of Wait; both set before exited closes
+	// token is an admin's access token for the server's database: the
+	// blog has permission rules, and the workloads write as an admin.
+	token string
 }
+
+// The admin the workloads act as, made in every database with the
+// server's own users subcommand before the server starts.
+const (
+	adminEmail    = "reliability-admin@example.com"
+	adminPassword = "reliability admin password"
+	// authSecret signs the access tokens of every server, so that a token
+	// stays valid across restarts and instances.
+	authSecret = "SPECSTAR_AUTH_SECRET=reliability-suite-secret-0123456789abcdef"
+)
 
 // tailLog keeps the last lines a process wrote, for failure messages.
 type tailLog struct {
@@ -110,8 +123,9 @@ func startServer(t *testing.T, name string, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(blogBin)
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "SPECSTAR_") }),
-		"SPECSTAR_ADDR=127.0.0.1:0", "SPECSTAR_LOG_LEVEL=info", "SPECSTAR_DATA_DIR="+t.TempDir())
+		"SPECSTAR_ADDR=127.0.0.1:0", "SPECSTAR_LOG_LEVEL=info", "SPECSTAR_DATA_DIR="+t.TempDir(), authSecret)
 	cmd.Env = append(cmd.Env, env...) // later values win
+	makeAdmin(t, cmd.Env)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +166,35 @@ func startServer(t *testing.T, name string, env ...string) *server {
 		t.Fatalf("%s did not listen within %s\n%s", name, startTimeout, s.logs.tail(30))
 	}
 	s.waitReady(t)
+	s.token = s.login(t)
 	return s
+}
+
+// makeAdmin creates the workloads' admin in the database of the server
+// environment env, unless a previous start did.
+func makeAdmin(t *testing.T, env []string) {
+	t.Helper()
+	cmd := exec.Command(blogBin, "users", "create", adminEmail, "--role", "admin")
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(adminPassword + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "already") {
+		t.Fatalf("users create: %v\n%s", err, out)
+	}
+}
+
+// login returns an access token of the workloads' admin.
+func (s *server) login(t *testing.T) string {
+	t.Helper()
+	var tokens struct {
+		AccessToken string `json:"access_token"`
+	}
+	c := &client{base: s.base, hc: &http.Client{Timeout: requestTimeout}}
+	if _, err := c.expect(http.StatusOK, &tokens, "POST", "/api/auth/login",
+		map[string]string{"email": adminEmail, "password": adminPassword}); err != nil {
+		t.Fatalf("%s: login: %v", s.name, err)
+	}
+	return tokens.AccessToken
 }
 
 // waitReady polls /readyz until it answers 200.
@@ -219,19 +261,21 @@ func (s *server) terminate(timeout time.Duration) (code int, took time.Duration,
 // client sends requests to one server. Its methods are safe for
 // concurrent use.
 type client struct {
-	base string
-	hc   *http.Client
+	base  string
+	token string // sent as a bearer token when set
+	hc    *http.Client
 }
 
-// newClient returns a client of base with its own connection pool.
-func newClient(t *testing.T, base string) *client {
+// newClient returns a client of the server s, acting as the workloads'
+// admin, with its own connection pool.
+func newClient(t *testing.T, s *server) *client {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 64,
 	}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &client{base: base, hc: &http.Client{Timeout: requestTimeout, Transport: tr}}
+	return &client{base: s.base, token: s.token, hc: &http.Client{Timeout: requestTimeout, Transport: tr}}
 }
 
 // reply is a received answer.
@@ -260,6 +304,9 @@ func (c *client) send(method, path string, body any, header ...string) (*reply, 
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

@@ -61,7 +61,7 @@ func TestSIGTERMPostgres(t *testing.T) {
 func runSIGTERM(t *testing.T, env ...string) {
 	env = append(env, "SPECSTAR_SHUTDOWN_TIMEOUT="+termShutdownTimeout.String())
 	srv := startServer(t, "server", env...)
-	c := newClient(t, srv.base)
+	c := newClient(t, srv)
 	// Each fast writer owns one author it updates and creates others.
 	owned := make([]string, termWriters)
 	for i := range owned {
@@ -140,7 +140,7 @@ func runSIGTERM(t *testing.T, env ...string) {
 	}
 
 	srv = startServer(t, "restarted server", env...)
-	c = newClient(t, srv.base)
+	c = newClient(t, srv)
 	snap := checkAll(t, c, l, "after SIGTERM and restart", false)
 	byEmail := make(map[string]*envelope)
 	for _, e := range snap[authors] {
@@ -225,6 +225,7 @@ func slowCreate(c *client, g int, started chan<- struct{}) *termWrite {
 	}
 	req.ContentLength = int64(len(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		w.err = err

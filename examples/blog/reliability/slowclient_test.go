@@ -47,7 +47,7 @@ func TestSlowClients(t *testing.T) {
 	needServer(t)
 	srv := startServer(t, "server", "SPECSTAR_DATABASE_URL=sqlite:"+filepath.Join(t.TempDir(), "blog.db"),
 		"SPECSTAR_READ_TIMEOUT="+slowReadTimeout.String())
-	c := newClient(t, srv.base)
+	c := newClient(t, srv)
 	var author envelope
 	if _, err := c.expect(201, &author, "POST", authors.path, map[string]any{"name": "Probe", "email": "probe@example.com"}); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
 //go:build specstar
 
-// The blog example: authors, posts and comments. This is the Go form of
-// examples/blog/specstar.yaml, and generates the same code.
+// The blog example: authors, posts and comments, with users and permission
+// rules. This is the Go form of examples/blog/specstar.yaml, and generates
+// the same code.
 package blog
 
 import (
@@ -10,7 +11,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/spec"
 )
 
-var _ = spec.Spec{Version: 1, Package: "blog"}
+var _ = spec.Spec{Version: 1, Package: "blog", Auth: spec.Auth{Roles: []string{"admin", "editor", "viewer"}}}
 
 // A person who writes posts.
 type Author struct {
@@ -24,6 +25,13 @@ type Author struct {
 	}
 }
 
+var _ = spec.Permissions[Author]{
+	Read:   "public",
+	Create: "role:editor",
+	Update: "owner | role:editor",
+	Delete: "role:admin",
+}
+
 // A blog post.
 type Post struct {
 	spec.Resource `specstar:"default_sort=-published_at|title,keep_last=100"`
@@ -35,11 +43,21 @@ type Post struct {
 	Tags        []string         `specstar:"max_length=10,index"`
 	Views       int              `specstar:"min=0,default=0,index"`
 	Rating      float64          `specstar:"min=0,max=5"`
-	Featured    bool             `specstar:"default=false"`
+	Featured    bool             `specstar:"default=false,write=role:editor"`
 	PublishedAt time.Time        `specstar:"index"`
 	Author      spec.Ref[Author] `specstar:"required,on_delete=cascade,index"`
 	Editor      spec.Ref[Author] `specstar:"on_delete=set_null"`
 	Metadata    spec.JSON
+	ReviewNotes spec.Text `specstar:"max_length=2000,read=role:editor,write=role:editor"`
+}
+
+// Published posts are public; drafts and archived posts are seen by their writer, editors and viewers.
+var _ = spec.Permissions[Post]{
+	Read:   `role:editor | role:viewer | owner | where(status = "published")`,
+	Create: "authenticated",
+	Update: "owner | role:editor",
+	Delete: "owner | role:editor",
+	Purge:  "role:admin",
 }
 
 // A reader's comment on a post.
@@ -51,6 +69,13 @@ type Comment struct {
 	ExternalID spec.UUID `specstar:"unique"`
 }
 
+var _ = spec.Permissions[Comment]{
+	Read:   "public",
+	Create: "authenticated",
+	Update: "owner",
+	Delete: "owner | role:editor",
+}
+
 // One entry of the blog's public feed, written by the Post hooks in the transaction that publishes a post.
 type FeedEntry struct {
 	spec.Resource `specstar:"default_sort=-published_at"`
@@ -58,4 +83,12 @@ type FeedEntry struct {
 	Post        spec.Ref[Post] `specstar:"required,on_delete=cascade,index"`
 	Title       string         `specstar:"required,max_length=200,display"`
 	PublishedAt time.Time      `specstar:"required,index"`
+}
+
+// Hooks are trusted code: the Post hooks write entries whatever these rules say.
+var _ = spec.Permissions[FeedEntry]{
+	Read:   "public",
+	Create: "role:admin",
+	Update: "role:admin",
+	Delete: "role:admin",
 }
