@@ -127,7 +127,7 @@ func openSQLite(ctx context.Context, cfg Config, work, api *sql.DB, closeFn func
 		unwrap:     unwrapSQLTx,
 		accepts:    acceptsSQLTx,
 		kicker:     k.kick,
-		closeFn: closeFn,
+		closeFn:    closeFn,
 	}
 	if q.work, err = river.NewClient[*sql.Tx](workDriver, e.riverConfig("")); err != nil {
 		closeFn()
