@@ -139,7 +139,10 @@ type Engine struct {
 	stopped bool
 	closed  bool
 	stop    context.CancelFunc // stops the engine's own loops
-	loops   sync.WaitGroup
+	loops   sync.WaitGroup     // the loops stop stops
+	// forwarded is closed when the River events of the worker client are
+	// all forwarded (River closes their channel as it stops).
+	forwarded chan struct{}
 
 	// stale counts, by type, the jobs the last lease pass took back.
 	stale atomic.Pointer[map[string]int64]
@@ -388,7 +391,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.started, e.stop = true, stop
 	e.obs.start()
-	e.goLoop(func() { e.forward(events) })
+	e.forwarded = make(chan struct{})
+	go func() {
+		defer close(e.forwarded)
+		e.forward(events)
+	}()
 	e.goLoop(func() { e.leaseLoop(loopCtx) })
 	for _, name := range e.names {
 		if t := e.types[name]; t.schedule != nil {
@@ -438,6 +445,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		cancel()
 	}
 	e.loops.Wait()
+	<-e.forwarded
 	e.obs.close()
 	// Jobs still running (handlers ignoring their context) belong to a
 	// dead instance from now on; with the heartbeat gone, other instances
