@@ -191,3 +191,42 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAt checks that a job runs once its run_at has passed, and not
+// before.
+func TestRunAt(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			ranAt := make(chan time.Time, 3)
+			e := b.open(t, Config{Types: []Type{{Name: "At", Handler: func(context.Context, *Run) (json.RawMessage, error) {
+				ranAt <- time.Now()
+				return nil, nil
+			}}}})
+			if err := e.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, ahead := range []time.Duration{-time.Hour, 800 * time.Millisecond} {
+				runAt := time.Now().Add(ahead)
+				res, err := e.Enqueue(ctx, "At", nil, &EnqueueOptions{RunAt: runAt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Job.RunAt.Equal(runAt.UTC().Round(time.Millisecond)) && !res.Job.RunAt.Equal(runAt.UTC().Truncate(time.Microsecond)) {
+					t.Errorf("run_at %s, want %s", res.Job.RunAt, runAt)
+				}
+				select {
+				case at := <-ranAt:
+					if early := runAt.Sub(at); early > 0 {
+						t.Errorf("ran %s before its run_at", early)
+					}
+					if late := at.Sub(runAt); ahead > 0 && late > 1500*time.Millisecond {
+						t.Errorf("ran %s after its run_at", late)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("job due in %s did not run", ahead)
+				}
+			}
+		})
+	}
+}

@@ -271,6 +271,7 @@ func (e *Engine) riverConfig(schema string) *river.Config {
 		// pushed out of the way.
 		JobTimeout:           -1,
 		RescueStuckJobsAfter: riverRescueOff,
+		Hooks:                []rivertype.Hook{&dueSoon{}},
 		Middleware: []rivertype.Middleware{
 			riverlog.NewMiddlewareCustomContext(withLogWriter, &riverlog.MiddlewareConfig{
 				MaxSizeBytes:  maxLogBytes,
@@ -295,9 +296,32 @@ func (e *Engine) apiConfig(schema string) *river.Config {
 		MaxAttempts:   DefaultMaxAttempts,
 		RetryPolicy:   e.backoff(),
 		FetchCooldown: e.cfg.FetchCooldown,
+		Hooks:         []rivertype.Hook{&dueSoon{}},
 		// Not used (no queues), but validated against FetchCooldown.
 		FetchPollInterval: e.cfg.FetchPollInterval,
 	}
+}
+
+// dueSoon is a River insert hook. River inserts every job given a run_at
+// (InsertOpts.ScheduledAt) as scheduled, even one due already, and only
+// its leader's scheduler, every 5 seconds, makes scheduled jobs
+// available. A job due within that interval (a schedule's tick, which is
+// now, or a run_at a few seconds ahead) is inserted available instead,
+// as River's executor does for short retries: workers fetch it once its
+// run_at has passed, at their next fetch. (River computes a job's unique
+// key from its run_at before the hook runs, so ticks stay unique.)
+type dueSoon struct{ river.HookDefaults }
+
+// riverSchedulerInterval is how often River's leader makes due scheduled
+// jobs available (its JobSchedulerIntervalDefault).
+const riverSchedulerInterval = 5 * time.Second
+
+// InsertBegin makes a job due soon available.
+func (*dueSoon) InsertBegin(_ context.Context, p *rivertype.JobInsertParams) error {
+	if p.State == rivertype.JobStateScheduled && p.ScheduledAt != nil && time.Until(*p.ScheduledAt) <= riverSchedulerInterval {
+		p.State = rivertype.JobStateAvailable
+	}
+	return nil
 }
 
 // discardLogger drops everything: River's migrator logs each migration

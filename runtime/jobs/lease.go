@@ -155,7 +155,7 @@ func (e *Engine) takeBack(ctx context.Context, r *rivertype.JobRow, why string) 
 		scheduled = now.Add(e.backoff().delay(r.Attempt))
 		// As River's executor does: a retry due before the scheduler's
 		// next run is made available now, to be fetched when due.
-		if scheduled.Sub(now) <= 5*time.Second {
+		if scheduled.Sub(now) <= riverSchedulerInterval {
 			state = rivertype.JobStateAvailable
 		}
 	}
