@@ -144,6 +144,10 @@ type Engine struct {
 	// all forwarded (River closes their channel as it stops).
 	forwarded chan struct{}
 
+	// flights are the jobs with attempts in flight here (observe.go).
+	flightMu sync.Mutex
+	flights  map[int64]*flight
+
 	// stale counts, by type, the jobs the last lease pass took back.
 	stale atomic.Pointer[map[string]int64]
 }
@@ -211,7 +215,7 @@ var queueNameRE = regexp.MustCompile(`^(?:[a-z0-9])+(?:[_|\-]?[a-z0-9]+)*$`)
 // newEngine validates cfg and builds an engine without its queue.
 func newEngine(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
-	e := &Engine{cfg: cfg, log: cfg.Logger, types: make(map[string]*jobType), now: time.Now}
+	e := &Engine{cfg: cfg, log: cfg.Logger, types: make(map[string]*jobType), now: time.Now, flights: make(map[int64]*flight)}
 	queues := make(map[string]string)
 	for _, t := range cfg.Types {
 		jt, err := newJobType(t)

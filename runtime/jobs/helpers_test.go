@@ -65,11 +65,11 @@ func openMemoryTB(t testing.TB, cfg Config) *Engine {
 
 // dbPath returns the SQLite file of a test.
 func dbPath(t testing.TB) string {
-	if p, ok := sqlitePaths.Load(t.Name()); ok {
+	if p, ok := sqlitePaths.Load(t); ok {
 		return p.(string)
 	}
 	p := filepath.Join(t.TempDir(), "jobs.db")
-	sqlitePaths.Store(t.Name(), p)
+	sqlitePaths.Store(t, p)
 	return p
 }
 
@@ -85,15 +85,15 @@ func openSQLiteTB(t testing.TB, cfg Config) *Engine {
 	return e
 }
 
-var pgSchemas sync.Map // test name -> schema
+var pgSchemas sync.Map // testing.TB -> schema
 
 // pgPool returns a pool on the test's schema (a fresh one per test).
 func pgPool(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
 	u := pgtest.URL(t)
-	schema, ok := pgSchemas.Load(t.Name())
+	schema, ok := pgSchemas.Load(t)
 	if !ok {
-		schema, _ = pgSchemas.LoadOrStore(t.Name(), pgtest.Schema(t, u))
+		schema, _ = pgSchemas.LoadOrStore(t, pgtest.Schema(t, u))
 	}
 	pool, err := pgxpool.New(context.Background(), u)
 	if err != nil {

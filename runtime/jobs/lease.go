@@ -58,6 +58,7 @@ func (e *Engine) leaseLoop(ctx context.Context) {
 		if err := e.leasePass(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("jobs: look for jobs of dead instances", "error", err)
 		}
+		e.releaseHeld(e.now())
 	}
 }
 

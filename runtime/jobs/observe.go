@@ -103,6 +103,35 @@ func (e *Engine) tell(ev Event, row *rivertype.JobRow) {
 	}
 }
 
+// Attempts in flight.
+//
+// The start of an attempt is told by the worker as it starts, its end
+// when River's subscription delivers it, after River's completer has
+// committed it, in batches, a little later. The next attempt of a job
+// retried at once can start on this instance before the end of the
+// previous one is delivered: its start is then held until that end has
+// been told, so that the observer sees each job's changes in the order
+// they were committed. The end of an attempt may never be delivered (the
+// subscription dropped it, or another instance took the job back from
+// this one and River's completer found nothing to update): held starts
+// are told anyway after holdLimit.
+
+// holdLimit bounds how long the start of an attempt waits for the end of
+// the previous one to be told.
+const holdLimit = 10 * time.Second
+
+// flight is a job with attempts in flight on this instance.
+type flight struct {
+	ends int        // ends of attempts not delivered yet
+	held []heldTell // starts waiting for them, oldest first
+}
+
+// heldTell is a start held back.
+type heldTell struct {
+	row *rivertype.JobRow
+	at  time.Time
+}
+
 // attemptStarted is called by the worker as an attempt starts: the job
 // was fetched, which made it running.
 func (e *Engine) attemptStarted(row *rivertype.JobRow, now time.Time) {
@@ -113,7 +142,55 @@ func (e *Engine) attemptStarted(row *rivertype.JobRow, now time.Time) {
 		}
 		m.JobStarted(row.Kind, max(now.Sub(due), 0))
 	}
+	e.flightMu.Lock()
+	defer e.flightMu.Unlock()
+	f := e.flights[row.ID]
+	if f == nil {
+		f = &flight{}
+		e.flights[row.ID] = f
+	}
+	f.ends++
+	if f.ends > 1 {
+		f.held = append(f.held, heldTell{row: row, at: now})
+		return
+	}
 	e.tell(EventStarted, row)
+}
+
+// attemptEnded tells the end of an attempt, then the start it held back.
+func (e *Engine) attemptEnded(ev Event, row *rivertype.JobRow) {
+	e.flightMu.Lock()
+	defer e.flightMu.Unlock()
+	e.tell(ev, row)
+	f := e.flights[row.ID]
+	if f == nil {
+		return
+	}
+	f.ends--
+	if len(f.held) > 0 {
+		e.tell(EventStarted, f.held[0].row)
+		f.held = f.held[1:]
+	}
+	if f.ends <= 0 {
+		delete(e.flights, row.ID)
+	}
+}
+
+// releaseHeld tells the starts held longer than holdLimit: the end they
+// wait for is not coming.
+func (e *Engine) releaseHeld(now time.Time) {
+	e.flightMu.Lock()
+	defer e.flightMu.Unlock()
+	for id, f := range e.flights {
+		for len(f.held) > 0 && now.Sub(f.held[0].at) > holdLimit {
+			e.tell(EventStarted, f.held[0].row)
+			f.held = f.held[1:]
+			f.ends--
+		}
+		if f.ends <= 0 {
+			delete(e.flights, id)
+		}
+	}
 }
 
 // subscribed are the River events that end an attempt.
@@ -156,6 +233,6 @@ func (e *Engine) forward(events <-chan *river.Event) {
 		if m := e.cfg.Metrics; m != nil && ev.JobStats != nil {
 			m.JobFinished(ev.Job.Kind, statusOf(ev.Job.State), ev.JobStats.RunDuration)
 		}
-		e.tell(what, ev.Job)
+		e.attemptEnded(what, ev.Job)
 	}
 }
