@@ -47,23 +47,28 @@ func (e *Engine) Enqueue(ctx context.Context, typ string, payload json.RawMessag
 
 // EnqueueTx enqueues a job inside tx, a write transaction of the store
 // the queue shares its database with, so that the job exists if and only
-// if tx commits. tx is
+// if tx commits. tx is, or leads through StoreTx methods to:
 //
 //   - on SQLite, a *sql.Tx, or a value with a method SQLTx() *sql.Tx (the
 //     runtime/store/sqlite Writer);
 //   - on PostgreSQL, a pgx.Tx, or a value with a method
 //     PgxConn() (*pgx.Conn, error) returning the connection of a
-//     transaction in progress (the runtime/store/postgres Writer);
-//   - any value with methods OnCommit(func()) and OnRollback(func()) (the
-//     memory store's transaction, which is not SQL): the job is inserted
-//     at once but held back, released when tx commits and deleted when it
-//     rolls back.
+//     transaction in progress (the runtime/store/postgres Writer).
+//
+// A value with a method StoreTx() any is unwrapped first, as many times
+// as needed: a *resource.Tx returns its backend's Writer, the S3 store's
+// Writer its index's.
+//
+// When tx (the value given) has methods OnCommit(func()) and
+// OnRollback(func()), as a *resource.Tx does, the engine uses them: after
+// a commit it looks for the job at once (see Wake); and when tx leads to
+// no SQL transaction this engine can join (the memory store's), the job
+// is inserted at once but held back, released when tx commits and
+// deleted when it rolls back (not atomic: a crash in between leaves it
+// held, which the memory store, that loses everything, does not mind).
 //
 // The observer is not told: the caller records the job in its own
-// transaction if it wants to (the job resource's first revision). After
-// tx commits, Wake makes this instance look for the job at once; without
-// it, the job is found through the database's notifications (at once on
-// PostgreSQL, within 50ms on SQLite).
+// transaction if it wants to (the job resource's first revision).
 func (e *Engine) EnqueueTx(ctx context.Context, tx any, typ string, payload json.RawMessage, o *EnqueueOptions) (*Enqueued, error) {
 	if tx == nil {
 		return nil, errors.New("jobs: EnqueueTx without a transaction")
@@ -72,10 +77,31 @@ func (e *Engine) EnqueueTx(ctx context.Context, tx any, typ string, payload json
 	if err != nil {
 		return nil, err
 	}
-	if hooks, ok := tx.(commitHooks); ok && !e.q.joins(tx) {
+	hooks, _ := tx.(commitHooks)
+	inner := storeTx(tx)
+	if !e.q.joins(inner) {
+		if hooks == nil {
+			return nil, fmt.Errorf("jobs: cannot enqueue in a transaction of type %T on this engine", inner)
+		}
 		return e.enqueueHeld(ctx, hooks, t, payload, opts)
 	}
-	return e.insert(ctx, tx, t, payload, opts)
+	res, err := e.insert(ctx, inner, t, payload, opts)
+	if err == nil && !res.Duplicate && hooks != nil {
+		hooks.OnCommit(func() { e.q.kick(t.queue) })
+	}
+	return res, err
+}
+
+// storeTx unwraps a transaction through its StoreTx methods.
+func storeTx(tx any) any {
+	for range 8 {
+		u, ok := tx.(interface{ StoreTx() any })
+		if !ok {
+			break
+		}
+		tx = u.StoreTx()
+	}
+	return tx
 }
 
 // commitHooks is a store transaction that is not SQL: it calls back when

@@ -36,22 +36,56 @@ type pgWriter struct{ conn *pgx.Conn }
 
 func (w pgWriter) PgxConn() (*pgx.Conn, error) { return w.conn, nil }
 
-// storeTx is a write transaction of a store sharing the engine's
+// testTx is a write transaction of a store sharing the engine's
 // database.
-type storeTx struct {
+type testTx struct {
 	name     string
 	tx       any
 	commit   func() error
 	rollback func() error
 }
 
+// resourceTx stands for a *resource.Tx: it leads to the backend's
+// transaction (StoreTx) and calls back when it ends.
+type resourceTx struct {
+	heldTx
+	inner any
+}
+
+func (r *resourceTx) StoreTx() any { return r.inner }
+
+// asResource wraps a test transaction as a resource.Tx would.
+func asResource(st testTx) testTx {
+	r := &resourceTx{inner: st.tx}
+	return testTx{
+		name: "resource(" + st.name + ")",
+		tx:   r,
+		commit: func() error {
+			if err := st.commit(); err != nil {
+				return err
+			}
+			for _, f := range r.commit {
+				f()
+			}
+			return nil
+		},
+		rollback: func() error {
+			err := st.rollback()
+			for _, f := range r.rollback {
+				f()
+			}
+			return err
+		},
+	}
+}
+
 // storeTxs returns a way to open store transactions of each kind the
 // backend accepts.
-func storeTxs(t *testing.T, b backend) []func() storeTx {
+func storeTxs(t *testing.T, b backend) []func() testTx {
 	ctx := context.Background()
 	switch b.name {
 	case "memory":
-		return []func() storeTx{func() storeTx {
+		return []func() testTx{func() testTx {
 			h := &heldTx{}
 			run := func(fns []func()) error {
 				for _, f := range fns {
@@ -59,7 +93,7 @@ func storeTxs(t *testing.T, b backend) []func() storeTx {
 				}
 				return nil
 			}
-			return storeTx{name: "held", tx: h, commit: func() error { return run(h.commit) }, rollback: func() error { return run(h.rollback) }}
+			return testTx{name: "held", tx: h, commit: func() error { return run(h.commit) }, rollback: func() error { return run(h.rollback) }}
 		}}
 	case "sqlite":
 		db, err := sql.Open("sqlite", dbPath(t)+"?"+url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(10000)"}}.Encode())
@@ -67,8 +101,8 @@ func storeTxs(t *testing.T, b backend) []func() storeTx {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		open := func(wrap bool) func() storeTx {
-			return func() storeTx {
+		open := func(wrap bool) func() testTx {
+			return func() testTx {
 				tx, err := db.BeginTx(ctx, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -78,21 +112,21 @@ func storeTxs(t *testing.T, b backend) []func() storeTx {
 				if wrap {
 					v, name = sqlWriter{tx}, "SQLTx"
 				}
-				return storeTx{name: name, tx: v, commit: tx.Commit, rollback: tx.Rollback}
+				return testTx{name: name, tx: v, commit: tx.Commit, rollback: tx.Rollback}
 			}
 		}
-		return []func() storeTx{open(false), open(true)}
+		return []func() testTx{open(false), open(true), func() testTx { return asResource(open(true)()) }}
 	case "postgres":
 		pool, _ := pgPool(t)
-		return []func() storeTx{
-			func() storeTx {
+		txs := []func() testTx{
+			func() testTx {
 				tx, err := pool.Begin(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
-				return storeTx{name: "pgx.Tx", tx: tx, commit: func() error { return tx.Commit(ctx) }, rollback: func() error { return tx.Rollback(ctx) }}
+				return testTx{name: "pgx.Tx", tx: tx, commit: func() error { return tx.Commit(ctx) }, rollback: func() error { return tx.Rollback(ctx) }}
 			},
-			func() storeTx {
+			func() testTx {
 				conn, err := pool.Acquire(ctx)
 				if err != nil {
 					t.Fatal(err)
@@ -110,9 +144,10 @@ func storeTxs(t *testing.T, b backend) []func() storeTx {
 						return err
 					}
 				}
-				return storeTx{name: "PgxConn", tx: pgWriter{conn.Conn()}, commit: end("COMMIT"), rollback: end("ROLLBACK")}
+				return testTx{name: "PgxConn", tx: pgWriter{conn.Conn()}, commit: end("COMMIT"), rollback: end("ROLLBACK")}
 			},
 		}
+		return append(txs, func() testTx { return asResource(txs[1]()) })
 	}
 	t.Fatalf("no store transactions for %s", b.name)
 	return nil
