@@ -411,3 +411,37 @@ func TestList(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownType checks that an instance leaves alone the jobs of types
+// it does not know (a newer version's, during a rolling deploy).
+func TestUnknownType(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			if b.name == "memory" {
+				t.Skip("one engine per memory queue")
+			}
+			ctx := context.Background()
+			noop := func(context.Context, *Run) (json.RawMessage, error) { return nil, nil }
+			newer := b.open(t, Config{Types: []Type{{Name: "Old", Handler: noop}, {Name: "New", Handler: noop}}})
+			res, err := newer.Enqueue(ctx, "New", nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			older := b.open(t, Config{Types: []Type{{Name: "Old", Handler: noop}}})
+			if err := older.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := older.Enqueue(ctx, "New", nil, nil); !errors.Is(err, ErrUnknownType) {
+				t.Fatalf("enqueue of an unknown type: %v", err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			if j, err := older.Get(ctx, res.Job.ID); err != nil || j.Status != StatusPending || j.Attempts != 0 {
+				t.Fatalf("job of an unknown type: %+v, %v", j, err)
+			}
+			if err := newer.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, newer, res.Job.ID, StatusCompleted)
+		})
+	}
+}

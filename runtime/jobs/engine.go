@@ -257,11 +257,15 @@ func (e *Engine) riverConfig(schema string) *river.Config {
 		}
 	}
 	return &river.Config{
-		ID:                          e.cfg.InstanceID,
-		Logger:                      riverLogger(e.log),
-		Schema:                      schema,
-		Queues:                      queues,
-		Workers:                     workers,
+		ID:      e.cfg.InstanceID,
+		Logger:  riverLogger(e.log),
+		Schema:  schema,
+		Queues:  queues,
+		Workers: workers,
+		// A job of a type this instance does not know (one a newer
+		// version added, during a rolling deploy) waits for an instance
+		// that does, instead of failing here.
+		FetchOnlyKnownKinds:         true,
 		MaxAttempts:                 DefaultMaxAttempts,
 		RetryPolicy:                 e.backoff(),
 		FetchCooldown:               e.cfg.FetchCooldown,

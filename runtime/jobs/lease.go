@@ -85,6 +85,9 @@ func (e *Engine) leasePass(ctx context.Context) error {
 			return err
 		}
 		for _, r := range rows {
+			if r.AttemptedAt == nil {
+				continue // not possible for a running job; River sets both
+			}
 			why := e.expired(r, alive, now)
 			if why == "" {
 				continue
