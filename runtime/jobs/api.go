@@ -85,7 +85,11 @@ func (e *Engine) EnqueueTx(ctx context.Context, tx any, typ string, payload json
 		}
 		return e.enqueueHeld(ctx, hooks, t, payload, opts)
 	}
-	res, err := e.insert(ctx, inner, t, payload, opts)
+	// The store's transaction owns cancellation: on SQLite, interrupting
+	// a statement would roll back the store's whole transaction, which
+	// may hold other calls' writes (runtime/store/sqlite commits calls in
+	// groups).
+	res, err := e.insert(context.WithoutCancel(ctx), inner, t, payload, opts)
 	if err == nil && !res.Duplicate && hooks != nil {
 		hooks.OnCommit(func() { e.q.kick(t.queue) })
 	}

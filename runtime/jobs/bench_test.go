@@ -327,3 +327,50 @@ func BenchmarkLatency(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEnqueueTx measures an enqueue inside a store transaction on
+// SQLite, on a connection like the store's (plain database/sql, no
+// statement cache) and on one with the cache: the time it adds to the
+// store's write transaction.
+func BenchmarkEnqueueTx(b *testing.B) {
+	for _, cached := range []bool{false, true} {
+		name := "plain"
+		if cached {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			path := filepath.Join(b.TempDir(), "jobs.db")
+			e, err := OpenSQLite(ctx, path, testConfig(Config{Types: []Type{{Name: "Noop"}}}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			dsn := path + "?" + url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(10000)"}}.Encode()
+			var db *sql.DB
+			if cached {
+				db, err = openSQLiteDB(dsn)
+			} else {
+				db, err = sql.Open("sqlite", dsn)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			payload := json.RawMessage(`{"n":1}`)
+			b.ResetTimer()
+			for range b.N {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := e.EnqueueTx(ctx, tx, "Noop", payload, nil); err != nil {
+					b.Fatal(err)
+				}
+				if err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -76,10 +76,12 @@ type RetryError struct {
 	Err   error
 }
 
+// Error returns the message of the error.
 func (e *RetryError) Error() string {
 	return fmt.Sprintf("retry after %s: %v", e.Delay, e.Err)
 }
 
+// Unwrap returns the handler's error.
 func (e *RetryError) Unwrap() error { return e.Err }
 
 // RetryAfter returns an error that fails the attempt and asks for the next
@@ -95,8 +97,10 @@ func RetryAfter(d time.Duration, err error) error {
 // FailError is the error of Fail.
 type FailError struct{ Err error }
 
+// Error returns the message of the error.
 func (e *FailError) Error() string { return "failed without retry: " + e.Err.Error() }
 
+// Unwrap returns the handler's error.
 func (e *FailError) Unwrap() error { return e.Err }
 
 // Fail returns an error that fails the job now, whatever attempts are
@@ -112,8 +116,10 @@ func Fail(err error) error {
 // CancelError is the error of Cancel.
 type CancelError struct{ Err error }
 
+// Error returns the message of the error.
 func (e *CancelError) Error() string { return "cancelled: " + e.Err.Error() }
 
+// Unwrap returns the handler's error.
 func (e *CancelError) Unwrap() error { return e.Err }
 
 // Cancel returns an error that ends the job as cancelled: the work is no

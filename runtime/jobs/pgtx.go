@@ -58,8 +58,8 @@ func (t *connTx) Commit(ctx context.Context) error {
 }
 
 // Rollback rolls back to a savepoint; the store's transaction refuses it.
-// Rolling back a nested transaction that has ended does nothing, as in
-// pgx (callers defer it).
+// A nested transaction that has ended returns pgx.ErrTxClosed, as pgx's
+// do (callers defer Rollback and ignore that).
 func (t *connTx) Rollback(ctx context.Context) error {
 	if t.savepoint == 0 {
 		return errForeignTx
@@ -71,6 +71,8 @@ func (t *connTx) Rollback(ctx context.Context) error {
 	_, err := t.conn.Exec(ctx, fmt.Sprintf("ROLLBACK TO SAVEPOINT specstar_jobs_%d", t.savepoint))
 	return err
 }
+
+// The statements of the transaction run on the connection.
 
 func (t *connTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
 	return t.conn.CopyFrom(ctx, table, cols, src)
