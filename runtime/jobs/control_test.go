@@ -445,3 +445,65 @@ func TestUnknownType(t *testing.T) {
 		})
 	}
 }
+
+// TestConnTx checks the pgx.Tx over a store's connection: its own
+// commit and rollback are refused, savepoints nest.
+func TestConnTx(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgPool(t)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "ROLLBACK")
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE t (v int)"); err != nil {
+		t.Fatal(err)
+	}
+	tx := &connTx{conn: conn.Conn()}
+	if err := tx.Commit(ctx); !errors.Is(err, errForeignTx) {
+		t.Fatalf("commit: %v", err)
+	}
+	if err := tx.Rollback(ctx); !errors.Is(err, errForeignTx) {
+		t.Fatalf("rollback: %v", err)
+	}
+	count := func() (n int) {
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, keep := range []bool{false, true} {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inner, err := sp.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inner.Exec(ctx, "INSERT INTO t VALUES (1)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := inner.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if keep {
+			err = sp.Commit(ctx)
+		} else {
+			err = sp.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sp.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
+			t.Fatalf("rollback after the end: %v", err)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d rows, want the one of the kept savepoint", n)
+	}
+}
