@@ -108,8 +108,8 @@ func storeTx(tx any) any {
 	return tx
 }
 
-// commitHooks is a store transaction that is not SQL: it calls back when
-// it ends.
+// commitHooks is a store transaction that calls back when it ends (a
+// *resource.Tx).
 type commitHooks interface {
 	OnCommit(func())
 	OnRollback(func())
