@@ -138,9 +138,6 @@ func TestKill9Child(t *testing.T) {
 }
 
 func TestKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the kill -9 test takes a few seconds")
-	}
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
