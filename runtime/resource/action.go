@@ -26,6 +26,15 @@ const (
 	ActionSubscribe Action = "subscribe" // GraphQL subscription postChanged
 )
 
+// The actions of job resources (runtime/jobres) besides read, list, count,
+// revisions, revision, diff and subscribe.
+const (
+	ActionEnqueue Action = "enqueue" // POST /jobs/{job}: create a job resource by enqueueing the job
+	ActionCancel  Action = "cancel"  // POST /jobs/{job}/{id}/cancel
+	ActionRerun   Action = "rerun"   // POST /jobs/{job}/{id}/rerun
+	ActionLogs    Action = "logs"    // GET /jobs/{job}/{id}/logs
+)
+
 // Actions lists every action, in the order of the operations table.
 func Actions() []Action {
 	return []Action{
@@ -35,18 +44,33 @@ func Actions() []Action {
 	}
 }
 
+// JobActions lists every action of a job resource, in the order of its
+// operations table.
+func JobActions() []Action {
+	return []Action{
+		ActionEnqueue, ActionList, ActionCount, ActionRead, ActionRevisions, ActionRevision,
+		ActionDiff, ActionCancel, ActionRerun, ActionLogs, ActionSubscribe,
+	}
+}
+
 // Rule returns the action whose permission rule governs a: the actions a
 // spec's permissions name (read, list, create, update, switch, delete,
 // restore, purge). Reading history, referrers and change events is
-// reading; counting is listing; a patch is an update.
+// reading; counting is listing; a patch is an update. Of a job: an
+// enqueue is a create, a cancel and a rerun are updates, reading its
+// logs is reading.
 func (a Action) Rule() Action {
 	switch a {
 	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe:
 		return ActionRead
 	case ActionCount:
 		return ActionList
-	case ActionPatch:
+	case ActionPatch, ActionCancel, ActionRerun:
 		return ActionUpdate
+	case ActionEnqueue:
+		return ActionCreate
+	case ActionLogs:
+		return ActionRead
 	}
 	return a
 }
@@ -54,7 +78,8 @@ func (a Action) Rule() Action {
 // Writes reports whether a changes stored data.
 func (a Action) Writes() bool {
 	switch a {
-	case ActionCreate, ActionUpdate, ActionPatch, ActionDelete, ActionRestore, ActionPurge, ActionSwitch:
+	case ActionCreate, ActionUpdate, ActionPatch, ActionDelete, ActionRestore, ActionPurge, ActionSwitch,
+		ActionEnqueue, ActionCancel, ActionRerun:
 		return true
 	}
 	return false

@@ -138,6 +138,11 @@ type WriteOptions struct {
 	// Status is "" (stable for new revisions, unchanged for modify),
 	// "draft" or "stable".
 	Status string
+	// ID is, for Create only, the id of the new resource: "" (the usual
+	// case) for a fresh UUIDv7. Trusted code sets it when the resource
+	// mirrors something that has an id already (a job resource has its
+	// queue id); a taken id is a 409. REST and GraphQL never set it.
+	ID string
 }
 
 // Write modes.

@@ -23,6 +23,25 @@ type Tx struct {
 // Service returns the service whose call opened the transaction.
 func (tx *Tx) Service() *Service { return tx.t.s }
 
+// StoreTx returns the backend's Writer of the transaction, for code that
+// must run its own statements inside it: runtime/jobs unwraps it to the
+// SQL transaction of the SQLite and PostgreSQL stores (their SQLTx and
+// PgxConn methods), so that a job enqueued by a hook exists if and only
+// if the write commits. Writing resources through it bypasses the
+// Service: use the Tx's Service calls for that.
+func (tx *Tx) StoreTx() any { return tx.t.w }
+
+// OnCommit registers fn to run once the transaction has committed, before
+// the change observers and the AfterCommit hooks. A backend that runs the
+// write again (a retried transaction) forgets the callbacks of the
+// earlier attempt.
+func (tx *Tx) OnCommit(fn func()) { tx.t.onCommit = append(tx.t.onCommit, fn) }
+
+// OnRollback registers fn to run if the transaction does not commit: when
+// the call fails, and when the backend abandons an attempt to run the
+// write again (then before the next attempt starts).
+func (tx *Tx) OnRollback(fn func()) { tx.t.onRollback = append(tx.t.onRollback, fn) }
+
 // txKey is the context key of the transaction of a hook.
 type txKey struct{}
 
@@ -102,6 +121,25 @@ func (t *writeTx) nested(ctx context.Context, op string, fn func(t *writeTx) err
 		t.fail(err)
 	}
 	return err
+}
+
+// rolledBack runs the rollback callbacks of an attempt that did not
+// commit, and forgets every callback of it.
+func (t *writeTx) rolledBack() {
+	fns := t.onRollback
+	t.onCommit, t.onRollback = nil, nil
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// committed runs the commit callbacks.
+func (t *writeTx) committed() {
+	fns := t.onCommit
+	t.onCommit, t.onRollback = nil, nil
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // fail records the first error of a write made inside the transaction.

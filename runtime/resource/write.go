@@ -42,6 +42,9 @@ type writeTx struct {
 	failed error
 	// done is set when the transaction has ended.
 	done bool
+	// onCommit and onRollback are the callbacks of Tx.OnCommit and
+	// Tx.OnRollback of the attempt running now.
+	onCommit, onRollback []func()
 }
 
 // put is one record written by a call.
@@ -59,6 +62,7 @@ func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) erro
 	}
 	t := &writeTx{s: s, subject: SubjectFrom(ctx), now: s.timestamp(), callCtx: ctx}
 	err := s.backend.Update(ctx, func(w Writer) error {
+		t.rolledBack() // of an earlier attempt the backend abandoned
 		t.w = w
 		t.deleting = nil
 		t.changes = t.changes[:0] // a backend may run fn again
@@ -71,8 +75,10 @@ func (s *Service) write(ctx context.Context, op string, fn func(t *writeTx) erro
 	})
 	t.done = true
 	if err != nil {
+		t.rolledBack()
 		return backendErr(op, t.writeErr(err))
 	}
+	t.committed()
 	s.notify(ctx, t.changes)
 	s.afterCommitHooks(ctx, t.changes)
 	return nil
@@ -101,7 +107,12 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 	if data, err = v.checkFieldWrites(k, nil, data, false); err != nil {
 		return nil, err
 	}
-	id := s.newID()
+	id := o.ID
+	if id == "" {
+		id = s.newID()
+	} else if !validID(id) {
+		return nil, Errorf(CodeBadRequest, "the id of a new %s must be 1 to 128 letters, digits, '-', '_' or '.'", noun(k))
+	}
 	var env *Envelope
 	err = s.write(ctx, "create", func(t *writeTx) error {
 		data, hw, err := t.beforeWrite(k, ActionCreate, id, nil, data, o)
@@ -158,6 +169,48 @@ func (s *Service) Create(ctx context.Context, k *Kind, data json.RawMessage, o W
 		err = v.strip(env)
 	}
 	return env, err
+}
+
+// validID reports whether id may name a new resource given by the
+// caller (WriteOptions.ID): it becomes a path segment and a revision id
+// prefix, so it is short and needs no escaping.
+func validID(id string) bool {
+	if len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return id != "" && id != "." && id != ".."
+}
+
+// Transaction runs fn in one write transaction of the service, or, when
+// ctx carries one (a hook's), inside it. Every Service call made with the
+// context fn gets joins the transaction, as a hook's calls do: what they
+// write commits together or not at all, and, like a hook's, they are not
+// authorized: fn is trusted code, which asks Allow first when it acts for
+// a caller (runtime/jobres enqueues a job and creates its resource in one
+// transaction this way). An error from fn rolls everything back and is
+// returned as it is; a failed call inside fails the transaction even if
+// fn ignores its error.
+func (s *Service) Transaction(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if t := s.joined(ctx); t != nil {
+		if t.done {
+			return errTxDone
+		}
+		return fn(ctx, t.handle())
+	}
+	var ferr error
+	err := s.write(ctx, "transaction", func(t *writeTx) error {
+		ferr = fn(t.hookCtx(), t.handle())
+		return ferr
+	})
+	if ferr != nil {
+		return ferr
+	}
+	return err
 }
 
 // Update replaces the data of a live resource: a new revision whose parent

@@ -34,6 +34,7 @@ func hookTests() []struct {
 		{name: "authorizer guards every door", run: testAuthorizer},
 		{name: "get with fields and expand", run: testGetProjection},
 		{name: "referrers", run: testReferrers},
+		{name: "transaction, commit and rollback callbacks, given ids", run: testTransaction},
 	}
 }
 
@@ -526,4 +527,81 @@ func testReferrers(t *testing.T, e *env) {
 	wantCode(t, err, resource.CodeNotFound)
 	_, err = e.svc.Referrers(e.ctx, e.Post, p3)
 	wantCode(t, err, resource.CodeGone)
+}
+
+// testTransaction checks Service.Transaction (its calls commit together or
+// not at all), the Tx's OnCommit and OnRollback callbacks (one or the
+// other, once, after the transaction ends), StoreTx (the backend's
+// Writer) and a create with a given id (WriteOptions.ID).
+func testTransaction(t *testing.T, e *env) {
+	var committed, rolledBack int
+	run := func(fail bool) error {
+		return e.svc.Transaction(e.ctx, func(ctx context.Context, tx *resource.Tx) error {
+			if tx.StoreTx() == nil {
+				t.Fatal("StoreTx is nil inside a transaction")
+			}
+			tx.OnCommit(func() { committed++ })
+			tx.OnRollback(func() { rolledBack++ })
+			for range 2 {
+				if _, err := e.svc.Create(ctx, e.Note, json.RawMessage(`{"n":1}`), resource.WriteOptions{}); err != nil {
+					return err
+				}
+			}
+			if fail {
+				return errors.New("refused")
+			}
+			return nil
+		})
+	}
+	if err := run(false); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.noteCount(); n != 2 || committed != 1 || rolledBack != 0 {
+		t.Fatalf("after a committed transaction: %d notes, %d commit and %d rollback callbacks; want 2, 1, 0", n, committed, rolledBack)
+	}
+	if err := run(true); err == nil || err.Error() != "refused" {
+		t.Fatalf("Transaction = %v, want fn's error as it is", err)
+	}
+	if n := e.noteCount(); n != 2 || committed != 1 || rolledBack != 1 {
+		t.Fatalf("after a failed transaction: %d notes, %d commit and %d rollback callbacks; want 2, 1, 1", n, committed, rolledBack)
+	}
+
+	// A failed call inside fails the transaction even when fn ignores it.
+	err := e.svc.Transaction(e.ctx, func(ctx context.Context, tx *resource.Tx) error {
+		tx.OnCommit(func() { committed++ })
+		e.svc.Create(ctx, e.Note, json.RawMessage(`{"n":1}`), resource.WriteOptions{})
+		e.svc.Update(ctx, e.Note, "no-such-note", json.RawMessage(`{"n":2}`), resource.WriteOptions{})
+		return nil
+	})
+	if resource.CodeOf(err) != resource.CodeNotFound || e.noteCount() != 2 || committed != 1 {
+		t.Fatalf("Transaction with a failed call = %v (%d notes, %d commits), want the 404, nothing written, no commit callback", err, e.noteCount(), committed)
+	}
+
+	// A given id, and a taken one.
+	env, err := e.svc.Create(e.ctx, e.Note, json.RawMessage(`{"n":3}`), resource.WriteOptions{ID: "42"})
+	if err != nil || env.Meta.ResourceID != "42" || env.RevisionInfo.RevisionID != "42:1" {
+		t.Fatalf("Create with ID 42 = %+v, %v", env, err)
+	}
+	_, err = e.svc.Create(e.ctx, e.Note, json.RawMessage(`{"n":4}`), resource.WriteOptions{ID: "42"})
+	wantCode(t, err, resource.CodeConflict)
+	_, err = e.svc.Create(e.ctx, e.Note, json.RawMessage(`{"n":4}`), resource.WriteOptions{ID: "a/b"})
+	wantCode(t, err, resource.CodeBadRequest)
+
+	// Inside a hook's transaction, Transaction joins it.
+	e.withOptions(resource.WithHooks(e.Post, resource.Hooks{
+		AfterWrite: func(ctx context.Context, w *resource.Write, stored *resource.Envelope) error {
+			return e.svc.Transaction(ctx, func(ctx context.Context, tx *resource.Tx) error {
+				if tx != w.Tx {
+					t.Error("Transaction inside a hook did not join the hook's transaction")
+				}
+				_, err := e.svc.Create(ctx, e.Note, json.RawMessage(`{"n":5}`), resource.WriteOptions{})
+				return err
+			})
+		},
+	}))
+	a := e.create(e.Author, `{"email":"tx@example.com"}`).Meta.ResourceID
+	e.create(e.Post, `{"slug":"tx","author":"`+a+`"}`)
+	if n := e.noteCount(); n != 4 {
+		t.Fatalf("%d notes, want 4", n)
+	}
 }

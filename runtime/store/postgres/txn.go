@@ -141,6 +141,24 @@ func (t *txn) run(q string, args []any, read func(br pgx.BatchResults) error) er
 	return err
 }
 
+// PgxConn returns the connection of a write transaction, with BEGIN and
+// the queued writes sent, so that another library may run statements
+// inside the transaction (runtime/jobs enqueues a job with River's
+// InsertTx): they commit or roll back with it. It refuses a read-only
+// transaction. Statements run on the connection must not end the
+// transaction; one that fails aborts it, and its COMMIT then fails.
+func (t *txn) PgxConn() (*pgx.Conn, error) {
+	if !t.writable {
+		return nil, errors.New("postgres: a read-only transaction has no connection to write on")
+	}
+	if !t.begun || len(t.queued) > 0 {
+		if err := t.run("", nil, nil); err != nil {
+			return nil, err
+		}
+	}
+	return t.conn.Conn(), nil
+}
+
 // queue adds a write to send with the next statement.
 func (t *txn) queue(w queued) {
 	t.queued = append(t.queued, w)

@@ -135,3 +135,8 @@ func (t *writer) Purge(k *resource.Kind, id string) error {
 	t.purged = append(t.purged, purged{kind: k, id: id})
 	return nil
 }
+
+// StoreTx returns the index's Writer: a job enqueued in this transaction
+// (runtime/jobs.EnqueueTx) joins the index database's transaction, so
+// that it commits or rolls back with the write.
+func (t *writer) StoreTx() any { return t.w }

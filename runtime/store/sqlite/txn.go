@@ -415,3 +415,15 @@ func ptr(s sql.NullString) *string {
 	}
 	return &s.String
 }
+
+// SQLTx returns the SQL transaction of a write transaction, nil for a
+// read-only one, so that another library may run statements inside the
+// write (runtime/jobs enqueues a job with River's InsertTx): they commit
+// or roll back with it, savepoint included when the store runs the write
+// in a group (batch.go). Statements run on it must not end it.
+func (t *txn) SQLTx() *sql.Tx {
+	if !t.writable {
+		return nil
+	}
+	return t.tx
+}
