@@ -15,6 +15,11 @@ import (
 type EnqueueOptions struct {
 	// RunAt is when the job is due (zero: now).
 	RunAt time.Time
+	// Tick, when set, makes the job the job of this tick of the type's
+	// schedule: due at the tick, and one job per (type, tick) in every
+	// state, across instances (an enqueue of a tick that has a job
+	// already is a Duplicate). RunAt is ignored. Config.Ticks uses it.
+	Tick time.Time
 }
 
 // Enqueued is the outcome of an enqueue.
@@ -159,6 +164,9 @@ func (e *Engine) prepare(typ string, payload *json.RawMessage, o *EnqueueOptions
 	}
 	if t.UniqueFor > 0 {
 		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByPeriod: t.UniqueFor}
+	}
+	if o != nil && !o.Tick.IsZero() {
+		opts.ScheduledAt, opts.UniqueOpts, opts.Metadata = o.Tick, tickUnique, tickMetadata(o.Tick)
 	}
 	return t, opts, nil
 }

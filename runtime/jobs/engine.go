@@ -39,6 +39,12 @@ type Config struct {
 	// Metrics, when set, receives the start and end of every job this
 	// instance works (see Metrics; Engine.Stats has the queue's counts).
 	Metrics Metrics
+	// Ticks, when set, enqueues the job of each tick of a schedule in the
+	// engine's stead: it is called with the type's name and the tick, and
+	// enqueues with EnqueueOptions.Tick (EnqueueTx in a store transaction,
+	// so that runtime/jobres creates the job's resource with it). Without
+	// it the engine enqueues ticks itself and tells the observer.
+	Ticks func(ctx context.Context, typ string, tick time.Time) error
 
 	// RetryBase and RetryMax shape the backoff after a failed attempt:
 	// attempt n is retried after RetryBase·2^(n-1), at most RetryMax, less

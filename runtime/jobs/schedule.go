@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -106,9 +107,26 @@ func (e *Engine) scheduler(ctx context.Context, t *jobType) {
 	}
 }
 
-// enqueueTick enqueues the job of one tick, unless another instance has.
+// enqueueTick enqueues the job of one tick, unless another instance has,
+// through Config.Ticks when it is set.
 func (e *Engine) enqueueTick(ctx context.Context, t *jobType, tick time.Time) error {
+	if e.cfg.Ticks != nil {
+		return e.cfg.Ticks(ctx, t.Name, tick)
+	}
 	opts := &river.InsertOpts{ScheduledAt: tick, UniqueOpts: tickUnique, Metadata: tickMetadata(tick)}
-	_, err := e.insert(ctx, nil, t, t.SchedulePayload, opts)
+	res, err := e.insert(ctx, nil, t, t.SchedulePayload, opts)
+	if err == nil && !res.Duplicate {
+		e.q.kick(t.queue)
+		e.obs.tell(EventEnqueued, res.Job)
+	}
 	return err
+}
+
+// SchedulePayload returns the payload of the scheduled jobs of a type
+// (Type.SchedulePayload, {} when unset), nil for an unknown type.
+func (e *Engine) SchedulePayload(typ string) json.RawMessage {
+	if t := e.types[typ]; t != nil {
+		return t.SchedulePayload
+	}
+	return nil
 }

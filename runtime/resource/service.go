@@ -46,6 +46,8 @@ type Service struct {
 	// parsed caches parsed and checked filters and sorts.
 	parsedMu sync.Mutex
 	parsed   map[parsedKey]*parsedQuery
+	// values are what WithValue attached.
+	values map[any]any
 }
 
 // referrer is one ref field of one kind.
@@ -65,6 +67,22 @@ func WithClock(now func() time.Time) Option {
 
 // WithIDs sets the generator of resource ids (default: UUIDv7 strings).
 // Ids must be unique; keyset pagination lists resources in id order.
+// WithValue attaches value to the service under key, for the packages
+// that extend it: runtime/jobres keeps the job queue of a service here,
+// so that generated code given the service finds it. Keys are compared
+// with ==; use an unexported type of your package.
+func WithValue(key, value any) Option {
+	return func(s *Service) {
+		if s.values == nil {
+			s.values = make(map[any]any)
+		}
+		s.values[key] = value
+	}
+}
+
+// Value returns the value attached under key with WithValue, or nil.
+func (s *Service) Value(key any) any { return s.values[key] }
+
 func WithIDs(newID func() string) Option {
 	return func(s *Service) { s.newID = newID }
 }
