@@ -42,6 +42,14 @@ type Config struct {
 	// (SPECSTAR_METRICS=off, -metrics=off; default on). docs/deploy.md
 	// lists the metrics.
 	MetricsOff bool
+	// JobWorkers bounds how many jobs this instance works at once, over
+	// the job types without a concurrency of their own (SPECSTAR_JOB_WORKERS,
+	// -job-workers; default 50).
+	JobWorkers int
+	// JobsOff keeps this instance from working jobs (SPECSTAR_JOBS=off,
+	// -jobs=off; default on): it still enqueues, lists, cancels and reruns
+	// them, for the instances that work them.
+	JobsOff bool
 
 	// S3, when S3.Bucket is set, keeps revision bodies in that bucket
 	// (SPECSTAR_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY,
@@ -92,6 +100,7 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultS3GCInterval     = time.Hour
 	DefaultS3GCMinAge       = time.Hour
+	DefaultJobWorkers       = 50
 )
 
 // S3GCOff as Config.S3GCInterval disables the periodic S3 GC (say on all
@@ -130,6 +139,9 @@ func (c Config) withDefaults() Config {
 	if c.S3GCMinAge == 0 {
 		c.S3GCMinAge = DefaultS3GCMinAge
 	}
+	if c.JobWorkers == 0 {
+		c.JobWorkers = DefaultJobWorkers
+	}
 	return c
 }
 
@@ -151,6 +163,9 @@ func (c Config) validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if c.JobWorkers < 0 {
+		return fmt.Errorf("job workers must be positive, got %d", c.JobWorkers)
 	}
 	db, err := parseDatabaseURL(c.DatabaseURL)
 	if err != nil {
@@ -332,6 +347,20 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		}
 		c.MetricsOff = !on
 	}
+	if v := getenv("SPECSTAR_JOBS"); v != "" {
+		on, err := parseOnOff(v)
+		if err != nil {
+			return fmt.Errorf("SPECSTAR_JOBS: %w", err)
+		}
+		c.JobsOff = !on
+	}
+	if v := getenv("SPECSTAR_JOB_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("SPECSTAR_JOB_WORKERS: invalid number %q (a positive integer)", v)
+		}
+		c.JobWorkers = n
+	}
 	return nil
 }
 
@@ -352,6 +381,8 @@ func newFlagSet(c *Config) *flag.FlagSet {
 		"time in-flight requests get to finish on shutdown (SPECSTAR_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (SPECSTAR_LOG_LEVEL)")
 	fs.Var((*metricsOffFlag)(&c.MetricsOff), "metrics", `serve Prometheus metrics at /metrics: "on" or "off" (SPECSTAR_METRICS)`)
+	fs.Var((*metricsOffFlag)(&c.JobsOff), "jobs", `work background jobs on this instance: "on" or "off" (SPECSTAR_JOBS)`)
+	fs.IntVar(&c.JobWorkers, "job-workers", c.JobWorkers, "how many jobs this instance works at once (SPECSTAR_JOB_WORKERS)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
 		"CIDRs of reverse proxies whose X-Forwarded-For names the client, comma separated (SPECSTAR_TRUSTED_PROXIES)")
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "keep revision bodies in this S3 bucket (SPECSTAR_S3_BUCKET)")
@@ -419,8 +450,9 @@ func parseOnOff(s string) (bool, error) {
 	return b, nil
 }
 
-// metricsOffFlag is the flag.Value of -metrics, over Config.MetricsOff.
-// It is a boolean flag: -metrics alone means on.
+// metricsOffFlag is the flag.Value of -metrics, over Config.MetricsOff,
+// and of -jobs, over Config.JobsOff. It is a boolean flag: -metrics alone
+// means on.
 type metricsOffFlag bool
 
 // String returns the flag's value as it is written.

@@ -18,11 +18,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"github.com/specstar-go/specstar/runtime/auth"
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/feed/pgfeed"
+	"github.com/specstar-go/specstar/runtime/jobres"
 	"github.com/specstar-go/specstar/runtime/metrics"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
@@ -76,6 +78,9 @@ type Server struct {
 	// keeps its cache in step with the other instances; nil without auth.
 	stopAuth context.CancelFunc
 	metrics  *metrics.Metrics // nil when Config.MetricsOff
+
+	jobs    *jobres.Queue  // the job queue; nil for an app without jobs
+	jobPool *pgxpool.Pool  // the job engine's pool on PostgreSQL
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
 	gcDone chan struct{}
@@ -152,7 +157,18 @@ func New(cfg Config, app App) (*Server, error) {
 	if sa, ok := app.(ServiceApp); ok {
 		opts = append(opts, sa.ServiceOptions()...)
 	}
+	if s.jobs, err = newJobs(app, s); err != nil {
+		return fail(err)
+	}
+	if s.jobs != nil {
+		opts = append(opts, s.jobs.ServiceOption())
+	}
 	s.svc = resource.NewService(backend, app.Schema(), opts...)
+	if s.jobs != nil {
+		if err := s.openJobs(app); err != nil {
+			return fail(errors.Join(err, s.closeJobs()))
+		}
+	}
 	if err := s.startAuth(); err != nil {
 		return fail(err)
 	}
@@ -184,6 +200,9 @@ func New(cfg Config, app App) (*Server, error) {
 	// feed keeps sending this process's changes to the others until
 	// Close.)
 	s.http.RegisterOnShutdown(s.feed.Close)
+	if err := s.startJobs(); err != nil {
+		return fail(errors.Join(err, s.closeJobs()))
+	}
 	s.startGC()
 	return s, nil
 }
@@ -387,6 +406,12 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, force <-chan struct
 			}
 		}()
 	}
+	// Jobs drain alongside the requests, under the same deadline.
+	jobsDrained := make(chan struct{})
+	go func() {
+		defer close(jobsDrained)
+		s.drainJobs(sctx)
+	}()
 	var outcome error
 	if err := s.http.Shutdown(sctx); err != nil {
 		// Shutdown fails only when sctx ends first: stop the requests
@@ -400,6 +425,7 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, force <-chan struct
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		outcome = errors.Join(outcome, fmt.Errorf("server: %w", err))
 	}
+	<-jobsDrained
 	if err := s.Close(); err != nil {
 		return errors.Join(outcome, err)
 	}
@@ -426,7 +452,8 @@ func (s *Server) Close() error {
 			<-s.gcDone
 		}
 		s.stopRequests()
-		s.closeErr = errors.Join(s.http.Close(), s.backend.Close())
+		jerr := s.closeJobs() // writes the last status changes: before the backend closes
+		s.closeErr = errors.Join(s.http.Close(), jerr, s.backend.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("server: close: %w", s.closeErr)
 		}

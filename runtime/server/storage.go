@@ -80,6 +80,8 @@ type storage struct {
 	backend resource.Backend // what the service runs on
 	pg      *postgres.Store  // the PostgreSQL database (under S3 too); nil otherwise
 	sqlite  *sqlite.Store    // the SQLite database (under S3 too); nil otherwise
+	path    string           // the SQLite database's file
+	pgURL   string           // the PostgreSQL database's URL
 	s3      *s3store.Store   // nil without S3
 	attrs   []any            // describe the storage in the startup log
 }
@@ -104,6 +106,7 @@ func openStorage(cfg Config, logger *slog.Logger) (*storage, error) {
 		if st.sqlite, err = sqlite.Open(path); err != nil {
 			return nil, err
 		}
+		st.path = path
 		st.backend = st.sqlite
 		st.attrs = []any{"database", "sqlite", "path", path}
 	case dbPostgres:
@@ -112,6 +115,7 @@ func openStorage(cfg Config, logger *slog.Logger) (*storage, error) {
 		if st.pg, err = postgres.Open(ctx, db.url); err != nil {
 			return nil, err
 		}
+		st.pgURL = db.url
 		st.backend = st.pg
 		st.attrs = []any{"database", "postgres", "url", redactURL(db.url)}
 	}
