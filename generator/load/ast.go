@@ -43,6 +43,26 @@ type Spec struct {
 	// which leaves the API open and makes permissions an error.
 	Auth      *Auth
 	Resources []*Resource
+	// Jobs are the background job types (`jobs`), in spec order.
+	Jobs []*Job
+}
+
+// Job is one entry of `jobs`: a background job type (docs/jobs.md).
+type Job struct {
+	Name        string
+	Pos         Pos // position of the name
+	Description *String
+	// Payload is the payload's fields; nil when the job has none.
+	Payload     *Fields
+	MaxAttempts *Int
+	Timeout     *Duration
+	// Schedule is a cron expression (five fields) or "@every 1h".
+	Schedule    *String
+	Concurrency *Int
+	UniqueFor   *Duration
+	// Permissions are the rules of the actions the spec names (read, list,
+	// create for enqueue, update for cancel and rerun).
+	Permissions *Permissions
 }
 
 // Auth is the `auth` block of a spec.

@@ -149,7 +149,11 @@ func (l *goLoader) load() *Spec {
 		l.header(s, header)
 	}
 	for _, t := range l.typeOrder {
-		if t.st != nil && ast.IsExported(t.name.Name) {
+		switch {
+		case t.st == nil || !ast.IsExported(t.name.Name):
+		case l.isJob(t):
+			s.Jobs = append(s.Jobs, l.job(t))
+		default:
 			s.Resources = append(s.Resources, l.resource(t))
 		}
 	}

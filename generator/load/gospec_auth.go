@@ -160,16 +160,30 @@ func (l *goLoader) permissionsTarget(lit *ast.CompositeLit) *ast.Ident {
 // declared for it.
 func (l *goLoader) attachPermissions(s *Spec) {
 	byName := make(map[string]*Resource)
+	jobs := make(map[string]*Job)
 	var names []string
 	for _, r := range s.Resources {
 		byName[r.Name] = r
 		names = append(names, r.Name)
+	}
+	for _, j := range s.Jobs {
+		jobs[j.Name] = j
+		names = append(names, j.Name)
 	}
 	first := make(map[string]*ast.CompositeLit)
 	for _, lit := range l.perms {
 		target := l.permissionsTarget(lit)
 		subject := "permissions of " + target.Name
 		r := byName[target.Name]
+		if j := jobs[target.Name]; j != nil {
+			if first[j.Name] != nil {
+				l.errorf(lit.Pos(), "%s: declared twice (first at line %d); keep one %s.Permissions[%s]", subject, l.pos(first[j.Name].Pos()).Line, l.specName(), j.Name)
+				continue
+			}
+			first[j.Name] = lit
+			j.Permissions = l.permissionsLit(lit, "job "+j.Name)
+			continue
+		}
 		switch {
 		case r == nil && l.types[target.Name] != nil:
 			l.errorf(target.Pos(), "%s: %s is an object type, not a resource: permissions apply to resources (exported struct types)", subject, target.Name)

@@ -284,3 +284,86 @@ func (l *goLoader) jsonName(p tagPair, subject string) string {
 	}
 	return name
 }
+
+// isJob reports whether an exported struct type is a job type: it embeds
+// spec.Job.
+func (l *goLoader) isJob(t *goType) bool {
+	for _, fld := range t.st.Fields.List {
+		if len(fld.Names) == 0 && l.isSpecSel(fld.Type, "Job") {
+			return true
+		}
+	}
+	return false
+}
+
+// goJobKeys are the keys of the specstar tag of spec.Job, in
+// documentation order.
+func goJobKeys() []string {
+	return []string{"max_attempts", "timeout", "schedule", "concurrency", "unique_for"}
+}
+
+// job reads an exported struct type that embeds spec.Job as a job type:
+// its other fields are the payload.
+func (l *goLoader) job(t *goType) *Job {
+	j := &Job{Name: t.name.Name, Pos: l.pos(t.name.Pos())}
+	j.Description = l.description(t.doc)
+	subject := "job " + j.Name
+	payload := &Fields{Loc: l.locAt(t.st.Struct)}
+	var options *ast.Field
+	for _, fld := range t.st.Fields.List {
+		if len(fld.Names) == 0 {
+			switch {
+			case l.isSpecSel(fld.Type, "Job") && options == nil:
+				options = fld
+				l.jobOptions(j, fld, subject)
+			case l.isSpecSel(fld.Type, "Job"):
+				l.errorf(fld.Type.Pos(), "%s: %s.Job is embedded twice (first at line %d)", subject, l.specName(), l.pos(options.Pos()).Line)
+			case l.isSpecSel(fld.Type, "Resource"):
+				l.errorf(fld.Type.Pos(), "%s: a struct embeds %s.Job or %s.Resource, not both: a job is not a resource", subject, l.specName(), l.specName())
+			default:
+				l.errorf(fld.Type.Pos(), "%s: embedded field %s is not supported: embed only %s.Job, and name every payload field", subject, l.source(fld.Type), l.specName())
+			}
+			continue
+		}
+		for _, name := range fld.Names {
+			if f := l.field(name, fld, j.Name+".payload", false, 0); f != nil {
+				payload.List = append(payload.List, f)
+			}
+		}
+	}
+	if len(payload.List) > 0 {
+		j.Payload = payload
+	}
+	return j
+}
+
+// jobOptions reads the tag of the embedded spec.Job.
+func (l *goLoader) jobOptions(j *Job, fld *ast.Field, subject string) {
+	tag, jsonName, _ := l.structTag(fld, subject)
+	if jsonName != "" {
+		l.errorf(fld.Tag.Pos(), "%s: a json tag on %s.Job has no effect; remove it", subject, l.specName())
+	}
+	if tag == nil {
+		return
+	}
+	for _, it := range l.specstarItems(*tag, subject, func(string) bool { return false }) {
+		switch it.key {
+		case "max_attempts":
+			j.MaxAttempts = l.tagInt(it, subject)
+		case "timeout":
+			j.Timeout = l.tagDuration(it, subject)
+		case "schedule":
+			j.Schedule = l.tagString(it, subject)
+		case "concurrency":
+			j.Concurrency = l.tagInt(it, subject)
+		case "unique_for":
+			j.UniqueFor = l.tagDuration(it, subject)
+		default:
+			if slices.Contains(PermissionActions(), it.key) || it.key == "permissions" {
+				l.errorf(it.keyPos, "%s: permissions are not tag keys: declare them with var _ = %s.Permissions[%s]{Read: \"role:editor\", ...}", subject, l.specName(), j.Name)
+				continue
+			}
+			l.unknownTagKey(it, subject, goJobKeys())
+		}
+	}
+}

@@ -13,7 +13,13 @@ import (
 // functions rather than package variables so that no caller can change
 // them.
 
-func topKeys() []string { return []string{"specstar", "package", "output", "auth", "resources"} }
+func topKeys() []string {
+	return []string{"specstar", "package", "output", "auth", "resources", "jobs"}
+}
+
+func jobKeys() []string {
+	return []string{"description", "payload", "max_attempts", "timeout", "schedule", "concurrency", "unique_for", "permissions"}
+}
 
 func resourceKeys() []string {
 	return []string{"description", "path", "fields", "revisions", "default_sort", "permissions"}
@@ -49,7 +55,7 @@ func (l *loader) spec(root *yaml.Node) *Spec {
 		case "resources":
 			s.Resources = l.resources(e)
 		case "jobs":
-			l.unsupported(e.key, subject, "background jobs")
+			s.Jobs = l.jobs(e)
 		case "auth":
 			s.Auth = l.auth(e)
 		default:
@@ -91,6 +97,57 @@ func (l *loader) resources(e entry) []*Resource {
 		out = append(out, l.resource(re))
 	}
 	return out
+}
+
+// jobs walks `jobs`.
+func (l *loader) jobs(e entry) []*Job {
+	es, ok := l.mapping(e, "spec")
+	if !ok {
+		return nil
+	}
+	var out []*Job
+	for _, je := range es {
+		out = append(out, l.job(je))
+	}
+	return out
+}
+
+// job walks one job type.
+func (l *loader) job(e entry) *Job {
+	j := &Job{Name: e.key.Value, Pos: l.pos(e.key)}
+	subject := "job " + j.Name
+	if e.val.Kind == yaml.ScalarNode && e.val.ShortTag() == "!!null" {
+		return j // a job without payload or options
+	}
+	if e.val.Kind != yaml.MappingNode {
+		l.errorf(e.val, "%s: must be a mapping (payload, max_attempts, timeout, schedule, ...), got %s", subject, describe(e.val))
+		return j
+	}
+	for _, k := range l.entries(e.val, subject) {
+		switch k.key.Value {
+		case "description":
+			j.Description = l.str(k, subject)
+		case "payload":
+			j.Payload = l.fields(k, j.Name+".payload", subject, 0)
+		case "max_attempts":
+			j.MaxAttempts = l.integer(k, subject)
+		case "timeout":
+			j.Timeout = l.duration(k, subject)
+		case "schedule":
+			j.Schedule = l.str(k, subject)
+		case "concurrency":
+			j.Concurrency = l.integer(k, subject)
+		case "unique_for":
+			j.UniqueFor = l.duration(k, subject)
+		case "permissions":
+			j.Permissions = l.permissions(k, subject)
+		case "fields":
+			l.errorf(k.key, "%s: a job has no fields: its input is its payload (payload: {...}), with the same field types and constraints", subject)
+		default:
+			l.unknown(k.key, subject, jobKeys())
+		}
+	}
+	return j
 }
 
 // resource walks one resource.

@@ -99,6 +99,7 @@ func Build(spec *load.Spec) (*Model, error) {
 	b.header(spec)
 	b.auth(spec)
 	b.resources(spec)
+	b.jobs(spec)
 	b.errs.Sort()
 	if err := b.errs.Err(); err != nil {
 		return nil, err

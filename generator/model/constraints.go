@@ -44,9 +44,9 @@ func (c *fieldCtx) constraints() {
 		c.pattern(lf.Pattern)
 	}
 	top := c.sc.top
-	f.Unique = isTrue(lf.Unique) && top && (t.IsScalar() || t == Ref) && t != Bool
+	f.Unique = isTrue(lf.Unique) && top && !c.sc.jobPayload && (t.IsScalar() || t == Ref) && t != Bool
 	f.Index = isTrue(lf.Index) && (t.IsScalar() || t == Ref || t == List)
-	f.Display = isTrue(lf.Display) && top && t.IsText()
+	f.Display = isTrue(lf.Display) && top && !c.sc.jobPayload && t.IsText()
 }
 
 // bound checks a min or max.
@@ -254,7 +254,7 @@ func onDeletePolicies() []string { return []string{"restrict", "cascade", "set_n
 // ref resolves a ref's target and delete policy.
 func (c *fieldCtx) ref() {
 	f, lf := c.f, c.lf
-	if !c.sc.top {
+	if !c.sc.top && !c.sc.jobPayload {
 		return // applicable reported it
 	}
 	if lf.To == nil {
@@ -271,6 +271,9 @@ func (c *fieldCtx) ref() {
 			}
 		}
 		c.errorf(lf.To.Pos, "to: unknown resource %q%s", lf.To.Value, load.DidYouMean(load.Suggest(lf.To.Value, candidates)))
+	}
+	if c.sc.jobPayload {
+		return // no on_delete: jobPayloadField reported one
 	}
 	f.OnDelete = "restrict"
 	if od := lf.OnDelete; od != nil {

@@ -114,6 +114,10 @@ type structScope struct {
 	typePrefix string // Go type name of the struct: "Post", "PostAddress"
 	subject    string // for messages: "Post", "Post.address"
 	top        bool   // the fields of a resource, not of an object
+	// jobPayload marks the fields of a job's payload: refs are allowed
+	// there (checked at enqueue, without on_delete), files, unique and
+	// field rules are not.
+	jobPayload bool
 }
 
 // fields resolves the fields of a resource or object and reports fields
@@ -247,6 +251,10 @@ func (c *fieldCtx) applicable() {
 			c.errorf(r.pos, "%s applies only to %s, not to %s field", r.key, r.only, withArticle(t))
 		}
 	}
+	if c.sc.jobPayload {
+		c.jobPayloadField()
+		return
+	}
 	if !top {
 		switch {
 		case t == Ref:
@@ -256,6 +264,28 @@ func (c *fieldCtx) applicable() {
 		case isTrue(lf.Display):
 			c.errorf(keyPos(lf.Display), "display is only supported on top-level fields, not inside an object")
 		}
+	}
+}
+
+// jobPayloadField reports the keys and types a job's payload does not
+// take.
+func (c *fieldCtx) jobPayloadField() {
+	lf, t := c.lf, c.f.Type
+	switch {
+	case t == File || (t == List && lf.Of != nil && lf.Of.Value == string(File)):
+		c.errorf(c.lf.Type.Pos, "file fields are not supported in a job's payload: pass the id of a resource that holds the file (type: ref)")
+	case isTrue(lf.Unique):
+		c.errorf(keyPos(lf.Unique), "unique does not apply to a job's payload; to make jobs with equal payloads one job, set the job's unique_for")
+	case isTrue(lf.Display):
+		c.errorf(keyPos(lf.Display), "display does not apply to a job's payload")
+	case lf.OnDelete != nil:
+		c.errorf(keyPos(lf.OnDelete), "on_delete does not apply to a job's payload: an enqueue checks that the reference names a live resource, and deleting it later leaves the job as it is")
+	case lf.Read != nil || lf.Write != nil:
+		k := lf.Read
+		if k == nil {
+			k = lf.Write
+		}
+		c.errorf(k.KeyPos, "read and write rules do not apply to a job's payload: the job's permissions govern who reads and enqueues it")
 	}
 }
 

@@ -39,7 +39,9 @@ func (r *Resource) Kind() *resource.Kind {
 		}
 	}
 	walkFields(r.Fields, func(fd *Field) {
-		isRef := fd.Type == Ref
+		// A job's payload refs are checked at enqueue (runtime/jobres),
+		// not by the Service: deleting a target leaves its jobs alone.
+		isRef := fd.Type == Ref && r.Job == nil
 		if !fd.Index && !fd.Unique && !isRef {
 			return
 		}

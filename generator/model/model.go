@@ -32,8 +32,20 @@ type Model struct {
 	// users, no permissions: every caller may do everything).
 	Auth *Auth
 	// Resources in spec order, followed by the built-in resources of auth
-	// (User, then the internal kinds) when the spec has an auth block.
+	// (User, then the internal kinds) when the spec has an auth block,
+	// then the resources of the spec's jobs (Resource.Job), in spec order.
 	Resources []*Resource
+}
+
+// Jobs returns the resources of the spec's job types, in spec order.
+func (m *Model) Jobs() []*Resource {
+	var out []*Resource
+	for _, r := range m.Resources {
+		if r.Job != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Auth is the resolved auth block of a spec.
@@ -98,6 +110,35 @@ type Resource struct {
 	// RuleActions, defaults applied; nil without auth and for internal
 	// resources.
 	Rules []*Rule
+	// Job is set on the resource of a job type (docs/jobs.md): its
+	// queue settings. Its fields are the job's state, which only the
+	// queue writes (ReadOnly), and its payload.
+	Job *Job
+}
+
+// Job is a background job type of the spec. Its resource (the Resource
+// whose Job it is) is named after it: job SendNewsletter is the resource
+// SendNewsletterJob at /api/jobs/send-newsletter.
+type Job struct {
+	Pos Pos
+	// Name is the spec's name of the job, its type name in the queue:
+	// "SendNewsletter".
+	Name        string
+	MaxAttempts int           // attempts before the job fails (default 3)
+	Timeout     time.Duration // per attempt (default 10m)
+	// Schedule is the cron expression or "@every d" of a scheduled job,
+	// "" for none.
+	Schedule    string
+	Concurrency int           // jobs of the type one instance works at once; 0: no own bound
+	UniqueFor   time.Duration // 0: every enqueue is a new job
+	// Payload is the resource's payload field: an object with the spec's
+	// payload fields, or nil when the job takes none (its payload is {}).
+	Payload *Field
+	// PayloadGoType is the Go type of the payload ("SendNewsletterPayload"),
+	// RunGoType the type its handler gets ("SendNewsletterRun"),
+	// HandlerOption the App option that sets the handler
+	// ("WithSendNewsletterHandler").
+	PayloadGoType, RunGoType, HandlerOption string
 }
 
 // Rule is the resolved permission rule of one action of a resource.
@@ -203,6 +244,10 @@ type Field struct {
 	// (the password of the built-in User): it is in the create and update
 	// inputs only, and the runtime removes it before storing the data.
 	WriteOnly bool
+	// ReadOnly marks a field that responses carry but requests never do:
+	// the state of a job (status, attempts, ...), which only the queue
+	// writes. It is in no input.
+	ReadOnly bool
 }
 
 // Nullable reports whether the Go field is a pointer (or nil-able) because

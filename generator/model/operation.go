@@ -104,6 +104,11 @@ const (
 	ActionSwitch    = "switch"
 	ActionReferrers = "referrers"
 	ActionSubscribe = "subscribe"
+	// The actions of job resources besides the reads.
+	ActionEnqueue = "enqueue"
+	ActionCancel  = "cancel"
+	ActionRerun   = "rerun"
+	ActionLogs    = "logs"
 )
 
 // The roots of GraphQLField.Root.
@@ -222,12 +227,14 @@ func operations(r *Resource) []*Operation {
 // agree).
 func permissionOf(action string) string {
 	switch action {
-	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe:
+	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe, ActionLogs:
 		return ActionRead
 	case ActionCount:
 		return ActionList
-	case ActionPatch:
+	case ActionPatch, ActionCancel, ActionRerun:
 		return ActionUpdate
+	case ActionEnqueue:
+		return ActionCreate
 	}
 	return action
 }

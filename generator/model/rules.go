@@ -47,7 +47,11 @@ func (b *builder) rules(lr *load.Resource, r *Resource) {
 	}
 	if b.m.Auth == nil {
 		if p := lr.Permissions; p != nil {
-			b.errorf(pos(p.KeyPos), "resource %s: permissions need auth: add a top-level auth block that declares the roles (auth: {roles: [editor]}), or remove permissions", r.Name)
+			what := "resource"
+			if r.Job != nil {
+				what = "job"
+			}
+			b.errorf(pos(p.KeyPos), "%s %s: permissions need auth: add a top-level auth block that declares the roles (auth: {roles: [editor]}), or remove permissions", what, lr.Name)
 		}
 		return
 	}
@@ -61,11 +65,17 @@ func (b *builder) rules(lr *load.Resource, r *Resource) {
 	for _, action := range RuleActions() {
 		rl := &Rule{Action: action}
 		switch lrule, from := written[action], defaultRuleOf(action); {
-		case r.Builtin:
+		case r.Builtin, r.Job != nil && lrule == nil && from == "":
+			// The built-in User, and jobs, are for admins unless the
+			// spec says otherwise.
 			rl.Source, rl.Default = "role:"+RoleAdmin, true
 		case lrule != nil:
 			rl.Source, rl.Pos = lrule.Value, pos(lrule.Pos)
-			rl.Anonymous, _ = b.checkRule(r, lrule, fields, "resource "+r.Name+" permissions: "+action+": ", false)
+			prefix := "resource " + r.Name
+			if r.Job != nil {
+				prefix = "job " + r.Job.Name
+			}
+			rl.Anonymous, _ = b.checkRule(r, lrule, fields, prefix+" permissions: "+action+": ", false)
 		case from != "":
 			prev := r.Rule(from)
 			rl.Source, rl.Pos, rl.Anonymous, rl.Default = prev.Source, prev.Pos, prev.Anonymous, true
@@ -203,6 +213,8 @@ func (c *fieldCtx) fieldRules() {
 			continue
 		}
 		switch {
+		case c.sc.jobPayload:
+			continue // jobPayloadField reported it
 		case c.b.m.Auth == nil:
 			c.errorf(fr.rule.KeyPos, "%s rules need auth: add a top-level auth block that declares the roles (auth: {roles: [editor]}), or remove %s", fr.key, fr.key)
 			continue

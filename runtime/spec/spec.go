@@ -114,3 +114,18 @@ type User struct{}
 // keys. Its value in the API is the file's metadata; the bytes live in
 // the blob store.
 type File struct{}
+
+// Job is embedded in an exported struct type to make it a background job
+// type (docs/jobs.md) instead of a resource: its other fields are the
+// job's payload, and its struct tag holds the job's options:
+//
+//	// Sends the newsletter of a post.
+//	type SendNewsletter struct {
+//		spec.Job `specstar:"max_attempts=5,timeout=2m,schedule='0 9 * * MON',concurrency=4,unique_for=1h"`
+//
+//		Post    spec.Ref[Post] `specstar:"required"`
+//		Subject string         `specstar:"max_length=200"`
+//	}
+//
+// Quote a schedule that holds commas: schedule='0 9 * * MON,THU'.
+type Job struct{}
