@@ -18,8 +18,9 @@ import (
 //	type Tx struct{ Post *PostRepository; ... }
 func appFile(m *model.Model, pkgPath string) *jen.File {
 	f := newFile(m, pkgPath)
-	addOptions(f)
+	addOptions(f, m)
 	addApp(f, m)
+	addJobsApp(f, m)
 	addOpenAPI(f)
 	addRepositories(f, m)
 	return f
@@ -30,7 +31,7 @@ func appFile(m *model.Model, pkgPath string) *jen.File {
 //	type Option func(*appOptions)
 //	type Routes struct{ *echo.Group; Client *Client }
 //	func WithRoutes(fn func(r *Routes)) Option
-func addOptions(f *jen.File) {
+func addOptions(f *jen.File, m *model.Model) {
 	f.Comment("Option configures App: the typed hooks of the resources (WithPostHooks and the like)")
 	f.Comment("and custom routes (WithRoutes). setup, in your hooks.go, returns the options App")
 	f.Comment("applies first.")
@@ -42,6 +43,13 @@ func addOptions(f *jen.File) {
 		jen.Id("service").Index().Qual(pkgResource, "Option"),
 		jen.Comment("routes add custom routes, in order."),
 		jen.Id("routes").Index().Func().Params(jen.Op("*").Id("Routes")),
+		jen.Do(func(s *jen.Statement) {
+			if len(m.Jobs()) == 0 {
+				return
+			}
+			s.Comment("jobs are the handlers of the job types, by name, to bind to the service.").Line().
+				Id("jobs").Map(jen.String()).Func().Params(jen.Op("*").Qual(pkgResource, "Service")).Qual(pkgJobs, "Handler")
+		}),
 	)
 	f.Line()
 	f.Comment("Routes is where custom routes join the generated ones under /api. Add them with the")
@@ -70,9 +78,14 @@ func addApp(f *jen.File, m *model.Model) {
 	f.Comment("App returns the generated application: its schema, its REST routes and their OpenAPI")
 	f.Comment("document, with the business logic that setup (in hooks.go) registers, then opts.")
 	f.Comment("Pass it to server.New or server.Main.")
+	all := jen.Append(jen.Id("setup").Call(), jen.Id("opts").Op("..."))
+	if len(m.Jobs()) > 0 {
+		// setup's options, the job handlers of jobs.go, then opts.
+		all = jen.Qual("slices", "Concat").Call(jen.Id("setup").Call(), jen.Id("jobHandlers").Call(), jen.Id("opts"))
+	}
 	f.Func().Id("App").Params(jen.Id("opts").Op("...").Id("Option")).Qual(pkgServer, "App").Block(
 		jen.Var().Id("a").Id("app"),
-		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Append(jen.Id("setup").Call(), jen.Id("opts").Op("..."))).Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Add(all)).Block(
 			jen.Id("o").Call(jen.Op("&").Id("a").Dot("opts")),
 		),
 		jen.Return(jen.Id("a")),

@@ -42,6 +42,8 @@ func importNames() map[string]string {
 		pkgServer:    "server",
 		pkgValidate:  "validate",
 		pkgJSONPatch: "jsonpatch",
+		pkgJobs:      "jobs",
+		pkgJobres:    "jobres",
 	}
 }
 
@@ -79,19 +81,36 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 		if err := add(base+"_handler.gen.go", handlerFile(m, r, pkgPath)); err != nil {
 			return nil, err
 		}
+		if r.Job != nil {
+			// The queue writes a job's resource: no hooks.
+			if err := add(base+".gen.go", jobFile(m, r, pkgPath)); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := add(base+"_hooks.gen.go", hooksFile(m, r, pkgPath)); err != nil {
 			return nil, err
 		}
 	}
 	example := "Post"
-	if api := m.APIResources(); len(api) > 0 {
-		example = api[0].GoName
+	for _, r := range m.APIResources() {
+		if r.Job == nil {
+			example = r.GoName
+			break
+		}
 	}
 	scaffold, err := Scaffold(m.Package, example)
 	if err != nil {
 		return nil, fmt.Errorf("gen: %s: %w", ScaffoldFile, err)
 	}
 	files = append(files, &gen.File{Path: ScaffoldFile, Content: scaffold, Scaffold: true})
+	if len(m.Jobs()) > 0 {
+		js, err := JobsScaffold(m)
+		if err != nil {
+			return nil, fmt.Errorf("gen: %s: %w", JobsScaffoldFile, err)
+		}
+		files = append(files, &gen.File{Path: JobsScaffoldFile, Content: js, Scaffold: true})
+	}
 	return files, nil
 }
 

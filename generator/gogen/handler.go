@@ -206,6 +206,45 @@ func handlerBody(g *jen.Group, r *model.Resource, op *model.Operation, kind jen.
 		g.Add(call("groups", svcCall("Referrers", kind, id)))
 		g.Add(ifErr())
 		g.Return(rest("Items", c, jen.Id("groups")))
+	case model.ActionEnqueue:
+		// var in postJobInput; decode; env, dup, err := enqueuePost(ctx, h.svc, &in.Payload, opts)
+		in := jobInput(r)
+		g.Var().Id("in").Id(in)
+		g.If(jen.Err().Op(":=").Add(rest("DecodeJSON", c, jen.Op("&").Id("in"), jen.Id(in+"Required").Op("..."))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
+		g.Var().Id("opts").Qual(pkgJobres, "EnqueueOptions")
+		g.If(jen.Id("in").Dot("RunAt").Op("!=").Nil()).Block(jen.Id("opts").Dot("RunAt").Op("=").Op("*").Id("in").Dot("RunAt"))
+		args := []jen.Code{jen.Id("c").Dot("Request").Call().Dot("Context").Call(), jen.Id("h").Dot("svc")}
+		if r.Job.Payload != nil {
+			args = append(args, jen.Op("&").Id("in").Dot("Payload"))
+		}
+		args = append(args, jen.Id("opts"))
+		g.List(jen.Id("env"), jen.Id("duplicate"), jen.Err()).Op(":=").Id(enqueueFunc(r)).Call(args...)
+		g.Add(ifErr())
+		g.Comment("unique_for found the job of this payload: answer with it.")
+		g.If(jen.Id("duplicate")).Block(jen.Return(rest("Envelope", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("env"))))
+		g.Return(rest("Created", c, jen.Id("env")))
+	case model.ActionCancel, model.ActionRerun:
+		pathParams(g, "id")
+		g.Add(call("q", jen.Qual(pkgJobres, "Of").Call(jen.Id("h").Dot("svc"))))
+		g.Add(ifErr())
+		ctx := jen.Id("c").Dot("Request").Call().Dot("Context").Call()
+		if op.Action == model.ActionRerun {
+			g.Add(call("env", jen.Id("q").Dot("Rerun").Call(ctx, jen.Id(jobDefVar(r)), id)))
+			envReturn("StatusOK")
+			return
+		}
+		g.List(jen.Id("env"), jen.Id("running"), jen.Err()).Op(":=").Id("q").Dot("Cancel").Call(ctx, jen.Id(jobDefVar(r)), id)
+		g.Add(ifErr())
+		g.Comment("A running job stops when its handler returns: 202 until then.")
+		g.If(jen.Id("running")).Block(jen.Return(rest("Envelope", c, jen.Qual(pkgHTTP, "StatusAccepted"), jen.Id("env"))))
+		g.Return(rest("Envelope", c, jen.Qual(pkgHTTP, "StatusOK"), jen.Id("env")))
+	case model.ActionLogs:
+		pathParams(g, "id")
+		g.Add(call("q", jen.Qual(pkgJobres, "Of").Call(jen.Id("h").Dot("svc"))))
+		g.Add(ifErr())
+		g.Add(call("logs", jen.Id("q").Dot("Logs").Call(jen.Id("c").Dot("Request").Call().Dot("Context").Call(), jen.Id(jobDefVar(r)), id)))
+		g.Add(ifErr())
+		g.Return(rest("Items", c, jen.Id("logs")))
 	default:
 		panic("gogen: no handler for action " + op.Action) // a row without a case here, caught by the golden tests
 	}

@@ -84,7 +84,7 @@ func repoMethod(r *model.Resource, op *model.Operation) (doc string, params []je
 	svc := func(name string, args ...jen.Code) *jen.Statement {
 		return jen.Id("r").Dot("svc").Dot(name).Call(append([]jen.Code{jen.Id("ctx"), kind.Clone()}, args...)...)
 	}
-	toRecord := func(call *jen.Statement) jen.Code { return jen.Return(jen.Id("decode" + rec).Call(call)) }
+	toRecord := func(call ...jen.Code) jen.Code { return jen.Return(jen.Id("decode" + rec).Call(call...)) }
 	encode := []jen.Code{
 		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("d").Dot("encode").Call(),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
@@ -181,6 +181,47 @@ func repoMethod(r *model.Resource, op *model.Operation) (doc string, params []je
 		return "makes revision rev (a full revision id or its number) current.",
 			[]jen.Code{ctx, id, jen.Id("rev").String(), wopts}, recResult,
 			[]jen.Code{toRecord(svc("Switch", jen.Id("id"), jen.Id("rev"), jen.Id("opts")))}
+	case model.ActionEnqueue:
+		params := []jen.Code{ctx}
+		args := []jen.Code{jen.Id("ctx"), jen.Id("r").Dot("svc")}
+		doc := "enqueues a " + r.Job.Name + " job and returns its record, pending. Inside a hook's\n" +
+			"// transaction (w.Tx) the job exists if and only if the write commits. With unique_for, an\n" +
+			"// equal payload enqueued in the same window returns that job."
+		if r.Job.Payload != nil {
+			params = append(params, jen.Id("p").Op("*").Id(r.Job.PayloadGoType))
+			args = append(args, jen.Id("p"))
+			doc = "validates p, " + doc[:1] + doc[1:]
+		}
+		params = append(params, jen.Id("opts").Qual(pkgJobres, "EnqueueOptions"))
+		args = append(args, jen.Id("opts"))
+		return doc, params, recResult, []jen.Code{
+			jen.List(jen.Id("env"), jen.Id("_"), jen.Err()).Op(":=").Id(enqueueFunc(r)).Call(args...),
+			toRecord(jen.Id("env"), jen.Err()),
+		}
+	case model.ActionCancel, model.ActionRerun:
+		method, doc := "Cancel", "cancels a pending job, or cancels the context of a running one's handler (the\n"+
+			"// record then still shows it running, until the handler returns)."
+		if op.Action == model.ActionRerun {
+			method, doc = "Rerun", "makes a finished job run again, or a pending one run now."
+		}
+		body := []jen.Code{
+			jen.List(jen.Id("q"), jen.Err()).Op(":=").Qual(pkgJobres, "Of").Call(jen.Id("r").Dot("svc")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		}
+		if op.Action == model.ActionCancel {
+			body = append(body, jen.List(jen.Id("env"), jen.Id("_"), jen.Err()).Op(":=").Id("q").Dot(method).Call(jen.Id("ctx"), jen.Id(jobDefVar(r)), jen.Id("id")))
+		} else {
+			body = append(body, jen.List(jen.Id("env"), jen.Err()).Op(":=").Id("q").Dot(method).Call(jen.Id("ctx"), jen.Id(jobDefVar(r)), jen.Id("id")))
+		}
+		return doc, []jen.Code{ctx, id}, recResult, append(body, toRecord(jen.Id("env"), jen.Err()))
+	case model.ActionLogs:
+		return "returns what the job's handler logged, one entry per attempt that logged anything.",
+			[]jen.Code{ctx, id}, jen.Params(jen.Index().Qual(pkgJobs, "Log"), jen.Error()),
+			[]jen.Code{
+				jen.List(jen.Id("q"), jen.Err()).Op(":=").Qual(pkgJobres, "Of").Call(jen.Id("r").Dot("svc")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.Return(jen.Id("q").Dot("Logs").Call(jen.Id("ctx"), jen.Id(jobDefVar(r)), jen.Id("id"))),
+			}
 	case "referrers":
 		return "lists the live resources that refer to a resource, by ref field.",
 			[]jen.Code{ctx, id}, jen.Params(jen.Index().Qual(pkgResource, "ReferrerGroup"), jen.Error()),

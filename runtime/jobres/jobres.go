@@ -774,3 +774,27 @@ func (q *Queue) Stats(ctx context.Context) ([]jobs.TypeStats, error) {
 
 // TypeOf returns the job type of a kind, or nil.
 func (q *Queue) TypeOf(k *resource.Kind) *Def { return q.byKind[k] }
+
+// Of returns the queue attached to svc, or an error saying that the
+// service has none: generated code calls it for every enqueue, cancel,
+// rerun and logs read.
+func Of(svc *resource.Service) (*Queue, error) {
+	if q := From(svc); q != nil && q.engine != nil {
+		return q, nil
+	}
+	return nil, errors.New("jobres: this service has no job queue: server.New opens it for an app with jobs (in tests, use the service of a server)")
+}
+
+// Result encodes the result of a typed handler: a value that encodes to
+// null (nil, a nil pointer, slice or map) is no result; one that does not
+// encode fails the job.
+func Result(v any) (json.RawMessage, error) {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, jobs.Fail(fmt.Errorf("encode the result: %w", err))
+	}
+	if string(out) == "null" {
+		return nil, nil
+	}
+	return out, nil
+}

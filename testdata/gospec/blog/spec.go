@@ -92,3 +92,20 @@ var _ = spec.Permissions[FeedEntry]{
 	Update: "role:admin",
 	Delete: "role:admin",
 }
+
+// Tells the blog's readers about a newly published post; the Post hooks enqueue it in the transaction that publishes the post.
+type NotifySubscribers struct {
+	spec.Job `specstar:"max_attempts=5,timeout=2m,concurrency=4,unique_for=1h"`
+
+	Post  spec.Ref[Post] `specstar:"required"`
+	Title string         `specstar:"required,max_length=200"`
+	// How long delivery takes, in milliseconds: the tests use it to catch a job while it runs.
+	DelayMs int `specstar:"min=0,max=600000,default=0"`
+}
+
+// Counts the posts published in the last day; runs every day at 09:00 UTC.
+type DailyDigest struct {
+	spec.Job `specstar:"schedule='0 9 * * *',timeout=5m"`
+
+	WindowHours int `specstar:"min=1,max=168,default=24"`
+}
