@@ -57,6 +57,7 @@ const (
 	pkgFilter   = "github.com/specstar-go/specstar/runtime/filter"
 	pkgJSON     = "encoding/json"
 	pkgGraphQL  = "github.com/99designs/gqlgen/graphql"
+	pkgJobres   = "github.com/specstar-go/specstar/runtime/jobres"
 )
 
 func importNames() map[string]string {
@@ -65,6 +66,7 @@ func importNames() map[string]string {
 		pkgGQL:      "gql",
 		pkgFeed:     "feed",
 		pkgFilter:   "filter",
+		pkgJobres:   "jobres",
 	}
 }
 

@@ -124,6 +124,28 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 			resolve(op, []jen.Code{obj.Clone(), str(jen.Id("against"))}, jen.Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()),
 				jen.Return(jen.Qual(pkgGQL, "Diff").Call(jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Id("obj").Dot("ID").Call(),
 					jen.Id("obj").Dot("Meta").Dot("IsDeleted"), jen.Id("obj").Dot("RevisionInfo").Dot("RevisionID"), jen.Qual(pkgGQL, "Deref").Call(jen.Id("against")))))
+		case model.ActionEnqueue:
+			// env, _, err := enqueuePost(ctx, r.svc, &input.Payload, jobres.EnqueueOptions{RunAt: gql.Deref(input.RunAt)})
+			args := []jen.Code{jen.Id("ctx"), jen.Id("r").Dot("svc")}
+			if r.Job.Payload != nil {
+				args = append(args, jen.Op("&").Id("input").Dot("Payload"))
+			}
+			args = append(args, jen.Qual(pkgJobres, "EnqueueOptions").Values(jen.Dict{jen.Id("RunAt"): jen.Qual(pkgGQL, "Deref").Call(jen.Id("input").Dot("RunAt"))}))
+			resolve(op, []jen.Code{jen.Id("input").Id(r.GoName)}, result.Clone(),
+				jen.List(jen.Id("env"), jen.Id("_"), jen.Err()).Op(":=").Id("enqueue"+r.Job.Name).Call(args...),
+				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+		case model.ActionCancel, model.ActionRerun:
+			q := []jen.Code{
+				jen.List(jen.Id("q"), jen.Err()).Op(":=").Qual(pkgJobres, "Of").Call(jen.Id("r").Dot("svc")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+			}
+			def := jen.Id(r.VarName + "Def")
+			if op.Action == model.ActionCancel {
+				q = append(q, jen.List(jen.Id("env"), jen.Id("_"), jen.Err()).Op(":=").Id("q").Dot("Cancel").Call(jen.Id("ctx"), def, jen.Id("id")))
+			} else {
+				q = append(q, jen.List(jen.Id("env"), jen.Err()).Op(":=").Id("q").Dot("Rerun").Call(jen.Id("ctx"), def, jen.Id("id")))
+			}
+			resolve(op, []jen.Code{jen.Id("id").String()}, result.Clone(), append(q, jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
 		default:
 			panic("graphqlgen: no resolver for action " + op.Action) // a row without a case here, caught by the golden tests
 		}

@@ -120,6 +120,17 @@ func fieldDecl(a *resourceAPI, op *model.Operation) (string, []string) {
 	case model.ActionSwitch:
 		return fmt.Sprintf("%s(id: ID!, revision: String!, ifMatch: String): %s!", name, a.name), []string{
 			fmt.Sprintf("Makes a revision of one %s current (rollback); writes no revision.", n)}
+	case model.ActionEnqueue:
+		return fmt.Sprintf("%s(input: %s!): %s!", name, a.input, a.name), []string{
+			fmt.Sprintf("Enqueues a %s job: its payload, and runAt to delay it. Returns the job, pending; with", a.model.Job.Name),
+			"the job's unique_for, the job enqueued earlier with the same payload in the same window."}
+	case model.ActionCancel:
+		return fmt.Sprintf("%s(id: ID!): %s!", name, a.name), []string{
+			"Cancels a pending job, or cancels the context of a running one's handler (it then shows",
+			"running until the handler returns, then cancelled). CONFLICT for a finished job."}
+	case model.ActionRerun:
+		return fmt.Sprintf("%s(id: ID!): %s!", name, a.name), []string{
+			"Makes a finished job run again, or a pending one run now. CONFLICT for a running job."}
 	case model.ActionSubscribe:
 		return fmt.Sprintf("%s(id: ID): %s!", name, a.change), []string{
 			fmt.Sprintf("Every change of %s resources (of the one with id, when given), as it commits.", n)}
@@ -255,7 +266,7 @@ func writeNestedFilters(w *sdl, ff *filterField) {
 // are in inputs only.
 func dataFields(w *sdl, fields []*model.Field, input bool) {
 	for _, fd := range fields {
-		if fd.WriteOnly && !input {
+		if fd.WriteOnly && !input || fd.ReadOnly && input {
 			continue
 		}
 		desc := fd.Description

@@ -86,6 +86,9 @@ type operation struct {
 	body        *openapi3.RequestBodyRef
 	status      int                // success status
 	success     *openapi3.Response // success response
+	// also are other success responses (an enqueue that found its job:
+	// 200, a cancel of a running job: 202).
+	also        map[int]*openapi3.Response
 	errors      []int              // error statuses besides 500
 	description string
 }
@@ -127,6 +130,11 @@ func refs(names ...string) []*openapi3.ParameterRef {
 func operationOf(r *model.Resource, op *model.Operation) operation {
 	env := r.GoName + suffixEnvelope
 	ifMatch := []string{paramIfMatch}
+	if r.Job != nil {
+		if o, ok := jobOperationOf(r, op); ok {
+			return o
+		}
+	}
 	switch op.Action {
 	case model.ActionCreate:
 		return operation{
@@ -226,6 +234,61 @@ func operationOf(r *model.Resource, op *model.Operation) operation {
 	panic("openapigen: no route description for action " + op.Action) // a row without a case here, caught by the golden tests
 }
 
+// jobOperationOf describes the routes particular to jobs, and those whose
+// answers differ for jobs (a job is never deleted: no 410).
+func jobOperationOf(r *model.Resource, op *model.Operation) (operation, bool) {
+	env := r.GoName + suffixEnvelope
+	n := r.Job.Name
+	switch op.Action {
+	case model.ActionEnqueue:
+		return operation{
+			body:   jsonBody("The payload of the new "+n+" job, and when it is due.", map[string]string{mediaJSON: r.GoName + suffixInput}),
+			status: http.StatusCreated, success: jsonResponse("Created: the job, pending (revision 1 of its resource).", env, "ETag", "Location"),
+			also: map[int]*openapi3.Response{http.StatusOK: jsonResponse("The job enqueued earlier with the same payload in the same unique_for window: nothing was enqueued.", env, "ETag")},
+			errors: []int{413, 415, 422},
+			description: "Validates the payload (refs must name live resources), enqueues the job and creates its resource, " +
+				"in one transaction. run_at delays it. Answers 201 with the envelope, its ETag and Location.",
+		}, true
+	case model.ActionRead:
+		return operation{
+			headers: []string{paramIfNoneMatch},
+			status:  http.StatusOK, success: jsonResponse("The job at its current (or the requested) revision.", env, "ETag"),
+			errors:      []int{304, 404},
+			description: "Returns the envelope of the job's current state with its ETag; 304 when If-None-Match matches.",
+		}, true
+	case model.ActionRevisions:
+		return operation{
+			status: http.StatusOK, success: jsonResponse("A page of the job's revisions, newest first: one per status change.", schemaJobRevisionPage),
+			errors: []int{404},
+		}, true
+	case model.ActionRevision, model.ActionDiff:
+		o := operationOf(&model.Resource{GoName: r.GoName, Name: r.Name}, op)
+		o.errors = []int{404}
+		return o, true
+	case model.ActionCancel:
+		return operation{
+			status: http.StatusOK, success: jsonResponse("The job, cancelled.", env, "ETag"),
+			also:   map[int]*openapi3.Response{http.StatusAccepted: jsonResponse("The job still running: its handler's context is cancelled, and the job ends cancelled when the handler returns (watch its status).", env, "ETag")},
+			errors: []int{404, 409},
+			description: "Cancels a pending job at once (200), or cancels the context of a running job's handler (202). " +
+				"A finished job is a 409.",
+		}, true
+	case model.ActionRerun:
+		return operation{
+			status: http.StatusOK, success: jsonResponse("The job, pending again.", env, "ETag"),
+			errors: []int{404, 409},
+			description: "Makes a finished job (completed, failed or cancelled) run again, with one more attempt if its attempts " +
+				"were used up, or a pending job run now. A running job is a 409.",
+		}, true
+	case model.ActionLogs:
+		return operation{
+			status: http.StatusOK, success: jsonResponse("What the job's handler logged, by attempt.", schemaJobLogList),
+			errors: []int{404},
+		}, true
+	}
+	return operation{}, false
+}
+
 // parameters returns the parameters of the route of op, a REST operation
 // of r: its path parameters (from the route), its query parameters (the
 // row's Query, which the generated handler enforces) and the header
@@ -304,6 +367,9 @@ func (b *builder) resourcePaths(paths *openapi3.Paths, r *model.Resource) {
 		}
 		o.Responses.Delete("default")
 		o.Responses.Set(strconv.Itoa(op.status), &openapi3.ResponseRef{Value: op.success})
+		for status, resp := range op.also {
+			o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: resp})
+		}
 		// Any operation refuses query parameters it does not take (400),
 		// and hooks and authorizers may refuse any operation (403). With
 		// auth, any request with bad credentials is a 401.

@@ -25,6 +25,19 @@ const (
 	schemaHealth        = "Health"
 	schemaFile          = "File"
 	schemaOpenAPIObject = "OpenAPIDocument"
+	// The schemas of job resources, whose ids are queue ids ("42"), not
+	// UUIDs: a document of a spec with jobs has them.
+	schemaJobMeta         = "JobMeta"
+	schemaJobRevisionInfo = "JobRevisionInfo"
+	schemaJobRevisionPage = "JobRevisionPage"
+	schemaJobLog          = "JobLog"
+	schemaJobLogList      = "JobLogList"
+)
+
+// Patterns of the ids of job resources and of their revisions.
+const (
+	jobIDPattern         = `^[1-9][0-9]*$`
+	jobRevisionIDPattern = `^[1-9][0-9]*:[1-9][0-9]*$`
 )
 
 // Suffixes of the per-resource component schemas: for Post, "Post" is the
@@ -192,6 +205,34 @@ func (b *builder) sharedSchemas() error {
 		})},
 		{schemaOpenAPIObject, &openapi3.Schema{Type: types(openapi3.TypeObject), Description: "An OpenAPI 3.1 document."}},
 	}
+	if len(b.m.Jobs()) > 0 {
+		meta, info, page := cloneSchema(schemas[0].s), cloneSchema(schemas[1].s), cloneSchema(schemas[2].s)
+		meta.Description = "What the server records about a job as a whole: as for any resource, with the job's queue id as its id."
+		meta.Properties["resource_id"] = prop(&openapi3.Schema{Type: types(openapi3.TypeString), Pattern: jobIDPattern, ReadOnly: true, Description: "The id of the job (its queue id, assigned by the server)."})
+		meta.Properties["current_revision_id"] = prop(&openapi3.Schema{Type: types(openapi3.TypeString), Pattern: jobRevisionIDPattern, ReadOnly: true, Description: "The revision reads return: the job's last status change."})
+		info.Description = "One revision of a job: one status change."
+		info.Properties["revision_id"] = prop(&openapi3.Schema{Type: types(openapi3.TypeString), Pattern: jobRevisionIDPattern, ReadOnly: true, Description: "The revision id: {resource_id}:{n}, n counting from 1."})
+		info.Properties["parent_revision_id"] = prop(&openapi3.Schema{Type: types(openapi3.TypeString, openapi3.TypeNull), Pattern: jobRevisionIDPattern, ReadOnly: true, Description: "The revision this one follows; null for revision 1."})
+		info.Properties["resource_id"] = prop(&openapi3.Schema{Type: types(openapi3.TypeString), Pattern: jobIDPattern, ReadOnly: true, Description: "The job."})
+		page.Description = "A page of a job's revisions (its status changes), newest first."
+		page.Properties["items"] = prop(&openapi3.Schema{Type: types(openapi3.TypeArray), Items: schemaRef(schemaJobRevisionInfo)})
+		add := func(name string, s *openapi3.Schema) {
+			schemas = append(schemas, struct {
+				name string
+				s    *openapi3.Schema
+			}{name, s})
+		}
+		add(schemaJobMeta, meta)
+		add(schemaJobRevisionInfo, info)
+		add(schemaJobRevisionPage, page)
+		add(schemaJobLog, readOnly(object("What a job's handler logged during one attempt.", []string{"attempt", "text"}, openapi3.Schemas{
+			"attempt": prop(&openapi3.Schema{Type: types(openapi3.TypeInteger), Format: "int64", Min: ptr(1.0), Description: "The attempt, from 1."}),
+			"text":    str("The lines it logged, in log/slog's text format (time=... level=... msg=...).", ""),
+		})))
+		add(schemaJobLogList, object("The logs of a job, one entry per attempt that logged anything, oldest first.", []string{"items"}, openapi3.Schemas{
+			"items": prop(&openapi3.Schema{Type: types(openapi3.TypeArray), Items: schemaRef(schemaJobLog)}),
+		}))
+	}
 	if b.hasFileFields() {
 		schemas = append(schemas, struct {
 			name string
@@ -210,6 +251,17 @@ func (b *builder) sharedSchemas() error {
 		}
 	}
 	return nil
+}
+
+// cloneSchema returns a copy of an object schema whose properties may be
+// replaced without touching s's.
+func cloneSchema(s *openapi3.Schema) *openapi3.Schema {
+	c := *s
+	c.Properties = make(openapi3.Schemas, len(s.Properties))
+	for k, v := range s.Properties {
+		c.Properties[k] = v
+	}
+	return &c
 }
 
 // hasFileFields reports whether any resource has a file field.
@@ -259,14 +311,26 @@ func (b *builder) resourceSchemas(r *model.Resource) error {
 	if d := strings.Join(r.Description, "\n"); d != "" {
 		data.Description = d + "\n\n" + data.Description
 	}
+	jobInput := object(fmt.Sprintf("The body of an enqueue of a %s job: its payload and, optionally, when it is due (default: now). "+
+		"An optional payload field that is absent or null takes its default, or null when it has none.", jobName(r)),
+		requiredInputs(r.Fields), fieldSchemas(r.Fields, input))
 	input := object(fmt.Sprintf("The data of %s, as sent to create or replace it. An optional field that is absent or null "+
 		"is stored as its default, or null when it has none.", a(r.Name)), requiredNames(r.Fields), fieldSchemas(r.Fields, input))
+	meta, info := schemaMeta, schemaRevisionInfo
+	if r.Job != nil {
+		data.Description = fmt.Sprintf("A %s job: its payload and its state, which only the queue writes. %s", r.Job.Name, present)
+		if d := strings.Join(r.Description, "\n"); d != "" {
+			data.Description = d + "\n\n" + data.Description
+		}
+		input = jobInput
+		meta, info = schemaJobMeta, schemaJobRevisionInfo
+	}
 	patch := object(fmt.Sprintf("An RFC 7386 merge patch of %s: the fields to change; null removes a value "+
 		"(an optional field then takes its default or null).", a(r.Name)), nil, fieldSchemas(r.Fields, mergePatch))
 	envProps := openapi3.Schemas{
 		"data":          schemaRef(r.GoName),
-		"meta":          schemaRef(schemaMeta),
-		"revision_info": schemaRef(schemaRevisionInfo),
+		"meta":          schemaRef(meta),
+		"revision_info": schemaRef(info),
 	}
 	refs := refFields(r)
 	if len(refs) > 0 {
@@ -288,8 +352,17 @@ func (b *builder) resourceSchemas(r *model.Resource) error {
 		})},
 		{r.GoName + suffixRevision, object(fmt.Sprintf("One revision of %s: its data and info.", a(r.Name)), []string{"data", "revision_info"}, openapi3.Schemas{
 			"data":          schemaRef(r.GoName),
-			"revision_info": schemaRef(schemaRevisionInfo),
+			"revision_info": schemaRef(info),
 		})},
+	}
+	if r.Job != nil {
+		// A job is never patched.
+		schemas = slices.DeleteFunc(schemas, func(s struct {
+			name string
+			s    *openapi3.Schema
+		}) bool {
+			return s.name == r.GoName+suffixMergePatch
+		})
 	}
 	if len(refs) > 0 {
 		props := make(openapi3.Schemas, len(refs))
@@ -323,6 +396,26 @@ func refFields(r *model.Resource) []*model.Field {
 	return refs
 }
 
+// jobName returns the job name of a job resource, "" for another.
+func jobName(r *model.Resource) string {
+	if r.Job == nil {
+		return ""
+	}
+	return r.Job.Name
+}
+
+// requiredInputs returns the names of the required fields that requests
+// carry (not the read-only ones), in spec order.
+func requiredInputs(fields []*model.Field) []string {
+	var names []string
+	for _, f := range fields {
+		if f.Required && !f.ReadOnly {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}
+
 // requiredNames returns the names of the required fields, in spec order.
 func requiredNames(fields []*model.Field) []string {
 	var names []string
@@ -351,12 +444,15 @@ const (
 func fieldSchemas(fields []*model.Field, v variant) openapi3.Schemas {
 	props := make(openapi3.Schemas, len(fields))
 	for _, f := range fields {
-		if f.WriteOnly && v == full {
+		if f.WriteOnly && v == full || f.ReadOnly && v != full {
 			continue
 		}
 		props[f.Name] = fieldSchema(f, v)
 		if f.WriteOnly && props[f.Name].Value != nil {
 			props[f.Name].Value.WriteOnly = true
+		}
+		if f.ReadOnly && props[f.Name].Value != nil {
+			props[f.Name].Value.ReadOnly = true
 		}
 	}
 	return props
@@ -478,6 +574,10 @@ func describe(f *model.Field) string {
 	}
 	switch f.Type {
 	case model.Ref:
+		if f.Owner != nil && f.Owner.Job != nil {
+			parts = append(parts, fmt.Sprintf("The resource_id of a live %s when the job is enqueued (deleting it later leaves the job as it is).", f.Target.Name))
+			break
+		}
 		parts = append(parts, fmt.Sprintf("The resource_id of a live %s (on delete: %s).", f.Target.Name, f.OnDelete))
 	case model.JSON:
 		parts = append(parts, "Any JSON value, stored and returned as is.")

@@ -5,9 +5,14 @@ package blog
 
 import (
 	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/jobres"
+	"github.com/specstar-go/specstar/runtime/jobs"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/server"
 )
@@ -23,6 +28,8 @@ type appOptions struct {
 	service []resource.Option
 	// routes add custom routes, in order.
 	routes []func(*Routes)
+	// jobs are the handlers of the job types, by name, to bind to the service.
+	jobs map[string]func(*resource.Service) jobs.Handler
 }
 
 // Routes is where custom routes join the generated ones under /api. Add them with the
@@ -49,7 +56,7 @@ func WithRoutes(fn func(r *Routes)) Option {
 // Pass it to server.New or server.Main.
 func App(opts ...Option) server.App {
 	var a app
-	for _, o := range append(setup(), opts...) {
+	for _, o := range slices.Concat(setup(), jobHandlers(), opts) {
 		o(&a.opts)
 	}
 	return a
@@ -98,6 +105,8 @@ func (a app) Register(g *echo.Group, svc *resource.Service) {
 	registerCommentRoutes(g, svc)
 	registerFeedEntryRoutes(g, svc)
 	registerUserRoutes(g, svc)
+	registerNotifySubscribersJobRoutes(g, svc)
+	registerDailyDigestJobRoutes(g, svc)
 	if len(a.opts.routes) == 0 {
 		return
 	}
@@ -108,6 +117,34 @@ func (a app) Register(g *echo.Group, svc *resource.Service) {
 	for _, fn := range a.opts.routes {
 		fn(r)
 	}
+}
+
+// The spec has jobs: the server opens the job queue in the store's database and works
+// them (docs/jobs.md).
+var _ server.JobsApp = app{}
+
+// JobDefs returns the job types of the spec.
+func (app) JobDefs() []*jobres.Def {
+	return []*jobres.Def{notifySubscribersJobDef, dailyDigestJobDef}
+}
+
+// JobHandlers returns the handler of every job type, bound to svc; it fails, naming them,
+// when job types have none (set them in jobHandlers, in jobs.go).
+func (a app) JobHandlers(svc *resource.Service) (map[string]jobs.Handler, error) {
+	out := make(map[string]jobs.Handler)
+	var missing []string
+	for _, name := range []string{"NotifySubscribers", "DailyDigest"} {
+		h, ok := a.opts.jobs[name]
+		if !ok {
+			missing = append(missing, "With"+name+"Handler")
+			continue
+		}
+		out[name] = h(svc)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("job types without a handler: set them with %s in the options jobHandlers returns (jobs.go)", strings.Join(missing, ", "))
+	}
+	return out, nil
 }
 
 // openAPIDocument is openapi.json, the OpenAPI 3.1 document of the REST API, generated
@@ -124,21 +161,25 @@ func (app) OpenAPI() []byte {
 
 // Client groups the typed repositories of every resource.
 type Client struct {
-	Author    *AuthorRepository
-	Post      *PostRepository
-	Comment   *CommentRepository
-	FeedEntry *FeedEntryRepository
-	User      *UserRepository
+	Author               *AuthorRepository
+	Post                 *PostRepository
+	Comment              *CommentRepository
+	FeedEntry            *FeedEntryRepository
+	User                 *UserRepository
+	NotifySubscribersJob *NotifySubscribersJobRepository
+	DailyDigestJob       *DailyDigestJobRepository
 }
 
 // NewClient returns the repositories of every resource, stored by svc.
 func NewClient(svc *resource.Service) *Client {
 	return &Client{
-		Author:    NewAuthorRepository(svc),
-		Comment:   NewCommentRepository(svc),
-		FeedEntry: NewFeedEntryRepository(svc),
-		Post:      NewPostRepository(svc),
-		User:      NewUserRepository(svc),
+		Author:               NewAuthorRepository(svc),
+		Comment:              NewCommentRepository(svc),
+		DailyDigestJob:       NewDailyDigestJobRepository(svc),
+		FeedEntry:            NewFeedEntryRepository(svc),
+		NotifySubscribersJob: NewNotifySubscribersJobRepository(svc),
+		Post:                 NewPostRepository(svc),
+		User:                 NewUserRepository(svc),
 	}
 }
 
@@ -146,11 +187,13 @@ func NewClient(svc *resource.Service) *Client {
 // for its hooks: reads see the write's changes so far, and writes commit or roll back
 // with it. It is valid only while the hook runs.
 type Tx struct {
-	Author    *AuthorRepository
-	Post      *PostRepository
-	Comment   *CommentRepository
-	FeedEntry *FeedEntryRepository
-	User      *UserRepository
+	Author               *AuthorRepository
+	Post                 *PostRepository
+	Comment              *CommentRepository
+	FeedEntry            *FeedEntryRepository
+	User                 *UserRepository
+	NotifySubscribersJob *NotifySubscribersJobRepository
+	DailyDigestJob       *DailyDigestJobRepository
 }
 
 // newTx returns the repositories bound to tx.
@@ -165,7 +208,15 @@ func newTx(tx *resource.Tx) *Tx {
 			svc: svc,
 			tx:  tx,
 		},
+		DailyDigestJob: &DailyDigestJobRepository{
+			svc: svc,
+			tx:  tx,
+		},
 		FeedEntry: &FeedEntryRepository{
+			svc: svc,
+			tx:  tx,
+		},
+		NotifySubscribersJob: &NotifySubscribersJobRepository{
 			svc: svc,
 			tx:  tx,
 		},

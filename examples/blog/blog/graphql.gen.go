@@ -58,6 +58,16 @@ func (r *resolver) User() UserResolver {
 	return &userResolver{r}
 }
 
+// NotifySubscribersJob returns the resolvers of the fields of NotifySubscribersJob that are not data.
+func (r *resolver) NotifySubscribersJob() NotifySubscribersJobResolver {
+	return &notifySubscribersJobResolver{r}
+}
+
+// DailyDigestJob returns the resolvers of the fields of DailyDigestJob that are not data.
+func (r *resolver) DailyDigestJob() DailyDigestJobResolver {
+	return &dailyDigestJobResolver{r}
+}
+
 // queryResolver resolves the queries.
 type queryResolver struct {
 	*resolver
@@ -95,6 +105,16 @@ type feedEntryResolver struct {
 
 // userResolver resolves the fields of User that are not data.
 type userResolver struct {
+	*resolver
+}
+
+// notifySubscribersJobResolver resolves the fields of NotifySubscribersJob that are not data.
+type notifySubscribersJobResolver struct {
+	*resolver
+}
+
+// dailyDigestJobResolver resolves the fields of DailyDigestJob that are not data.
+type dailyDigestJobResolver struct {
 	*resolver
 }
 
@@ -153,6 +173,18 @@ func setComplexity(c *ComplexityRoot) {
 		return gql.Complexity(child, first)
 	}
 	c.User.Revisions = func(child int, first *int, after *string, chain *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.Query.NotifySubscribersJobs = func(child int, where *NotifySubscribersJobFilter, orderBy []*NotifySubscribersJobOrder, first *int, after *string, includeDeleted *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.NotifySubscribersJob.Revisions = func(child int, first *int, after *string, chain *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.Query.DailyDigestJobs = func(child int, where *DailyDigestJobFilter, orderBy []*DailyDigestJobOrder, first *int, after *string, includeDeleted *bool) int {
+		return gql.Complexity(child, first)
+	}
+	c.DailyDigestJob.Revisions = func(child int, first *int, after *string, chain *bool) int {
 		return gql.Complexity(child, first)
 	}
 }

@@ -36,8 +36,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Author() AuthorResolver
 	Comment() CommentResolver
+	DailyDigestJob() DailyDigestJobResolver
 	FeedEntry() FeedEntryResolver
 	Mutation() MutationResolver
+	NotifySubscribersJob() NotifySubscribersJobResolver
 	Post() PostResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -128,6 +130,51 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DailyDigestJob struct {
+		Data         func(childComplexity int) int
+		Diff         func(childComplexity int, against *string) int
+		ETag         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Meta         func(childComplexity int) int
+		RevisionInfo func(childComplexity int) int
+		Revisions    func(childComplexity int, first *int, after *string, chain *bool) int
+	}
+
+	DailyDigestJobChange struct {
+		DailyDigestJob func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+	}
+
+	DailyDigestJobConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DailyDigestJobData struct {
+		Attempts    func(childComplexity int) int
+		FinishedAt  func(childComplexity int) int
+		LastError   func(childComplexity int) int
+		Logs        func(childComplexity int) int
+		MaxAttempts func(childComplexity int) int
+		Payload     func(childComplexity int) int
+		Result      func(childComplexity int) int
+		RunAt       func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	DailyDigestJobEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DailyDigestPayload struct {
+		WindowHours func(childComplexity int) int
+	}
+
 	FeedEntry struct {
 		Data         func(childComplexity int) int
 		Diff         func(childComplexity int, against *string) int
@@ -176,41 +223,94 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAuthor            func(childComplexity int, input Author, status *string) int
-		CreateComment           func(childComplexity int, input Comment, status *string) int
-		CreateFeedEntry         func(childComplexity int, input FeedEntry, status *string) int
-		CreatePost              func(childComplexity int, input Post, status *string) int
-		CreateUser              func(childComplexity int, input User, status *string) int
-		DeleteAuthor            func(childComplexity int, id string, ifMatch *string) int
-		DeleteComment           func(childComplexity int, id string, ifMatch *string) int
-		DeleteFeedEntry         func(childComplexity int, id string, ifMatch *string) int
-		DeletePost              func(childComplexity int, id string, ifMatch *string) int
-		DeleteUser              func(childComplexity int, id string, ifMatch *string) int
-		PatchAuthor             func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PatchComment            func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PatchFeedEntry          func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PatchPost               func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PatchUser               func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
-		PurgeAuthor             func(childComplexity int, id string, ifMatch *string) int
-		PurgeComment            func(childComplexity int, id string, ifMatch *string) int
-		PurgeFeedEntry          func(childComplexity int, id string, ifMatch *string) int
-		PurgePost               func(childComplexity int, id string, ifMatch *string) int
-		PurgeUser               func(childComplexity int, id string, ifMatch *string) int
-		RestoreAuthor           func(childComplexity int, id string, ifMatch *string) int
-		RestoreComment          func(childComplexity int, id string, ifMatch *string) int
-		RestoreFeedEntry        func(childComplexity int, id string, ifMatch *string) int
-		RestorePost             func(childComplexity int, id string, ifMatch *string) int
-		RestoreUser             func(childComplexity int, id string, ifMatch *string) int
-		SwitchAuthorRevision    func(childComplexity int, id string, revision string, ifMatch *string) int
-		SwitchCommentRevision   func(childComplexity int, id string, revision string, ifMatch *string) int
-		SwitchFeedEntryRevision func(childComplexity int, id string, revision string, ifMatch *string) int
-		SwitchPostRevision      func(childComplexity int, id string, revision string, ifMatch *string) int
-		SwitchUserRevision      func(childComplexity int, id string, revision string, ifMatch *string) int
-		UpdateAuthor            func(childComplexity int, id string, input Author, ifMatch *string, mode *string, status *string) int
-		UpdateComment           func(childComplexity int, id string, input Comment, ifMatch *string, mode *string, status *string) int
-		UpdateFeedEntry         func(childComplexity int, id string, input FeedEntry, ifMatch *string, mode *string, status *string) int
-		UpdatePost              func(childComplexity int, id string, input Post, ifMatch *string, mode *string, status *string) int
-		UpdateUser              func(childComplexity int, id string, input User, ifMatch *string, mode *string, status *string) int
+		CancelDailyDigestJob       func(childComplexity int, id string) int
+		CancelNotifySubscribersJob func(childComplexity int, id string) int
+		CreateAuthor               func(childComplexity int, input Author, status *string) int
+		CreateComment              func(childComplexity int, input Comment, status *string) int
+		CreateFeedEntry            func(childComplexity int, input FeedEntry, status *string) int
+		CreatePost                 func(childComplexity int, input Post, status *string) int
+		CreateUser                 func(childComplexity int, input User, status *string) int
+		DeleteAuthor               func(childComplexity int, id string, ifMatch *string) int
+		DeleteComment              func(childComplexity int, id string, ifMatch *string) int
+		DeleteFeedEntry            func(childComplexity int, id string, ifMatch *string) int
+		DeletePost                 func(childComplexity int, id string, ifMatch *string) int
+		DeleteUser                 func(childComplexity int, id string, ifMatch *string) int
+		EnqueueDailyDigest         func(childComplexity int, input DailyDigestJob) int
+		EnqueueNotifySubscribers   func(childComplexity int, input NotifySubscribersJob) int
+		PatchAuthor                func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PatchComment               func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PatchFeedEntry             func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PatchPost                  func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PatchUser                  func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
+		PurgeAuthor                func(childComplexity int, id string, ifMatch *string) int
+		PurgeComment               func(childComplexity int, id string, ifMatch *string) int
+		PurgeFeedEntry             func(childComplexity int, id string, ifMatch *string) int
+		PurgePost                  func(childComplexity int, id string, ifMatch *string) int
+		PurgeUser                  func(childComplexity int, id string, ifMatch *string) int
+		RerunDailyDigestJob        func(childComplexity int, id string) int
+		RerunNotifySubscribersJob  func(childComplexity int, id string) int
+		RestoreAuthor              func(childComplexity int, id string, ifMatch *string) int
+		RestoreComment             func(childComplexity int, id string, ifMatch *string) int
+		RestoreFeedEntry           func(childComplexity int, id string, ifMatch *string) int
+		RestorePost                func(childComplexity int, id string, ifMatch *string) int
+		RestoreUser                func(childComplexity int, id string, ifMatch *string) int
+		SwitchAuthorRevision       func(childComplexity int, id string, revision string, ifMatch *string) int
+		SwitchCommentRevision      func(childComplexity int, id string, revision string, ifMatch *string) int
+		SwitchFeedEntryRevision    func(childComplexity int, id string, revision string, ifMatch *string) int
+		SwitchPostRevision         func(childComplexity int, id string, revision string, ifMatch *string) int
+		SwitchUserRevision         func(childComplexity int, id string, revision string, ifMatch *string) int
+		UpdateAuthor               func(childComplexity int, id string, input Author, ifMatch *string, mode *string, status *string) int
+		UpdateComment              func(childComplexity int, id string, input Comment, ifMatch *string, mode *string, status *string) int
+		UpdateFeedEntry            func(childComplexity int, id string, input FeedEntry, ifMatch *string, mode *string, status *string) int
+		UpdatePost                 func(childComplexity int, id string, input Post, ifMatch *string, mode *string, status *string) int
+		UpdateUser                 func(childComplexity int, id string, input User, ifMatch *string, mode *string, status *string) int
+	}
+
+	NotifySubscribersJob struct {
+		Data         func(childComplexity int) int
+		Diff         func(childComplexity int, against *string) int
+		ETag         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Meta         func(childComplexity int) int
+		RevisionInfo func(childComplexity int) int
+		Revisions    func(childComplexity int, first *int, after *string, chain *bool) int
+	}
+
+	NotifySubscribersJobChange struct {
+		ID                   func(childComplexity int) int
+		Kind                 func(childComplexity int) int
+		NotifySubscribersJob func(childComplexity int) int
+	}
+
+	NotifySubscribersJobConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotifySubscribersJobData struct {
+		Attempts    func(childComplexity int) int
+		FinishedAt  func(childComplexity int) int
+		LastError   func(childComplexity int) int
+		Logs        func(childComplexity int) int
+		MaxAttempts func(childComplexity int) int
+		Payload     func(childComplexity int) int
+		Result      func(childComplexity int) int
+		RunAt       func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	NotifySubscribersJobEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotifySubscribersPayload struct {
+		DelayMs func(childComplexity int) int
+		Post    func(childComplexity int) int
+		Title   func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -267,17 +367,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Author      func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Authors     func(childComplexity int, filter *AuthorFilter, orderBy []*AuthorOrder, first *int, after *string, includeDeleted *bool) int
-		Comment     func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Comments    func(childComplexity int, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) int
-		FeedEntries func(childComplexity int, filter *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) int
-		FeedEntry   func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Me          func(childComplexity int) int
-		Post        func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Posts       func(childComplexity int, filter *PostFilter, orderBy []*PostOrder, first *int, after *string, includeDeleted *bool) int
-		User        func(childComplexity int, id string, revision *string, includeDeleted *bool) int
-		Users       func(childComplexity int, filter *UserFilter, orderBy []*UserOrder, first *int, after *string, includeDeleted *bool) int
+		Author                func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Authors               func(childComplexity int, filter *AuthorFilter, orderBy []*AuthorOrder, first *int, after *string, includeDeleted *bool) int
+		Comment               func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Comments              func(childComplexity int, filter *CommentFilter, orderBy []*CommentOrder, first *int, after *string, includeDeleted *bool) int
+		DailyDigestJob        func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		DailyDigestJobs       func(childComplexity int, filter *DailyDigestJobFilter, orderBy []*DailyDigestJobOrder, first *int, after *string, includeDeleted *bool) int
+		FeedEntries           func(childComplexity int, filter *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) int
+		FeedEntry             func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Me                    func(childComplexity int) int
+		NotifySubscribersJob  func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		NotifySubscribersJobs func(childComplexity int, filter *NotifySubscribersJobFilter, orderBy []*NotifySubscribersJobOrder, first *int, after *string, includeDeleted *bool) int
+		Post                  func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Posts                 func(childComplexity int, filter *PostFilter, orderBy []*PostOrder, first *int, after *string, includeDeleted *bool) int
+		User                  func(childComplexity int, id string, revision *string, includeDeleted *bool) int
+		Users                 func(childComplexity int, filter *UserFilter, orderBy []*UserOrder, first *int, after *string, includeDeleted *bool) int
 	}
 
 	RevisionConnection struct {
@@ -306,11 +410,13 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		AuthorChanged    func(childComplexity int, id *string) int
-		CommentChanged   func(childComplexity int, id *string) int
-		FeedEntryChanged func(childComplexity int, id *string) int
-		PostChanged      func(childComplexity int, id *string) int
-		UserChanged      func(childComplexity int, id *string) int
+		AuthorChanged               func(childComplexity int, id *string) int
+		CommentChanged              func(childComplexity int, id *string) int
+		DailyDigestJobChanged       func(childComplexity int, id *string) int
+		FeedEntryChanged            func(childComplexity int, id *string) int
+		NotifySubscribersJobChanged func(childComplexity int, id *string) int
+		PostChanged                 func(childComplexity int, id *string) int
+		UserChanged                 func(childComplexity int, id *string) int
 	}
 
 	User struct {
@@ -364,6 +470,10 @@ type CommentResolver interface {
 	Revisions(ctx context.Context, obj *CommentRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
 	Diff(ctx context.Context, obj *CommentRecord, against *string) (json.RawMessage, error)
 }
+type DailyDigestJobResolver interface {
+	Revisions(ctx context.Context, obj *DailyDigestJobRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
+	Diff(ctx context.Context, obj *DailyDigestJobRecord, against *string) (json.RawMessage, error)
+}
 type FeedEntryResolver interface {
 	Post(ctx context.Context, obj *FeedEntryRecord) (*PostRecord, error)
 	Revisions(ctx context.Context, obj *FeedEntryRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
@@ -405,6 +515,16 @@ type MutationResolver interface {
 	RestoreUser(ctx context.Context, id string, ifMatch *string) (*UserRecord, error)
 	PurgeUser(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchUserRevision(ctx context.Context, id string, revision string, ifMatch *string) (*UserRecord, error)
+	EnqueueNotifySubscribers(ctx context.Context, input NotifySubscribersJob) (*NotifySubscribersJobRecord, error)
+	CancelNotifySubscribersJob(ctx context.Context, id string) (*NotifySubscribersJobRecord, error)
+	RerunNotifySubscribersJob(ctx context.Context, id string) (*NotifySubscribersJobRecord, error)
+	EnqueueDailyDigest(ctx context.Context, input DailyDigestJob) (*DailyDigestJobRecord, error)
+	CancelDailyDigestJob(ctx context.Context, id string) (*DailyDigestJobRecord, error)
+	RerunDailyDigestJob(ctx context.Context, id string) (*DailyDigestJobRecord, error)
+}
+type NotifySubscribersJobResolver interface {
+	Revisions(ctx context.Context, obj *NotifySubscribersJobRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
+	Diff(ctx context.Context, obj *NotifySubscribersJobRecord, against *string) (json.RawMessage, error)
 }
 type PostResolver interface {
 	Author(ctx context.Context, obj *PostRecord) (*AuthorRecord, error)
@@ -426,6 +546,10 @@ type QueryResolver interface {
 	FeedEntries(ctx context.Context, filter *FeedEntryFilter, orderBy []*FeedEntryOrder, first *int, after *string, includeDeleted *bool) (*FeedEntryConnection, error)
 	User(ctx context.Context, id string, revision *string, includeDeleted *bool) (*UserRecord, error)
 	Users(ctx context.Context, filter *UserFilter, orderBy []*UserOrder, first *int, after *string, includeDeleted *bool) (*UserConnection, error)
+	NotifySubscribersJob(ctx context.Context, id string, revision *string, includeDeleted *bool) (*NotifySubscribersJobRecord, error)
+	NotifySubscribersJobs(ctx context.Context, filter *NotifySubscribersJobFilter, orderBy []*NotifySubscribersJobOrder, first *int, after *string, includeDeleted *bool) (*NotifySubscribersJobConnection, error)
+	DailyDigestJob(ctx context.Context, id string, revision *string, includeDeleted *bool) (*DailyDigestJobRecord, error)
+	DailyDigestJobs(ctx context.Context, filter *DailyDigestJobFilter, orderBy []*DailyDigestJobOrder, first *int, after *string, includeDeleted *bool) (*DailyDigestJobConnection, error)
 }
 type SubscriptionResolver interface {
 	AuthorChanged(ctx context.Context, id *string) (<-chan *AuthorChange, error)
@@ -433,6 +557,8 @@ type SubscriptionResolver interface {
 	CommentChanged(ctx context.Context, id *string) (<-chan *CommentChange, error)
 	FeedEntryChanged(ctx context.Context, id *string) (<-chan *FeedEntryChange, error)
 	UserChanged(ctx context.Context, id *string) (<-chan *UserChange, error)
+	NotifySubscribersJobChanged(ctx context.Context, id *string) (<-chan *NotifySubscribersJobChange, error)
+	DailyDigestJobChanged(ctx context.Context, id *string) (<-chan *DailyDigestJobChange, error)
 }
 type UserResolver interface {
 	Revisions(ctx context.Context, obj *UserRecord, first *int, after *string, chain *bool) (*gql.RevisionConnection, error)
@@ -780,6 +906,184 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
 
+	case "DailyDigestJob.data":
+		if e.ComplexityRoot.DailyDigestJob.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJob.Data(childComplexity), true
+	case "DailyDigestJob.diff":
+		if e.ComplexityRoot.DailyDigestJob.Diff == nil {
+			break
+		}
+
+		args, err := ec.field_DailyDigestJob_diff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.DailyDigestJob.Diff(childComplexity, args["against"].(*string)), true
+	case "DailyDigestJob.etag":
+		if e.ComplexityRoot.DailyDigestJob.ETag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJob.ETag(childComplexity), true
+	case "DailyDigestJob.id":
+		if e.ComplexityRoot.DailyDigestJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJob.ID(childComplexity), true
+	case "DailyDigestJob.meta":
+		if e.ComplexityRoot.DailyDigestJob.Meta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJob.Meta(childComplexity), true
+	case "DailyDigestJob.revisionInfo":
+		if e.ComplexityRoot.DailyDigestJob.RevisionInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJob.RevisionInfo(childComplexity), true
+	case "DailyDigestJob.revisions":
+		if e.ComplexityRoot.DailyDigestJob.Revisions == nil {
+			break
+		}
+
+		args, err := ec.field_DailyDigestJob_revisions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.DailyDigestJob.Revisions(childComplexity, args["first"].(*int), args["after"].(*string), args["chain"].(*bool)), true
+
+	case "DailyDigestJobChange.dailyDigestJob":
+		if e.ComplexityRoot.DailyDigestJobChange.DailyDigestJob == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobChange.DailyDigestJob(childComplexity), true
+	case "DailyDigestJobChange.id":
+		if e.ComplexityRoot.DailyDigestJobChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobChange.ID(childComplexity), true
+	case "DailyDigestJobChange.kind":
+		if e.ComplexityRoot.DailyDigestJobChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobChange.Kind(childComplexity), true
+
+	case "DailyDigestJobConnection.edges":
+		if e.ComplexityRoot.DailyDigestJobConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobConnection.Edges(childComplexity), true
+	case "DailyDigestJobConnection.nodes":
+		if e.ComplexityRoot.DailyDigestJobConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobConnection.Nodes(childComplexity), true
+	case "DailyDigestJobConnection.pageInfo":
+		if e.ComplexityRoot.DailyDigestJobConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobConnection.PageInfo(childComplexity), true
+	case "DailyDigestJobConnection.totalCount":
+		if e.ComplexityRoot.DailyDigestJobConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobConnection.TotalCount(childComplexity), true
+
+	case "DailyDigestJobData.attempts":
+		if e.ComplexityRoot.DailyDigestJobData.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.Attempts(childComplexity), true
+	case "DailyDigestJobData.finishedAt":
+		if e.ComplexityRoot.DailyDigestJobData.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.FinishedAt(childComplexity), true
+	case "DailyDigestJobData.lastError":
+		if e.ComplexityRoot.DailyDigestJobData.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.LastError(childComplexity), true
+	case "DailyDigestJobData.logs":
+		if e.ComplexityRoot.DailyDigestJobData.Logs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.Logs(childComplexity), true
+	case "DailyDigestJobData.maxAttempts":
+		if e.ComplexityRoot.DailyDigestJobData.MaxAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.MaxAttempts(childComplexity), true
+	case "DailyDigestJobData.payload":
+		if e.ComplexityRoot.DailyDigestJobData.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.Payload(childComplexity), true
+	case "DailyDigestJobData.result":
+		if e.ComplexityRoot.DailyDigestJobData.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.Result(childComplexity), true
+	case "DailyDigestJobData.runAt":
+		if e.ComplexityRoot.DailyDigestJobData.RunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.RunAt(childComplexity), true
+	case "DailyDigestJobData.startedAt":
+		if e.ComplexityRoot.DailyDigestJobData.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.StartedAt(childComplexity), true
+	case "DailyDigestJobData.status":
+		if e.ComplexityRoot.DailyDigestJobData.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobData.Status(childComplexity), true
+
+	case "DailyDigestJobEdge.cursor":
+		if e.ComplexityRoot.DailyDigestJobEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobEdge.Cursor(childComplexity), true
+	case "DailyDigestJobEdge.node":
+		if e.ComplexityRoot.DailyDigestJobEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestJobEdge.Node(childComplexity), true
+
+	case "DailyDigestPayload.windowHours":
+		if e.ComplexityRoot.DailyDigestPayload.WindowHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyDigestPayload.WindowHours(childComplexity), true
+
 	case "FeedEntry.data":
 		if e.ComplexityRoot.FeedEntry.Data == nil {
 			break
@@ -970,6 +1274,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Meta.UpdatedTime(childComplexity), true
 
+	case "Mutation.cancelDailyDigestJob":
+		if e.ComplexityRoot.Mutation.CancelDailyDigestJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelDailyDigestJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelDailyDigestJob(childComplexity, args["id"].(string)), true
+	case "Mutation.cancelNotifySubscribersJob":
+		if e.ComplexityRoot.Mutation.CancelNotifySubscribersJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelNotifySubscribersJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelNotifySubscribersJob(childComplexity, args["id"].(string)), true
 	case "Mutation.createAuthor":
 		if e.ComplexityRoot.Mutation.CreateAuthor == nil {
 			break
@@ -1080,6 +1406,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+	case "Mutation.enqueueDailyDigest":
+		if e.ComplexityRoot.Mutation.EnqueueDailyDigest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enqueueDailyDigest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnqueueDailyDigest(childComplexity, args["input"].(DailyDigestJob)), true
+	case "Mutation.enqueueNotifySubscribers":
+		if e.ComplexityRoot.Mutation.EnqueueNotifySubscribers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enqueueNotifySubscribers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnqueueNotifySubscribers(childComplexity, args["input"].(NotifySubscribersJob)), true
 	case "Mutation.patchAuthor":
 		if e.ComplexityRoot.Mutation.PatchAuthor == nil {
 			break
@@ -1190,6 +1538,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PurgeUser(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+	case "Mutation.rerunDailyDigestJob":
+		if e.ComplexityRoot.Mutation.RerunDailyDigestJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rerunDailyDigestJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RerunDailyDigestJob(childComplexity, args["id"].(string)), true
+	case "Mutation.rerunNotifySubscribersJob":
+		if e.ComplexityRoot.Mutation.RerunNotifySubscribersJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rerunNotifySubscribersJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RerunNotifySubscribersJob(childComplexity, args["id"].(string)), true
 	case "Mutation.restoreAuthor":
 		if e.ComplexityRoot.Mutation.RestoreAuthor == nil {
 			break
@@ -1355,6 +1725,196 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["input"].(User), args["ifMatch"].(*string), args["mode"].(*string), args["status"].(*string)), true
+
+	case "NotifySubscribersJob.data":
+		if e.ComplexityRoot.NotifySubscribersJob.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJob.Data(childComplexity), true
+	case "NotifySubscribersJob.diff":
+		if e.ComplexityRoot.NotifySubscribersJob.Diff == nil {
+			break
+		}
+
+		args, err := ec.field_NotifySubscribersJob_diff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJob.Diff(childComplexity, args["against"].(*string)), true
+	case "NotifySubscribersJob.etag":
+		if e.ComplexityRoot.NotifySubscribersJob.ETag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJob.ETag(childComplexity), true
+	case "NotifySubscribersJob.id":
+		if e.ComplexityRoot.NotifySubscribersJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJob.ID(childComplexity), true
+	case "NotifySubscribersJob.meta":
+		if e.ComplexityRoot.NotifySubscribersJob.Meta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJob.Meta(childComplexity), true
+	case "NotifySubscribersJob.revisionInfo":
+		if e.ComplexityRoot.NotifySubscribersJob.RevisionInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJob.RevisionInfo(childComplexity), true
+	case "NotifySubscribersJob.revisions":
+		if e.ComplexityRoot.NotifySubscribersJob.Revisions == nil {
+			break
+		}
+
+		args, err := ec.field_NotifySubscribersJob_revisions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJob.Revisions(childComplexity, args["first"].(*int), args["after"].(*string), args["chain"].(*bool)), true
+
+	case "NotifySubscribersJobChange.id":
+		if e.ComplexityRoot.NotifySubscribersJobChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobChange.ID(childComplexity), true
+	case "NotifySubscribersJobChange.kind":
+		if e.ComplexityRoot.NotifySubscribersJobChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobChange.Kind(childComplexity), true
+	case "NotifySubscribersJobChange.notifySubscribersJob":
+		if e.ComplexityRoot.NotifySubscribersJobChange.NotifySubscribersJob == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobChange.NotifySubscribersJob(childComplexity), true
+
+	case "NotifySubscribersJobConnection.edges":
+		if e.ComplexityRoot.NotifySubscribersJobConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobConnection.Edges(childComplexity), true
+	case "NotifySubscribersJobConnection.nodes":
+		if e.ComplexityRoot.NotifySubscribersJobConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobConnection.Nodes(childComplexity), true
+	case "NotifySubscribersJobConnection.pageInfo":
+		if e.ComplexityRoot.NotifySubscribersJobConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobConnection.PageInfo(childComplexity), true
+	case "NotifySubscribersJobConnection.totalCount":
+		if e.ComplexityRoot.NotifySubscribersJobConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobConnection.TotalCount(childComplexity), true
+
+	case "NotifySubscribersJobData.attempts":
+		if e.ComplexityRoot.NotifySubscribersJobData.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.Attempts(childComplexity), true
+	case "NotifySubscribersJobData.finishedAt":
+		if e.ComplexityRoot.NotifySubscribersJobData.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.FinishedAt(childComplexity), true
+	case "NotifySubscribersJobData.lastError":
+		if e.ComplexityRoot.NotifySubscribersJobData.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.LastError(childComplexity), true
+	case "NotifySubscribersJobData.logs":
+		if e.ComplexityRoot.NotifySubscribersJobData.Logs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.Logs(childComplexity), true
+	case "NotifySubscribersJobData.maxAttempts":
+		if e.ComplexityRoot.NotifySubscribersJobData.MaxAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.MaxAttempts(childComplexity), true
+	case "NotifySubscribersJobData.payload":
+		if e.ComplexityRoot.NotifySubscribersJobData.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.Payload(childComplexity), true
+	case "NotifySubscribersJobData.result":
+		if e.ComplexityRoot.NotifySubscribersJobData.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.Result(childComplexity), true
+	case "NotifySubscribersJobData.runAt":
+		if e.ComplexityRoot.NotifySubscribersJobData.RunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.RunAt(childComplexity), true
+	case "NotifySubscribersJobData.startedAt":
+		if e.ComplexityRoot.NotifySubscribersJobData.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.StartedAt(childComplexity), true
+	case "NotifySubscribersJobData.status":
+		if e.ComplexityRoot.NotifySubscribersJobData.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobData.Status(childComplexity), true
+
+	case "NotifySubscribersJobEdge.cursor":
+		if e.ComplexityRoot.NotifySubscribersJobEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobEdge.Cursor(childComplexity), true
+	case "NotifySubscribersJobEdge.node":
+		if e.ComplexityRoot.NotifySubscribersJobEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersJobEdge.Node(childComplexity), true
+
+	case "NotifySubscribersPayload.delayMs":
+		if e.ComplexityRoot.NotifySubscribersPayload.DelayMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersPayload.DelayMs(childComplexity), true
+	case "NotifySubscribersPayload.post":
+		if e.ComplexityRoot.NotifySubscribersPayload.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersPayload.Post(childComplexity), true
+	case "NotifySubscribersPayload.title":
+		if e.ComplexityRoot.NotifySubscribersPayload.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifySubscribersPayload.Title(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1636,6 +2196,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Comments(childComplexity, args["filter"].(*CommentFilter), args["orderBy"].([]*CommentOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool)), true
+	case "Query.dailyDigestJob":
+		if e.ComplexityRoot.Query.DailyDigestJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dailyDigestJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DailyDigestJob(childComplexity, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool)), true
+	case "Query.dailyDigestJobs":
+		if e.ComplexityRoot.Query.DailyDigestJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dailyDigestJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DailyDigestJobs(childComplexity, args["filter"].(*DailyDigestJobFilter), args["orderBy"].([]*DailyDigestJobOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool)), true
 	case "Query.feedEntries":
 		if e.ComplexityRoot.Query.FeedEntries == nil {
 			break
@@ -1665,6 +2247,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.notifySubscribersJob":
+		if e.ComplexityRoot.Query.NotifySubscribersJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifySubscribersJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NotifySubscribersJob(childComplexity, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool)), true
+	case "Query.notifySubscribersJobs":
+		if e.ComplexityRoot.Query.NotifySubscribersJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifySubscribersJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NotifySubscribersJobs(childComplexity, args["filter"].(*NotifySubscribersJobFilter), args["orderBy"].([]*NotifySubscribersJobOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool)), true
 	case "Query.post":
 		if e.ComplexityRoot.Query.Post == nil {
 			break
@@ -1831,6 +2435,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CommentChanged(childComplexity, args["id"].(*string)), true
+	case "Subscription.dailyDigestJobChanged":
+		if e.ComplexityRoot.Subscription.DailyDigestJobChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_dailyDigestJobChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.DailyDigestJobChanged(childComplexity, args["id"].(*string)), true
 	case "Subscription.feedEntryChanged":
 		if e.ComplexityRoot.Subscription.FeedEntryChanged == nil {
 			break
@@ -1842,6 +2457,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.FeedEntryChanged(childComplexity, args["id"].(*string)), true
+	case "Subscription.notifySubscribersJobChanged":
+		if e.ComplexityRoot.Subscription.NotifySubscribersJobChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_notifySubscribersJobChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.NotifySubscribersJobChanged(childComplexity, args["id"].(*string)), true
 	case "Subscription.postChanged":
 		if e.ComplexityRoot.Subscription.PostChanged == nil {
 			break
@@ -2017,11 +2643,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCommentFilter,
 		ec.unmarshalInputCommentInput,
 		ec.unmarshalInputCommentOrder,
+		ec.unmarshalInputDailyDigestJobFilter,
+		ec.unmarshalInputDailyDigestJobInput,
+		ec.unmarshalInputDailyDigestJobOrder,
+		ec.unmarshalInputDailyDigestJobStatusFilter,
+		ec.unmarshalInputDailyDigestPayloadInput,
 		ec.unmarshalInputFeedEntryFilter,
 		ec.unmarshalInputFeedEntryInput,
 		ec.unmarshalInputFeedEntryOrder,
 		ec.unmarshalInputIDFilter,
 		ec.unmarshalInputIntFilter,
+		ec.unmarshalInputNotifySubscribersJobFilter,
+		ec.unmarshalInputNotifySubscribersJobInput,
+		ec.unmarshalInputNotifySubscribersJobOrder,
+		ec.unmarshalInputNotifySubscribersJobStatusFilter,
+		ec.unmarshalInputNotifySubscribersPayloadFilter,
+		ec.unmarshalInputNotifySubscribersPayloadInput,
 		ec.unmarshalInputPostFilter,
 		ec.unmarshalInputPostInput,
 		ec.unmarshalInputPostOrder,
@@ -2304,6 +2941,96 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DailyDigestJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DailyDigestJob_id(ctx, field)
+	case "etag":
+		return ec.fieldContext_DailyDigestJob_etag(ctx, field)
+	case "data":
+		return ec.fieldContext_DailyDigestJob_data(ctx, field)
+	case "meta":
+		return ec.fieldContext_DailyDigestJob_meta(ctx, field)
+	case "revisionInfo":
+		return ec.fieldContext_DailyDigestJob_revisionInfo(ctx, field)
+	case "revisions":
+		return ec.fieldContext_DailyDigestJob_revisions(ctx, field)
+	case "diff":
+		return ec.fieldContext_DailyDigestJob_diff(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyDigestJob", field.Name)
+}
+
+func (ec *executionContext) childFields_DailyDigestJobChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_DailyDigestJobChange_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_DailyDigestJobChange_id(ctx, field)
+	case "dailyDigestJob":
+		return ec.fieldContext_DailyDigestJobChange_dailyDigestJob(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyDigestJobChange", field.Name)
+}
+
+func (ec *executionContext) childFields_DailyDigestJobConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DailyDigestJobConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DailyDigestJobConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DailyDigestJobConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DailyDigestJobConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyDigestJobConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DailyDigestJobData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payload":
+		return ec.fieldContext_DailyDigestJobData_payload(ctx, field)
+	case "status":
+		return ec.fieldContext_DailyDigestJobData_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_DailyDigestJobData_attempts(ctx, field)
+	case "maxAttempts":
+		return ec.fieldContext_DailyDigestJobData_maxAttempts(ctx, field)
+	case "runAt":
+		return ec.fieldContext_DailyDigestJobData_runAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_DailyDigestJobData_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_DailyDigestJobData_finishedAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_DailyDigestJobData_lastError(ctx, field)
+	case "result":
+		return ec.fieldContext_DailyDigestJobData_result(ctx, field)
+	case "logs":
+		return ec.fieldContext_DailyDigestJobData_logs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyDigestJobData", field.Name)
+}
+
+func (ec *executionContext) childFields_DailyDigestJobEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DailyDigestJobEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DailyDigestJobEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyDigestJobEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DailyDigestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "windowHours":
+		return ec.fieldContext_DailyDigestPayload_windowHours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyDigestPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FeedEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2396,6 +3123,100 @@ func (ec *executionContext) childFields_Meta(ctx context.Context, field graphql.
 		return ec.fieldContext_Meta_isDeleted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Meta", field.Name)
+}
+
+func (ec *executionContext) childFields_NotifySubscribersJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_NotifySubscribersJob_id(ctx, field)
+	case "etag":
+		return ec.fieldContext_NotifySubscribersJob_etag(ctx, field)
+	case "data":
+		return ec.fieldContext_NotifySubscribersJob_data(ctx, field)
+	case "meta":
+		return ec.fieldContext_NotifySubscribersJob_meta(ctx, field)
+	case "revisionInfo":
+		return ec.fieldContext_NotifySubscribersJob_revisionInfo(ctx, field)
+	case "revisions":
+		return ec.fieldContext_NotifySubscribersJob_revisions(ctx, field)
+	case "diff":
+		return ec.fieldContext_NotifySubscribersJob_diff(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotifySubscribersJob", field.Name)
+}
+
+func (ec *executionContext) childFields_NotifySubscribersJobChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_NotifySubscribersJobChange_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_NotifySubscribersJobChange_id(ctx, field)
+	case "notifySubscribersJob":
+		return ec.fieldContext_NotifySubscribersJobChange_notifySubscribersJob(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotifySubscribersJobChange", field.Name)
+}
+
+func (ec *executionContext) childFields_NotifySubscribersJobConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotifySubscribersJobConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_NotifySubscribersJobConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotifySubscribersJobConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotifySubscribersJobConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotifySubscribersJobConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotifySubscribersJobData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payload":
+		return ec.fieldContext_NotifySubscribersJobData_payload(ctx, field)
+	case "status":
+		return ec.fieldContext_NotifySubscribersJobData_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_NotifySubscribersJobData_attempts(ctx, field)
+	case "maxAttempts":
+		return ec.fieldContext_NotifySubscribersJobData_maxAttempts(ctx, field)
+	case "runAt":
+		return ec.fieldContext_NotifySubscribersJobData_runAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_NotifySubscribersJobData_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_NotifySubscribersJobData_finishedAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_NotifySubscribersJobData_lastError(ctx, field)
+	case "result":
+		return ec.fieldContext_NotifySubscribersJobData_result(ctx, field)
+	case "logs":
+		return ec.fieldContext_NotifySubscribersJobData_logs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotifySubscribersJobData", field.Name)
+}
+
+func (ec *executionContext) childFields_NotifySubscribersJobEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NotifySubscribersJobEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NotifySubscribersJobEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotifySubscribersJobEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotifySubscribersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "post":
+		return ec.fieldContext_NotifySubscribersPayload_post(ctx, field)
+	case "title":
+		return ec.fieldContext_NotifySubscribersPayload_title(ctx, field)
+	case "delayMs":
+		return ec.fieldContext_NotifySubscribersPayload_delayMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotifySubscribersPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2920,6 +3741,50 @@ func (ec *executionContext) field_Comment_revisions_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_DailyDigestJob_diff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "against",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["against"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_DailyDigestJob_revisions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "chain",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["chain"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_FeedEntry_diff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2961,6 +3826,34 @@ func (ec *executionContext) field_FeedEntry_revisions_args(ctx context.Context, 
 		return nil, err
 	}
 	args["chain"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelDailyDigestJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelNotifySubscribersJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3181,6 +4074,34 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enqueueDailyDigest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (DailyDigestJob, error) {
+			return ec.unmarshalNDailyDigestJobInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJob(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enqueueNotifySubscribers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (NotifySubscribersJob, error) {
+			return ec.unmarshalNNotifySubscribersJobInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJob(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3521,6 +4442,34 @@ func (ec *executionContext) field_Mutation_purgeUser_args(ctx context.Context, r
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rerunDailyDigestJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rerunNotifySubscribersJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4014,6 +4963,50 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_NotifySubscribersJob_diff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "against",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["against"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_NotifySubscribersJob_revisions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "chain",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["chain"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Post_commentsByPost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4316,6 +5309,82 @@ func (ec *executionContext) field_Query_comments_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_dailyDigestJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "revision",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dailyDigestJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*DailyDigestJobFilter, error) {
+			return ec.unmarshalODailyDigestJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*DailyDigestJobOrder, error) {
+			return ec.unmarshalODailyDigestJobOrder2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_feedEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4389,6 +5458,82 @@ func (ec *executionContext) field_Query_feedEntry_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["includeDeleted"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_notifySubscribersJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "revision",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_notifySubscribersJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*NotifySubscribersJobFilter, error) {
+			return ec.unmarshalONotifySubscribersJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*NotifySubscribersJobOrder, error) {
+			return ec.unmarshalONotifySubscribersJobOrder2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg4
 	return args, nil
 }
 
@@ -4572,7 +5717,35 @@ func (ec *executionContext) field_Subscription_commentChanged_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_dailyDigestJobChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_feedEntryChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_notifySubscribersJobChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -6085,6 +7258,750 @@ func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJob_id(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJob", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJob_etag(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJob_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ETag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJob_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJob", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJob_data(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJob_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v DailyDigestJob) graphql.Marshaler {
+			return ec.marshalNDailyDigestJobData2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJob_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJobData(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJob_meta(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJob_meta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.Meta) graphql.Marshaler {
+			return ec.marshalNMeta2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐMeta(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJob_meta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meta(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJob_revisionInfo(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJob_revisionInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevisionInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.RevisionInfo) graphql.Marshaler {
+			return ec.marshalNRevisionInfo2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐRevisionInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJob_revisionInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJob_revisions(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJob_revisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.DailyDigestJob().Revisions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["chain"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gql.RevisionConnection) graphql.Marshaler {
+			return ec.marshalNRevisionConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐRevisionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJob_revisions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_DailyDigestJob_revisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJob_diff(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJob_diff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.DailyDigestJob().Diff(ctx, obj, fc.Args["against"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJob_diff(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_DailyDigestJob_diff_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJobChange_kind(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.ChangeOp) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐChangeOp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobChange", field, false, false, errors.New("field of type ChangeKind does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobChange_id(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobChange", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobChange_dailyDigestJob(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobChange_dailyDigestJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DailyDigestJob, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+			return ec.marshalODailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobChange_dailyDigestJob(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJobChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJobConnection_edges(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*DailyDigestJobEdge) graphql.Marshaler {
+			return ec.marshalNDailyDigestJobEdge2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJobEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJobConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*DailyDigestJobRecord) graphql.Marshaler {
+			return ec.marshalNDailyDigestJob2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJobConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gql.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJobConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_payload(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v DailyDigestPayload) graphql.Marshaler {
+			return ec.marshalNDailyDigestPayload2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJobData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestJobData_status(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v DailyDigestJobStatus) graphql.Marshaler {
+			return ec.marshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type DailyDigestJobStatus does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_attempts(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_maxAttempts(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_maxAttempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAttempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_maxAttempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_runAt(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_runAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_runAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_startedAt(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_finishedAt(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_lastError(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_result(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobData_logs(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobData_logs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Logs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobData_logs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobData", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestJobEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DailyDigestJobEdge_node(ctx context.Context, field graphql.CollectedField, obj *DailyDigestJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestJobEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+			return ec.marshalNDailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestJobEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyDigestJobEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyDigestPayload_windowHours(ctx context.Context, field graphql.CollectedField, obj *DailyDigestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyDigestPayload_windowHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailyDigestPayload_windowHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyDigestPayload", field, false, false, errors.New("field of type Int64 does not have child fields"))
 }
 
 func (ec *executionContext) _FeedEntry_id(ctx context.Context, field graphql.CollectedField, obj *FeedEntryRecord) (ret graphql.Marshaler) {
@@ -8417,6 +10334,1060 @@ func (ec *executionContext) fieldContext_Mutation_switchUserRevision(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_enqueueNotifySubscribers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enqueueNotifySubscribers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnqueueNotifySubscribers(ctx, fc.Args["input"].(NotifySubscribersJob))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enqueueNotifySubscribers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enqueueNotifySubscribers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelNotifySubscribersJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelNotifySubscribersJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelNotifySubscribersJob(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelNotifySubscribersJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelNotifySubscribersJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rerunNotifySubscribersJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rerunNotifySubscribersJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RerunNotifySubscribersJob(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rerunNotifySubscribersJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rerunNotifySubscribersJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enqueueDailyDigest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enqueueDailyDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnqueueDailyDigest(ctx, fc.Args["input"].(DailyDigestJob))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+			return ec.marshalNDailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enqueueDailyDigest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enqueueDailyDigest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelDailyDigestJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelDailyDigestJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelDailyDigestJob(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+			return ec.marshalNDailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelDailyDigestJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelDailyDigestJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rerunDailyDigestJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rerunDailyDigestJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RerunDailyDigestJob(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+			return ec.marshalNDailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rerunDailyDigestJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rerunDailyDigestJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJob_id(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJob", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJob_etag(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJob_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ETag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJob_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJob", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJob_data(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJob_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v NotifySubscribersJob) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJobData2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJob_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJobData(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJob_meta(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJob_meta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.Meta) graphql.Marshaler {
+			return ec.marshalNMeta2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐMeta(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJob_meta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meta(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJob_revisionInfo(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJob_revisionInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevisionInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.RevisionInfo) graphql.Marshaler {
+			return ec.marshalNRevisionInfo2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐRevisionInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJob_revisionInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJob_revisions(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJob_revisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.NotifySubscribersJob().Revisions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["chain"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gql.RevisionConnection) graphql.Marshaler {
+			return ec.marshalNRevisionConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐRevisionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJob_revisions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_NotifySubscribersJob_revisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJob_diff(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJob_diff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.NotifySubscribersJob().Diff(ctx, obj, fc.Args["against"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJob_diff(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_NotifySubscribersJob_diff_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJobChange_kind(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.ChangeOp) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐChangeOp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobChange", field, false, false, errors.New("field of type ChangeKind does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobChange_id(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobChange", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobChange_notifySubscribersJob(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobChange_notifySubscribersJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotifySubscribersJob, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+			return ec.marshalONotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobChange_notifySubscribersJob(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJobChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJobConnection_edges(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*NotifySubscribersJobEdge) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJobEdge2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJobEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJobConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*NotifySubscribersJobRecord) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJob2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJobConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gql.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJobConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_payload(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v NotifySubscribersPayload) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersPayload2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJobData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_status(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v NotifySubscribersJobStatus) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type NotifySubscribersJobStatus does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_attempts(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_maxAttempts(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_maxAttempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAttempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_maxAttempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_runAt(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_runAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_runAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_startedAt(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_finishedAt(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_lastError(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_result(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobData_logs(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobData_logs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Logs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobData_logs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobData", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersJobEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersJobEdge_node(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersJobEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersJobEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotifySubscribersJobEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotifySubscribersPayload_post(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersPayload_post(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Post, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersPayload_post(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersPayload_title(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersPayload_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersPayload_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotifySubscribersPayload_delayMs(ctx context.Context, field graphql.CollectedField, obj *NotifySubscribersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifySubscribersPayload_delayMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DelayMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotifySubscribersPayload_delayMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifySubscribersPayload", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *gql.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9868,6 +12839,182 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_notifySubscribersJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notifySubscribersJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NotifySubscribersJob(ctx, fc.Args["id"].(string), fc.Args["revision"].(*string), fc.Args["includeDeleted"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+			return ec.marshalONotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notifySubscribersJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_notifySubscribersJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notifySubscribersJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notifySubscribersJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NotifySubscribersJobs(ctx, fc.Args["filter"].(*NotifySubscribersJobFilter), fc.Args["orderBy"].([]*NotifySubscribersJobOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includeDeleted"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobConnection) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJobConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notifySubscribersJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_notifySubscribersJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dailyDigestJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dailyDigestJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DailyDigestJob(ctx, fc.Args["id"].(string), fc.Args["revision"].(*string), fc.Args["includeDeleted"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+			return ec.marshalODailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dailyDigestJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dailyDigestJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dailyDigestJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dailyDigestJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DailyDigestJobs(ctx, fc.Args["filter"].(*DailyDigestJobFilter), fc.Args["orderBy"].([]*DailyDigestJobOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includeDeleted"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobConnection) graphql.Marshaler {
+			return ec.marshalNDailyDigestJobConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dailyDigestJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dailyDigestJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10562,6 +13709,94 @@ func (ec *executionContext) fieldContext_Subscription_userChanged(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_userChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_notifySubscribersJobChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_notifySubscribersJobChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().NotifySubscribersJobChanged(ctx, fc.Args["id"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *NotifySubscribersJobChange) graphql.Marshaler {
+			return ec.marshalNNotifySubscribersJobChange2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_notifySubscribersJobChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifySubscribersJobChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_notifySubscribersJobChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_dailyDigestJobChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_dailyDigestJobChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().DailyDigestJobChanged(ctx, fc.Args["id"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DailyDigestJobChange) graphql.Marshaler {
+			return ec.marshalNDailyDigestJobChange2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_dailyDigestJobChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyDigestJobChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_dailyDigestJobChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12682,6 +15917,279 @@ func (ec *executionContext) unmarshalInputCommentOrder(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDailyDigestJobFilter(ctx context.Context, obj any) (DailyDigestJobFilter, error) {
+	var it DailyDigestJobFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "status", "attempts", "runAt", "startedAt", "finishedAt", "resourceId", "createdTime", "updatedTime", "createdBy", "updatedBy"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalODailyDigestJobFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalODailyDigestJobFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalODailyDigestJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalODailyDigestJobStatusFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatusFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "attempts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attempts"))
+			data, err := ec.unmarshalOIntFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attempts = data
+		case "runAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runAt"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunAt = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "finishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAt"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAt = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalOIDFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "createdTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdTime"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedTime = data
+		case "updatedTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedTime"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedTime = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "updatedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedBy"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedBy = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDailyDigestJobInput(ctx context.Context, obj any) (DailyDigestJob, error) {
+	var it DailyDigestJob
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"payload", "runAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "payload":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payload"))
+			data, err := ec.unmarshalNDailyDigestPayloadInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestPayload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Payload = data
+		case "runAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDailyDigestJobOrder(ctx context.Context, obj any) (DailyDigestJobOrder, error) {
+	var it DailyDigestJobOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDailyDigestJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDailyDigestJobStatusFilter(ctx context.Context, obj any) (DailyDigestJobStatusFilter, error) {
+	var it DailyDigestJobStatusFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in", "isNull"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalODailyDigestJobStatus2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDailyDigestPayloadInput(ctx context.Context, obj any) (DailyDigestPayload, error) {
+	var it DailyDigestPayload
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"windowHours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "windowHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHours"))
+			data, err := ec.unmarshalOInt642ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHours = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputFeedEntryFilter(ctx context.Context, obj any) (FeedEntryFilter, error) {
 	var it FeedEntryFilter
 	if obj == nil {
@@ -12985,6 +16493,330 @@ func (ec *executionContext) unmarshalInputIntFilter(ctx context.Context, obj any
 				return it, err
 			}
 			it.IsNull = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputNotifySubscribersJobFilter(ctx context.Context, obj any) (NotifySubscribersJobFilter, error) {
+	var it NotifySubscribersJobFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "payload", "status", "attempts", "runAt", "startedAt", "finishedAt", "resourceId", "createdTime", "updatedTime", "createdBy", "updatedBy"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalONotifySubscribersJobFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalONotifySubscribersJobFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalONotifySubscribersJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "payload":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payload"))
+			data, err := ec.unmarshalONotifySubscribersPayloadFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersPayloadFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Payload = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalONotifySubscribersJobStatusFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatusFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "attempts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attempts"))
+			data, err := ec.unmarshalOIntFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attempts = data
+		case "runAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runAt"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunAt = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "finishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAt"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAt = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalOIDFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "createdTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdTime"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedTime = data
+		case "updatedTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedTime"))
+			data, err := ec.unmarshalOTimeFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedTime = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "updatedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedBy"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedBy = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputNotifySubscribersJobInput(ctx context.Context, obj any) (NotifySubscribersJob, error) {
+	var it NotifySubscribersJob
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"payload", "runAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "payload":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payload"))
+			data, err := ec.unmarshalNNotifySubscribersPayloadInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersPayload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Payload = data
+		case "runAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputNotifySubscribersJobOrder(ctx context.Context, obj any) (NotifySubscribersJobOrder, error) {
+	var it NotifySubscribersJobOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNNotifySubscribersJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputNotifySubscribersJobStatusFilter(ctx context.Context, obj any) (NotifySubscribersJobStatusFilter, error) {
+	var it NotifySubscribersJobStatusFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in", "isNull"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalONotifySubscribersJobStatus2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputNotifySubscribersPayloadFilter(ctx context.Context, obj any) (NotifySubscribersPayloadFilter, error) {
+	var it NotifySubscribersPayloadFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"post"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "post":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("post"))
+			data, err := ec.unmarshalOIDFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Post = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputNotifySubscribersPayloadInput(ctx context.Context, obj any) (NotifySubscribersPayload, error) {
+	var it NotifySubscribersPayload
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"post", "title", "delayMs"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "post":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("post"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Post = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "delayMs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delayMs"))
+			data, err := ec.unmarshalOInt642ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DelayMs = data
 		}
 	}
 	return it, nil
@@ -14634,6 +18466,405 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var dailyDigestJobImplementors = []string{"DailyDigestJob"}
+
+func (ec *executionContext) _DailyDigestJob(ctx context.Context, sel ast.SelectionSet, obj *DailyDigestJobRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dailyDigestJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DailyDigestJob")
+		case "id":
+			out.Values[i] = ec._DailyDigestJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._DailyDigestJob_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "data":
+			out.Values[i] = ec._DailyDigestJob_data(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meta":
+			out.Values[i] = ec._DailyDigestJob_meta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisionInfo":
+			out.Values[i] = ec._DailyDigestJob_revisionInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DailyDigestJob_revisions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "diff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DailyDigestJob_diff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dailyDigestJobChangeImplementors = []string{"DailyDigestJobChange"}
+
+func (ec *executionContext) _DailyDigestJobChange(ctx context.Context, sel ast.SelectionSet, obj *DailyDigestJobChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dailyDigestJobChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DailyDigestJobChange")
+		case "kind":
+			out.Values[i] = ec._DailyDigestJobChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._DailyDigestJobChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dailyDigestJob":
+			out.Values[i] = ec._DailyDigestJobChange_dailyDigestJob(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dailyDigestJobConnectionImplementors = []string{"DailyDigestJobConnection"}
+
+func (ec *executionContext) _DailyDigestJobConnection(ctx context.Context, sel ast.SelectionSet, obj *DailyDigestJobConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dailyDigestJobConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DailyDigestJobConnection")
+		case "edges":
+			out.Values[i] = ec._DailyDigestJobConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._DailyDigestJobConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DailyDigestJobConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DailyDigestJobConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dailyDigestJobDataImplementors = []string{"DailyDigestJobData"}
+
+func (ec *executionContext) _DailyDigestJobData(ctx context.Context, sel ast.SelectionSet, obj *DailyDigestJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dailyDigestJobDataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DailyDigestJobData")
+		case "payload":
+			out.Values[i] = ec._DailyDigestJobData_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._DailyDigestJobData_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._DailyDigestJobData_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxAttempts":
+			out.Values[i] = ec._DailyDigestJobData_maxAttempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runAt":
+			out.Values[i] = ec._DailyDigestJobData_runAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._DailyDigestJobData_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._DailyDigestJobData_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._DailyDigestJobData_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._DailyDigestJobData_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "logs":
+			out.Values[i] = ec._DailyDigestJobData_logs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dailyDigestJobEdgeImplementors = []string{"DailyDigestJobEdge"}
+
+func (ec *executionContext) _DailyDigestJobEdge(ctx context.Context, sel ast.SelectionSet, obj *DailyDigestJobEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dailyDigestJobEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DailyDigestJobEdge")
+		case "cursor":
+			out.Values[i] = ec._DailyDigestJobEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DailyDigestJobEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dailyDigestPayloadImplementors = []string{"DailyDigestPayload"}
+
+func (ec *executionContext) _DailyDigestPayload(ctx context.Context, sel ast.SelectionSet, obj *DailyDigestPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dailyDigestPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DailyDigestPayload")
+		case "windowHours":
+			out.Values[i] = ec._DailyDigestPayload_windowHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var feedEntryImplementors = []string{"FeedEntry"}
 
 func (ec *executionContext) _FeedEntry(ctx context.Context, sel ast.SelectionSet, obj *FeedEntryRecord) graphql.Marshaler {
@@ -15339,6 +19570,457 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_switchUserRevision(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enqueueNotifySubscribers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enqueueNotifySubscribers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelNotifySubscribersJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelNotifySubscribersJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rerunNotifySubscribersJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rerunNotifySubscribersJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enqueueDailyDigest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enqueueDailyDigest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelDailyDigestJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelDailyDigestJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rerunDailyDigestJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rerunDailyDigestJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notifySubscribersJobImplementors = []string{"NotifySubscribersJob"}
+
+func (ec *executionContext) _NotifySubscribersJob(ctx context.Context, sel ast.SelectionSet, obj *NotifySubscribersJobRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notifySubscribersJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotifySubscribersJob")
+		case "id":
+			out.Values[i] = ec._NotifySubscribersJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._NotifySubscribersJob_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "data":
+			out.Values[i] = ec._NotifySubscribersJob_data(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meta":
+			out.Values[i] = ec._NotifySubscribersJob_meta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisionInfo":
+			out.Values[i] = ec._NotifySubscribersJob_revisionInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NotifySubscribersJob_revisions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "diff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NotifySubscribersJob_diff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notifySubscribersJobChangeImplementors = []string{"NotifySubscribersJobChange"}
+
+func (ec *executionContext) _NotifySubscribersJobChange(ctx context.Context, sel ast.SelectionSet, obj *NotifySubscribersJobChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notifySubscribersJobChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotifySubscribersJobChange")
+		case "kind":
+			out.Values[i] = ec._NotifySubscribersJobChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._NotifySubscribersJobChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notifySubscribersJob":
+			out.Values[i] = ec._NotifySubscribersJobChange_notifySubscribersJob(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notifySubscribersJobConnectionImplementors = []string{"NotifySubscribersJobConnection"}
+
+func (ec *executionContext) _NotifySubscribersJobConnection(ctx context.Context, sel ast.SelectionSet, obj *NotifySubscribersJobConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notifySubscribersJobConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotifySubscribersJobConnection")
+		case "edges":
+			out.Values[i] = ec._NotifySubscribersJobConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._NotifySubscribersJobConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NotifySubscribersJobConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._NotifySubscribersJobConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notifySubscribersJobDataImplementors = []string{"NotifySubscribersJobData"}
+
+func (ec *executionContext) _NotifySubscribersJobData(ctx context.Context, sel ast.SelectionSet, obj *NotifySubscribersJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notifySubscribersJobDataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotifySubscribersJobData")
+		case "payload":
+			out.Values[i] = ec._NotifySubscribersJobData_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._NotifySubscribersJobData_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._NotifySubscribersJobData_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxAttempts":
+			out.Values[i] = ec._NotifySubscribersJobData_maxAttempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runAt":
+			out.Values[i] = ec._NotifySubscribersJobData_runAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._NotifySubscribersJobData_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._NotifySubscribersJobData_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._NotifySubscribersJobData_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._NotifySubscribersJobData_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "logs":
+			out.Values[i] = ec._NotifySubscribersJobData_logs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notifySubscribersJobEdgeImplementors = []string{"NotifySubscribersJobEdge"}
+
+func (ec *executionContext) _NotifySubscribersJobEdge(ctx context.Context, sel ast.SelectionSet, obj *NotifySubscribersJobEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notifySubscribersJobEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotifySubscribersJobEdge")
+		case "cursor":
+			out.Values[i] = ec._NotifySubscribersJobEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._NotifySubscribersJobEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notifySubscribersPayloadImplementors = []string{"NotifySubscribersPayload"}
+
+func (ec *executionContext) _NotifySubscribersPayload(ctx context.Context, sel ast.SelectionSet, obj *NotifySubscribersPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notifySubscribersPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotifySubscribersPayload")
+		case "post":
+			out.Values[i] = ec._NotifySubscribersPayload_post(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._NotifySubscribersPayload_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delayMs":
+			out.Values[i] = ec._NotifySubscribersPayload_delayMs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16195,6 +20877,94 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "notifySubscribersJob":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_notifySubscribersJob(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "notifySubscribersJobs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_notifySubscribersJobs(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "dailyDigestJob":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_dailyDigestJob(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "dailyDigestJobs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_dailyDigestJobs(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -16432,6 +21202,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_feedEntryChanged(ctx, fields[0])
 	case "userChanged":
 		return ec._Subscription_userChanged(ctx, fields[0])
+	case "notifySubscribersJobChanged":
+		return ec._Subscription_notifySubscribersJobChanged(ctx, fields[0])
+	case "dailyDigestJobChanged":
+		return ec._Subscription_dailyDigestJobChanged(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -17466,6 +22240,184 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNDailyDigestJob2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*DailyDigestJobRecord) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx context.Context, sel ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DailyDigestJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDailyDigestJobChange2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobChange(ctx context.Context, sel ast.SelectionSet, v *DailyDigestJobChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DailyDigestJobChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDailyDigestJobConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobConnection(ctx context.Context, sel ast.SelectionSet, v *DailyDigestJobConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DailyDigestJobConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDailyDigestJobData2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJob(ctx context.Context, sel ast.SelectionSet, v DailyDigestJob) graphql.Marshaler {
+	return ec._DailyDigestJobData(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDailyDigestJobEdge2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*DailyDigestJobEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDailyDigestJobEdge2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDailyDigestJobEdge2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobEdge(ctx context.Context, sel ast.SelectionSet, v *DailyDigestJobEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DailyDigestJobEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDailyDigestJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilter(ctx context.Context, v any) (*DailyDigestJobFilter, error) {
+	res, err := ec.unmarshalInputDailyDigestJobFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDailyDigestJobInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJob(ctx context.Context, v any) (DailyDigestJob, error) {
+	res, err := ec.unmarshalInputDailyDigestJobInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDailyDigestJobOrder2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrder(ctx context.Context, v any) (*DailyDigestJobOrder, error) {
+	res, err := ec.unmarshalInputDailyDigestJobOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDailyDigestJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderField(ctx context.Context, v any) (DailyDigestJobOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDailyDigestJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderField[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDailyDigestJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderField(ctx context.Context, sel ast.SelectionSet, v DailyDigestJobOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDailyDigestJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderField[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNDailyDigestJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderField = map[string]DailyDigestJobOrderField{
+		"STATUS":       DailyDigestJobOrderFieldStatus,
+		"ATTEMPTS":     DailyDigestJobOrderFieldAttempts,
+		"RUN_AT":       DailyDigestJobOrderFieldRunAt,
+		"STARTED_AT":   DailyDigestJobOrderFieldStartedAt,
+		"FINISHED_AT":  DailyDigestJobOrderFieldFinishedAt,
+		"RESOURCE_ID":  DailyDigestJobOrderFieldResourceID,
+		"CREATED_TIME": DailyDigestJobOrderFieldCreatedTime,
+		"UPDATED_TIME": DailyDigestJobOrderFieldUpdatedTime,
+		"CREATED_BY":   DailyDigestJobOrderFieldCreatedBy,
+		"UPDATED_BY":   DailyDigestJobOrderFieldUpdatedBy,
+	}
+	marshalNDailyDigestJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderField = map[DailyDigestJobOrderField]string{
+		DailyDigestJobOrderFieldStatus:      "STATUS",
+		DailyDigestJobOrderFieldAttempts:    "ATTEMPTS",
+		DailyDigestJobOrderFieldRunAt:       "RUN_AT",
+		DailyDigestJobOrderFieldStartedAt:   "STARTED_AT",
+		DailyDigestJobOrderFieldFinishedAt:  "FINISHED_AT",
+		DailyDigestJobOrderFieldResourceID:  "RESOURCE_ID",
+		DailyDigestJobOrderFieldCreatedTime: "CREATED_TIME",
+		DailyDigestJobOrderFieldUpdatedTime: "UPDATED_TIME",
+		DailyDigestJobOrderFieldCreatedBy:   "CREATED_BY",
+		DailyDigestJobOrderFieldUpdatedBy:   "UPDATED_BY",
+	}
+)
+
+func (ec *executionContext) unmarshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx context.Context, v any) (DailyDigestJobStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx context.Context, sel ast.SelectionSet, v DailyDigestJobStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus = map[string]DailyDigestJobStatus{
+		"PENDING":   DailyDigestJobStatusPending,
+		"RUNNING":   DailyDigestJobStatusRunning,
+		"COMPLETED": DailyDigestJobStatusCompleted,
+		"FAILED":    DailyDigestJobStatusFailed,
+		"CANCELLED": DailyDigestJobStatusCancelled,
+	}
+	marshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus = map[DailyDigestJobStatus]string{
+		DailyDigestJobStatusPending:   "PENDING",
+		DailyDigestJobStatusRunning:   "RUNNING",
+		DailyDigestJobStatusCompleted: "COMPLETED",
+		DailyDigestJobStatusFailed:    "FAILED",
+		DailyDigestJobStatusCancelled: "CANCELLED",
+	}
+)
+
+func (ec *executionContext) marshalNDailyDigestPayload2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestPayload(ctx context.Context, sel ast.SelectionSet, v DailyDigestPayload) graphql.Marshaler {
+	return ec._DailyDigestPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNDailyDigestPayloadInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestPayload(ctx context.Context, v any) (DailyDigestPayload, error) {
+	res, err := ec.unmarshalInputDailyDigestPayloadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNFeedEntry2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*FeedEntryRecord) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -17667,6 +22619,186 @@ func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx contex
 
 func (ec *executionContext) marshalNMeta2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐMeta(ctx context.Context, sel ast.SelectionSet, v resource.Meta) graphql.Marshaler {
 	return ec._Meta(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJob2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*NotifySubscribersJobRecord) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx context.Context, sel ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotifySubscribersJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJobChange2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobChange(ctx context.Context, sel ast.SelectionSet, v *NotifySubscribersJobChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotifySubscribersJobChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJobConnection2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobConnection(ctx context.Context, sel ast.SelectionSet, v *NotifySubscribersJobConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotifySubscribersJobConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJobData2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJob(ctx context.Context, sel ast.SelectionSet, v NotifySubscribersJob) graphql.Marshaler {
+	return ec._NotifySubscribersJobData(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJobEdge2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*NotifySubscribersJobEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotifySubscribersJobEdge2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJobEdge2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobEdge(ctx context.Context, sel ast.SelectionSet, v *NotifySubscribersJobEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotifySubscribersJobEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotifySubscribersJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilter(ctx context.Context, v any) (*NotifySubscribersJobFilter, error) {
+	res, err := ec.unmarshalInputNotifySubscribersJobFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNotifySubscribersJobInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJob(ctx context.Context, v any) (NotifySubscribersJob, error) {
+	res, err := ec.unmarshalInputNotifySubscribersJobInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNotifySubscribersJobOrder2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrder(ctx context.Context, v any) (*NotifySubscribersJobOrder, error) {
+	res, err := ec.unmarshalInputNotifySubscribersJobOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNotifySubscribersJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderField(ctx context.Context, v any) (NotifySubscribersJobOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNNotifySubscribersJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderField[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderField(ctx context.Context, sel ast.SelectionSet, v NotifySubscribersJobOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNNotifySubscribersJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderField[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNNotifySubscribersJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderField = map[string]NotifySubscribersJobOrderField{
+		"PAYLOAD_POST": NotifySubscribersJobOrderFieldPayloadPost,
+		"STATUS":       NotifySubscribersJobOrderFieldStatus,
+		"ATTEMPTS":     NotifySubscribersJobOrderFieldAttempts,
+		"RUN_AT":       NotifySubscribersJobOrderFieldRunAt,
+		"STARTED_AT":   NotifySubscribersJobOrderFieldStartedAt,
+		"FINISHED_AT":  NotifySubscribersJobOrderFieldFinishedAt,
+		"RESOURCE_ID":  NotifySubscribersJobOrderFieldResourceID,
+		"CREATED_TIME": NotifySubscribersJobOrderFieldCreatedTime,
+		"UPDATED_TIME": NotifySubscribersJobOrderFieldUpdatedTime,
+		"CREATED_BY":   NotifySubscribersJobOrderFieldCreatedBy,
+		"UPDATED_BY":   NotifySubscribersJobOrderFieldUpdatedBy,
+	}
+	marshalNNotifySubscribersJobOrderField2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderField = map[NotifySubscribersJobOrderField]string{
+		NotifySubscribersJobOrderFieldPayloadPost: "PAYLOAD_POST",
+		NotifySubscribersJobOrderFieldStatus:      "STATUS",
+		NotifySubscribersJobOrderFieldAttempts:    "ATTEMPTS",
+		NotifySubscribersJobOrderFieldRunAt:       "RUN_AT",
+		NotifySubscribersJobOrderFieldStartedAt:   "STARTED_AT",
+		NotifySubscribersJobOrderFieldFinishedAt:  "FINISHED_AT",
+		NotifySubscribersJobOrderFieldResourceID:  "RESOURCE_ID",
+		NotifySubscribersJobOrderFieldCreatedTime: "CREATED_TIME",
+		NotifySubscribersJobOrderFieldUpdatedTime: "UPDATED_TIME",
+		NotifySubscribersJobOrderFieldCreatedBy:   "CREATED_BY",
+		NotifySubscribersJobOrderFieldUpdatedBy:   "UPDATED_BY",
+	}
+)
+
+func (ec *executionContext) unmarshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx context.Context, v any) (NotifySubscribersJobStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx context.Context, sel ast.SelectionSet, v NotifySubscribersJobStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus = map[string]NotifySubscribersJobStatus{
+		"PENDING":   NotifySubscribersJobStatusPending,
+		"RUNNING":   NotifySubscribersJobStatusRunning,
+		"COMPLETED": NotifySubscribersJobStatusCompleted,
+		"FAILED":    NotifySubscribersJobStatusFailed,
+		"CANCELLED": NotifySubscribersJobStatusCancelled,
+	}
+	marshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus = map[NotifySubscribersJobStatus]string{
+		NotifySubscribersJobStatusPending:   "PENDING",
+		NotifySubscribersJobStatusRunning:   "RUNNING",
+		NotifySubscribersJobStatusCompleted: "COMPLETED",
+		NotifySubscribersJobStatusFailed:    "FAILED",
+		NotifySubscribersJobStatusCancelled: "CANCELLED",
+	}
+)
+
+func (ec *executionContext) marshalNNotifySubscribersPayload2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersPayload(ctx context.Context, sel ast.SelectionSet, v NotifySubscribersPayload) graphql.Marshaler {
+	return ec._NotifySubscribersPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNNotifySubscribersPayloadInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersPayload(ctx context.Context, v any) (NotifySubscribersPayload, error) {
+	res, err := ec.unmarshalInputNotifySubscribersPayloadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋgqlᚐOrderDirection(ctx context.Context, v any) (gql.OrderDirection, error) {
@@ -18452,6 +23584,135 @@ func (ec *executionContext) unmarshalOCommentOrder2ᚕᚖgithubᚗcomᚋspecstar
 	return res, nil
 }
 
+func (ec *executionContext) marshalODailyDigestJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobRecord(ctx context.Context, sel ast.SelectionSet, v *DailyDigestJobRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DailyDigestJob(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODailyDigestJobFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilterᚄ(ctx context.Context, v any) ([]*DailyDigestJobFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*DailyDigestJobFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDailyDigestJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODailyDigestJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobFilter(ctx context.Context, v any) (*DailyDigestJobFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDailyDigestJobFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODailyDigestJobOrder2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrderᚄ(ctx context.Context, v any) ([]*DailyDigestJobOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*DailyDigestJobOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDailyDigestJobOrder2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODailyDigestJobStatus2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatusᚄ(ctx context.Context, v any) ([]DailyDigestJobStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]DailyDigestJobStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODailyDigestJobStatus2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []DailyDigestJobStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDailyDigestJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx context.Context, v any) (*DailyDigestJobStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus(ctx context.Context, sel ast.SelectionSet, v *DailyDigestJobStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus[*v])
+	return res
+}
+
+var (
+	unmarshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus = map[string]DailyDigestJobStatus{
+		"PENDING":   DailyDigestJobStatusPending,
+		"RUNNING":   DailyDigestJobStatusRunning,
+		"COMPLETED": DailyDigestJobStatusCompleted,
+		"FAILED":    DailyDigestJobStatusFailed,
+		"CANCELLED": DailyDigestJobStatusCancelled,
+	}
+	marshalODailyDigestJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatus = map[DailyDigestJobStatus]string{
+		DailyDigestJobStatusPending:   "PENDING",
+		DailyDigestJobStatusRunning:   "RUNNING",
+		DailyDigestJobStatusCompleted: "COMPLETED",
+		DailyDigestJobStatusFailed:    "FAILED",
+		DailyDigestJobStatusCancelled: "CANCELLED",
+	}
+)
+
+func (ec *executionContext) unmarshalODailyDigestJobStatusFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐDailyDigestJobStatusFilter(ctx context.Context, v any) (*DailyDigestJobStatusFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDailyDigestJobStatusFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOFeedEntry2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐFeedEntryRecord(ctx context.Context, sel ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -18674,6 +23935,143 @@ func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx contex
 	_ = ctx
 	res := gql.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) marshalONotifySubscribersJob2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobRecord(ctx context.Context, sel ast.SelectionSet, v *NotifySubscribersJobRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NotifySubscribersJob(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONotifySubscribersJobFilter2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilterᚄ(ctx context.Context, v any) ([]*NotifySubscribersJobFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*NotifySubscribersJobFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotifySubscribersJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalONotifySubscribersJobFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobFilter(ctx context.Context, v any) (*NotifySubscribersJobFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNotifySubscribersJobFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalONotifySubscribersJobOrder2ᚕᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrderᚄ(ctx context.Context, v any) ([]*NotifySubscribersJobOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*NotifySubscribersJobOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotifySubscribersJobOrder2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalONotifySubscribersJobStatus2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatusᚄ(ctx context.Context, v any) ([]NotifySubscribersJobStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]NotifySubscribersJobStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalONotifySubscribersJobStatus2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []NotifySubscribersJobStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotifySubscribersJobStatus2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx context.Context, v any) (*NotifySubscribersJobStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus(ctx context.Context, sel ast.SelectionSet, v *NotifySubscribersJobStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus[*v])
+	return res
+}
+
+var (
+	unmarshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus = map[string]NotifySubscribersJobStatus{
+		"PENDING":   NotifySubscribersJobStatusPending,
+		"RUNNING":   NotifySubscribersJobStatusRunning,
+		"COMPLETED": NotifySubscribersJobStatusCompleted,
+		"FAILED":    NotifySubscribersJobStatusFailed,
+		"CANCELLED": NotifySubscribersJobStatusCancelled,
+	}
+	marshalONotifySubscribersJobStatus2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatus = map[NotifySubscribersJobStatus]string{
+		NotifySubscribersJobStatusPending:   "PENDING",
+		NotifySubscribersJobStatusRunning:   "RUNNING",
+		NotifySubscribersJobStatusCompleted: "COMPLETED",
+		NotifySubscribersJobStatusFailed:    "FAILED",
+		NotifySubscribersJobStatusCancelled: "CANCELLED",
+	}
+)
+
+func (ec *executionContext) unmarshalONotifySubscribersJobStatusFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersJobStatusFilter(ctx context.Context, v any) (*NotifySubscribersJobStatusFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNotifySubscribersJobStatusFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalONotifySubscribersPayloadFilter2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐNotifySubscribersPayloadFilter(ctx context.Context, v any) (*NotifySubscribersPayloadFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNotifySubscribersPayloadFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOPost2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋexamplesᚋblogᚋblogᚐPostRecord(ctx context.Context, sel ast.SelectionSet, v *PostRecord) graphql.Marshaler {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/specstar-go/specstar/runtime/jobres"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -51,15 +52,19 @@ func postBeforeWrite(ctx context.Context, w *PostWrite) error {
 	return nil
 }
 
-// postAfterWrite adds a post that becomes published to the feed, in the
-// transaction that publishes it: a post is never published without its
-// feed entry, nor the other way round.
+// postAfterWrite adds a post that becomes published to the feed, and
+// enqueues the job that tells its readers, in the transaction that publishes
+// it: a post is never published without its feed entry and its notification,
+// nor the other way round.
 func postAfterWrite(ctx context.Context, w *PostWrite) error {
 	if !publishing(w) {
 		return nil
 	}
 	p := w.Stored.Data
-	_, err := w.Tx.FeedEntry.Create(ctx, &FeedEntry{Post: w.ID, Title: p.Title, PublishedAt: *p.PublishedAt}, resource.WriteOptions{})
+	if _, err := w.Tx.FeedEntry.Create(ctx, &FeedEntry{Post: w.ID, Title: p.Title, PublishedAt: *p.PublishedAt}, resource.WriteOptions{}); err != nil {
+		return err
+	}
+	_, err := w.Tx.NotifySubscribersJob.Enqueue(ctx, &NotifySubscribersPayload{Post: w.ID, Title: p.Title}, jobres.EnqueueOptions{})
 	return err
 }
 

@@ -287,8 +287,86 @@ var (
 		SchemaVersion: 1,
 		Table:         "auth_limit",
 	}
+	notifySubscribersJobKind = &resource.Kind{
+		Access: &resource.Access{Rules: map[resource.Action]string{
+			resource.ActionRead:    "role:admin",
+			resource.ActionList:    "role:admin",
+			resource.ActionCreate:  "role:admin",
+			resource.ActionUpdate:  "role:admin",
+			resource.ActionSwitch:  "role:admin",
+			resource.ActionDelete:  "role:admin",
+			resource.ActionRestore: "role:admin",
+			resource.ActionPurge:   "role:admin",
+		}},
+		DataFields:  []string{"payload", "status", "attempts", "max_attempts", "run_at", "started_at", "finished_at", "last_error", "result", "logs"},
+		DefaultSort: "-created_time",
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "status",
+			Type:    resource.TypeString,
+		}, {
+			Indexed: true,
+			JSON:    "attempts",
+			Type:    resource.TypeInt,
+		}, {
+			Indexed: true,
+			JSON:    "run_at",
+			Type:    resource.TypeDateTime,
+		}, {
+			Indexed: true,
+			JSON:    "started_at",
+			Type:    resource.TypeDateTime,
+		}, {
+			Indexed: true,
+			JSON:    "finished_at",
+			Type:    resource.TypeDateTime,
+		}},
+		Name:          "NotifySubscribersJob",
+		Path:          "jobs/notify-subscribers",
+		SchemaVersion: 1,
+		Table:         "notify_subscribers_job",
+	}
+	dailyDigestJobKind = &resource.Kind{
+		Access: &resource.Access{Rules: map[resource.Action]string{
+			resource.ActionRead:    "role:admin",
+			resource.ActionList:    "role:admin",
+			resource.ActionCreate:  "role:admin",
+			resource.ActionUpdate:  "role:admin",
+			resource.ActionSwitch:  "role:admin",
+			resource.ActionDelete:  "role:admin",
+			resource.ActionRestore: "role:admin",
+			resource.ActionPurge:   "role:admin",
+		}},
+		DataFields:  []string{"payload", "status", "attempts", "max_attempts", "run_at", "started_at", "finished_at", "last_error", "result", "logs"},
+		DefaultSort: "-created_time",
+		Fields: []resource.Field{{
+			Indexed: true,
+			JSON:    "status",
+			Type:    resource.TypeString,
+		}, {
+			Indexed: true,
+			JSON:    "attempts",
+			Type:    resource.TypeInt,
+		}, {
+			Indexed: true,
+			JSON:    "run_at",
+			Type:    resource.TypeDateTime,
+		}, {
+			Indexed: true,
+			JSON:    "started_at",
+			Type:    resource.TypeDateTime,
+		}, {
+			Indexed: true,
+			JSON:    "finished_at",
+			Type:    resource.TypeDateTime,
+		}},
+		Name:          "DailyDigestJob",
+		Path:          "jobs/daily-digest",
+		SchemaVersion: 1,
+		Table:         "daily_digest_job",
+	}
 	schema = &resource.Schema{
-		Kinds: []*resource.Kind{authorKind, postKind, commentKind, feedEntryKind, userKind, authCredentialKind, authSessionKind, authTokenKind, authKeyKind, authLimitKind},
+		Kinds: []*resource.Kind{authorKind, postKind, commentKind, feedEntryKind, userKind, authCredentialKind, authSessionKind, authTokenKind, authKeyKind, authLimitKind, notifySubscribersJobKind, dailyDigestJobKind},
 		Migrations: map[string]fs.FS{
 			"postgres": migrationDir("postgres"),
 			"sqlite":   migrationDir("sqlite"),
