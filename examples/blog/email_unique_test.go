@@ -100,8 +100,8 @@ func newOlderBlog(t *testing.T) olderBlog {
 	s := *app.Schema()
 	s.Kinds = nil
 	for _, k := range app.Schema().Kinds {
-		if k.Internal || k.Name == "User" {
-			continue
+		if k.Internal || k.Name == "User" || strings.HasPrefix(k.Path, "jobs/") {
+			continue // not in that build
 		}
 		old := *k
 		old.Access = nil

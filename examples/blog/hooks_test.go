@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +16,6 @@ import (
 	"github.com/specstar-go/specstar/examples/blog/blog"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/server"
-	"github.com/specstar-go/specstar/runtime/store/memory"
 )
 
 // The blog's business logic (blog/hooks.go) over REST, on every backend:
@@ -364,16 +364,14 @@ func TestHooksGraphQL(t *testing.T) {
 // its Tx commit with the write.
 func TestHooksTypedRepository(t *testing.T) {
 	ctx := resource.WithPrincipal(context.Background(), testAdmin)
-	app := blog.App().(interface {
-		Schema() *resource.Schema
-		ServiceOptions() []resource.Option
-	})
-	b := memory.New()
-	t.Cleanup(func() { b.Close() })
-	if err := b.Migrate(ctx, app.Schema()); err != nil {
+	// The service of a server: the Post hooks enqueue a job, so they need
+	// the server's job queue.
+	srv, err := blog.NewServer(server.Config{DatabaseURL: "memory:", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := blog.NewClient(resource.NewService(b, app.Schema(), app.ServiceOptions()...))
+	t.Cleanup(func() { srv.Close() })
+	c := blog.NewClient(srv.Service())
 	ada, err := c.Author.Create(ctx, &blog.Author{Name: "Ada", Email: "ada@example.com"}, resource.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
