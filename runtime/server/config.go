@@ -50,6 +50,12 @@ type Config struct {
 	// -jobs=off; default on): it still enqueues, lists, cancels and reruns
 	// them, for the instances that work them.
 	JobsOff bool
+	// JobLease is how long an instance may go without recording that it
+	// is alive before the jobs it runs are taken back and retried
+	// elsewhere (SPECSTAR_JOB_LEASE, -job-lease; default 30s, at least
+	// 1s): the time a job whose server died waits. Instances record it
+	// six times per lease.
+	JobLease time.Duration
 
 	// S3, when S3.Bucket is set, keeps revision bodies in that bucket
 	// (SPECSTAR_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY,
@@ -101,6 +107,7 @@ const (
 	DefaultS3GCInterval     = time.Hour
 	DefaultS3GCMinAge       = time.Hour
 	DefaultJobWorkers       = 50
+	DefaultJobLease         = 30 * time.Second
 )
 
 // S3GCOff as Config.S3GCInterval disables the periodic S3 GC (say on all
@@ -142,6 +149,9 @@ func (c Config) withDefaults() Config {
 	if c.JobWorkers == 0 {
 		c.JobWorkers = DefaultJobWorkers
 	}
+	if c.JobLease == 0 {
+		c.JobLease = DefaultJobLease
+	}
 	return c
 }
 
@@ -166,6 +176,9 @@ func (c Config) validate() error {
 	}
 	if c.JobWorkers < 0 {
 		return fmt.Errorf("job workers must be positive, got %d", c.JobWorkers)
+	}
+	if c.JobLease < time.Second {
+		return fmt.Errorf("job lease must be at least 1s, got %s", c.JobLease)
 	}
 	db, err := parseDatabaseURL(c.DatabaseURL)
 	if err != nil {
@@ -321,6 +334,7 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		{"SPECSTAR_WRITE_TIMEOUT", &c.WriteTimeout},
 		{"SPECSTAR_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
 		{"SPECSTAR_S3_GC_MIN_AGE", &c.S3GCMinAge},
+		{"SPECSTAR_JOB_LEASE", &c.JobLease},
 	}
 	if v := getenv("SPECSTAR_S3_GC_INTERVAL"); v != "" {
 		d, err := parseGCInterval(v)
@@ -383,6 +397,8 @@ func newFlagSet(c *Config) *flag.FlagSet {
 	fs.Var((*metricsOffFlag)(&c.MetricsOff), "metrics", `serve Prometheus metrics at /metrics: "on" or "off" (SPECSTAR_METRICS)`)
 	fs.Var((*metricsOffFlag)(&c.JobsOff), "jobs", `work background jobs on this instance: "on" or "off" (SPECSTAR_JOBS)`)
 	fs.IntVar(&c.JobWorkers, "job-workers", c.JobWorkers, "how many jobs this instance works at once (SPECSTAR_JOB_WORKERS)")
+	fs.DurationVar(&c.JobLease, "job-lease", c.JobLease,
+		"how long a silent instance keeps its running jobs before others take them back (SPECSTAR_JOB_LEASE)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
 		"CIDRs of reverse proxies whose X-Forwarded-For names the client, comma separated (SPECSTAR_TRUSTED_PROXIES)")
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "keep revision bodies in this S3 bucket (SPECSTAR_S3_BUCKET)")

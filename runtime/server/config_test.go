@@ -15,7 +15,7 @@ import (
 func TestLoadConfig(t *testing.T) {
 	defaults := Config{Addr: ":8080", DataDir: "./data", BodyLimit: 10 << 20, GraphQLBodyLimit: 1 << 20, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second, LogLevel: "info",
-		S3GCInterval: time.Hour, S3GCMinAge: time.Hour}
+		S3GCInterval: time.Hour, S3GCMinAge: time.Hour, JobWorkers: 50, JobLease: 30 * time.Second}
 	with := func(f func(*Config)) Config {
 		c := defaults
 		f(&c)
@@ -41,7 +41,7 @@ func TestLoadConfig(t *testing.T) {
 			"-read-timeout", "1s", "-write-timeout", "2s", "-shutdown-timeout", "3s", "-log-level", "warn", "-graphql-body-limit", "4"},
 			want: Config{Addr: ":1", DataDir: "d", DatabaseURL: "sqlite:x.db", BodyLimit: 5, GraphQLBodyLimit: 4, ReadTimeout: time.Second,
 				WriteTimeout: 2 * time.Second, ShutdownTimeout: 3 * time.Second, LogLevel: "warn",
-				S3GCInterval: time.Hour, S3GCMinAge: time.Hour}},
+				S3GCInterval: time.Hour, S3GCMinAge: time.Hour, JobWorkers: 50, JobLease: 30 * time.Second}},
 		{name: "flag overrides env", env: map[string]string{"SPECSTAR_ADDR": ":7000", "SPECSTAR_READ_TIMEOUT": "9s"},
 			args: []string{"--addr=:7001"},
 			want: with(func(c *Config) { c.Addr = ":7001"; c.ReadTimeout = 9 * time.Second })},
@@ -69,6 +69,11 @@ func TestLoadConfig(t *testing.T) {
 		{name: "postgresql url", args: []string{"-database-url", "postgresql://db/app"},
 			want: with(func(c *Config) { c.DatabaseURL = "postgresql://db/app" })},
 		{name: "file url", args: []string{"-database-url", "file:/srv/app.db"}, want: with(func(c *Config) { c.DatabaseURL = "file:/srv/app.db" })},
+		{name: "jobs", args: []string{"-jobs=off", "-job-workers", "8", "-job-lease", "10s"},
+			want: with(func(c *Config) { c.JobsOff, c.JobWorkers, c.JobLease = true, 8, 10*time.Second })},
+		{name: "jobs from the environment", env: map[string]string{"SPECSTAR_JOBS": "off", "SPECSTAR_JOB_WORKERS": "3", "SPECSTAR_JOB_LEASE": "2m"},
+			want: with(func(c *Config) { c.JobsOff, c.JobWorkers, c.JobLease = true, 3, 2*time.Minute })},
+		{name: "job lease too short", args: []string{"-job-lease", "10ms"}, wantErr: "job lease must be at least 1s"},
 		{name: "database flag overrides env", env: map[string]string{"SPECSTAR_DATABASE_URL": "postgres://db/app"},
 			args: []string{"-database-url", "memory:"}, want: with(func(c *Config) { c.DatabaseURL = "memory:" })},
 		{name: "unsupported database", env: map[string]string{"SPECSTAR_DATABASE_URL": "mysql://u:secret@db/app"},
@@ -167,7 +172,7 @@ func TestConfigWithDefaults(t *testing.T) {
 	got := Config{Addr: ":1", BodyLimit: 7}.withDefaults()
 	want := Config{Addr: ":1", DataDir: "./data", BodyLimit: 7, GraphQLBodyLimit: 1 << 20, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second, LogLevel: "info",
-		S3GCInterval: time.Hour, S3GCMinAge: time.Hour}
+		S3GCInterval: time.Hour, S3GCMinAge: time.Hour, JobWorkers: 50, JobLease: 30 * time.Second}
 	if got != want {
 		t.Errorf("withDefaults = %+v, want %+v", got, want)
 	}

@@ -43,9 +43,11 @@ func (s *Server) openJobs(app App) error {
 	q := s.jobs
 	q.Bind(s.svc)
 	cfg := q.EngineConfig(jobs.Config{
-		Workers: s.cfg.JobWorkers,
-		Logger:  s.logger,
-		Metrics: s.metrics.Jobs(q.Stats),
+		Workers:   s.cfg.JobWorkers,
+		Logger:    s.logger,
+		Metrics:   s.metrics.Jobs(q.Stats),
+		WorkerTTL: s.cfg.JobLease,
+		Heartbeat: s.cfg.JobLease / 6,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
