@@ -36,7 +36,7 @@ func TestLoadConfig(t *testing.T) {
 			"SPECSTAR_SHUTDOWN_TIMEOUT": "2s", "SPECSTAR_LOG_LEVEL": "debug", "SPECSTAR_GRAPHQL_BODY_LIMIT": "512"},
 			want: Config{Addr: "127.0.0.1:9000", DataDir: "/var/lib/x", DatabaseURL: "memory:", BodyLimit: 1024, GraphQLBodyLimit: 512,
 				ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute, ShutdownTimeout: 2 * time.Second, LogLevel: "debug",
-				S3GCInterval: time.Hour, S3GCMinAge: time.Hour}},
+				S3GCInterval: time.Hour, S3GCMinAge: time.Hour, JobWorkers: 50, JobLease: 30 * time.Second}},
 		{name: "flags", args: []string{"-addr", ":1", "-data-dir=d", "-database-url", "sqlite:x.db", "-body-limit", "5",
 			"-read-timeout", "1s", "-write-timeout", "2s", "-shutdown-timeout", "3s", "-log-level", "warn", "-graphql-body-limit", "4"},
 			want: Config{Addr: ":1", DataDir: "d", DatabaseURL: "sqlite:x.db", BodyLimit: 5, GraphQLBodyLimit: 4, ReadTimeout: time.Second,
