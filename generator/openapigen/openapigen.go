@@ -110,7 +110,7 @@ func document(m *model.Model) (*openapi3.T, error) {
 		"Errors are RFC 9457 problems (application/problem+json).", m.Package, m.Source)
 	components := &openapi3.Components{
 		Schemas:    b.schemas,
-		Parameters: sharedParameters(m.Auth != nil),
+		Parameters: sharedParameters(m.Auth != nil, len(m.Jobs()) > 0),
 		Headers:    sharedHeaders(m.Auth != nil),
 		Responses:  problemResponses(m.Auth != nil),
 	}

@@ -13,6 +13,8 @@ import (
 // Names of the shared component parameters.
 const (
 	paramID             = "IDParam"
+	paramJobID          = "JobIDParam"
+	paramJobRev         = "JobRevParam"
 	paramRev            = "RevParam"
 	paramRevision       = "RevisionParam"
 	paramIncludeDeleted = "IncludeDeletedParam"
@@ -50,7 +52,7 @@ func param(in, name, description string, required bool, s *openapi3.Schema) *ope
 
 // sharedParameters are the parameters that mean the same on every
 // resource.
-func sharedParameters(auth bool) openapi3.ParametersMap {
+func sharedParameters(auth, jobs bool) openapi3.ParametersMap {
 	boolean := func() *openapi3.Schema { return &openapi3.Schema{Type: types(openapi3.TypeBoolean), Default: false} }
 	revision := func() *openapi3.Schema {
 		return &openapi3.Schema{Type: types(openapi3.TypeString), Pattern: revPattern}
@@ -86,6 +88,12 @@ func sharedParameters(auth bool) openapi3.ParametersMap {
 		paramIfNoneMatch: param(openapi3.ParameterInHeader, "If-None-Match",
 			"Answer 304 with no body when the current ETag is one of these (or *).", false,
 			&openapi3.Schema{Type: types(openapi3.TypeString)}),
+	}
+	if jobs {
+		ps[paramJobID] = param(openapi3.ParameterInPath, "id", "The id of the job (its queue id).", true,
+			&openapi3.Schema{Type: types(openapi3.TypeString), Pattern: jobIDPattern})
+		ps[paramJobRev] = param(openapi3.ParameterInPath, "rev", "A revision of the job: its number (3) or its full id ({id}:3).", true,
+			&openapi3.Schema{Type: types(openapi3.TypeString), Pattern: `^([1-9][0-9]*|[1-9][0-9]*:[1-9][0-9]*)$`})
 	}
 	if auth {
 		ps[paramTokenID] = param(openapi3.ParameterInPath, "id", "The id of a personal access token of the caller.", true,

@@ -300,8 +300,16 @@ func parameters(r *model.Resource, op *model.Operation, headers []string) openap
 	for seg := range strings.SplitSeq(op.OpenAPIPath, "/") {
 		switch seg {
 		case "{id}":
+			if r.Job != nil {
+				out = append(out, paramRef(paramJobID))
+				break
+			}
 			out = append(out, paramRef(paramID))
 		case "{rev}":
+			if r.Job != nil {
+				out = append(out, paramRef(paramJobRev))
+				break
+			}
 			out = append(out, paramRef(paramRev))
 		default:
 			if strings.HasPrefix(seg, "{") {

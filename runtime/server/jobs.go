@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -106,25 +107,29 @@ func (s *Server) drainJobs(ctx context.Context) {
 	}
 }
 
-// closeJobs stops the jobs at once, unless they were drained (running
-// ones are cancelled and released for retry), and closes the engine and
-// its pool.
+// closeJobs stops the jobs, unless they were drained: running ones get
+// closeGrace to finish, then are cancelled and released for retry. It
+// closes the engine and its pool.
 func (s *Server) closeJobs() error {
 	if s.jobs == nil {
 		return nil
 	}
-	now, cancel := context.WithCancel(context.Background())
-	cancel()
-	err := s.jobs.Stop(now)
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	err := s.jobs.Stop(ctx)
 	err = errors.Join(err, s.jobs.Close())
 	if s.jobPool != nil {
 		s.jobPool.Close()
 	}
-	if errors.Is(err, context.Canceled) {
-		err = nil
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = nil // jobs cut short are released for retry: not a failure of Close
 	}
 	return err
 }
+
+// closeGrace is how long Close lets running jobs finish before it
+// cancels them (a drain, Serve's shutdown, gives them ShutdownTimeout).
+const closeGrace = time.Second
 
 // Jobs returns the job queue of the server, nil for an app without jobs.
 func (s *Server) Jobs() *jobres.Queue { return s.jobs }

@@ -34,11 +34,10 @@ type Notified struct {
 // has nothing to announce: the job fails without retry.
 func notifySubscribers(ctx context.Context, run *NotifySubscribersRun) (*Notified, error) {
 	post, err := run.Client.Post.Get(ctx, run.Payload.Post, resource.ReadOptions{})
-	switch resource.CodeOf(err) {
-	case "":
-	case resource.CodeNotFound, resource.CodeGone:
-		return nil, jobs.Fail(fmt.Errorf("post %s is gone: %w", run.Payload.Post, err))
-	default:
+	if err != nil {
+		if c := resource.CodeOf(err); c == resource.CodeNotFound || c == resource.CodeGone {
+			return nil, jobs.Fail(fmt.Errorf("post %s is gone: %w", run.Payload.Post, err))
+		}
 		return nil, err // retried
 	}
 	if d := run.Payload.DelayMs; d != nil && *d > 0 {
