@@ -89,10 +89,7 @@ type Data struct {
 // Defaults of Options.
 const (
 	DefaultReconcileInterval = 30 * time.Second
-	// reconcileQuiet is how long a job resource must have been left alone
-	// before the reconciler corrects it: changes in flight are the
-	// observer's.
-	reconcileQuiet = 10 * time.Second
+	defaultReconcileQuiet    = 10 * time.Second
 	// batchMax bounds the changes written in one store transaction.
 	batchMax = 256
 )
@@ -105,6 +102,10 @@ type Options struct {
 	// or running are checked against the queue (default 30s; negative:
 	// only at Start).
 	ReconcileInterval time.Duration
+	// ReconcileQuiet is how long a job resource must have been left alone
+	// before the reconciler corrects it (default 10s): changes in flight
+	// are the observers'.
+	ReconcileQuiet time.Duration
 }
 
 // Queue is the job types of an application over one resource.Service and
@@ -140,6 +141,9 @@ func New(defs []*Def, o Options) (*Queue, error) {
 	}
 	if o.ReconcileInterval == 0 {
 		o.ReconcileInterval = DefaultReconcileInterval
+	}
+	if o.ReconcileQuiet == 0 {
+		o.ReconcileQuiet = defaultReconcileQuiet
 	}
 	q := &Queue{
 		defs: defs, byName: make(map[string]*Def), byKind: make(map[*resource.Kind]*Def),
@@ -687,7 +691,7 @@ func (q *Queue) existing(ctx context.Context, batch []jobs.Change) (map[string]m
 // ends.
 func (q *Queue) reconcileLoop(ctx context.Context) {
 	for {
-		if err := q.Reconcile(ctx, reconcileQuiet); err != nil && ctx.Err() == nil {
+		if err := q.Reconcile(ctx, q.opts.ReconcileQuiet); err != nil && ctx.Err() == nil {
 			q.log.Warn("jobs: reconcile job resources with the queue", "error", err)
 		}
 		if q.opts.ReconcileInterval < 0 {

@@ -33,7 +33,13 @@ func newJobs(app App, s *Server) (*jobres.Queue, error) {
 	if !ok || len(ja.JobDefs()) == 0 {
 		return nil, nil
 	}
-	return jobres.New(ja.JobDefs(), jobres.Options{Logger: s.logger})
+	// Changes a dead instance did not record are recorded within about a
+	// lease, as its jobs are taken back within one.
+	return jobres.New(ja.JobDefs(), jobres.Options{
+		Logger:            s.logger,
+		ReconcileInterval: s.cfg.JobLease,
+		ReconcileQuiet:    s.cfg.JobLease / 3,
+	})
 }
 
 // openJobs opens the engine of the queue in the database of the storage,
