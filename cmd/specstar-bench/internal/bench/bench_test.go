@@ -516,9 +516,11 @@ func TestQuickRun(t *testing.T) {
 	// Every specstar system serves the 5 scenarios, every raw baseline the
 	// 4 REST ones but raw-sqlite-planner, which only lists; fixed-json
 	// only GETs; each Python peer the 4 REST ones.
-	wantSystems, wantResults, wantMeasured := 6, 2*5+2*4+2, 6 // without PocketBase, PostgreSQL, the generator
+	// Jobs: SQLite's throughput and latency, and with PostgreSQL its ratio
+	// to raw River and its latency.
+	wantSystems, wantResults, wantMeasured := 6, 2*5+2*4+2, 6+2 // without PocketBase, PostgreSQL, the generator
 	if pgURL != "" {
-		wantSystems, wantResults, wantMeasured = 8, 3*5+3*4+2, 9
+		wantSystems, wantResults, wantMeasured = 8, 3*5+3*4+2, 9+4
 	}
 	for _, s := range rep.Systems {
 		if !s.Tree {

@@ -32,6 +32,9 @@ type Report struct {
 	Gen       []gentime.Timing `json:"gen"`
 	Targets   []TargetResult   `json:"targets"`
 	Errors    int              `json:"errors"` // failed requests, over every scenario
+	// Jobs is what the jobs scenario measured (jobs.go); nil when it did
+	// not run.
+	Jobs *JobsReport `json:"jobs,omitempty"`
 }
 
 // Machine describes the machine of a run.
@@ -410,6 +413,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(ew, "  %s\n", f)
 		}
 	}
+	rep.writeJobsTable(ew)
 	t := newTable([]string{"status", "target", "value", "measured"}, "value")
 	counts := map[string]int{}
 	for _, tr := range rep.Targets {

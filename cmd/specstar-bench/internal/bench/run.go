@@ -169,6 +169,9 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 			}
 		}
 	}()
+	if len(selectedScenarios(cfg)) == 0 {
+		systems = nil // only the jobs scenario, which starts its own servers
+	}
 	for _, s := range systems {
 		r.logf("%s: starting", s.Name)
 		inst, err := s.launch(ctx, r, s)
@@ -197,6 +200,13 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 		results, err := r.scenario(ctx, sc, insts)
 		rep.Results = append(rep.Results, results...)
 		if err != nil {
+			return rep, err
+		}
+	}
+	if wantsJobs(cfg) {
+		// In this process, after the HTTP scenarios' servers are idle.
+		r.logf("jobs: starting")
+		if rep.Jobs, err = r.runJobs(ctx); err != nil {
 			return rep, err
 		}
 	}

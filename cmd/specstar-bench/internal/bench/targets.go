@@ -50,6 +50,7 @@ var targets = append([]targetDef{
 	genTarget("gen --check examples/blog <= 3s", "gen --check blog", 3*time.Second),
 	genTarget("gen 50-resource spec <= 10s", "gen 50 resources", 10*time.Second),
 	genTarget("gen --check 50-resource spec <= 10s", "gen --check 50 resources", 10*time.Second),
+	jobsTargets()[0], jobsTargets()[1], jobsTargets()[2], jobsTargets()[3],
 )...)
 
 // pythonPeerTargets are the targets against the Python peers (issue 18),
