@@ -106,7 +106,14 @@ type Options struct {
 	// before the reconciler corrects it (default 10s): changes in flight
 	// are the observers'.
 	ReconcileQuiet time.Duration
+	// Writers is how many goroutines write status changes, each in
+	// transactions of its own (default 4): the changes of one job are
+	// always written by the same one, in order.
+	Writers int
 }
+
+// DefaultWriters is the default of Options.Writers.
+const DefaultWriters = 4
 
 // Queue is the job types of an application over one resource.Service and
 // one jobs.Engine. New makes it, Bind attaches the service (whose options
@@ -122,13 +129,12 @@ type Queue struct {
 	svc    *resource.Service
 	engine *jobs.Engine
 
-	// The changes of the observer, waiting to be written.
+	// shards write the changes of the observer: the changes of one job
+	// always go to the same shard, which writes them in order.
+	shards []*shard
+
 	mu      sync.Mutex
-	pending []jobs.Change
-	wake    chan struct{}
-	closing bool
 	started bool
-	done    chan struct{} // closed when the writer has stopped
 
 	stopReconcile context.CancelFunc
 	reconciled    chan struct{}
@@ -145,9 +151,15 @@ func New(defs []*Def, o Options) (*Queue, error) {
 	if o.ReconcileQuiet == 0 {
 		o.ReconcileQuiet = defaultReconcileQuiet
 	}
+	if o.Writers == 0 {
+		o.Writers = DefaultWriters
+	}
 	q := &Queue{
 		defs: defs, byName: make(map[string]*Def), byKind: make(map[*resource.Kind]*Def),
-		opts: o, log: o.Logger, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		opts: o, log: o.Logger,
+	}
+	for range max(o.Writers, 1) {
+		q.shards = append(q.shards, &shard{q: q, wake: make(chan struct{}, 1), done: make(chan struct{})})
 	}
 	for _, d := range defs {
 		if d.Kind == nil || q.byName[d.Type.Name] != nil {
@@ -229,9 +241,11 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	q.started = true
 	q.mu.Unlock()
-	go q.writer()
+	for _, sh := range q.shards {
+		go sh.run()
+	}
 	if err := q.engine.Start(ctx); err != nil {
-		q.stopWriter()
+		q.stopWriters()
 		return err
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -259,7 +273,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 		q.stopReconcile = nil
 	}
 	err := q.engine.Stop(ctx)
-	q.stopWriter()
+	q.stopWriters()
 	return err
 }
 
@@ -585,57 +599,75 @@ func (q *Queue) write(ctx context.Context, def *Def, j *jobs.Job, ev jobs.Event,
 	}, resource.WriteOptions{})
 }
 
-// observe is the engine's observer: it queues the change for the writer.
+// observe is the engine's observer: it queues the change for the shard
+// of its job.
 func (q *Queue) observe(_ context.Context, c jobs.Change) {
 	if q.byName[c.Job.Type] == nil {
 		return // a type of another version of the application
 	}
-	q.mu.Lock()
-	q.pending = append(q.pending, c)
-	q.mu.Unlock()
+	q.shards[uint64(c.Job.ID)%uint64(len(q.shards))].add(c)
+}
+
+// shard writes the status changes of some jobs, in batches.
+type shard struct {
+	q       *Queue
+	mu      sync.Mutex
+	pending []jobs.Change
+	wake    chan struct{}
+	closing bool
+	done    chan struct{} // closed when run has returned
+}
+
+// add queues a change.
+func (sh *shard) add(c jobs.Change) {
+	sh.mu.Lock()
+	sh.pending = append(sh.pending, c)
+	sh.mu.Unlock()
 	select {
-	case q.wake <- struct{}{}:
+	case sh.wake <- struct{}{}:
 	default:
 	}
 }
 
-// writer writes the queued changes, in batches, until stopWriter.
-func (q *Queue) writer() {
-	defer close(q.done)
+// run writes the queued changes, in batches, until stop.
+func (sh *shard) run() {
+	defer close(sh.done)
 	for {
-		q.mu.Lock()
-		batch, closing := q.pending, q.closing
+		sh.mu.Lock()
+		batch, closing := sh.pending, sh.closing
 		if len(batch) > batchMax {
 			batch = batch[:batchMax]
 		}
-		q.pending = q.pending[len(batch):]
-		q.mu.Unlock()
+		sh.pending = sh.pending[len(batch):]
+		sh.mu.Unlock()
 		if len(batch) > 0 {
-			q.writeBatch(batch)
+			sh.q.writeBatch(batch)
 			continue
 		}
 		if closing {
 			return
 		}
-		<-q.wake
+		<-sh.wake
 	}
 }
 
-// stopWriter lets the writer write what is queued, and waits for it.
-func (q *Queue) stopWriter() {
-	q.mu.Lock()
-	if q.closing {
-		q.mu.Unlock()
-		<-q.done
-		return
-	}
-	q.closing = true
-	q.mu.Unlock()
+// stop lets run write what is queued, and waits for it.
+func (sh *shard) stop() {
+	sh.mu.Lock()
+	sh.closing = true
+	sh.mu.Unlock()
 	select {
-	case q.wake <- struct{}{}:
+	case sh.wake <- struct{}{}:
 	default:
 	}
-	<-q.done
+	<-sh.done
+}
+
+// stopWriters stops every shard once it has written what is queued.
+func (q *Queue) stopWriters() {
+	for _, sh := range q.shards {
+		sh.stop()
+	}
 }
 
 // writeBatch writes changes in one transaction; when it fails, each

@@ -94,7 +94,7 @@ func open(t *testing.T, kind string, h handlers, schedule string) *env {
 		var st *sqlite.Store
 		if st, err = sqlite.Open(path); err == nil {
 			b = st
-			e, err = jobs.OpenSQLite(ctx, path, cfg)
+			e, err = jobs.OpenSQLiteDB(ctx, st.WriteDB(), cfg)
 		}
 	case "postgres":
 		u := pgtest.SchemaURL(t, pgtest.URL(t))

@@ -18,7 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
 
-	"github.com/specstar-go/specstar/runtime/jobs/internal/stmtcache"
+	"github.com/specstar-go/specstar/runtime/internal/stmtcache"
 )
 
 // OpenSQLite opens the job queue in the SQLite database at path (the
@@ -52,6 +52,23 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Engine, error) {
 	e, err := openSQLite(ctx, cfg, work, api, func() error { return errors.Join(work.Close(), api.Close()) })
 	if err != nil {
 		return nil, fmt.Errorf("jobs: open %s: %w", path, err)
+	}
+	return e, nil
+}
+
+// OpenSQLiteDB opens the job queue on db, the pool of one write
+// connection of the store's SQLite file (runtime/store/sqlite's WriteDB),
+// as OpenSQLite does on a connection of its own. The store's writes and
+// the queue's then take turns on that connection, without contending for
+// SQLite's write lock, whose busy handler sleeps for milliseconds: with
+// the store writing a job's resource at each status change, that is the
+// difference between taking turns and waiting. db must have at most one
+// connection, begin its transactions IMMEDIATE, and keep prepared
+// statements (runtime/internal/stmtcache); Close leaves it open.
+func OpenSQLiteDB(ctx context.Context, db *sql.DB, cfg Config) (*Engine, error) {
+	e, err := openSQLite(ctx, cfg, db, db, func() error { return nil })
+	if err != nil {
+		return nil, fmt.Errorf("jobs: open: %w", err)
 	}
 	return e, nil
 }

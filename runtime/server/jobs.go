@@ -69,7 +69,10 @@ func (s *Server) openJobs(app App) error {
 		}
 		e, err = jobs.OpenPostgres(ctx, s.jobPool, s.store.pg.Schema(), cfg)
 	case s.store.sqlite != nil:
-		e, err = jobs.OpenSQLite(ctx, s.store.path, cfg)
+		// On the store's write connection: SQLite has one writer, and
+		// the queue's writes and the store's take turns without waiting
+		// in SQLite's busy handler.
+		e, err = jobs.OpenSQLiteDB(ctx, s.store.sqlite.WriteDB(), cfg)
 	default:
 		e, err = jobs.OpenMemory(ctx, cfg)
 	}

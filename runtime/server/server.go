@@ -79,8 +79,8 @@ type Server struct {
 	stopAuth context.CancelFunc
 	metrics  *metrics.Metrics // nil when Config.MetricsOff
 
-	jobs    *jobres.Queue  // the job queue; nil for an app without jobs
-	jobPool *pgxpool.Pool  // the job engine's pool on PostgreSQL
+	jobs    *jobres.Queue // the job queue; nil for an app without jobs
+	jobPool *pgxpool.Pool // the job engine's pool on PostgreSQL
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
 	gcDone chan struct{}

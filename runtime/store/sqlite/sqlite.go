@@ -27,6 +27,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/specstar-go/specstar/runtime/internal/stmtcache"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -113,9 +114,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	})
 	s := &Store{path: path, kinds: make(map[string]*kindSQL)}
 	var err error
-	if s.write, err = sql.Open("sqlite", writeDSN); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	// The write connection keeps the prepared statements of queries sent
+	// as text (the job queue's, which a hook's enqueue runs inside the
+	// write's transaction: see runtime/internal/stmtcache); the store's
+	// own statements are prepared once anyway.
+	s.write = sql.OpenDB(stmtcache.Connector(&sqlite.Driver{}, writeDSN, 256))
 	s.write.SetMaxOpenConns(1)
 	s.write.SetMaxIdleConns(1)
 	s.write.SetConnMaxLifetime(0)
@@ -217,6 +220,13 @@ func (s *Store) optimize(ctx context.Context, pragma string) error {
 }
 
 // Close closes the prepared statements and the database, after a last
+// WriteDB returns the pool of the store's one write connection, for a
+// job queue that shares it (runtime/jobs.OpenSQLiteDB): SQLite has one
+// writer at a time, and writers on one connection take turns in the pool
+// instead of in SQLite's busy handler, which sleeps milliseconds. Do not
+// close it, nor hold its connection across a call to the store.
+func (s *Store) WriteDB() *sql.DB { return s.write }
+
 // PRAGMA optimize.
 func (s *Store) Close() error {
 	if s.stopCheckpoints != nil {
