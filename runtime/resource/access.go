@@ -419,8 +419,8 @@ func omit(data json.RawMessage, drop []string) (json.RawMessage, error) {
 // current (nil on create): a field the caller may not write must not
 // change (on create: stay empty or take its default). With carry, a field
 // the caller cannot read keeps its current value when the write leaves it
-// empty, since the caller cannot know it (updates; a switch stores a
-// revision as it is). It returns the data to store.
+// empty or at its default, since the caller cannot know it (updates; a
+// switch stores a revision as it is). It returns the data to store.
 func (v *view) checkFieldWrites(k *Kind, current, data json.RawMessage, carry bool) (json.RawMessage, error) {
 	if v.hidden == 0 && v.readOnly == 0 {
 		return data, nil
@@ -441,7 +441,9 @@ func (v *view) checkFieldWrites(k *Kind, current, data json.RawMessage, carry bo
 				return nil, backendErr("write", err)
 			}
 		}
-		if hidden && carry && current != nil && isEmpty(got) {
+		// A caller who cannot read the field cannot send its value: what
+		// its write holds is empty, or the default its decoding filled in.
+		if hidden && carry && current != nil && (isEmpty(got) || f.def != nil && jsonEqual(got, f.def)) {
 			if data, err = setMember(data, f.name, was); err != nil {
 				return nil, backendErr("write", err)
 			}

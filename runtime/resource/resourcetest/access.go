@@ -311,6 +311,20 @@ func testAccessFields(t *testing.T, e *env) {
 	if err != nil || !strings.Contains(string(env.Data), `"note of alice-draft"`) || !strings.Contains(string(env.Data), "a1 v3") {
 		t.Fatalf("notes were not kept through alice's writes: %s, %v", env.Data, err)
 	}
+	// A hidden field with a default: the default a caller's decoding
+	// fills in is not a change, the stored value stays.
+	if _, err := e.svc.Update(as(editor), e.Ticket, id, json.RawMessage(`{"title":"a1 v3","status":"draft","notes":"note of alice-draft","priority":5}`), resource.WriteOptions{}); err != nil {
+		t.Fatalf("editor sets the priority: %v", err)
+	}
+	if _, err := e.svc.Update(as(alice), e.Ticket, id, json.RawMessage(`{"title":"a1 v4","status":"draft","priority":3}`), resource.WriteOptions{}); err != nil {
+		t.Fatalf("alice writes the default of a field she cannot see: %v", err)
+	}
+	env, err = e.svc.Get(as(editor), e.Ticket, id, resource.ReadOptions{})
+	if err != nil || !strings.Contains(string(env.Data), `"priority":5`) {
+		t.Fatalf("the hidden priority did not keep its value: %s, %v", env.Data, err)
+	}
+	_, err = e.svc.Update(as(alice), e.Ticket, id, json.RawMessage(`{"title":"a1 v4","status":"draft","priority":1}`), resource.WriteOptions{})
+	wantDenied(t, "alice sets a field she may not write", err, resource.CodeForbidden)
 	ops, err := e.svc.Diff(as(alice), e.Ticket, ids["bob-draft"], "2", "1", resource.RevisionOptions{})
 	if err == nil {
 		t.Fatalf("alice diffs bob's draft: %v", ops)
