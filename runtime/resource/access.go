@@ -278,19 +278,19 @@ func (s *Service) rules(ctx context.Context, k *Kind, a Action) (*view, error) {
 		}
 		return nil, errNoGrant
 	}
-	v := &view{p: p, access: ca, cond: cond}
+	var hidden, readOnly uint64
 	for i := range ca.fields {
 		if !ca.fields[i].read.passes(p) {
-			v.hidden |= 1 << i
+			hidden |= 1 << i
 		}
 		if !ca.fields[i].write.passes(p) {
-			v.readOnly |= 1 << i
+			readOnly |= 1 << i
 		}
 	}
-	if v.cond == nil && v.hidden == 0 && v.readOnly == 0 {
-		v.access = nil // nothing to apply
+	if cond == nil && hidden == 0 && readOnly == 0 {
+		return open, nil // nothing to apply
 	}
-	return v, nil
+	return &view{p: p, access: ca, cond: cond, hidden: hidden, readOnly: readOnly}, nil
 }
 
 // denied turns errNoGrant into the 403 of action a on k.
