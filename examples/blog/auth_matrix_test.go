@@ -56,6 +56,7 @@ type azSpecResource struct {
 }
 
 type azSpecField struct {
+	Type  string `yaml:"type"`
 	Read  string `yaml:"read"`
 	Write string `yaml:"write"`
 }
@@ -89,6 +90,30 @@ func azLoadSpec(t *testing.T) *azSpec {
 		user.Permissions[a] = "role:admin"
 	}
 	s.Resources[azUserKind] = user
+	// Every rule must be one the oracle understands.
+	for kind, r := range s.Resources {
+		for _, a := range azActions {
+			if _, err := azParseRule(s.rule(kind, a)); err != nil {
+				t.Fatalf("%s %s: %v", kind, a, err)
+			}
+		}
+		for name, f := range r.Fields {
+			for _, src := range []string{f.Read, f.Write} {
+				if src == "" {
+					continue
+				}
+				atoms, err := azParseRule(src)
+				if err != nil {
+					t.Fatalf("%s.%s: %v", kind, name, err)
+				}
+				for _, a := range atoms {
+					if a.kind == "owner" || a.kind == "where" {
+						t.Fatalf("%s.%s: the field rule %q has a row atom", kind, name, src)
+					}
+				}
+			}
+		}
+	}
 	return &s
 }
 
@@ -140,10 +165,10 @@ type azAtom struct {
 
 var azWhereRE = regexp.MustCompile(`^where\(\s*([a-z_][a-z0-9_.]*)\s*=\s*"([^"\\]*)"\s*\)$`)
 
-// azParseRule parses the rules the spec uses; anything else stops the
-// test, so that the oracle is taught a new form rather than guessing.
-func azParseRule(t *testing.T, src string) []azAtom {
-	t.Helper()
+// azParseRule parses the rules the spec uses; anything else is an error
+// (azLoadSpec stops the test), so that the oracle is taught a new form
+// rather than guessing.
+func azParseRule(src string) ([]azAtom, error) {
 	var out []azAtom
 	for part := range strings.SplitSeq(src, "|") {
 		part = strings.TrimSpace(part)
@@ -155,12 +180,21 @@ func azParseRule(t *testing.T, src string) []azAtom {
 		default:
 			m := azWhereRE.FindStringSubmatch(part)
 			if m == nil {
-				t.Fatalf("the matrix's oracle does not understand the atom %q of the rule %q: teach it", part, src)
+				return nil, fmt.Errorf("the matrix's oracle does not understand the atom %q of the rule %q: teach it", part, src)
 			}
 			out = append(out, azAtom{kind: "where", field: m[1], value: m[2]})
 		}
 	}
-	return out
+	return out, nil
+}
+
+// azRule returns the parsed rule src, which azLoadSpec checked.
+func azRule(src string) []azAtom {
+	atoms, err := azParseRule(src)
+	if err != nil {
+		panic(err)
+	}
+	return atoms
 }
 
 // azRowFacts is what the oracle knows of a row.
@@ -217,14 +251,13 @@ func azAdmits(conds []azAtom, w azWho, row azRowFacts) bool {
 
 // azOracle computes the expected answers from the spec.
 type azOracle struct {
-	t    *testing.T
 	spec *azSpec
 }
 
 // may reports whether the rule of action on kind lets w act on row, and
 // whether it grants w anything at all.
 func (o azOracle) may(kind, action string, w azWho, row azRowFacts) (onRow, some bool) {
-	all, conds := azGrant(azParseRule(o.t, o.spec.rule(kind, action)), w)
+	all, conds := azGrant(azRule(o.spec.rule(kind, action)), w)
 	if all {
 		return true, true
 	}
@@ -294,7 +327,7 @@ func (o azOracle) fieldReadable(kind, field string, w azWho) bool {
 	if src == "" {
 		return true
 	}
-	all, _ := azGrant(azParseRule(o.t, src), w)
+	all, _ := azGrant(azRule(src), w)
 	return all
 }
 
@@ -329,7 +362,6 @@ func azCode(status int) string {
 
 // azEnv is one blog server on a fresh store, with its users.
 type azEnv struct {
-	t      *testing.T
 	name   string
 	srv    *server.Server
 	svc    *resource.Service
@@ -340,6 +372,7 @@ type azEnv struct {
 	seq    atomic.Int64
 	logs   *azLogBuffer
 	shared *azShared
+	spec   *azSpec // for the matrix's rows
 }
 
 // azUser is a user of the server, with the tokens of their login.
@@ -394,7 +427,7 @@ func newAZEnv(t *testing.T, b backend, edit func(*server.Config)) *azEnv {
 	}
 	ts := httptest.NewServer(srv.Handler()) // no actAsAdmin: requests without a token are anonymous
 	t.Cleanup(ts.Close)
-	return &azEnv{t: t, name: b.name, srv: srv, svc: srv.Service(), schema: blog.App().Schema(),
+	return &azEnv{name: b.name, srv: srv, svc: srv.Service(), schema: blog.App().Schema(),
 		url: ts.URL, hc: ts.Client(), users: map[string]*azUser{}, logs: logs}
 }
 
@@ -402,7 +435,7 @@ func newAZEnv(t *testing.T, b backend, edit func(*server.Config)) *azEnv {
 func (e *azEnv) kind(name string) *resource.Kind {
 	k := e.schema.Kind(name)
 	if k == nil {
-		e.t.Fatalf("the schema has no kind %s", name)
+		panic("the blog's schema has no kind " + name)
 	}
 	return k
 }
@@ -816,7 +849,7 @@ var azOps = []*azOp{
 		},
 		result: (*azCase).withChange, effect: azEffectRevision},
 	{name: "publish", class: azWrite, action: "update", success: http.StatusOK, row: "live", kinds: []string{"Post"}, variants: []string{"draft"}, raw: true,
-		rest: func(c *azCase) (string, string, any, []string) { return "POST", c.path("/publish"), nil, nil },
+		rest:   func(c *azCase) (string, string, any, []string) { return "POST", c.path("/publish"), nil, nil },
 		result: func(c *azCase) map[string]any { return with(c.row.data, "status", "published") },
 		effect: func(t *testing.T, c *azCase, before, after azSnap) {
 			if after.revs != before.revs+1 || after.data["status"] != "published" {
@@ -958,9 +991,15 @@ func (e *azEnv) newRow(t *testing.T, kind, variant string, deleted bool) *azRow 
 	k := e.kind(kind)
 	n := e.seq.Add(1)
 	data := fix.data(n, e.shared)
-	if kind == "Post" {
+	if variant != "" {
 		data["status"] = variant
-		data["review_notes"] = fmt.Sprintf("notes %d", n) // read and write: role:editor
+	}
+	// A value in every text field with a read rule (Post.review_notes),
+	// whose visibility the matrix checks.
+	for name, f := range e.spec.Resources[kind].Fields {
+		if f.Read != "" && (f.Type == "text" || f.Type == "string") {
+			data[name] = fmt.Sprintf("%s %d", name, n)
+		}
 	}
 	ctx := resource.WithPrincipal(context.Background(), &resource.Principal{ID: e.owner().id, Roles: []string{"admin"}})
 	raw, _ := json.Marshal(data)
@@ -1025,7 +1064,8 @@ func TestAuthMatrix(t *testing.T) {
 	}
 }
 
-// e.shared is set by runAuthMatrix.
+// setupShared makes the rows the matrix's rows refer to: an author and a
+// published post.
 func (e *azEnv) setupShared(t *testing.T) {
 	admin := &resource.Principal{ID: e.users["admin"].id, Roles: []string{"admin"}}
 	ctx := resource.WithPrincipal(context.Background(), admin)
@@ -1044,7 +1084,8 @@ func (e *azEnv) setupShared(t *testing.T) {
 
 func runAZMatrix(t *testing.T, b backend, spec *azSpec) *azResult {
 	e := newAZEnv(t, b, nil)
-	o := azOracle{t: t, spec: spec}
+	e.spec = spec
+	o := azOracle{spec: spec}
 	users := e.principals(t, spec)
 	e.setupShared(t)
 	res := &azResult{byStatus: map[string]int{}}
@@ -1062,7 +1103,8 @@ func runAZMatrix(t *testing.T, b backend, spec *azSpec) *azResult {
 			for _, variant := range variants {
 				for _, u := range users {
 					for _, transport := range []string{"REST", "GraphQL"} {
-						name := fmt.Sprintf("%s/%s/%s/%s/%s", kind, op.name, variant, azWhoOf(u).name, transport)
+						name := strings.Join(slices.DeleteFunc([]string{kind, op.name, variant, azWhoOf(u).name, transport},
+							func(s string) bool { return s == "" }), "/")
 						c := &azCase{e: e, o: o, kind: kind, fix: fix, who: u, w: azWhoOf(u), n: e.seq.Add(1)}
 						if transport == "GraphQL" && (op.gql == nil || op.name == "referrers" && fix.referrers == "") {
 							// REST only: JSON Patch, the custom publish route, and
@@ -1230,7 +1272,12 @@ func checkAZSuccess(t *testing.T, c *azCase, op *azOp, r *response) {
 		if got := r.num(t, "count"); got != want {
 			t.Errorf("count as %s: %d, want %d", c.w.name, got, want)
 		}
-	case "get", "revision", "create", "put", "merge patch", "json patch", "delete", "restore", "switch", "publish":
+	case "create":
+		datas = append(datas, r.get(t, "data"))
+		if got := r.str(t, "meta.created_by"); got != c.w.id {
+			t.Errorf("create as %s: created_by %q, want the caller %q", c.w.name, got, c.w.id)
+		}
+	case "get", "revision", "put", "merge patch", "json patch", "delete", "restore", "switch", "publish":
 		datas = append(datas, r.get(t, "data"))
 	case "revisions":
 		if n := len(r.list(t, "items")); n != 2 {

@@ -128,6 +128,10 @@ type client struct {
 	t    *testing.T
 	base string
 	hc   *http.Client
+	// token, when set, is sent as a bearer token by requests that set
+	// no Authorization header of their own (servers in other processes,
+	// which actAsAdmin does not wrap).
+	token string
 	// docRejected counts the requests the OpenAPI document rejected (see
 	// checkExchange).
 	docRejected atomic.Int64
@@ -184,6 +188,9 @@ func (c *client) send(method, path string, body any, header ...string) (*respons
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	for i := 0; i < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

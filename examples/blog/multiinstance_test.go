@@ -49,10 +49,13 @@ func TestMultiInstance(t *testing.T) {
 		Transport: &http.Transport{MaxIdleConnsPerHost: 200, MaxConnsPerHost: 200},
 	}
 	t.Cleanup(hc.CloseIdleConnections)
+	// One admin, made with the binary's users subcommand; the token one
+	// instance issues is good on every instance (they share the key).
+	token = adminToken(t, bin, dbURL, insts[0].url)
 	clients := func(t *testing.T) []*client {
 		out := make([]*client, len(insts))
 		for i, in := range insts {
-			out[i] = &client{t: t, base: in.url, hc: hc}
+			out[i] = &client{t: t, base: in.url, hc: hc, token: token}
 		}
 		return out
 	}
@@ -320,6 +323,7 @@ func subscribeSSE(t *testing.T, base string) <-chan changeEvent {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -349,6 +353,28 @@ func subscribeSSE(t *testing.T, base string) <-chan changeEvent {
 		<-done
 	})
 	return out
+}
+
+// token is the admin's access token of TestMultiInstance.
+var token string
+
+// adminToken makes an admin in the database at dbURL with the server
+// binary's users subcommand and logs in on the server at base.
+func adminToken(t *testing.T, bin, dbURL, base string) string {
+	t.Helper()
+	const email, password = "multi-admin@example.com", "multi instance password"
+	cmd := exec.Command(bin, "users", "create", email, "--role", "admin")
+	cmd.Env = append(hermeticEnv(), "SPECSTAR_DATABASE_URL="+dbURL, "SPECSTAR_DATA_DIR="+t.TempDir())
+	cmd.Stdin = strings.NewReader(password + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("users create: %v\n%s", err, out)
+	}
+	c := &client{t: t, base: base, hc: http.DefaultClient}
+	r := c.do("POST", "/api/auth/login", map[string]string{"email": email, "password": password})
+	if r.Status != http.StatusOK {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
+	}
+	return r.JSON.(map[string]any)["access_token"].(string)
 }
 
 // buildBlog builds the blog server into a temporary directory.

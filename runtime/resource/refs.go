@@ -28,8 +28,25 @@ func (t *writeTx) checkRefs(k *Kind, data json.RawMessage) error {
 			errs.Add(f.JSON, err.Error())
 			continue
 		}
+		// A reference is a read of its target: the call's caller must be
+		// able to read it (hooks' writes, depth > 0, are trusted), and a
+		// target it may not read is as good as missing.
+		read := open
+		if t.depth == 0 && len(ids) > 0 {
+			switch v, err := t.s.rules(t.callCtx, target, ActionRead); {
+			case err == errNoGrant || CodeOf(err) == CodeUnauthenticated:
+				read = nil
+			case err != nil:
+				return err
+			default:
+				read = v
+			}
+		}
 		for _, id := range ids {
 			rec, err := t.w.Get(target, id)
+			if err == nil && (read == nil || !read.admits(rec)) {
+				err = ErrNotFound
+			}
 			switch {
 			case err == nil && rec.Meta.IsDeleted:
 				errs.Add(f.JSON, fmt.Sprintf("%s %q was deleted", noun(target), id))

@@ -153,14 +153,17 @@ func NewKinds() *Kinds {
 		{JSON: "status", Type: str, Indexed: true},
 		{JSON: "assignee", Type: str, Indexed: true},
 		{JSON: "notes", Type: str, Indexed: true},
-	}, DataFields: []string{"title", "status", "assignee", "notes"}, Access: &resource.Access{
+	}, DataFields: []string{"title", "status", "assignee", "notes", "priority"}, Access: &resource.Access{
 		Rules: map[resource.Action]string{
 			resource.ActionRead:   `role:editor | owner | where(status = "published") | where(assignee = @me)`,
 			resource.ActionCreate: `authenticated`,
 			resource.ActionUpdate: `owner | role:editor | where(assignee = @me)`,
 			resource.ActionDelete: `role:editor`,
 		},
-		Fields: []resource.FieldAccess{{Field: "notes", Read: "role:editor", Write: "role:editor"}},
+		Fields: []resource.FieldAccess{
+			{Field: "notes", Read: "role:editor", Write: "role:editor"},
+			{Field: "priority", Read: "role:editor", Write: "role:editor", Default: []byte("3")},
+		},
 	}}
 	k.Reply = &resource.Kind{Name: "Reply", Table: "reply", Path: "replies", SchemaVersion: 1, Fields: []resource.Field{
 		{JSON: "ticket", Type: str, Indexed: true, Ref: &resource.Ref{Kind: "Ticket", OnDelete: resource.Cascade}},
