@@ -118,8 +118,8 @@ func New(cfg Config, app App) (*Server, error) {
 	fail := func(err error) (*Server, error) {
 		return nil, errors.Join(fmt.Errorf("server: %w", err), st.backend.Close())
 	}
-	if err := st.backend.Migrate(context.Background(), app.Schema()); err != nil {
-		return fail(fmt.Errorf("migrate: %w", err))
+	if err := migrateStorage(context.Background(), st.backend, app.Schema(), logger, resource.DataMigrationOptions{}); err != nil {
+		return fail(err)
 	}
 	if err := st.check(); err != nil {
 		return fail(err)

@@ -65,6 +65,12 @@ func TestConformance(t *testing.T) {
 	resourcetest.Run(t, func(t *testing.T) resource.Backend { return open(t) })
 }
 
+// TestEvolve runs the schema evolution suite: data written under one
+// schema, read, filtered, sorted and patched under the next.
+func TestEvolve(t *testing.T) {
+	resourcetest.RunEvolve(t, func(t *testing.T) resource.Backend { return open(t) })
+}
+
 // backends are the memory reference, SQLite and PostgreSQL: the search
 // suite runs every query on all three and requires the oracle's answer
 // from each.

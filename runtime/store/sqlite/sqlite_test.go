@@ -29,6 +29,12 @@ func TestConformance(t *testing.T) {
 	resourcetest.Run(t, func(t *testing.T) resource.Backend { return open(t) })
 }
 
+// TestEvolve runs the schema evolution suite: data written under one
+// schema, read, filtered, sorted and patched under the next.
+func TestEvolve(t *testing.T) {
+	resourcetest.RunEvolve(t, func(t *testing.T) resource.Backend { return open(t) })
+}
+
 // migrated opens the file at path and migrates the suite's schema.
 func migrated(t *testing.T, path string) (*sqlite.Store, *resourcetest.Kinds) {
 	t.Helper()
