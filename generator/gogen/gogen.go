@@ -92,7 +92,11 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 		return nil, fmt.Errorf("gen: %s: %w", ScaffoldFile, err)
 	}
 	files = append(files, &gen.File{Path: ScaffoldFile, Content: scaffold, Scaffold: true})
-	return files, nil
+	upgrades, err := upgradeScaffolds(m)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, upgrades...), nil
 }
 
 // newFile starts a generated file with the standard header.

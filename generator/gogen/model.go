@@ -28,6 +28,7 @@ func modelFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 	emitPrepare(f, r.Receiver, r.GoName, r.Fields, true)
 	emitValidate(f, r.Receiver, r.GoName, r.Fields, true)
 	emitEncode(f, r)
+	emitUpgrade(f, r)
 	walkFields(r.Fields, func(fd *model.Field) {
 		if fd.Type == model.Object {
 			emitObject(f, fd)

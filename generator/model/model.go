@@ -98,7 +98,25 @@ type Resource struct {
 	// RuleActions, defaults applied; nil without auth and for internal
 	// resources.
 	Rules []*Rule
+	// RenamedFrom lists the resource's earlier names (renamed_from),
+	// newest first, and FormerTables their tables: a migration renames
+	// them, so that the data and history stay.
+	RenamedFrom  []string
+	FormerTables []string
+	// SchemaVersion is the version of the form of the data
+	// (schema_version, 1 by default). Above 1, the user's upgrade
+	// function converts data of older versions (UpgradeFunc).
+	SchemaVersion int
 }
+
+// UpgradeFunc is the name of the user's function that upgrades data of
+// an older schema version: "upgradePost". It exists when SchemaVersion
+// is above 1; the generator scaffolds it once, in UpgradeFile.
+func (r *Resource) UpgradeFunc() string { return "upgrade" + r.GoName }
+
+// UpgradeFile is the user's file that holds UpgradeFunc:
+// "post_upgrade.go".
+func (r *Resource) UpgradeFile() string { return r.Table + "_upgrade.go" }
 
 // Rule is the resolved permission rule of one action of a resource.
 type Rule struct {
@@ -203,6 +221,9 @@ type Field struct {
 	// (the password of the built-in User): it is in the create and update
 	// inputs only, and the runtime removes it before storing the data.
 	WriteOnly bool
+	// RenamedFrom lists the field's earlier names (renamed_from), newest
+	// first: stored data under one of them moves to Name.
+	RenamedFrom []string
 }
 
 // Nullable reports whether the Go field is a pointer (or nil-able) because

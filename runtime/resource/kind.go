@@ -92,7 +92,7 @@ type Kind struct {
 	// every record and revision) to the current one; its result is then
 	// reshaped. Generated code sets it for a kind whose schema_version
 	// is above 1, calling the user's typed function.
-	Upgrade func(from int, data json.RawMessage) (json.RawMessage, error)
+	Upgrade func(old *OldData) (json.RawMessage, error)
 }
 
 // Access is the permission rules of a kind (DESIGN.md §7), as rule

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -132,7 +133,15 @@ func (k *Kind) Evolves() bool { return k.Shape != nil || k.Upgrade != nil }
 // comes back equal (byte for byte) to what was given.
 func (k *Kind) UpgradeData(version int, data json.RawMessage) (json.RawMessage, error) {
 	if version < k.SchemaVersion && k.Upgrade != nil {
-		out, err := k.Upgrade(version, data)
+		old := &OldData{Version: version, Stored: data, Shaped: data}
+		if k.Shape != nil {
+			shaped, err := Reshape(k.Shape, data)
+			if err != nil {
+				return nil, fmt.Errorf("upgrade %s data: %w", k.Name, err)
+			}
+			old.Shaped = shaped
+		}
+		out, err := k.Upgrade(old)
 		if err != nil {
 			return nil, fmt.Errorf("upgrade %s data from schema version %d to %d: %w", k.Name, version, k.SchemaVersion, err)
 		}
@@ -305,4 +314,51 @@ type ShapeStore interface {
 	DataShapes(ctx context.Context) (map[string][]byte, error)
 	// SetDataShape records the shape of a table's data.
 	SetDataShape(ctx context.Context, table string, shape []byte) error
+}
+
+// OldData is data written under an older schema version, as Kind.Upgrade
+// gets it.
+type OldData struct {
+	// Version is the schema version the data was written under.
+	Version int
+	// Stored is the data as stored.
+	Stored json.RawMessage
+	// Shaped is the data with today's fields (Reshape): renamed fields
+	// moved, added ones with their default or null, removed ones gone.
+	// Values keep their stored types.
+	Shaped json.RawMessage
+}
+
+// Has reports whether the stored data has a member at a dotted path
+// ("name", "address.city"), null or not.
+func (o *OldData) Has(path string) bool {
+	_, ok, _ := Lookup(o.Stored, path)
+	return ok
+}
+
+// Get decodes the stored value at a dotted path into v, and reports
+// whether it is there (false leaves v as it was).
+func (o *OldData) Get(path string, v any) (bool, error) {
+	raw, ok, err := Lookup(o.Stored, path)
+	if err != nil || !ok {
+		return false, err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("%s: %w", path, err)
+	}
+	return true, nil
+}
+
+// DecodeShaped decodes o.Shaped into v, a pointer to the kind's data
+// type: the fields whose name and type did not change carry over; a value
+// of another type (a field whose type changed) is skipped, leaving the
+// field for the upgrade function to set. Generated upgrade functions call
+// it first.
+func (o *OldData) DecodeShaped(v any) error {
+	err := json.Unmarshal(o.Shaped, v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return nil
+	}
+	return err
 }

@@ -299,17 +299,22 @@ func personV2(calls *int) *resource.Kind {
 	return &resource.Kind{Name: "Person", Table: "person", Path: "people", SchemaVersion: 2,
 		Fields: []resource.Field{{JSON: "last", Type: resource.TypeString, Indexed: true}},
 		Shape:  []resource.ShapeField{{Name: "first"}, {Name: "last"}},
-		Upgrade: func(from int, data json.RawMessage) (json.RawMessage, error) {
+		Upgrade: func(old *resource.OldData) (json.RawMessage, error) {
 			*calls++
-			var old struct{ Name string }
-			if err := json.Unmarshal(data, &old); err != nil {
+			var p struct {
+				First *string `json:"first"`
+				Last  *string `json:"last"`
+			}
+			if err := old.DecodeShaped(&p); err != nil {
 				return nil, err
 			}
-			if from != 1 {
-				return nil, fmt.Errorf("unexpected version %d", from)
+			var name string
+			if ok, err := old.Get("name", &name); err != nil || !ok || old.Version != 1 {
+				return nil, fmt.Errorf("version %d without a name: %v", old.Version, err)
 			}
-			first, last, _ := strings.Cut(old.Name, " ")
-			return json.Marshal(map[string]string{"first": first, "last": last})
+			first, last, _ := strings.Cut(name, " ")
+			p.First, p.Last = &first, &last
+			return json.Marshal(p)
 		},
 	}
 }
