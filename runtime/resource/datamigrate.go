@@ -17,7 +17,7 @@ type DataMigrationOptions struct {
 	// older build wrote meanwhile are brought up to date.
 	All bool
 	// Batch is the number of records upgraded per transaction (default
-	// 500).
+	// 2000).
 	Batch int
 	// Progress, when set, is called after each batch with the kind, the
 	// records examined so far and the total (counted when the kind's
@@ -57,7 +57,7 @@ type DataMigration struct {
 // It returns one DataMigration per kind it upgraded.
 func MigrateData(ctx context.Context, b Backend, s *Schema, o DataMigrationOptions) ([]DataMigration, error) {
 	if o.Batch <= 0 {
-		o.Batch = 500
+		o.Batch = 2000
 	}
 	store, _ := b.(ShapeStore)
 	var recorded map[string][]byte

@@ -559,3 +559,11 @@ func BenchmarkCreateParallel(b *testing.B) { resourcetest.BenchCreateParallel(b,
 func BenchmarkUpdateParallel(b *testing.B) { resourcetest.BenchUpdateParallel(b, open(b)) }
 func BenchmarkGet(b *testing.B)            { resourcetest.BenchGet(b, open(b)) }
 func BenchmarkList(b *testing.B)           { resourcetest.BenchList(b, open(b)) }
+
+// BenchmarkEvolve measures the data migration of a server start after a
+// field was added, on 100,000 records (docs/migrations.md quotes it).
+func BenchmarkEvolve(b *testing.B) {
+	for range b.N {
+		resourcetest.BenchEvolve(b, open(b), 100_000)
+	}
+}
