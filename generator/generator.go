@@ -20,7 +20,6 @@ import (
 	"github.com/specstar-go/specstar/generator/gogen"
 	"github.com/specstar-go/specstar/generator/gqlrun"
 	"github.com/specstar-go/specstar/generator/graphqlgen"
-	"github.com/specstar-go/specstar/generator/load"
 	"github.com/specstar-go/specstar/generator/migrategen"
 	"github.com/specstar-go/specstar/generator/model"
 	"github.com/specstar-go/specstar/generator/openapigen"
@@ -212,13 +211,11 @@ func readMigrations(outDir string) (migrategen.Previous, error) {
 	return prev, nil
 }
 
-// Validate runs the load and model stages only and returns the model.
+// Validate runs the load and model stages only and returns the model. It
+// needs no Go module: a spec can be checked anywhere.
 func Validate(ctx context.Context, cfg Config) (*model.Model, error) {
-	p, err := prepare(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return p.model, nil
+	m, _, err := loadModel(ctx, cfg)
+	return m, err
 }
 
 func (c Config) progress(step string) {
@@ -238,38 +235,7 @@ type prepared struct {
 }
 
 func prepare(ctx context.Context, cfg Config) (*prepared, error) {
-	dir := cfg.Dir
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		dir = wd
-	}
-	specPath := cfg.SpecPath
-	if specPath == "" {
-		specPath = DefaultSpec
-	}
-	if !filepath.IsAbs(specPath) {
-		specPath = filepath.Join(dir, specPath)
-	}
-	data, err := os.ReadFile(specPath)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("load: %s: no such file", displayPath(dir, specPath))
-		}
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	cfg.progress("load")
-	spec, err := load.Bytes(displayPath(dir, specPath), data)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	cfg.progress("model")
-	m, err := model.Build(spec)
+	m, specPath, err := loadModel(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +254,43 @@ func prepare(ctx context.Context, cfg Config) (*prepared, error) {
 		return nil, fmt.Errorf("model: output directory %s is outside the Go module at %s", outDir, modRoot)
 	}
 	return &prepared{model: m, outDir: outDir, pkgPath: path.Join(modPath, filepath.ToSlash(rel)), modRoot: modRoot, modPath: modPath}, nil
+}
+
+// loadModel reads the spec of cfg and runs the load and model stages; it
+// returns the model and the absolute path of the spec.
+func loadModel(ctx context.Context, cfg Config) (*model.Model, string, error) {
+	dir := cfg.Dir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, "", err
+		}
+		dir = wd
+	}
+	specPath := cfg.SpecPath
+	if specPath == "" {
+		specPath = DefaultSpec
+	}
+	if !filepath.IsAbs(specPath) {
+		specPath = filepath.Join(dir, specPath)
+	}
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("load: %s: no such file", displayPath(dir, specPath))
+		}
+		return nil, "", fmt.Errorf("load: %w", err)
+	}
+	cfg.progress("load")
+	m, err := model.Check(displayPath(dir, specPath), data)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	cfg.progress("model")
+	return m, specPath, nil
 }
 
 // displayPath is how a file is named in messages: relative to the working
