@@ -60,6 +60,7 @@ func TestAuthSecurity(t *testing.T) {
 		{"graphql me", testAZGraphQLMe},
 		{"read rules on lists and relations", testAZReadRulesInLists},
 		{"subscriptions", testAZSubscriptions},
+		{"references to hidden rows", testAZHiddenRefs},
 	}
 	for _, b := range azBackends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -89,7 +90,7 @@ func wantInvalidToken(t *testing.T, what string, r *response) {
 // GraphQL error).
 func wantGQLUnauthenticated(t *testing.T, what string, res azGQLResult) {
 	t.Helper()
-	if res.status == http.StatusUnauthorized {
+	if res.status == http.StatusUnauthorized && len(res.errs) == 0 {
 		var p struct{ Code string }
 		if err := json.Unmarshal(res.body, &p); err != nil || p.Code != "UNAUTHENTICATED" {
 			t.Errorf("%s: GraphQL 401 body %s, want an UNAUTHENTICATED problem", what, short(res.body))
@@ -429,7 +430,7 @@ func testAZSelfGrant(t *testing.T, b backend) {
 			{"JSON Patch adding a role", "PATCH", u, []any{map[string]any{"op": "add", "path": "/roles/-", "value": "admin"}}, jsonPatch},
 			{"JSON Patch replacing roles", "PATCH", u, []any{map[string]any{"op": "replace", "path": "/roles", "value": []string{"admin"}}}, jsonPatch},
 			{"PUT with roles", "PUT", u, map[string]any{"email": u.email, "name": u.name, "roles": []string{"admin", "editor"}}, nil},
-			{"re-enable or rename self", "PATCH", u, map[string]any{"name": "Me"}, merge},
+			{"rename self", "PATCH", u, map[string]any{"name": "Me"}, merge},
 			{"another user's name", "PATCH", other, map[string]any{"name": "Pwned"}, merge},
 			{"another user's password", "PATCH", other, map[string]any{"password": "taken over, mine now"}, merge},
 			{"another user's roles", "PATCH", other, map[string]any{"roles": []string{}}, merge},
@@ -982,6 +983,19 @@ func testAZReadRulesInLists(t *testing.T, b backend) {
 		}
 		posts = append(posts, post{id: r.str(t, "meta.resource_id"), facts: azRowFacts{createdBy: p.by.id, fields: r.get(t, "data").(map[string]any)}})
 	}
+	// Two deleted posts, for the lists of deleted posts.
+	var deleted []post
+	for i, status := range []string{"draft", "published"} {
+		r := e.call(t, owner, "POST", "/api/posts", map[string]any{"title": fmt.Sprintf("Deleted %d", i), "author": author, "status": status})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("post: %d %s", r.Status, short(r.Body))
+		}
+		p := post{id: r.str(t, "meta.resource_id"), facts: azRowFacts{createdBy: owner.id, fields: r.get(t, "data").(map[string]any)}}
+		if r := e.call(t, owner, "DELETE", "/api/posts/"+p.id, nil); r.Status != http.StatusOK {
+			t.Fatalf("delete: %d %s", r.Status, short(r.Body))
+		}
+		deleted = append(deleted, p)
+	}
 	// One public comment on each post.
 	comments := map[string]string{} // comment id -> post id
 	for _, p := range posts {
@@ -1031,6 +1045,27 @@ func testAZReadRulesInLists(t *testing.T, b backend) {
 			if n := e.call(t, u, "GET", `/api/posts/count?filter=author="`+author+`"`, nil).num(t, "count"); n != len(want) {
 				t.Errorf("count %d, want %d", n, len(want))
 			}
+			// Deleted posts: listed, counted and read with include_deleted
+			// as the rule says.
+			var wantDeleted []string
+			for _, p := range deleted {
+				ok, _ := o.may("Post", "read", w, p.facts)
+				if ok {
+					wantDeleted = append(wantDeleted, p.id)
+				}
+				r := e.call(t, u, "GET", "/api/posts/"+p.id+"?include_deleted=true", nil)
+				if want := map[bool]int{true: http.StatusOK, false: http.StatusNotFound}[ok]; r.Status != want {
+					t.Errorf("deleted %s post with include_deleted: %d, want %d", p.facts.fields["status"], r.Status, want)
+				}
+			}
+			slices.Sort(wantDeleted)
+			r := e.call(t, u, "GET", `/api/posts?deleted=only&sort=resource_id&count=true&filter=author="`+author+`"`, nil)
+			if got := r.ids(t, "meta.resource_id"); !slices.Equal(got, wantDeleted) || r.num(t, "total") != len(wantDeleted) {
+				t.Errorf("deleted posts %v (total %v), want %v", got, r.get(t, "total"), wantDeleted)
+			}
+			if n := e.call(t, u, "GET", `/api/posts/count?include_deleted=true&filter=author="`+author+`"`, nil).num(t, "count"); n != len(want)+len(wantDeleted) {
+				t.Errorf("count with include_deleted %d, want %d", n, len(want)+len(wantDeleted))
+			}
 			// Filtering for drafts finds only the readable drafts.
 			drafts := 0
 			for _, p := range posts {
@@ -1064,7 +1099,7 @@ func testAZReadRulesInLists(t *testing.T, b backend) {
 				t.Errorf("postsByAuthor %v (total %d), want %v", got, d.num("author.postsByAuthor.totalCount"), want)
 			}
 			// REST referrers of the author.
-			r := e.call(t, u, "GET", "/api/authors/"+author+"/referrers", nil)
+			r = e.call(t, u, "GET", "/api/authors/"+author+"/referrers", nil)
 			var refs []string
 			for i := range r.list(t, "items") {
 				if r.str(t, fmt.Sprintf("items.%d.resource", i)) == "Post" {
@@ -1254,6 +1289,81 @@ func testAZSubscriptions(t *testing.T, b backend) {
 			if got := next(tt.name); got != want {
 				t.Errorf("%s's event %d: %+v, want %+v", tt.name, i, got, want)
 			}
+		}
+	}
+}
+
+// testAZHiddenRefs: a reference is a read of its target. A caller who
+// may not read a post (another user's draft) cannot make a comment refer
+// to it: the answer is the one for a post that does not exist, so that
+// the draft's existence does not leak, and nothing is written (such a
+// comment would also stop the draft's owner from deleting it, since
+// Comment.post is on_delete: restrict).
+func testAZHiddenRefs(t *testing.T, b backend) {
+	spec := azLoadSpec(t)
+	e := newAZEnv(t, b, nil)
+	e.principals(t, spec)
+	owner, other, viewer := e.users["owner"], e.users["non-owner"], e.users["viewer"]
+	author := e.call(t, e.users["admin"], "POST", "/api/authors", map[string]any{"name": "Ada", "email": "ada@example.com"}).str(t, "meta.resource_id")
+	newPost := func(title, status string) string {
+		t.Helper()
+		r := e.call(t, owner, "POST", "/api/posts", map[string]any{"title": title, "author": author, "status": status})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("post: %d %s", r.Status, short(r.Body))
+		}
+		return r.str(t, "meta.resource_id")
+	}
+	draft, published, deletedDraft := newPost("A draft", "draft"), newPost("Published", "published"), newPost("Deleted draft", "draft")
+	e.call(t, owner, "DELETE", "/api/posts/"+deletedDraft, nil)
+	const missing = "01900000-0000-7000-8000-00000000abcd"
+	comment := func(post string) map[string]any {
+		return map[string]any{"post": post, "author_name": "Prober", "body": "Hello"}
+	}
+	// normalize removes the id from an answer, to compare answers.
+	normalize := func(r *response, id string) string { return strings.ReplaceAll(string(r.Body), id, "<id>") }
+
+	want := e.call(t, other, "POST", "/api/comments", comment(missing))
+	checkProblem(t, want, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	mine := e.call(t, other, "POST", "/api/comments", comment(published))
+	if mine.Status != http.StatusCreated {
+		t.Fatalf("a comment on a published post: %d %s", mine.Status, short(mine.Body))
+	}
+	mineID := mine.str(t, "meta.resource_id")
+	for _, tt := range []struct{ name, post string }{{"draft", draft}, {"deleted draft", deletedDraft}} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := e.countAll(t, "Comment")
+			r := e.call(t, other, "POST", "/api/comments", comment(tt.post))
+			if r.Status != want.Status || normalize(r, tt.post) != normalize(want, missing) {
+				t.Errorf("a comment on another user's %s answers %d %s; on a post that does not exist %d %s",
+					tt.name, r.Status, short(r.Body), want.Status, short(want.Body))
+			}
+			res := e.gql(t, other, `mutation($p: ID!) { createComment(input: {post: $p, authorName: "Prober", body: "Hello"}) { id } }`, map[string]any{"p": tt.post})
+			azGQLCode(t, "GraphQL createComment on another user's "+tt.name, res, "VALIDATION_ERROR")
+			if got := e.countAll(t, "Comment"); got != n {
+				t.Errorf("comments on another user's %s were written: %d, was %d", tt.name, got, n)
+			}
+			// Nor by moving one's own comment there.
+			before := e.snap(t, "Comment", mineID)
+			r = e.call(t, other, "PATCH", "/api/comments/"+mineID, map[string]any{"post": tt.post}, "Content-Type", "application/merge-patch+json")
+			if r.Status != want.Status {
+				t.Errorf("moving a comment to another user's %s: %d %s", tt.name, r.Status, short(r.Body))
+			}
+			if after := e.snap(t, "Comment", mineID); !azSameSnap(before, after) {
+				t.Errorf("the comment moved: %v to %v", before, after)
+			}
+		})
+	}
+	// The owner can still delete the draft (no comment of another's
+	// restricts it), and restore it.
+	if r := e.call(t, owner, "DELETE", "/api/posts/"+draft, nil); r.Status != http.StatusOK {
+		t.Errorf("the owner cannot delete their draft: %d %s", r.Status, short(r.Body))
+	} else if r := e.call(t, owner, "POST", "/api/posts/"+draft+"/restore", nil); r.Status != http.StatusOK {
+		t.Fatalf("restore: %d %s", r.Status, short(r.Body))
+	}
+	// Callers who may read the draft may refer to it.
+	for _, u := range []*azUser{owner, viewer} {
+		if r := e.call(t, u, "POST", "/api/comments", comment(draft)); r.Status != http.StatusCreated {
+			t.Errorf("%s's comment on a draft they may read: %d %s", u.name, r.Status, short(r.Body))
 		}
 	}
 }

@@ -205,11 +205,16 @@ func parsePAT(token string) (id, secret string, ok bool) {
 // cutBearer returns the token of an Authorization header value with the
 // Bearer scheme (case-insensitive, RFC 9110 §11.1).
 func cutBearer(header string) (string, bool) {
-	const scheme = "bearer "
+	const scheme = "bearer"
+	header = strings.TrimSpace(header)
 	if len(header) < len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
 		return "", false
 	}
-	return strings.TrimSpace(header[len(scheme):]), true
+	rest := header[len(scheme):]
+	if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+		return "", false // another scheme ("Bearerx")
+	}
+	return strings.TrimSpace(rest), true
 }
 
 // invalidTokenChallenge is the WWW-Authenticate value of a 401 for a

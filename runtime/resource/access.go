@@ -278,19 +278,19 @@ func (s *Service) rules(ctx context.Context, k *Kind, a Action) (*view, error) {
 		}
 		return nil, errNoGrant
 	}
-	v := &view{p: p, access: ca, cond: cond}
+	var hidden, readOnly uint64
 	for i := range ca.fields {
 		if !ca.fields[i].read.passes(p) {
-			v.hidden |= 1 << i
+			hidden |= 1 << i
 		}
 		if !ca.fields[i].write.passes(p) {
-			v.readOnly |= 1 << i
+			readOnly |= 1 << i
 		}
 	}
-	if v.cond == nil && v.hidden == 0 && v.readOnly == 0 {
-		v.access = nil // nothing to apply
+	if cond == nil && hidden == 0 && readOnly == 0 {
+		return open, nil // nothing to apply
 	}
-	return v, nil
+	return &view{p: p, access: ca, cond: cond, hidden: hidden, readOnly: readOnly}, nil
 }
 
 // denied turns errNoGrant into the 403 of action a on k.
@@ -416,11 +416,18 @@ func omit(data json.RawMessage, drop []string) (json.RawMessage, error) {
 }
 
 // checkFieldWrites applies the field-level rules to a write of data over
-// current (nil on create): a field the caller may not write must not
-// change (on create: stay empty or take its default). With carry, a field
-// the caller cannot read keeps its current value when the write leaves it
-// empty or at its default, since the caller cannot know it (updates; a
-// switch stores a revision as it is). It returns the data to store.
+// current (nil on create) and returns the data to store.
+//
+//   - On create, a field the caller may not write must be empty or hold
+//     its default.
+//   - On update (carry), a field the caller cannot read or may not write
+//     that arrives empty or at its default keeps its stored value: the
+//     caller left it out (typed decoding fills in the default), or cannot
+//     know it. Any other value of a field the caller may not write is a
+//     403, and for a field the caller cannot read even the stored value
+//     is: accepting it would confirm a guess.
+//   - On switch (no carry), a field the caller may not write must not
+//     change between the current revision and the target.
 func (v *view) checkFieldWrites(k *Kind, current, data json.RawMessage, carry bool) (json.RawMessage, error) {
 	if v.hidden == 0 && v.readOnly == 0 {
 		return data, nil
@@ -435,27 +442,28 @@ func (v *view) checkFieldWrites(k *Kind, current, data json.RawMessage, carry bo
 		if err != nil {
 			return nil, backendErr("write", err)
 		}
+		left := isEmpty(got) || f.def != nil && jsonEqual(got, f.def)
 		var was []byte
 		if current != nil {
 			if was, _, err = Lookup(current, f.name); err != nil {
 				return nil, backendErr("write", err)
 			}
 		}
-		// A caller who cannot read the field cannot send its value: what
-		// its write holds is empty, or the default its decoding filled in.
-		if hidden && carry && current != nil && (isEmpty(got) || f.def != nil && jsonEqual(got, f.def)) {
+		var ok bool
+		switch {
+		case current == nil:
+			ok = !readOnly || left
+		case carry && left:
 			if data, err = setMember(data, f.name, was); err != nil {
 				return nil, backendErr("write", err)
 			}
-			continue
-		}
-		if !readOnly {
-			continue
-		}
-		switch {
-		case current == nil && (isEmpty(got) || (f.def != nil && jsonEqual(got, f.def))):
-		case current != nil && (jsonEqual(got, was) || isEmpty(got) && isEmpty(was)):
+			ok = true
+		case carry:
+			ok = !readOnly || !hidden && jsonEqual(got, was)
 		default:
+			ok = !readOnly || jsonEqual(got, was) || isEmpty(got) && isEmpty(was)
+		}
+		if !ok {
 			return nil, &Error{
 				Code:   CodeForbidden,
 				Detail: fmt.Sprintf("you may not change the field %s of %s", f.name, plural(k)),

@@ -10,7 +10,13 @@ import (
 // checkRefs checks that every reference in data names a live resource of
 // the field's target kind. It returns a 422 naming each bad field.
 func (t *writeTx) checkRefs(k *Kind, data json.RawMessage) error {
-	errs, err := refErrors(t.w, t.s.schema, k, data)
+	read := func(target *Kind) (*view, error) {
+		if t.depth > 0 {
+			return open, nil // hooks' writes are trusted
+		}
+		return t.s.refView(t.callCtx, target)
+	}
+	errs, err := refErrors(t.w, t.s.schema, k, data, read)
 	if err != nil || len(errs) == 0 {
 		return err
 	}
@@ -141,9 +147,24 @@ func clearRef(data json.RawMessage, f *Field, target string) (json.RawMessage, e
 	return out, nil
 }
 
+// refView returns the view of target of the caller of ctx, for the
+// references a write holds: a reference is a read of its target, so a
+// target the caller may not read is as good as missing (nil: none).
+func (s *Service) refView(ctx context.Context, target *Kind) (*view, error) {
+	switch v, err := s.rules(ctx, target, ActionRead); {
+	case err == errNoGrant || CodeOf(err) == CodeUnauthenticated:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	default:
+		return v, nil
+	}
+}
+
 // refErrors returns a field error for every reference in data that does
-// not name a live resource of its target kind.
-func refErrors(r Reader, s *Schema, k *Kind, data json.RawMessage) (ValidationErrors, error) {
+// not name a live resource of its target kind that read (of the target)
+// admits.
+func refErrors(r Reader, s *Schema, k *Kind, data json.RawMessage, read func(target *Kind) (*view, error)) (ValidationErrors, error) {
 	var errs ValidationErrors
 	for i := range k.Fields {
 		f := &k.Fields[i]
@@ -163,8 +184,18 @@ func refErrors(r Reader, s *Schema, k *Kind, data json.RawMessage) (ValidationEr
 			errs.Add(f.JSON, err.Error())
 			continue
 		}
+		if len(ids) == 0 {
+			continue
+		}
+		v, err := read(target)
+		if err != nil {
+			return nil, err
+		}
 		for _, id := range ids {
 			rec, err := r.Get(target, id)
+			if err == nil && (v == nil || !v.admits(rec)) {
+				err = ErrNotFound
+			}
 			switch {
 			case err == nil && rec.Meta.IsDeleted:
 				errs.Add(f.JSON, fmt.Sprintf("%s %q was deleted", noun(target), id))
@@ -192,7 +223,7 @@ func (s *Service) CheckRefs(ctx context.Context, k *Kind, action Action, data js
 	}
 	var errs ValidationErrors
 	err := s.view(ctx, "check references", func(r Reader) (err error) {
-		errs, err = refErrors(r, s.schema, k, data)
+		errs, err = refErrors(r, s.schema, k, data, func(target *Kind) (*view, error) { return s.refView(ctx, target) })
 		return err
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -44,7 +45,30 @@ func (s *Server) registerGraphQL(e *echo.Echo, app GraphQLApp) error {
 		opts.Authenticate = s.auth.Authenticate
 	}
 	h := echo.WrapHandler(app.GraphQL(s.svc, opts))
-	e.Any(graphQLPath, h, s.authenticate()...)
+	e.Any(graphQLPath, h, graphQLErrors(s.authenticate())...)
 	e.GET(graphQLPath+"/"+gql.AssetsDir+"/*", h)
 	return nil
+}
+
+// graphQLErrors wraps the authentication middleware of /graphql so that a
+// token that does not authenticate is answered as GraphQL clients expect:
+// a 401 whose body is a GraphQL response with extensions.code
+// UNAUTHENTICATED (the WWW-Authenticate header stays).
+func graphQLErrors(mws []echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	out := make([]echo.MiddlewareFunc, len(mws))
+	for i, mw := range mws {
+		out[i] = func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				reached := false // the error is the middleware's, not the API's
+				err := mw(func(c echo.Context) error { reached = true; return next(c) })(c)
+				var re *resource.Error
+				if err == nil || reached || !errors.As(err, &re) || c.Response().Committed {
+					return err
+				}
+				return c.JSON(re.Code.Status(), map[string]any{"errors": []any{map[string]any{
+					"message": re.Detail, "extensions": map[string]any{"code": string(re.Code)}}}})
+			}
+		}
+	}
+	return out
 }

@@ -325,6 +325,10 @@ func testAccessFields(t *testing.T, e *env) {
 	}
 	_, err = e.svc.Update(as(alice), e.Ticket, id, json.RawMessage(`{"title":"a1 v4","status":"draft","priority":1}`), resource.WriteOptions{})
 	wantDenied(t, "alice sets a field she may not write", err, resource.CodeForbidden)
+	// Sending the stored value of a field she cannot read is refused too:
+	// accepting it would confirm her guess.
+	_, err = e.svc.Update(as(alice), e.Ticket, id, json.RawMessage(`{"title":"a1 v4","status":"draft","priority":5}`), resource.WriteOptions{})
+	wantDenied(t, "alice guesses the hidden priority", err, resource.CodeForbidden)
 	ops, err := e.svc.Diff(as(alice), e.Ticket, ids["bob-draft"], "2", "1", resource.RevisionOptions{})
 	if err == nil {
 		t.Fatalf("alice diffs bob's draft: %v", ops)
@@ -363,6 +367,16 @@ func testAccessRelated(t *testing.T, e *env) {
 	groups, err := e.svc.Referrers(as(anon), e.Ticket, ids["alice-published"])
 	if err != nil || len(groups) != 1 || len(groups[0].IDs) != 1 || groups[0].IDs[0] != replies[1] {
 		t.Fatalf("Referrers as anonymous: %+v, %v", groups, err)
+	}
+	// A reference is a read of its target: bob cannot point at a draft he
+	// cannot see (as if it did not exist), alice can.
+	_, err = e.svc.Create(as(bob), e.Reply, json.RawMessage(`{"ticket":"`+ids["alice-draft"]+`"}`), resource.WriteOptions{})
+	wantDenied(t, "bob refers to alice's draft", err, resource.CodeValidation)
+	if !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("a reference to a hidden row must read as a missing one: %v", err)
+	}
+	if _, err := e.svc.Create(as(alice), e.Reply, json.RawMessage(`{"ticket":"`+ids["alice-draft"]+`"}`), resource.WriteOptions{}); err != nil {
+		t.Fatalf("alice refers to her draft: %v", err)
 	}
 	draft, _ := e.svc.Get(as(admin), e.Ticket, ids["alice-draft"], resource.ReadOptions{})
 	if _, ok := e.svc.Visible(as(bob), e.Ticket, draft); ok {
