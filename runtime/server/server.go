@@ -288,16 +288,19 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	if s.metrics != nil {
 		e.GET(metricsPath, echo.WrapHandler(s.metrics.Handler()))
 	}
-	if d, ok := app.(DocumentedApp); ok {
+	d, docs := app.(DocumentedApp)
+	if docs {
 		if err := registerDocs(e, d.OpenAPI()); err != nil {
 			return nil, err
 		}
 	}
-	if g, ok := app.(GraphQLApp); ok {
+	g, graphql := app.(GraphQLApp)
+	if graphql {
 		if err := s.registerGraphQL(e, g); err != nil {
 			return nil, err
 		}
 	}
+	s.registerIndex(e, docs, graphql)
 	api := e.Group("/api", s.authenticate()...)
 	if s.auth != nil {
 		s.auth.Register(api)
