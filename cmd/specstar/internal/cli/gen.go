@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -108,6 +109,14 @@ func genRun(opts *GenOptions) error {
 		return errStale
 	}
 	if !opts.Quiet {
+		for _, p := range res.Removed {
+			if strings.HasPrefix(p, "../") { // another directory: say it
+				fmt.Fprintf(opts.IO.ErrOut, "specstar: removed %s (this spec no longer generates it)\n", relSlash(wd, filepath.Join(res.OutputDir, filepath.FromSlash(p))))
+			}
+		}
+		for _, n := range res.Notes {
+			fmt.Fprintf(opts.IO.ErrOut, "specstar: note: %s\n", n)
+		}
 		fmt.Fprintf(opts.IO.ErrOut, "specstar: wrote %s, removed %d, unchanged %d (in %dms)\n",
 			plural(len(res.Written), "file"), len(res.Removed), res.Unchanged, time.Since(start).Milliseconds())
 	}
