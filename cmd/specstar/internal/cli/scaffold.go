@@ -24,7 +24,6 @@ import (
 // specstarModule is the module path of the specstar checkout.
 const specstarModule = "github.com/specstar-go/specstar"
 
-
 // scaffoldFile is one file init writes.
 type scaffoldFile struct {
 	name    string
