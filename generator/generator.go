@@ -78,6 +78,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
+	elsewhere = slices.DeleteFunc(elsewhere, func(p string) bool { return p == gogen.MainGlueFile })
 	migrationsDir, notes := p.outDir, []string(nil)
 	if !exists(filepath.Join(p.outDir, filepath.FromSlash(migrategen.SnapshotFile))) {
 		for _, dir := range dirsOf(specDir, elsewhere) {

@@ -305,9 +305,10 @@ func Elsewhere(root, skip, source string) ([]string, error) {
 		return nil, err
 	}
 	prefix := filepath.ToSlash(rel) + "/"
+	line, _ := sourceLine([]byte(strings.Join(gen.Header(source), "\n")))
 	var out []string
 	for _, g := range found {
-		if g.source == source && (rel == "." || !strings.HasPrefix(g.path, prefix)) {
+		if g.source == line && (rel == "." || !strings.HasPrefix(g.path, prefix)) {
 			out = append(out, g.path)
 		}
 	}
