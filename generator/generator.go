@@ -20,7 +20,6 @@ import (
 	"github.com/specstar-go/specstar/generator/gogen"
 	"github.com/specstar-go/specstar/generator/gqlrun"
 	"github.com/specstar-go/specstar/generator/graphqlgen"
-	"github.com/specstar-go/specstar/generator/load"
 	"github.com/specstar-go/specstar/generator/migrategen"
 	"github.com/specstar-go/specstar/generator/model"
 	"github.com/specstar-go/specstar/generator/openapigen"
@@ -59,6 +58,10 @@ type Result struct {
 	Removed   []string    // stale generated files pruned
 	Unchanged int         // files already up to date
 	Check     *output.CheckResult
+	// Notes are things the user should know: migrations that moved with
+	// the output directory, files of theirs left in a directory that no
+	// longer holds generated code.
+	Notes []string
 }
 
 // Generate runs the whole pipeline. Spec mistakes come back as a
@@ -68,7 +71,26 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	prev, err := readMigrations(p.outDir)
+	specDir := filepath.Dir(p.specPath)
+	// Output this spec left in another directory (its package or output
+	// changed): pruned below, and its migrations move to the new one.
+	elsewhere, err := output.Elsewhere(specDir, p.outDir, p.model.Source)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	elsewhere = slices.DeleteFunc(elsewhere, func(p string) bool { return p == gogen.MainGlueFile })
+	migrationsDir, notes := p.outDir, []string(nil)
+	if !exists(filepath.Join(p.outDir, filepath.FromSlash(migrategen.SnapshotFile))) {
+		for _, dir := range dirsOf(specDir, elsewhere) {
+			if exists(filepath.Join(dir, filepath.FromSlash(migrategen.SnapshotFile))) {
+				migrationsDir = dir
+				notes = append(notes, fmt.Sprintf("the migrations of %s continue in %s (copied from %s, which you may delete once it holds nothing of yours)",
+					p.model.Source, relSlash(specDir, filepath.Join(p.outDir, migrategen.Dir)), relSlash(specDir, filepath.Join(dir, migrategen.Dir))))
+				break
+			}
+		}
+	}
+	prev, err := readMigrations(migrationsDir)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -85,12 +107,30 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	files := append(e.files, exec...)
-	res := &Result{OutputDir: p.outDir, Files: files}
+	res := &Result{OutputDir: p.outDir, Files: files, Notes: notes}
+	// The glue of a main package next to the spec (specstar init's).
+	glueName := filepath.Join(specDir, gogen.MainGlueFile)
+	var glue *gen.File
+	if exists(glueName) && specDir != p.outDir {
+		if glue, err = gogen.MainGlue(p.model, p.pkgPath); err != nil {
+			return nil, err
+		}
+	}
+	// Paths outside the output directory, relative to it.
+	fromOut := func(rel string) string { return relSlash(p.outDir, filepath.Join(specDir, filepath.FromSlash(rel))) }
 	if cfg.Check {
 		cfg.progress("check")
 		res.Check, err = output.Check(p.outDir, files)
 		if err != nil {
 			return nil, fmt.Errorf("output: %w", err)
+		}
+		for _, rel := range elsewhere {
+			res.Check.Stale = append(res.Check.Stale, fromOut(rel))
+		}
+		if glue != nil {
+			if old, err := os.ReadFile(glueName); err == nil && !bytes.Equal(old, glue.Content) {
+				res.Check.Diffs = append(res.Check.Diffs, output.FileDiff{Path: fromOut(gogen.MainGlueFile), Old: old, New: glue.Content})
+			}
 		}
 		return res, nil
 	}
@@ -100,7 +140,73 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	res.Written, res.Removed, res.Unchanged = w.Written, w.Removed, w.Unchanged
+	if err := output.Remove(specDir, elsewhere); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	for _, rel := range elsewhere {
+		res.Removed = append(res.Removed, fromOut(rel))
+	}
+	for _, dir := range dirsOf(specDir, elsewhere) {
+		if left := userFiles(dir); len(left) > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s no longer holds generated code (the spec's output is now %s), but still holds files of yours: %s; move them to %s or delete them",
+				relSlash(specDir, dir), relSlash(specDir, p.outDir), strings.Join(left, ", "), relSlash(specDir, p.outDir)))
+		}
+	}
+	if glue != nil {
+		wrote, err := output.WriteFile(glueName, glue.Content)
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		if wrote {
+			res.Written = append(res.Written, fromOut(gogen.MainGlueFile))
+		} else {
+			res.Unchanged++
+		}
+	}
 	return res, nil
+}
+
+// exists reports whether a file exists.
+func exists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
+}
+
+// dirsOf returns the absolute directories of the files (slash paths
+// relative to root), each once, in order.
+func dirsOf(root string, files []string) []string {
+	var out []string
+	for _, f := range files {
+		d := filepath.Join(root, filepath.FromSlash(path.Dir(f)))
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// userFiles lists the names of the files and directories left in dir
+// (those that are not generated), or nil for a missing or empty dir.
+func userFiles(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// relSlash returns target relative to base, slash-separated, or target
+// itself when it cannot be expressed relative to base.
+func relSlash(base, target string) string {
+	rel, err := filepath.Rel(base, target)
+	if err != nil {
+		return filepath.ToSlash(target)
+	}
+	return filepath.ToSlash(rel)
 }
 
 // Emit runs every emitter on m and returns all the files of the output
@@ -212,13 +318,11 @@ func readMigrations(outDir string) (migrategen.Previous, error) {
 	return prev, nil
 }
 
-// Validate runs the load and model stages only and returns the model.
+// Validate runs the load and model stages only and returns the model. It
+// needs no Go module: a spec can be checked anywhere.
 func Validate(ctx context.Context, cfg Config) (*model.Model, error) {
-	p, err := prepare(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return p.model, nil
+	m, _, err := loadModel(ctx, cfg)
+	return m, err
 }
 
 func (c Config) progress(step string) {
@@ -230,46 +334,16 @@ func (c Config) progress(step string) {
 // prepared is the outcome of the load and model stages plus the facts about
 // the surrounding Go module that the emitters need.
 type prepared struct {
-	model   *model.Model
-	outDir  string // absolute
-	pkgPath string // import path of the output package
-	modRoot string // absolute directory of the module's go.mod
-	modPath string // module path
+	model    *model.Model
+	specPath string // absolute
+	outDir   string // absolute
+	pkgPath  string // import path of the output package
+	modRoot  string // absolute directory of the module's go.mod
+	modPath  string // module path
 }
 
 func prepare(ctx context.Context, cfg Config) (*prepared, error) {
-	dir := cfg.Dir
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		dir = wd
-	}
-	specPath := cfg.SpecPath
-	if specPath == "" {
-		specPath = DefaultSpec
-	}
-	if !filepath.IsAbs(specPath) {
-		specPath = filepath.Join(dir, specPath)
-	}
-	data, err := os.ReadFile(specPath)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("load: %s: no such file", displayPath(dir, specPath))
-		}
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	cfg.progress("load")
-	spec, err := load.Bytes(displayPath(dir, specPath), data)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	cfg.progress("model")
-	m, err := model.Build(spec)
+	m, specPath, err := loadModel(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +361,44 @@ func prepare(ctx context.Context, cfg Config) (*prepared, error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("model: output directory %s is outside the Go module at %s", outDir, modRoot)
 	}
-	return &prepared{model: m, outDir: outDir, pkgPath: path.Join(modPath, filepath.ToSlash(rel)), modRoot: modRoot, modPath: modPath}, nil
+	return &prepared{model: m, specPath: specPath, outDir: outDir, pkgPath: path.Join(modPath, filepath.ToSlash(rel)), modRoot: modRoot, modPath: modPath}, nil
+}
+
+// loadModel reads the spec of cfg and runs the load and model stages; it
+// returns the model and the absolute path of the spec.
+func loadModel(ctx context.Context, cfg Config) (*model.Model, string, error) {
+	dir := cfg.Dir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, "", err
+		}
+		dir = wd
+	}
+	specPath := cfg.SpecPath
+	if specPath == "" {
+		specPath = DefaultSpec
+	}
+	if !filepath.IsAbs(specPath) {
+		specPath = filepath.Join(dir, specPath)
+	}
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("load: %s: no such file", displayPath(dir, specPath))
+		}
+		return nil, "", fmt.Errorf("load: %w", err)
+	}
+	cfg.progress("load")
+	m, err := model.Check(displayPath(dir, specPath), data)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	cfg.progress("model")
+	return m, specPath, nil
 }
 
 // displayPath is how a file is named in messages: relative to the working

@@ -35,8 +35,23 @@ resources:
       text: {type: string, required: true}
 `
 
-// migrationSpecV2 adds an indexed field.
+// migrationSpecV2 adds an indexed field, and an indexed enum with a
+// default (the case of issue 16: old records must read, filter, sort and
+// patch with it).
 const migrationSpecV2 = migrationSpecV1 + `      priority: {type: int, index: true}
+      channel: {type: enum, values: [email, phone, web], default: web, index: true}
+`
+
+// migrationSpecV3 renames the resource and a field.
+const migrationSpecV3 = `specstar: 1
+package: notes
+resources:
+  Memo:
+    renamed_from: Note
+    fields:
+      body: {type: string, required: true, index: true, renamed_from: text}
+      priority: {type: int, index: true}
+      channel: {type: enum, values: [email, phone, web], default: web, index: true}
 `
 
 const migrationMain = `package main
@@ -165,7 +180,7 @@ func testMigrationsEndToEnd(t *testing.T, st storage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"migrations/sqlite/00002_alter_note_priority.sql", "migrations/postgres/00002_alter_note_priority.sql"} {
+	for _, want := range []string{"migrations/sqlite/00002_alter_note_channel_alter_note_priority.sql", "migrations/postgres/00002_alter_note_channel_alter_note_priority.sql"} {
 		if !slices.Contains(res.Written, want) {
 			t.Errorf("Generate wrote %v, want %s among them", res.Written, want)
 		}
@@ -187,12 +202,34 @@ func testMigrationsEndToEnd(t *testing.T, st storage) {
 	if len(page.Items) != 2 || page.Items[0].Data["text"] != "first" && page.Items[1].Data["text"] != "first" {
 		t.Fatalf("after the migration the notes are %+v, want the two written before", page.Items)
 	}
+	// The notes written before the fields existed have them: the
+	// default, or null.
+	var got struct {
+		Data json.RawMessage `json:"data"`
+	}
+	srv.do(t, "GET", "/api/notes/"+ids[0], "", http.StatusOK, &got)
+	if string(got.Data) != `{"text":"first","priority":null,"channel":"web"}` {
+		t.Errorf("an old note reads %s, want the new fields (priority null, channel web)", got.Data)
+	}
+	srv.do(t, "GET", "/api/notes?filter="+url.QueryEscape(`channel = "web"`)+"&sort=channel,resource_id", "", http.StatusOK, &page)
+	if len(page.Items) != 2 {
+		t.Errorf("filter channel = web returned %d notes, want the 2 old ones", len(page.Items))
+	}
+	req := `[{"op":"replace","path":"/channel","value":"email"}]`
+	srv.doPatch(t, "/api/notes/"+ids[0], req)
 	srv.do(t, "PUT", "/api/notes/"+ids[1], `{"text":"second","priority":5}`, http.StatusOK, nil)
 	srv.do(t, "GET", "/api/notes?filter="+url.QueryEscape("priority >= 3"), "", http.StatusOK, &page)
 	if len(page.Items) != 1 || page.Items[0].Meta.ResourceID != ids[1] {
 		t.Errorf("filter priority >= 3 returned %+v, want only %s", page.Items, ids[1])
 	}
+	srv.do(t, "GET", "/api/notes?filter="+url.QueryEscape(`channel = "email"`), "", http.StatusOK, &page)
+	if len(page.Items) != 1 || page.Items[0].Meta.ResourceID != ids[0] {
+		t.Errorf("filter channel = email returned %+v, want only %s", page.Items, ids[0])
+	}
 	srv.stop(t)
+	if !strings.Contains(srv.stderr.String(), `"msg":"data migration applied","resource":"Note"`) {
+		t.Errorf("the server did not log the data migration:\n%s", srv.stderr)
+	}
 
 	has, versions := inspect(t)
 	if !has {
@@ -201,6 +238,33 @@ func testMigrationsEndToEnd(t *testing.T, st storage) {
 	if !slices.Equal(versions, []int64{0, 1, 2}) {
 		t.Errorf("goose_db_version holds %v, want [0 1 2]", versions)
 	}
+
+	// v3: Note is renamed Memo and text body: the data, the history and
+	// the indexes follow.
+	writeFile(t, filepath.Join(dir, "specstar.yaml"), migrationSpecV3)
+	if res, err = generator.Generate(ctx, generator.Config{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Written, "migrations/sqlite/00003_rename_note_to_memo.sql") {
+		t.Errorf("Generate wrote %v, want the rename migration among them", res.Written)
+	}
+	srv = startServer(t, dir, env)
+	srv.do(t, "GET", "/api/memos/"+ids[0], "", http.StatusOK, &got)
+	if string(got.Data) != `{"body":"first","priority":null,"channel":"email"}` {
+		t.Errorf("the renamed note reads %s", got.Data)
+	}
+	var revs struct {
+		Data json.RawMessage `json:"data"`
+	}
+	srv.do(t, "GET", "/api/memos/"+ids[0]+"/revisions/1", "", http.StatusOK, &revs)
+	if string(revs.Data) != `{"body":"first","priority":null,"channel":"web"}` {
+		t.Errorf("revision 1 of the renamed note reads %s", revs.Data)
+	}
+	srv.do(t, "GET", "/api/memos?filter="+url.QueryEscape(`body = "second"`)+"&sort=-priority", "", http.StatusOK, &page)
+	if len(page.Items) != 1 || page.Items[0].Meta.ResourceID != ids[1] {
+		t.Errorf("filter body = second returned %+v", page.Items)
+	}
+	srv.stop(t)
 }
 
 // rowsScanner is the part of *sql.Rows and pgx.Rows appliedVersions uses.
@@ -318,6 +382,25 @@ func (s *server) do(t *testing.T, method, path, body string, wantStatus int, out
 		if err := json.Unmarshal(data, out); err != nil {
 			t.Fatalf("%s %s: %v: %s", method, path, err, data)
 		}
+	}
+}
+
+// doPatch sends a JSON Patch and fails unless it answers 200.
+func (s *server) doPatch(t *testing.T, path, patch string) {
+	t.Helper()
+	req, err := http.NewRequest("PATCH", s.base+path, strings.NewReader(patch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json-patch+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("PATCH %s: %d %s", path, resp.StatusCode, body)
 	}
 }
 

@@ -453,7 +453,7 @@ func testAZSelfGrant(t *testing.T, b backend) {
 		}
 		// GraphQL: the same refusals.
 		for _, q := range []string{
-			`mutation($id: ID!) { patchUser(id: $id, patch: {roles: ["admin"]}) { id } }`,
+			`mutation($id: ID!) { patchUser(id: $id, patch: {roles: ["ADMIN"]}) { id } }`,
 			`mutation($id: ID!) { updateUser(id: $id, input: {email: "x@example.com", roles: [ADMIN]}) { id } }`,
 		} {
 			before := e.snap(t, azUserKind, u.id)
@@ -579,7 +579,7 @@ func testAZFieldSmuggling(t *testing.T, b backend) {
 			before := e.snap(t, "Post", id)
 			for _, q := range []string{
 				`mutation($id: ID!) { patchPost(id: $id, patch: {featured: true}) { id } }`,
-				`mutation($id: ID!) { patchPost(id: $id, patch: {review_notes: "mine now"}) { id } }`,
+				`mutation($id: ID!) { patchPost(id: $id, patch: {reviewNotes: "mine now"}) { id } }`,
 				`mutation($id: ID!, $a: ID!) { updatePost(id: $id, input: {title: "Mine", author: $a, reviewNotes: "mine now"}) { id } }`,
 				`mutation($id: ID!, $a: ID!) { updatePost(id: $id, input: {title: "Mine", author: $a, featured: true}) { id } }`,
 			} {

@@ -84,6 +84,14 @@ func testValidation(t *testing.T, c *client) {
 		{name: "list element type", res: "posts", body: with(validPost, "tags", []any{"go", 1}), fields: []string{"tags"}},
 		{name: "list given a string", res: "posts", body: with(validPost, "tags", "go"), fields: []string{"tags"}},
 		{name: "ref given a number", res: "posts", body: with(validPost, "author", 7), fields: []string{"author"}},
+		// One response names every mistake it can: decoding (a type, an
+		// unknown key), constraints and references, not one kind per round.
+		{name: "every kind of mistake at once", res: "posts",
+			body:   with(validPost, "title", "ab", "views", "ten", "nickname", "x", "editor", "0190c0de-0000-7000-8000-000000000000"),
+			fields: []string{"title", "views", "nickname", "editor"}},
+		{name: "a constraint and a reference", res: "posts",
+			body:   with(validPost, "rating", 9.0, "editor", "0190c0de-0000-7000-8000-000000000000"),
+			fields: []string{"rating", "editor"}},
 
 		{name: "comment missing required fields", res: "comments", body: `{}`, fields: []string{"post", "author_name", "body"}},
 		{name: "text min_length", res: "comments", body: with(validComment, "body", ""), fields: []string{"body"}},

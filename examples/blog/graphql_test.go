@@ -474,6 +474,14 @@ func testGQLPatch(t *testing.T, s *gqlServer) {
 	wantJSON(t, "patched", d.get("patchPost"), `{"data": {"title": "Patched", "body": null, "tags": ["a"], "views": 3}, "revisionInfo": {"number": 2}}`)
 	// A literal patch works as a variable does.
 	s.query(`mutation { patchPost(id: "` + id + `", patch: {tags: ["b", "c"]}) { id } }`)
+	// The patch speaks GraphQL: field names and enum values as the schema
+	// writes them, and null clears a field (it was ignored: dueAt-style
+	// keys matched nothing).
+	const full = `mutation($id: ID!, $p: JSON!) { patchPost(id: $id, patch: $p) { data { status publishedAt } } }`
+	d = s.query(full, "id", id, "p", map[string]any{"status": "PUBLISHED", "publishedAt": "2024-05-01T08:00:00Z"})
+	wantJSON(t, "GraphQL names", d.get("patchPost"), `{"data": {"status": "PUBLISHED", "publishedAt": "2024-05-01T08:00:00Z"}}`)
+	d = s.query(full, "id", id, "p", map[string]any{"publishedAt": nil})
+	wantJSON(t, "null clears", d.get("patchPost"), `{"data": {"status": "PUBLISHED", "publishedAt": null}}`)
 	tests := []struct {
 		name   string
 		patch  any
@@ -483,6 +491,8 @@ func testGQLPatch(t *testing.T, s *gqlServer) {
 		{name: "not an object", patch: []any{1}, code: "BAD_REQUEST", fields: []string{"patch"}},
 		{name: "invalid result", patch: map[string]any{"title": "x", "views": -1}, code: "VALIDATION_ERROR", fields: []string{"title", "views"}},
 		{name: "unknown field", patch: map[string]any{"nickname": "x"}, code: "VALIDATION_ERROR", fields: []string{"nickname"}},
+		{name: "REST name", patch: map[string]any{"published_at": nil}, code: "VALIDATION_ERROR", fields: []string{"published_at"}},
+		{name: "REST enum value", patch: map[string]any{"status": "draft"}, code: "VALIDATION_ERROR", fields: []string{"status"}},
 		{name: "required field removed", patch: map[string]any{"author": nil}, code: "VALIDATION_ERROR", fields: []string{"author"}},
 	}
 	for _, tt := range tests {

@@ -337,7 +337,7 @@ func TestHooksGraphQL(t *testing.T) {
 			a := s.query(`mutation($in: PostInput!) { createPost(input: $in) { id } }`,
 				"in", map[string]any{"title": "Old", "author": ada, "status": "ARCHIVED"}).str("createPost.id")
 			e := s.fail("VALIDATION_ERROR", `mutation($id: ID!, $p: JSON!) { patchPost(id: $id, patch: $p) { id } }`,
-				"id", a, "p", map[string]any{"status": "published"})
+				"id", a, "p", map[string]any{"status": "PUBLISHED"})
 			if len(e.Extensions.Errors) != 1 || e.Extensions.Errors[0].Field != "status" {
 				t.Errorf("archived to published: %+v", e)
 			}

@@ -111,7 +111,11 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 		}
 		files = append(files, &gen.File{Path: JobsScaffoldFile, Content: js, Scaffold: true})
 	}
-	return files, nil
+	upgrades, err := upgradeScaffolds(m)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, upgrades...), nil
 }
 
 // newFile starts a generated file with the standard header.

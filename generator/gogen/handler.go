@@ -29,6 +29,7 @@ func handlerFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 	})
 	f.Line()
 
+	emitInvalid(f, r, h, kind)
 	for _, op := range restOperations(r) {
 		f.Comment(fmt.Sprintf("%s %s: %s %s.", op.Handler, op.Doc, op.Method, "/api"+op.Route))
 		f.Func().Params(jen.Id("h").Op("*").Id(h)).Id(op.Handler).Params(
@@ -40,6 +41,47 @@ func handlerFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 		f.Line()
 	}
 	return f
+}
+
+// emitInvalid emits the method that answers a create or update body with
+// mistakes, naming all of them at once:
+//
+//	func (h *postHandler) invalid(c echo.Context, action resource.Action, err error, in *Post) error {
+//		if !rest.IsValidation(err) {
+//			return err
+//		}
+//		in.prepare()
+//		data, merr := json.Marshal(in)
+//		if merr != nil {
+//			return err
+//		}
+//		return rest.Invalid(err, in.Validate(), h.svc.CheckRefs(c.Request().Context(), postKind, action, data))
+//	}
+//
+// Without ref fields, the last line is rest.Invalid(err, in.Validate()).
+func emitInvalid(f *jen.File, r *model.Resource, h string, kind jen.Code) {
+	hasRefs := false
+	for _, fd := range r.Fields {
+		hasRefs = hasRefs || fd.Type == model.Ref
+	}
+	f.Comment("invalid answers a body with mistakes (err, of decoding or of the constraints)")
+	f.Comment("with every field error at once: those of decoding, of the constraints and")
+	f.Comment("of the references. Other errors (a 400, a 415) are returned as they are.")
+	f.Func().Params(jen.Id("h").Op("*").Id(h)).Id("invalid").Params(
+		jen.Id("c").Qual(pkgEcho, "Context"), jen.Id("action").Qual(pkgResource, "Action"), jen.Err().Error(), jen.Id("in").Op("*").Id(r.GoName),
+	).Error().BlockFunc(func(g *jen.Group) {
+		g.If(jen.Op("!").Add(rest("IsValidation", jen.Err()))).Block(jen.Return(jen.Err()))
+		g.Id("in").Dot("prepare").Call()
+		if !hasRefs {
+			g.Return(rest("Invalid", jen.Err(), jen.Id("in").Dot("Validate").Call()))
+			return
+		}
+		g.List(jen.Id("data"), jen.Id("merr")).Op(":=").Qual(pkgJSON, "Marshal").Call(jen.Id("in"))
+		g.If(jen.Id("merr").Op("!=").Nil()).Block(jen.Return(jen.Err()))
+		g.Return(rest("Invalid", jen.Err(), jen.Id("in").Dot("Validate").Call(),
+			jen.Id("h").Dot("svc").Dot("CheckRefs").Call(jen.Id("c").Dot("Request").Call().Dot("Context").Call(), kind, jen.Id("action"), jen.Id("data"))))
+	})
+	f.Line()
 }
 
 // restOperations returns the operations of r that have a REST route, in
@@ -106,10 +148,12 @@ func handlerBody(g *jen.Group, r *model.Resource, op *model.Operation, kind jen.
 	c := jen.Id("c")
 	id, rev := jen.Id("id"), jen.Id("rev")
 	readBody := func() {
+		action := jen.Qual(pkgResource, "Action"+map[string]string{model.ActionCreate: "Create", model.ActionUpdate: "Update"}[op.Action])
+		invalid := jen.Return(jen.Id("h").Dot("invalid").Call(c, action, jen.Err(), jen.Op("&").Id("in")))
 		g.Var().Id("in").Id(r.GoName)
-		g.If(jen.Err().Op(":=").Add(rest("DecodeJSON", c, jen.Op("&").Id("in"), jen.Id(r.VarName+"Required").Op("..."))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
+		g.If(jen.Err().Op(":=").Add(rest("DecodeJSON", c, jen.Op("&").Id("in"), jen.Id(r.VarName+"Required").Op("..."))), jen.Err().Op("!=").Nil()).Block(invalid)
 		g.Add(call("data", jen.Id("in").Dot("encode").Call()))
-		g.Add(ifErr())
+		g.If(jen.Err().Op("!=").Nil()).Block(invalid)
 	}
 	writeOpts := func() {
 		g.Add(call("opts", rest("WriteOptions", c)))

@@ -28,6 +28,7 @@ func modelFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 	emitPrepare(f, r.Receiver, r.GoName, r.Fields, true)
 	emitValidate(f, r.Receiver, r.GoName, r.Fields, true)
 	emitEncode(f, r)
+	emitUpgrade(f, r)
 	walkFields(r.Fields, func(fd *model.Field) {
 		if fd.Type == model.Object {
 			emitObject(f, fd)
@@ -708,7 +709,8 @@ func emitEncode(f *jen.File, r *model.Resource) {
 	f.Func().Id("decode"+r.GoName).Params(jen.Id("body").Index().Byte()).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
 		jen.Var().Id(recv).Id(r.GoName),
 		jen.If(jen.Err().Op(":=").Qual(pkgRest, "Decode").Call(jen.Id("body"), jen.Op("&").Id(recv), jen.Id(r.VarName+"Required").Op("...")), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Err()),
+			// Name the constraint mistakes of what did decode too.
+			jen.Return(jen.Nil(), jen.Qual(pkgRest, "Invalid").Call(jen.Err(), jen.Id(recv).Dot("Validate").Call())),
 		),
 		jen.Return(jen.Id(recv).Dot("encode").Call()),
 	)

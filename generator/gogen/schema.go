@@ -108,7 +108,49 @@ func kindDict(r *model.Resource) jen.Dict {
 	if k.Internal {
 		d[jen.Id("Internal")] = jen.True()
 	}
+	if len(k.FormerTables) > 0 {
+		d[jen.Id("FormerTables")] = jen.Index().String().ValuesFunc(func(g *jen.Group) {
+			for _, t := range k.FormerTables {
+				g.Lit(t)
+			}
+		})
+	}
+	d[jen.Id("Shape")] = shapeValue(k.Shape)
+	if k.SchemaVersion > 1 {
+		d[jen.Id("Upgrade")] = jen.Id(upgradeDataFunc(r))
+	}
 	return d
+}
+
+// shapeValue renders the data shape of a kind, one field per line in
+// spec order:
+//
+//	[]resource.ShapeField{
+//		{Name: "title"},
+//		{Name: "status", Default: []byte("\"draft\"")},
+//		{Name: "address", Fields: []resource.ShapeField{{Name: "city"}}},
+//	}
+func shapeValue(fields []resource.ShapeField) jen.Code {
+	return jen.Index().Qual(pkgResource, "ShapeField").ValuesFunc(func(g *jen.Group) {
+		for _, f := range fields {
+			kv := []jen.Code{jen.Id("Name").Op(":").Lit(f.Name)}
+			if len(f.RenamedFrom) > 0 {
+				kv = append(kv, jen.Id("RenamedFrom").Op(":").Index().String().ValuesFunc(func(g *jen.Group) {
+					for _, old := range f.RenamedFrom {
+						g.Lit(old)
+					}
+				}))
+			}
+			if f.Default != nil {
+				kv = append(kv, jen.Id("Default").Op(":").Index().Byte().Call(jen.Lit(string(f.Default))))
+			}
+			if f.Fields != nil {
+				kv = append(kv, jen.Id("Fields").Op(":").Add(shapeValue(f.Fields)))
+			}
+			g.Line().Values(kv...)
+		}
+		g.Line()
+	})
 }
 
 // accessValue renders the permission rules of a kind, the actions in the

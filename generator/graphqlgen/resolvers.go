@@ -83,7 +83,11 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 					jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Update", jen.Id("id"), jen.Id("data"), writeOpts(true, true, true))),
 					jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
 		case model.ActionPatch:
+			emitPatchFields(f, r)
 			resolve(op, []jen.Code{jen.Id("id").String(), jen.Id("patch").Qual(pkgJSON, "RawMessage"), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
+				// The patch names fields and enum values as GraphQL does.
+				jen.List(jen.Id("patch"), jen.Err()).Op(":=").Qual(pkgGQL, "TranslatePatch").Call(jen.Id("patch"), jen.Id(patchFieldsVar(r))),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
 				jen.Id("apply").Op(":=").Func().Params(jen.Id("current").Qual(pkgJSON, "RawMessage")).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
 					jen.List(jen.Id("merged"), jen.Err()).Op(":=").Qual(pkgGQL, "MergePatch").Call(jen.Id("current"), jen.Id("patch")),
 					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
@@ -309,3 +313,44 @@ func refValue(fd *model.Field, rec *jen.Statement) jen.Code {
 func listFunc(a *resourceAPI) string   { return "list" + a.model.Plural }
 func loadFunc(a *resourceAPI) string   { return "load" + a.model.GoName }
 func resultFunc(a *resourceAPI) string { return a.model.VarName + "Result" }
+
+// patchFieldsVar is the variable of the GraphQL patch fields of r.
+func patchFieldsVar(r *model.Resource) string { return r.VarName + "PatchFields" }
+
+// emitPatchFields emits how the keys of a patchX mutation's patch (GraphQL
+// names and enum values) map to the stored data:
+//
+//	var postPatchFields = gql.PatchFields{
+//		"publishedAt": {JSON: "published_at"},
+//		"status":      {JSON: "status", Enum: map[string]string{"DRAFT": "draft", ...}},
+//	}
+func emitPatchFields(f *jen.File, r *model.Resource) {
+	f.Comment(patchFieldsVar(r) + " maps the GraphQL names of the fields of " + r.GoName + " (and of")
+	f.Comment("its enum values) in a patch" + r.GoName + " patch to the stored data.")
+	f.Var().Id(patchFieldsVar(r)).Op("=").Add(patchFieldsValue(r.Fields))
+	f.Line()
+}
+
+// patchFieldsValue renders the gql.PatchFields of fields.
+func patchFieldsValue(fields []*model.Field) jen.Code {
+	return jen.Qual(pkgGQL, "PatchFields").Values(jen.DictFunc(func(d jen.Dict) {
+		for _, fd := range fields {
+			kv := jen.Dict{jen.Id("JSON"): jen.Lit(fd.Name)}
+			enum := fd
+			if fd.Type == model.List && fd.Elem != nil {
+				enum = fd.Elem
+			}
+			if enum.Type == model.Enum {
+				kv[jen.Id("Enum")] = jen.Map(jen.String()).String().Values(jen.DictFunc(func(e jen.Dict) {
+					for _, v := range enum.Values {
+						e[jen.Lit(enumValueName(v))] = jen.Lit(v)
+					}
+				}))
+			}
+			if fd.Type == model.Object {
+				kv[jen.Id("Fields")] = patchFieldsValue(fd.Fields)
+			}
+			d[jen.Lit(fieldName(fd.Name))] = jen.Values(kv)
+		}
+	}))
+}

@@ -85,6 +85,12 @@ type Resource struct {
 	// Permissions are the rules of the actions the spec names; nil when
 	// the resource has no `permissions`.
 	Permissions *Permissions
+	// RenamedFrom lists the resource's earlier names (`renamed_from`),
+	// newest first; nil when absent.
+	RenamedFrom *StringList
+	// SchemaVersion is the version of the form of its data
+	// (`schema_version`); nil when absent (1).
+	SchemaVersion *Int
 }
 
 // Permissions is a resource's `permissions`: the rule of each action it
@@ -170,6 +176,9 @@ type Field struct {
 	Accept      *StringList
 	// Read and Write are the field-level permission rules.
 	Read, Write *Rule
+	// RenamedFrom lists the field's earlier names (`renamed_from`),
+	// newest first; nil when absent.
+	RenamedFrom *StringList
 }
 
 // String is a string value.

@@ -64,17 +64,6 @@ const (
 	objectRead
 )
 
-// loadGo loads a Go spec. name is used in positions.
-func loadGo(name string, data []byte) (*Spec, error) {
-	l := &goLoader{file: name, fset: token.NewFileSet(), src: data, types: make(map[string]*goType)}
-	spec := l.load()
-	l.errs.Sort()
-	if err := l.errs.Err(); err != nil {
-		return nil, err
-	}
-	return spec, nil
-}
-
 // pos converts a go/token position. //line directives are ignored: the
 // position is where the text is in the file.
 func (l *goLoader) pos(p token.Pos) Pos {

@@ -44,7 +44,9 @@ func (l *goLoader) resource(t *goType) *Resource {
 
 // goResourceKeys are the keys of the specstar tag of spec.Resource, in
 // documentation order.
-func goResourceKeys() []string { return []string{"path", "default_sort", "keep_last", "max_age"} }
+func goResourceKeys() []string {
+	return []string{"path", "default_sort", "keep_last", "max_age", "renamed_from", "schema_version"}
+}
 
 // goFieldKeys are the keys of a field's specstar tag, in documentation
 // order.
@@ -52,7 +54,7 @@ func goFieldKeys() []string {
 	return []string{
 		"required", "default", "min", "max", "min_length", "max_length",
 		"pattern", "unique", "index", "display", "values", "on_delete",
-		"max_size", "accept", "read", "write",
+		"max_size", "accept", "read", "write", "renamed_from",
 	}
 }
 
@@ -65,7 +67,7 @@ func (l *goLoader) resourceOptions(r *Resource, fld *ast.Field, subject string) 
 	if tag == nil {
 		return
 	}
-	for _, it := range l.specstarItems(*tag, subject, func(key string) bool { return key == "default_sort" }) {
+	for _, it := range l.specstarItems(*tag, subject, func(key string) bool { return key == "default_sort" || key == "renamed_from" }) {
 		switch it.key {
 		case "path":
 			r.Path = l.tagString(it, subject)
@@ -77,6 +79,10 @@ func (l *goLoader) resourceOptions(r *Resource, fld *ast.Field, subject string) 
 				}
 				r.DefaultSort = &String{Loc: v.Loc, Value: strings.Join(texts, ",")}
 			}
+		case "renamed_from":
+			r.RenamedFrom = l.tagList(it, subject)
+		case "schema_version":
+			r.SchemaVersion = l.tagInt(it, subject)
 		case "keep_last", "max_age":
 			if r.Revisions == nil {
 				r.Revisions = &Revisions{Loc: l.itemLoc(it)}
@@ -130,7 +136,7 @@ func (l *goLoader) field(name *ast.Ident, fld *ast.Field, owner string, top bool
 		return f
 	}
 	isList := func(key string) bool {
-		return key == "values" || key == "accept" || (key == "default" && f.Type != nil && f.Type.Value == "list")
+		return key == "values" || key == "accept" || key == "renamed_from" || (key == "default" && f.Type != nil && f.Type.Value == "list")
 	}
 	for _, it := range l.specstarItems(*tag, subject, isList) {
 		l.fieldTag(f, it, subject, top)
@@ -173,6 +179,8 @@ func (l *goLoader) fieldTag(f *Field, it tagItem, subject string, top bool) {
 		f.Read = l.tagRule(it, subject)
 	case "write":
 		f.Write = l.tagRule(it, subject)
+	case "renamed_from":
+		f.RenamedFrom = l.tagList(it, subject)
 	case "type", "of", "to", "fields":
 		l.errorf(it.keyPos, "%s: %s is not a tag key: a Go spec takes it from the field's Go type, %s", subject, it.key, typeKeyHint(it.key, l.specName()))
 	case "description":

@@ -248,7 +248,7 @@ func (l *goLoader) refTarget(e *ast.IndexExpr, subject string) *String {
 	case id.Name == "User":
 		l.errorf(id.Pos(), "%s: %s: unknown resource \"User\": refer to the built-in User of auth with %s.Ref[%s.User]", subject, l.source(e), l.specName(), l.specName())
 	default:
-		l.errorf(id.Pos(), "%s: %s: unknown resource %q%s", subject, l.source(e), id.Name, DidYouMean(Suggest(id.Name, resources)))
+		l.errorf(id.Pos(), "%s: %s: unknown resource %q%s", subject, l.source(e), id.Name, DidYouMeanOrList(id.Name, resources, "resources"))
 	}
 	return nil
 }

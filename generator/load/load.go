@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/token"
 	"io"
 	"os"
 	"path/filepath"
@@ -44,16 +45,33 @@ func File(path string) (*Spec, error) {
 // error, if any, is an ErrorList sorted by position that holds every
 // mistake found.
 func Bytes(name string, data []byte) (*Spec, error) {
-	if strings.HasSuffix(name, ".go") {
-		return loadGo(filepath.ToSlash(name), data)
-	}
-	l := &loader{file: filepath.ToSlash(name), visits: maxVisits, src: data}
-	spec := l.load(data)
-	l.errs.Sort()
-	if err := l.errs.Err(); err != nil {
+	spec, errs := Partial(name, data)
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return spec, nil
+}
+
+// Partial loads a spec as Bytes does, but returns what it could read
+// along with the mistakes, sorted by position: keys with a mistake are
+// left out of the spec. The spec is nil when nothing could be read (a
+// YAML syntax error, a file that is not a mapping). Checking the partial
+// spec too (model.Build) reports the mistakes of both stages in one run.
+func Partial(name string, data []byte) (*Spec, ErrorList) {
+	var spec *Spec
+	var errs ErrorList
+	if strings.HasSuffix(name, ".go") {
+		l := &goLoader{file: filepath.ToSlash(name), fset: token.NewFileSet(), src: data, types: make(map[string]*goType)}
+		spec, errs = l.load(), l.errs
+	} else {
+		l := &loader{file: filepath.ToSlash(name), visits: maxVisits, src: data}
+		spec, errs = l.load(data), l.errs
+		if l.exhausted {
+			spec = nil
+		}
+	}
+	errs.Sort()
+	return spec, errs
 }
 
 // loader holds the state of one Bytes call.

@@ -22,7 +22,7 @@ func jobKeys() []string {
 }
 
 func resourceKeys() []string {
-	return []string{"description", "path", "fields", "revisions", "default_sort", "permissions"}
+	return []string{"description", "path", "fields", "revisions", "default_sort", "permissions", "renamed_from", "schema_version"}
 }
 
 func authKeys() []string { return []string{"roles", "access_token_ttl", "refresh_token_ttl"} }
@@ -34,7 +34,7 @@ func fieldKeys() []string {
 		"type", "description", "required", "default", "min", "max",
 		"min_length", "max_length", "pattern", "unique", "index", "display",
 		"values", "of", "fields", "to", "on_delete", "max_size", "accept",
-		"read", "write",
+		"read", "write", "renamed_from",
 	}
 }
 
@@ -174,6 +174,10 @@ func (l *loader) resource(e entry) *Resource {
 			r.DefaultSort = l.str(k, subject)
 		case "permissions":
 			r.Permissions = l.permissions(k, subject)
+		case "renamed_from":
+			r.RenamedFrom = l.names(k, subject)
+		case "schema_version":
+			r.SchemaVersion = l.integer(k, subject)
 		default:
 			l.unknown(k.key, subject, resourceKeys())
 		}
@@ -335,6 +339,8 @@ func (l *loader) fieldKey(f *Field, k entry, path, subject string, depth int) {
 		f.Accept = l.stringList(k, subject)
 	case "read":
 		f.Read = l.rule(k, subject)
+	case "renamed_from":
+		f.RenamedFrom = l.names(k, subject)
 	case "write":
 		f.Write = l.rule(k, subject)
 	default:

@@ -39,6 +39,25 @@ func Suggest(got string, candidates []string) string {
 	return best
 }
 
+// maxListed bounds the names DidYouMeanOrList lists.
+const maxListed = 12
+
+// DidYouMeanOrList returns DidYouMean of the nearest candidate, or, when
+// none is near, ` (the resources are A, B and C)` listing the candidates
+// (noun names them), or "" without candidates or with too many.
+func DidYouMeanOrList(got string, candidates []string, noun string) string {
+	if s := Suggest(got, candidates); s != "" {
+		return DidYouMean(s)
+	}
+	if len(candidates) == 0 || len(candidates) > maxListed {
+		return ""
+	}
+	if len(candidates) == 1 {
+		return fmt.Sprintf(" (the only one of the %s is %s)", noun, candidates[0])
+	}
+	return fmt.Sprintf(" (the %s are %s and %s)", noun, strings.Join(candidates[:len(candidates)-1], ", "), candidates[len(candidates)-1])
+}
+
 // DidYouMean returns ` (did you mean "X"?)` for a non-empty suggestion and ""
 // otherwise, ready to append to a message.
 func DidYouMean(suggestion string) string {

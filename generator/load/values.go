@@ -56,6 +56,19 @@ func (l *loader) stringList(e entry, subject string) *StringList {
 	return list
 }
 
+// names reads a name or a list of names (renamed_from: Old, or [Older,
+// Old]) as a list.
+func (l *loader) names(e entry, subject string) *StringList {
+	if e.val.Kind == yaml.ScalarNode {
+		s := l.str(e, subject)
+		if s == nil {
+			return nil
+		}
+		return &StringList{Loc: s.Loc, Items: []*String{{Loc: Loc{Pos: s.Pos}, Value: s.Value}}}
+	}
+	return l.stringList(e, subject)
+}
+
 // integer reads an integer value.
 func (l *loader) integer(e entry, subject string) *Int {
 	n := e.val

@@ -62,19 +62,35 @@ type Options struct {
 	AllowDestructive bool
 }
 
-// DestructiveError is returned by Files when the storage change would
-// drop tables and Options.AllowDestructive is not set.
+// DestructiveError is returned by Files when the change would lose data
+// and Options.AllowDestructive is not set: drop tables, or remove fields
+// from the current data of every record.
 type DestructiveError struct {
 	Kinds []SnapshotKind // the resources whose tables would be dropped
+	// Fields are the removed fields, "Post.legacy": the server removes
+	// their values from the current data at its next start (revisions
+	// keep them in their stored bytes).
+	Fields []string
 }
 
 func (e *DestructiveError) Error() string {
-	var parts []string
-	for _, k := range e.Kinds {
-		parts = append(parts, fmt.Sprintf("%s (tables %s and %s_revisions)", k.Name, k.Table, k.Table))
+	var what []string
+	if len(e.Kinds) > 0 {
+		var parts []string
+		for _, k := range e.Kinds {
+			parts = append(parts, fmt.Sprintf("%s (tables %s and %s_revisions)", k.Name, k.Table, k.Table))
+		}
+		what = append(what, fmt.Sprintf("the next migration would drop resource %s with all its data", strings.Join(parts, ", ")))
 	}
-	return fmt.Sprintf("the next migration would drop resource %s with all its data; "+
-		"run `specstar gen --allow-destructive` to write that migration", strings.Join(parts, ", "))
+	if len(e.Fields) > 0 {
+		noun := "field"
+		if len(e.Fields) > 1 {
+			noun = "fields"
+		}
+		what = append(what, fmt.Sprintf("removing %s %s drops their values from every record at the next start "+
+			"(old revisions keep them; to rename a field, give the new one renamed_from: <old name>)", noun, strings.Join(e.Fields, ", ")))
+	}
+	return strings.Join(what, "; ") + "; run `specstar gen --allow-destructive` to go ahead"
 }
 
 // Files returns the migration files and the snapshot of m, given what an
@@ -99,9 +115,14 @@ func Files(m *model.Model, prev Previous, opts Options) ([]*gen.File, error) {
 	} else {
 		old = &Snapshot{}
 	}
-	ch := diff(old, next, kinds)
-	if len(ch.dropped) > 0 && !opts.AllowDestructive {
-		return nil, &DestructiveError{Kinds: ch.dropped}
+	addData(next, m)
+	ch := diff(old, next, m)
+	removed, problems := dataChanges(old, m, ch.renamedFrom())
+	if len(problems) > 0 {
+		return nil, &EvolutionError{Problems: problems}
+	}
+	if (len(ch.dropped) > 0 || len(removed) > 0) && !opts.AllowDestructive {
+		return nil, &DestructiveError{Kinds: ch.dropped, Fields: removed}
 	}
 	files := slices.Clone(existing)
 	if len(existing) == 0 || !ch.empty() {
@@ -157,9 +178,10 @@ type changes struct {
 }
 
 // alteredKind is a kind present before and after whose indexes differ in
-// at least one dialect.
+// at least one dialect, or that was renamed.
 type alteredKind struct {
 	table string
+	from  string // the table it was renamed from; "" when not renamed
 	// removed and added indexes per dialect; a redefined index is in
 	// both, old definition in removed.
 	removed, added map[sqlschema.Dialect][]sqlschema.Index
@@ -169,21 +191,47 @@ func (c *changes) empty() bool {
 	return len(c.created) == 0 && len(c.dropped) == 0 && len(c.altered) == 0
 }
 
-// diff compares the old snapshot with the new one (of kinds).
-func diff(old, next *Snapshot, kinds []*resource.Kind) *changes {
+// renamedFrom maps the table of each renamed kind to its old table.
+func (c *changes) renamedFrom() map[string]string {
+	out := make(map[string]string)
+	for _, a := range c.altered {
+		if a.from != "" {
+			out[a.table] = a.from
+		}
+	}
+	return out
+}
+
+// diff compares the old snapshot with the new one (of m's kinds). A kind
+// whose table is new but that was renamed from a table of the old
+// snapshot (renamed_from) is altered, not created: its tables are
+// renamed.
+func diff(old, next *Snapshot, m *model.Model) *changes {
 	c := &changes{}
-	byTable := make(map[string]*resource.Kind, len(kinds))
-	for _, k := range kinds {
+	byTable := make(map[string]*resource.Kind)
+	for _, k := range m.Kinds() {
 		byTable[k.Table] = k
 	}
+	renamed := make(map[string]bool) // old tables that were renamed
 	for _, nk := range next.Kinds {
 		ok := old.kind(nk.Table)
+		from := ""
+		if ok == nil {
+			for _, t := range byTable[nk.Table].FormerTables {
+				if ok = old.kind(t); ok != nil && next.kind(t) == nil && !renamed[t] {
+					from = t
+					renamed[t] = true
+					break
+				}
+				ok = nil
+			}
+		}
 		if ok == nil {
 			c.created = append(c.created, byTable[nk.Table])
 			continue
 		}
-		a := alteredKind{table: nk.Table, removed: map[sqlschema.Dialect][]sqlschema.Index{}, added: map[sqlschema.Dialect][]sqlschema.Index{}}
-		changed := false
+		a := alteredKind{table: nk.Table, from: from, removed: map[sqlschema.Dialect][]sqlschema.Index{}, added: map[sqlschema.Dialect][]sqlschema.Index{}}
+		changed := from != ""
 		for _, d := range sqlschema.Dialects() {
 			before, after := ok.indexes(d), nk.indexes(d)
 			for _, ix := range before {
@@ -201,11 +249,15 @@ func diff(old, next *Snapshot, kinds []*resource.Kind) *changes {
 		}
 		if changed {
 			c.altered = append(c.altered, a)
-			c.fields = append(c.fields, changedFields(nk.Table, ok.Fields, nk.Fields)...)
+			if from != "" {
+				c.fields = append(c.fields, "rename_"+from+"_to_"+nk.Table)
+			} else {
+				c.fields = append(c.fields, changedFields(nk.Table, ok.Fields, nk.Fields)...)
+			}
 		}
 	}
 	for _, ok := range old.Kinds {
-		if next.kind(ok.Table) == nil {
+		if next.kind(ok.Table) == nil && !renamed[ok.Table] {
 			c.dropped = append(c.dropped, ok)
 		}
 	}
@@ -255,6 +307,10 @@ func (c *changes) slug(first bool) string {
 		parts = append(parts, "drop_"+k.Table)
 	}
 	for _, f := range c.fields {
+		if strings.HasPrefix(f, "rename_") {
+			parts = append(parts, f)
+			continue
+		}
 		parts = append(parts, "alter_"+f)
 	}
 	if len(c.altered) > 0 && len(c.fields) == 0 {
@@ -278,6 +334,9 @@ func render(source string, d sqlschema.Dialect, version int64, c *changes) []byt
 		up = append(up, d.CreateKind("", k)...)
 	}
 	for _, a := range c.altered {
+		if a.from != "" {
+			up = append(up, d.RenameTables("", a.from, a.table)...)
+		}
 		for _, ix := range a.removed[d] {
 			up = append(up, d.DropIndex("", ix.Name))
 		}
@@ -299,8 +358,13 @@ func render(source string, d sqlschema.Dialect, version int64, c *changes) []byt
 		for _, ix := range a.added[d] {
 			down = append(down, d.DropIndex("", ix.Name))
 		}
+		table := a.table
+		if a.from != "" {
+			down = append(down, d.RenameTables("", a.table, a.from)...)
+			table = a.from
+		}
 		for _, ix := range a.removed[d] {
-			down = append(down, d.CreateIndex("", a.table, ix)...)
+			down = append(down, d.CreateIndex("", table, ix)...)
 		}
 	}
 	for _, k := range slices.Backward(c.created) {

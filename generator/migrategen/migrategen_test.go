@@ -84,6 +84,16 @@ func TestStepsPostgres(t *testing.T) {
 	})
 }
 
+// destructiveSteps are the steps that lose data, with the error that
+// refuses them without AllowDestructive.
+var destructiveSteps = map[string]string{
+	"7_drop_resource": "the next migration would drop resource Review (tables review and review_revisions) with all its data; " +
+		"run `specstar gen --allow-destructive` to go ahead",
+	"9e_remove_field": "removing field Item.color drops their values from every record at the next start " +
+		"(old revisions keep them; to rename a field, give the new one renamed_from: <old name>); " +
+		"run `specstar gen --allow-destructive` to go ahead",
+}
+
 // runSteps generates the migrations of every spec of testdata/steps in
 // order and calls check with the step's model, all its migration files
 // and those it added (the snapshot included).
@@ -99,11 +109,10 @@ func runSteps(t *testing.T, check func(step string, m *model.Model, files, added
 		m := buildSpec(t, spec)
 		files, err := migrategen.Files(m, prev, migrategen.Options{})
 		var destructive *migrategen.DestructiveError
+		want, wantDestructive := destructiveSteps[step]
 		if errors.As(err, &destructive) {
 			// Refused without the flag, with a message naming the
-			// tables; allowed with it.
-			want := "the next migration would drop resource Review (tables review and review_revisions) with all its data; " +
-				"run `specstar gen --allow-destructive` to write that migration"
+			// tables or fields; allowed with it.
 			if err.Error() != want {
 				t.Errorf("%s: error\n%s\nwant\n%s", step, err, want)
 			}
@@ -112,8 +121,8 @@ func runSteps(t *testing.T, check func(step string, m *model.Model, files, added
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
-		if step == "7_drop_resource" && destructive == nil {
-			t.Errorf("%s: dropping a resource was not refused", step)
+		if wantDestructive && destructive == nil {
+			t.Errorf("%s: a destructive change was not refused", step)
 		}
 
 		var added []*gen.File
@@ -228,7 +237,7 @@ func rollBackSQLite(t *testing.T, db string, files []*gen.File) {
 		}
 	}
 	var left []string
-	rows, err := conn.Query(`SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version' ORDER BY name`)
+	rows, err := conn.Query(`SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' AND name NOT IN ('goose_db_version', 'specstar_data_shape') ORDER BY name`)
 	if err != nil {
 		t.Fatal(err)
 	}

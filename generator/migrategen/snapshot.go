@@ -26,8 +26,15 @@ type Snapshot struct {
 
 // SnapshotKind is the storage of one resource.
 type SnapshotKind struct {
-	Name   string          `json:"name"`
-	Table  string          `json:"table"`
+	Name  string `json:"name"`
+	Table string `json:"table"`
+	// SchemaVersion is the resource's schema_version (0 in snapshots
+	// from before it was recorded).
+	SchemaVersion int `json:"schema_version,omitempty"`
+	// Data lists every stored data field, nested ones after their
+	// object, in spec order: what tells a removed field or a changed
+	// type (nil in snapshots from before it was recorded).
+	Data   []SnapshotData  `json:"data,omitempty"`
 	Fields []SnapshotField `json:"fields,omitempty"`
 	// Indexes are the managed indexes of the main table by dialect, as
 	// sqlschema defines them. They are recorded, and not only derived
@@ -45,6 +52,13 @@ type SnapshotField struct {
 	Unique  bool               `json:"unique,omitempty"`
 	Fold    bool               `json:"fold,omitempty"`
 	Ref     bool               `json:"ref,omitempty"`
+}
+
+// SnapshotData is one stored data field: its dotted path and its spec
+// type ("string", "object", "list of int").
+type SnapshotData struct {
+	Path string `json:"path"`
+	Type string `json:"type"`
 }
 
 // SnapshotIndex is a sqlschema.Index.

@@ -70,6 +70,8 @@ type builder struct {
 	goNames map[string]declared
 	tables  map[string]*Resource
 	paths   map[string]*Resource
+	// formerTables maps the tables of renamed_from names to the resource.
+	formerTables map[string]*Resource
 }
 
 // declared is what a generated Go name belongs to.
@@ -92,6 +94,8 @@ func Build(spec *load.Spec) (*Model, error) {
 		goNames: make(map[string]declared),
 		tables:  make(map[string]*Resource),
 		paths:   make(map[string]*Resource),
+
+		formerTables: make(map[string]*Resource),
 	}
 	for _, n := range ReservedGoNames() {
 		b.goNames[n] = declared{what: "the generated " + n + " of every spec", pos: Pos{}}
@@ -341,6 +345,7 @@ func (b *builder) resourceBody(lr *load.Resource, r *Resource) {
 		r.Fields = b.fields(lr.Fields.List, scope)
 	}
 	b.display(r)
+	b.evolution(lr, r)
 	if ds := lr.DefaultSort; ds != nil {
 		b.defaultSort(r, ds)
 	}
@@ -434,4 +439,54 @@ func (b *builder) defaultSort(r *Resource, ds *load.String) {
 		keys = append(keys, key)
 	}
 	r.DefaultSort = strings.Join(keys, ",")
+}
+
+// maxSchemaVersion bounds schema_version.
+const maxSchemaVersion = 1 << 20
+
+// evolution resolves renamed_from and schema_version.
+func (b *builder) evolution(lr *load.Resource, r *Resource) {
+	subject := "resource " + r.Name
+	r.SchemaVersion = 1
+	if v := lr.SchemaVersion; v != nil {
+		if v.Value < 1 || v.Value > maxSchemaVersion {
+			b.errorf(pos(v.Pos), "%s: schema_version must be between 1 and %d, got %d", subject, maxSchemaVersion, v.Value)
+		} else {
+			r.SchemaVersion = int(v.Value)
+		}
+	}
+	if lr.RenamedFrom == nil {
+		return
+	}
+	for _, old := range lr.RenamedFrom.Items {
+		p := pos(old.Pos)
+		switch other := b.byName[old.Value]; {
+		case old.Value == r.Name:
+			b.errorf(p, "%s: renamed_from names the resource itself; remove it", subject)
+			continue
+		case other != nil:
+			b.errorf(p, "%s: renamed_from %q names %s, which the spec still declares; rename or remove one of them", subject, old.Value, declaredBy(other))
+			continue
+		case !resourceNameRE.MatchString(old.Value):
+			b.errorf(p, "%s: renamed_from %q is not a resource name (PascalCase)", subject, old.Value)
+			continue
+		case slices.Contains(r.RenamedFrom, old.Value):
+			b.errorf(p, "%s: renamed_from lists %q twice", subject, old.Value)
+			continue
+		}
+		table := names.Snake(old.Value)
+		if prev, ok := b.tables[table]; ok && prev != r {
+			b.errorf(p, "%s: renamed_from %q: its table %q is the table of %s", subject, old.Value, table, declaredBy(prev))
+			continue
+		}
+		if prev, ok := b.formerTables[table]; ok && prev != r {
+			b.errorf(p, "%s: renamed_from %q: resource %s was renamed from it too", subject, old.Value, prev.Name)
+			continue
+		}
+		b.formerTables[table] = r
+		r.RenamedFrom = append(r.RenamedFrom, old.Value)
+		if table != r.Table {
+			r.FormerTables = append(r.FormerTables, table)
+		}
+	}
 }

@@ -270,7 +270,7 @@ func (c *fieldCtx) ref() {
 				candidates = append(candidates, r.Name)
 			}
 		}
-		c.errorf(lf.To.Pos, "to: unknown resource %q%s", lf.To.Value, load.DidYouMean(load.Suggest(lf.To.Value, candidates)))
+		c.errorf(lf.To.Pos, "to: unknown resource %q%s", lf.To.Value, load.DidYouMeanOrList(lf.To.Value, candidates, "resources"))
 	}
 	if c.sc.jobPayload {
 		return // no on_delete: jobPayloadField reported one

@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"fmt"
+	"github.com/specstar-go/specstar/generator/load"
 	"slices"
 	"strings"
 )
@@ -63,4 +64,39 @@ func (p ErrorList) Err() error {
 // errorf records an error.
 func (b *builder) errorf(pos Pos, format string, args ...any) {
 	b.errs.Add(pos, fmt.Sprintf(format, args...))
+}
+
+// Check loads and builds a spec in one pass: the mistakes of both stages
+// come back together, sorted by position, as a model.ErrorList. The
+// model stage checks what loading could read, and its mistakes on a line
+// where loading found one already are left out (they are its echo: a key
+// with a wrong value is missing to the model). name is used in positions
+// and says the format (see load.Bytes).
+func Check(name string, data []byte) (*Model, error) {
+	spec, loadErrs := load.Partial(name, data)
+	var errs ErrorList
+	lines := make(map[Pos]bool)
+	for _, e := range loadErrs {
+		errs.Add(Pos(e.Pos), e.Msg)
+		lines[Pos{File: e.Pos.File, Line: e.Pos.Line}] = true
+	}
+	if spec == nil {
+		errs.Sort()
+		return nil, errs.Err()
+	}
+	m, err := Build(spec)
+	if err == nil && len(errs) == 0 {
+		return m, nil
+	}
+	if list, ok := err.(ErrorList); ok {
+		for _, e := range list {
+			if !lines[Pos{File: e.Pos.File, Line: e.Pos.Line}] {
+				errs = append(errs, e)
+			}
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	errs.Sort()
+	return nil, errs.Err()
 }

@@ -135,6 +135,7 @@ func (b *builder) fields(list []*load.Field, sc *structScope) []*Field {
 		}
 		out = append(out, f)
 	}
+	b.renamed(list, out, sc)
 	return out
 }
 
@@ -183,6 +184,38 @@ func (b *builder) field(lf *load.Field, sc *structScope) *Field {
 	c.defaults()
 	c.fieldRules()
 	return f
+}
+
+// renamed resolves renamed_from of the fields of one struct: earlier
+// names, which no field of the struct may still have.
+func (b *builder) renamed(list []*load.Field, fields []*Field, sc *structScope) {
+	taken := make(map[string]string) // name -> the field that has or had it
+	for _, f := range fields {
+		taken[f.Name] = f.Name
+	}
+	for i, lf := range list {
+		if lf.RenamedFrom == nil || i >= len(fields) {
+			continue
+		}
+		f := fields[i]
+		subject := "field " + sc.subject + "." + f.Name
+		for _, old := range lf.RenamedFrom.Items {
+			p := pos(old.Pos)
+			switch prev, ok := taken[old.Value]; {
+			case old.Value == f.Name:
+				b.errorf(p, "%s: renamed_from names the field itself; remove it", subject)
+			case ok && prev == old.Value:
+				b.errorf(p, "%s: renamed_from %q names field %s.%s, which the spec still declares; rename or remove one of them", subject, old.Value, sc.subject, old.Value)
+			case ok:
+				b.errorf(p, "%s: renamed_from %q: field %s.%s was renamed from it too", subject, old.Value, sc.subject, prev)
+			case !fieldNameRE.MatchString(old.Value):
+				b.errorf(p, "%s: renamed_from %q is not a field name (snake_case)", subject, old.Value)
+			default:
+				taken[old.Value] = f.Name
+				f.RenamedFrom = append(f.RenamedFrom, old.Value)
+			}
+		}
+	}
 }
 
 // name checks the field name and sets GoName.

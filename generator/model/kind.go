@@ -26,12 +26,14 @@ func (r *Resource) Kind() *resource.Kind {
 		Name:          r.Name,
 		Table:         r.Table,
 		Path:          r.Path,
-		SchemaVersion: 1,
+		SchemaVersion: max(1, r.SchemaVersion),
 		DefaultSort:   r.DefaultSort,
 		KeepLast:      r.KeepLast,
 		MaxAge:        r.MaxAge,
 		Access:        r.access(),
 		Internal:      r.Internal,
+		FormerTables:  r.FormerTables,
+		Shape:         shape(r.Fields),
 	}
 	for _, f := range r.Fields {
 		if !f.WriteOnly { // never stored, so never projected (fields=)
@@ -66,6 +68,24 @@ func (r *Resource) Kind() *resource.Kind {
 		k.Fields = append(k.Fields, f)
 	})
 	return k
+}
+
+// shape returns the resource.ShapeField of every stored field of a
+// resource or object, in spec order: what the runtime brings older data
+// to (defaults of added fields, renamed fields, nested objects).
+func shape(fields []*Field) []resource.ShapeField {
+	out := []resource.ShapeField{}
+	for _, f := range fields {
+		if f.WriteOnly {
+			continue // never stored
+		}
+		sf := resource.ShapeField{Name: f.Name, RenamedFrom: f.RenamedFrom, Default: f.DefaultJSON()}
+		if f.Type == Object {
+			sf.Fields = shape(f.Fields)
+		}
+		out = append(out, sf)
+	}
+	return out
 }
 
 // Kinds returns the Kind of every resource of m, internal ones included,

@@ -114,6 +114,15 @@ type Resource struct {
 	// queue settings. Its fields are the job's state, which only the
 	// queue writes (ReadOnly), and its payload.
 	Job *Job
+	// RenamedFrom lists the resource's earlier names (renamed_from),
+	// newest first, and FormerTables their tables: a migration renames
+	// them, so that the data and history stay.
+	RenamedFrom  []string
+	FormerTables []string
+	// SchemaVersion is the version of the form of the data
+	// (schema_version, 1 by default). Above 1, the user's upgrade
+	// function converts data of older versions (UpgradeFunc).
+	SchemaVersion int
 }
 
 // Job is a background job type of the spec. Its resource (the Resource
@@ -140,6 +149,15 @@ type Job struct {
 	// ("WithSendNewsletterHandler").
 	PayloadGoType, RunGoType, HandlerOption string
 }
+
+// UpgradeFunc is the name of the user's function that upgrades data of
+// an older schema version: "upgradePost". It exists when SchemaVersion
+// is above 1; the generator scaffolds it once, in UpgradeFile.
+func (r *Resource) UpgradeFunc() string { return "upgrade" + r.GoName }
+
+// UpgradeFile is the user's file that holds UpgradeFunc:
+// "post_upgrade.go".
+func (r *Resource) UpgradeFile() string { return r.Table + "_upgrade.go" }
 
 // Rule is the resolved permission rule of one action of a resource.
 type Rule struct {
@@ -248,6 +266,9 @@ type Field struct {
 	// the state of a job (status, attempts, ...), which only the queue
 	// writes. It is in no input.
 	ReadOnly bool
+	// RenamedFrom lists the field's earlier names (renamed_from), newest
+	// first: stored data under one of them moves to Name.
+	RenamedFrom []string
 }
 
 // Nullable reports whether the Go field is a pointer (or nil-able) because

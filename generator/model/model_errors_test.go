@@ -16,13 +16,9 @@ import (
 const errorCases = "../../testdata/errors"
 
 // check runs the loader and the model on a spec, as `specstar validate`
-// does: load errors stop before the model.
+// does: the mistakes of both stages in one run.
 func check(name string, data []byte) (*model.Model, error) {
-	spec, err := load.Bytes(name, data)
-	if err != nil {
-		return nil, err
-	}
-	return model.Build(spec)
+	return model.Check(name, data)
 }
 
 func TestSpecErrors(t *testing.T) {

@@ -149,6 +149,10 @@ func operations(r *Resource) []*Operation {
 	g, n := r.GoName, r.Name
 	an := article(n) + " " + n
 	one, many := names.Camel(g), names.Camel(r.Plural)
+	if many == one {
+		// An uncountable noun (Staff, News): the list needs its own name.
+		many = one + "List"
+	}
 	// expand names ref fields, so only a resource with some accepts it.
 	var expand []string
 	if slices.ContainsFunc(r.Fields, func(f *Field) bool { return f.Type == Ref }) {

@@ -257,3 +257,25 @@ func TestOperationNames(t *testing.T) {
 		}
 	}
 }
+
+// TestUncountableNames: Staff is served at /api/staff (not /api/staffs),
+// and its GraphQL list query differs from its read query.
+func TestUncountableNames(t *testing.T) {
+	m := build(t, `specstar: 1
+package: hr
+resources:
+  Staff:
+    fields:
+      name: {type: string}
+`)
+	r := resource(t, m, "Staff")
+	if r.Path != "staff" {
+		t.Errorf("path /api/%s, want /api/staff", r.Path)
+	}
+	if got := r.Operation(model.ActionList).GraphQL.Name; got != "staffList" {
+		t.Errorf("GraphQL list query %q, want staffList", got)
+	}
+	if got := r.Operation(model.ActionRead).GraphQL.Name; got != "staff" {
+		t.Errorf("GraphQL read query %q, want staff", got)
+	}
+}

@@ -100,6 +100,8 @@ func TestPlural(t *testing.T) {
 		{"child", "Child", "Children"},
 		{"compound irregular", "SalesPerson", "SalesPeople"},
 		{"uncountable", "News", "News"},
+		{"uncountable staff", "Staff", "Staff"},
+		{"compound uncountable", "SupportStaff", "SupportStaff"},
 		{"initialism", "API", "APIs"},
 		{"trailing initialism", "AuthorID", "AuthorIDs"},
 		{"f to ves", "Leaf", "Leaves"},

@@ -40,7 +40,9 @@ func irregularPlural(w string) (string, bool) {
 		return w[:len(w)-2] + "ves", true
 	// Uncountable nouns: the plural is the singular.
 	case "sheep", "fish", "deer", "series", "species", "news", "equipment",
-		"information", "data", "metadata", "software", "feedback":
+		"information", "data", "metadata", "software", "hardware", "firmware", "feedback",
+		"staff", "personnel", "furniture", "luggage", "baggage", "advice", "research",
+		"aircraft", "traffic", "music", "knowledge", "evidence", "homework", "police", "cattle":
 		return w, true
 	}
 	return "", false

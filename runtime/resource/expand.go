@@ -119,6 +119,9 @@ func (s *Service) expand(ctx context.Context, r Reader, envs []*Envelope, exps [
 			if err != nil {
 				return err
 			}
+			if err := upgradeRecords(e.target, recs); err != nil {
+				return err
+			}
 			for _, id := range ids {
 				if rec := recs[id]; rec != nil && !rec.Meta.IsDeleted && tv.admits(rec) {
 					env := rec.Envelope()

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"encoding/json"
 	"io/fs"
 	"time"
 )
@@ -73,6 +74,25 @@ type Kind struct {
 	// of authentication): it has no routes, and only trusted code reads
 	// and writes it.
 	Internal bool
+
+	// FormerTables lists the earlier table names of a renamed kind (the
+	// tables of the spec's renamed_from names), newest first: a backend
+	// that finds one of them, and not Table, renames it (generated
+	// migrations rename the SQL tables themselves), so that the data
+	// and history stay.
+	FormerTables []string
+	// Shape describes every stored data field, top level in spec order:
+	// reads and MigrateData reshape stored data with it (fields added
+	// since it was written get their default or null, renamed ones
+	// move, removed ones go; see Reshape). nil: data is used as stored
+	// (kinds built by hand).
+	Shape []ShapeField
+	// Upgrade, when set, converts data written under an older schema
+	// version (SchemaVersion: the spec's schema_version, stored with
+	// every record and revision) to the current one; its result is then
+	// reshaped. Generated code sets it for a kind whose schema_version
+	// is above 1, calling the user's typed function.
+	Upgrade func(old *OldData) (json.RawMessage, error)
 }
 
 // Access is the permission rules of a kind (DESIGN.md §7), as rule

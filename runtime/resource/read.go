@@ -38,7 +38,7 @@ func record(r Reader, k *Kind, id string, includeDeleted bool) (*Record, error) 
 	if rec.Meta.IsDeleted && !includeDeleted {
 		return nil, gone(k, id)
 	}
-	return rec, nil
+	return upgradeRecord(k, rec)
 }
 
 // readable returns the record of a resource the caller's view admits: as
@@ -54,7 +54,7 @@ func readable(r Reader, k *Kind, id string, includeDeleted bool, v *view) (*Reco
 	if rec.Meta.IsDeleted && !includeDeleted {
 		return nil, gone(k, id)
 	}
-	return rec, nil
+	return upgradeRecord(k, rec)
 }
 
 // revision returns revision rev (full id or number) of a resource.
@@ -67,7 +67,10 @@ func revision(r Reader, k *Kind, id, rev string) (*Revision, error) {
 	if errors.Is(err, ErrNotFound) {
 		return nil, revisionNotFound(k, id, rev)
 	}
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return upgradeRevision(k, out)
 }
 
 // Get returns a resource at its current revision, or at o.Revision, with
@@ -118,6 +121,9 @@ func (s *Service) pointGet(ctx context.Context, pr PointReader, k *Kind, id stri
 	case rec.Meta.IsDeleted && !includeDeleted:
 		return nil, gone(k, id)
 	}
+	if rec, err = upgradeRecord(k, rec); err != nil {
+		return nil, backendErr("get", err)
+	}
 	return rec.Envelope(), nil
 }
 
@@ -159,6 +165,9 @@ func (s *Service) GetMany(ctx context.Context, k *Kind, ids []string) (map[strin
 	err = s.view(ctx, "get", func(r Reader) error {
 		recs, err := r.GetMany(k, ids)
 		if err != nil {
+			return err
+		}
+		if err := upgradeRecords(k, recs); err != nil {
 			return err
 		}
 		for id, rec := range recs {
@@ -209,7 +218,13 @@ func (s *Service) List(ctx context.Context, k *Kind, q ListQuery) (*Page, error)
 		}
 		items = make([]*Envelope, 0, min(len(recs), p.limit))
 		for _, rec := range recs[:min(len(recs), p.limit)] {
-			items = append(items, rec.Envelope())
+			// The cursor keeps the stored record: its sort values are
+			// the ones the backend ordered by.
+			up, err := upgradeRecord(k, rec)
+			if err != nil {
+				return err
+			}
+			items = append(items, up.Envelope())
 		}
 		if len(p.expand) > 0 {
 			if err := s.expand(ctx, r, items, p.expand); err != nil {

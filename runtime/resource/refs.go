@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,57 +10,15 @@ import (
 // checkRefs checks that every reference in data names a live resource of
 // the field's target kind. It returns a 422 naming each bad field.
 func (t *writeTx) checkRefs(k *Kind, data json.RawMessage) error {
-	var errs ValidationErrors
-	for i := range k.Fields {
-		f := &k.Fields[i]
-		if f.Ref == nil {
-			continue
+	read := func(target *Kind) (*view, error) {
+		if t.depth > 0 {
+			return open, nil // hooks' writes are trusted
 		}
-		target := t.s.schema.Kind(f.Ref.Kind)
-		if target == nil {
-			return fmt.Errorf("kind %s: field %s refers to kind %q, which is not in the schema", k.Name, f.JSON, f.Ref.Kind)
-		}
-		raw, _, err := Lookup(data, f.JSON)
-		if err != nil {
-			return Errorf(CodeValidation, "the resource data is not valid JSON")
-		}
-		ids, err := refIDs(raw, f.List)
-		if err != nil {
-			errs.Add(f.JSON, err.Error())
-			continue
-		}
-		// A reference is a read of its target: the call's caller must be
-		// able to read it (hooks' writes, depth > 0, are trusted), and a
-		// target it may not read is as good as missing.
-		read := open
-		if t.depth == 0 && len(ids) > 0 {
-			switch v, err := t.s.rules(t.callCtx, target, ActionRead); {
-			case err == errNoGrant || CodeOf(err) == CodeUnauthenticated:
-				read = nil
-			case err != nil:
-				return err
-			default:
-				read = v
-			}
-		}
-		for _, id := range ids {
-			rec, err := t.w.Get(target, id)
-			if err == nil && (read == nil || !read.admits(rec)) {
-				err = ErrNotFound
-			}
-			switch {
-			case err == nil && rec.Meta.IsDeleted:
-				errs.Add(f.JSON, fmt.Sprintf("%s %q was deleted", noun(target), id))
-			case err == nil:
-			case isNotFound(err):
-				errs.Add(f.JSON, fmt.Sprintf("%s %q not found", noun(target), id))
-			default:
-				return err
-			}
-		}
+		return t.s.refView(t.callCtx, target)
 	}
-	if len(errs) == 0 {
-		return nil
+	errs, err := refErrors(t.w, t.s.schema, k, data, read)
+	if err != nil || len(errs) == 0 {
+		return err
 	}
 	detail := errs[0].Message
 	if len(errs) > 1 {
@@ -186,4 +145,89 @@ func clearRef(data json.RawMessage, f *Field, target string) (json.RawMessage, e
 		return data, nil
 	}
 	return out, nil
+}
+
+// refView returns the view of target of the caller of ctx, for the
+// references a write holds: a reference is a read of its target, so a
+// target the caller may not read is as good as missing (nil: none).
+func (s *Service) refView(ctx context.Context, target *Kind) (*view, error) {
+	switch v, err := s.rules(ctx, target, ActionRead); {
+	case err == errNoGrant || CodeOf(err) == CodeUnauthenticated:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	default:
+		return v, nil
+	}
+}
+
+// refErrors returns a field error for every reference in data that does
+// not name a live resource of its target kind that read (of the target)
+// admits.
+func refErrors(r Reader, s *Schema, k *Kind, data json.RawMessage, read func(target *Kind) (*view, error)) (ValidationErrors, error) {
+	var errs ValidationErrors
+	for i := range k.Fields {
+		f := &k.Fields[i]
+		if f.Ref == nil {
+			continue
+		}
+		target := s.Kind(f.Ref.Kind)
+		if target == nil {
+			return nil, fmt.Errorf("kind %s: field %s refers to kind %q, which is not in the schema", k.Name, f.JSON, f.Ref.Kind)
+		}
+		raw, _, err := Lookup(data, f.JSON)
+		if err != nil {
+			return nil, Errorf(CodeValidation, "the resource data is not valid JSON")
+		}
+		ids, err := refIDs(raw, f.List)
+		if err != nil {
+			errs.Add(f.JSON, err.Error())
+			continue
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		v, err := read(target)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			rec, err := r.Get(target, id)
+			if err == nil && (v == nil || !v.admits(rec)) {
+				err = ErrNotFound
+			}
+			switch {
+			case err == nil && rec.Meta.IsDeleted:
+				errs.Add(f.JSON, fmt.Sprintf("%s %q was deleted", noun(target), id))
+			case err == nil:
+			case isNotFound(err):
+				errs.Add(f.JSON, fmt.Sprintf("%s %q not found", noun(target), id))
+			default:
+				return nil, err
+			}
+		}
+	}
+	return errs, nil
+}
+
+// CheckRefs returns the 422 that a write of data by action (create or
+// update) would get for its references: one field error per reference
+// that does not name a live resource of its kind; nil when they all do.
+// A caller who may not do action gets that 403 instead. Handlers call it
+// when a body has other mistakes, to name every one of them in one
+// response (rest.Invalid merges them); the write itself checks the
+// references again.
+func (s *Service) CheckRefs(ctx context.Context, k *Kind, action Action, data json.RawMessage) error {
+	if _, err := s.authorize(ctx, k, action); err != nil {
+		return denied(err, k, action)
+	}
+	var errs ValidationErrors
+	err := s.view(ctx, "check references", func(r Reader) (err error) {
+		errs, err = refErrors(r, s.schema, k, data, func(target *Kind) (*view, error) { return s.refView(ctx, target) })
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return errs.Err()
 }

@@ -537,6 +537,10 @@ func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOp
 		if err != nil {
 			return err
 		}
+		// The revision's data in today's form becomes the current data.
+		if r, err = upgradeRevision(k, r); err != nil {
+			return err
+		}
 		if _, err := g.act.checkFieldWrites(k, cur.Data, r.Data, false); err != nil {
 			return err
 		}
@@ -551,7 +555,7 @@ func (s *Service) Switch(ctx context.Context, k *Kind, id, rev string, o WriteOp
 		}
 		rec := &Record{Meta: cur.Meta, Current: r.Info, Data: r.Data}
 		rec.Meta.CurrentRevisionID = r.Info.RevisionID
-		rec.Meta.SchemaVersion = r.Info.SchemaVersion
+		rec.Meta.SchemaVersion = k.SchemaVersion
 		t.touch(rec)
 		if err := t.putRecord(k, rec); err != nil {
 			return err
@@ -572,7 +576,10 @@ func (t *writeTx) get(k *Kind, id string) (*Record, error) {
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound(k, id)
 	}
-	return rec, err
+	if err != nil {
+		return nil, err
+	}
+	return upgradeRecord(k, rec)
 }
 
 // load returns the record of a resource, deleted or not, checking If-Match.

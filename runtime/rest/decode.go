@@ -57,7 +57,9 @@ func DecodeJSON(c echo.Context, v any, required ...string) error {
 // a path is checked only where its parent exists and is not null, and a
 // path through an array is checked in every element. Keys are matched
 // case-sensitively. Numbers decoded into interface values are
-// json.Number, so large integers survive.
+// json.Number, so large integers survive. After a 422, v holds the
+// values that fit it (the others are zero), so that the caller can check
+// them too and answer with every mistake at once (see Invalid).
 func Decode(data []byte, v any, required ...string) error {
 	if decodeValid(data, v, required) {
 		return nil
@@ -96,6 +98,14 @@ func decodeChecked(data []byte, v any, required []string) error {
 		checkRequired(&errs, "", obj, strings.Split(path, "."))
 	}
 	if err := errs.Err(); err != nil {
+		// Leave in v what fits, so that the caller can check the rest
+		// of the body too and name every mistake at once (Invalid).
+		for _, f := range errs {
+			dropPath(obj, f.Field)
+		}
+		if rest, merr := json.Marshal(obj); merr == nil {
+			_ = json.Unmarshal(rest, v)
+		}
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -485,4 +495,69 @@ func sortedKeys(obj map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// IsValidation reports whether err is a 422 VALIDATION_ERROR.
+func IsValidation(err error) bool {
+	var e *resource.Error
+	return errors.As(err, &e) && e.Code == resource.CodeValidation
+}
+
+// Invalid merges the 422s of the checks of one request body into one
+// that names every field error, in the order of errs, each field once:
+// a field that decoding found mistaken is not named again by the
+// constraints (a string sent for an int is not also "required"). A nil
+// error is skipped; the first error that is not a 422 (a 400, a 403) is
+// returned as it is.
+func Invalid(errs ...error) error {
+	var out *resource.Error
+	named := make(map[string]bool)
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var e *resource.Error
+		if !errors.As(err, &e) || e.Code != resource.CodeValidation {
+			return err
+		}
+		if out == nil {
+			cp := *e
+			cp.Fields = nil
+			out = &cp
+		}
+		for _, f := range e.Fields {
+			if named[f.Field] {
+				continue
+			}
+			named[f.Field] = true
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	if len(out.Fields) > 1 {
+		out.Detail = fmt.Sprintf("the request body has %d invalid fields", len(out.Fields))
+	}
+	return out
+}
+
+// dropPath removes from the tree obj the member at a field path of an
+// error ("address.city", "tags[2]": the whole list), so that what is left
+// decodes.
+func dropPath(obj map[string]any, path string) {
+	path, _, _ = strings.Cut(path, "[")
+	for {
+		key, rest, nested := strings.Cut(path, ".")
+		if !nested {
+			delete(obj, key)
+			return
+		}
+		next, ok := obj[key].(map[string]any)
+		if !ok {
+			delete(obj, key)
+			return
+		}
+		obj, path = next, rest
+	}
 }

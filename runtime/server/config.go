@@ -499,6 +499,7 @@ func printUsage(w io.Writer) {
 	fs.SetOutput(w)
 	prog := filepath.Base(os.Args[0])
 	fmt.Fprintf(w, "Usage:\n  %s [flags]                  serve the API\n", prog)
+	fmt.Fprintf(w, "  %s [flags] migrate          apply pending migrations, upgrade every record's data, and exit\n", prog)
 	fmt.Fprintf(w, "  %s [flags] users create EMAIL --role ROLE [--name NAME]   (password on stdin)\n", prog)
 	fmt.Fprintf(w, "  %s [flags] users set-password EMAIL                       (password on stdin)\n", prog)
 	fmt.Fprintf(w, "  %s [flags] users list\n", prog)

@@ -45,7 +45,7 @@ func (s *Server) registerGraphQL(e *echo.Echo, app GraphQLApp) error {
 		opts.Authenticate = s.auth.Authenticate
 	}
 	h := echo.WrapHandler(app.GraphQL(s.svc, opts))
-	e.Any(graphQLPath, h, graphQLErrors(s.authenticate())...)
+	e.Any(graphQLPath, h, append([]echo.MiddlewareFunc{graphQLHint}, graphQLErrors(s.authenticate())...)...)
 	e.GET(graphQLPath+"/"+gql.AssetsDir+"/*", h)
 	return nil
 }

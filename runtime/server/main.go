@@ -27,10 +27,13 @@ const (
 func Main(ctx context.Context, args []string, app App, stderr io.Writer) int {
 	cfg, rest, err := loadConfig(args, os.Getenv)
 	if err == nil && len(rest) > 0 {
-		if rest[0] == "users" {
+		switch rest[0] {
+		case "users":
 			return runUsers(ctx, cfg, app, rest[1:], os.Stdin, os.Stdout, stderr)
+		case "migrate":
+			return runMigrate(ctx, cfg, app, rest[1:], stderr)
 		}
-		err = &FlagError{Err: fmt.Errorf("unexpected argument %q (the only subcommand is users)", rest[0])}
+		err = &FlagError{Err: fmt.Errorf("unexpected argument %q (the subcommands are migrate and users)", rest[0])}
 	}
 	if err != nil {
 		if isHelp(err) {

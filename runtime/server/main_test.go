@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,7 +27,11 @@ func TestMainExitCodes(t *testing.T) {
 			wantStderr: []string{"error: flag provided but not defined: -nope", "Usage:", "-database-url"}, wantUsage: true},
 		{name: "bad flag value", args: []string{"-write-timeout", "forever"}, wantCode: ExitUsage,
 			wantStderr: []string{`invalid value "forever" for flag -write-timeout`, "Usage:"}, wantUsage: true},
-		{name: "help", args: []string{"-help"}, wantCode: ExitOK, wantStderr: []string{"Usage:", "-shutdown-timeout"}, wantUsage: true},
+		{name: "help", args: []string{"-help"}, wantCode: ExitOK, wantStderr: []string{"Usage:", "-shutdown-timeout",
+			// The program is named (it printed "Usage: [flags]").
+			"  " + filepath.Base(os.Args[0]) + " [flags]  ", filepath.Base(os.Args[0]) + " [flags] migrate"}, wantUsage: true},
+		{name: "unknown subcommand", args: []string{"serve"}, wantCode: ExitUsage,
+			wantStderr: []string{`unexpected argument "serve" (the subcommands are migrate and users)`}, wantUsage: true},
 		{name: "bad env", env: map[string]string{"SPECSTAR_READ_TIMEOUT": "x"}, wantCode: ExitUsage,
 			wantStderr: []string{`SPECSTAR_READ_TIMEOUT: invalid duration "x"`}},
 		{name: "bad database url", args: []string{"-database-url", "redis://x"}, wantCode: ExitUsage,

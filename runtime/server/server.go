@@ -123,8 +123,8 @@ func New(cfg Config, app App) (*Server, error) {
 	fail := func(err error) (*Server, error) {
 		return nil, errors.Join(fmt.Errorf("server: %w", err), st.backend.Close())
 	}
-	if err := st.backend.Migrate(context.Background(), app.Schema()); err != nil {
-		return fail(fmt.Errorf("migrate: %w", err))
+	if err := migrateStorage(context.Background(), st.backend, app.Schema(), logger, resource.DataMigrationOptions{}); err != nil {
+		return fail(err)
 	}
 	if err := st.check(); err != nil {
 		return fail(err)
@@ -307,16 +307,19 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	if s.metrics != nil {
 		e.GET(metricsPath, echo.WrapHandler(s.metrics.Handler()))
 	}
-	if d, ok := app.(DocumentedApp); ok {
+	d, docs := app.(DocumentedApp)
+	if docs {
 		if err := registerDocs(e, d.OpenAPI()); err != nil {
 			return nil, err
 		}
 	}
-	if g, ok := app.(GraphQLApp); ok {
+	g, graphql := app.(GraphQLApp)
+	if graphql {
 		if err := s.registerGraphQL(e, g); err != nil {
 			return nil, err
 		}
 	}
+	s.registerIndex(e, docs, graphql)
 	api := e.Group("/api", s.authenticate()...)
 	if s.auth != nil {
 		s.auth.Register(api)

@@ -74,7 +74,7 @@ func (i *Item) encode() (json.RawMessage, error) {
 func decodeItem(body []byte) (json.RawMessage, error) {
 	var i Item
 	if err := rest.Decode(body, &i, itemRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, i.Validate())
 	}
 	return i.encode()
 }

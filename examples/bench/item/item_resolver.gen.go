@@ -47,8 +47,34 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input Item
 	return itemResult(env, err)
 }
 
+// itemPatchFields maps the GraphQL names of the fields of Item (and of
+// its enum values) in a patchItem patch to the stored data.
+var itemPatchFields = gql.PatchFields{
+	"body": {JSON: "body"},
+	"category": {
+		Enum: map[string]string{
+			"ALPHA":   "alpha",
+			"BETA":    "beta",
+			"DELTA":   "delta",
+			"EPSILON": "epsilon",
+			"ETA":     "eta",
+			"GAMMA":   "gamma",
+			"THETA":   "theta",
+			"ZETA":    "zeta",
+		},
+		JSON: "category",
+	},
+	"happenedAt": {JSON: "happened_at"},
+	"score":      {JSON: "score"},
+	"title":      {JSON: "title"},
+}
+
 // PatchItem is the resolver of Mutation.patchItem.
 func (r *mutationResolver) PatchItem(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*ItemRecord, error) {
+	patch, err := gql.TranslatePatch(patch, itemPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

@@ -36,7 +36,14 @@ var (
 		Name:          "Item",
 		Path:          "items",
 		SchemaVersion: 1,
-		Table:         "item",
+		Shape: []resource.ShapeField{
+			{Name: "title"},
+			{Name: "category"},
+			{Name: "happened_at"},
+			{Name: "body"},
+			{Name: "score", Default: []byte("0")},
+		},
+		Table: "item",
 	}
 	schema = &resource.Schema{
 		Kinds: []*resource.Kind{itemKind},

@@ -74,7 +74,7 @@ func (a *Author) encode() (json.RawMessage, error) {
 func decodeAuthor(body []byte) (json.RawMessage, error) {
 	var a Author
 	if err := rest.Decode(body, &a, authorRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, a.Validate())
 	}
 	return a.encode()
 }

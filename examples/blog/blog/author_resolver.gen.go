@@ -47,8 +47,28 @@ func (r *mutationResolver) UpdateAuthor(ctx context.Context, id string, input Au
 	return authorResult(env, err)
 }
 
+// authorPatchFields maps the GraphQL names of the fields of Author (and of
+// its enum values) in a patchAuthor patch to the stored data.
+var authorPatchFields = gql.PatchFields{
+	"address": {
+		Fields: gql.PatchFields{
+			"city":    {JSON: "city"},
+			"country": {JSON: "country"},
+		},
+		JSON: "address",
+	},
+	"bio":     {JSON: "bio"},
+	"email":   {JSON: "email"},
+	"name":    {JSON: "name"},
+	"website": {JSON: "website"},
+}
+
 // PatchAuthor is the resolver of Mutation.patchAuthor.
 func (r *mutationResolver) PatchAuthor(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*AuthorRecord, error) {
+	patch, err := gql.TranslatePatch(patch, authorPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

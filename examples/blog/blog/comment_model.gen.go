@@ -74,7 +74,7 @@ func (c *Comment) encode() (json.RawMessage, error) {
 func decodeComment(body []byte) (json.RawMessage, error) {
 	var c Comment
 	if err := rest.Decode(body, &c, commentRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, c.Validate())
 	}
 	return c.encode()
 }

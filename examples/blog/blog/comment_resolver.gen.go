@@ -47,8 +47,22 @@ func (r *mutationResolver) UpdateComment(ctx context.Context, id string, input C
 	return commentResult(env, err)
 }
 
+// commentPatchFields maps the GraphQL names of the fields of Comment (and of
+// its enum values) in a patchComment patch to the stored data.
+var commentPatchFields = gql.PatchFields{
+	"authorName": {JSON: "author_name"},
+	"body":       {JSON: "body"},
+	"day":        {JSON: "day"},
+	"externalId": {JSON: "external_id"},
+	"post":       {JSON: "post"},
+}
+
 // PatchComment is the resolver of Mutation.patchComment.
 func (r *mutationResolver) PatchComment(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*CommentRecord, error) {
+	patch, err := gql.TranslatePatch(patch, commentPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

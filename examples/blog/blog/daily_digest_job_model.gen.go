@@ -81,7 +81,7 @@ func (ddj *DailyDigestJob) encode() (json.RawMessage, error) {
 func decodeDailyDigestJob(body []byte) (json.RawMessage, error) {
 	var ddj DailyDigestJob
 	if err := rest.Decode(body, &ddj, dailyDigestJobRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, ddj.Validate())
 	}
 	return ddj.encode()
 }

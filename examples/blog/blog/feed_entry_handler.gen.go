@@ -36,6 +36,21 @@ func registerFeedEntryRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/feed-entries/:id/referrers", h.referrers)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *feedEntryHandler) invalid(c echo.Context, action resource.Action, err error, in *FeedEntry) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	data, merr := json.Marshal(in)
+	if merr != nil {
+		return err
+	}
+	return rest.Invalid(err, in.Validate(), h.svc.CheckRefs(c.Request().Context(), feedEntryKind, action, data))
+}
+
 // create creates a resource from a JSON body: POST /api/feed-entries.
 func (h *feedEntryHandler) create(c echo.Context) error {
 	if err := rest.CheckQuery(c, "status"); err != nil {
@@ -43,11 +58,11 @@ func (h *feedEntryHandler) create(c echo.Context) error {
 	}
 	var in FeedEntry
 	if err := rest.DecodeJSON(c, &in, feedEntryRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
@@ -126,11 +141,11 @@ func (h *feedEntryHandler) replace(c echo.Context) error {
 	}
 	var in FeedEntry
 	if err := rest.DecodeJSON(c, &in, feedEntryRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {

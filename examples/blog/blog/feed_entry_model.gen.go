@@ -61,7 +61,7 @@ func (fe *FeedEntry) encode() (json.RawMessage, error) {
 func decodeFeedEntry(body []byte) (json.RawMessage, error) {
 	var fe FeedEntry
 	if err := rest.Decode(body, &fe, feedEntryRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, fe.Validate())
 	}
 	return fe.encode()
 }

@@ -47,8 +47,20 @@ func (r *mutationResolver) UpdateFeedEntry(ctx context.Context, id string, input
 	return feedEntryResult(env, err)
 }
 
+// feedEntryPatchFields maps the GraphQL names of the fields of FeedEntry (and of
+// its enum values) in a patchFeedEntry patch to the stored data.
+var feedEntryPatchFields = gql.PatchFields{
+	"post":        {JSON: "post"},
+	"publishedAt": {JSON: "published_at"},
+	"title":       {JSON: "title"},
+}
+
 // PatchFeedEntry is the resolver of Mutation.patchFeedEntry.
 func (r *mutationResolver) PatchFeedEntry(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*FeedEntryRecord, error) {
+	patch, err := gql.TranslatePatch(patch, feedEntryPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

@@ -82,7 +82,7 @@ func (nsj *NotifySubscribersJob) encode() (json.RawMessage, error) {
 func decodeNotifySubscribersJob(body []byte) (json.RawMessage, error) {
 	var nsj NotifySubscribersJob
 	if err := rest.Decode(body, &nsj, notifySubscribersJobRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, nsj.Validate())
 	}
 	return nsj.encode()
 }

@@ -36,6 +36,21 @@ func registerPostRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/posts/:id/referrers", h.referrers)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *postHandler) invalid(c echo.Context, action resource.Action, err error, in *Post) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	data, merr := json.Marshal(in)
+	if merr != nil {
+		return err
+	}
+	return rest.Invalid(err, in.Validate(), h.svc.CheckRefs(c.Request().Context(), postKind, action, data))
+}
+
 // create creates a resource from a JSON body: POST /api/posts.
 func (h *postHandler) create(c echo.Context) error {
 	if err := rest.CheckQuery(c, "status"); err != nil {
@@ -43,11 +58,11 @@ func (h *postHandler) create(c echo.Context) error {
 	}
 	var in Post
 	if err := rest.DecodeJSON(c, &in, postRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
@@ -126,11 +141,11 @@ func (h *postHandler) replace(c echo.Context) error {
 	}
 	var in Post
 	if err := rest.DecodeJSON(c, &in, postRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {

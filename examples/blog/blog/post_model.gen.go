@@ -104,7 +104,7 @@ func (p *Post) encode() (json.RawMessage, error) {
 func decodePost(body []byte) (json.RawMessage, error) {
 	var p Post
 	if err := rest.Decode(body, &p, postRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, p.Validate())
 	}
 	return p.encode()
 }

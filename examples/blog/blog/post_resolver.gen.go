@@ -47,8 +47,37 @@ func (r *mutationResolver) UpdatePost(ctx context.Context, id string, input Post
 	return postResult(env, err)
 }
 
+// postPatchFields maps the GraphQL names of the fields of Post (and of
+// its enum values) in a patchPost patch to the stored data.
+var postPatchFields = gql.PatchFields{
+	"author":      {JSON: "author"},
+	"body":        {JSON: "body"},
+	"editor":      {JSON: "editor"},
+	"featured":    {JSON: "featured"},
+	"metadata":    {JSON: "metadata"},
+	"publishedAt": {JSON: "published_at"},
+	"rating":      {JSON: "rating"},
+	"reviewNotes": {JSON: "review_notes"},
+	"slug":        {JSON: "slug"},
+	"status": {
+		Enum: map[string]string{
+			"ARCHIVED":  "archived",
+			"DRAFT":     "draft",
+			"PUBLISHED": "published",
+		},
+		JSON: "status",
+	},
+	"tags":  {JSON: "tags"},
+	"title": {JSON: "title"},
+	"views": {JSON: "views"},
+}
+
 // PatchPost is the resolver of Mutation.patchPost.
 func (r *mutationResolver) PatchPost(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*PostRecord, error) {
+	patch, err := gql.TranslatePatch(patch, postPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

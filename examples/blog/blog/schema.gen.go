@@ -43,7 +43,17 @@ var (
 		Name:          "Author",
 		Path:          "authors",
 		SchemaVersion: 1,
-		Table:         "author",
+		Shape: []resource.ShapeField{
+			{Name: "name"},
+			{Name: "email"},
+			{Name: "bio"},
+			{Name: "website"},
+			{Name: "address", Fields: []resource.ShapeField{
+				{Name: "city"},
+				{Name: "country"},
+			}},
+		},
+		Table: "author",
 	}
 	postKind = &resource.Kind{
 		Access: &resource.Access{
@@ -110,7 +120,22 @@ var (
 		Name:          "Post",
 		Path:          "posts",
 		SchemaVersion: 1,
-		Table:         "post",
+		Shape: []resource.ShapeField{
+			{Name: "title"},
+			{Name: "slug"},
+			{Name: "body"},
+			{Name: "status", Default: []byte("\"draft\"")},
+			{Name: "tags"},
+			{Name: "views", Default: []byte("0")},
+			{Name: "rating"},
+			{Name: "featured", Default: []byte("false")},
+			{Name: "published_at"},
+			{Name: "author"},
+			{Name: "editor"},
+			{Name: "metadata"},
+			{Name: "review_notes"},
+		},
+		Table: "post",
 	}
 	commentKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -140,7 +165,14 @@ var (
 		Name:          "Comment",
 		Path:          "comments",
 		SchemaVersion: 1,
-		Table:         "comment",
+		Shape: []resource.ShapeField{
+			{Name: "post"},
+			{Name: "author_name"},
+			{Name: "body"},
+			{Name: "day"},
+			{Name: "external_id"},
+		},
+		Table: "comment",
 	}
 	feedEntryKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -171,7 +203,12 @@ var (
 		Name:          "FeedEntry",
 		Path:          "feed-entries",
 		SchemaVersion: 1,
-		Table:         "feed_entry",
+		Shape: []resource.ShapeField{
+			{Name: "post"},
+			{Name: "title"},
+			{Name: "published_at"},
+		},
+		Table: "feed_entry",
 	}
 	userKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -204,7 +241,13 @@ var (
 		Name:          "User",
 		Path:          "users",
 		SchemaVersion: 1,
-		Table:         "user",
+		Shape: []resource.ShapeField{
+			{Name: "email"},
+			{Name: "name"},
+			{Name: "roles"},
+			{Name: "disabled", Default: []byte("false")},
+		},
+		Table: "user",
 	}
 	authCredentialKind = &resource.Kind{
 		DataFields: []string{"user", "hash", "epoch", "changed_at"},
@@ -219,7 +262,13 @@ var (
 		Name:          "AuthCredential",
 		Path:          "auth-credentials",
 		SchemaVersion: 1,
-		Table:         "auth_credential",
+		Shape: []resource.ShapeField{
+			{Name: "user"},
+			{Name: "hash"},
+			{Name: "epoch"},
+			{Name: "changed_at"},
+		},
+		Table: "auth_credential",
 	}
 	authSessionKind = &resource.Kind{
 		DataFields: []string{"user", "secret_hash", "previous", "expires_at", "revoked"},
@@ -241,7 +290,14 @@ var (
 		Name:          "AuthSession",
 		Path:          "auth-sessions",
 		SchemaVersion: 1,
-		Table:         "auth_session",
+		Shape: []resource.ShapeField{
+			{Name: "user"},
+			{Name: "secret_hash"},
+			{Name: "previous"},
+			{Name: "expires_at"},
+			{Name: "revoked"},
+		},
+		Table: "auth_session",
 	}
 	authTokenKind = &resource.Kind{
 		DataFields: []string{"user", "name", "secret_hash", "roles", "expires_at", "revoked"},
@@ -255,7 +311,15 @@ var (
 		Name:          "AuthToken",
 		Path:          "auth-tokens",
 		SchemaVersion: 1,
-		Table:         "auth_token",
+		Shape: []resource.ShapeField{
+			{Name: "user"},
+			{Name: "name"},
+			{Name: "secret_hash"},
+			{Name: "roles"},
+			{Name: "expires_at"},
+			{Name: "revoked"},
+		},
+		Table: "auth_token",
 	}
 	authKeyKind = &resource.Kind{
 		DataFields: []string{"kid", "secret", "created_at"},
@@ -270,7 +334,12 @@ var (
 		Name:          "AuthKey",
 		Path:          "auth-keys",
 		SchemaVersion: 1,
-		Table:         "auth_key",
+		Shape: []resource.ShapeField{
+			{Name: "kid"},
+			{Name: "secret"},
+			{Name: "created_at"},
+		},
+		Table: "auth_key",
 	}
 	authLimitKind = &resource.Kind{
 		DataFields: []string{"key", "window_start", "count"},
@@ -285,7 +354,12 @@ var (
 		Name:          "AuthLimit",
 		Path:          "auth-limits",
 		SchemaVersion: 1,
-		Table:         "auth_limit",
+		Shape: []resource.ShapeField{
+			{Name: "key"},
+			{Name: "window_start"},
+			{Name: "count"},
+		},
+		Table: "auth_limit",
 	}
 	notifySubscribersJobKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -324,7 +398,23 @@ var (
 		Name:          "NotifySubscribersJob",
 		Path:          "jobs/notify-subscribers",
 		SchemaVersion: 1,
-		Table:         "notify_subscribers_job",
+		Shape: []resource.ShapeField{
+			{Name: "payload", Fields: []resource.ShapeField{
+				{Name: "post"},
+				{Name: "title"},
+				{Name: "delay_ms", Default: []byte("0")},
+			}},
+			{Name: "status"},
+			{Name: "attempts"},
+			{Name: "max_attempts"},
+			{Name: "run_at"},
+			{Name: "started_at"},
+			{Name: "finished_at"},
+			{Name: "last_error"},
+			{Name: "result"},
+			{Name: "logs"},
+		},
+		Table: "notify_subscribers_job",
 	}
 	dailyDigestJobKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -363,7 +453,21 @@ var (
 		Name:          "DailyDigestJob",
 		Path:          "jobs/daily-digest",
 		SchemaVersion: 1,
-		Table:         "daily_digest_job",
+		Shape: []resource.ShapeField{
+			{Name: "payload", Fields: []resource.ShapeField{
+				{Name: "window_hours", Default: []byte("24")},
+			}},
+			{Name: "status"},
+			{Name: "attempts"},
+			{Name: "max_attempts"},
+			{Name: "run_at"},
+			{Name: "started_at"},
+			{Name: "finished_at"},
+			{Name: "last_error"},
+			{Name: "result"},
+			{Name: "logs"},
+		},
+		Table: "daily_digest_job",
 	}
 	schema = &resource.Schema{
 		Kinds: []*resource.Kind{authorKind, postKind, commentKind, feedEntryKind, userKind, authCredentialKind, authSessionKind, authTokenKind, authKeyKind, authLimitKind, notifySubscribersJobKind, dailyDigestJobKind},

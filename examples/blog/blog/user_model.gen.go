@@ -78,7 +78,7 @@ func (u *User) encode() (json.RawMessage, error) {
 func decodeUser(body []byte) (json.RawMessage, error) {
 	var u User
 	if err := rest.Decode(body, &u, userRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, u.Validate())
 	}
 	return u.encode()
 }

@@ -59,8 +59,29 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input User
 	return userResult(env, err)
 }
 
+// userPatchFields maps the GraphQL names of the fields of User (and of
+// its enum values) in a patchUser patch to the stored data.
+var userPatchFields = gql.PatchFields{
+	"disabled": {JSON: "disabled"},
+	"email":    {JSON: "email"},
+	"name":     {JSON: "name"},
+	"password": {JSON: "password"},
+	"roles": {
+		Enum: map[string]string{
+			"ADMIN":  "admin",
+			"EDITOR": "editor",
+			"VIEWER": "viewer",
+		},
+		JSON: "roles",
+	},
+}
+
 // PatchUser is the resolver of Mutation.patchUser.
 func (r *mutationResolver) PatchUser(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*UserRecord, error) {
+	patch, err := gql.TranslatePatch(patch, userPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

@@ -5,9 +5,11 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -24,6 +26,7 @@ var ErrClosed = errors.New("memory: store is closed")
 type Store struct {
 	mu     sync.RWMutex
 	tables map[string]*table // by Kind.Name
+	shapes map[string][]byte // by Kind.Table (resource.ShapeStore)
 	closed bool
 	// examined counts the records List and Count have tested against a
 	// query, so that tests can see whether an index narrowed the scan.
@@ -56,6 +59,20 @@ func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
 	}
 	for _, k := range schema.Kinds {
 		old := s.tables[k.Name]
+		for _, former := range k.FormerTables {
+			if old != nil {
+				break
+			}
+			// A renamed kind keeps the data of its former table (the
+			// SQL backends rename the table).
+			for name, t := range next {
+				if t.kind.Table == former && schema.Kind(name) == nil {
+					old = t
+					delete(next, name)
+					break
+				}
+			}
+		}
 		if old == nil {
 			next[k.Name] = newTable(k)
 			continue
@@ -67,6 +84,33 @@ func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
 		next[k.Name] = t
 	}
 	s.tables = next
+	return nil
+}
+
+var _ resource.ShapeStore = (*Store)(nil)
+
+// DataShapes returns the data shapes resource.MigrateData recorded, by
+// table.
+func (s *Store) DataShapes(ctx context.Context) (map[string][]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	return maps.Clone(s.shapes), nil
+}
+
+// SetDataShape records the data shape of a table.
+func (s *Store) SetDataShape(ctx context.Context, table string, shape []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.shapes == nil {
+		s.shapes = make(map[string][]byte)
+	}
+	s.shapes[table] = bytes.Clone(shape)
 	return nil
 }
 

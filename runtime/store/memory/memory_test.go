@@ -19,6 +19,12 @@ func TestConformance(t *testing.T) {
 	resourcetest.Run(t, func(t *testing.T) resource.Backend { return open(t) })
 }
 
+// TestEvolve runs the schema evolution suite: data written under one
+// schema, read, filtered, sorted and patched under the next.
+func TestEvolve(t *testing.T) {
+	resourcetest.RunEvolve(t, func(t *testing.T) resource.Backend { return open(t) })
+}
+
 func TestClosed(t *testing.T) {
 	s := memory.New()
 	if err := s.Close(); err != nil {

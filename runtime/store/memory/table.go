@@ -3,6 +3,7 @@ package memory
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -96,6 +97,10 @@ func (t *table) reindex(k *resource.Kind) (*table, error) {
 			return nil, err
 		}
 		if err := n.checkUnique(id, e); err != nil {
+			var uv *resource.UniqueViolation
+			if errors.As(err, &uv) {
+				return nil, n.duplicate(uv, id, e)
+			}
 			return nil, err
 		}
 		n.set(id, e)
@@ -151,6 +156,24 @@ func (t *table) checkUnique(id string, e *entry) error {
 		}
 	}
 	return nil
+}
+
+// duplicate explains the unique violation uv of entry e of id found while
+// reindexing: the value and the two records holding it.
+func (t *table) duplicate(uv *resource.UniqueViolation, id string, e *entry) error {
+	value := "a value"
+	if raw, ok, _ := resource.Lookup(e.rec.Data, uv.Field); ok {
+		value = string(raw)
+	}
+	for i, f := range t.uniqueFields {
+		if f == uv.Field {
+			other := t.unique[i][e.uniqueKeys[i]]
+			ids := []string{other, id}
+			slices.Sort(ids)
+			return fmt.Errorf("cannot make %s.%s unique: live records share values: %s (2 records: %s, %s)", t.kind.Name, uv.Field, value, ids[0], ids[1])
+		}
+	}
+	return uv
 }
 
 // set replaces the entry of id (nil removes it), keeping the id list, the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // VersionTable is the name of the table that records applied migrations:
@@ -128,6 +129,8 @@ func Run(ctx context.Context, d Driver, ms []*Migration) ([]*Migration, error) {
 	var done []*Migration
 	for _, m := range ms {
 		applied := false
+		failed := "" // the statement that failed
+		start := time.Now()
 		err := d.Do(ctx, m.NoTx, func(tx Tx) error {
 			// Another process may have applied it since we read the
 			// table: look again, inside the transaction.
@@ -140,6 +143,7 @@ func Run(ctx context.Context, d Driver, ms []*Migration) ([]*Migration, error) {
 			}
 			for i, q := range m.Up {
 				if err := tx.Exec(ctx, q); err != nil {
+					failed = q
 					return fmt.Errorf("statement %d: %w", i+1, err)
 				}
 			}
@@ -147,13 +151,28 @@ func Run(ctx context.Context, d Driver, ms []*Migration) ([]*Migration, error) {
 			return tx.Insert(ctx, m.Version)
 		})
 		if err != nil {
+			if dup := explainUnique(ctx, d, failed, err); dup != nil {
+				err = dup
+			}
 			return done, fmt.Errorf("apply %s: %w", m.Name, err)
 		}
 		if applied {
 			done = append(done, m)
+			if fn, ok := ctx.Value(observerKey{}).(func(*Migration, time.Duration)); ok {
+				fn(m, time.Since(start))
+			}
 		}
 	}
 	return done, nil
+}
+
+// observerKey is the context key of WithObserver.
+type observerKey struct{}
+
+// WithObserver returns ctx carrying fn, which Run calls after each
+// migration it applied, with the time it took: the server logs them.
+func WithObserver(ctx context.Context, fn func(m *Migration, took time.Duration)) context.Context {
+	return context.WithValue(ctx, observerKey{}, fn)
 }
 
 // check compares the applied versions with the known migrations.

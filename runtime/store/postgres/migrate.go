@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/specstar-go/specstar/runtime/store/migrate"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // runMigrations applies the versioned migrations of fsys (see Migrate) on
@@ -59,7 +60,10 @@ func (s *Store) runMigrations(ctx context.Context, fsys fs.FS) (err error) {
 			return fmt.Errorf("set search_path: %w", err)
 		}
 	}
-	_, err = migrate.Run(ctx, &driver{conn: conn}, ms)
+	if _, err = migrate.Run(ctx, &driver{conn: conn}, ms); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, sqlschema.Postgres.CreateShapeTable(s.schema))
 	return err
 }
 
@@ -115,4 +119,24 @@ func (t migrationTx) Records(ctx context.Context) ([]migrate.Record, error) {
 func (t migrationTx) Insert(ctx context.Context, version int64) error {
 	_, err := t.db.Exec(ctx, `INSERT INTO `+migrate.VersionTable+` (version_id, is_applied) VALUES ($1, true)`, version)
 	return err
+}
+
+// Duplicates lists values of expr that several rows of table share.
+func (t migrationTx) Duplicates(ctx context.Context, table, expr, where string, limit int) ([]migrate.Duplicate, error) {
+	return duplicates(ctx, t.db, table, expr, where, limit)
+}
+
+// duplicates runs sqlschema's DuplicatesQuery.
+func duplicates(ctx context.Context, db execer, table, expr, where string, limit int) ([]migrate.Duplicate, error) {
+	rows, err := db.Query(ctx, sqlschema.Postgres.DuplicatesQuery(table, expr, where, limit))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (migrate.Duplicate, error) {
+		var d migrate.Duplicate
+		var n int64
+		err := row.Scan(&d.Value, &n, &d.IDs)
+		d.Count = int(n)
+		return d, err
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/specstar-go/specstar/runtime/store/migrate"
 	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
@@ -140,7 +141,8 @@ func (s *Store) migrateKinds(ctx context.Context, kinds []*resource.Kind) error 
 				return fmt.Errorf("%s: %w", k.Name, err)
 			}
 		}
-		return nil
+		_, err := tx.Exec(ctx, sqlschema.Postgres.CreateShapeTable(s.schema))
+		return err
 	})
 }
 
@@ -176,6 +178,9 @@ func checkKind(k *resource.Kind) error { return sqlschema.Postgres.CheckKind(k) 
 
 // migrateKind creates the tables and indexes of k in tx.
 func (s *Store) migrateKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) error {
+	if err := s.renameKind(ctx, tx, k); err != nil {
+		return err
+	}
 	for _, q := range sqlschema.Postgres.CreateTables(s.schema, k) {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return err
@@ -207,9 +212,9 @@ func (s *Store) migrateKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) er
 		}
 		// CREATE INDEX, then the COMMENT that records its definition.
 		stmts := sqlschema.Postgres.CreateIndex(s.schema, k.Table, ix)
-		if _, err := tx.Exec(ctx, stmts[0]); err != nil {
+		if err := s.createIndex(ctx, tx, stmts[0]); err != nil {
 			if ix.Unique && pgCode(err) == codeUniqueViolation {
-				return sqlschema.UniqueError(k, ix)
+				return explainUnique(ctx, tx, stmts[0], sqlschema.UniqueError(k, ix))
 			}
 			return fmt.Errorf("create index %s: %w", ix.Name, err)
 		}
@@ -326,4 +331,64 @@ func newKindSQL(schema string, k *resource.Kind) *kindSQL {
 	ks.purgeRevisions = `DELETE FROM ` + ks.revs + ` WHERE resource_id = $1`
 	ks.purge = `DELETE FROM ` + ks.table + ` WHERE resource_id = $1`
 	return ks
+}
+
+// renameKind renames the tables of a renamed kind (Kind.FormerTables)
+// when its table does not exist and a former one does.
+func (s *Store) renameKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) error {
+	exists := func(table string) (bool, error) {
+		var ok bool
+		err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, qualify(s.schema, table)).Scan(&ok)
+		return ok, err
+	}
+	if len(k.FormerTables) == 0 {
+		return nil
+	}
+	if ok, err := exists(k.Table); err != nil || ok {
+		return err
+	}
+	for _, former := range k.FormerTables {
+		ok, err := exists(former)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		for _, q := range sqlschema.Postgres.RenameTables(s.schema, former, k.Table) {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("rename %s to %s: %w", former, k.Table, err)
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// createIndex runs a CREATE INDEX statement in a savepoint, so that tx
+// stays usable when it fails.
+func (s *Store) createIndex(ctx context.Context, tx pgx.Tx, stmt string) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := sp.Exec(ctx, stmt); err != nil {
+		return errors.Join(err, sp.Rollback(ctx))
+	}
+	return sp.Commit(ctx)
+}
+
+// explainUnique returns the error of a unique index stmt that rows
+// holding equal values kept from being created: the values and the
+// records holding them, or cause when it cannot tell.
+func explainUnique(ctx context.Context, db execer, stmt string, cause error) error {
+	c, ok := migrate.ParseCreateUnique(stmt)
+	if !ok {
+		return cause
+	}
+	dups, err := duplicates(ctx, db, c.Table, c.Expr, c.Where, 5)
+	if err != nil || len(dups) == 0 {
+		return cause
+	}
+	return c.Err(dups, cause)
 }

@@ -21,6 +21,12 @@ func (s *Store) deleteResource(ctx context.Context, k *resource.Kind, id string)
 		keys = append(keys, i.Key)
 		return nil
 	})
+	for _, former := range k.FormerTables { // bodies from before a rename
+		err = errors.Join(err, s.objects.List(ctx, former+"/"+escapeID(id)+"/", func(i blob.Info) error {
+			keys = append(keys, i.Key)
+			return nil
+		}))
+	}
 	for _, key := range keys {
 		err = errors.Join(err, s.objects.Delete(ctx, key))
 	}

@@ -56,6 +56,12 @@ func TestConformance(t *testing.T) {
 	resourcetest.Run(t, func(t *testing.T) resource.Backend { return open(t, s3test.Fake(t)) })
 }
 
+// TestEvolve runs the schema evolution suite: data written under one
+// schema, read, filtered, sorted and patched under the next.
+func TestEvolve(t *testing.T) {
+	resourcetest.RunEvolve(t, func(t *testing.T) resource.Backend { return open(t, s3test.Fake(t)) })
+}
+
 func TestSearch(t *testing.T) {
 	resourcetest.RunSearch(t,
 		resourcetest.NamedBackend{Name: "memory", Open: func(tb testing.TB) resource.Backend {

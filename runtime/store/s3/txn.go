@@ -3,6 +3,7 @@ package s3
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/specstar-go/specstar/runtime/blob"
@@ -68,9 +69,19 @@ func (r *reader) revision(k *resource.Kind, id string, n int, pending map[string
 		rev.Data = bytes.Clone(body)
 		return rev, nil
 	}
-	if rev.Data, err = r.s.body(r.ctx, key, sum); err != nil {
+	body, err := r.s.body(r.ctx, key, sum)
+	for _, former := range k.FormerTables {
+		if !errors.Is(err, blob.ErrNotFound) {
+			break
+		}
+		// A renamed kind's revisions written before the rename live
+		// under its former table.
+		body, err = r.s.body(r.ctx, former+"/"+escapeID(id)+"/"+sum, sum)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("s3: revision %s %s: %w", k.Name, rev.Info.RevisionID, err)
 	}
+	rev.Data = body
 	return rev, nil
 }
 

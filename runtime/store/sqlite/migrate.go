@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/store/migrate"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // driver is the migrate.Driver of a store: it runs on the single write
@@ -101,4 +104,31 @@ func (t *migrationTx) Records(ctx context.Context) ([]migrate.Record, error) {
 func (t *migrationTx) Insert(ctx context.Context, version int64) error {
 	_, err := t.exec(ctx, `INSERT INTO `+migrate.VersionTable+` (version_id, is_applied) VALUES (?, 1)`, version)
 	return err
+}
+
+// Duplicates lists values of expr that several rows of table share.
+func (t *migrationTx) Duplicates(ctx context.Context, table, expr, where string, limit int) ([]migrate.Duplicate, error) {
+	return duplicates(ctx, t.query, table, expr, where, limit)
+}
+
+// duplicates runs sqlschema's DuplicatesQuery.
+func duplicates(ctx context.Context, query func(ctx context.Context, query string, args ...any) (*sql.Rows, error), table, expr, where string, limit int) ([]migrate.Duplicate, error) {
+	rows, err := query(ctx, sqlschema.SQLite.DuplicatesQuery(table, expr, where, limit))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []migrate.Duplicate
+	for rows.Next() {
+		var d migrate.Duplicate
+		var ids string
+		if err := rows.Scan(&d.Value, &d.Count, &ids); err != nil {
+			return nil, err
+		}
+		d.IDs = strings.Split(ids, "\x1f")
+		slices.Sort(d.IDs)
+		d.IDs = d.IDs[:min(3, len(d.IDs))]
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

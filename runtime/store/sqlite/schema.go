@@ -86,6 +86,9 @@ func (s *Store) Migrate(ctx context.Context, schema *resource.Schema) error {
 	} else if err := s.migrateKinds(ctx, schema.Kinds); err != nil {
 		return err
 	}
+	if _, err := s.write.ExecContext(ctx, sqlschema.SQLite.CreateShapeTable("")); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
 	// New indexes have no statistics yet. A busy file (another process
 	// writing) only delays them to the next optimize.
 	if err := s.optimize(ctx, "PRAGMA optimize"); err != nil && !isBusy(err) {
@@ -141,6 +144,9 @@ func (s *Store) migrateKinds(ctx context.Context, kinds []*resource.Kind) error 
 // migrateKind creates the tables and indexes of k and drops the managed
 // indexes k no longer asks for.
 func migrateKind(ctx context.Context, tx *sql.Tx, k *resource.Kind) error {
+	if err := renameKind(ctx, tx, k); err != nil {
+		return err
+	}
 	for _, q := range sqlschema.SQLite.CreateTables("", k) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
@@ -167,7 +173,7 @@ func migrateKind(ctx context.Context, tx *sql.Tx, k *resource.Kind) error {
 	for _, ix := range sqlschema.SQLite.Indexes(k) {
 		if _, err := tx.ExecContext(ctx, createIndex(k, ix)); err != nil {
 			if ix.Unique && isUniqueErr(err) {
-				return sqlschema.UniqueError(k, ix)
+				return explainUnique(ctx, tx, createIndex(k, ix), sqlschema.UniqueError(k, ix))
 			}
 			return fmt.Errorf("create index %s: %w", ix.Name, err)
 		}
@@ -323,3 +329,50 @@ func jsonPath(path string) string { return sqlschema.SQLiteJSONPath(path) }
 // extract returns the SQL expression of a field's value. Queries must use
 // exactly this text for SQLite to match the expression indexes.
 func extract(path string) string { return sqlschema.SQLiteExtract(path) }
+
+// renameKind renames the tables of a renamed kind (Kind.FormerTables)
+// when its table does not exist and a former one does.
+func renameKind(ctx context.Context, tx *sql.Tx, k *resource.Kind) error {
+	exists := func(table string) (bool, error) {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&n)
+		return n > 0, err
+	}
+	if len(k.FormerTables) == 0 {
+		return nil
+	}
+	if ok, err := exists(k.Table); err != nil || ok {
+		return err
+	}
+	for _, former := range k.FormerTables {
+		ok, err := exists(former)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		for _, q := range sqlschema.SQLite.RenameTables("", former, k.Table) {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("rename %s to %s: %w", former, k.Table, err)
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// explainUnique returns the error of a unique index stmt that rows
+// holding equal values kept from being created: the values and the
+// records holding them, or cause when it cannot tell.
+func explainUnique(ctx context.Context, tx *sql.Tx, stmt string, cause error) error {
+	c, ok := migrate.ParseCreateUnique(stmt)
+	if !ok {
+		return cause
+	}
+	dups, err := duplicates(ctx, tx.QueryContext, c.Table, c.Expr, c.Where, 5)
+	if err != nil || len(dups) == 0 {
+		return cause
+	}
+	return c.Err(dups, cause)
+}

@@ -232,3 +232,61 @@ func UniqueError(k *resource.Kind, ix Index) error {
 	}
 	return fmt.Errorf("cannot make %s unique: live records share a value%s", ix.Field, how)
 }
+
+// ShapeTable is the table in which a backend records, per kind table, the
+// shape its records' data was last upgraded to (resource.ShapeStore).
+// Backends create it in Migrate; generated migrations do not manage it.
+const ShapeTable = "specstar_data_shape"
+
+// CreateShapeTable returns the statement that creates ShapeTable in
+// schema, if it does not exist.
+func (d Dialect) CreateShapeTable(schema string) string {
+	return "CREATE TABLE IF NOT EXISTS " + Qualify(schema, ShapeTable) +
+		" (table_name text PRIMARY KEY NOT NULL, shape text NOT NULL)"
+}
+
+// SetShape returns the statement that records a table's shape in
+// ShapeTable: its arguments are the table name and the shape.
+func (d Dialect) SetShape(schema string) string {
+	args := "(?, ?)"
+	if d == Postgres {
+		args = "($1, $2)"
+	}
+	return "INSERT INTO " + Qualify(schema, ShapeTable) + " (table_name, shape) VALUES " + args +
+		" ON CONFLICT (table_name) DO UPDATE SET shape = excluded.shape"
+}
+
+// SelectShapes returns the query of every recorded shape: table name and
+// shape.
+func (d Dialect) SelectShapes(schema string) string {
+	return "SELECT table_name, shape FROM " + Qualify(schema, ShapeTable)
+}
+
+// RenameTables returns the statements that rename the two tables of a
+// kind from table from to table to in schema: the data and revisions move
+// with them (and on SQLite the revisions' reference to their records).
+// The managed indexes keep their old names; the caller drops and
+// recreates them.
+func (d Dialect) RenameTables(schema, from, to string) []string {
+	return []string{
+		"ALTER TABLE " + Qualify(schema, from) + " RENAME TO " + QuoteIdent(to),
+		"ALTER TABLE " + Qualify(schema, from+"_revisions") + " RENAME TO " + QuoteIdent(to+"_revisions"),
+	}
+}
+
+// DuplicatesQuery returns the query of up to limit values of the index
+// key expression expr that several rows of table (as a statement spells
+// it, quoted) share among those satisfying where ("" for all), most
+// shared first: the value as text, the number of rows, and the resource
+// ids of up to three of them (SQLite: all of them, joined by U+001F).
+// It explains why a unique index cannot be created.
+func (d Dialect) DuplicatesQuery(table, expr, where string, limit int) string {
+	cond := "(" + expr + ") IS NOT NULL"
+	if where != "" {
+		cond = "(" + where + ") AND " + cond
+	}
+	if d == Postgres {
+		return fmt.Sprintf(`SELECT (%[1]s)::text, count(*), (array_agg(resource_id ORDER BY resource_id))[1:3] FROM %[2]s WHERE %[3]s GROUP BY (%[1]s) HAVING count(*) > 1 ORDER BY count(*) DESC, 1 LIMIT %[4]d`, expr, table, cond, limit)
+	}
+	return fmt.Sprintf(`SELECT CAST((%[1]s) AS TEXT), count(*), group_concat(resource_id, char(31)) FROM %[2]s WHERE %[3]s GROUP BY (%[1]s) HAVING count(*) > 1 ORDER BY count(*) DESC, 1 LIMIT %[4]d`, expr, table, cond, limit)
+}

@@ -18,16 +18,20 @@ import (
 	"golang.org/x/term"
 
 	"github.com/specstar-go/specstar/generator"
+	"github.com/specstar-go/specstar/generator/migrategen"
 	"github.com/specstar-go/specstar/generator/model"
 )
 
 // Exit codes of the specstar command.
 const (
 	ExitOK    = 0 // success
-	ExitStale = 1 // gen --check: the generated files are not up to date
+	ExitStale = 1 // gen --check: the generated files are not up to date (a pending destructive change included)
 	ExitUsage = 2 // bad command line: unknown command or flag, wrong arguments
-	ExitSpec  = 3 // the spec has mistakes, printed one per line
+	ExitSpec  = 3 // the spec has mistakes, printed one per line (a type change without a higher schema_version included)
 	ExitError = 4 // any other failure (files, I/O, environment)
+	// ExitDestructive: gen refused a change that would lose data (a
+	// removed resource or field); --allow-destructive writes it.
+	ExitDestructive = 5
 )
 
 // IOStreams are the standard streams a command uses.
@@ -90,6 +94,19 @@ func Main(ctx context.Context, args []string, f *Factory) int {
 		fmt.Fprintf(stderr, "specstar: %v\n\n", err)
 		fmt.Fprint(stderr, cmd.UsageString())
 		return ExitUsage
+	}
+	var destructive *migrategen.DestructiveError
+	if errors.As(err, &destructive) {
+		fmt.Fprintf(stderr, "specstar: %v\n", err)
+		return ExitDestructive
+	}
+	var evolution *migrategen.EvolutionError
+	if errors.As(err, &evolution) {
+		for _, p := range evolution.Problems {
+			fmt.Fprintln(stderr, p)
+		}
+		fmt.Fprintf(stderr, "specstar: %s\n", plural(len(evolution.Problems), "error"))
+		return ExitSpec
 	}
 	if list := specErrors(err); list != nil {
 		for _, e := range list {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/specstar-go/specstar/generator"
 	"github.com/specstar-go/specstar/generator/load"
+	"github.com/specstar-go/specstar/generator/migrategen"
 	"github.com/specstar-go/specstar/generator/model"
 	"github.com/specstar-go/specstar/generator/output"
 )
@@ -104,6 +106,35 @@ func TestMainExitCodes(t *testing.T) {
 			},
 			wantCode:   ExitError,
 			wantStderr: "specstar: output: disk full\n",
+		},
+		{
+			// The trap: --check exited 4 when the next migration would
+			// be destructive; the output is stale, so it is 1.
+			name: "check with a pending destructive change",
+			args: []string{"gen", "--check"},
+			generate: func(context.Context, generator.Config) (*generator.Result, error) {
+				return nil, fmt.Errorf("wrapped: %w", &migrategen.DestructiveError{Fields: []string{"Post.legacy"}})
+			},
+			wantCode:   ExitStale,
+			wantStdout: "destructive: wrapped: removing field Post.legacy drops their values",
+		},
+		{
+			name: "destructive change refused",
+			args: []string{"gen", "-q"},
+			generate: func(context.Context, generator.Config) (*generator.Result, error) {
+				return nil, &migrategen.DestructiveError{Fields: []string{"Post.legacy"}}
+			},
+			wantCode:   ExitDestructive,
+			wantStderr: "specstar: removing field Post.legacy drops their values",
+		},
+		{
+			name: "type change without a schema version",
+			args: []string{"gen", "-q"},
+			generate: func(context.Context, generator.Config) (*generator.Result, error) {
+				return nil, &migrategen.EvolutionError{Problems: []string{"field Post.views: its type changed", "resource Post: schema_version went down"}}
+			},
+			wantCode:   ExitSpec,
+			wantStderr: "field Post.views: its type changed\nresource Post: schema_version went down\nspecstar: 2 errors\n",
 		},
 		{
 			name:       "missing default spec",

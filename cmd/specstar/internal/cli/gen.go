@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/specstar-go/specstar/generator"
+	"github.com/specstar-go/specstar/generator/migrategen"
 )
 
 // GenOptions are the inputs of specstar gen.
@@ -42,12 +44,15 @@ func NewCmdGen(f *Factory, runF func(*GenOptions) error) *cobra.Command {
 			"With --check it writes nothing: it prints a diff for every file that differs,\n" +
 			"one \"missing: <path>\" line per file not yet generated and one \"stale: <path>\"\n" +
 			"line per generated file that would be removed, and exits with status 1 when\n" +
-			"anything differs (0 and no output when the files are up to date).\n\n" +
+			"anything differs (0 and no output when the files are up to date), a pending\n" +
+			"destructive change included (one \"destructive: ...\" line).\n\n" +
 			"When a spec change alters the storage (a resource or an index added or\n" +
 			"removed, a field made unique), gen writes a new SQL migration per dialect under\n" +
 			"<output>/migrations and never edits an earlier one. A change that drops a\n" +
-			"resource's tables loses their data: gen refuses it unless --allow-destructive\n" +
-			"is given.",
+			"resource's tables, or a field's values, loses data: gen refuses it (exit\n" +
+			"status 5) unless --allow-destructive is given; renamed_from renames instead.\n\n" +
+			"Exit status: 0 ok, 1 stale (--check), 2 usage, 3 spec errors, 4 other\n" +
+			"failures, 5 a destructive change refused.",
 		Example: "  specstar gen\n  specstar gen -f api/specstar.yaml\n  specstar gen --check\n  specstar gen --allow-destructive",
 		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,6 +89,13 @@ func genRun(opts *GenOptions) error {
 	}
 	res, err := opts.Generate(opts.Context, cfg)
 	prog.done()
+	var destructive *migrategen.DestructiveError
+	if opts.Check && errors.As(err, &destructive) {
+		// The migration the spec calls for is not written: stale, like
+		// any other file gen would write.
+		fmt.Fprintf(opts.IO.Out, "destructive: %v\n", err)
+		return errStale
+	}
 	if err != nil {
 		return err
 	}
@@ -97,6 +109,14 @@ func genRun(opts *GenOptions) error {
 		return errStale
 	}
 	if !opts.Quiet {
+		for _, p := range res.Removed {
+			if strings.HasPrefix(p, "../") { // another directory: say it
+				fmt.Fprintf(opts.IO.ErrOut, "specstar: removed %s (this spec no longer generates it)\n", relSlash(wd, filepath.Join(res.OutputDir, filepath.FromSlash(p))))
+			}
+		}
+		for _, n := range res.Notes {
+			fmt.Fprintf(opts.IO.ErrOut, "specstar: note: %s\n", n)
+		}
 		fmt.Fprintf(opts.IO.ErrOut, "specstar: wrote %s, removed %d, unchanged %d (in %dms)\n",
 			plural(len(res.Written), "file"), len(res.Removed), res.Unchanged, time.Since(start).Milliseconds())
 	}

@@ -8,26 +8,21 @@ import (
 	"go/format"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/template"
 	"unicode"
 
+	"github.com/specstar-go/specstar/generator"
 	"github.com/specstar-go/specstar/generator/gogen"
+	"github.com/specstar-go/specstar/generator/model"
 	"github.com/specstar-go/specstar/templates"
 )
 
 // specstarModule is the module path of the specstar checkout.
 const specstarModule = "github.com/specstar-go/specstar"
-
-// samplePackage is the Go package (and output directory) of the sample
-// spec that init writes.
-const samplePackage = "library"
-
-// sampleResource is the resource of the sample spec that the hooks.go
-// scaffold's example names.
-const sampleResource = "Author"
 
 // scaffoldFile is one file init writes.
 type scaffoldFile struct {
@@ -51,33 +46,48 @@ func scaffold(modPath, root string) ([]scaffoldFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	mainGo, err := renderMain(modPath + "/" + samplePackage)
+	mainGo, err := renderMain()
 	if err != nil {
 		return nil, fmt.Errorf("render main.go: %w", err)
 	}
-	hooks, err := gogen.Scaffold(samplePackage, sampleResource)
+	glue, err := mainGlue(modPath, sampleSpec)
 	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", gogen.ScaffoldFile, err)
+		return nil, fmt.Errorf("render %s: %w", gogen.MainGlueFile, err)
 	}
+	// The generated package, hooks.go included, comes from the first
+	// specstar gen: it follows whatever package the spec names by then.
 	return []scaffoldFile{
 		{"go.mod", projectGoMod(modPath, goVersion, root, reqs)},
 		{"go.sum", gosum},
 		{"specstar.yaml", sampleSpec},
 		{"main.go", mainGo},
-		{samplePackage + "/" + gogen.ScaffoldFile, hooks},
+		{gogen.MainGlueFile, glue},
 	}, nil
 }
 
-// renderMain renders the user-owned main.go of a new project whose
-// generated package has the import path importPath.
-func renderMain(importPath string) ([]byte, error) {
+// mainGlue renders the specstar_main.gen.go of the sample spec: gen
+// rewrites it when the spec's package or output changes.
+func mainGlue(modPath string, sampleSpec []byte) ([]byte, error) {
+	m, err := model.Check(generator.DefaultSpec, sampleSpec)
+	if err != nil {
+		return nil, err
+	}
+	f, err := gogen.MainGlue(m, path.Join(modPath, m.Output))
+	if err != nil {
+		return nil, err
+	}
+	return f.Content, nil
+}
+
+// renderMain renders the user-owned main.go of a new project: it calls
+// specstarApp (specstar_main.gen.go) and names no generated package.
+func renderMain() ([]byte, error) {
 	tmpl, err := template.ParseFS(templates.FS, "init/main.go.tmpl")
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	data := struct{ ImportPath, Package string }{importPath, samplePackage}
-	if err := tmpl.Execute(&buf, data); err != nil {
+	if err := tmpl.Execute(&buf, nil); err != nil {
 		return nil, err
 	}
 	return format.Source(buf.Bytes())

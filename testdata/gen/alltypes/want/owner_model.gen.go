@@ -47,7 +47,7 @@ func (o *Owner) encode() (json.RawMessage, error) {
 func decodeOwner(body []byte) (json.RawMessage, error) {
 	var o Owner
 	if err := rest.Decode(body, &o, ownerRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, o.Validate())
 	}
 	return o.encode()
 }

@@ -47,8 +47,16 @@ func (r *mutationResolver) UpdateOwner(ctx context.Context, id string, input Own
 	return ownerResult(env, err)
 }
 
+// ownerPatchFields maps the GraphQL names of the fields of Owner (and of
+// its enum values) in a patchOwner patch to the stored data.
+var ownerPatchFields = gql.PatchFields{"name": {JSON: "name"}}
+
 // PatchOwner is the resolver of Mutation.patchOwner.
 func (r *mutationResolver) PatchOwner(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*OwnerRecord, error) {
+	patch, err := gql.TranslatePatch(patch, ownerPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

@@ -197,7 +197,7 @@ func (t *Thing) encode() (json.RawMessage, error) {
 func decodeThing(body []byte) (json.RawMessage, error) {
 	var t Thing
 	if err := rest.Decode(body, &t, thingRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, t.Validate())
 	}
 	return t.encode()
 }

@@ -47,8 +47,79 @@ func (r *mutationResolver) UpdateThing(ctx context.Context, id string, input Thi
 	return thingResult(env, err)
 }
 
+// thingPatchFields maps the GraphQL names of the fields of Thing (and of
+// its enum values) in a patchThing patch to the stored data.
+var thingPatchFields = gql.PatchFields{
+	"active":     {JSON: "active"},
+	"apiId":      {JSON: "api_id"},
+	"attachment": {JSON: "attachment"},
+	"backup":     {JSON: "backup"},
+	"bornOn":     {JSON: "born_on"},
+	"codes":      {JSON: "codes"},
+	"count":      {JSON: "count"},
+	"email":      {JSON: "email"},
+	"expiresAt":  {JSON: "expires_at"},
+	"extra": {
+		Fields: gql.PatchFields{
+			"level": {JSON: "level"},
+			"note":  {JSON: "note"},
+		},
+		JSON: "extra",
+	},
+	"homepage": {JSON: "homepage"},
+	"ids":      {JSON: "ids"},
+	"kind": {
+		Enum: map[string]string{
+			"EXTRA_LARGE": "extra_large",
+			"LARGE":       "large",
+			"SMALL":       "small",
+		},
+		JSON: "kind",
+	},
+	"label":  {JSON: "label"},
+	"labels": {JSON: "labels"},
+	"location": {
+		Fields: gql.PatchFields{
+			"city": {JSON: "city"},
+			"geo": {
+				Fields: gql.PatchFields{
+					"lat":  {JSON: "lat"},
+					"lng":  {JSON: "lng"},
+					"seen": {JSON: "seen"},
+				},
+				JSON: "geo",
+			},
+			"zip": {JSON: "zip"},
+		},
+		JSON: "location",
+	},
+	"notes":  {JSON: "notes"},
+	"owner":  {JSON: "owner"},
+	"parent": {JSON: "parent"},
+	"photo":  {JSON: "photo"},
+	"ratio":  {JSON: "ratio"},
+	"raw":    {JSON: "raw"},
+	"rawReq": {JSON: "raw_req"},
+	"scores": {JSON: "scores"},
+	"seenAt": {JSON: "seen_at"},
+	"sizes": {
+		Enum: map[string]string{
+			"L": "l",
+			"M": "m",
+			"S": "s",
+		},
+		JSON: "sizes",
+	},
+	"times":  {JSON: "times"},
+	"weight": {JSON: "weight"},
+}
+
 // PatchThing is the resolver of Mutation.patchThing.
 func (r *mutationResolver) PatchThing(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*ThingRecord, error) {
+	patch, err := gql.TranslatePatch(patch, thingPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

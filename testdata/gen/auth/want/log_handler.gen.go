@@ -36,6 +36,17 @@ func registerLogRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/logs/:id/referrers", h.referrers)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *logHandler) invalid(c echo.Context, action resource.Action, err error, in *Log) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	return rest.Invalid(err, in.Validate())
+}
+
 // create creates a resource from a JSON body: POST /api/logs.
 func (h *logHandler) create(c echo.Context) error {
 	if err := rest.CheckQuery(c, "status"); err != nil {
@@ -43,11 +54,11 @@ func (h *logHandler) create(c echo.Context) error {
 	}
 	var in Log
 	if err := rest.DecodeJSON(c, &in, logRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
@@ -126,11 +137,11 @@ func (h *logHandler) replace(c echo.Context) error {
 	}
 	var in Log
 	if err := rest.DecodeJSON(c, &in, logRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {

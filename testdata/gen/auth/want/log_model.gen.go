@@ -44,7 +44,7 @@ func (l *Log) encode() (json.RawMessage, error) {
 func decodeLog(body []byte) (json.RawMessage, error) {
 	var l Log
 	if err := rest.Decode(body, &l, logRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, l.Validate())
 	}
 	return l.encode()
 }

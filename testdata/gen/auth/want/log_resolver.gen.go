@@ -47,8 +47,16 @@ func (r *mutationResolver) UpdateLog(ctx context.Context, id string, input Log, 
 	return logResult(env, err)
 }
 
+// logPatchFields maps the GraphQL names of the fields of Log (and of
+// its enum values) in a patchLog patch to the stored data.
+var logPatchFields = gql.PatchFields{"line": {JSON: "line"}}
+
 // PatchLog is the resolver of Mutation.patchLog.
 func (r *mutationResolver) PatchLog(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*LogRecord, error) {
+	patch, err := gql.TranslatePatch(patch, logPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

@@ -36,6 +36,17 @@ func registerPageRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/pages/:id/referrers", h.referrers)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *pageHandler) invalid(c echo.Context, action resource.Action, err error, in *Page) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	return rest.Invalid(err, in.Validate())
+}
+
 // create creates a resource from a JSON body: POST /api/pages.
 func (h *pageHandler) create(c echo.Context) error {
 	if err := rest.CheckQuery(c, "status"); err != nil {
@@ -43,11 +54,11 @@ func (h *pageHandler) create(c echo.Context) error {
 	}
 	var in Page
 	if err := rest.DecodeJSON(c, &in, pageRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
@@ -126,11 +137,11 @@ func (h *pageHandler) replace(c echo.Context) error {
 	}
 	var in Page
 	if err := rest.DecodeJSON(c, &in, pageRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {

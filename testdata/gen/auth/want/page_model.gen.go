@@ -44,7 +44,7 @@ func (p *Page) encode() (json.RawMessage, error) {
 func decodePage(body []byte) (json.RawMessage, error) {
 	var p Page
 	if err := rest.Decode(body, &p, pageRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, p.Validate())
 	}
 	return p.encode()
 }

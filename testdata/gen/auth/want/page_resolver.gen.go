@@ -47,8 +47,16 @@ func (r *mutationResolver) UpdatePage(ctx context.Context, id string, input Page
 	return pageResult(env, err)
 }
 
+// pagePatchFields maps the GraphQL names of the fields of Page (and of
+// its enum values) in a patchPage patch to the stored data.
+var pagePatchFields = gql.PatchFields{"body": {JSON: "body"}}
+
 // PatchPage is the resolver of Mutation.patchPage.
 func (r *mutationResolver) PatchPage(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*PageRecord, error) {
+	patch, err := gql.TranslatePatch(patch, pagePatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

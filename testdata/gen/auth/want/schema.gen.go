@@ -57,7 +57,15 @@ var (
 		Name:          "Ticket",
 		Path:          "tickets",
 		SchemaVersion: 1,
-		Table:         "ticket",
+		Shape: []resource.ShapeField{
+			{Name: "title"},
+			{Name: "status", Default: []byte("\"open\"")},
+			{Name: "assignee"},
+			{Name: "secret"},
+			{Name: "priority", Default: []byte("3")},
+			{Name: "notes"},
+		},
+		Table: "ticket",
 	}
 	pageKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -74,7 +82,10 @@ var (
 		Name:          "Page",
 		Path:          "pages",
 		SchemaVersion: 1,
-		Table:         "page",
+		Shape: []resource.ShapeField{
+			{Name: "body"},
+		},
+		Table: "page",
 	}
 	logKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -91,7 +102,10 @@ var (
 		Name:          "Log",
 		Path:          "logs",
 		SchemaVersion: 1,
-		Table:         "log",
+		Shape: []resource.ShapeField{
+			{Name: "line"},
+		},
+		Table: "log",
 	}
 	userKind = &resource.Kind{
 		Access: &resource.Access{Rules: map[resource.Action]string{
@@ -124,7 +138,13 @@ var (
 		Name:          "User",
 		Path:          "users",
 		SchemaVersion: 1,
-		Table:         "user",
+		Shape: []resource.ShapeField{
+			{Name: "email"},
+			{Name: "name"},
+			{Name: "roles"},
+			{Name: "disabled", Default: []byte("false")},
+		},
+		Table: "user",
 	}
 	authCredentialKind = &resource.Kind{
 		DataFields: []string{"user", "hash", "epoch", "changed_at"},
@@ -139,7 +159,13 @@ var (
 		Name:          "AuthCredential",
 		Path:          "auth-credentials",
 		SchemaVersion: 1,
-		Table:         "auth_credential",
+		Shape: []resource.ShapeField{
+			{Name: "user"},
+			{Name: "hash"},
+			{Name: "epoch"},
+			{Name: "changed_at"},
+		},
+		Table: "auth_credential",
 	}
 	authSessionKind = &resource.Kind{
 		DataFields: []string{"user", "secret_hash", "previous", "expires_at", "revoked"},
@@ -161,7 +187,14 @@ var (
 		Name:          "AuthSession",
 		Path:          "auth-sessions",
 		SchemaVersion: 1,
-		Table:         "auth_session",
+		Shape: []resource.ShapeField{
+			{Name: "user"},
+			{Name: "secret_hash"},
+			{Name: "previous"},
+			{Name: "expires_at"},
+			{Name: "revoked"},
+		},
+		Table: "auth_session",
 	}
 	authTokenKind = &resource.Kind{
 		DataFields: []string{"user", "name", "secret_hash", "roles", "expires_at", "revoked"},
@@ -175,7 +208,15 @@ var (
 		Name:          "AuthToken",
 		Path:          "auth-tokens",
 		SchemaVersion: 1,
-		Table:         "auth_token",
+		Shape: []resource.ShapeField{
+			{Name: "user"},
+			{Name: "name"},
+			{Name: "secret_hash"},
+			{Name: "roles"},
+			{Name: "expires_at"},
+			{Name: "revoked"},
+		},
+		Table: "auth_token",
 	}
 	authKeyKind = &resource.Kind{
 		DataFields: []string{"kid", "secret", "created_at"},
@@ -190,7 +231,12 @@ var (
 		Name:          "AuthKey",
 		Path:          "auth-keys",
 		SchemaVersion: 1,
-		Table:         "auth_key",
+		Shape: []resource.ShapeField{
+			{Name: "kid"},
+			{Name: "secret"},
+			{Name: "created_at"},
+		},
+		Table: "auth_key",
 	}
 	authLimitKind = &resource.Kind{
 		DataFields: []string{"key", "window_start", "count"},
@@ -205,7 +251,12 @@ var (
 		Name:          "AuthLimit",
 		Path:          "auth-limits",
 		SchemaVersion: 1,
-		Table:         "auth_limit",
+		Shape: []resource.ShapeField{
+			{Name: "key"},
+			{Name: "window_start"},
+			{Name: "count"},
+		},
+		Table: "auth_limit",
 	}
 	schema = &resource.Schema{
 		Kinds: []*resource.Kind{ticketKind, pageKind, logKind, userKind, authCredentialKind, authSessionKind, authTokenKind, authKeyKind, authLimitKind},

@@ -70,7 +70,7 @@ func (t *Ticket) encode() (json.RawMessage, error) {
 func decodeTicket(body []byte) (json.RawMessage, error) {
 	var t Ticket
 	if err := rest.Decode(body, &t, ticketRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, t.Validate())
 	}
 	return t.encode()
 }

@@ -47,8 +47,29 @@ func (r *mutationResolver) UpdateTicket(ctx context.Context, id string, input Ti
 	return ticketResult(env, err)
 }
 
+// ticketPatchFields maps the GraphQL names of the fields of Ticket (and of
+// its enum values) in a patchTicket patch to the stored data.
+var ticketPatchFields = gql.PatchFields{
+	"assignee": {JSON: "assignee"},
+	"notes":    {JSON: "notes"},
+	"priority": {JSON: "priority"},
+	"secret":   {JSON: "secret"},
+	"status": {
+		Enum: map[string]string{
+			"CLOSED": "closed",
+			"OPEN":   "open",
+		},
+		JSON: "status",
+	},
+	"title": {JSON: "title"},
+}
+
 // PatchTicket is the resolver of Mutation.patchTicket.
 func (r *mutationResolver) PatchTicket(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*TicketRecord, error) {
+	patch, err := gql.TranslatePatch(patch, ticketPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

@@ -36,6 +36,17 @@ func registerNoteRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/notes/:id/referrers", h.referrers)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *noteHandler) invalid(c echo.Context, action resource.Action, err error, in *Note) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	return rest.Invalid(err, in.Validate())
+}
+
 // create creates a resource from a JSON body: POST /api/notes.
 func (h *noteHandler) create(c echo.Context) error {
 	if err := rest.CheckQuery(c, "status"); err != nil {
@@ -43,11 +54,11 @@ func (h *noteHandler) create(c echo.Context) error {
 	}
 	var in Note
 	if err := rest.DecodeJSON(c, &in, noteRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
@@ -126,11 +137,11 @@ func (h *noteHandler) replace(c echo.Context) error {
 	}
 	var in Note
 	if err := rest.DecodeJSON(c, &in, noteRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {

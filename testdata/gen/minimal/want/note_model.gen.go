@@ -47,7 +47,7 @@ func (n *Note) encode() (json.RawMessage, error) {
 func decodeNote(body []byte) (json.RawMessage, error) {
 	var n Note
 	if err := rest.Decode(body, &n, noteRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, n.Validate())
 	}
 	return n.encode()
 }

@@ -47,8 +47,16 @@ func (r *mutationResolver) UpdateNote(ctx context.Context, id string, input Note
 	return noteResult(env, err)
 }
 
+// notePatchFields maps the GraphQL names of the fields of Note (and of
+// its enum values) in a patchNote patch to the stored data.
+var notePatchFields = gql.PatchFields{"text": {JSON: "text"}}
+
 // PatchNote is the resolver of Mutation.patchNote.
 func (r *mutationResolver) PatchNote(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*NoteRecord, error) {
+	patch, err := gql.TranslatePatch(patch, notePatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

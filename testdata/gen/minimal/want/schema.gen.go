@@ -23,7 +23,10 @@ var (
 		Name:          "Note",
 		Path:          "notes",
 		SchemaVersion: 1,
-		Table:         "note",
+		Shape: []resource.ShapeField{
+			{Name: "text"},
+		},
+		Table: "note",
 	}
 	schema = &resource.Schema{
 		Kinds: []*resource.Kind{noteKind},
