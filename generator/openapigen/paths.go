@@ -82,14 +82,14 @@ func problemResponses(auth bool) openapi3.ResponseBodies {
 // summary come from the row): the header parameters, body, responses and
 // description of the route.
 type operation struct {
-	headers     []string // component parameters in the header
-	body        *openapi3.RequestBodyRef
-	status      int                // success status
-	success     *openapi3.Response // success response
+	headers []string // component parameters in the header
+	body    *openapi3.RequestBodyRef
+	status  int                // success status
+	success *openapi3.Response // success response
 	// also are other success responses (an enqueue that found its job:
 	// 200, a cancel of a running job: 202).
 	also        map[int]*openapi3.Response
-	errors      []int              // error statuses besides 500
+	errors      []int // error statuses besides 500
 	description string
 }
 
@@ -244,7 +244,7 @@ func jobOperationOf(r *model.Resource, op *model.Operation) (operation, bool) {
 		return operation{
 			body:   jsonBody("The payload of the new "+n+" job, and when it is due.", map[string]string{mediaJSON: r.GoName + suffixInput}),
 			status: http.StatusCreated, success: jsonResponse("Created: the job, pending (revision 1 of its resource).", env, "ETag", "Location"),
-			also: map[int]*openapi3.Response{http.StatusOK: jsonResponse("The job enqueued earlier with the same payload in the same unique_for window: nothing was enqueued.", env, "ETag")},
+			also:   map[int]*openapi3.Response{http.StatusOK: jsonResponse("The job enqueued earlier with the same payload in the same unique_for window: nothing was enqueued.", env, "ETag")},
 			errors: []int{413, 415, 422},
 			description: "Validates the payload (refs must name live resources), enqueues the job and creates its resource, " +
 				"in one transaction. run_at delays it. Answers 201 with the envelope, its ETag and Location.",
