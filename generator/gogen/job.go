@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/format"
 	"strings"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -167,7 +168,7 @@ func jobFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 	})
 	f.Line()
 	f.Comment(fmt.Sprintf("%s sets the handler of %s jobs. fn works one attempt: ctx is cancelled", j.HandlerOption, j.Name))
-	f.Comment(fmt.Sprintf("when the attempt's timeout (%s) passes, when the job is cancelled and when the server", j.Timeout))
+	f.Comment(fmt.Sprintf("when the attempt's timeout (%s) passes, when the job is cancelled and when the server", durationText(j.Timeout)))
 	f.Comment("stops and its drain deadline passes. Its result is stored with the job as JSON (a nil")
 	f.Comment("pointer, slice or map: no result). Its error fails the attempt, which is retried with")
 	f.Comment(fmt.Sprintf("backoff while attempts are left (%d in all); return jobs.RetryAfter(d, err) to retry", j.MaxAttempts))
@@ -207,6 +208,18 @@ func jobFile(m *model.Model, r *model.Resource, pkgPath string) *jen.File {
 		)),
 	)
 	return f
+}
+
+// durationText writes a duration as a spec does: 10m, 1h30m, 45s.
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // addJobsApp emits what makes app a server.JobsApp, for a spec with jobs:

@@ -371,6 +371,10 @@ func (l *goLoader) jobOptions(j *Job, fld *ast.Field, subject string) {
 				l.errorf(it.keyPos, "%s: permissions are not tag keys: declare them with var _ = %s.Permissions[%s]{Read: \"role:editor\", ...}", subject, l.specName(), j.Name)
 				continue
 			}
+			if j.Schedule != nil && strings.Trim(it.key, "0123456789*/-,ABCDEFGHIJKLMNOPQRSTUVWXYZ ") == "" {
+				l.errorf(it.keyPos, "%s: %q looks like the rest of a schedule cut at a comma: quote a schedule that holds commas, schedule='%s,%s'", subject, it.key, j.Schedule.Value, it.key)
+				continue
+			}
 			l.unknownTagKey(it, subject, goJobKeys())
 		}
 	}

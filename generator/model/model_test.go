@@ -60,8 +60,10 @@ func TestBuildBlogExample(t *testing.T) {
 	for _, r := range m.Resources {
 		order = append(order, r.Name)
 	}
-	// The spec's resources, then the built-in ones of its auth block.
-	if want := []string{"Author", "Post", "Comment", "FeedEntry", "User", "AuthCredential", "AuthSession", "AuthToken", "AuthKey", "AuthLimit"}; !reflect.DeepEqual(order, want) {
+	// The spec's resources, then the built-in ones of its auth block, then
+	// the resources of its jobs.
+	if want := []string{"Author", "Post", "Comment", "FeedEntry", "User", "AuthCredential", "AuthSession", "AuthToken", "AuthKey", "AuthLimit",
+		"NotifySubscribersJob", "DailyDigestJob"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("resources = %v, want %v", order, want)
 	}
 

@@ -48,8 +48,9 @@ resources:
 
 // graphQLless are the actions without a GraphQL field, and why: counts
 // come with connections (totalCount), one revision with the read's
-// revision argument, referrers with the back-reference fields.
-var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers}
+// revision argument, referrers with the back-reference fields, a job's
+// logs with its data (data.logs).
+var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers, model.ActionLogs}
 
 // queryParams are the query parameters runtime/rest reads.
 var queryParams = []string{
@@ -59,9 +60,12 @@ var queryParams = []string{
 }
 
 func TestOperationsTable(t *testing.T) {
-	var actions []string
+	var actions, jobActions []string
 	for _, a := range rt.Actions() {
 		actions = append(actions, string(a))
+	}
+	for _, a := range rt.JobActions() {
+		jobActions = append(jobActions, string(a))
 	}
 	for name, m := range operationSpecs(t) {
 		t.Run(name, func(t *testing.T) {
@@ -154,7 +158,10 @@ func TestOperationsTable(t *testing.T) {
 						graphQL[key] = what
 					}
 				}
-				if !slices.Equal(got, actions) {
+				switch {
+				case r.Job != nil && !slices.Equal(got, jobActions):
+					t.Errorf("%s: actions %v, want resource.JobActions() %v (each once, in its order)", r.Name, got, jobActions)
+				case r.Job == nil && !slices.Equal(got, actions):
 					t.Errorf("%s: actions %v, want resource.Actions() %v (each once, in its order)", r.Name, got, actions)
 				}
 				// Static segments before parameters: count is registered before /:id.

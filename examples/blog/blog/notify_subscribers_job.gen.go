@@ -88,7 +88,7 @@ type NotifySubscribersRun struct {
 }
 
 // WithNotifySubscribersHandler sets the handler of NotifySubscribers jobs. fn works one attempt: ctx is cancelled
-// when the attempt's timeout (2m0s) passes, when the job is cancelled and when the server
+// when the attempt's timeout (2m) passes, when the job is cancelled and when the server
 // stops and its drain deadline passes. Its result is stored with the job as JSON (a nil
 // pointer, slice or map: no result). Its error fails the attempt, which is retried with
 // backoff while attempts are left (5 in all); return jobs.RetryAfter(d, err) to retry
