@@ -102,6 +102,8 @@ func (b *builder) jobResource(lj *load.Job) *Resource {
 		Table:       names.Snake(goName),
 		Path:        JobPathPrefix + "/" + names.Kebab(lj.Name),
 		DefaultSort: "-created_time",
+		// A job's data has one form: the queue writes it.
+		SchemaVersion: 1,
 		Job: &Job{
 			Pos: p, Name: lj.Name, MaxAttempts: DefaultJobMaxAttempts, Timeout: DefaultJobTimeout,
 			PayloadGoType: lj.Name + "Payload", RunGoType: lj.Name + "Run", HandlerOption: "With" + lj.Name + "Handler",

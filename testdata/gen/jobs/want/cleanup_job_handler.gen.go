@@ -32,6 +32,17 @@ func registerCleanupJobRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/jobs/cleanup/:id/logs", h.logs)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *cleanupJobHandler) invalid(c echo.Context, action resource.Action, err error, in *CleanupJob) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	return rest.Invalid(err, in.Validate())
+}
+
 // enqueue enqueues a job, which creates its resource, pending: POST /api/jobs/cleanup.
 func (h *cleanupJobHandler) enqueue(c echo.Context) error {
 	if err := rest.CheckQuery(c); err != nil {

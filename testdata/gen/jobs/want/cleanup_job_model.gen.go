@@ -81,7 +81,7 @@ func (cj *CleanupJob) encode() (json.RawMessage, error) {
 func decodeCleanupJob(body []byte) (json.RawMessage, error) {
 	var cj CleanupJob
 	if err := rest.Decode(body, &cj, cleanupJobRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, cj.Validate())
 	}
 	return cj.encode()
 }

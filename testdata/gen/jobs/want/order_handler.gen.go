@@ -36,6 +36,17 @@ func registerOrderRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/orders/:id/referrers", h.referrers)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *orderHandler) invalid(c echo.Context, action resource.Action, err error, in *Order) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	return rest.Invalid(err, in.Validate())
+}
+
 // create creates a resource from a JSON body: POST /api/orders.
 func (h *orderHandler) create(c echo.Context) error {
 	if err := rest.CheckQuery(c, "status"); err != nil {
@@ -43,11 +54,11 @@ func (h *orderHandler) create(c echo.Context) error {
 	}
 	var in Order
 	if err := rest.DecodeJSON(c, &in, orderRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionCreate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {
@@ -126,11 +137,11 @@ func (h *orderHandler) replace(c echo.Context) error {
 	}
 	var in Order
 	if err := rest.DecodeJSON(c, &in, orderRequired...); err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	data, err := in.encode()
 	if err != nil {
-		return err
+		return h.invalid(c, resource.ActionUpdate, err, &in)
 	}
 	opts, err := rest.WriteOptions(c)
 	if err != nil {

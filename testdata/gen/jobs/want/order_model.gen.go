@@ -47,7 +47,7 @@ func (o *Order) encode() (json.RawMessage, error) {
 func decodeOrder(body []byte) (json.RawMessage, error) {
 	var o Order
 	if err := rest.Decode(body, &o, orderRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, o.Validate())
 	}
 	return o.encode()
 }

@@ -47,8 +47,16 @@ func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, input Ord
 	return orderResult(env, err)
 }
 
+// orderPatchFields maps the GraphQL names of the fields of Order (and of
+// its enum values) in a patchOrder patch to the stored data.
+var orderPatchFields = gql.PatchFields{"total": {JSON: "total"}}
+
 // PatchOrder is the resolver of Mutation.patchOrder.
 func (r *mutationResolver) PatchOrder(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*OrderRecord, error) {
+	patch, err := gql.TranslatePatch(patch, orderPatchFields)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {

@@ -79,7 +79,7 @@ func (rj *RebuildJob) encode() (json.RawMessage, error) {
 func decodeRebuildJob(body []byte) (json.RawMessage, error) {
 	var rj RebuildJob
 	if err := rest.Decode(body, &rj, rebuildJobRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, rj.Validate())
 	}
 	return rj.encode()
 }

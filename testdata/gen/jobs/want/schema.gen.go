@@ -23,7 +23,10 @@ var (
 		Name:          "Order",
 		Path:          "orders",
 		SchemaVersion: 1,
-		Table:         "order",
+		Shape: []resource.ShapeField{
+			{Name: "total"},
+		},
+		Table: "order",
 	}
 	sendReceiptJobKind = &resource.Kind{
 		DataFields:  []string{"payload", "status", "attempts", "max_attempts", "run_at", "started_at", "finished_at", "last_error", "result", "logs"},
@@ -52,7 +55,23 @@ var (
 		Name:          "SendReceiptJob",
 		Path:          "jobs/send-receipt",
 		SchemaVersion: 1,
-		Table:         "send_receipt_job",
+		Shape: []resource.ShapeField{
+			{Name: "payload", Fields: []resource.ShapeField{
+				{Name: "order"},
+				{Name: "copies", Default: []byte("1")},
+				{Name: "channel", Default: []byte("\"email\"")},
+			}},
+			{Name: "status"},
+			{Name: "attempts"},
+			{Name: "max_attempts"},
+			{Name: "run_at"},
+			{Name: "started_at"},
+			{Name: "finished_at"},
+			{Name: "last_error"},
+			{Name: "result"},
+			{Name: "logs"},
+		},
+		Table: "send_receipt_job",
 	}
 	rebuildJobKind = &resource.Kind{
 		DataFields:  []string{"payload", "status", "attempts", "max_attempts", "run_at", "started_at", "finished_at", "last_error", "result", "logs"},
@@ -81,7 +100,19 @@ var (
 		Name:          "RebuildJob",
 		Path:          "jobs/rebuild",
 		SchemaVersion: 1,
-		Table:         "rebuild_job",
+		Shape: []resource.ShapeField{
+			{Name: "payload"},
+			{Name: "status"},
+			{Name: "attempts"},
+			{Name: "max_attempts"},
+			{Name: "run_at"},
+			{Name: "started_at"},
+			{Name: "finished_at"},
+			{Name: "last_error"},
+			{Name: "result"},
+			{Name: "logs"},
+		},
+		Table: "rebuild_job",
 	}
 	cleanupJobKind = &resource.Kind{
 		DataFields:  []string{"payload", "status", "attempts", "max_attempts", "run_at", "started_at", "finished_at", "last_error", "result", "logs"},
@@ -110,7 +141,21 @@ var (
 		Name:          "CleanupJob",
 		Path:          "jobs/cleanup",
 		SchemaVersion: 1,
-		Table:         "cleanup_job",
+		Shape: []resource.ShapeField{
+			{Name: "payload", Fields: []resource.ShapeField{
+				{Name: "older_than_days", Default: []byte("30")},
+			}},
+			{Name: "status"},
+			{Name: "attempts"},
+			{Name: "max_attempts"},
+			{Name: "run_at"},
+			{Name: "started_at"},
+			{Name: "finished_at"},
+			{Name: "last_error"},
+			{Name: "result"},
+			{Name: "logs"},
+		},
+		Table: "cleanup_job",
 	}
 	schema = &resource.Schema{
 		Kinds: []*resource.Kind{orderKind, sendReceiptJobKind, rebuildJobKind, cleanupJobKind},

@@ -32,6 +32,17 @@ func registerSendReceiptJobRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/jobs/send-receipt/:id/logs", h.logs)
 }
 
+// invalid answers a body with mistakes (err, of decoding or of the constraints)
+// with every field error at once: those of decoding, of the constraints and
+// of the references. Other errors (a 400, a 415) are returned as they are.
+func (h *sendReceiptJobHandler) invalid(c echo.Context, action resource.Action, err error, in *SendReceiptJob) error {
+	if !rest.IsValidation(err) {
+		return err
+	}
+	in.prepare()
+	return rest.Invalid(err, in.Validate())
+}
+
 // enqueue enqueues a job, which creates its resource, pending: POST /api/jobs/send-receipt.
 func (h *sendReceiptJobHandler) enqueue(c echo.Context) error {
 	if err := rest.CheckQuery(c); err != nil {

@@ -81,7 +81,7 @@ func (srj *SendReceiptJob) encode() (json.RawMessage, error) {
 func decodeSendReceiptJob(body []byte) (json.RawMessage, error) {
 	var srj SendReceiptJob
 	if err := rest.Decode(body, &srj, sendReceiptJobRequired...); err != nil {
-		return nil, err
+		return nil, rest.Invalid(err, srj.Validate())
 	}
 	return srj.encode()
 }
