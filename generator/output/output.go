@@ -190,8 +190,13 @@ type generatedFile struct {
 	source string // its "// Source:" line, or ""
 }
 
-// scanGenerated returns the regular files under dir whose first line is
-// gen.HeaderLine1, sorted by path. Like the go command, it skips
+// generatedExt are the extensions of the files the generator writes: only
+// such files are ever taken for generated ones (a copy of one saved as
+// notes.txt is the user's).
+var generatedExt = map[string]bool{".go": true, ".json": true, ".graphqls": true, ".sql": true}
+
+// scanGenerated returns the regular files under dir with a generated extension whose
+// first line is gen.HeaderLine1, sorted by path. Like the go command, it skips
 // directories named testdata or starting with "." or "_", and nested
 // modules (directories with a go.mod), so golden files and other projects
 // are never taken for stale output. A missing dir holds no files.
@@ -210,7 +215,7 @@ func scanGenerated(dir string) ([]generatedFile, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		if !d.Type().IsRegular() || !generatedExt[filepath.Ext(name)] {
 			return nil
 		}
 		head, err := readHead(name)
