@@ -598,7 +598,17 @@ func TestQuickRun(t *testing.T) {
 				pgPeers++
 			}
 		}
-		checkDatabasesDropped(t, pgURL, stderr.String(), 2+pgPeers)
+		// The jobs scenario's PostgreSQL systems (specstar's and raw
+		// River's) have a database each.
+		jobsDBs := 0
+		if rep.Jobs != nil {
+			for _, r := range rep.Jobs.Results {
+				if strings.Contains(r.System, "postgres") {
+					jobsDBs++
+				}
+			}
+		}
+		checkDatabasesDropped(t, pgURL, stderr.String(), 2+pgPeers+jobsDBs)
 	}
 }
 
