@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +30,7 @@ type Post struct {
 	Editor      *string         `json:"editor"`
 	Metadata    json.RawMessage `json:"metadata"`
 	ReviewNotes *string         `json:"review_notes"`
+	Cover       *resource.File  `json:"cover"`
 }
 
 // postRequired lists the JSON paths that a Post body must hold, non-null.
@@ -85,6 +87,14 @@ func (p *Post) Validate() error {
 	}
 	if p.ReviewNotes != nil && utf8.RuneCountInString(*p.ReviewNotes) > 2000 {
 		errs.Add("review_notes", "must be at most 2000 characters long")
+	}
+	if p.Cover != nil {
+		if p.Cover.Size > int64(5242880) {
+			errs.Add("cover", "must be at most 5242880 bytes")
+		}
+		if !slices.Contains([]string{"image/png", "image/jpeg"}, p.Cover.ContentType) {
+			errs.Add("cover", "must be one of the media types image/png, image/jpeg")
+		}
 	}
 	return errs.Err()
 }

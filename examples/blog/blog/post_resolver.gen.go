@@ -52,6 +52,7 @@ func (r *mutationResolver) UpdatePost(ctx context.Context, id string, input Post
 var postPatchFields = gql.PatchFields{
 	"author":      {JSON: "author"},
 	"body":        {JSON: "body"},
+	"cover":       {JSON: "cover"},
 	"editor":      {JSON: "editor"},
 	"featured":    {JSON: "featured"},
 	"metadata":    {JSON: "metadata"},
