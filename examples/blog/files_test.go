@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"

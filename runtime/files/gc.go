@@ -154,4 +154,3 @@ func (s *Store) Run(ctx context.Context, interval time.Duration, backend resourc
 		}
 	}
 }
-

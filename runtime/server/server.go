@@ -87,7 +87,7 @@ type Server struct {
 	// files stores the bytes of file fields; nil for an app without them.
 	files       *files.Store
 	stopFilesGC func() // ends the periodic files GC; nil when it does not run
-	gcDone chan struct{}
+	gcDone      chan struct{}
 
 	// base is the parent context of every request; stopRequests cancels
 	// it when a shutdown gives up waiting, so that the requests still
