@@ -207,6 +207,54 @@ func TestFiles(t *testing.T) {
 				t.Fatalf("multiple ranges: content type %q", resp.Header.Get("Content-Type"))
 			}
 
+			// A list of files: one part per file, appended to the list in data.
+			mb, ct = multipartBody(t, filePart{name: "data", body: []byte(fmt.Sprintf(`{"title":"With attachments","author":%q}`, author.Meta.ID))},
+				filePart{name: "attachments", filename: "notes.txt", body: []byte("first attachment")},
+				filePart{name: "attachments", filename: "page.html", body: []byte("<html><body>hi</body></html>")})
+			resp, body = c.do("POST", "/api/posts", mb, "Content-Type", ct)
+			c.want(201, resp, body)
+			var withList struct {
+				Data struct {
+					Attachments []map[string]any `json:"attachments"`
+				} `json:"data"`
+				Meta struct {
+					ID string `json:"resource_id"`
+				} `json:"meta"`
+			}
+			json.Unmarshal(body, &withList)
+			if len(withList.Data.Attachments) != 2 || withList.Data.Attachments[1]["name"] != "page.html" {
+				t.Fatalf("attachments = %v", withList.Data.Attachments)
+			}
+			lid := withList.Meta.ID
+			resp, got = c.do("GET", "/api/posts/"+lid+"/files/attachments/0", nil)
+			c.want(200, resp, got)
+			if string(got) != "first attachment" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+				t.Fatalf("attachment 0: %q %s", got, resp.Header.Get("Content-Type"))
+			}
+			// HTML is served as an attachment, never inline.
+			resp, got = c.do("GET", "/api/posts/"+lid+"/files/attachments/1", nil)
+			c.want(200, resp, got)
+			if resp.Header.Get("Content-Type") != "text/html" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+				t.Fatalf("active type served as %s, %s", resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
+			}
+			resp, got = c.do("GET", "/api/posts/"+lid+"/files/attachments/2", nil)
+			c.problem(404, "NOT_FOUND", resp, got)
+			resp, got = c.do("GET", "/api/posts/"+lid+"/files/attachments", nil)
+			c.problem(404, "NOT_FOUND", resp, got)
+			// A PUT that sends the list back keeps it; a part appends to it.
+			var current map[string]any
+			resp, body = c.do("GET", "/api/posts/"+lid, nil)
+			json.Unmarshal(body, &current)
+			dataJSON, _ := json.Marshal(current["data"])
+			mb, ct = multipartBody(t, filePart{name: "data", body: dataJSON},
+				filePart{name: "attachments", filename: "third.txt", body: []byte("third")})
+			resp, body = c.do("PUT", "/api/posts/"+lid, mb, "Content-Type", ct)
+			c.want(200, resp, body)
+			json.Unmarshal(body, &withList)
+			if len(withList.Data.Attachments) != 3 || withList.Data.Attachments[2]["name"] != "third.txt" {
+				t.Fatalf("attachments after PUT = %v", withList.Data.Attachments)
+			}
+
 			// Two-step: upload, then reference by id in a JSON update.
 			other := append(bytes.Clone(pngBytes), 'x')
 			mb, ct = multipartBody(t, filePart{name: "file", filename: "second.png", body: other})

@@ -354,6 +354,7 @@ type ComplexityRoot struct {
 	}
 
 	PostData struct {
+		Attachments func(childComplexity int) int
 		Author      func(childComplexity int) int
 		Body        func(childComplexity int) int
 		Cover       func(childComplexity int) int
@@ -2100,6 +2101,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PostConnection.TotalCount(childComplexity), true
 
+	case "PostData.attachments":
+		if e.ComplexityRoot.PostData.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostData.Attachments(childComplexity), true
 	case "PostData.author":
 		if e.ComplexityRoot.PostData.Author == nil {
 			break
@@ -3376,6 +3383,8 @@ func (ec *executionContext) childFields_PostData(ctx context.Context, field grap
 		return ec.fieldContext_PostData_reviewNotes(ctx, field)
 	case "cover":
 		return ec.fieldContext_PostData_cover(ctx, field)
+	case "attachments":
+		return ec.fieldContext_PostData_attachments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PostData", field.Name)
 }
@@ -12524,6 +12533,38 @@ func (ec *executionContext) fieldContext_PostData_cover(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _PostData_attachments(ctx context.Context, field graphql.CollectedField, obj *Post) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PostData_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []resource.File) graphql.Marshaler {
+			return ec.marshalOFile2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFileᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PostData_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_File(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PostEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *PostEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17231,7 +17272,7 @@ func (ec *executionContext) unmarshalInputPostInput(ctx context.Context, obj any
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "publishedAt", "author", "editor", "metadata", "reviewNotes", "cover"}
+	fieldsInOrder := [...]string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "publishedAt", "author", "editor", "metadata", "reviewNotes", "cover", "attachments"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17336,6 +17377,13 @@ func (ec *executionContext) unmarshalInputPostInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.Cover = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOFileInput2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFileᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
 		}
 	}
 	return it, nil
@@ -20891,6 +20939,11 @@ func (ec *executionContext) _PostData(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "attachments":
+			out.Values[i] = ec._PostData_attachments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22887,6 +22940,15 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNFile2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFile(ctx context.Context, sel ast.SelectionSet, v resource.File) graphql.Marshaler {
+	return ec._File(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNFileInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFile(ctx context.Context, v any) (resource.File, error) {
+	res, err := ec.unmarshalInputFileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24102,11 +24164,47 @@ func (ec *executionContext) unmarshalOFeedEntryOrder2ᚕᚖgithubᚗcomᚋspecst
 	return res, nil
 }
 
+func (ec *executionContext) marshalOFile2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFileᚄ(ctx context.Context, sel ast.SelectionSet, v []resource.File) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFile2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOFile2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFile(ctx context.Context, sel ast.SelectionSet, v *resource.File) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._File(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFileInput2ᚕgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFileᚄ(ctx context.Context, v any) ([]resource.File, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]resource.File, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFileInput2githubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFile(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOFileInput2ᚖgithubᚗcomᚋspecstarᚑgoᚋspecstarᚋruntimeᚋresourceᚐFile(ctx context.Context, v any) (*resource.File, error) {

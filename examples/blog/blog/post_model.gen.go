@@ -31,6 +31,7 @@ type Post struct {
 	Metadata    json.RawMessage `json:"metadata"`
 	ReviewNotes *string         `json:"review_notes"`
 	Cover       *resource.File  `json:"cover"`
+	Attachments []resource.File `json:"attachments"`
 }
 
 // postRequired lists the JSON paths that a Post body must hold, non-null.
@@ -94,6 +95,14 @@ func (p *Post) Validate() error {
 		}
 		if !slices.Contains([]string{"image/png", "image/jpeg"}, p.Cover.ContentType) {
 			errs.Add("cover", "must be one of the media types image/png, image/jpeg")
+		}
+	}
+	if len(p.Attachments) > 10 {
+		errs.Add("attachments", "must have at most 10 items")
+	}
+	for i, v := range p.Attachments {
+		if v.Size > int64(20971520) {
+			errs.Add(fmt.Sprintf("attachments[%d]", i), "must be at most 20971520 bytes")
 		}
 	}
 	return errs.Err()

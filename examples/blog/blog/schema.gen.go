@@ -72,7 +72,7 @@ var (
 				resource.ActionPurge:   "role:admin",
 			},
 		},
-		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata", "review_notes", "cover"},
+		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata", "review_notes", "cover", "attachments"},
 		DefaultSort: "-published_at,title",
 		Fields: []resource.Field{{
 			Indexed: true,
@@ -120,6 +120,10 @@ var (
 			Accept:  []string{"image/png", "image/jpeg"},
 			MaxSize: int64(5242880),
 			Path:    "cover",
+		}, {
+			List:    true,
+			MaxSize: int64(20971520),
+			Path:    "attachments",
 		}},
 		KeepLast:      100,
 		Name:          "Post",
@@ -140,6 +144,7 @@ var (
 			{Name: "metadata"},
 			{Name: "review_notes"},
 			{Name: "cover"},
+			{Name: "attachments"},
 		},
 		Table: "post",
 	}
