@@ -26,23 +26,14 @@ const DataPart = "data"
 // UploadPart is the name of the one part of POST /api/files.
 const UploadPart = "file"
 
-// Register mounts, on the /api group g, POST /files (the two-step upload),
-// the download routes of every kind with file fields,
-// GET /{path}/:id/files/:field and /{path}/:id/files/:field/:n, and the
-// middleware that accepts multipart/form-data creates, replaces and
-// patches of those kinds. Call it before the generated routes are
+// Register mounts, on the /api group g, POST /files (the two-step upload)
+// and the middleware that accepts multipart/form-data creates, replaces
+// and patches of the kinds with file fields. (Their download routes are
+// generated: rows of the operations table whose handlers call Download.) Call it before the generated routes are
 // registered, so that the middleware is in place for them.
 func (s *Store) Register(g *echo.Group, svc *resource.Service, schema *resource.Schema) {
 	g.Use(s.multipart(svc, schema))
 	g.POST("/files", s.upload(svc, schema))
-	for _, k := range schema.Kinds {
-		if len(k.Files) == 0 || k.Internal {
-			continue
-		}
-		h := s.download(svc, k)
-		g.GET("/"+k.Path+"/:id/files/:field", h)
-		g.GET("/"+k.Path+"/:id/files/:field/:n", h)
-	}
 }
 
 // isMultipart reports whether the request's body is multipart/form-data
@@ -284,51 +275,59 @@ func uploadsOf(u *Upload) []*Upload {
 	return []*Upload{u}
 }
 
-// download serves GET /{path}/:id/files/:field[/:n]: the bytes of a file
-// field of the resource (at ?revision=, else the current one) read
-// through the Service, so that the read rule and field rules apply.
-func (s *Store) download(svc *resource.Service, k *resource.Kind) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if err := rest.CheckQuery(c, "revision"); err != nil {
-			return err
-		}
-		id, err := rest.Param(c, "id")
-		if err != nil {
-			return err
-		}
-		field, err := rest.Param(c, "field")
-		if err != nil {
-			return err
-		}
-		ff := k.FileField(field)
-		if ff == nil {
-			return resource.Errorf(resource.CodeNotFound, "%s has no file field %q", k.Name, field)
-		}
-		index := -1
-		if n := c.Param("n"); n != "" {
-			if !ff.List {
-				return resource.Errorf(resource.CodeNotFound, "%s.%s is a single file, not a list: drop the index", k.Name, field)
-			}
-			if index, err = strconv.Atoi(n); err != nil || index < 0 {
-				return resource.Errorf(resource.CodeBadRequest, "the file index %q is not a number from 0", n)
-			}
-		} else if ff.List {
-			return resource.Errorf(resource.CodeNotFound, "%s.%s is a list of files: add the index, /files/%s/0", k.Name, field, field)
-		}
-		ctx := c.Request().Context()
-		env, err := svc.Get(ctx, k, id, resource.ReadOptions{Revision: c.QueryParam("revision")})
-		if err != nil {
-			return err
-		}
-		list := FilesAt(env.Data, field)
-		if index < 0 {
-			index = 0
-		}
-		if index >= len(list) {
-			return resource.Errorf(resource.CodeNotFound, "%s %s has no file at %s (index %d)", k.Name, id, field, index)
-		}
-		return s.Serve(c, list[index])
+// Download serves GET /{path}/:id/files/:field[/:n] of kind k, the
+// generated handler of the download operations: the bytes of a file field
+// of the resource (at ?revision=, else the current one), read through the
+// Service, so that the read rule and field rules apply.
+func Download(c echo.Context, svc *resource.Service, k *resource.Kind) error {
+	s, err := Of(svc)
+	if err != nil {
+		return err
 	}
+	return s.download(c, svc, k)
+}
+
+// download serves a download of kind k for Download.
+func (s *Store) download(c echo.Context, svc *resource.Service, k *resource.Kind) error {
+	if err := rest.CheckQuery(c, "revision"); err != nil {
+		return err
+	}
+	id, err := rest.Param(c, "id")
+	if err != nil {
+		return err
+	}
+	field, err := rest.Param(c, "field")
+	if err != nil {
+		return err
+	}
+	ff := k.FileField(field)
+	if ff == nil {
+		return resource.Errorf(resource.CodeNotFound, "%s has no file field %q", k.Name, field)
+	}
+	index := -1
+	if n := c.Param("n"); n != "" {
+		if !ff.List {
+			return resource.Errorf(resource.CodeNotFound, "%s.%s is a single file, not a list: drop the index", k.Name, field)
+		}
+		if index, err = strconv.Atoi(n); err != nil || index < 0 {
+			return resource.Errorf(resource.CodeBadRequest, "the file index %q is not a number from 0", n)
+		}
+	} else if ff.List {
+		return resource.Errorf(resource.CodeNotFound, "%s.%s is a list of files: add the index, /files/%s/0", k.Name, field, field)
+	}
+	ctx := c.Request().Context()
+	env, err := svc.Get(ctx, k, id, resource.ReadOptions{Revision: c.QueryParam("revision")})
+	if err != nil {
+		return err
+	}
+	list := FilesAt(env.Data, field)
+	if index < 0 {
+		index = 0
+	}
+	if index >= len(list) {
+		return resource.Errorf(resource.CodeNotFound, "%s %s has no file at %s (index %d)", k.Name, id, field, index)
+	}
+	return s.Serve(c, list[index])
 }
 
 // activeTypes are the media types a browser runs script in: they are

@@ -93,7 +93,7 @@ func (p *Post) Validate() error {
 		if p.Cover.Size > int64(5242880) {
 			errs.Add("cover", "must be at most 5242880 bytes")
 		}
-		if !slices.Contains([]string{"image/png", "image/jpeg"}, p.Cover.ContentType) {
+		if p.Cover.ContentType != "" && !slices.Contains([]string{"image/png", "image/jpeg"}, p.Cover.ContentType) {
 			errs.Add("cover", "must be one of the media types image/png, image/jpeg")
 		}
 	}
