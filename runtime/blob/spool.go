@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -91,17 +92,25 @@ func (p *dirSpool) Commit(ctx context.Context, key, ct string) (err error) {
 			return fmt.Errorf("blob: put %s: %w", key, err)
 		}
 	}
-	meta, err := json.Marshal(dirMeta{ContentType: contentType(ct)})
-	if err != nil {
-		return err
-	}
-	metaTmp, err := p.d.writeTemp(key, strings.NewReader(string(meta)), int64(len(meta)))
-	if err != nil {
-		return err
-	}
-	if err := p.d.root.Rename(metaTmp, metaName(key)); err != nil {
-		p.d.root.Remove(metaTmp)
-		return fmt.Errorf("blob: put %s: %w", key, err)
+	if ct == "" || ct == DefaultContentType {
+		// No metadata file is the default content type: one file
+		// (and one sync) less per object.
+		if err := p.d.root.Remove(metaName(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("blob: put %s: %w", key, err)
+		}
+	} else {
+		meta, err := json.Marshal(dirMeta{ContentType: ct})
+		if err != nil {
+			return err
+		}
+		metaTmp, err := p.d.writeTemp(key, strings.NewReader(string(meta)), int64(len(meta)))
+		if err != nil {
+			return err
+		}
+		if err := p.d.root.Rename(metaTmp, metaName(key)); err != nil {
+			p.d.root.Remove(metaTmp)
+			return fmt.Errorf("blob: put %s: %w", key, err)
+		}
 	}
 	if err := p.d.root.Rename(p.name, key); err != nil {
 		return fmt.Errorf("blob: put %s: %w", key, err)

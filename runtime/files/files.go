@@ -22,6 +22,7 @@
 package files
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -187,6 +188,12 @@ const sniffLen = 3072
 // does not allow a 415, and either stores nothing. The bytes are read
 // once, through a bounded buffer: memory does not grow with the size.
 func (s *Store) Save(ctx context.Context, r io.Reader, name, field string, rule *resource.FileField) (*Upload, error) {
+	return s.save(ctx, r, name, field, rule, true)
+}
+
+// save is Save; without record it writes no upload record (the multipart
+// writes, whose files the hook trusts through the request's context).
+func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule *resource.FileField, withRecord bool) (*Upload, error) {
 	limit := s.opts.MaxUpload
 	if rule != nil && rule.MaxSize > 0 {
 		limit = rule.MaxSize
@@ -203,9 +210,15 @@ func (s *Store) Save(ctx context.Context, r io.Reader, name, field string, rule 
 	}()
 	h := sha256.New()
 	head := &headBuffer{max: sniffLen}
-	n, err := io.Copy(io.MultiWriter(sp, h, head), io.LimitReader(ctxReader{ctx, r}, limit+1))
+	// A multipart part yields a few KiB per Read: the buffer turns them
+	// into large writes of the spool file.
+	w := bufio.NewWriterSize(sp, 1<<20)
+	n, err := io.Copy(io.MultiWriter(w, h, head), io.LimitReader(ctxReader{ctx, r}, limit+1))
 	if err != nil {
 		return nil, readErr(err)
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
 	}
 	if n > limit {
 		return nil, tooLarge(field, limit)
@@ -228,8 +241,13 @@ func (s *Store) Save(ctx context.Context, r io.Reader, name, field string, rule 
 	// the write refreshes the object's time, which is what keeps it from
 	// a concurrent Collect until the upload record exists.
 	committed = true
-	if err := sp.Commit(ctx, key, ct); err != nil {
+	// The object keeps no content type of its own: the file object has
+	// it (and one content may be uploaded under several names).
+	if err := sp.Commit(ctx, key, ""); err != nil {
 		return nil, err
+	}
+	if !withRecord {
+		return &Upload{File: f, NewBlob: isNew}, nil
 	}
 	if err := s.putRecord(ctx, record{File: f, Used: s.opts.Now().UTC()}); err != nil {
 		if isNew {
@@ -419,4 +437,24 @@ func readErr(err error) error {
 		return resource.Errorf(resource.CodeBadRequest, "the upload was cut short: %v", err)
 	}
 	return err
+}
+
+// uploadsKey is the context key of the files a multipart write uploaded.
+type uploadsKey struct{}
+
+// withUploads returns ctx carrying the files a multipart write uploaded,
+// which its write may reference without an upload record.
+func withUploads(ctx context.Context, uploads []*Upload) context.Context {
+	m := make(map[string]resource.File, len(uploads))
+	for _, u := range uploads {
+		m[u.File.ID] = u.File
+	}
+	return context.WithValue(ctx, uploadsKey{}, m)
+}
+
+// uploaded returns the file of id uploaded by the multipart write of ctx.
+func uploaded(ctx context.Context, id string) (resource.File, bool) {
+	m, _ := ctx.Value(uploadsKey{}).(map[string]resource.File)
+	f, ok := m[id]
+	return f, ok
 }

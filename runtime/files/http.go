@@ -81,6 +81,8 @@ func (s *Store) multipart(svc *resource.Service, schema *resource.Schema) echo.M
 			if req.Method == http.MethodPatch {
 				ct = "application/merge-patch+json"
 			}
+			req = req.WithContext(withUploads(ctx, uploads))
+			c.SetRequest(req)
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			req.ContentLength = int64(len(body))
 			req.Header.Set(echo.HeaderContentType, ct)
@@ -148,7 +150,7 @@ func (s *Store) readWrite(c echo.Context, k *resource.Kind, mr *multipart.Reader
 				return nil, uploads, err
 			}
 		case ff != nil:
-			u, err := s.Save(ctx, part, part.FileName(), name, ff)
+			u, err := s.save(ctx, part, part.FileName(), name, ff, false)
 			if err != nil {
 				return nil, uploads, err
 			}

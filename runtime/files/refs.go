@@ -104,6 +104,9 @@ func (s *Store) resolve(ctx context.Context, ff *resource.FileField, field strin
 	if f, ok := known[ref.ID]; ok {
 		return f, nil
 	}
+	if f, ok := uploaded(ctx, ref.ID); ok {
+		return f, nil // checked against ff as it streamed
+	}
 	rec, ok, err := s.getRecord(ctx, ref.ID)
 	if err != nil {
 		return resource.File{}, err
