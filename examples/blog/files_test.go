@@ -15,6 +15,7 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/specstar-go/specstar/examples/blog/blog"
 	"github.com/specstar-go/specstar/runtime/blob"
@@ -347,6 +348,71 @@ func TestFiles(t *testing.T) {
 			c.problem(404, "NOT_FOUND", resp, body)
 			resp, body = c.do("GET", "/api/posts/"+id+"/files/cover/0", nil)
 			c.problem(404, "NOT_FOUND", resp, body)
+		})
+	}
+}
+
+// TestFilesGC checks on every backend that the collector removes the
+// bytes of purged resources and of uploads never referenced, and keeps
+// those of every stored revision.
+func TestFilesGC(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			srv, c := newFilesServer(t, b)
+			resp, body := c.do("POST", "/api/authors", []byte(`{"name":"Gc","email":"gc@example.com"}`))
+			c.want(201, resp, body)
+			var author struct {
+				Meta struct {
+					ID string `json:"resource_id"`
+				} `json:"meta"`
+			}
+			json.Unmarshal(body, &author)
+			create := func(title string, cover []byte) string {
+				t.Helper()
+				mb, ct := multipartBody(t, filePart{name: "data", body: []byte(fmt.Sprintf(`{"title":%q,"author":%q}`, title, author.Meta.ID))},
+					filePart{name: "cover", filename: "c.png", body: cover})
+				resp, body := c.do("POST", "/api/posts", mb, "Content-Type", ct)
+				c.want(201, resp, body)
+				var env struct {
+					Meta struct {
+						ID string `json:"resource_id"`
+					} `json:"meta"`
+				}
+				json.Unmarshal(body, &env)
+				return env.Meta.ID
+			}
+			cover := func(n byte) []byte { return append(bytes.Clone(pngBytes), n) }
+			kept := create("Kept", cover(1))
+			// A second revision with another cover: both stay.
+			mb, ct := multipartBody(t, filePart{name: "data", body: []byte(`{}`)}, filePart{name: "cover", filename: "d.png", body: cover(2)})
+			resp, body = c.do("PATCH", "/api/posts/"+kept, mb, "Content-Type", ct)
+			c.want(200, resp, body)
+			purged := create("Purged", cover(3))
+			resp, body = c.do("DELETE", "/api/posts/"+purged+"/permanently", nil)
+			c.want(204, resp, body)
+			mb, ct = multipartBody(t, filePart{name: "file", filename: "orphan.png", body: cover(4)})
+			resp, body = c.do("POST", "/api/files", mb, "Content-Type", ct)
+			c.want(201, resp, body)
+
+			// The default grace period keeps everything young.
+			st, err := srv.CollectFiles(context.Background(), time.Hour)
+			if err != nil || st.DeletedBlobs != 0 || st.DeletedUploads != 0 {
+				t.Fatalf("collect within the grace period: %+v %v", st, err)
+			}
+			st, err = srv.CollectFiles(context.Background(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.DeletedBlobs != 2 || st.DeletedUploads != 1 {
+				t.Errorf("collect: %+v, want the purged post's cover and the orphan upload removed", st)
+			}
+			for _, rev := range []string{"1", "2"} {
+				resp, got := c.do("GET", "/api/posts/"+kept+"/files/cover?revision="+rev, nil)
+				c.want(200, resp, got)
+			}
+			if n := objectCount(t, srv); n != 2 {
+				t.Errorf("%d objects left, want the 2 covers of the kept post", n)
+			}
 		})
 	}
 }

@@ -31,6 +31,14 @@ type Stats struct {
 // is younger than the grace period is never removed. Several processes
 // may call it: Options.Lock makes them take turns.
 func (s *Store) Collect(ctx context.Context, backend resource.Backend, schema *resource.Schema) (Stats, error) {
+	return s.CollectOlder(ctx, backend, schema, s.opts.Grace)
+}
+
+// CollectOlder is Collect with another grace period: 0 removes every
+// unreferenced upload at once, which is safe only while no client is
+// between an upload and the write that references it (after a restore,
+// in tests).
+func (s *Store) CollectOlder(ctx context.Context, backend resource.Backend, schema *resource.Schema, grace time.Duration) (Stats, error) {
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
 	if s.opts.Lock != nil {
@@ -40,7 +48,7 @@ func (s *Store) Collect(ctx context.Context, backend resource.Backend, schema *r
 		}
 		defer unlock()
 	}
-	cutoff := s.opts.Now().Add(-s.opts.Grace)
+	cutoff := s.opts.Now().Add(-grace)
 	ids, shas, err := referenced(ctx, backend, schema)
 	if err != nil {
 		return Stats{}, err

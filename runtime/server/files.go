@@ -86,12 +86,14 @@ func (s *Server) filesLock(ctx context.Context) (func(), error) {
 // fields.
 func (s *Server) Files() *files.Store { return s.files }
 
-// CollectFiles runs the files GC now (files.Store.Collect).
-func (s *Server) CollectFiles(ctx context.Context) (files.Stats, error) {
+// CollectFiles runs the files GC now (files.Store.Collect), keeping the
+// unreferenced uploads younger than grace (0: none; the periodic runs
+// keep them for files.DefaultGrace).
+func (s *Server) CollectFiles(ctx context.Context, grace time.Duration) (files.Stats, error) {
 	if s.files == nil {
 		return files.Stats{}, nil
 	}
-	return s.files.Collect(ctx, s.backend, s.schema)
+	return s.files.CollectOlder(ctx, s.backend, s.schema, grace)
 }
 
 // startFilesGC runs the files GC every FilesGCInterval until Close.
