@@ -95,3 +95,24 @@ func TestReadSeeker(t *testing.T) {
 		}
 	})
 }
+
+func TestDirTouch(t *testing.T) {
+	d, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	put(t, d, "t/obj", "bytes", "text/plain")
+	before, _ := d.Stat(ctx, "t/obj")
+	if err := d.Touch(ctx, "t/obj"); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := d.Stat(ctx, "t/obj")
+	if after.ModTime.Before(before.ModTime) || after.Size != 5 || after.ContentType != "text/plain" {
+		t.Fatalf("after Touch: %+v (before %+v)", after, before)
+	}
+	if err := d.Touch(ctx, "t/absent"); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("Touch of a missing object = %v, want ErrNotFound", err)
+	}
+}

@@ -237,13 +237,17 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 	key := BlobKey(f.SHA256)
 	_, statErr := s.blobs.Stat(ctx, key)
 	isNew := errors.Is(statErr, blob.ErrNotFound)
-	// The bytes are written again even when they are stored already:
-	// the write refreshes the object's time, which is what keeps it from
-	// a concurrent Collect until the upload record exists.
+	// Bytes stored already get a fresh time (a touch on a folder, else
+	// the write again): the time is what keeps them from a concurrent
+	// Collect until the write or the upload record that references them
+	// exists. The object keeps no content type of its own: the file
+	// object has it (and one content may be uploaded under several names).
 	committed = true
-	// The object keeps no content type of its own: the file object has
-	// it (and one content may be uploaded under several names).
-	if err := sp.Commit(ctx, key, ""); err != nil {
+	if t, ok := s.blobs.(interface {
+		Touch(ctx context.Context, key string) error
+	}); ok && !isNew && t.Touch(ctx, key) == nil {
+		sp.Discard()
+	} else if err := sp.Commit(ctx, key, ""); err != nil {
 		return nil, err
 	}
 	if !withRecord {
