@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "on delete restrict", run: testRestrict},
 		{name: "on delete cascade", run: testCascade},
 		{name: "failed cascade changes nothing", run: testCascadeAtomic},
+		{name: "restore brings back the cascade", run: testRestoreCascade},
 		{name: "on delete set null", run: testSetNull},
 		{name: "reference cycle", run: testCycle},
 		{name: "purge applies on delete", run: testPurgeOnDelete},
