@@ -168,7 +168,7 @@ func NewKinds() *Kinds {
 	}}
 	k.Reply = &resource.Kind{Name: "Reply", Table: "reply", Path: "replies", SchemaVersion: 1, Fields: []resource.Field{
 		{JSON: "ticket", Type: str, Indexed: true, Ref: &resource.Ref{Kind: "Ticket", OnDelete: resource.Cascade}},
-	}, Access: &resource.Access{Rules: map[resource.Action]string{resource.ActionRead: "public"}}}
+	}, Access: &resource.Access{Rules: map[resource.Action]string{resource.ActionRead: "public", resource.ActionRestore: "role:admin"}}}
 	k.Schema = &resource.Schema{Kinds: []*resource.Kind{k.Author, k.Post, k.Comment, k.Like, k.Event, k.Node, k.Note, k.Member, k.Ticket, k.Reply}}
 	return k
 }
