@@ -62,10 +62,23 @@ func (s *Service) PatchMany(ctx context.Context, ops []PatchOp, o WriteOptions) 
 	if len(ops) == 0 {
 		return nil, nil
 	}
+	// Without write hooks nothing but the ops runs in the transaction,
+	// so that nothing can read a record between two ops: the record of
+	// each resource is written once, after its last op.
+	hold := true
+	for _, k := range kinds {
+		if h := s.hooksOf(k); h != nil && (h.BeforeWrite != nil || h.AfterWrite != nil) {
+			hold = false
+		}
+	}
 	envs := make([]*Envelope, len(ops))
 	var fnErr error
 	err = s.write(ctx, "update", func(t *writeTx) error {
 		fnErr = nil
+		if hold && t.depth == 0 && t.tx == nil {
+			t.held, t.heldOrder = make(map[heldKey]*Record), nil
+			defer func() { t.held, t.heldOrder = nil, nil }()
+		}
 		recs := make(map[*Kind]map[string]*Record, len(kinds))
 		for _, k := range kinds {
 			found, err := t.w.GetMany(k, ids[k])
@@ -94,7 +107,7 @@ func (s *Service) PatchMany(ctx context.Context, ops []PatchOp, o WriteOptions) 
 			recs[op.Kind][op.ID] = rec
 			envs[i] = rec.Envelope()
 		}
-		return nil
+		return t.flushRecords()
 	})
 	if fnErr != nil {
 		return nil, fnErr
@@ -108,4 +121,23 @@ func (s *Service) PatchMany(ctx context.Context, ops []PatchOp, o WriteOptions) 
 		}
 	}
 	return envs, nil
+}
+
+// heldKey names a resource whose record write is held.
+type heldKey struct {
+	k  *Kind
+	id string
+}
+
+// flushRecords writes the held records, each resource's last, in the
+// order the resources were first written, and stops holding.
+func (t *writeTx) flushRecords() error {
+	held, order := t.held, t.heldOrder
+	t.held, t.heldOrder = nil, nil
+	for _, key := range order {
+		if err := t.writeErr(t.w.PutRecord(key.k, held[key])); err != nil {
+			return err
+		}
+	}
+	return nil
 }

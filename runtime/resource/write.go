@@ -45,6 +45,12 @@ type writeTx struct {
 	// onCommit and onRollback are the callbacks of Tx.OnCommit and
 	// Tx.OnRollback of the attempt running now.
 	onCommit, onRollback []func()
+	// held, when set, holds the record writes of the call instead of
+	// sending them, the last per resource (PatchMany: see flushRecords).
+	held map[heldKey]*Record
+	// heldOrder is the order in which the held resources were first
+	// written.
+	heldOrder []heldKey
 }
 
 // put is one record written by a call.
@@ -636,6 +642,14 @@ func (t *writeTx) touch(rec *Record) {
 // the field and its value.
 func (t *writeTx) putRecord(k *Kind, rec *Record) error {
 	t.puts = append(t.puts, put{k: k, rec: rec})
+	if t.held != nil {
+		key := heldKey{k, rec.Meta.ResourceID}
+		if t.held[key] == nil {
+			t.heldOrder = append(t.heldOrder, key)
+		}
+		t.held[key] = rec
+		return nil
+	}
 	return t.writeErr(t.w.PutRecord(k, rec))
 }
 

@@ -1,6 +1,7 @@
 package resourcetest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,5 +96,28 @@ func testPatchMany(t *testing.T, e *env) {
 	wantCode(t, err, resource.CodeBadRequest)
 	if envs, err := e.svc.PatchMany(e.ctx, nil, resource.WriteOptions{}); err != nil || len(envs) != 0 {
 		t.Fatalf("PatchMany of no ops = %v, %v, want nothing", envs, err)
+	}
+
+	// Hooks run for each op and, inside its transaction, read the
+	// resource as the ops before wrote it.
+	var stored []string
+	e.withOptions(resource.WithHooks(e.Note, resource.Hooks{
+		AfterWrite: func(ctx context.Context, w *resource.Write, env *resource.Envelope) error {
+			got, err := e.svc.Get(ctx, e.Note, w.ID, resource.ReadOptions{})
+			if err != nil {
+				return err
+			}
+			stored = append(stored, fmt.Sprintf("%s %d", got.Data, got.Meta.TotalRevisionCount))
+			return nil
+		},
+	}))
+	if _, err := e.svc.PatchMany(e.ctx, []resource.PatchOp{
+		{Kind: e.Note, ID: b, Fn: set(`{"v":21}`, &seen)},
+		{Kind: e.Note, ID: b, Fn: set(`{"v":22}`, &seen)},
+	}, resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{`{"v":21} 3`, `{"v":22} 4`}; !slices.Equal(stored, want) {
+		t.Fatalf("AfterWrite read %q, want %q", stored, want)
 	}
 }
