@@ -38,7 +38,9 @@ func (jobsApp) JobDefs() []*jobres.Def {
 		{Type: jobs.Type{Name: "Report"}, Kind: reportKind},
 	}
 }
-func (a jobsApp) JobHandlers(*resource.Service) (map[string]jobs.Handler, error) { return a.handlers, nil }
+func (a jobsApp) JobHandlers(*resource.Service) (map[string]jobs.Handler, error) {
+	return a.handlers, nil
+}
 
 // TestJobWithoutHandler checks that a job type without a handler stops
 // New, naming it, on every store; and that with every handler set the
