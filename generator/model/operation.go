@@ -69,6 +69,7 @@ const (
 	QueryStatus         = "status"
 	QueryChain          = "chain"
 	QueryAgainst        = "against"
+	QueryCascade        = "cascade"
 )
 
 // GraphQLField is where an operation appears in the GraphQL schema.
@@ -193,7 +194,8 @@ func operations(r *Resource) []*Operation {
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "delete" + g}, Repo: "Delete"},
 		{Action: ActionRestore, Method: "POST", Route: "/:id/restore", OperationID: "restore" + g, Handler: "restore",
 			Summary: "Restore a soft-deleted " + n, Doc: "undoes a soft delete",
-			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "restore" + g}, Repo: "Restore"},
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "restore" + g}, Repo: "Restore",
+			Query: []string{QueryCascade}},
 		{Action: ActionPurge, Method: "DELETE", Route: "/:id/permanently", OperationID: "purge" + g, Handler: "purge",
 			Summary: "Remove " + an + " and its whole history", Doc: "removes a resource and its whole history",
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "purge" + g}, Repo: "Purge"},

@@ -352,7 +352,7 @@ func queryParam(r *model.Resource, name string) *openapi3.ParameterRef {
 		model.QueryLimit: paramLimit, model.QueryCursor: paramCursor, model.QueryOffset: paramOffset,
 		model.QueryIncludeDeleted: paramIncludeDeleted, model.QueryDeleted: paramDeleted, model.QueryCount: paramCount,
 		model.QueryRevision: paramRevision, model.QueryMode: paramMode, model.QueryStatus: paramStatus,
-		model.QueryChain: paramChain, model.QueryAgainst: paramAgainst,
+		model.QueryChain: paramChain, model.QueryAgainst: paramAgainst, model.QueryCascade: paramCascade,
 	}
 	if component, ok := shared[name]; ok {
 		return paramRef(component)

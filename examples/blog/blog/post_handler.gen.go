@@ -213,7 +213,7 @@ func (h *postHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/posts/:id/restore.
 func (h *postHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")

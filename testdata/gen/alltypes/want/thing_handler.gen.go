@@ -213,7 +213,7 @@ func (h *thingHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/things/:id/restore.
 func (h *thingHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")
