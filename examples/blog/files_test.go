@@ -416,3 +416,46 @@ func TestFilesGC(t *testing.T) {
 		})
 	}
 }
+
+// TestFilesGraphQL uploads a file over REST (POST /api/files) and
+// references it in a GraphQL mutation: the stored object is the server's
+// record, the GraphQL answer shows it, and the REST download serves it.
+func TestFilesGraphQL(t *testing.T) {
+	s := newGQLServer(t, backends[0], nil)
+	author := s.createAuthor("Gql", "gql@example.com")
+	mb, ct := multipartBody(t, filePart{name: "file", filename: "g.png", body: pngBytes})
+	req, _ := http.NewRequest("POST", s.rest.base+"/api/files", bytes.NewReader(mb))
+	req.Header.Set("Content-Type", ct)
+	resp, err := s.rest.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST /api/files: %d %s", resp.StatusCode, body)
+	}
+	var up map[string]any
+	json.Unmarshal(body, &up)
+	in := postInput("Via GraphQL", "via-graphql", author, "cover", map[string]any{
+		"id": up["id"], "name": "claimed.png", "contentType": "image/png", "size": 1, "sha256": strings.Repeat("0", 64)})
+	d := s.query(`mutation($in: PostInput!) { createPost(input: $in) { id data { cover { id name contentType size sha256 } } } }`, "in", in)
+	if d.str("createPost.data.cover.sha256") != sha(pngBytes) || d.str("createPost.data.cover.name") != "g.png" {
+		t.Fatalf("GraphQL cover = %v", d.get("createPost.data.cover"))
+	}
+	// An unknown id is a validation error naming the field.
+	in["slug"], in["cover"] = "other", map[string]any{"id": "0190d4d0-0000-7000-8000-000000000000", "name": "x.png", "contentType": "image/png", "size": 1, "sha256": strings.Repeat("0", 64)}
+	if _, errs := s.exec(`mutation($in: PostInput!) { createPost(input: $in) { id } }`, "in", in); len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), "cover") {
+		t.Fatalf("unknown file id over GraphQL: %v", errs)
+	}
+	req, _ = http.NewRequest("GET", s.rest.base+"/api/posts/"+d.str("createPost.id")+"/files/cover", nil)
+	resp, err = s.rest.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(got, pngBytes) {
+		t.Fatalf("download of the GraphQL post's cover: %d, %d bytes", resp.StatusCode, len(got))
+	}
+}
