@@ -192,7 +192,7 @@ func (l *goLoader) unsupportedType(expr ast.Expr, subject, hint string) {
 }
 
 // listElem resolves the element type of a slice field, which must be a
-// scalar.
+// scalar or spec.File (a list of files).
 func (l *goLoader) listElem(e *ast.ArrayType, subject string) (string, bool) {
 	if e.Len != nil {
 		l.errorf(e.Pos(), "%s: unsupported type %s: arrays have a fixed length; use a slice, with max_length if needed", subject, l.source(e))
@@ -216,7 +216,7 @@ func (l *goLoader) listElem(e *ast.ArrayType, subject string) (string, bool) {
 		}
 	}
 	t, ok := l.simpleType(e.Elt, subject)
-	if ok && !isScalarType(t) {
+	if ok && !isScalarType(t) && t != "file" {
 		return notScalar()
 	}
 	return t, ok

@@ -48,8 +48,7 @@ type Post struct {
 	Author      spec.Ref[Author] `specstar:"required,on_delete=cascade,index"`
 	Editor      spec.Ref[Author] `specstar:"on_delete=set_null"`
 	Metadata    spec.JSON
-	ReviewNotes spec.Text `specstar:"max_length=2000,read=role:editor,write=role:editor"`
-	// Uploaded with the post (multipart) or by id after POST /api/files (docs/files.md).
+	ReviewNotes spec.Text   `specstar:"max_length=2000,read=role:editor,write=role:editor"`
 	Cover       spec.File   `specstar:"max_size=5MB,accept=image/png|image/jpeg"`
 	Attachments []spec.File `specstar:"max_length=10,max_size=20MB"`
 }
