@@ -24,7 +24,7 @@ import (
 // role, for tests of the admin UI (/admin) as a browser without
 // JavaScript uses it: forms, redirects and cookies.
 type adminEnv struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	svc *resource.Service
 	srv *server.Server
@@ -33,7 +33,10 @@ type adminEnv struct {
 // adminPassword is every test user's password.
 const adminPassword = "correct horse battery staple"
 
-func newAdminEnv(t *testing.T) *adminEnv {
+func newAdminEnv(t *testing.T) *adminEnv { return newAdminEnvTB(t) }
+
+// newAdminEnvTB is newAdminEnv for tests and benchmarks.
+func newAdminEnvTB(t testing.TB) *adminEnv {
 	t.Helper()
 	cfg := server.Config{
 		DataDir:     t.TempDir(),
@@ -70,7 +73,7 @@ type browser struct {
 
 func (e *adminEnv) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, base: e.url, hc: &http.Client{
+	return &browser{t: e.t.(*testing.T), base: e.url, hc: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}

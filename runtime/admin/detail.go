@@ -26,6 +26,9 @@ type detailView struct {
 	Info      resource.RevisionInfo
 	Created   cell
 	Updated   cell
+	// CreatedBy and UpdatedBy name the authors: emails where the caller
+	// may read them, else ids.
+	CreatedBy, UpdatedBy string
 	Viewing   string // the revision shown when it is not the current one
 	Data      []dataRow
 	Referrers []referrerGroup
@@ -113,6 +116,8 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 			Updated:  formatTime(env.Meta.UpdatedTime),
 			Draft:    env.RevisionInfo.Status == resource.StatusDraft,
 		}
+		who := a.userNames(ctx, []*changed{{r: r, env: env}, {r: r, env: &resource.Envelope{Meta: resource.Meta{UpdatedBy: env.Meta.CreatedBy}}}})
+		d.CreatedBy, d.UpdatedBy = nameOf(who, env.Meta.CreatedBy), nameOf(who, env.Meta.UpdatedBy)
 		if shown != env {
 			d.Viewing = strconv.Itoa(shown.RevisionInfo.Number)
 		}
@@ -427,4 +432,12 @@ func compact(raw json.RawMessage) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// nameOf returns the email of user id in who, else the id.
+func nameOf(who map[string]string, id string) string {
+	if n, ok := who[id]; ok {
+		return n
+	}
+	return id
 }
