@@ -29,12 +29,12 @@ type detailView struct {
 	// CreatedBy and UpdatedBy name the authors: emails where the caller
 	// may read them, else ids.
 	CreatedBy, UpdatedBy string
-	Viewing   string // the revision shown when it is not the current one
-	Data      []dataRow
-	Referrers []referrerGroup
-	Timeline  []*revNode // roots of the revision tree
-	Revisions []revOption
-	Draft     bool
+	Viewing              string // the revision shown when it is not the current one
+	Data                 []dataRow
+	Referrers            []referrerGroup
+	Timeline             []*revNode // roots of the revision tree
+	Revisions            []revOption
+	Draft                bool
 
 	CanEdit, CanDelete, CanRestore, CanPurge, CanSwitch bool
 	Job                                                 *jobView
