@@ -90,6 +90,27 @@ func setValue(sel, v string) chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](`document.querySelector(` + string(qs) + `).value = ` + string(qv))
 }
 
+// waitURL waits until the page's address contains sub: after a click
+// that loads a page with the same elements as the one before.
+func waitURL(sub string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			loc, err := chromedp.Location()(ctx, tg)
+			if err != nil {
+				return err
+			}
+			if strings.Contains(loc, sub) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
 // value runs an action that reads something from the page.
 func value[T any](t *testing.T, ctx context.Context, what string, action chromedp.Action[T]) T {
 	t.Helper()
@@ -292,6 +313,7 @@ func TestAdminBrowser(t *testing.T) {
 		setValue(`#f\.status`, "published"),
 		setValue(`#limit`, "20"),
 		chromedp.Click(chromedp.CSS(`.filters button[type=submit]`)),
+		waitURL("f.status=published"),
 		chromedp.WaitVisible(chromedp.CSS(`table.list`)),
 	)
 	text = value(t, ctx, "read .counts", chromedp.Text(chromedp.CSS(`.counts`)))
@@ -313,6 +335,7 @@ func TestAdminBrowser(t *testing.T) {
 		chromedp.Navigate(e.url+"/admin/posts?limit=1&sort=views"),
 		chromedp.WaitVisible(chromedp.CSS(`a[rel=next]`)),
 		chromedp.Click(chromedp.CSS(`a[rel=next]`)),
+		waitURL("cursor="),
 		chromedp.WaitVisible(chromedp.CSS(`table.list`)),
 	)
 	text = value(t, ctx, "read table.list tbody", chromedp.Text(chromedp.CSS(`table.list tbody`)))

@@ -149,7 +149,7 @@ func (a *Admin) list(r *Resource) echo.HandlerFunc {
 			rw := row{
 				ID:      env.Meta.ResourceID,
 				Href:    lv.Href + "/" + url.PathEscape(env.Meta.ResourceID),
-				Title:   r.title(env),
+				Title:   r.titleOf(env, rows[i]),
 				Deleted: env.Meta.IsDeleted,
 			}
 			for _, col := range lv.Columns {

@@ -175,10 +175,16 @@ func (a *Admin) labelRefs(ctx context.Context, r *Resource, rows []map[string]an
 // title returns the name of a resource on pages: its display field, else
 // its id.
 func (r *Resource) title(env *resource.Envelope) string {
-	if r.Display != "" {
-		if s, ok := decodeData(env.Data)[r.Display].(string); ok && s != "" {
-			return s
-		}
+	if r.Display == "" {
+		return env.Meta.ResourceID
+	}
+	return r.titleOf(env, decodeData(env.Data))
+}
+
+// titleOf is title with env's data already decoded.
+func (r *Resource) titleOf(env *resource.Envelope, data map[string]any) string {
+	if s, ok := data[r.Display].(string); ok && s != "" && r.Display != "" {
+		return s
 	}
 	return env.Meta.ResourceID
 }
