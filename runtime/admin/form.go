@@ -60,7 +60,7 @@ type conflictView struct {
 func (a *Admin) formFields(ctx context.Context, base string, r *Resource, fields []*Field, prefix string, data map[string]any, errs map[string]string, top bool, labels refLabels) []*formField {
 	var out []*formField
 	for _, f := range fields {
-		if f.ReadOnly || f.Widget == WidgetFile {
+		if f.ReadOnly || isFile(f) {
 			continue
 		}
 		if top && !fieldReadable(ctx, r, f.Name) && !f.WriteOnly {
@@ -330,6 +330,16 @@ func (a *Admin) update(r *Resource) echo.HandlerFunc {
 		data := fr.object(r.Fields, "", func(f *Field) bool {
 			return !fieldWritable(ctx, r, f.Name) || !fieldReadable(ctx, r, f.Name) && !f.WriteOnly
 		})
+		// File fields have no input yet: they keep their stored values
+		// (a replacement without them would remove the files).
+		stored := decodeData(cur.Data)
+		for _, f := range r.Fields {
+			if isFile(f) {
+				if v, ok := stored[f.Name]; ok && v != nil {
+					data[f.Name] = v
+				}
+			}
+		}
 		opts := resource.WriteOptions{IfMatch: form.Get("etag")}
 		if opts.IfMatch == "" {
 			opts.IfMatch = "*"
@@ -396,4 +406,10 @@ func etagRevision(etag string) string {
 		etag = etag[:i]
 	}
 	return etag
+}
+
+// isFile reports whether f holds files (a file, or a list of them): forms
+// have no input for them yet.
+func isFile(f *Field) bool {
+	return f.Type == "file" || f.Elem != nil && f.Elem.Type == "file"
 }

@@ -256,7 +256,7 @@ func (fr *formReader) fail(path, format string, args ...any) {
 func (fr *formReader) object(fields []*Field, prefix string, skip func(*Field) bool) map[string]any {
 	out := map[string]any{}
 	for _, f := range fields {
-		if f.ReadOnly || f.Widget == WidgetFile || (skip != nil && skip(f)) {
+		if f.ReadOnly || isFile(f) || (skip != nil && skip(f)) {
 			continue
 		}
 		path := prefix + f.Name

@@ -74,6 +74,8 @@ func postAdmin() *admin.Resource {
 			{Name: "editor", Label: "Editor", Widget: admin.WidgetRef, Type: "ref", Ref: "Author"},
 			{Name: "metadata", Label: "Metadata", Widget: admin.WidgetJSON, Type: "json"},
 			{Name: "review_notes", Label: "Review notes", Widget: admin.WidgetTextarea, Type: "text", MaxLength: new(2000)},
+			{Name: "cover", Label: "Cover", Widget: admin.WidgetFile, Type: "file"},
+			{Name: "attachments", Label: "Attachments", Widget: admin.WidgetTags, Type: "list", MaxLength: new(10), Elem: &admin.Field{Widget: admin.WidgetFile, Type: "file", Required: true}},
 		},
 		Kind:   postKind,
 		Label:  "Post",
