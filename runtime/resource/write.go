@@ -48,6 +48,12 @@ type writeTx struct {
 	// onCommit and onRollback are the callbacks of Tx.OnCommit and
 	// Tx.OnRollback of the attempt running now.
 	onCommit, onRollback []func()
+	// held, when set, holds the record writes of the call instead of
+	// sending them, the last per resource (PatchMany: see flushRecords).
+	held map[heldKey]*Record
+	// heldOrder is the order in which the held resources were first
+	// written.
+	heldOrder []heldKey
 }
 
 // put is one record written by a call.
@@ -249,52 +255,15 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 	var fnErr error
 	err = s.write(ctx, "update", func(t *writeTx) error {
 		cur, err := t.live(k, id, o.IfMatch)
-		if err == nil {
-			err = g.current(cur)
-		}
 		if err != nil {
-			return err
-		}
-		visible, err := g.visible(cur.Data)
-		if err != nil {
-			return backendErr("update", err)
-		}
-		data, err := fn(visible)
-		if err != nil {
-			fnErr = err
-			return err
-		}
-		if err := checkData(data); err != nil {
-			return err
-		}
-		if data, err = g.act.checkFieldWrites(k, cur.Data, data, true); err != nil {
-			return err
-		}
-		data, hw, err := t.beforeWrite(k, a, id, cur, data, o)
-		if err != nil {
-			return err
-		}
-		if err := g.result(&Record{Meta: cur.Meta, Data: data}); err != nil {
 			return err
 		}
 		var rec *Record
-		if o.Mode == ModeModify {
-			rec, err = t.modify(k, cur, data, status)
-		} else {
-			st := status
-			if st == "" {
-				st = StatusStable
-			}
-			rec, err = t.newRevision(k, cur, data, st, true)
+		rec, fnErr, err = t.updateRecord(g, k, a, cur, fn, o, status)
+		if rec != nil {
+			env = rec.Envelope()
 		}
-		if err != nil {
-			return err
-		}
-		env = rec.Envelope()
-		if rec == cur {
-			return nil // nothing changed
-		}
-		return t.afterWrite(k, hw, rec)
+		return err
 	})
 	if fnErr != nil {
 		return nil, fnErr
@@ -303,6 +272,56 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 		err = g.act.strip(env)
 	}
 	return env, err
+}
+
+// updateRecord is the write of Update and Patch (and of each change of
+// PatchMany) once the current record cur is read: it checks access,
+// computes the data with fn, runs the hooks and writes the revision. It
+// returns the record as written (cur when nothing changed), and fn's
+// own error apart (as fnErr, also returned as err) so that callers can
+// return it as it is.
+func (t *writeTx) updateRecord(g *guard, k *Kind, a Action, cur *Record, fn func(current json.RawMessage) (json.RawMessage, error), o WriteOptions, status string) (rec *Record, fnErr, err error) {
+	id := cur.Meta.ResourceID
+	if err := g.current(cur); err != nil {
+		return nil, nil, err
+	}
+	visible, err := g.visible(cur.Data)
+	if err != nil {
+		return nil, nil, backendErr("update", err)
+	}
+	data, err := fn(visible)
+	if err != nil {
+		return nil, err, err
+	}
+	if err := checkData(data); err != nil {
+		return nil, nil, err
+	}
+	if data, err = g.act.checkFieldWrites(k, cur.Data, data, true); err != nil {
+		return nil, nil, err
+	}
+	data, hw, err := t.beforeWrite(k, a, id, cur, data, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := g.result(&Record{Meta: cur.Meta, Data: data}); err != nil {
+		return nil, nil, err
+	}
+	if o.Mode == ModeModify {
+		rec, err = t.modify(k, cur, data, status)
+	} else {
+		st := status
+		if st == "" {
+			st = StatusStable
+		}
+		rec, err = t.newRevision(k, cur, data, st, true)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec == cur {
+		return rec, nil, nil // nothing changed
+	}
+	return rec, nil, t.afterWrite(k, hw, rec)
 }
 
 // newRevision writes revision n+1 of cur with the given data and status,
@@ -743,6 +762,14 @@ func (t *writeTx) touch(rec *Record) {
 // the field and its value.
 func (t *writeTx) putRecord(k *Kind, rec *Record) error {
 	t.puts = append(t.puts, put{k: k, rec: rec})
+	if t.held != nil {
+		key := heldKey{k, rec.Meta.ResourceID}
+		if t.held[key] == nil {
+			t.heldOrder = append(t.heldOrder, key)
+		}
+		t.held[key] = rec
+		return nil
+	}
 	return t.writeErr(t.w.PutRecord(k, rec))
 }
 

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "update writes a revision", run: testUpdate},
 		{name: "identical update writes nothing", run: testDedupe},
 		{name: "patch", run: testPatch},
+		{name: "patch many", run: testPatchMany},
 		{name: "drafts", run: testDrafts},
 		{name: "if-match", run: testIfMatch},
 		{name: "switch and branch", run: testSwitch},
