@@ -11,7 +11,8 @@ import "embed"
 // "init/specstar.yaml". docs/ is the page runtime/server serves at /docs
 // (index.html) and its vendored Swagger UI (docs/assets/); graphiql/ holds
 // the vendored GraphiQL that the GraphQL handler serves to browsers at
-// /graphql.
+// /graphql; admin/ holds the admin's page templates (runtime/admin) and its
+// assets (admin/assets: CSS, script, vendored htmx with its licence).
 //
-//go:embed init docs graphiql
+//go:embed init docs graphiql admin
 var FS embed.FS

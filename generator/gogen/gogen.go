@@ -45,6 +45,7 @@ func importNames() map[string]string {
 		pkgJSONPatch: "jsonpatch",
 		pkgJobs:      "jobs",
 		pkgJobres:    "jobres",
+		pkgAdmin:     "admin",
 		pkgFiles:     "files",
 	}
 }
@@ -94,6 +95,9 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 			return nil, err
 		}
 	}
+	if err := add("admin.gen.go", adminFile(m, pkgPath)); err != nil {
+		return nil, err
+	}
 	example := "Post"
 	for _, r := range m.APIResources() {
 		if r.Job == nil {
@@ -106,6 +110,11 @@ func Files(m *model.Model, pkgPath string) ([]*gen.File, error) {
 		return nil, fmt.Errorf("gen: %s: %w", ScaffoldFile, err)
 	}
 	files = append(files, &gen.File{Path: ScaffoldFile, Content: scaffold, Scaffold: true})
+	as, err := AdminScaffold(m)
+	if err != nil {
+		return nil, fmt.Errorf("gen: %s: %w", AdminScaffoldFile, err)
+	}
+	files = append(files, &gen.File{Path: AdminScaffoldFile, Content: as, Scaffold: true})
 	if len(m.Jobs()) > 0 {
 		js, err := JobsScaffold(m)
 		if err != nil {

@@ -56,7 +56,7 @@ var graphQLless = []string{model.ActionCount, model.ActionRevision, model.Action
 var queryParams = []string{
 	model.QueryFilter, model.QuerySort, model.QueryLimit, model.QueryCursor, model.QueryOffset,
 	model.QueryIncludeDeleted, model.QueryDeleted, model.QueryCount, model.QueryFields, model.QueryExpand,
-	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst,
+	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst, model.QueryCascade,
 }
 
 func TestOperationsTable(t *testing.T) {
@@ -232,7 +232,7 @@ func TestOperationNames(t *testing.T) {
 		model.ActionUpdate:    {"mode", "status"},
 		model.ActionPatch:     {"mode", "status"},
 		model.ActionDelete:    nil,
-		model.ActionRestore:   nil,
+		model.ActionRestore:   {"cascade"},
 		model.ActionPurge:     nil,
 		model.ActionRevisions: {"chain", "limit", "cursor", "include_deleted"},
 		model.ActionRevision:  {"include_deleted"},

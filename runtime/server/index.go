@@ -20,8 +20,11 @@ type link struct {
 // OpenAPI document, the API and the health checks (those the server
 // serves). Browsers get a page of links, other clients JSON. It also
 // sends /docs/ and /graphql/ (a trailing slash) to their pages.
-func (s *Server) registerIndex(e *echo.Echo, docs, graphql bool) {
+func (s *Server) registerIndex(e *echo.Echo, docs, graphql, admin bool) {
 	var links []link
+	if admin {
+		links = append(links, link{adminPath, "Admin UI"})
+	}
 	if docs {
 		links = append(links, link{"/docs", "API documentation (Swagger UI)"}, link{"/openapi.json", "OpenAPI document"})
 		e.GET("/docs/", redirect("/docs"))

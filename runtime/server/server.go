@@ -330,7 +330,11 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 			return nil, err
 		}
 	}
-	s.registerIndex(e, docs, graphql)
+	hasAdmin, err := s.registerAdmin(e, app)
+	if err != nil {
+		return nil, err
+	}
+	s.registerIndex(e, docs, graphql, hasAdmin)
 	api := e.Group("/api", s.authenticate()...)
 	if s.auth != nil {
 		s.auth.Register(api)
