@@ -100,6 +100,9 @@ func runUsers(ctx context.Context, cfg Config, app App, args []string, stdin io.
 	}
 	level, _ := parseLevel(cfg.LogLevel)
 	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: max(level, slog.LevelWarn)}))
+	// A command works no jobs: it would take them from the servers, then
+	// release them as it exits, cutting their attempts short.
+	cfg.JobsOff = true
 	srv, err := New(cfg, app)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
