@@ -119,15 +119,15 @@ func (s *Service) Import(ctx context.Context, kinds []*Kind, o ImportOptions, fn
 		return nil
 	})
 	if err != nil {
-		return ImportStats{}, uniqueConflict(err, "")
+		return ImportStats{}, importConflict(err, "")
 	}
 	return stats, nil
 }
 
-// uniqueConflict turns a unique violation (of PutRecord, or of the
+// importConflict turns a unique violation (of PutRecord, or of the
 // commit on a backend that checks there) into a 409 naming the field and
 // the resource; other errors are returned as they are.
-func uniqueConflict(err error, id string) error {
+func importConflict(err error, id string) error {
 	var uv *UniqueViolation
 	if !errors.As(err, &uv) {
 		return err
@@ -248,7 +248,7 @@ func (im *Importer) finish() error {
 		return nil
 	}
 	if err := im.w.PutRecord(cur.k, &Record{Meta: cur.meta, Current: *cur.current, Data: cur.data}); err != nil {
-		return uniqueConflict(err, cur.meta.ResourceID)
+		return importConflict(err, cur.meta.ResourceID)
 	}
 	im.stats.Resources++
 	return nil
