@@ -25,6 +25,7 @@ const (
 	pkgServer    = "github.com/specstar-go/specstar/runtime/server"
 	pkgValidate  = "github.com/specstar-go/specstar/runtime/validate"
 	pkgJSONPatch = "github.com/specstar-go/specstar/runtime/jsonpatch"
+	pkgBackup    = "github.com/specstar-go/specstar/runtime/backup"
 	pkgJSON      = "encoding/json"
 	pkgHTTP      = "net/http"
 )
@@ -42,6 +43,7 @@ func importNames() map[string]string {
 		pkgServer:    "server",
 		pkgValidate:  "validate",
 		pkgJSONPatch: "jsonpatch",
+		pkgBackup:    "backup",
 		pkgJobs:      "jobs",
 		pkgJobres:    "jobres",
 	}

@@ -2,14 +2,16 @@ package backup
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/specstar-go/specstar/runtime/resource"
 )
@@ -253,35 +255,36 @@ func (in *importer) file(ctx context.Context, l *line) error {
 	}
 	in.provided[sum] = true
 	in.count.Files++
-	exists, err := in.o.Files.Exists(ctx, sum)
+	// The bytes are staged in a local temporary file and checked before
+	// the store sees them: a store is only ever given whole, verified
+	// files, so an archive cut in the middle of one leaves no partial
+	// object (or multipart upload) behind.
+	tmp, err := os.CreateTemp("", "specstar-import-*")
 	if err != nil {
 		return err
 	}
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		v := newVerifier(pr, sum, l.Size)
-		var err error
-		if exists {
-			_, err = io.Copy(io.Discard, v) // same content: check it only
-		} else {
-			err = in.o.Files.Put(ctx, sum, v, l.Size)
-		}
-		pr.CloseWithError(err)
-		done <- err
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
 	}()
-	feedErr := in.feed(pw, l.Size)
-	pw.CloseWithError(feedErr)
-	putErr := <-done
-	if !exists && putErr == nil {
-		in.written = append(in.written, sum)
+	h := sha256.New()
+	if err := in.feed(io.MultiWriter(tmp, h), l.Size); err != nil {
+		return err
 	}
-	if feedErr != nil {
-		return feedErr
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return resource.Errorf(resource.CodeValidation, "file %s: its bytes hash to %s: the archive is damaged", sum, got)
 	}
-	if putErr != nil {
-		return resource.Errorf(resource.CodeValidation, "%v", putErr)
+	exists, err := in.o.Files.Exists(ctx, sum)
+	if err != nil || exists {
+		return err // the same bytes are stored already
 	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := in.o.Files.Put(ctx, sum, newVerifier(tmp, sum, l.Size), l.Size); err != nil {
+		return err
+	}
+	in.written = append(in.written, sum)
 	in.report()
 	return nil
 }
@@ -291,7 +294,8 @@ func (in *importer) file(ctx context.Context, l *line) error {
 func (in *importer) feed(w io.Writer, size int64) error {
 	var l line
 	var raw []byte
-	for got := int64(0); got < size; {
+	got := int64(0)
+	for got < size {
 		err := in.d.next(&l)
 		if err == io.EOF {
 			return in.d.cut()
@@ -312,7 +316,10 @@ func (in *importer) feed(w io.Writer, size int64) error {
 			return in.d.atLine(resource.Errorf(resource.CodeBadRequest, "file_data is not valid base64: %v", err))
 		}
 		got += int64(len(raw))
-		if _, err := io.Copy(w, bytes.NewReader(raw)); err != nil {
+		if got > size {
+			return in.d.atLine(resource.Errorf(resource.CodeValidation, "file bytes beyond the file's size of %d bytes", size))
+		}
+		if _, err := w.Write(raw); err != nil {
 			return err
 		}
 	}
