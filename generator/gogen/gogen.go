@@ -26,6 +26,7 @@ const (
 	pkgValidate  = "github.com/specstar-go/specstar/runtime/validate"
 	pkgJSONPatch = "github.com/specstar-go/specstar/runtime/jsonpatch"
 	pkgBackup    = "github.com/specstar-go/specstar/runtime/backup"
+	pkgFiles     = "github.com/specstar-go/specstar/runtime/files"
 	pkgJSON      = "encoding/json"
 	pkgHTTP      = "net/http"
 )
@@ -46,6 +47,7 @@ func importNames() map[string]string {
 		pkgBackup:    "backup",
 		pkgJobs:      "jobs",
 		pkgJobres:    "jobres",
+		pkgFiles:     "files",
 	}
 }
 

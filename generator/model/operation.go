@@ -70,6 +70,7 @@ const (
 	QueryChain          = "chain"
 	QueryAgainst        = "against"
 	QueryOnDuplicate    = "on_duplicate"
+	QueryCascade        = "cascade"
 )
 
 // GraphQLField is where an operation appears in the GraphQL schema.
@@ -107,6 +108,10 @@ const (
 	ActionSubscribe = "subscribe"
 	ActionExport    = "export"
 	ActionImport    = "import"
+	// The downloads of a resource with file fields: a file field, and
+	// one file of a list of files.
+	ActionDownload     = "download"
+	ActionDownloadItem = "download_item"
 	// The actions of job resources besides the reads.
 	ActionEnqueue = "enqueue"
 	ActionCancel  = "cancel"
@@ -197,7 +202,8 @@ func operations(r *Resource) []*Operation {
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "delete" + g}, Repo: "Delete"},
 		{Action: ActionRestore, Method: "POST", Route: "/:id/restore", OperationID: "restore" + g, Handler: "restore",
 			Summary: "Restore a soft-deleted " + n, Doc: "undoes a soft delete",
-			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "restore" + g}, Repo: "Restore"},
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "restore" + g}, Repo: "Restore",
+			Query: []string{QueryCascade}},
 		{Action: ActionPurge, Method: "DELETE", Route: "/:id/permanently", OperationID: "purge" + g, Handler: "purge",
 			Summary: "Remove " + an + " and its whole history", Doc: "removes a resource and its whole history",
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "purge" + g}, Repo: "Purge"},
@@ -221,6 +227,16 @@ func operations(r *Resource) []*Operation {
 			Repo: "Referrers"},
 		{Action: ActionSubscribe, OperationID: "",
 			GraphQL: GraphQLField{Root: GraphQLSubscription, Name: one + "Changed"}},
+	}
+	if r.HasFiles() {
+		ops = append(ops,
+			&Operation{Action: ActionDownload, Method: "GET", Route: "/:id/files/:field", OperationID: "download" + g + "File", Handler: "download",
+				Summary: "Download a file of " + an, Doc: "serves the bytes of a file field (ETag, Range)",
+				Query: []string{QueryRevision}},
+			&Operation{Action: ActionDownloadItem, Method: "GET", Route: "/:id/files/:field/:n", OperationID: "download" + g + "ListFile", Handler: "downloadItem",
+				Summary: "Download one file of a list of files of " + an, Doc: "serves the bytes of file n of a list of files (ETag, Range)",
+				Query: []string{QueryRevision}},
+		)
 	}
 	for _, op := range ops {
 		op.Permission = permissionOf(op.Action)
@@ -249,7 +265,7 @@ func AdminOnly(action string) bool {
 // agree).
 func permissionOf(action string) string {
 	switch action {
-	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe, ActionLogs:
+	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe, ActionLogs, ActionDownload, ActionDownloadItem:
 		return ActionRead
 	case ActionCount:
 		return ActionList
@@ -279,4 +295,27 @@ func article(word string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// HasFiles reports whether r has a file field, or a list of files, at any
+// level of nested objects: its writes take multipart bodies and it has
+// download routes.
+func (r *Resource) HasFiles() bool {
+	found := false
+	walkFields(r.Fields, func(fd *Field) {
+		found = found || fd.Type == File || (fd.Type == List && fd.Elem != nil && fd.Elem.Type == File)
+	})
+	return found && r.Job == nil
+}
+
+// FilePaths returns the dotted JSON paths of r's file fields and lists of
+// files, in spec order.
+func (r *Resource) FilePaths() []string {
+	var out []string
+	walkFields(r.Fields, func(fd *Field) {
+		if fd.Type == File || (fd.Type == List && fd.Elem != nil && fd.Elem.Type == File) {
+			out = append(out, fd.Path)
+		}
+	})
+	return out
 }

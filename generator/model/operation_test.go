@@ -50,7 +50,7 @@ resources:
 // come with connections (totalCount), one revision with the read's
 // revision argument, referrers with the back-reference fields, a job's
 // logs with its data (data.logs).
-var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers, model.ActionLogs, model.ActionExport, model.ActionImport}
+var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers, model.ActionLogs, model.ActionDownload, model.ActionDownloadItem, model.ActionExport, model.ActionImport}
 
 // queryParams are the query parameters runtime/rest reads.
 var queryParams = []string{
@@ -67,6 +67,10 @@ func TestOperationsTable(t *testing.T) {
 	}
 	for _, a := range rt.JobActions() {
 		jobActions = append(jobActions, string(a))
+	}
+	var fileActions []string
+	for _, a := range rt.FileActions() {
+		fileActions = append(fileActions, string(a))
 	}
 	for name, m := range operationSpecs(t) {
 		t.Run(name, func(t *testing.T) {
@@ -113,7 +117,7 @@ func TestOperationsTable(t *testing.T) {
 						if !strings.HasPrefix(op.Route, "/"+r.Path) {
 							t.Errorf("%s: route %q is not under /%s", what, op.Route, r.Path)
 						}
-						if want := strings.NewReplacer(":id", "{id}", ":rev", "{rev}").Replace(op.Route); op.OpenAPIPath != want {
+						if want := strings.NewReplacer(":id", "{id}", ":rev", "{rev}", ":field", "{field}", ":n", "{n}").Replace(op.Route); op.OpenAPIPath != want {
 							t.Errorf("%s: OpenAPI path %q, want %q", what, op.OpenAPIPath, want)
 						}
 						key := op.Method + " " + op.Route
@@ -166,7 +170,9 @@ func TestOperationsTable(t *testing.T) {
 				switch {
 				case r.Job != nil && !slices.Equal(got, jobActions):
 					t.Errorf("%s: actions %v, want resource.JobActions() %v (each once, in its order)", r.Name, got, jobActions)
-				case r.Job == nil && !slices.Equal(got, actions):
+				case r.Job == nil && r.HasFiles() && !slices.Equal(got, append(slices.Clone(actions), fileActions...)):
+					t.Errorf("%s: actions %v, want resource.Actions() and FileActions() (each once, in their order)", r.Name, got)
+				case r.Job == nil && !r.HasFiles() && !slices.Equal(got, actions):
 					t.Errorf("%s: actions %v, want resource.Actions() %v (each once, in its order)", r.Name, got, actions)
 				}
 				// Static segments before parameters: count is registered before /:id.

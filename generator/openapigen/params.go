@@ -28,6 +28,7 @@ const (
 	paramChain          = "ChainParam"
 	paramAgainst        = "AgainstParam"
 	paramOnDuplicate    = "OnDuplicateParam"
+	paramCascade        = "CascadeParam"
 	paramIfMatch        = "IfMatchParam"
 	paramIfNoneMatch    = "IfNoneMatchParam"
 )
@@ -81,6 +82,9 @@ func sharedParameters(auth, jobs bool) openapi3.ParametersMap {
 			"The status of the written revision: draft (editable in place) or stable (the default for new revisions).",
 			false, &openapi3.Schema{Type: types(openapi3.TypeString), Enum: []any{"draft", "stable"}}),
 		paramChain: param(openapi3.ParameterInQuery, "chain", "Only the current revision and its ancestors.", false, boolean()),
+		paramCascade: param(openapi3.ParameterInQuery, "cascade",
+			"Also restore what the delete cascaded to: the referrers (through on_delete: cascade refs, recursively) that the same delete soft-deleted; all or nothing.",
+			false, boolean()),
 		paramAgainst: param(openapi3.ParameterInQuery, "against",
 			"The revision to diff from (number or full id); default: the parent of rev, or {} for revision 1.", false, revision()),
 		paramOnDuplicate: param(openapi3.ParameterInQuery, "on_duplicate",

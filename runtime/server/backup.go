@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/specstar-go/specstar/runtime/backup"
-	"github.com/specstar-go/specstar/runtime/blob"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -91,30 +90,11 @@ func openForBackup(cfg Config, app App, stderr io.Writer) (*Server, int) {
 	return srv, ExitOK
 }
 
-// backupFiles returns where file bytes are: the Files the service was
-// given (backup.WithFiles), else the uploads' blob store of the
-// configuration (S3 under its prefix, or the folder files/ of the data
-// directory); nil on the memory database, which has no files that
-// outlive the process.
+// backupFiles returns where file bytes are: the files blob store of an
+// app with file fields (the folder files/ of the data directory, or S3
+// under the configured prefix), nil for an app without them.
 func (s *Server) backupFiles() (backup.Files, error) {
-	if f := backup.FilesOf(s.svc); f != nil {
-		return f, nil
-	}
-	if s.cfg.S3.Bucket != "" {
-		st, err := blob.OpenS3(s.cfg.S3)
-		if err != nil {
-			return nil, fmt.Errorf("files: %w", err)
-		}
-		return backup.BlobFiles(st), nil
-	}
-	if db, _ := parseDatabaseURL(s.cfg.DatabaseURL); db.kind == dbMemory {
-		return nil, nil
-	}
-	d, err := blob.NewDir(filepath.Join(s.cfg.DataDir, "files"))
-	if err != nil {
-		return nil, fmt.Errorf("files: %w", err)
-	}
-	return backup.BlobFiles(d), nil
+	return backup.FilesOf(s.svc), nil
 }
 
 // backup writes the archive of every kind to path, through a temporary

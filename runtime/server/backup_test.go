@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,7 +14,7 @@ import (
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/backup"
-	"github.com/specstar-go/specstar/runtime/blob"
+	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -63,28 +61,27 @@ func (s backupSite) archive(t *testing.T, app App) []byte {
 // bytes; restore puts it into an empty store, identically, and refuses a
 // store with data, a damaged archive and bad usage, writing nothing.
 func TestBackupRestore(t *testing.T) {
-	app := schemaApp{&resource.Kind{Name: "Note", Table: "note", Path: "notes", SchemaVersion: 1}}
+	app := schemaApp{&resource.Kind{Name: "Note", Table: "note", Path: "notes", SchemaVersion: 1,
+		Files: []resource.FileField{{Path: "cover"}}}}
 	src := newBackupSite(t)
 	srv, err := New(Config{DataDir: src.dir, DatabaseURL: src.args[3], Logger: slog.New(slog.DiscardHandler)}, app)
 	if err != nil {
 		t.Fatal(err)
 	}
 	content := strings.Repeat("file bytes ", 50000)
-	sum := sha256.Sum256([]byte(content))
-	hexSum := hex.EncodeToString(sum[:])
-	dir, err := blob.NewDir(filepath.Join(src.dir, "files"))
+	fs, err := files.Of(srv.Service())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dir.Put(context.Background(), backup.BlobPrefix+hexSum, strings.NewReader(content), int64(len(content)), ""); err != nil {
+	up, err := fs.Save(context.Background(), strings.NewReader(content), "c.txt", "cover", app.kind.FileField("cover"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	dir.Close()
 	ctx := context.Background()
 	for i, text := range []string{"a", "b", "c"} {
 		data := `{"text":"` + text + `"}`
 		if i == 1 {
-			data = `{"text":"b","cover":{"id":"f1","name":"c.txt","content_type":"text/plain","size":` + jsonInt(len(content)) + `,"sha256":"` + hexSum + `"}}`
+			data = `{"text":"b","cover":{"id":"` + up.File.ID + `"}}`
 		}
 		env, err := srv.Service().Create(ctx, app.kind, json.RawMessage(data), resource.WriteOptions{})
 		if err != nil {
@@ -156,9 +153,4 @@ func TestBackupRestore(t *testing.T) {
 	if code, _ := src.main(t, app, "backup", "--out", filepath.Join(t.TempDir(), "no", "dir", "b.gz")); code != ExitFailure {
 		t.Fatalf("backup into a missing directory = %d", code)
 	}
-}
-
-func jsonInt(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/specstar-go/specstar/runtime/backup"
+	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -24,8 +24,6 @@ func registerThingRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/things", h.create)
 	g.GET("/things", h.list)
 	g.GET("/things/count", h.count)
-	g.GET("/things/export", h.export)
-	g.POST("/things/import", h.importArchive)
 	g.GET("/things/:id", h.read)
 	g.PUT("/things/:id", h.replace)
 	g.PATCH("/things/:id", h.patch)
@@ -37,6 +35,8 @@ func registerThingRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/things/:id/revisions/:rev/diff", h.diff)
 	g.POST("/things/:id/switch/:rev", h.switchRevision)
 	g.GET("/things/:id/referrers", h.referrers)
+	g.GET("/things/:id/files/:field", h.download)
+	g.GET("/things/:id/files/:field/:n", h.downloadItem)
 }
 
 // invalid answers a body with mistakes (err, of decoding or of the constraints)
@@ -108,22 +108,6 @@ func (h *thingHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
-}
-
-// export streams the archive of every resource and revision (docs/backup.md): GET /api/things/export.
-func (h *thingHandler) export(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
-		return err
-	}
-	return backup.ServeExport(c, h.svc, thingKind)
-}
-
-// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/things/import.
-func (h *thingHandler) importArchive(c echo.Context) error {
-	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
-		return err
-	}
-	return backup.ServeImport(c, h.svc, thingKind, decodeThing)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/things/:id.
@@ -229,7 +213,7 @@ func (h *thingHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/things/:id/restore.
 func (h *thingHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")
@@ -372,4 +356,20 @@ func (h *thingHandler) referrers(c echo.Context) error {
 		return err
 	}
 	return rest.Items(c, groups)
+}
+
+// download serves the bytes of a file field (ETag, Range): GET /api/things/:id/files/:field.
+func (h *thingHandler) download(c echo.Context) error {
+	if err := rest.CheckQuery(c, "revision"); err != nil {
+		return err
+	}
+	return files.Download(c, h.svc, thingKind)
+}
+
+// downloadItem serves the bytes of file n of a list of files (ETag, Range): GET /api/things/:id/files/:field/:n.
+func (h *thingHandler) downloadItem(c echo.Context) error {
+	if err := rest.CheckQuery(c, "revision"); err != nil {
+		return err
+	}
+	return files.Download(c, h.svc, thingKind)
 }
