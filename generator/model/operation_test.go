@@ -56,7 +56,7 @@ var graphQLless = []string{model.ActionCount, model.ActionRevision, model.Action
 var queryParams = []string{
 	model.QueryFilter, model.QuerySort, model.QueryLimit, model.QueryCursor, model.QueryOffset,
 	model.QueryIncludeDeleted, model.QueryDeleted, model.QueryCount, model.QueryFields, model.QueryExpand,
-	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst,
+	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst, model.QueryCascade,
 	model.QueryOnDuplicate,
 }
 
