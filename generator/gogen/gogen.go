@@ -25,6 +25,7 @@ const (
 	pkgServer    = "github.com/specstar-go/specstar/runtime/server"
 	pkgValidate  = "github.com/specstar-go/specstar/runtime/validate"
 	pkgJSONPatch = "github.com/specstar-go/specstar/runtime/jsonpatch"
+	pkgBackup    = "github.com/specstar-go/specstar/runtime/backup"
 	pkgFiles     = "github.com/specstar-go/specstar/runtime/files"
 	pkgJSON      = "encoding/json"
 	pkgHTTP      = "net/http"
@@ -43,6 +44,7 @@ func importNames() map[string]string {
 		pkgServer:    "server",
 		pkgValidate:  "validate",
 		pkgJSONPatch: "jsonpatch",
+		pkgBackup:    "backup",
 		pkgJobs:      "jobs",
 		pkgJobres:    "jobres",
 		pkgAdmin:     "admin",

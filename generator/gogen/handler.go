@@ -250,6 +250,13 @@ func handlerBody(g *jen.Group, r *model.Resource, op *model.Operation, kind jen.
 		g.Add(call("groups", svcCall("Referrers", kind, id)))
 		g.Add(ifErr())
 		g.Return(rest("Items", c, jen.Id("groups")))
+	case model.ActionExport:
+		// return backup.ServeExport(c, h.svc, postKind)
+		g.Return(jen.Qual(pkgBackup, "ServeExport").Call(c, jen.Id("h").Dot("svc"), kind))
+	case model.ActionImport:
+		// return backup.ServeImport(c, h.svc, postKind, decodePost): the
+		// typed decoder checks the data of current-version revisions.
+		g.Return(jen.Qual(pkgBackup, "ServeImport").Call(c, jen.Id("h").Dot("svc"), kind, jen.Id("decode"+r.GoName)))
 	case model.ActionEnqueue:
 		// var in postJobInput; decode; env, dup, err := enqueuePost(ctx, h.svc, &in.Payload, opts)
 		in := jobInput(r)

@@ -69,6 +69,7 @@ const (
 	QueryStatus         = "status"
 	QueryChain          = "chain"
 	QueryAgainst        = "against"
+	QueryOnDuplicate    = "on_duplicate"
 	QueryCascade        = "cascade"
 )
 
@@ -105,6 +106,8 @@ const (
 	ActionSwitch    = "switch"
 	ActionReferrers = "referrers"
 	ActionSubscribe = "subscribe"
+	ActionExport    = "export"
+	ActionImport    = "import"
 	// The downloads of a resource with file fields: a file field, and
 	// one file of a list of files.
 	ActionDownload     = "download"
@@ -177,6 +180,11 @@ func operations(r *Resource) []*Operation {
 			Summary: "Count " + r.Plural, Doc: "counts resources",
 			Repo:  "Count",
 			Query: []string{QueryFilter, QueryIncludeDeleted, QueryDeleted}},
+		{Action: ActionExport, Method: "GET", Route: "/export", OperationID: "export" + r.Plural, Handler: "export",
+			Summary: "Export every " + n + " with its whole history", Doc: "streams the archive of every resource and revision (docs/backup.md)"},
+		{Action: ActionImport, Method: "POST", Route: "/import", OperationID: "import" + r.Plural, Handler: "importArchive",
+			Summary: "Import an archive of " + r.Plural, Doc: "imports an archive in one transaction, keeping ids, revisions and times",
+			Query: []string{QueryOnDuplicate}},
 		{Action: ActionRead, Method: "GET", Route: "/:id", OperationID: "get" + g, Handler: "read",
 			Summary: "Read " + an, Doc: "reads a resource, at its current or a given revision",
 			GraphQL: GraphQLField{Root: GraphQLQuery, Name: one}, Repo: "Get",
@@ -233,6 +241,9 @@ func operations(r *Resource) []*Operation {
 	for _, op := range ops {
 		op.Permission = permissionOf(op.Action)
 		op.Rule = r.Rule(op.Permission)
+		if AdminOnly(op.Action) && r.Rules != nil {
+			op.Rule = &Rule{Action: op.Action, Source: "role:admin", Default: true}
+		}
 		if op.Method == "" {
 			continue
 		}
@@ -240,6 +251,13 @@ func operations(r *Resource) []*Operation {
 		op.OpenAPIPath = openAPIPath(op.Route)
 	}
 	return ops
+}
+
+// AdminOnly reports whether only the admin role may take action, whatever
+// the spec's permissions say (export and import: an archive holds every
+// field of every resource, and an import rewrites history).
+func AdminOnly(action string) bool {
+	return action == ActionExport || action == ActionImport
 }
 
 // permissionOf returns the action whose rule governs action, as

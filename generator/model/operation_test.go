@@ -50,13 +50,14 @@ resources:
 // come with connections (totalCount), one revision with the read's
 // revision argument, referrers with the back-reference fields, a job's
 // logs with its data (data.logs).
-var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers, model.ActionLogs, model.ActionDownload, model.ActionDownloadItem}
+var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers, model.ActionLogs, model.ActionDownload, model.ActionDownloadItem, model.ActionExport, model.ActionImport}
 
 // queryParams are the query parameters runtime/rest reads.
 var queryParams = []string{
 	model.QueryFilter, model.QuerySort, model.QueryLimit, model.QueryCursor, model.QueryOffset,
 	model.QueryIncludeDeleted, model.QueryDeleted, model.QueryCount, model.QueryFields, model.QueryExpand,
 	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst, model.QueryCascade,
+	model.QueryOnDuplicate,
 }
 
 func TestOperationsTable(t *testing.T) {
@@ -99,6 +100,10 @@ func TestOperationsTable(t *testing.T) {
 					switch {
 					case m.Auth == nil && op.Rule != nil:
 						t.Errorf("%s: a rule without auth", what)
+					case m.Auth != nil && model.AdminOnly(op.Action):
+						if op.Rule == nil || op.Rule.Source != "role:admin" {
+							t.Errorf("%s: rule %+v, want role:admin", what, op.Rule)
+						}
 					case m.Auth != nil && (op.Rule == nil || op.Rule != r.Rule(op.Permission)):
 						t.Errorf("%s: rule %+v, want the resource's rule of %s", what, op.Rule, op.Permission)
 					}

@@ -150,7 +150,7 @@ func TestOperations(t *testing.T) {
 			t.Errorf("%s: statuses %v, want %v", tt.name, statuses, want)
 		}
 	}
-	// 14 routes per resource (four in the blog, and the users of its auth),
+	// 16 routes per resource (four in the blog, and the users of its auth),
 	// 10 per job (two in the blog), the 8 of /api/auth and the 4 of the
 	// server, nothing else.
 	n := 0
@@ -158,7 +158,7 @@ func TestOperations(t *testing.T) {
 		n += len(item.Operations())
 	}
 	// The blog's Post has file fields: its 2 downloads, and POST /api/files.
-	if want := 14*5 + 10*2 + 8 + 4 + 2 + 1; n != want {
+	if want := 16*5 + 10*2 + 8 + 4 + 2 + 1; n != want {
 		t.Errorf("%d operations, want %d", n, want)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	paramStatus         = "StatusParam"
 	paramChain          = "ChainParam"
 	paramAgainst        = "AgainstParam"
+	paramOnDuplicate    = "OnDuplicateParam"
 	paramCascade        = "CascadeParam"
 	paramIfMatch        = "IfMatchParam"
 	paramIfNoneMatch    = "IfNoneMatchParam"
@@ -86,6 +87,9 @@ func sharedParameters(auth, jobs bool) openapi3.ParametersMap {
 			false, boolean()),
 		paramAgainst: param(openapi3.ParameterInQuery, "against",
 			"The revision to diff from (number or full id); default: the parent of rev, or {} for revision 1.", false, revision()),
+		paramOnDuplicate: param(openapi3.ParameterInQuery, "on_duplicate",
+			"What to do with a resource whose id is already stored: fail the whole import (409, the default), skip it (keep the stored one), or overwrite it (replace its whole history).",
+			false, &openapi3.Schema{Type: types(openapi3.TypeString), Enum: []any{"fail", "skip", "overwrite"}, Default: "fail"}),
 		paramIfMatch: param(openapi3.ParameterInHeader, "If-Match",
 			"Write only if the current revision's ETag is one of these (a list, or *); else 412. Strong comparison.", false,
 			&openapi3.Schema{Type: types(openapi3.TypeString)}),

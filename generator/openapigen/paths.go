@@ -22,6 +22,8 @@ const (
 	mediaJSONPatch  = "application/json-patch+json"
 	mediaProblem    = "application/problem+json"
 	mediaHTML       = "text/html"
+	mediaNDJSON     = "application/x-ndjson"
+	mediaGzip       = "application/gzip"
 )
 
 // problemStatuses are the error statuses operations answer, each with the
@@ -224,6 +226,28 @@ func operationOf(r *model.Resource, op *model.Operation) operation {
 			errors:      []int{404, 409, 410, 412, 422},
 			description: "Makes rev the current revision (rollback); writes no revision. Unique and ref checks apply.",
 		}
+	case model.ActionExport:
+		return operation{
+			status: http.StatusOK,
+			success: &openapi3.Response{
+				Description: ptr("The archive (docs/backup.md), streamed: a header line, then each " + r.Name + " (live or soft-deleted) followed by every stored revision, drafts included, then an end line. An archive without its end line was cut short."),
+				Content:     openapi3.Content{mediaNDJSON: &openapi3.MediaType{Schema: prop(&openapi3.Schema{Type: types(openapi3.TypeString), Description: "Newline-delimited JSON."})}},
+			},
+			description: "Admins only. Reads every " + r.Name + " and its whole history in one consistent snapshot. File fields carry their references; the file bytes are in a whole-backend backup (the server binary's backup command).",
+		}
+	case model.ActionImport:
+		archive := &openapi3.MediaType{Schema: prop(&openapi3.Schema{Type: types(openapi3.TypeString), Format: "binary"})}
+		return operation{
+			body: &openapi3.RequestBodyRef{Value: &openapi3.RequestBody{
+				Description: "An archive as export writes it, plain or gzip-compressed.", Required: true,
+				Content: openapi3.Content{mediaNDJSON: archive, mediaGzip: archive},
+			}},
+			status: http.StatusOK, success: jsonResponse("The archive was imported.", schemaImportResult),
+			errors: []int{409, 413, 415, 422},
+			description: "Admins only. Writes every resource and revision of the archive in one transaction, keeping their ids, revision ids, " +
+				"parents, hashes, times and authors. Every line is checked first (valid JSON, a known format version, data matching its " +
+				"hash and the spec, a complete archive); any mistake is a problem and nothing is written.",
+		}
 	case model.ActionReferrers:
 		return operation{
 			status: http.StatusOK, success: jsonResponse("The live referrers of the "+r.Name+", grouped by the ref field that points at it.", schemaReferrerList),
@@ -352,7 +376,7 @@ func queryParam(r *model.Resource, name string) *openapi3.ParameterRef {
 		model.QueryLimit: paramLimit, model.QueryCursor: paramCursor, model.QueryOffset: paramOffset,
 		model.QueryIncludeDeleted: paramIncludeDeleted, model.QueryDeleted: paramDeleted, model.QueryCount: paramCount,
 		model.QueryRevision: paramRevision, model.QueryMode: paramMode, model.QueryStatus: paramStatus,
-		model.QueryChain: paramChain, model.QueryAgainst: paramAgainst, model.QueryCascade: paramCascade,
+		model.QueryChain: paramChain, model.QueryAgainst: paramAgainst, model.QueryCascade: paramCascade, model.QueryOnDuplicate: paramOnDuplicate,
 	}
 	if component, ok := shared[name]; ok {
 		return paramRef(component)

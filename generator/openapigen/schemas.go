@@ -18,6 +18,7 @@ const (
 	schemaCount         = "Count"
 	schemaReferrerGroup = "ReferrerGroup"
 	schemaReferrerList  = "ReferrerList"
+	schemaImportResult  = "ImportResult"
 	schemaProblem       = "Problem"
 	schemaFieldError    = "FieldError"
 	schemaJSONPatch     = "JSONPatch"
@@ -176,6 +177,11 @@ func (b *builder) sharedSchemas() error {
 		})},
 		{schemaReferrerList, object("The live referrers of a resource, grouped by the ref field that points at it.", []string{"items"}, openapi3.Schemas{
 			"items": prop(&openapi3.Schema{Type: types(openapi3.TypeArray), Items: schemaRef(schemaReferrerGroup)}),
+		})},
+		{schemaImportResult, object("What an import wrote, in one transaction.", []string{"resources", "revisions", "skipped"}, openapi3.Schemas{
+			"resources": integer("Resources written (new or overwritten)."),
+			"revisions": integer("Revisions written."),
+			"skipped":   integer("Resources already stored and kept as they were (on_duplicate=skip)."),
 		})},
 		{schemaFieldError, object("One problem with one field or query parameter.", []string{"field", "message"}, openapi3.Schemas{
 			"field":   str("The dotted JSON path of the field (address.country), or the name of a query parameter.", ""),

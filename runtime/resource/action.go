@@ -41,7 +41,7 @@ const (
 // Actions lists every action, in the order of the operations table.
 func Actions() []Action {
 	return []Action{
-		ActionCreate, ActionList, ActionCount, ActionRead, ActionUpdate, ActionPatch,
+		ActionCreate, ActionList, ActionCount, ActionExport, ActionImport, ActionRead, ActionUpdate, ActionPatch,
 		ActionDelete, ActionRestore, ActionPurge, ActionRevisions, ActionRevision,
 		ActionDiff, ActionSwitch, ActionReferrers, ActionSubscribe,
 	}
@@ -86,7 +86,7 @@ func (a Action) Rule() Action {
 func (a Action) Writes() bool {
 	switch a {
 	case ActionCreate, ActionUpdate, ActionPatch, ActionDelete, ActionRestore, ActionPurge, ActionSwitch,
-		ActionEnqueue, ActionCancel, ActionRerun:
+		ActionEnqueue, ActionCancel, ActionRerun, ActionImport:
 		return true
 	}
 	return false

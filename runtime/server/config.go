@@ -503,6 +503,8 @@ func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "  %s [flags] users create EMAIL --role ROLE [--name NAME]   (password on stdin)\n", prog)
 	fmt.Fprintf(w, "  %s [flags] users set-password EMAIL                       (password on stdin)\n", prog)
 	fmt.Fprintf(w, "  %s [flags] users list\n", prog)
+	fmt.Fprintf(w, "  %s [flags] backup --out FILE       write every resource, its history and its files to FILE (gzip NDJSON)\n", prog)
+	fmt.Fprintf(w, "  %s [flags] restore --in FILE       restore a backup into an empty store\n", prog)
 	fmt.Fprintln(w, "Flags override the SPECSTAR_* environment variables.")
 	fs.PrintDefaults()
 }

@@ -32,8 +32,12 @@ func Main(ctx context.Context, args []string, app App, stderr io.Writer) int {
 			return runUsers(ctx, cfg, app, rest[1:], os.Stdin, os.Stdout, stderr)
 		case "migrate":
 			return runMigrate(ctx, cfg, app, rest[1:], stderr)
+		case "backup":
+			return runBackup(ctx, cfg, app, rest[1:], stderr)
+		case "restore":
+			return runRestore(ctx, cfg, app, rest[1:], stderr)
 		}
-		err = &FlagError{Err: fmt.Errorf("unexpected argument %q (the subcommands are migrate and users)", rest[0])}
+		err = &FlagError{Err: fmt.Errorf("unexpected argument %q (the subcommands are migrate, users, backup and restore)", rest[0])}
 	}
 	if err != nil {
 		if isHelp(err) {

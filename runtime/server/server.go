@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/specstar-go/specstar/runtime/auth"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/feed/pgfeed"
 	"github.com/specstar-go/specstar/runtime/files"
@@ -166,6 +167,8 @@ func New(cfg Config, app App) (*Server, error) {
 	}
 	if s.files != nil {
 		opts = append(opts, s.files.ServiceOptions(app.Schema())...)
+		// Export, import, backup and restore carry the file bytes too.
+		opts = append(opts, backup.WithFiles(backup.BlobFiles(s.files.Blobs())))
 	}
 	if s.jobs, err = newJobs(app, s); err != nil {
 		return fail(err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerItemRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/items", h.create)
 	g.GET("/items", h.list)
 	g.GET("/items/count", h.count)
+	g.GET("/items/export", h.export)
+	g.POST("/items/import", h.importArchive)
 	g.GET("/items/:id", h.read)
 	g.PUT("/items/:id", h.replace)
 	g.PATCH("/items/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *itemHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/items/export.
+func (h *itemHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, itemKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/items/import.
+func (h *itemHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, itemKind, decodeItem)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/items/:id.

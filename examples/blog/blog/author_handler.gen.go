@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerAuthorRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/authors", h.create)
 	g.GET("/authors", h.list)
 	g.GET("/authors/count", h.count)
+	g.GET("/authors/export", h.export)
+	g.POST("/authors/import", h.importArchive)
 	g.GET("/authors/:id", h.read)
 	g.PUT("/authors/:id", h.replace)
 	g.PATCH("/authors/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *authorHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/authors/export.
+func (h *authorHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, authorKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/authors/import.
+func (h *authorHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, authorKind, decodeAuthor)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/authors/:id.

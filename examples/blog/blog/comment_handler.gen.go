@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerCommentRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/comments", h.create)
 	g.GET("/comments", h.list)
 	g.GET("/comments/count", h.count)
+	g.GET("/comments/export", h.export)
+	g.POST("/comments/import", h.importArchive)
 	g.GET("/comments/:id", h.read)
 	g.PUT("/comments/:id", h.replace)
 	g.PATCH("/comments/:id", h.patch)
@@ -105,6 +108,22 @@ func (h *commentHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/comments/export.
+func (h *commentHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, commentKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/comments/import.
+func (h *commentHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, commentKind, decodeComment)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/comments/:id.

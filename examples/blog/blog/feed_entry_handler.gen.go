@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerFeedEntryRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/feed-entries", h.create)
 	g.GET("/feed-entries", h.list)
 	g.GET("/feed-entries/count", h.count)
+	g.GET("/feed-entries/export", h.export)
+	g.POST("/feed-entries/import", h.importArchive)
 	g.GET("/feed-entries/:id", h.read)
 	g.PUT("/feed-entries/:id", h.replace)
 	g.PATCH("/feed-entries/:id", h.patch)
@@ -105,6 +108,22 @@ func (h *feedEntryHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/feed-entries/export.
+func (h *feedEntryHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, feedEntryKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/feed-entries/import.
+func (h *feedEntryHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, feedEntryKind, decodeFeedEntry)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/feed-entries/:id.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
@@ -24,6 +25,8 @@ func registerPostRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/posts", h.create)
 	g.GET("/posts", h.list)
 	g.GET("/posts/count", h.count)
+	g.GET("/posts/export", h.export)
+	g.POST("/posts/import", h.importArchive)
 	g.GET("/posts/:id", h.read)
 	g.PUT("/posts/:id", h.replace)
 	g.PATCH("/posts/:id", h.patch)
@@ -108,6 +111,22 @@ func (h *postHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/posts/export.
+func (h *postHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, postKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/posts/import.
+func (h *postHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, postKind, decodePost)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/posts/:id.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerUserRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/users", h.create)
 	g.GET("/users", h.list)
 	g.GET("/users/count", h.count)
+	g.GET("/users/export", h.export)
+	g.POST("/users/import", h.importArchive)
 	g.GET("/users/:id", h.read)
 	g.PUT("/users/:id", h.replace)
 	g.PATCH("/users/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *userHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/users/export.
+func (h *userHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, userKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/users/import.
+func (h *userHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, userKind, decodeUser)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/users/:id.

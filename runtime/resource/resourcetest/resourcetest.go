@@ -82,9 +82,12 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 	}
 	tests = append(tests, hookTests()...)
 	tests = append(tests, accessTests()...)
+	tests = append(tests, exportTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.run(t, newEnv(t, open(t)))
+			e := newEnv(t, open(t))
+			e.open = func() resource.Backend { return open(t) }
+			tt.run(t, e)
 		})
 	}
 }
@@ -224,6 +227,9 @@ type env struct {
 	clock *Clock
 	ids   func() string
 	ctx   context.Context
+	// open returns another fresh, empty backend of the same kind (for
+	// tests that move data between two stores).
+	open func() resource.Backend
 	*Kinds
 }
 

@@ -60,6 +60,13 @@ func (r *reader) revision(k *resource.Kind, id string, n int, pending map[string
 	if err != nil {
 		return nil, err
 	}
+	return r.resolve(k, rev, pending)
+}
+
+// resolve replaces the pointer of rev, read from the index, with its
+// body.
+func (r *reader) resolve(k *resource.Kind, rev *resource.Revision, pending map[string][]byte) (*resource.Revision, error) {
+	id := rev.Info.ResourceID
 	sum, ok := parsePointer(rev.Data)
 	if !ok {
 		return rev, nil // written before S3 was configured

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerOwnerRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/people", h.create)
 	g.GET("/people", h.list)
 	g.GET("/people/count", h.count)
+	g.GET("/people/export", h.export)
+	g.POST("/people/import", h.importArchive)
 	g.GET("/people/:id", h.read)
 	g.PUT("/people/:id", h.replace)
 	g.PATCH("/people/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *ownerHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/people/export.
+func (h *ownerHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, ownerKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/people/import.
+func (h *ownerHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, ownerKind, decodeOwner)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/people/:id.

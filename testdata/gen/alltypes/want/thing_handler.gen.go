@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
@@ -24,6 +25,8 @@ func registerThingRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/things", h.create)
 	g.GET("/things", h.list)
 	g.GET("/things/count", h.count)
+	g.GET("/things/export", h.export)
+	g.POST("/things/import", h.importArchive)
 	g.GET("/things/:id", h.read)
 	g.PUT("/things/:id", h.replace)
 	g.PATCH("/things/:id", h.patch)
@@ -108,6 +111,22 @@ func (h *thingHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/things/export.
+func (h *thingHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, thingKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/things/import.
+func (h *thingHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, thingKind, decodeThing)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/things/:id.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerLogRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/logs", h.create)
 	g.GET("/logs", h.list)
 	g.GET("/logs/count", h.count)
+	g.GET("/logs/export", h.export)
+	g.POST("/logs/import", h.importArchive)
 	g.GET("/logs/:id", h.read)
 	g.PUT("/logs/:id", h.replace)
 	g.PATCH("/logs/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *logHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/logs/export.
+func (h *logHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, logKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/logs/import.
+func (h *logHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, logKind, decodeLog)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/logs/:id.

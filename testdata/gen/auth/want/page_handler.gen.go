@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerPageRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/pages", h.create)
 	g.GET("/pages", h.list)
 	g.GET("/pages/count", h.count)
+	g.GET("/pages/export", h.export)
+	g.POST("/pages/import", h.importArchive)
 	g.GET("/pages/:id", h.read)
 	g.PUT("/pages/:id", h.replace)
 	g.PATCH("/pages/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *pageHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/pages/export.
+func (h *pageHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, pageKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/pages/import.
+func (h *pageHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, pageKind, decodePage)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/pages/:id.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerTicketRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/tickets", h.create)
 	g.GET("/tickets", h.list)
 	g.GET("/tickets/count", h.count)
+	g.GET("/tickets/export", h.export)
+	g.POST("/tickets/import", h.importArchive)
 	g.GET("/tickets/:id", h.read)
 	g.PUT("/tickets/:id", h.replace)
 	g.PATCH("/tickets/:id", h.patch)
@@ -105,6 +108,22 @@ func (h *ticketHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/tickets/export.
+func (h *ticketHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, ticketKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/tickets/import.
+func (h *ticketHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, ticketKind, decodeTicket)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/tickets/:id.

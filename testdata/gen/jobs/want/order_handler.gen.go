@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerOrderRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/orders", h.create)
 	g.GET("/orders", h.list)
 	g.GET("/orders/count", h.count)
+	g.GET("/orders/export", h.export)
+	g.POST("/orders/import", h.importArchive)
 	g.GET("/orders/:id", h.read)
 	g.PUT("/orders/:id", h.replace)
 	g.PATCH("/orders/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *orderHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/orders/export.
+func (h *orderHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, orderKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/orders/import.
+func (h *orderHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, orderKind, decodeOrder)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/orders/:id.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/backup"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -23,6 +24,8 @@ func registerNoteRoutes(g *echo.Group, svc *resource.Service) {
 	g.POST("/notes", h.create)
 	g.GET("/notes", h.list)
 	g.GET("/notes/count", h.count)
+	g.GET("/notes/export", h.export)
+	g.POST("/notes/import", h.importArchive)
 	g.GET("/notes/:id", h.read)
 	g.PUT("/notes/:id", h.replace)
 	g.PATCH("/notes/:id", h.patch)
@@ -101,6 +104,22 @@ func (h *noteHandler) count(c echo.Context) error {
 		return err
 	}
 	return rest.JSON(c, http.StatusOK, map[string]int{"count": n})
+}
+
+// export streams the archive of every resource and revision (docs/backup.md): GET /api/notes/export.
+func (h *noteHandler) export(c echo.Context) error {
+	if err := rest.CheckQuery(c); err != nil {
+		return err
+	}
+	return backup.ServeExport(c, h.svc, noteKind)
+}
+
+// importArchive imports an archive in one transaction, keeping ids, revisions and times: POST /api/notes/import.
+func (h *noteHandler) importArchive(c echo.Context) error {
+	if err := rest.CheckQuery(c, "on_duplicate"); err != nil {
+		return err
+	}
+	return backup.ServeImport(c, h.svc, noteKind, decodeNote)
 }
 
 // read reads a resource, at its current or a given revision: GET /api/notes/:id.
