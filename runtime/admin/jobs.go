@@ -13,7 +13,7 @@ import (
 // jobView is the job part of a job resource's page.
 type jobView struct {
 	Status    string
-	Running   bool // pending or processing: the page refreshes its logs
+	Running   bool // pending or running: the page refreshes its logs
 	LastError string
 	Logs      []jobs.Log
 	CanRerun  bool
@@ -28,7 +28,9 @@ func (a *Admin) jobDetail(c echo.Context, r *Resource, env *resource.Envelope) (
 	jv := &jobView{}
 	jv.Status, _ = data["status"].(string)
 	jv.LastError, _ = data["last_error"].(string)
-	jv.Running = jv.Status == "pending" || jv.Status == "processing"
+	// The statuses are the engine's: a job that may still run is pending
+	// (due, or waiting for a retry) or running.
+	jv.Running = jv.Status == string(jobs.StatusPending) || jv.Status == string(jobs.StatusRunning)
 	q := a.queue()
 	if q == nil {
 		return jv, nil
