@@ -8,6 +8,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Thing.
@@ -161,6 +162,466 @@ func thingSort(orders []*ThingOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v ThingKind) gqlName() string {
+	switch v {
+	case ThingKindSmall:
+		return "SMALL"
+	case ThingKindLarge:
+		return "LARGE"
+	case ThingKindExtraLarge:
+		return "EXTRA_LARGE"
+	}
+	return ""
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v ThingSizes) gqlName() string {
+	switch v {
+	case ThingSizesS:
+		return "S"
+	case ThingSizesM:
+		return "M"
+	case ThingSizesL:
+		return "L"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Thing), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Thing")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Thing")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Thing) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingData")
+		case "label":
+			e.String(r.Label)
+		case "notes":
+			if r.Notes == nil {
+				e.Null()
+			} else {
+				e.String((*r.Notes))
+			}
+		case "count":
+			e.Int64(r.Count)
+		case "ratio":
+			if r.Ratio == nil {
+				e.Null()
+			} else {
+				if !e.Float((*r.Ratio)) {
+					return false
+				}
+			}
+		case "weight":
+			if r.Weight == nil {
+				e.Null()
+			} else {
+				if !e.Float((*r.Weight)) {
+					return false
+				}
+			}
+		case "active":
+			if r.Active == nil {
+				e.Null()
+			} else {
+				e.Bool((*r.Active))
+			}
+		case "seenAt":
+			if !e.Time(r.SeenAt) {
+				return false
+			}
+		case "expiresAt":
+			if r.ExpiresAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.ExpiresAt)) {
+					return false
+				}
+			}
+		case "bornOn":
+			if r.BornOn == nil {
+				e.Null()
+			} else {
+				e.String((*r.BornOn))
+			}
+		case "kind":
+			if r.Kind == nil {
+				e.Null()
+			} else {
+				if !e.Enum((*r.Kind).gqlName()) {
+					return false
+				}
+			}
+		case "email":
+			if r.Email == nil {
+				e.Null()
+			} else {
+				e.String((*r.Email))
+			}
+		case "homepage":
+			if r.Homepage == nil {
+				e.Null()
+			} else {
+				e.String((*r.Homepage))
+			}
+		case "apiId":
+			e.String(r.APIID)
+		case "raw":
+			if !e.JSON(r.Raw) {
+				return false
+			}
+		case "rawReq":
+			if !e.JSON(r.RawReq) {
+				return false
+			}
+		case "labels":
+			if r.Labels == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Labels {
+					e.Elem()
+					e.String(r.Labels[i])
+				}
+				e.CloseList()
+			}
+		case "sizes":
+			if r.Sizes == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Sizes {
+					e.Elem()
+					if !e.Enum(r.Sizes[i].gqlName()) {
+						return false
+					}
+				}
+				e.CloseList()
+			}
+		case "scores":
+			if r.Scores == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Scores {
+					e.Elem()
+					e.Int64(r.Scores[i])
+				}
+				e.CloseList()
+			}
+		case "times":
+			if r.Times == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Times {
+					e.Elem()
+					if !e.Time(r.Times[i]) {
+						return false
+					}
+				}
+				e.CloseList()
+			}
+		case "ids":
+			if r.IDs == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.IDs {
+					e.Elem()
+					e.String(r.IDs[i])
+				}
+				e.CloseList()
+			}
+		case "codes":
+			if r.Codes == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Codes {
+					e.Elem()
+					e.String(r.Codes[i])
+				}
+				e.CloseList()
+			}
+		case "owner":
+			e.String(r.Owner)
+		case "backup":
+			if r.Backup == nil {
+				e.Null()
+			} else {
+				e.String((*r.Backup))
+			}
+		case "parent":
+			if r.Parent == nil {
+				e.Null()
+			} else {
+				e.String((*r.Parent))
+			}
+		case "location":
+			if !r.Location.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "extra":
+			if r.Extra == nil {
+				e.Null()
+			} else {
+				if !(*r.Extra).encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingLocation), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingLocation) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingLocation")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingLocation")
+		case "city":
+			e.String(r.City)
+		case "zip":
+			if r.Zip == nil {
+				e.Null()
+			} else {
+				e.String((*r.Zip))
+			}
+		case "geo":
+			if r.Geo == nil {
+				e.Null()
+			} else {
+				if !(*r.Geo).encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingLocationGeo), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingLocationGeo) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingLocationGeo")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingLocationGeo")
+		case "lat":
+			if !e.Float(r.Lat) {
+				return false
+			}
+		case "lng":
+			if !e.Float(r.Lng) {
+				return false
+			}
+		case "seen":
+			if r.Seen == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.Seen)) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingExtra), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingExtra) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingExtra")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingExtra")
+		case "note":
+			if r.Note == nil {
+				e.Null()
+			} else {
+				e.String((*r.Note))
+			}
+		case "level":
+			if r.Level == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.Level))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
 }
 
 // ThingChange is a committed change of a Thing (GraphQL ThingChange).

@@ -135,9 +135,13 @@ func (r *resolver) listLogs(ctx context.Context, cond filter.Expr, where *LogFil
 		return nil, gql.Wrap(err)
 	}
 	conn := &LogConnection{
-		Edges:    make([]*LogEdge, 0, len(page.Items)),
 		Nodes:    make([]*LogRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*LogEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
@@ -148,10 +152,12 @@ func (r *resolver) listLogs(ctx context.Context, cond filter.Expr, where *LogFil
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &LogEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &LogEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type CleanupJob.
@@ -132,6 +133,245 @@ func cleanupJobSort(orders []*CleanupJobOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v CleanupJobStatus) gqlName() string {
+	switch v {
+	case CleanupJobStatusPending:
+		return "PENDING"
+	case CleanupJobStatusRunning:
+		return "RUNNING"
+	case CleanupJobStatusCompleted:
+		return "COMPLETED"
+	case CleanupJobStatusFailed:
+		return "FAILED"
+	case CleanupJobStatusCancelled:
+		return "CANCELLED"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJob), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJob")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJob")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJobData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJob) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJobData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJobData")
+		case "payload":
+			if !r.Payload.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "status":
+			if !e.Enum(r.Status.gqlName()) {
+				return false
+			}
+		case "attempts":
+			e.Int64(r.Attempts)
+		case "maxAttempts":
+			e.Int64(r.MaxAttempts)
+		case "runAt":
+			if r.RunAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.RunAt)) {
+					return false
+				}
+			}
+		case "startedAt":
+			if r.StartedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.StartedAt)) {
+					return false
+				}
+			}
+		case "finishedAt":
+			if r.FinishedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.FinishedAt)) {
+					return false
+				}
+			}
+		case "lastError":
+			if r.LastError == nil {
+				e.Null()
+			} else {
+				e.String((*r.LastError))
+			}
+		case "result":
+			if !e.JSON(r.Result) {
+				return false
+			}
+		case "logs":
+			if !e.JSON(r.Logs) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupPayload), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupPayload) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupPayload")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupPayload")
+		case "olderThanDays":
+			if r.OlderThanDays == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.OlderThanDays))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJobConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJobConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJobConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJobEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJobEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJobEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
 }
 
 // CleanupJobChange is a committed change of a CleanupJob (GraphQL CleanupJobChange).
