@@ -193,7 +193,8 @@ func fastFile(s *schema, pkgPath string) *jen.File {
 	type root struct {
 		field, fn string
 		call      jen.Code
-		nullable  bool // the read's Item may be null; the list's connection may not
+		nullable  bool   // the read's Item may be null; the list's connection may not
+		typ       string // the GraphQL type of the field's value
 	}
 	var roots []root
 	for _, a := range s.resources {
@@ -210,10 +211,41 @@ func fastFile(s *schema, pkgPath string) *jen.File {
 			default:
 				continue
 			}
-			roots = append(roots, root{field: name, fn: "fast" + upperFirst(name), nullable: op.Action == model.ActionRead,
+			typ := a.name
+			if op.Action == model.ActionList {
+				typ = a.conn
+			}
+			roots = append(roots, root{field: name, fn: "fast" + upperFirst(name), nullable: op.Action == model.ActionRead, typ: typ,
 				call: jen.Id("ec").Dot("Resolvers").Dot("Query").Call().Dot(upperFirst(name)).Call(append([]jen.Code{jen.Id("ctx")}, args...)...)})
 		}
 	}
+
+	f.Comment("fastTypes lists the fields FastQuery writes, by GraphQL type, with the object")
+	f.Comment("type of each field's value (\"\" for scalars and enums).")
+	f.Var().Id("fastTypes").Op("=").Qual(pkgGQL, "FastTypes").Values(jen.DictFunc(func(d jen.Dict) {
+		fields := func(kv ...string) jen.Code {
+			return jen.Values(jen.DictFunc(func(d jen.Dict) {
+				for i := 0; i < len(kv); i += 2 {
+					d[jen.Lit(kv[i])] = jen.Lit(kv[i+1])
+				}
+			}))
+		}
+		var query []string
+		for _, rt := range roots {
+			query = append(query, rt.field, rt.typ)
+		}
+		d[jen.Lit("Query")] = fields(query...)
+		for _, a := range s.resources {
+			d[jen.Lit(a.name)] = fields("id", "", "etag", "", "data", a.data, "meta", "Meta", "revisionInfo", "RevisionInfo")
+			d[jen.Lit(a.data)] = fields(dataTypes(a.model.Fields)...)
+			for _, o := range a.objects {
+				d[jen.Lit(o.name)] = fields(dataTypes(o.field.Fields)...)
+			}
+			d[jen.Lit(a.conn)] = fields("edges", a.edge, "nodes", a.name, "pageInfo", "PageInfo", "totalCount", "")
+			d[jen.Lit(a.edge)] = fields("cursor", "", "node", a.name)
+		}
+	}))
+	f.Line()
 
 	f.Comment("FastQuery implements gql.FastQuerier: it answers a query whose fields are the")
 	f.Comment("reads and lists of resources, selecting data only, by calling their resolvers")
@@ -222,6 +254,8 @@ func fastFile(s *schema, pkgPath string) *jen.File {
 		jen.Id("ctx").Qual("context", "Context"), enc.Clone().Op("*").Qual(pkgGQL, "Encoder"),
 	).Bool().Block(
 		jen.Id("opCtx").Op(":=").Add(enc.Clone()).Dot("Operation").Call(),
+		jen.If(jen.Op("!").Add(enc.Clone()).Dot("Supports").Call(jen.Id("opCtx").Dot("Operation").Dot("SelectionSet"), jen.Lit("Query"), jen.Id("fastTypes"))).Block(
+			jen.Return(jen.False())),
 		jen.List(jen.Id("fields"), jen.Id("ok")).Op(":=").Add(enc.Clone()).Dot("Fields").Call(jen.Id("opCtx").Dot("Operation").Dot("SelectionSet"), jen.Lit("Query")),
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.False())),
 		jen.Id("ec").Op(":=").Id("newExecutionContext").Call(jen.Id("opCtx"), jen.Id("e"), jen.Nil()),
@@ -399,4 +433,25 @@ func scalarGoType(fd *model.Field) (*jen.Statement, bool) {
 		return jen.Qual("time", "Time"), true
 	}
 	return jen.String(), true
+}
+
+// dataTypes lists the output data fields that the encoders write, each
+// with the GraphQL object type of its values ("" for scalars), as
+// key-value pairs.
+func dataTypes(fields []*model.Field) []string {
+	var out []string
+	for _, fd := range fields {
+		if fd.WriteOnly || fd.Type == model.File || fd.Type == model.List && fd.Elem.Type == model.File {
+			continue
+		}
+		typ := ""
+		switch {
+		case fd.Type == model.Object:
+			typ = fd.ObjectGoType
+		case fd.Type == model.List && fd.Elem.Type == model.Object:
+			typ = fd.Elem.ObjectGoType
+		}
+		out = append(out, fieldName(fd.Name), typ)
+	}
+	return out
 }

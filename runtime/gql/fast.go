@@ -462,3 +462,53 @@ func (e *Encoder) JSON(v json.RawMessage) bool {
 	e.buf = out.Bytes()
 	return true
 }
+
+// FastTypes lists, by GraphQL object type, the fields the fast path
+// writes: each field's name and the object type of its value ("" for a
+// scalar or enum). Meta, RevisionInfo and PageInfo are known without
+// being listed.
+type FastTypes map[string]map[string]string
+
+// sharedFastFields returns the fields of the shared types the Encoder
+// writes itself.
+func sharedFastFields(typeName string) map[string]string {
+	switch typeName {
+	case "Meta":
+		return map[string]string{"resourceId": "", "currentRevisionId": "", "totalRevisionCount": "", "schemaVersion": "",
+			"createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": "", "isDeleted": ""}
+	case "RevisionInfo":
+		return map[string]string{"revisionId": "", "parentRevisionId": "", "resourceId": "", "number": "", "status": "",
+			"dataHash": "", "schemaVersion": "", "createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": ""}
+	case "PageInfo":
+		return map[string]string{"hasNextPage": "", "endCursor": ""}
+	}
+	return nil
+}
+
+// Supports reports whether the fast path writes every field that sel
+// selects on typeName, at every depth: checked before any resolver runs,
+// so that a query the fast path declines (a relation, revisions) is
+// executed once, by gqlgen.
+func (e *Encoder) Supports(sel ast.SelectionSet, typeName string, types FastTypes) bool {
+	known := types[typeName]
+	if known == nil {
+		known = sharedFastFields(typeName)
+	}
+	if known == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, typeName)
+	if !ok {
+		return false
+	}
+	for _, f := range fields {
+		if f.Name == "__typename" {
+			continue
+		}
+		child, ok := known[f.Name]
+		if !ok || child != "" && !e.Supports(f.Selections, child, types) {
+			return false
+		}
+	}
+	return true
+}

@@ -10,11 +10,228 @@ import (
 	"github.com/specstar-go/specstar/runtime/gql"
 )
 
+// fastTypes lists the fields FastQuery writes, by GraphQL type, with the object
+// type of each field's value ("" for scalars and enums).
+var fastTypes = gql.FastTypes{
+	"Author": {
+		"data":         "AuthorData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"AuthorAddress": {
+		"city":    "",
+		"country": "",
+	},
+	"AuthorConnection": {
+		"edges":      "AuthorEdge",
+		"nodes":      "Author",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"AuthorData": {
+		"address": "AuthorAddress",
+		"bio":     "",
+		"email":   "",
+		"name":    "",
+		"website": "",
+	},
+	"AuthorEdge": {
+		"cursor": "",
+		"node":   "Author",
+	},
+	"Comment": {
+		"data":         "CommentData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"CommentConnection": {
+		"edges":      "CommentEdge",
+		"nodes":      "Comment",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"CommentData": {
+		"authorName": "",
+		"body":       "",
+		"day":        "",
+		"externalId": "",
+		"post":       "",
+	},
+	"CommentEdge": {
+		"cursor": "",
+		"node":   "Comment",
+	},
+	"DailyDigestJob": {
+		"data":         "DailyDigestJobData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"DailyDigestJobConnection": {
+		"edges":      "DailyDigestJobEdge",
+		"nodes":      "DailyDigestJob",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"DailyDigestJobData": {
+		"attempts":    "",
+		"finishedAt":  "",
+		"lastError":   "",
+		"logs":        "",
+		"maxAttempts": "",
+		"payload":     "DailyDigestPayload",
+		"result":      "",
+		"runAt":       "",
+		"startedAt":   "",
+		"status":      "",
+	},
+	"DailyDigestJobEdge": {
+		"cursor": "",
+		"node":   "DailyDigestJob",
+	},
+	"DailyDigestPayload": {"windowHours": ""},
+	"FeedEntry": {
+		"data":         "FeedEntryData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"FeedEntryConnection": {
+		"edges":      "FeedEntryEdge",
+		"nodes":      "FeedEntry",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"FeedEntryData": {
+		"post":        "",
+		"publishedAt": "",
+		"title":       "",
+	},
+	"FeedEntryEdge": {
+		"cursor": "",
+		"node":   "FeedEntry",
+	},
+	"NotifySubscribersJob": {
+		"data":         "NotifySubscribersJobData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"NotifySubscribersJobConnection": {
+		"edges":      "NotifySubscribersJobEdge",
+		"nodes":      "NotifySubscribersJob",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"NotifySubscribersJobData": {
+		"attempts":    "",
+		"finishedAt":  "",
+		"lastError":   "",
+		"logs":        "",
+		"maxAttempts": "",
+		"payload":     "NotifySubscribersPayload",
+		"result":      "",
+		"runAt":       "",
+		"startedAt":   "",
+		"status":      "",
+	},
+	"NotifySubscribersJobEdge": {
+		"cursor": "",
+		"node":   "NotifySubscribersJob",
+	},
+	"NotifySubscribersPayload": {
+		"delayMs": "",
+		"post":    "",
+		"title":   "",
+	},
+	"Post": {
+		"data":         "PostData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"PostConnection": {
+		"edges":      "PostEdge",
+		"nodes":      "Post",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"PostData": {
+		"author":      "",
+		"body":        "",
+		"editor":      "",
+		"featured":    "",
+		"metadata":    "",
+		"publishedAt": "",
+		"rating":      "",
+		"reviewNotes": "",
+		"slug":        "",
+		"status":      "",
+		"tags":        "",
+		"title":       "",
+		"views":       "",
+	},
+	"PostEdge": {
+		"cursor": "",
+		"node":   "Post",
+	},
+	"Query": {
+		"author":                "Author",
+		"authors":               "AuthorConnection",
+		"comment":               "Comment",
+		"comments":              "CommentConnection",
+		"dailyDigestJob":        "DailyDigestJob",
+		"dailyDigestJobs":       "DailyDigestJobConnection",
+		"feedEntries":           "FeedEntryConnection",
+		"feedEntry":             "FeedEntry",
+		"notifySubscribersJob":  "NotifySubscribersJob",
+		"notifySubscribersJobs": "NotifySubscribersJobConnection",
+		"post":                  "Post",
+		"posts":                 "PostConnection",
+		"user":                  "User",
+		"users":                 "UserConnection",
+	},
+	"User": {
+		"data":         "UserData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"UserConnection": {
+		"edges":      "UserEdge",
+		"nodes":      "User",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"UserData": {
+		"disabled": "",
+		"email":    "",
+		"name":     "",
+		"roles":    "",
+	},
+	"UserEdge": {
+		"cursor": "",
+		"node":   "User",
+	},
+}
+
 // FastQuery implements gql.FastQuerier: it answers a query whose fields are the
 // reads and lists of resources, selecting data only, by calling their resolvers
 // and writing the results into enc; anything else declines to gqlgen's executor.
 func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool {
 	opCtx := enc.Operation()
+	if !enc.Supports(opCtx.Operation.SelectionSet, "Query", fastTypes) {
+		return false
+	}
 	fields, ok := enc.Fields(opCtx.Operation.SelectionSet, "Query")
 	if !ok {
 		return false
