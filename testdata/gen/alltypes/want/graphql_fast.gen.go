@@ -10,11 +10,102 @@ import (
 	"github.com/specstar-go/specstar/runtime/gql"
 )
 
+// fastTypes lists the fields FastQuery writes, by GraphQL type, with the object
+// type of each field's value ("" for scalars and enums).
+var fastTypes = gql.FastTypes{
+	"Owner": {
+		"data":         "OwnerData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"OwnerConnection": {
+		"edges":      "OwnerEdge",
+		"nodes":      "Owner",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"OwnerData": {"name": ""},
+	"OwnerEdge": {
+		"cursor": "",
+		"node":   "Owner",
+	},
+	"Query": {
+		"owner":  "Owner",
+		"owners": "OwnerConnection",
+		"thing":  "Thing",
+		"things": "ThingConnection",
+	},
+	"Thing": {
+		"data":         "ThingData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"ThingConnection": {
+		"edges":      "ThingEdge",
+		"nodes":      "Thing",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"ThingData": {
+		"active":    "",
+		"apiId":     "",
+		"backup":    "",
+		"bornOn":    "",
+		"codes":     "",
+		"count":     "",
+		"email":     "",
+		"expiresAt": "",
+		"extra":     "ThingExtra",
+		"homepage":  "",
+		"ids":       "",
+		"kind":      "",
+		"label":     "",
+		"labels":    "",
+		"location":  "ThingLocation",
+		"notes":     "",
+		"owner":     "",
+		"parent":    "",
+		"ratio":     "",
+		"raw":       "",
+		"rawReq":    "",
+		"scores":    "",
+		"seenAt":    "",
+		"sizes":     "",
+		"times":     "",
+		"weight":    "",
+	},
+	"ThingEdge": {
+		"cursor": "",
+		"node":   "Thing",
+	},
+	"ThingExtra": {
+		"level": "",
+		"note":  "",
+	},
+	"ThingLocation": {
+		"city": "",
+		"geo":  "ThingLocationGeo",
+		"zip":  "",
+	},
+	"ThingLocationGeo": {
+		"lat":  "",
+		"lng":  "",
+		"seen": "",
+	},
+}
+
 // FastQuery implements gql.FastQuerier: it answers a query whose fields are the
 // reads and lists of resources, selecting data only, by calling their resolvers
 // and writing the results into enc; anything else declines to gqlgen's executor.
 func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool {
 	opCtx := enc.Operation()
+	if !enc.Supports(opCtx.Operation.SelectionSet, "Query", fastTypes) {
+		return false
+	}
 	fields, ok := enc.Fields(opCtx.Operation.SelectionSet, "Query")
 	if !ok {
 		return false

@@ -157,7 +157,7 @@ func (r *resolver) listOwners(ctx context.Context, cond filter.Expr, where *Owne
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeOwnerRecord(env, nil)
+		rec, err := decodeOwnerRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

@@ -4,9 +4,12 @@
 package store
 
 import (
+	"time"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -622,6 +625,308 @@ func (r *ThingEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Thing) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "label":
+			if !r.Null() {
+				d.Label = r.String()
+			}
+		case "notes":
+			if r.Null() {
+				d.Notes = nil
+			} else {
+				x := r.String()
+				d.Notes = &x
+			}
+		case "count":
+			if !r.Null() {
+				d.Count = r.Int64()
+			}
+		case "ratio":
+			if r.Null() {
+				d.Ratio = nil
+			} else {
+				x := r.Float64()
+				d.Ratio = &x
+			}
+		case "weight":
+			if r.Null() {
+				d.Weight = nil
+			} else {
+				x := r.Float64()
+				d.Weight = &x
+			}
+		case "active":
+			if r.Null() {
+				d.Active = nil
+			} else {
+				x := r.Bool()
+				d.Active = &x
+			}
+		case "seen_at":
+			if !r.Null() {
+				d.SeenAt = r.Time()
+			}
+		case "expires_at":
+			if r.Null() {
+				d.ExpiresAt = nil
+			} else {
+				x := r.Time()
+				d.ExpiresAt = &x
+			}
+		case "born_on":
+			if r.Null() {
+				d.BornOn = nil
+			} else {
+				x := r.String()
+				d.BornOn = &x
+			}
+		case "kind":
+			if r.Null() {
+				d.Kind = nil
+			} else {
+				x := ThingKind(r.String())
+				d.Kind = &x
+			}
+		case "email":
+			if r.Null() {
+				d.Email = nil
+			} else {
+				x := r.String()
+				d.Email = &x
+			}
+		case "homepage":
+			if r.Null() {
+				d.Homepage = nil
+			} else {
+				x := r.String()
+				d.Homepage = &x
+			}
+		case "api_id":
+			if !r.Null() {
+				d.APIID = r.String()
+			}
+		case "raw":
+			d.Raw = r.Raw()
+		case "raw_req":
+			d.RawReq = r.Raw()
+		case "labels":
+			if r.Null() {
+				d.Labels = nil
+			} else {
+				d.Labels = []string{}
+				for r.Array(); r.Next(); {
+					d.Labels = append(d.Labels, r.String())
+				}
+			}
+		case "sizes":
+			if r.Null() {
+				d.Sizes = nil
+			} else {
+				d.Sizes = []ThingSizes{}
+				for r.Array(); r.Next(); {
+					d.Sizes = append(d.Sizes, ThingSizes(r.String()))
+				}
+			}
+		case "scores":
+			if r.Null() {
+				d.Scores = nil
+			} else {
+				d.Scores = []int64{}
+				for r.Array(); r.Next(); {
+					d.Scores = append(d.Scores, r.Int64())
+				}
+			}
+		case "times":
+			if r.Null() {
+				d.Times = nil
+			} else {
+				d.Times = []time.Time{}
+				for r.Array(); r.Next(); {
+					d.Times = append(d.Times, r.Time())
+				}
+			}
+		case "ids":
+			if r.Null() {
+				d.IDs = nil
+			} else {
+				d.IDs = []string{}
+				for r.Array(); r.Next(); {
+					d.IDs = append(d.IDs, r.String())
+				}
+			}
+		case "codes":
+			if r.Null() {
+				d.Codes = nil
+			} else {
+				d.Codes = []string{}
+				for r.Array(); r.Next(); {
+					d.Codes = append(d.Codes, r.String())
+				}
+			}
+		case "owner":
+			if !r.Null() {
+				d.Owner = r.String()
+			}
+		case "backup":
+			if r.Null() {
+				d.Backup = nil
+			} else {
+				x := r.String()
+				d.Backup = &x
+			}
+		case "parent":
+			if r.Null() {
+				d.Parent = nil
+			} else {
+				x := r.String()
+				d.Parent = &x
+			}
+		case "photo":
+			r.Value(&d.Photo)
+		case "attachment":
+			r.Value(&d.Attachment)
+		case "location":
+			d.Location.readJSON(r)
+		case "extra":
+			if r.Null() {
+				d.Extra = nil
+			} else {
+				d.Extra = new(ThingExtra)
+				d.Extra.readJSON(r)
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *ThingLocation) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "city":
+			if !r.Null() {
+				d.City = r.String()
+			}
+		case "zip":
+			if r.Null() {
+				d.Zip = nil
+			} else {
+				x := r.String()
+				d.Zip = &x
+			}
+		case "geo":
+			if r.Null() {
+				d.Geo = nil
+			} else {
+				d.Geo = new(ThingLocationGeo)
+				d.Geo.readJSON(r)
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *ThingLocationGeo) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "lat":
+			if !r.Null() {
+				d.Lat = r.Float64()
+			}
+		case "lng":
+			if !r.Null() {
+				d.Lng = r.Float64()
+			}
+		case "seen":
+			if r.Null() {
+				d.Seen = nil
+			} else {
+				x := r.Time()
+				d.Seen = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *ThingExtra) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "note":
+			if r.Null() {
+				d.Note = nil
+			} else {
+				x := r.String()
+				d.Note = &x
+			}
+		case "level":
+			if r.Null() {
+				d.Level = nil
+			} else {
+				x := r.Int64()
+				d.Level = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeThingRecordGQL decodes env as decodeThingRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeThingRecordGQL(env *resource.Envelope) (*ThingRecord, error) {
+	rec := &ThingRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeThingRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // ThingChange is a committed change of a Thing (GraphQL ThingChange).

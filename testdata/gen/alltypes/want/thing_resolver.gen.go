@@ -230,7 +230,7 @@ func (r *resolver) listThings(ctx context.Context, cond filter.Expr, where *Thin
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeThingRecord(env, nil)
+		rec, err := decodeThingRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

@@ -10,11 +10,113 @@ import (
 	"github.com/specstar-go/specstar/runtime/gql"
 )
 
+// fastTypes lists the fields FastQuery writes, by GraphQL type, with the object
+// type of each field's value ("" for scalars and enums).
+var fastTypes = gql.FastTypes{
+	"Log": {
+		"data":         "LogData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"LogConnection": {
+		"edges":      "LogEdge",
+		"nodes":      "Log",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"LogData": {"line": ""},
+	"LogEdge": {
+		"cursor": "",
+		"node":   "Log",
+	},
+	"Page": {
+		"data":         "PageData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"PageConnection": {
+		"edges":      "PageEdge",
+		"nodes":      "Page",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"PageData": {"body": ""},
+	"PageEdge": {
+		"cursor": "",
+		"node":   "Page",
+	},
+	"Query": {
+		"log":     "Log",
+		"logs":    "LogConnection",
+		"page":    "Page",
+		"pages":   "PageConnection",
+		"ticket":  "Ticket",
+		"tickets": "TicketConnection",
+		"user":    "User",
+		"users":   "UserConnection",
+	},
+	"Ticket": {
+		"data":         "TicketData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"TicketConnection": {
+		"edges":      "TicketEdge",
+		"nodes":      "Ticket",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"TicketData": {
+		"assignee": "",
+		"notes":    "",
+		"priority": "",
+		"secret":   "",
+		"status":   "",
+		"title":    "",
+	},
+	"TicketEdge": {
+		"cursor": "",
+		"node":   "Ticket",
+	},
+	"User": {
+		"data":         "UserData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"UserConnection": {
+		"edges":      "UserEdge",
+		"nodes":      "User",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"UserData": {
+		"disabled": "",
+		"email":    "",
+		"name":     "",
+		"roles":    "",
+	},
+	"UserEdge": {
+		"cursor": "",
+		"node":   "User",
+	},
+}
+
 // FastQuery implements gql.FastQuerier: it answers a query whose fields are the
 // reads and lists of resources, selecting data only, by calling their resolvers
 // and writing the results into enc; anything else declines to gqlgen's executor.
 func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool {
 	opCtx := enc.Operation()
+	if !enc.Supports(opCtx.Operation.SelectionSet, "Query", fastTypes) {
+		return false
+	}
 	fields, ok := enc.Fields(opCtx.Operation.SelectionSet, "Query")
 	if !ok {
 		return false

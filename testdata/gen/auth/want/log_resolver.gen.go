@@ -147,7 +147,7 @@ func (r *resolver) listLogs(ctx context.Context, cond filter.Expr, where *LogFil
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeLogRecord(env, nil)
+		rec, err := decodeLogRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

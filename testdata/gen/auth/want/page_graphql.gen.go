@@ -7,6 +7,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -251,6 +252,46 @@ func (r *PageEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Page) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "body":
+			if r.Null() {
+				d.Body = nil
+			} else {
+				x := r.String()
+				d.Body = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodePageRecordGQL decodes env as decodePageRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodePageRecordGQL(env *resource.Envelope) (*PageRecord, error) {
+	rec := &PageRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodePageRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // PageChange is a committed change of a Page (GraphQL PageChange).

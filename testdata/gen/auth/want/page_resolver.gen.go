@@ -147,7 +147,7 @@ func (r *resolver) listPages(ctx context.Context, cond filter.Expr, where *PageF
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodePageRecord(env, nil)
+		rec, err := decodePageRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

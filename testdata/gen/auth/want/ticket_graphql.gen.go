@@ -7,6 +7,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -314,6 +315,78 @@ func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Ticket) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "title":
+			if !r.Null() {
+				d.Title = r.String()
+			}
+		case "status":
+			if r.Null() {
+				d.Status = nil
+			} else {
+				x := TicketStatus(r.String())
+				d.Status = &x
+			}
+		case "assignee":
+			if r.Null() {
+				d.Assignee = nil
+			} else {
+				x := r.String()
+				d.Assignee = &x
+			}
+		case "secret":
+			if r.Null() {
+				d.Secret = nil
+			} else {
+				x := r.String()
+				d.Secret = &x
+			}
+		case "priority":
+			if r.Null() {
+				d.Priority = nil
+			} else {
+				x := r.Int64()
+				d.Priority = &x
+			}
+		case "notes":
+			if r.Null() {
+				d.Notes = nil
+			} else {
+				x := r.String()
+				d.Notes = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeTicketRecordGQL decodes env as decodeTicketRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeTicketRecordGQL(env *resource.Envelope) (*TicketRecord, error) {
+	rec := &TicketRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeTicketRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // TicketChange is a committed change of a Ticket (GraphQL TicketChange).

@@ -165,7 +165,7 @@ func (r *resolver) listTickets(ctx context.Context, cond filter.Expr, where *Tic
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeTicketRecord(env, nil)
+		rec, err := decodeTicketRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -308,6 +309,73 @@ func (r *UserEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *User) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "email":
+			if !r.Null() {
+				d.Email = r.String()
+			}
+		case "name":
+			if r.Null() {
+				d.Name = nil
+			} else {
+				x := r.String()
+				d.Name = &x
+			}
+		case "roles":
+			if r.Null() {
+				d.Roles = nil
+			} else {
+				d.Roles = []UserRoles{}
+				for r.Array(); r.Next(); {
+					d.Roles = append(d.Roles, UserRoles(r.String()))
+				}
+			}
+		case "disabled":
+			if r.Null() {
+				d.Disabled = nil
+			} else {
+				x := r.Bool()
+				d.Disabled = &x
+			}
+		case "password":
+			if r.Null() {
+				d.Password = nil
+			} else {
+				x := r.String()
+				d.Password = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeUserRecordGQL decodes env as decodeUserRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeUserRecordGQL(env *resource.Envelope) (*UserRecord, error) {
+	rec := &UserRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeUserRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // UserChange is a committed change of a User (GraphQL UserChange).

@@ -177,7 +177,7 @@ func (r *resolver) listUsers(ctx context.Context, cond filter.Expr, where *UserF
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeUserRecord(env, nil)
+		rec, err := decodeUserRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

@@ -107,7 +107,7 @@ func (r *resolver) listCleanupJobs(ctx context.Context, cond filter.Expr, where 
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeCleanupJobRecord(env, nil)
+		rec, err := decodeCleanupJobRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

@@ -10,11 +10,140 @@ import (
 	"github.com/specstar-go/specstar/runtime/gql"
 )
 
+// fastTypes lists the fields FastQuery writes, by GraphQL type, with the object
+// type of each field's value ("" for scalars and enums).
+var fastTypes = gql.FastTypes{
+	"CleanupJob": {
+		"data":         "CleanupJobData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"CleanupJobConnection": {
+		"edges":      "CleanupJobEdge",
+		"nodes":      "CleanupJob",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"CleanupJobData": {
+		"attempts":    "",
+		"finishedAt":  "",
+		"lastError":   "",
+		"logs":        "",
+		"maxAttempts": "",
+		"payload":     "CleanupPayload",
+		"result":      "",
+		"runAt":       "",
+		"startedAt":   "",
+		"status":      "",
+	},
+	"CleanupJobEdge": {
+		"cursor": "",
+		"node":   "CleanupJob",
+	},
+	"CleanupPayload": {"olderThanDays": ""},
+	"Order": {
+		"data":         "OrderData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"OrderConnection": {
+		"edges":      "OrderEdge",
+		"nodes":      "Order",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"OrderData": {"total": ""},
+	"OrderEdge": {
+		"cursor": "",
+		"node":   "Order",
+	},
+	"Query": {
+		"cleanupJob":      "CleanupJob",
+		"cleanupJobs":     "CleanupJobConnection",
+		"order":           "Order",
+		"orders":          "OrderConnection",
+		"rebuildJob":      "RebuildJob",
+		"rebuildJobs":     "RebuildJobConnection",
+		"sendReceiptJob":  "SendReceiptJob",
+		"sendReceiptJobs": "SendReceiptJobConnection",
+	},
+	"RebuildJob": {
+		"data":         "RebuildJobData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"RebuildJobConnection": {
+		"edges":      "RebuildJobEdge",
+		"nodes":      "RebuildJob",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"RebuildJobData": {
+		"attempts":    "",
+		"finishedAt":  "",
+		"lastError":   "",
+		"logs":        "",
+		"maxAttempts": "",
+		"payload":     "",
+		"result":      "",
+		"runAt":       "",
+		"startedAt":   "",
+		"status":      "",
+	},
+	"RebuildJobEdge": {
+		"cursor": "",
+		"node":   "RebuildJob",
+	},
+	"SendReceiptJob": {
+		"data":         "SendReceiptJobData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"SendReceiptJobConnection": {
+		"edges":      "SendReceiptJobEdge",
+		"nodes":      "SendReceiptJob",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"SendReceiptJobData": {
+		"attempts":    "",
+		"finishedAt":  "",
+		"lastError":   "",
+		"logs":        "",
+		"maxAttempts": "",
+		"payload":     "SendReceiptPayload",
+		"result":      "",
+		"runAt":       "",
+		"startedAt":   "",
+		"status":      "",
+	},
+	"SendReceiptJobEdge": {
+		"cursor": "",
+		"node":   "SendReceiptJob",
+	},
+	"SendReceiptPayload": {
+		"channel": "",
+		"copies":  "",
+		"order":   "",
+	},
+}
+
 // FastQuery implements gql.FastQuerier: it answers a query whose fields are the
 // reads and lists of resources, selecting data only, by calling their resolvers
 // and writing the results into enc; anything else declines to gqlgen's executor.
 func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool {
 	opCtx := enc.Operation()
+	if !enc.Supports(opCtx.Operation.SelectionSet, "Query", fastTypes) {
+		return false
+	}
 	fields, ok := enc.Fields(opCtx.Operation.SelectionSet, "Query")
 	if !ok {
 		return false

@@ -147,7 +147,7 @@ func (r *resolver) listOrders(ctx context.Context, cond filter.Expr, where *Orde
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeOrderRecord(env, nil)
+		rec, err := decodeOrderRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

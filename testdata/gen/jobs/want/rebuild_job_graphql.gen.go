@@ -7,6 +7,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -342,6 +343,85 @@ func (r *RebuildJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *RebuildJob) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "payload":
+			d.Payload = r.Raw()
+		case "status":
+			if !r.Null() {
+				d.Status = RebuildJobStatus(r.String())
+			}
+		case "attempts":
+			if !r.Null() {
+				d.Attempts = r.Int64()
+			}
+		case "max_attempts":
+			if !r.Null() {
+				d.MaxAttempts = r.Int64()
+			}
+		case "run_at":
+			if r.Null() {
+				d.RunAt = nil
+			} else {
+				x := r.Time()
+				d.RunAt = &x
+			}
+		case "started_at":
+			if r.Null() {
+				d.StartedAt = nil
+			} else {
+				x := r.Time()
+				d.StartedAt = &x
+			}
+		case "finished_at":
+			if r.Null() {
+				d.FinishedAt = nil
+			} else {
+				x := r.Time()
+				d.FinishedAt = &x
+			}
+		case "last_error":
+			if r.Null() {
+				d.LastError = nil
+			} else {
+				x := r.String()
+				d.LastError = &x
+			}
+		case "result":
+			d.Result = r.Raw()
+		case "logs":
+			d.Logs = r.Raw()
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeRebuildJobRecordGQL decodes env as decodeRebuildJobRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeRebuildJobRecordGQL(env *resource.Envelope) (*RebuildJobRecord, error) {
+	rec := &RebuildJobRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeRebuildJobRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // RebuildJobChange is a committed change of a RebuildJob (GraphQL RebuildJobChange).

@@ -107,7 +107,7 @@ func (r *resolver) listRebuildJobs(ctx context.Context, cond filter.Expr, where 
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeRebuildJobRecord(env, nil)
+		rec, err := decodeRebuildJobRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

@@ -107,7 +107,7 @@ func (r *resolver) listSendReceiptJobs(ctx context.Context, cond filter.Expr, wh
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeSendReceiptJobRecord(env, nil)
+		rec, err := decodeSendReceiptJobRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}

@@ -10,11 +10,41 @@ import (
 	"github.com/specstar-go/specstar/runtime/gql"
 )
 
+// fastTypes lists the fields FastQuery writes, by GraphQL type, with the object
+// type of each field's value ("" for scalars and enums).
+var fastTypes = gql.FastTypes{
+	"Note": {
+		"data":         "NoteData",
+		"etag":         "",
+		"id":           "",
+		"meta":         "Meta",
+		"revisionInfo": "RevisionInfo",
+	},
+	"NoteConnection": {
+		"edges":      "NoteEdge",
+		"nodes":      "Note",
+		"pageInfo":   "PageInfo",
+		"totalCount": "",
+	},
+	"NoteData": {"text": ""},
+	"NoteEdge": {
+		"cursor": "",
+		"node":   "Note",
+	},
+	"Query": {
+		"note":  "Note",
+		"notes": "NoteConnection",
+	},
+}
+
 // FastQuery implements gql.FastQuerier: it answers a query whose fields are the
 // reads and lists of resources, selecting data only, by calling their resolvers
 // and writing the results into enc; anything else declines to gqlgen's executor.
 func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool {
 	opCtx := enc.Operation()
+	if !enc.Supports(opCtx.Operation.SelectionSet, "Query", fastTypes) {
+		return false
+	}
 	fields, ok := enc.Fields(opCtx.Operation.SelectionSet, "Query")
 	if !ok {
 		return false

@@ -7,6 +7,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -247,6 +248,43 @@ func (r *NoteEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Note) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "text":
+			if !r.Null() {
+				d.Text = r.String()
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeNoteRecordGQL decodes env as decodeNoteRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeNoteRecordGQL(env *resource.Envelope) (*NoteRecord, error) {
+	rec := &NoteRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeNoteRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // NoteChange is a committed change of a Note (GraphQL NoteChange).

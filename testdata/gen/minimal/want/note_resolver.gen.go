@@ -147,7 +147,7 @@ func (r *resolver) listNotes(ctx context.Context, cond filter.Expr, where *NoteF
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeNoteRecord(env, nil)
+		rec, err := decodeNoteRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
