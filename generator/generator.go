@@ -46,7 +46,9 @@ type Config struct {
 	// Generate refuses such a change (*migrategen.DestructiveError).
 	AllowDestructive bool
 	// Progress, when set, is called as each stage starts: "load", "model",
-	// "generate", "write" (or "check").
+	// "generate" (the emitters), "gqlgen" (the GraphQL executable schema:
+	// seconds to minutes the first time, see package gqlrun), "write" (or
+	// "check").
 	Progress func(step string)
 }
 
@@ -102,6 +104,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	cfg.progress("gqlgen")
 	exec, err := runGQLGen(ctx, p, e)
 	if err != nil {
 		return nil, err

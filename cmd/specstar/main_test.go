@@ -88,9 +88,11 @@ func setupEnv(env *testscript.Env, root string) error {
 
 // cmdHTTP sends a request and writes the response body to stdout:
 //
-//	http [-status code] METHOD URL [JSON body]
+//	http [-status code] [-id VAR] METHOD URL [JSON body]
 //
 // It fails unless the response has the given status (default: any 2xx).
+// -id sets the script's variable VAR to the meta.resource_id of the
+// response (an envelope), for later requests to name the resource.
 // Connection errors are retried for up to 30 seconds, so a script can call
 // it right after starting a server in the background.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
@@ -99,8 +101,9 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	fs := flag.NewFlagSet("http", flag.ContinueOnError)
 	status := fs.Int("status", 0, "expected status code")
+	idVar := fs.String("id", "", "variable to set to the response's meta.resource_id")
 	if err := fs.Parse(args); err != nil || fs.NArg() < 2 || fs.NArg() > 3 {
-		ts.Fatalf("usage: http [-status code] METHOD URL [JSON body]")
+		ts.Fatalf("usage: http [-status code] [-id VAR] METHOD URL [JSON body]")
 	}
 	method, url := fs.Arg(0), fs.Arg(1)
 	var body []byte
@@ -133,6 +136,17 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s %s: status %d, want %d; body: %s", method, url, resp.StatusCode, *status, data)
 		case *status == 0 && resp.StatusCode/100 != 2:
 			ts.Fatalf("%s %s: status %d; body: %s", method, url, resp.StatusCode, data)
+		}
+		if *idVar != "" {
+			var env struct {
+				Meta struct {
+					ResourceID string `json:"resource_id"`
+				} `json:"meta"`
+			}
+			if err := json.Unmarshal(data, &env); err != nil || env.Meta.ResourceID == "" {
+				ts.Fatalf("%s %s: no meta.resource_id in %s", method, url, data)
+			}
+			ts.Setenv(*idVar, env.Meta.ResourceID)
 		}
 		return
 	}

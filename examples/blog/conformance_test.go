@@ -79,7 +79,7 @@ func testCreate(t *testing.T, c *client) {
 	wantJSON(t, "data (defaults applied, unset optional fields null)", r.get(t, "data"), fmt.Sprintf(`{
 		"title": "Hello world", "slug": "hello-world", "body": null, "status": "draft",
 		"tags": null, "views": 0, "rating": null, "featured": false, "published_at": null,
-		"author": %q, "editor": null, "metadata": null, "review_notes": null}`, author))
+		"author": %q, "editor": null, "metadata": null, "review_notes": null, "cover": null, "attachments": null}`, author))
 
 	meta := []struct {
 		path string
@@ -143,7 +143,7 @@ func testFieldTypes(t *testing.T, c *client) {
 		"slug": "all-the-types", "body": "Long text\nwith lines.", "status": "published",
 		"tags": ["go", "rest"], "views": 42, "rating": 4.5, "featured": true,
 		"published_at": "2024-05-01T08:30:00Z", "author": %q, "editor": %q,
-		"metadata": {"nested": [1, "two", {"three": null}], "flag": true}, "review_notes": null}`, author, author))
+		"metadata": {"nested": [1, "two", {"three": null}], "flag": true}, "review_notes": null, "cover": null, "attachments": null}`, author, author))
 
 	// Reads return exactly what the write returned, on every backend.
 	got := c.must(http.StatusOK, "GET", "/api/posts/"+postID, nil)
@@ -360,7 +360,7 @@ func testPut(t *testing.T, c *client) {
 	wantJSON(t, "data after PUT", r.get(t, "data"), fmt.Sprintf(`{
 		"title": "Second title", "slug": "first", "body": null, "status": "draft",
 		"tags": null, "views": 0, "rating": null, "featured": false, "published_at": null,
-		"author": %q, "editor": null, "metadata": null, "review_notes": null}`, author))
+		"author": %q, "editor": null, "metadata": null, "review_notes": null, "cover": null, "attachments": null}`, author))
 	checks := []struct {
 		path string
 		want any

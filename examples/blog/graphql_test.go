@@ -228,7 +228,8 @@ func postInput(title, slug, author string, kv ...any) map[string]any {
 
 // postFields selects everything of a Post but its relations.
 const postFields = `id etag
-	data { title slug body status tags views rating featured publishedAt author editor metadata reviewNotes }
+	data { title slug body status tags views rating featured publishedAt author editor metadata reviewNotes
+		cover { id name contentType size sha256 } attachments { id name contentType size sha256 } }
 	meta { resourceId currentRevisionId totalRevisionCount schemaVersion createdTime createdBy updatedTime updatedBy isDeleted }
 	revisionInfo { revisionId parentRevisionId resourceId number status dataHash schemaVersion createdTime createdBy updatedTime updatedBy }`
 
@@ -276,7 +277,7 @@ func testGQLCreateRead(t *testing.T, s *gqlServer) {
 	wantJSON(t, "created data", d.get("createPost.data"), fmt.Sprintf(`{
 		"title": "Typed fields", "slug": "typed-fields", "body": null, "status": "PUBLISHED",
 		"tags": ["go", "graphql"], "views": 9007199254740993, "rating": 4.5, "featured": true,
-		"publishedAt": "2024-05-01T10:00:00Z", "author": %q, "editor": null, "metadata": {"a": [1, "x", null]}, "reviewNotes": null}`, author))
+		"publishedAt": "2024-05-01T10:00:00Z", "author": %q, "editor": null, "metadata": {"a": [1, "x", null]}, "reviewNotes": null, "cover": null, "attachments": null}`, author))
 	if got := d.str("createPost.etag"); got != etag(rev(id, 1)) {
 		t.Errorf("etag %s, want %s", got, etag(rev(id, 1)))
 	}

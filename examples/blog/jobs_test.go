@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -157,6 +158,60 @@ func TestJobs(t *testing.T) {
 					t.Fatalf("cancelled after %s: %s", time.Since(start), short(done.Body))
 				}
 				c.waitStatuses(notifyPath, id, "pending", "running", "cancelled")
+			})
+
+			t.Run("run_at and filters on times", func(t *testing.T) {
+				c := c.with(t)
+				at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+				r := c.must(http.StatusCreated, "POST", notifyPath, map[string]any{"payload": map[string]any{"post": post, "title": "Later"}, "run_at": at.Format(time.RFC3339)})
+				id := r.str(t, "meta.resource_id")
+				if got, err := time.Parse(time.RFC3339Nano, r.str(t, "data.run_at")); err != nil || !got.Equal(at) || r.str(t, "data.status") != "pending" {
+					t.Fatalf("enqueue with run_at %s: %s", at.Format(time.RFC3339), short(r.Body))
+				}
+				soon := url.QueryEscape(fmt.Sprintf(`run_at > %q && status = "pending" && attempts = 0`, time.Now().Add(30*time.Minute).UTC().Format(time.RFC3339)))
+				if ids := c.must(http.StatusOK, "GET", notifyPath+"?limit=100&filter="+soon, nil).ids(t, "meta.resource_id"); !slices.Equal(ids, []string{id}) {
+					t.Fatalf("jobs due in more than 30 minutes: %v, want [%s]", ids, id)
+				}
+				time.Sleep(300 * time.Millisecond)
+				if st := c.must(http.StatusOK, "GET", notifyPath+"/"+id, nil).str(t, "data.status"); st != "pending" {
+					t.Fatalf("a job due in an hour is %s after 300ms", st)
+				}
+				// A rerun makes it due now.
+				c.must(http.StatusOK, "POST", notifyPath+"/"+id+"/rerun", nil)
+				done := c.waitJob(notifyPath, id, "completed")
+				since := url.QueryEscape(fmt.Sprintf(`finished_at >= %q && started_at >= %q`, done.str(t, "data.started_at"), done.str(t, "data.started_at")))
+				if ids := c.must(http.StatusOK, "GET", notifyPath+"?limit=100&filter="+since, nil).ids(t, "meta.resource_id"); !slices.Contains(ids, id) {
+					t.Fatalf("the job is not listed by its times: %v", ids)
+				}
+			})
+
+			t.Run("metrics", func(t *testing.T) {
+				c := c.with(t)
+				resp, err := c.hc.Get(c.base + "/metrics")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The jobs completed above; the queue's counts are there
+				// for every job type, zero or not.
+				for _, want := range []string{
+					`specstar_jobs_finished_total{status="completed",type="NotifySubscribers"} `,
+					`specstar_job_wait_seconds_count{type="NotifySubscribers"} `,
+					`specstar_job_run_seconds_count{type="NotifySubscribers"} `,
+					`specstar_jobs_pending{type="NotifySubscribers"} `,
+					`specstar_jobs_due{type="NotifySubscribers"} `,
+					`specstar_jobs_running{type="NotifySubscribers"} `,
+					`specstar_jobs_failed{type="DailyDigest"} 0`,
+					`specstar_jobs_stale{type="NotifySubscribers"} 0`,
+				} {
+					if !strings.Contains(string(body), want) {
+						t.Errorf("/metrics lacks %s", want)
+					}
+				}
 			})
 
 			t.Run("publishing enqueues a notification", func(t *testing.T) {

@@ -25,6 +25,7 @@ const (
 	pkgServer    = "github.com/specstar-go/specstar/runtime/server"
 	pkgValidate  = "github.com/specstar-go/specstar/runtime/validate"
 	pkgJSONPatch = "github.com/specstar-go/specstar/runtime/jsonpatch"
+	pkgFiles     = "github.com/specstar-go/specstar/runtime/files"
 	pkgJSON      = "encoding/json"
 	pkgHTTP      = "net/http"
 )
@@ -44,6 +45,7 @@ func importNames() map[string]string {
 		pkgJSONPatch: "jsonpatch",
 		pkgJobs:      "jobs",
 		pkgJobres:    "jobres",
+		pkgFiles:     "files",
 	}
 }
 

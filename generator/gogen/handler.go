@@ -289,6 +289,10 @@ func handlerBody(g *jen.Group, r *model.Resource, op *model.Operation, kind jen.
 		g.Add(call("logs", jen.Id("q").Dot("Logs").Call(jen.Id("c").Dot("Request").Call().Dot("Context").Call(), jen.Id(jobDefVar(r)), id)))
 		g.Add(ifErr())
 		g.Return(rest("Items", c, jen.Id("logs")))
+	case model.ActionDownload, model.ActionDownloadItem:
+		// The field, the index and ?revision= are read by files.Download,
+		// which reads the resource through h.svc (the read rule applies).
+		g.Return(jen.Qual(pkgFiles, "Download").Call(c, jen.Id("h").Dot("svc"), kind))
 	default:
 		panic("gogen: no handler for action " + op.Action) // a row without a case here, caught by the golden tests
 	}

@@ -680,7 +680,9 @@ func fileChecks(fd *model.Field, val *jen.Statement, path jen.Code) []check {
 	}
 	if len(fd.Accept) > 0 {
 		out = append(out, check{
-			cond: jen.Op("!").Qual("slices", "Contains").Call(jen.Index().String().ValuesFunc(func(g *jen.Group) {
+			// An empty content type is a reference by id alone, which
+			// runtime/files completes from its record and checks.
+			cond: val.Clone().Dot("ContentType").Op("!=").Lit("").Op("&&").Op("!").Qual("slices", "Contains").Call(jen.Index().String().ValuesFunc(func(g *jen.Group) {
 				for _, a := range fd.Accept {
 					g.Lit(a)
 				}

@@ -116,6 +116,9 @@ func kindDict(r *model.Resource) jen.Dict {
 		})
 	}
 	d[jen.Id("Shape")] = shapeValue(k.Shape)
+	if len(k.Files) > 0 {
+		d[jen.Id("Files")] = filesValue(k.Files)
+	}
 	if k.SchemaVersion > 1 {
 		d[jen.Id("Upgrade")] = jen.Id(upgradeDataFunc(r))
 	}
@@ -257,4 +260,29 @@ func addMigrations(f *jen.File) {
 		jen.Return(jen.Id("dir")),
 	)
 	f.Line()
+}
+
+// filesValue renders the file fields of a kind:
+//
+//	[]resource.FileField{{Path: "cover", MaxSize: 5242880, Accept: []string{"image/png"}}}
+func filesValue(files []resource.FileField) jen.Code {
+	return jen.Index().Qual(pkgResource, "FileField").ValuesFunc(func(g *jen.Group) {
+		for _, f := range files {
+			d := jen.Dict{jen.Id("Path"): jen.Lit(f.Path)}
+			if f.List {
+				d[jen.Id("List")] = jen.True()
+			}
+			if f.MaxSize > 0 {
+				d[jen.Id("MaxSize")] = jen.Lit(f.MaxSize)
+			}
+			if len(f.Accept) > 0 {
+				d[jen.Id("Accept")] = jen.Index().String().ValuesFunc(func(g *jen.Group) {
+					for _, a := range f.Accept {
+						g.Lit(a)
+					}
+				})
+			}
+			g.Values(d)
+		}
+	})
 }

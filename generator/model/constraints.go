@@ -193,16 +193,17 @@ func (c *fieldCtx) list() {
 		c.errorf(lf.Type.Pos, "a list field needs \"of\": the element type, such as \"of: string\"")
 		return
 	}
-	t, ok := c.b.parseType(lf.Of, c.subject, scalarTypes())
+	elemTypes := append(scalarTypes(), File)
+	t, ok := c.b.parseType(lf.Of, c.subject, elemTypes)
 	if !ok {
 		return
 	}
-	if !t.IsScalar() {
+	if !t.IsScalar() && t != File {
 		var allowed []string
-		for _, s := range scalarTypes() {
+		for _, s := range elemTypes {
 			allowed = append(allowed, string(s))
 		}
-		c.errorf(lf.Of.Pos, "a list holds scalar values: of must be one of %s, not %s", strings.Join(allowed, ", "), t)
+		c.errorf(lf.Of.Pos, "a list holds scalar values or files: of must be one of %s, not %s", strings.Join(allowed, ", "), t)
 		return
 	}
 	f.Elem = &Field{
@@ -211,6 +212,11 @@ func (c *fieldCtx) list() {
 		Type:     t,
 		Required: true,
 		Owner:    f.Owner,
+	}
+	if t == File {
+		// max_size and accept bound each file of the list.
+		c.file()
+		f.Elem.MaxSize, f.Elem.Accept = f.MaxSize, f.Accept
 	}
 	if t == Enum {
 		if lf.Values == nil {

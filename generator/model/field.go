@@ -275,8 +275,8 @@ func (c *fieldCtx) applicable() {
 		{"fields", lf.Fields != nil, keyPos(lf.Fields), t == Object, "object fields"},
 		{"to", lf.To != nil, keyPos(lf.To), t == Ref, "ref fields"},
 		{"on_delete", lf.OnDelete != nil, keyPos(lf.OnDelete), t == Ref, "ref fields"},
-		{"max_size", lf.MaxSize != nil, keyPos(lf.MaxSize), t == File, "file fields"},
-		{"accept", lf.Accept != nil, keyPos(lf.Accept), t == File, "file fields"},
+		{"max_size", lf.MaxSize != nil, keyPos(lf.MaxSize), t == File || (t == List && listOf == File), "file fields and lists of file"},
+		{"accept", lf.Accept != nil, keyPos(lf.Accept), t == File || (t == List && listOf == File), "file fields and lists of file"},
 		{"default", lf.Default != nil, keyPos(lf.Default), t != JSON && t != Object && t != Ref && t != File, "scalar and list fields (not json, object, ref or file)"},
 	}
 	for _, r := range rules {

@@ -41,6 +41,14 @@ func (r *Resource) Kind() *resource.Kind {
 		}
 	}
 	walkFields(r.Fields, func(fd *Field) {
+		switch {
+		case fd.Type == File:
+			k.Files = append(k.Files, resource.FileField{Path: fd.Path, MaxSize: fd.MaxSize, Accept: fd.Accept})
+		case fd.Type == List && fd.Elem != nil && fd.Elem.Type == File:
+			k.Files = append(k.Files, resource.FileField{Path: fd.Path, List: true, MaxSize: fd.MaxSize, Accept: fd.Accept})
+		}
+	})
+	walkFields(r.Fields, func(fd *Field) {
 		// A job's payload refs are checked at enqueue (runtime/jobres),
 		// not by the Service: deleting a target leaves its jobs alone.
 		isRef := fd.Type == Ref && r.Job == nil

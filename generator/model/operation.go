@@ -69,6 +69,7 @@ const (
 	QueryStatus         = "status"
 	QueryChain          = "chain"
 	QueryAgainst        = "against"
+	QueryCascade        = "cascade"
 )
 
 // GraphQLField is where an operation appears in the GraphQL schema.
@@ -104,6 +105,10 @@ const (
 	ActionSwitch    = "switch"
 	ActionReferrers = "referrers"
 	ActionSubscribe = "subscribe"
+	// The downloads of a resource with file fields: a file field, and
+	// one file of a list of files.
+	ActionDownload     = "download"
+	ActionDownloadItem = "download_item"
 	// The actions of job resources besides the reads.
 	ActionEnqueue = "enqueue"
 	ActionCancel  = "cancel"
@@ -189,7 +194,8 @@ func operations(r *Resource) []*Operation {
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "delete" + g}, Repo: "Delete"},
 		{Action: ActionRestore, Method: "POST", Route: "/:id/restore", OperationID: "restore" + g, Handler: "restore",
 			Summary: "Restore a soft-deleted " + n, Doc: "undoes a soft delete",
-			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "restore" + g}, Repo: "Restore"},
+			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "restore" + g}, Repo: "Restore",
+			Query: []string{QueryCascade}},
 		{Action: ActionPurge, Method: "DELETE", Route: "/:id/permanently", OperationID: "purge" + g, Handler: "purge",
 			Summary: "Remove " + an + " and its whole history", Doc: "removes a resource and its whole history",
 			GraphQL: GraphQLField{Root: GraphQLMutation, Name: "purge" + g}, Repo: "Purge"},
@@ -214,6 +220,16 @@ func operations(r *Resource) []*Operation {
 		{Action: ActionSubscribe, OperationID: "",
 			GraphQL: GraphQLField{Root: GraphQLSubscription, Name: one + "Changed"}},
 	}
+	if r.HasFiles() {
+		ops = append(ops,
+			&Operation{Action: ActionDownload, Method: "GET", Route: "/:id/files/:field", OperationID: "download" + g + "File", Handler: "download",
+				Summary: "Download a file of " + an, Doc: "serves the bytes of a file field (ETag, Range)",
+				Query: []string{QueryRevision}},
+			&Operation{Action: ActionDownloadItem, Method: "GET", Route: "/:id/files/:field/:n", OperationID: "download" + g + "ListFile", Handler: "downloadItem",
+				Summary: "Download one file of a list of files of " + an, Doc: "serves the bytes of file n of a list of files (ETag, Range)",
+				Query: []string{QueryRevision}},
+		)
+	}
 	for _, op := range ops {
 		op.Permission = permissionOf(op.Action)
 		op.Rule = r.Rule(op.Permission)
@@ -231,7 +247,7 @@ func operations(r *Resource) []*Operation {
 // agree).
 func permissionOf(action string) string {
 	switch action {
-	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe, ActionLogs:
+	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe, ActionLogs, ActionDownload, ActionDownloadItem:
 		return ActionRead
 	case ActionCount:
 		return ActionList
@@ -261,4 +277,27 @@ func article(word string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// HasFiles reports whether r has a file field, or a list of files, at any
+// level of nested objects: its writes take multipart bodies and it has
+// download routes.
+func (r *Resource) HasFiles() bool {
+	found := false
+	walkFields(r.Fields, func(fd *Field) {
+		found = found || fd.Type == File || (fd.Type == List && fd.Elem != nil && fd.Elem.Type == File)
+	})
+	return found && r.Job == nil
+}
+
+// FilePaths returns the dotted JSON paths of r's file fields and lists of
+// files, in spec order.
+func (r *Resource) FilePaths() []string {
+	var out []string
+	walkFields(r.Fields, func(fd *Field) {
+		if fd.Type == File || (fd.Type == List && fd.Elem != nil && fd.Elem.Type == File) {
+			out = append(out, fd.Path)
+		}
+	})
+	return out
 }

@@ -50,13 +50,13 @@ resources:
 // come with connections (totalCount), one revision with the read's
 // revision argument, referrers with the back-reference fields, a job's
 // logs with its data (data.logs).
-var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers, model.ActionLogs}
+var graphQLless = []string{model.ActionCount, model.ActionRevision, model.ActionReferrers, model.ActionLogs, model.ActionDownload, model.ActionDownloadItem}
 
 // queryParams are the query parameters runtime/rest reads.
 var queryParams = []string{
 	model.QueryFilter, model.QuerySort, model.QueryLimit, model.QueryCursor, model.QueryOffset,
 	model.QueryIncludeDeleted, model.QueryDeleted, model.QueryCount, model.QueryFields, model.QueryExpand,
-	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst,
+	model.QueryRevision, model.QueryMode, model.QueryStatus, model.QueryChain, model.QueryAgainst, model.QueryCascade,
 }
 
 func TestOperationsTable(t *testing.T) {
@@ -66,6 +66,10 @@ func TestOperationsTable(t *testing.T) {
 	}
 	for _, a := range rt.JobActions() {
 		jobActions = append(jobActions, string(a))
+	}
+	var fileActions []string
+	for _, a := range rt.FileActions() {
+		fileActions = append(fileActions, string(a))
 	}
 	for name, m := range operationSpecs(t) {
 		t.Run(name, func(t *testing.T) {
@@ -108,7 +112,7 @@ func TestOperationsTable(t *testing.T) {
 						if !strings.HasPrefix(op.Route, "/"+r.Path) {
 							t.Errorf("%s: route %q is not under /%s", what, op.Route, r.Path)
 						}
-						if want := strings.NewReplacer(":id", "{id}", ":rev", "{rev}").Replace(op.Route); op.OpenAPIPath != want {
+						if want := strings.NewReplacer(":id", "{id}", ":rev", "{rev}", ":field", "{field}", ":n", "{n}").Replace(op.Route); op.OpenAPIPath != want {
 							t.Errorf("%s: OpenAPI path %q, want %q", what, op.OpenAPIPath, want)
 						}
 						key := op.Method + " " + op.Route
@@ -161,7 +165,9 @@ func TestOperationsTable(t *testing.T) {
 				switch {
 				case r.Job != nil && !slices.Equal(got, jobActions):
 					t.Errorf("%s: actions %v, want resource.JobActions() %v (each once, in its order)", r.Name, got, jobActions)
-				case r.Job == nil && !slices.Equal(got, actions):
+				case r.Job == nil && r.HasFiles() && !slices.Equal(got, append(slices.Clone(actions), fileActions...)):
+					t.Errorf("%s: actions %v, want resource.Actions() and FileActions() (each once, in their order)", r.Name, got)
+				case r.Job == nil && !r.HasFiles() && !slices.Equal(got, actions):
 					t.Errorf("%s: actions %v, want resource.Actions() %v (each once, in its order)", r.Name, got, actions)
 				}
 				// Static segments before parameters: count is registered before /:id.
@@ -226,7 +232,7 @@ func TestOperationNames(t *testing.T) {
 		model.ActionUpdate:    {"mode", "status"},
 		model.ActionPatch:     {"mode", "status"},
 		model.ActionDelete:    nil,
-		model.ActionRestore:   nil,
+		model.ActionRestore:   {"cascade"},
 		model.ActionPurge:     nil,
 		model.ActionRevisions: {"chain", "limit", "cursor", "include_deleted"},
 		model.ActionRevision:  {"include_deleted"},

@@ -127,6 +127,10 @@ func document(m *model.Model) (*openapi3.T, error) {
 		b.resourcePaths(paths, r)
 		tags = append(tags, &openapi3.Tag{Name: r.Name, Description: resourceDescription(r)})
 	}
+	if b.hasFileFields() {
+		b.filesPath(paths)
+		tags = append(tags, &openapi3.Tag{Name: filesTag, Description: "Uploads of files to reference by id in a later write (docs/files.md)."})
+	}
 	return &openapi3.T{
 		OpenAPI: Version,
 		Info: &openapi3.Info{

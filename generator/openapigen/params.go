@@ -27,6 +27,7 @@ const (
 	paramStatus         = "StatusParam"
 	paramChain          = "ChainParam"
 	paramAgainst        = "AgainstParam"
+	paramCascade        = "CascadeParam"
 	paramIfMatch        = "IfMatchParam"
 	paramIfNoneMatch    = "IfNoneMatchParam"
 )
@@ -80,6 +81,9 @@ func sharedParameters(auth, jobs bool) openapi3.ParametersMap {
 			"The status of the written revision: draft (editable in place) or stable (the default for new revisions).",
 			false, &openapi3.Schema{Type: types(openapi3.TypeString), Enum: []any{"draft", "stable"}}),
 		paramChain: param(openapi3.ParameterInQuery, "chain", "Only the current revision and its ancestors.", false, boolean()),
+		paramCascade: param(openapi3.ParameterInQuery, "cascade",
+			"Also restore what the delete cascaded to: the referrers (through on_delete: cascade refs, recursively) that the same delete soft-deleted; all or nothing.",
+			false, boolean()),
 		paramAgainst: param(openapi3.ParameterInQuery, "against",
 			"The revision to diff from (number or full id); default: the parent of rev, or {} for revision 1.", false, revision()),
 		paramIfMatch: param(openapi3.ParameterInHeader, "If-Match",

@@ -136,9 +136,11 @@ func operationOf(r *model.Resource, op *model.Operation) operation {
 		}
 	}
 	switch op.Action {
+	case model.ActionDownload, model.ActionDownloadItem:
+		return downloadOperation(r, op)
 	case model.ActionCreate:
 		return operation{
-			body:   jsonBody("The data of the new "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
+			body:   withMultipart(r, jsonBody("The data of the new "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}), r.GoName+suffixInput),
 			status: http.StatusCreated, success: jsonResponse("Created: revision 1 of the new "+r.Name+".", env, "ETag", "Location"),
 			errors:      []int{409, 412, 413, 415, 422},
 			description: "Writes revision 1 (a draft with status=draft). Answers 201 with the envelope, its ETag and Location.",
@@ -162,7 +164,7 @@ func operationOf(r *model.Resource, op *model.Operation) operation {
 	case model.ActionUpdate:
 		return operation{
 			headers: ifMatch,
-			body:    jsonBody("The new data of the "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}),
+			body:    withMultipart(r, jsonBody("The new data of the "+r.Name+".", map[string]string{mediaJSON: r.GoName + suffixInput}), r.GoName+suffixInput),
 			status:  http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
 			errors: []int{404, 409, 410, 412, 413, 415, 422},
 			description: "Writes a new revision whose parent is the current one (nothing when the data and status are unchanged). " +
@@ -171,10 +173,10 @@ func operationOf(r *model.Resource, op *model.Operation) operation {
 	case model.ActionPatch:
 		return operation{
 			headers: ifMatch,
-			body: jsonBody("An RFC 7386 merge patch or an RFC 6902 JSON Patch of the data.", map[string]string{
+			body: withMultipart(r, jsonBody("An RFC 7386 merge patch or an RFC 6902 JSON Patch of the data.", map[string]string{
 				mediaMergePatch: r.GoName + suffixMergePatch,
 				mediaJSONPatch:  schemaJSONPatch,
-			}),
+			}), r.GoName+suffixMergePatch),
 			status: http.StatusOK, success: jsonResponse("The "+r.Name+" at its new (or edited draft) revision.", env, "ETag"),
 			errors: []int{404, 409, 410, 412, 413, 415, 422},
 			description: "Applies a merge patch (application/merge-patch+json) or a JSON Patch (application/json-patch+json) " +
@@ -311,6 +313,10 @@ func parameters(r *model.Resource, op *model.Operation, headers []string) openap
 				break
 			}
 			out = append(out, paramRef(paramRev))
+		case "{field}":
+			out = append(out, fieldParam(r, op.Action == model.ActionDownloadItem))
+		case "{n}":
+			out = append(out, indexParam())
 		default:
 			if strings.HasPrefix(seg, "{") {
 				panic("openapigen: no parameter for path segment " + seg) // a new route parameter, caught by the golden tests
@@ -322,7 +328,11 @@ func parameters(r *model.Resource, op *model.Operation, headers []string) openap
 			out = append(out, p)
 		}
 	}
-	return append(out, refs(headers...)...)
+	out = append(out, refs(headers...)...)
+	if op.Action == model.ActionDownload || op.Action == model.ActionDownloadItem {
+		out = append(out, rangeParam())
+	}
+	return out
 }
 
 // queryParam returns the parameter of the query parameter name (one of
@@ -342,7 +352,7 @@ func queryParam(r *model.Resource, name string) *openapi3.ParameterRef {
 		model.QueryLimit: paramLimit, model.QueryCursor: paramCursor, model.QueryOffset: paramOffset,
 		model.QueryIncludeDeleted: paramIncludeDeleted, model.QueryDeleted: paramDeleted, model.QueryCount: paramCount,
 		model.QueryRevision: paramRevision, model.QueryMode: paramMode, model.QueryStatus: paramStatus,
-		model.QueryChain: paramChain, model.QueryAgainst: paramAgainst,
+		model.QueryChain: paramChain, model.QueryAgainst: paramAgainst, model.QueryCascade: paramCascade,
 	}
 	if component, ok := shared[name]; ok {
 		return paramRef(component)

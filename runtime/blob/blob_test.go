@@ -38,6 +38,7 @@ var stores = []struct {
 		}
 		return s
 	}},
+	{name: "memory", open: func(t *testing.T) blob.Store { return blob.NewMemory() }},
 }
 
 // forEachStore runs fn as a subtest on a fresh store of each kind.

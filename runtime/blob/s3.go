@@ -379,3 +379,19 @@ func isStatus(err error, status int) bool {
 	var re *smithyhttp.ResponseError
 	return errors.As(err, &re) && re.HTTPStatusCode() == status
 }
+
+// GetRange downloads the object from byte off to its end (an HTTP range
+// request), for ReadSeeker.
+func (s *S3) GetRange(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
+	if err := ValidKey(key); err != nil {
+		return nil, err
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-", off)),
+	})
+	if err != nil {
+		return nil, s.err("get", key, err)
+	}
+	return out.Body, nil
+}

@@ -492,7 +492,7 @@ func (q *Queue) record(ctx context.Context, def *Def, j *jobs.Job) (*resource.En
 	var env *resource.Envelope
 	err := q.svc.Transaction(resource.AsSystem(context.WithoutCancel(ctx)), func(ctx context.Context, tx *resource.Tx) error {
 		var err error
-		env, err = q.write(ctx, def, j, "", nil)
+		env, err = q.write(ctx, def, j, "")
 		return err
 	})
 	return env, err
@@ -566,37 +566,32 @@ func stale(cur Data, j *jobs.Job, ev jobs.Event) bool {
 }
 
 // write records j on its resource, creating it if it is missing (a job
-// enqueued by other means); with ev set, a stale change is skipped. known
-// holds the resources read for a batch (nil: read it).
-func (q *Queue) write(ctx context.Context, def *Def, j *jobs.Job, ev jobs.Event, known map[string]*resource.Envelope) (*resource.Envelope, error) {
+// enqueued by other means); with ev set, a stale change is skipped.
+func (q *Queue) write(ctx context.Context, def *Def, j *jobs.Job, ev jobs.Event) (*resource.Envelope, error) {
 	id := ID(j.ID)
-	var exists bool
-	if known != nil {
-		_, exists = known[id]
-	} else {
-		_, err := q.svc.Get(ctx, def.Kind, id, resource.ReadOptions{})
-		if err != nil && resource.CodeOf(err) != resource.CodeNotFound {
-			return nil, err
-		}
-		exists = err == nil
+	_, err := q.svc.Get(ctx, def.Kind, id, resource.ReadOptions{})
+	if resource.CodeOf(err) == resource.CodeNotFound {
+		return q.create(ctx, def, j, nil)
 	}
-	if !exists {
-		env, err := q.create(ctx, def, j, nil)
-		if known != nil && err == nil {
-			known[id] = env
-		}
-		return env, err
+	if err != nil {
+		return nil, err
 	}
-	return q.svc.Patch(ctx, def.Kind, id, func(current json.RawMessage) (json.RawMessage, error) {
+	return q.svc.Patch(ctx, def.Kind, id, patch(def, j, ev), resource.WriteOptions{})
+}
+
+// patch returns the patch that records the state j of a job on its
+// resource; with ev set, a stale change (see stale) changes nothing.
+func patch(def *Def, j *jobs.Job, ev jobs.Event) func(json.RawMessage) (json.RawMessage, error) {
+	return func(current json.RawMessage) (json.RawMessage, error) {
 		var cur Data
 		if err := json.Unmarshal(current, &cur); err != nil {
-			return nil, fmt.Errorf("jobres: decode %s %s: %w", def.Type.Name, id, err)
+			return nil, fmt.Errorf("jobres: decode %s %d: %w", def.Type.Name, j.ID, err)
 		}
 		if ev != "" && stale(cur, j, ev) {
 			return current, nil
 		}
 		return json.Marshal(apply(cur, j))
-	}, resource.WriteOptions{})
+	}
 }
 
 // observe is the engine's observer: it queues the change for the shard
@@ -670,53 +665,31 @@ func (q *Queue) stopWriters() {
 	}
 }
 
-// writeBatch writes changes in one transaction; when it fails, each
-// change alone, so that one bad change holds back no other.
+// writeBatch writes changes with one Service.PatchMany: one read of
+// their resources, then a revision per change, in one transaction. When
+// it fails (a resource is missing: a job enqueued by other means; or a
+// change cannot be written), each change is written alone, creating the
+// resource it lacks, so that one bad change holds back no other.
 func (q *Queue) writeBatch(batch []jobs.Change) {
 	ctx := resource.AsSystem(context.Background())
-	err := q.svc.Transaction(ctx, func(ctx context.Context, tx *resource.Tx) error {
-		known, err := q.existing(ctx, batch)
-		if err != nil {
+	ops := make([]resource.PatchOp, len(batch))
+	for i, c := range batch {
+		def := q.byName[c.Job.Type]
+		ops[i] = resource.PatchOp{Kind: def.Kind, ID: ID(c.Job.ID), Fn: patch(def, c.Job, c.Event)}
+	}
+	if _, err := q.svc.PatchMany(ctx, ops, resource.WriteOptions{}); err == nil {
+		return
+	}
+	for _, c := range batch {
+		err := q.svc.Transaction(ctx, func(ctx context.Context, tx *resource.Tx) error {
+			_, err := q.write(ctx, q.byName[c.Job.Type], c.Job, c.Event)
 			return err
-		}
-		for _, c := range batch {
-			if _, err := q.write(ctx, q.byName[c.Job.Type], c.Job, c.Event, known[c.Job.Type]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		return
-	}
-	if len(batch) == 1 {
-		q.log.Error("jobs: record a status change of a job", "job_type", batch[0].Job.Type, "job_id", batch[0].Job.ID,
-			"event", string(batch[0].Event), "error", err)
-		return
-	}
-	for _, c := range batch {
-		q.writeBatch([]jobs.Change{c})
-	}
-}
-
-// existing reads the resources of the jobs of a batch, by type and id.
-func (q *Queue) existing(ctx context.Context, batch []jobs.Change) (map[string]map[string]*resource.Envelope, error) {
-	ids := make(map[string][]string)
-	for _, c := range batch {
-		ids[c.Job.Type] = append(ids[c.Job.Type], ID(c.Job.ID))
-	}
-	out := make(map[string]map[string]*resource.Envelope, len(ids))
-	for typ, list := range ids {
-		found, err := q.svc.GetMany(ctx, q.byName[typ].Kind, list)
+		})
 		if err != nil {
-			return nil, err
+			q.log.Error("jobs: record a status change of a job", "job_type", c.Job.Type, "job_id", c.Job.ID,
+				"event", string(c.Event), "error", err)
 		}
-		if found == nil {
-			found = make(map[string]*resource.Envelope)
-		}
-		out[typ] = found
 	}
-	return out, nil
 }
 
 // reconcileLoop reconciles at start and every ReconcileInterval until ctx

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -226,6 +227,60 @@ func TestRunAt(t *testing.T) {
 				case <-time.After(10 * time.Second):
 					t.Fatalf("job due in %s did not run", ahead)
 				}
+			}
+		})
+	}
+}
+
+// TestConcurrency checks the per-instance limits: a type's concurrency,
+// and the engine's workers for the types without one.
+func TestConcurrency(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			type gauge struct {
+				mu       sync.Mutex
+				now, max int
+			}
+			var limited, shared gauge
+			work := func(g *gauge) Handler {
+				return func(context.Context, *Run) (json.RawMessage, error) {
+					g.mu.Lock()
+					g.now++
+					g.max = max(g.max, g.now)
+					g.mu.Unlock()
+					time.Sleep(50 * time.Millisecond)
+					g.mu.Lock()
+					g.now--
+					g.mu.Unlock()
+					return nil, nil
+				}
+			}
+			e := b.open(t, Config{Workers: 3, Types: []Type{
+				{Name: "Limited", Concurrency: 2, Handler: work(&limited)},
+				{Name: "Shared", Handler: work(&shared)},
+			}})
+			if err := e.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for range 8 {
+				for _, typ := range []string{"Limited", "Shared"} {
+					res, err := e.Enqueue(ctx, typ, nil, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, res.Job.ID)
+				}
+			}
+			for _, id := range ids {
+				waitStatus(t, e, id, StatusCompleted)
+			}
+			if limited.max > 2 || shared.max > 3 {
+				t.Errorf("at most %d Limited and %d Shared jobs ran at once, want at most 2 and 3", limited.max, shared.max)
+			}
+			if limited.max < 2 {
+				t.Errorf("at most %d Limited job ran at once: the limit of 2 was never used", limited.max)
 			}
 		})
 	}

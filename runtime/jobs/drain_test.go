@@ -146,13 +146,39 @@ func TestTakeBack(t *testing.T) {
 			if err := c.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
+			// The stuck job is visible in Stats (the metric
+			// specstar_jobs_stale) from the lease pass that takes it back.
+			var stale atomic.Int64
+			watching, watched := make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(watched)
+				for {
+					if stats, err := c.Stats(ctx); err == nil {
+						for _, s := range stats {
+							if s.Type == "Work" && s.Stale > stale.Load() {
+								stale.Store(s.Stale)
+							}
+						}
+					}
+					select {
+					case <-watching:
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}()
 			res, err = c.Enqueue(ctx, "Work", nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			j = waitStatus(t, c, res.Job.ID, StatusCompleted)
+			close(watching)
+			<-watched
 			if j.Attempts != 2 || len(j.Errors) != 1 || !strings.Contains(j.Errors[0].Error, "past its timeout") {
 				t.Fatalf("overrun job %+v", j)
+			}
+			if stale.Load() != 1 {
+				t.Errorf("Stats showed at most %d stale Work jobs, want the overrun one", stale.Load())
 			}
 		})
 	}

@@ -24,6 +24,9 @@ const (
 	ActionSwitch    Action = "switch"    // POST /{res}/{id}/switch/{rev}
 	ActionReferrers Action = "referrers" // GET /{res}/{id}/referrers
 	ActionSubscribe Action = "subscribe" // GraphQL subscription postChanged
+	// The downloads of a kind with file fields (runtime/files).
+	ActionDownload     Action = "download"      // GET /{res}/{id}/files/{field}
+	ActionDownloadItem Action = "download_item" // GET /{res}/{id}/files/{field}/{n}
 )
 
 // The actions of job resources (runtime/jobres) besides read, list, count,
@@ -44,6 +47,10 @@ func Actions() []Action {
 	}
 }
 
+// FileActions lists the actions a kind with file fields has besides
+// Actions, in the order of its operations table.
+func FileActions() []Action { return []Action{ActionDownload, ActionDownloadItem} }
+
 // JobActions lists every action of a job resource, in the order of its
 // operations table.
 func JobActions() []Action {
@@ -61,7 +68,7 @@ func JobActions() []Action {
 // logs is reading.
 func (a Action) Rule() Action {
 	switch a {
-	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe:
+	case ActionRevisions, ActionRevision, ActionDiff, ActionReferrers, ActionSubscribe, ActionDownload, ActionDownloadItem:
 		return ActionRead
 	case ActionCount:
 		return ActionList

@@ -93,6 +93,27 @@ type Kind struct {
 	// reshaped. Generated code sets it for a kind whose schema_version
 	// is above 1, calling the user's typed function.
 	Upgrade func(old *OldData) (json.RawMessage, error)
+	// Files lists the file fields of the kind (runtime/files): their
+	// values are File objects whose bytes live in the files blob store.
+	Files []FileField
+}
+
+// FileField describes one file field: a File, or a list of them.
+type FileField struct {
+	Path    string   // dotted JSON path in the data: "cover", "details.scan"
+	List    bool     // a list of files
+	MaxSize int64    // bytes; 0: no limit
+	Accept  []string // media types ("image/png", "image/*"); empty: any
+}
+
+// FileField returns the file field at the dotted JSON path, or nil.
+func (k *Kind) FileField(path string) *FileField {
+	for i := range k.Files {
+		if k.Files[i].Path == path {
+			return &k.Files[i]
+		}
+	}
+	return nil
 }
 
 // Access is the permission rules of a kind (DESIGN.md §7), as rule

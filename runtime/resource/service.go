@@ -161,6 +161,11 @@ type WriteOptions struct {
 	// mirrors something that has an id already (a job resource has its
 	// queue id); a taken id is a 409. REST and GraphQL never set it.
 	ID string
+	// Cascade is, for Restore only, whether to restore with the resource
+	// the referrers that its delete soft-deleted through on_delete:
+	// cascade (recursively): exactly those, not ones deleted by another
+	// call (see Service.Restore).
+	Cascade bool
 }
 
 // Write modes.

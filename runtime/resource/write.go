@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
+	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/validate"
 )
 
@@ -45,6 +48,12 @@ type writeTx struct {
 	// onCommit and onRollback are the callbacks of Tx.OnCommit and
 	// Tx.OnRollback of the attempt running now.
 	onCommit, onRollback []func()
+	// held, when set, holds the record writes of the call instead of
+	// sending them, the last per resource (PatchMany: see flushRecords).
+	held map[heldKey]*Record
+	// heldOrder is the order in which the held resources were first
+	// written.
+	heldOrder []heldKey
 }
 
 // put is one record written by a call.
@@ -246,52 +255,15 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 	var fnErr error
 	err = s.write(ctx, "update", func(t *writeTx) error {
 		cur, err := t.live(k, id, o.IfMatch)
-		if err == nil {
-			err = g.current(cur)
-		}
 		if err != nil {
-			return err
-		}
-		visible, err := g.visible(cur.Data)
-		if err != nil {
-			return backendErr("update", err)
-		}
-		data, err := fn(visible)
-		if err != nil {
-			fnErr = err
-			return err
-		}
-		if err := checkData(data); err != nil {
-			return err
-		}
-		if data, err = g.act.checkFieldWrites(k, cur.Data, data, true); err != nil {
-			return err
-		}
-		data, hw, err := t.beforeWrite(k, a, id, cur, data, o)
-		if err != nil {
-			return err
-		}
-		if err := g.result(&Record{Meta: cur.Meta, Data: data}); err != nil {
 			return err
 		}
 		var rec *Record
-		if o.Mode == ModeModify {
-			rec, err = t.modify(k, cur, data, status)
-		} else {
-			st := status
-			if st == "" {
-				st = StatusStable
-			}
-			rec, err = t.newRevision(k, cur, data, st, true)
+		rec, fnErr, err = t.updateRecord(g, k, a, cur, fn, o, status)
+		if rec != nil {
+			env = rec.Envelope()
 		}
-		if err != nil {
-			return err
-		}
-		env = rec.Envelope()
-		if rec == cur {
-			return nil // nothing changed
-		}
-		return t.afterWrite(k, hw, rec)
+		return err
 	})
 	if fnErr != nil {
 		return nil, fnErr
@@ -300,6 +272,56 @@ func (s *Service) update(ctx context.Context, k *Kind, a Action, id string, fn f
 		err = g.act.strip(env)
 	}
 	return env, err
+}
+
+// updateRecord is the write of Update and Patch (and of each change of
+// PatchMany) once the current record cur is read: it checks access,
+// computes the data with fn, runs the hooks and writes the revision. It
+// returns the record as written (cur when nothing changed), and fn's
+// own error apart (as fnErr, also returned as err) so that callers can
+// return it as it is.
+func (t *writeTx) updateRecord(g *guard, k *Kind, a Action, cur *Record, fn func(current json.RawMessage) (json.RawMessage, error), o WriteOptions, status string) (rec *Record, fnErr, err error) {
+	id := cur.Meta.ResourceID
+	if err := g.current(cur); err != nil {
+		return nil, nil, err
+	}
+	visible, err := g.visible(cur.Data)
+	if err != nil {
+		return nil, nil, backendErr("update", err)
+	}
+	data, err := fn(visible)
+	if err != nil {
+		return nil, err, err
+	}
+	if err := checkData(data); err != nil {
+		return nil, nil, err
+	}
+	if data, err = g.act.checkFieldWrites(k, cur.Data, data, true); err != nil {
+		return nil, nil, err
+	}
+	data, hw, err := t.beforeWrite(k, a, id, cur, data, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := g.result(&Record{Meta: cur.Meta, Data: data}); err != nil {
+		return nil, nil, err
+	}
+	if o.Mode == ModeModify {
+		rec, err = t.modify(k, cur, data, status)
+	} else {
+		st := status
+		if st == "" {
+			st = StatusStable
+		}
+		rec, err = t.newRevision(k, cur, data, st, true)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec == cur {
+		return rec, nil, nil // nothing changed
+	}
+	return rec, nil, t.afterWrite(k, hw, rec)
 }
 
 // newRevision writes revision n+1 of cur with the given data and status,
@@ -436,6 +458,18 @@ func (t *writeTx) softDelete(k *Kind, cur *Record) (*Record, error) {
 
 // Restore undeletes a soft-deleted resource. Its references must still
 // name live resources and its unique values must still be free.
+//
+// With o.Cascade it also restores, in the same transaction, what the
+// delete of the resource cascaded to: the deleted referrers, through ref
+// fields with on_delete: cascade, whose deletion was written by the same
+// call (recursively, as the delete went). A delete call stamps every row
+// it writes with one time and one subject (writeTx.now, subject), so a
+// referrer belongs to the cascade when it is deleted and its
+// updated_time and updated_by equal the resource's: a referrer deleted
+// earlier by its own call, or restored and deleted again since, is left
+// alone. Each referrer is restored as a restore of its own would be: the
+// caller's restore rule on its kind, the before hooks, the reference and
+// unique checks; any refusal refuses the whole call and nothing changes.
 func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOptions) (*Envelope, error) {
 	g, err := s.guard(ctx, k, ActionRestore)
 	if err != nil {
@@ -453,19 +487,31 @@ func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOption
 		if !cur.Meta.IsDeleted {
 			return Errorf(CodeConflict, "%s %q is not deleted", noun(k), id)
 		}
-		if err := t.before(k, ActionRestore, cur, nil); err != nil {
+		if !o.Cascade {
+			rec, err := t.restore(k, cur, true)
+			if err != nil {
+				return err
+			}
+			env = rec.Envelope()
+			return nil
+		}
+		// The cascade may hold a cycle (the resource refers to one of
+		// its referrers): the references are checked once every record
+		// of it is live again.
+		rec, err := t.restore(k, cur, false)
+		if err != nil {
 			return err
 		}
-		if err := t.checkRefs(k, cur.Data); err != nil {
+		restored := []put{{k: k, rec: rec}}
+		guards := map[*Kind]*guard{k: g}
+		if err := t.restoreCascade(ctx, guards, k, cur, &restored); err != nil {
 			return err
 		}
-		rec := *cur
-		rec.Meta.IsDeleted = false
-		t.touch(&rec)
-		if err := t.putRecord(k, &rec); err != nil {
-			return err
+		for _, r := range restored {
+			if err := t.checkRefs(r.k, r.rec.Data); err != nil {
+				return err
+			}
 		}
-		t.changed(ChangeRestored, k, id, &rec)
 		env = rec.Envelope()
 		return nil
 	})
@@ -473,6 +519,99 @@ func (s *Service) Restore(ctx context.Context, k *Kind, id string, o WriteOption
 		err = g.act.strip(env)
 	}
 	return env, err
+}
+
+// restore undeletes cur after its before hooks and, with check, the
+// check of its references.
+func (t *writeTx) restore(k *Kind, cur *Record, check bool) (*Record, error) {
+	if err := t.before(k, ActionRestore, cur, nil); err != nil {
+		return nil, err
+	}
+	if check {
+		if err := t.checkRefs(k, cur.Data); err != nil {
+			return nil, err
+		}
+	}
+	rec := *cur
+	rec.Meta.IsDeleted = false
+	t.touch(&rec)
+	if err := t.putRecord(k, &rec); err != nil {
+		return nil, err
+	}
+	t.changed(ChangeRestored, k, rec.Meta.ResourceID, &rec)
+	return &rec, nil
+}
+
+// restoreCascade restores the referrers that the delete of deleted (the
+// record as it was while deleted) cascaded to, and theirs in turn (see
+// Restore), without checking their references, and appends them to
+// restored. guards holds the caller's restore guard of each kind met.
+func (t *writeTx) restoreCascade(ctx context.Context, guards map[*Kind]*guard, k *Kind, deleted *Record, restored *[]put) error {
+	for _, r := range t.s.referrers[k.Name] {
+		if r.field.Ref.OnDelete != Cascade {
+			continue
+		}
+		recs, err := t.cascaded(r, deleted)
+		if err != nil {
+			return err
+		}
+		for _, ref := range recs {
+			g := guards[r.kind]
+			if g == nil {
+				if g, err = t.s.guard(ctx, r.kind, ActionRestore); err != nil {
+					return err
+				}
+				guards[r.kind] = g
+			}
+			if err := g.current(ref); err != nil {
+				return err
+			}
+			rec, err := t.restore(r.kind, ref, false)
+			if err != nil {
+				return err
+			}
+			*restored = append(*restored, put{k: r.kind, rec: rec})
+			t.s.logger.Debug("cascade restore", "kind", r.kind.Name, "id", ref.Meta.ResourceID, "field", r.field.JSON)
+			if err := t.restoreCascade(ctx, guards, r.kind, ref, restored); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// cascaded returns the deleted referrers of deleted through r that the
+// same call deleted: updated_time and updated_by are the deletion's (the
+// list asks the backend for those, a meta field every backend filters
+// on) and the ref field holds its id.
+func (t *writeTx) cascaded(r referrer, deleted *Record) ([]*Record, error) {
+	src := fmt.Sprintf("%s = %s", FieldUpdatedTime, strconv.Quote(deleted.Meta.UpdatedTime.UTC().Format(time.RFC3339Nano)))
+	expr, err := filter.Parse(src)
+	if err == nil {
+		err = filter.Check(expr, metaFields)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cascade restore of %s: %w", r.kind.Name, err)
+	}
+	recs, err := t.w.List(r.kind, &Query{OnlyDeleted: true, Filter: expr})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	for _, rec := range recs {
+		if rec.Meta.UpdatedBy != deleted.Meta.UpdatedBy || !rec.Meta.UpdatedTime.Equal(deleted.Meta.UpdatedTime) {
+			continue
+		}
+		raw, ok, err := Lookup(rec.Data, r.field.JSON)
+		if err != nil || !ok {
+			continue
+		}
+		ids, err := refIDs(raw, r.field.List)
+		if err == nil && slices.Contains(ids, deleted.Meta.ResourceID) {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
 }
 
 // Purge removes a resource, live or deleted, with all its revisions, after
@@ -623,6 +762,14 @@ func (t *writeTx) touch(rec *Record) {
 // the field and its value.
 func (t *writeTx) putRecord(k *Kind, rec *Record) error {
 	t.puts = append(t.puts, put{k: k, rec: rec})
+	if t.held != nil {
+		key := heldKey{k, rec.Meta.ResourceID}
+		if t.held[key] == nil {
+			t.heldOrder = append(t.heldOrder, key)
+		}
+		t.held[key] = rec
+		return nil
+	}
 	return t.writeErr(t.w.PutRecord(k, rec))
 }
 

@@ -30,6 +30,12 @@ func WriteOptions(c echo.Context) (resource.WriteOptions, error) {
 	default:
 		return o, badParam("status", `must be "draft", "stable" or empty`)
 	}
+	// cascade applies to restore only; the routes of other writes refuse
+	// it (CheckQuery).
+	var err error
+	if o.Cascade, err = boolParam(c, "cascade"); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 

@@ -27,6 +27,8 @@ func TestWriteOptions(t *testing.T) {
 		{name: "stable", query: "?status=stable", want: resource.WriteOptions{Status: "stable"}},
 		{name: "bad mode", query: "?mode=replace", wantField: "mode"},
 		{name: "bad status", query: "?status=final", wantField: "status"},
+		{name: "cascade", query: "?cascade=true", want: resource.WriteOptions{Cascade: true}},
+		{name: "bad cascade", query: "?cascade=all", wantField: "cascade"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

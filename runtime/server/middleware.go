@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -142,6 +143,9 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
+			if isUpload(req) {
+				return next(c) // files bounds each part (max_size) while it streams
+			}
 			if req.ContentLength > limit {
 				return resource.Errorf(resource.CodePayloadTooLarge,
 					"the request body is larger than the limit of %d bytes", limit)
@@ -183,4 +187,13 @@ func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 // GraphQL handler lifts the connection's deadlines for the same ones).
 func streaming(req *http.Request) bool {
 	return req.Header.Get("Upgrade") != "" || strings.Contains(req.Header.Get("Accept"), "text/event-stream")
+}
+
+// isUpload reports whether req is a multipart/form-data request to the
+// API: a write with file parts or POST /api/files, whose parts the files
+// package bounds as it streams them (max_size, Options.MaxUpload), so the
+// body limit of JSON requests does not apply to it.
+func isUpload(req *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data" && strings.HasPrefix(req.URL.Path, "/api/")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/auth"
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/feed/pgfeed"
+	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/jobres"
 	"github.com/specstar-go/specstar/runtime/metrics"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -83,7 +84,10 @@ type Server struct {
 	jobPool *pgxpool.Pool // the job engine's pool on PostgreSQL
 
 	stopGC context.CancelFunc // ends the periodic S3 GC; nil when it does not run
-	gcDone chan struct{}
+	// files stores the bytes of file fields; nil for an app without them.
+	files       *files.Store
+	stopFilesGC func() // ends the periodic files GC; nil when it does not run
+	gcDone      chan struct{}
 
 	// base is the parent context of every request; stopRequests cancels
 	// it when a shutdown gives up waiting, so that the requests still
@@ -157,6 +161,12 @@ func New(cfg Config, app App) (*Server, error) {
 	if sa, ok := app.(ServiceApp); ok {
 		opts = append(opts, sa.ServiceOptions()...)
 	}
+	if s.files, err = s.newFiles(app.Schema()); err != nil {
+		return fail(err)
+	}
+	if s.files != nil {
+		opts = append(opts, s.files.ServiceOptions(app.Schema())...)
+	}
 	if s.jobs, err = newJobs(app, s); err != nil {
 		return fail(err)
 	}
@@ -204,6 +214,7 @@ func New(cfg Config, app App) (*Server, error) {
 		return fail(errors.Join(err, s.closeJobs()))
 	}
 	s.startGC()
+	s.startFilesGC()
 	return s, nil
 }
 
@@ -323,6 +334,9 @@ func (s *Server) newEcho(app App) (*echo.Echo, error) {
 	api := e.Group("/api", s.authenticate()...)
 	if s.auth != nil {
 		s.auth.Register(api)
+	}
+	if s.files != nil {
+		s.files.Register(api, s.svc, s.schema)
 	}
 	app.Register(api, s.svc)
 	return e, nil
@@ -453,6 +467,9 @@ func (s *Server) Close() error {
 		if s.stopGC != nil {
 			s.stopGC()
 			<-s.gcDone
+		}
+		if s.stopFilesGC != nil {
+			s.stopFilesGC()
 		}
 		s.stopRequests()
 		jerr := s.closeJobs() // writes the last status changes: before the backend closes

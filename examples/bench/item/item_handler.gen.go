@@ -206,7 +206,7 @@ func (h *itemHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/items/:id/restore.
 func (h *itemHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")

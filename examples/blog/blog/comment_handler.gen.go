@@ -210,7 +210,7 @@ func (h *commentHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/comments/:id/restore.
 func (h *commentHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")

@@ -210,7 +210,7 @@ func (h *feedEntryHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/feed-entries/:id/restore.
 func (h *feedEntryHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")

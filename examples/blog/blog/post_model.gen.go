@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +30,8 @@ type Post struct {
 	Editor      *string         `json:"editor"`
 	Metadata    json.RawMessage `json:"metadata"`
 	ReviewNotes *string         `json:"review_notes"`
+	Cover       *resource.File  `json:"cover"`
+	Attachments []resource.File `json:"attachments"`
 }
 
 // postRequired lists the JSON paths that a Post body must hold, non-null.
@@ -85,6 +88,22 @@ func (p *Post) Validate() error {
 	}
 	if p.ReviewNotes != nil && utf8.RuneCountInString(*p.ReviewNotes) > 2000 {
 		errs.Add("review_notes", "must be at most 2000 characters long")
+	}
+	if p.Cover != nil {
+		if p.Cover.Size > int64(5242880) {
+			errs.Add("cover", "must be at most 5242880 bytes")
+		}
+		if p.Cover.ContentType != "" && !slices.Contains([]string{"image/png", "image/jpeg"}, p.Cover.ContentType) {
+			errs.Add("cover", "must be one of the media types image/png, image/jpeg")
+		}
+	}
+	if len(p.Attachments) > 10 {
+		errs.Add("attachments", "must have at most 10 items")
+	}
+	for i, v := range p.Attachments {
+		if v.Size > int64(20971520) {
+			errs.Add(fmt.Sprintf("attachments[%d]", i), "must be at most 20971520 bytes")
+		}
 	}
 	return errs.Err()
 }

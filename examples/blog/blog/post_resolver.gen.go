@@ -50,8 +50,10 @@ func (r *mutationResolver) UpdatePost(ctx context.Context, id string, input Post
 // postPatchFields maps the GraphQL names of the fields of Post (and of
 // its enum values) in a patchPost patch to the stored data.
 var postPatchFields = gql.PatchFields{
+	"attachments": {JSON: "attachments"},
 	"author":      {JSON: "author"},
 	"body":        {JSON: "body"},
+	"cover":       {JSON: "cover"},
 	"editor":      {JSON: "editor"},
 	"featured":    {JSON: "featured"},
 	"metadata":    {JSON: "metadata"},

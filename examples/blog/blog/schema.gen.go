@@ -72,7 +72,7 @@ var (
 				resource.ActionPurge:   "role:admin",
 			},
 		},
-		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata", "review_notes"},
+		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata", "review_notes", "cover", "attachments"},
 		DefaultSort: "-published_at,title",
 		Fields: []resource.Field{{
 			Indexed: true,
@@ -116,6 +116,15 @@ var (
 			},
 			Type: resource.TypeString,
 		}},
+		Files: []resource.FileField{{
+			Accept:  []string{"image/png", "image/jpeg"},
+			MaxSize: int64(5242880),
+			Path:    "cover",
+		}, {
+			List:    true,
+			MaxSize: int64(20971520),
+			Path:    "attachments",
+		}},
 		KeepLast:      100,
 		Name:          "Post",
 		Path:          "posts",
@@ -134,6 +143,8 @@ var (
 			{Name: "editor"},
 			{Name: "metadata"},
 			{Name: "review_notes"},
+			{Name: "cover"},
+			{Name: "attachments"},
 		},
 		Table: "post",
 	}

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/specstar-go/specstar/runtime/resource"
 )
@@ -27,6 +30,7 @@ func accessTests() []struct {
 		{name: "access: refused writes change nothing", run: testAccessWrite},
 		{name: "access: field rules", run: testAccessFields},
 		{name: "access: expand, batch loads, referrers and events", run: testAccessRelated},
+		{name: "access: a cascade restore applies every kind's restore rule", run: testAccessRestoreCascade},
 	}
 }
 
@@ -387,5 +391,43 @@ func testAccessRelated(t *testing.T, e *env) {
 	}
 	if v, ok := e.svc.Visible(as(editor), e.Ticket, draft); !ok || !strings.Contains(string(v.Data), "notes") {
 		t.Fatalf("editor's event: %v %v", ok, v)
+	}
+}
+
+// testAccessRestoreCascade: a cascade restore applies the caller's
+// restore rule of every kind it brings back; a refusal anywhere refuses
+// the whole call.
+func testAccessRestoreCascade(t *testing.T, e *env) {
+	ids := tickets(t, e)
+	id := ids["alice-published"]
+	reply, err := e.svc.Create(as(admin), e.Reply, json.RawMessage(`{"ticket":"`+id+`"}`), resource.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute)
+	if _, err := e.svc.Delete(as(editor), e.Ticket, id, resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := reply.Meta.ResourceID
+	if !e.get(e.Reply, r).Meta.IsDeleted {
+		t.Fatal("the reply was not deleted with its ticket")
+	}
+	before := e.get(e.Ticket, id)
+	e.clock.Add(time.Minute)
+	// The editor may restore tickets, but no rule lets anyone but an
+	// admin restore replies: the cascade is refused as a whole.
+	_, err = e.svc.Restore(as(editor), e.Ticket, id, resource.WriteOptions{Cascade: true})
+	wantDenied(t, "editor's cascade restore", err, resource.CodeForbidden)
+	if diff := cmp.Diff(before, e.get(e.Ticket, id)); diff != "" {
+		t.Errorf("the ticket changed by a refused cascade restore (-before +after):\n%s", diff)
+	}
+	if !e.get(e.Reply, r).Meta.IsDeleted {
+		t.Error("the reply was restored by a refused cascade restore")
+	}
+	if _, err := e.svc.Restore(as(admin), e.Ticket, id, resource.WriteOptions{Cascade: true}); err != nil {
+		t.Fatalf("admin's cascade restore: %v", err)
+	}
+	if e.get(e.Reply, r).Meta.IsDeleted || e.get(e.Ticket, id).Meta.IsDeleted {
+		t.Error("admin's cascade restore left the ticket or its reply deleted")
 	}
 }

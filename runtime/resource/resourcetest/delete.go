@@ -451,3 +451,105 @@ func (e *env) referrers(k *resource.Kind, field, target string) ([]string, error
 	})
 	return slices.Clip(ids), err
 }
+
+// testRestoreCascade: a restore with Cascade brings back exactly what the
+// delete cascaded to (recursively, cycles included), not the referrers
+// deleted by an earlier call, atomically; a plain restore brings back the
+// resource alone.
+func testRestoreCascade(t *testing.T, e *env) {
+	a := e.create(e.Author, `{"email":"a@example.com"}`).Meta.ResourceID
+	c := e.create(e.Author, `{"email":"c@example.com"}`).Meta.ResourceID
+	p0 := e.create(e.Post, `{"slug":"p0","author":"`+a+`"}`).Meta.ResourceID
+	p1 := e.create(e.Post, `{"slug":"p1","author":"`+a+`"}`).Meta.ResourceID
+	p2 := e.create(e.Post, `{"slug":"p2","author":"`+a+`"}`).Meta.ResourceID
+	pc := e.create(e.Post, `{"slug":"pc","author":"`+c+`"}`).Meta.ResourceID
+	l0 := e.create(e.Like, `{"post":"`+p0+`"}`).Meta.ResourceID
+	l1 := e.create(e.Like, `{"post":"`+p1+`"}`).Meta.ResourceID
+	e.clock.Add(time.Minute)
+	// Deleted by its own call first: not part of the author's cascade.
+	if _, err := e.svc.Delete(e.ctx, e.Post, p0, resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute)
+	for _, id := range []string{a, c} {
+		if _, err := e.svc.Delete(e.ctx, e.Author, id, resource.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A plain restore leaves the cascade deleted.
+	e.clock.Add(time.Minute)
+	if _, err := e.svc.Restore(e.ctx, e.Author, c, resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.get(e.Post, pc).Meta.IsDeleted {
+		t.Errorf("a restore without cascade restored the post of the author")
+	}
+
+	// A referrer that cannot come back (its unique slug is taken again)
+	// refuses the whole restore: nothing changes.
+	taken := e.create(e.Post, `{"slug":"p2"}`).Meta.ResourceID
+	before := map[string]*resource.Envelope{a: e.get(e.Author, a), p1: e.get(e.Post, p1), p2: e.get(e.Post, p2), l1: e.get(e.Like, l1)}
+	e.clock.Add(time.Minute)
+	_, err := e.svc.Restore(e.ctx, e.Author, a, resource.WriteOptions{Cascade: true})
+	wantCode(t, err, resource.CodeConflict)
+	kinds := map[string]*resource.Kind{a: e.Author, p1: e.Post, p2: e.Post, l1: e.Like}
+	for id, want := range before {
+		if diff := cmp.Diff(want, e.get(kinds[id], id)); diff != "" {
+			t.Errorf("%s %s changed by a failed cascade restore (-before +after):\n%s", kinds[id].Name, id, diff)
+		}
+	}
+	if err := e.svc.Purge(e.ctx, e.Post, taken, resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	e.clock.Add(time.Minute)
+	restored, err := e.svc.Restore(e.ctx, e.Author, a, resource.WriteOptions{Cascade: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now().UTC().Truncate(time.Microsecond)
+	if restored.Meta.IsDeleted || !restored.Meta.UpdatedTime.Equal(now) {
+		t.Fatalf("restore = %+v", restored.Meta)
+	}
+	tests := []struct {
+		name    string
+		kind    *resource.Kind
+		id      string
+		deleted bool
+	}{
+		{name: "post of the cascade", kind: e.Post, id: p1},
+		{name: "other post of the cascade", kind: e.Post, id: p2},
+		{name: "like of a post of the cascade", kind: e.Like, id: l1},
+		{name: "post deleted before", kind: e.Post, id: p0, deleted: true},
+		{name: "like deleted with the post deleted before", kind: e.Like, id: l0, deleted: true},
+	}
+	for _, tt := range tests {
+		got := e.get(tt.kind, tt.id)
+		if got.Meta.IsDeleted != tt.deleted {
+			t.Errorf("%s: deleted = %v, want %v", tt.name, got.Meta.IsDeleted, tt.deleted)
+		}
+		if !tt.deleted && !got.Meta.UpdatedTime.Equal(now) {
+			t.Errorf("%s: updated_time = %v, want the restore's %v", tt.name, got.Meta.UpdatedTime, now)
+		}
+	}
+
+	// A cycle comes back whole.
+	n1 := e.create(e.Node, `{}`).Meta.ResourceID
+	n2 := e.create(e.Node, `{"parent":"`+n1+`"}`).Meta.ResourceID
+	n3 := e.create(e.Node, `{"parent":"`+n2+`"}`).Meta.ResourceID
+	e.update(e.Node, n1, `{"parent":"`+n3+`"}`)
+	e.clock.Add(time.Minute)
+	if _, err := e.svc.Delete(e.ctx, e.Node, n1, resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute)
+	if _, err := e.svc.Restore(e.ctx, e.Node, n1, resource.WriteOptions{Cascade: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{n1, n2, n3} {
+		if e.get(e.Node, id).Meta.IsDeleted {
+			t.Errorf("node %s of the cycle is still deleted", id)
+		}
+	}
+}

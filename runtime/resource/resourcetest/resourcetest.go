@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "update writes a revision", run: testUpdate},
 		{name: "identical update writes nothing", run: testDedupe},
 		{name: "patch", run: testPatch},
+		{name: "patch many", run: testPatchMany},
 		{name: "drafts", run: testDrafts},
 		{name: "if-match", run: testIfMatch},
 		{name: "switch and branch", run: testSwitch},
@@ -56,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) resource.Backend) {
 		{name: "on delete restrict", run: testRestrict},
 		{name: "on delete cascade", run: testCascade},
 		{name: "failed cascade changes nothing", run: testCascadeAtomic},
+		{name: "restore brings back the cascade", run: testRestoreCascade},
 		{name: "on delete set null", run: testSetNull},
 		{name: "reference cycle", run: testCycle},
 		{name: "purge applies on delete", run: testPurgeOnDelete},
@@ -167,7 +169,7 @@ func NewKinds() *Kinds {
 	}}
 	k.Reply = &resource.Kind{Name: "Reply", Table: "reply", Path: "replies", SchemaVersion: 1, Fields: []resource.Field{
 		{JSON: "ticket", Type: str, Indexed: true, Ref: &resource.Ref{Kind: "Ticket", OnDelete: resource.Cascade}},
-	}, Access: &resource.Access{Rules: map[resource.Action]string{resource.ActionRead: "public"}}}
+	}, Access: &resource.Access{Rules: map[resource.Action]string{resource.ActionRead: "public", resource.ActionRestore: "role:admin"}}}
 	k.Schema = &resource.Schema{Kinds: []*resource.Kind{k.Author, k.Post, k.Comment, k.Like, k.Event, k.Node, k.Note, k.Member, k.Ticket, k.Reply}}
 	return k
 }

@@ -49,6 +49,9 @@ type Post struct {
 	Editor      spec.Ref[Author] `specstar:"on_delete=set_null"`
 	Metadata    spec.JSON
 	ReviewNotes spec.Text `specstar:"max_length=2000,read=role:editor,write=role:editor"`
+	// Uploaded with the post (multipart) or by id after POST /api/files (docs/files.md).
+	Cover       spec.File   `specstar:"max_size=5MB,accept=image/png|image/jpeg"`
+	Attachments []spec.File `specstar:"max_length=10,max_size=20MB"`
 }
 
 // Published posts are public; drafts and archived posts are seen by their writer, editors and viewers.

@@ -24,6 +24,7 @@ type Config struct {
 	Systems     []string      `json:"systems"`     // run only these systems (and what they need); nil: all
 	Scenarios   []string      `json:"scenarios"`   // run only these scenarios; nil: all
 	SkipGen     bool          `json:"skip_gen"`    // do not time the generator
+	GenCold     bool          `json:"gen_cold"`    // also time a cold gen against a cold go build (minutes)
 	Quick       bool          `json:"quick"`       // the small, fast configuration
 	// InstallPeers lets the run install the Python peers' Debian packages
 	// (apt-get, as root) when they are missing; off, a missing peer is
@@ -89,6 +90,7 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Confi
 	fs.DurationVar(&c.Settle, "settle", c.Settle, "quiet time after seeding before idle RSS is read")
 	fs.IntVar(&c.GenRuns, "gen-runs", c.GenRuns, "timed runs of each generator command (the median is reported)")
 	fs.BoolVar(&c.SkipGen, "skip-gen", false, "do not time the generator")
+	fs.BoolVar(&c.GenCold, "gen-cold", false, "also time specstar gen of the blog example with empty caches against go build of its output with an empty cache (minutes)")
 	fs.StringVar(&peers, "peers", "", "comma-separated peers to run as well: pocketbase (installed with go install), "+
 		"django (Django REST Framework on gunicorn), fastapi (FastAPI on uvicorn); the Python peers come from Debian's packages")
 	fs.BoolVar(&c.InstallPeers, "install-peers", c.InstallPeers, "install the Python peers' Debian packages with apt-get when they are missing (needs root)")

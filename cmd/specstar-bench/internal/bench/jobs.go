@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +49,23 @@ const (
 	jobPollInterval = time.Second
 	jobLatencyRuns  = 40
 	jobRoundTimeout = 5 * time.Minute
+	// jobPoolConns is the size of every PostgreSQL connection pool of
+	// the scenario (specstar's store and job engine, raw River's), set in
+	// the database URL: pgxpool's default (4 on this machine) would make
+	// the enqueuers wait for connections rather than measure the work.
+	jobPoolConns = 16
 )
+
+// withPoolSize returns the PostgreSQL URL u with the scenario's pool size.
+func withPoolSize(u string) string {
+	if strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
+		if strings.Contains(u, "?") {
+			return u + "&pool_max_conns=" + strconv.Itoa(jobPoolConns)
+		}
+		return u + "?pool_max_conns=" + strconv.Itoa(jobPoolConns)
+	}
+	return u + " pool_max_conns=" + strconv.Itoa(jobPoolConns)
+}
 
 // JobsReport is what the jobs scenario measured.
 type JobsReport struct {
@@ -166,7 +184,7 @@ func (r *runner) runJobs(ctx context.Context) (*JobsReport, error) {
 		if err != nil {
 			return rep, err
 		}
-		pg, err := r.specstarJobs(ctx, "specstar-postgres", u)
+		pg, err := r.specstarJobs(ctx, "specstar-postgres", withPoolSize(u))
 		if err != nil {
 			return rep, err
 		}
@@ -175,7 +193,7 @@ func (r *runner) runJobs(ctx context.Context) (*JobsReport, error) {
 		if err != nil {
 			return rep, err
 		}
-		raw, err := r.rawRiver(ctx, u)
+		raw, err := r.rawRiver(ctx, withPoolSize(u))
 		if err != nil {
 			return rep, err
 		}

@@ -30,8 +30,10 @@ type Report struct {
 	Results   []*Result        `json:"results"`
 	Ratios    []*Ratio         `json:"ratios"`
 	Gen       []gentime.Timing `json:"gen"`
-	Targets   []TargetResult   `json:"targets"`
-	Errors    int              `json:"errors"` // failed requests, over every scenario
+	// GenCold is the cold generator run (-gen-cold); nil when not asked.
+	GenCold *gentime.Cold  `json:"gen_cold,omitempty"`
+	Targets []TargetResult `json:"targets"`
+	Errors  int            `json:"errors"` // failed requests, over every scenario
 	// Jobs is what the jobs scenario measured (jobs.go); nil when it did
 	// not run.
 	Jobs *JobsReport `json:"jobs,omitempty"`

@@ -158,6 +158,11 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 			return rep, err
 		}
 	}
+	if cfg.GenCold {
+		if rep.GenCold, err = r.timeColdGenerator(ctx); err != nil {
+			return rep, err
+		}
+	}
 	// Runs after the servers below are stopped: a database in use cannot
 	// be dropped without ending its sessions.
 	defer r.dropDatabases()
@@ -309,6 +314,22 @@ func (r *runner) timeGenerator(ctx context.Context) ([]gentime.Timing, error) {
 	}
 	r.logf("timing specstar gen (%d runs each)", r.cfg.GenRuns)
 	return gentime.Measure(ctx, r.bins.specstar, r.repo, filepath.Join(r.work, "gen"), r.cfg.GenRuns, []gentime.Case{blog, large})
+}
+
+// timeColdGenerator compares a cold gen of the blog example with a cold
+// go build of its output (gentime.MeasureCold).
+func (r *runner) timeColdGenerator(ctx context.Context) (*gentime.Cold, error) {
+	blog, err := gentime.BlogCase(r.repo)
+	if err != nil {
+		return nil, err
+	}
+	r.logf("timing a cold specstar gen and a cold go build of its output (minutes)")
+	cold, err := gentime.MeasureCold(ctx, r.bins.specstar, r.repo, filepath.Join(r.work, "gen"), blog)
+	if err != nil {
+		return nil, err
+	}
+	r.logf("%s", cold.Line())
+	return &cold, nil
 }
 
 // scenario runs one scenario on every instance whose dialect serves it.

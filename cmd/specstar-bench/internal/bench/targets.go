@@ -50,6 +50,7 @@ var targets = append([]targetDef{
 	genTarget("gen examples/blog <= 3s", "gen blog", 3*time.Second),
 	genTarget("gen --check examples/blog <= 3s", "gen --check blog", 3*time.Second),
 	genTarget("gen 50-resource spec <= 10s", "gen 50 resources", 10*time.Second),
+	targetDef{name: "cold gen examples/blog <= 2x cold go build of its output", eval: coldGen},
 	genTarget("gen --check 50-resource spec <= 10s", "gen --check 50 resources", 10*time.Second),
 	jobsTargets()[0], jobsTargets()[1], jobsTargets()[2], jobsTargets()[3],
 )...)
@@ -202,6 +203,17 @@ func genTarget(name, timing string, max time.Duration) targetDef {
 		}
 		return StatusSkip, "-", "the generator was not timed"
 	}}
+}
+
+// coldGen wants a cold gen within gentime.ColdMaxRatio of a cold go
+// build of the generated package.
+func coldGen(rep *Report) (string, string, string) {
+	c := rep.GenCold
+	if c == nil {
+		return StatusSkip, "-", "not measured (run with -gen-cold)"
+	}
+	return passIf(c.Pass()), ratioText(c.Ratio()),
+		fmt.Sprintf("cold gen %s, cold go build %s", c.Gen.Round(100*time.Millisecond), c.Build.Round(100*time.Millisecond))
 }
 
 // ratioText formats a target ratio with three decimals, so that a value

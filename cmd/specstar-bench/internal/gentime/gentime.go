@@ -2,7 +2,9 @@
 // it: `specstar gen` on the blog example and on a generated 50-resource
 // spec, each in a scratch module, warm (one untimed run first, so the
 // binary and the files are in the page cache), then the median of several
-// runs; and `specstar gen --check` on the unchanged tree.
+// runs; and `specstar gen --check` on the unchanged tree. MeasureCold
+// compares the first gen on a machine with the first go build of its
+// output.
 package gentime
 
 import (
@@ -12,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -215,4 +218,106 @@ func Spec(n int) []byte {
 		b.WriteString("    revisions: {keep_last: 50}\n")
 	}
 	return []byte(b.String())
+}
+
+// Cold is the first run of the generator on a machine, compared with the
+// first build of what it generated: `specstar gen` of a case with an
+// empty Go build cache and an empty specstar cache (so gen builds gqlgen
+// and compiles what gqlgen loads, as on a new machine), and `go build` of
+// the generated package with another empty Go build cache. The specstar
+// binary itself is built beforehand: a user installs it once, and its
+// build is not part of a gen.
+type Cold struct {
+	Spec     string        `json:"spec"`
+	Gen      time.Duration `json:"gen_ns"`   // cold specstar gen
+	Build    time.Duration `json:"build_ns"` // cold go build of the generated package
+	MaxRatio float64       `json:"max_ratio"`
+}
+
+// ColdMaxRatio is the target: a cold gen within twice a cold go build of
+// the generated package.
+const ColdMaxRatio = 2.0
+
+// Ratio is Gen / Build.
+func (c Cold) Ratio() float64 {
+	if c.Build <= 0 {
+		return 0
+	}
+	return float64(c.Gen) / float64(c.Build)
+}
+
+// Pass reports whether the ratio is within the target.
+func (c Cold) Pass() bool { return c.Build > 0 && c.Ratio() <= c.MaxRatio }
+
+// Line is the report line: "PASS cold gen blog 31.2s = 0.93x cold go build 33.5s (target <= 2x)".
+func (c Cold) Line() string {
+	status := "MISS"
+	if c.Pass() {
+		status = "PASS"
+	}
+	return fmt.Sprintf("%s cold gen %s %s = %.2fx cold go build %s (target <= %gx)",
+		status, c.Spec, c.Gen.Round(100*time.Millisecond), c.Ratio(), c.Build.Round(100*time.Millisecond), c.MaxRatio)
+}
+
+// MeasureCold measures c cold (see Cold) in a scratch module under
+// workDir. The empty caches are directories under workDir, removed
+// afterwards; the module cache is the user's (downloads are not what is
+// measured, and the benchmark runs offline).
+func MeasureCold(ctx context.Context, specstar, repoRoot, workDir string, c Case) (Cold, error) {
+	res := Cold{Spec: c.Name, MaxRatio: ColdMaxRatio}
+	root := filepath.Join(workDir, "cold-"+strings.ReplaceAll(c.Name, " ", "-"))
+	dir := filepath.Join(root, filepath.FromSlash(c.SpecDir))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(root)
+	if err := writeModule(root, c.Module, repoRoot); err != nil {
+		return res, fmt.Errorf("gentime: cold %s: %w", c.Name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "specstar.yaml"), c.Spec, 0o644); err != nil {
+		return res, err
+	}
+	// Each measurement gets caches of its own, created empty.
+	fresh := func(name string) (string, error) {
+		d := filepath.Join(root, ".cache", name)
+		return d, os.MkdirAll(d, 0o755)
+	}
+	genCache, err := fresh("gen-gocache")
+	if err != nil {
+		return res, err
+	}
+	userCache, err := fresh("gen-usercache")
+	if err != nil {
+		return res, err
+	}
+	env := append(os.Environ(), "GOCACHE="+genCache, "XDG_CACHE_HOME="+userCache, "GOFLAGS=-mod=mod")
+	if res.Gen, err = runEnv(ctx, env, dir, specstar, "gen", "-q"); err != nil {
+		return res, fmt.Errorf("gentime: cold gen %s: %w", c.Name, err)
+	}
+	buildCache, err := fresh("build-gocache")
+	if err != nil {
+		return res, err
+	}
+	env = append(os.Environ(), "GOCACHE="+buildCache, "GOFLAGS=-mod=mod")
+	pkg := "./" + path.Join(c.SpecDir, c.Output)
+	if res.Build, err = runEnv(ctx, env, root, "go", "build", pkg); err != nil {
+		return res, fmt.Errorf("gentime: cold go build %s: %w", pkg, err)
+	}
+	return res, nil
+}
+
+// runEnv runs name with args in dir with env and returns its wall-clock
+// time.
+func runEnv(ctx context.Context, env []string, dir, name string, args ...string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir, cmd.Env = dir, env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out.Bytes())
+	}
+	return d, nil
 }

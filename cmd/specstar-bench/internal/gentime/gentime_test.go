@@ -156,3 +156,44 @@ func abs(t *testing.T, p string) string {
 	}
 	return a
 }
+
+func TestColdLine(t *testing.T) {
+	tests := []struct {
+		cold Cold
+		want string
+	}{
+		{Cold{Spec: "blog", Gen: 31200 * time.Millisecond, Build: 33500 * time.Millisecond, MaxRatio: 2},
+			"PASS cold gen blog 31.2s = 0.93x cold go build 33.5s (target <= 2x)"},
+		{Cold{Spec: "blog", Gen: 70 * time.Second, Build: 30 * time.Second, MaxRatio: 2},
+			"MISS cold gen blog 1m10s = 2.33x cold go build 30s (target <= 2x)"},
+		{Cold{Spec: "blog", Gen: time.Second, MaxRatio: 2}, // no build measured
+			"MISS cold gen blog 1s = 0.00x cold go build 0s (target <= 2x)"},
+	}
+	for _, tt := range tests {
+		if got := tt.cold.Line(); got != tt.want {
+			t.Errorf("Line() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// TestMeasureCold runs the cold measurement on the blog example. It
+// compiles the runtime and its dependencies twice from empty caches
+// (minutes), so it runs only with SPECSTAR_GENTIME_COLD=1.
+func TestMeasureCold(t *testing.T) {
+	if os.Getenv("SPECSTAR_GENTIME_COLD") != "1" {
+		t.Skip("compiles everything twice from empty caches; set SPECSTAR_GENTIME_COLD=1")
+	}
+	specstar := buildSpecstar(t)
+	blog, err := BlogCase(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, err := MeasureCold(context.Background(), specstar, abs(t, repoRoot), t.TempDir(), blog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cold.Gen <= 0 || cold.Build <= 0 {
+		t.Fatalf("cold = %+v, want both measured", cold)
+	}
+	t.Log(cold.Line())
+}

@@ -1,5 +1,5 @@
-// Package cli implements the specstar command: init, gen, validate and
-// version. Every command is built by a NewCmdX(f, runF) constructor in the
+// Package cli implements the specstar command: init, gen, validate,
+// describe and version. Every command is built by a NewCmdX(f, runF) constructor in the
 // style of the GitHub CLI, so tests can run it with fake streams and a fake
 // run function; all output goes through the Factory's writers and only
 // main exits.
@@ -138,6 +138,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdInit(f, nil),
 		NewCmdGen(f, nil),
 		NewCmdValidate(f, nil),
+		NewCmdDescribe(f, nil),
 		NewCmdVersion(f, nil),
 	)
 	return root

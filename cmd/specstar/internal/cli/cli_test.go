@@ -277,7 +277,7 @@ func TestGenRun(t *testing.T) {
 		{
 			name:       "write with progress lines",
 			result:     &generator.Result{Written: []string{"a.gen.go"}, Removed: []string{"b.gen.go", "c.gen.go"}, Unchanged: 3},
-			wantStderr: []string{"specstar: load\n", "specstar: model\n", "specstar: generate\n", "specstar: write\n", "specstar: wrote 1 file, removed 2, unchanged 3 (in "},
+			wantStderr: []string{"specstar: load ... ", "ms\n", "specstar: model ... ", "ms\n", "specstar: generate ... ", "ms\n", "specstar: gqlgen ... ", "ms\n", "specstar: write ... ", "ms\n", "specstar: wrote 1 file, removed 2, unchanged 3 (in "},
 		},
 		{
 			name:       "allow destructive is passed on",
@@ -292,10 +292,15 @@ func TestGenRun(t *testing.T) {
 			wantStderr: nil,
 		},
 		{
-			name:       "terminal draws a bar",
+			name:       "terminal prints the same lines",
 			terminal:   true,
 			result:     &generator.Result{Unchanged: 2},
-			wantStderr: []string{"specstar: load", "|", "specstar: wrote 0 files, removed 0, unchanged 2 (in "},
+			wantStderr: []string{"specstar: load ... ", "ms\n", "specstar: write ... ", "ms\n", "specstar: wrote 0 files, removed 0, unchanged 2 (in "},
+		},
+		{
+			name:   "check up to date is silent",
+			opts:   GenOptions{Check: true},
+			result: &generator.Result{Check: &output.CheckResult{}},
 		},
 		{
 			name: "check with a diff",
@@ -305,6 +310,7 @@ func TestGenRun(t *testing.T) {
 			}},
 			wantErr:    errStale,
 			wantStdout: "--- a/blog/a.gen.go\n+++ b/blog/a.gen.go\n@@ -1 +1 @@\n-x\n+y\n",
+			wantStderr: []string{"specstar: load ... ", "ms\n", "specstar: write ... ", "ms\n"},
 		},
 	}
 	for _, tt := range tests {

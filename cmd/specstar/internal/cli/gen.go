@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/specstar-go/specstar/generator"
@@ -51,6 +51,10 @@ func NewCmdGen(f *Factory, runF func(*GenOptions) error) *cobra.Command {
 			"<output>/migrations and never edits an earlier one. A change that drops a\n" +
 			"resource's tables, or a field's values, loses data: gen refuses it (exit\n" +
 			"status 5) unless --allow-destructive is given; renamed_from renames instead.\n\n" +
+			"Gen prints each step on stderr as it runs, with its duration: load, model,\n" +
+			"generate, gqlgen (the GraphQL executable schema; the first run on a machine\n" +
+			"builds gqlgen and compiles the package's dependencies, later runs are cached),\n" +
+			"write. Under --check the steps are shown only when the files are stale.\n\n" +
 			"Exit status: 0 ok, 1 stale (--check), 2 usage, 3 spec errors, 4 other\n" +
 			"failures, 5 a destructive change refused.",
 		Example: "  specstar gen\n  specstar gen -f api/specstar.yaml\n  specstar gen --check\n  specstar gen --allow-destructive",
@@ -81,18 +85,23 @@ func genRun(opts *GenOptions) error {
 	}
 	cfg := generator.Config{SpecPath: opts.SpecPath, Dir: wd, Check: opts.Check, AllowDestructive: opts.AllowDestructive}
 	// --check prints nothing when the files are up to date, so CI logs
-	// stay clean; progress would only be noise there.
+	// stay clean: its progress is held back and shown only when stale.
 	var prog *progress
-	if !opts.Check && !opts.Quiet {
-		prog = newProgress(opts.IO)
-		cfg.Progress = prog.step
+	if !opts.Quiet {
+		prog = newProgress(opts.IO, opts.Check)
+		cfg.Progress = prog.begin
 	}
 	res, err := opts.Generate(opts.Context, cfg)
-	prog.done()
+	if err != nil {
+		prog.end("failed")
+	} else {
+		prog.end("")
+	}
 	var destructive *migrategen.DestructiveError
 	if opts.Check && errors.As(err, &destructive) {
 		// The migration the spec calls for is not written: stale, like
 		// any other file gen would write.
+		prog.flush(opts.IO.ErrOut)
 		fmt.Fprintf(opts.IO.Out, "destructive: %v\n", err)
 		return errStale
 	}
@@ -103,6 +112,7 @@ func genRun(opts *GenOptions) error {
 		if res.Check == nil || res.Check.Clean() {
 			return nil
 		}
+		prog.flush(opts.IO.ErrOut)
 		if err := res.Check.WithPrefix(relSlash(wd, res.OutputDir)).Format(opts.IO.Out); err != nil {
 			return err
 		}
@@ -146,47 +156,66 @@ func relSlash(base, target string) string {
 	return filepath.ToSlash(rel)
 }
 
-// genSteps are the stages Generate reports, in order, for the bar.
-var genSteps = []string{"load", "model", "generate", "write"}
+// genSteps are the stages Generate reports, in order.
+var genSteps = []string{"load", "model", "generate", "gqlgen", "write"}
 
-// progress shows the generator's stages on stderr: a bar on a terminal,
-// otherwise one "specstar: <stage>" line per stage. A nil *progress does
-// nothing.
+// progress shows the generator's stages on stderr, one line each: the
+// stage's name as it starts ("specstar: gqlgen ..."), completed with its
+// duration when it ends, so a slow stage says what it is doing while it
+// runs and every line ends with what it cost. Under --check the lines
+// are held back and printed only when the files are stale. A nil
+// *progress does nothing.
 type progress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar // nil when not on a terminal
+	w     io.Writer
+	now   func() time.Time
+	step  string // the stage running, "" before the first
+	start time.Time
+	held  *bytes.Buffer // --check: the lines, printed by flush when stale
 }
 
-func newProgress(io *IOStreams) *progress {
-	p := &progress{w: io.ErrOut}
-	if io.ErrIsTerminal {
-		p.bar = progressbar.NewOptions(len(genSteps),
-			progressbar.OptionSetWriter(io.ErrOut),
-			progressbar.OptionSetDescription("specstar"),
-			progressbar.OptionSetWidth(20),
-			progressbar.OptionSetRenderBlankState(true),
-		)
+func newProgress(io *IOStreams, hold bool) *progress {
+	p := &progress{w: io.ErrOut, now: time.Now}
+	if hold {
+		p.held = new(bytes.Buffer)
+		p.w = p.held
 	}
 	return p
 }
 
-func (p *progress) step(name string) {
-	if p.bar == nil {
-		fmt.Fprintf(p.w, "specstar: %s\n", name)
+// begin ends the running stage and starts name.
+func (p *progress) begin(name string) {
+	p.end("")
+	p.step, p.start = name, p.now()
+	fmt.Fprintf(p.w, "specstar: %s ...", name)
+}
+
+// end completes the line of the running stage with its duration and,
+// when the run failed, why it stopped there.
+func (p *progress) end(failed string) {
+	if p == nil || p.step == "" {
 		return
 	}
-	p.bar.Describe("specstar: " + name)
-	for i, s := range genSteps {
-		if s == name {
-			p.bar.Set(i)
-		}
+	d := p.now().Sub(p.start)
+	if failed != "" {
+		fmt.Fprintf(p.w, " %s (%s)\n", failed, formatDuration(d))
+	} else {
+		fmt.Fprintf(p.w, " %s\n", formatDuration(d))
+	}
+	p.step = ""
+}
+
+// flush prints the held lines of a --check run.
+func (p *progress) flush(w io.Writer) {
+	if p != nil && p.held != nil {
+		w.Write(p.held.Bytes())
 	}
 }
 
-// done removes the bar, so that what follows starts on a clean line.
-func (p *progress) done() {
-	if p == nil || p.bar == nil {
-		return
+// formatDuration prints d to the millisecond below ten seconds, to the
+// tenth of a second above.
+func formatDuration(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
-	p.bar.Clear()
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }

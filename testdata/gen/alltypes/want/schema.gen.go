@@ -96,6 +96,11 @@ var (
 			JSON:    "location.city",
 			Type:    resource.TypeString,
 		}},
+		Files: []resource.FileField{{
+			Accept:  []string{"image/png", "image/jpeg"},
+			MaxSize: int64(5242880),
+			Path:    "photo",
+		}, {Path: "attachment"}},
 		KeepLast:      5,
 		MaxAge:        time.Duration(int64(2592000000000000)),
 		Name:          "Thing",

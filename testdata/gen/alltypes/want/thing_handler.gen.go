@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/rest"
 )
@@ -34,6 +35,8 @@ func registerThingRoutes(g *echo.Group, svc *resource.Service) {
 	g.GET("/things/:id/revisions/:rev/diff", h.diff)
 	g.POST("/things/:id/switch/:rev", h.switchRevision)
 	g.GET("/things/:id/referrers", h.referrers)
+	g.GET("/things/:id/files/:field", h.download)
+	g.GET("/things/:id/files/:field/:n", h.downloadItem)
 }
 
 // invalid answers a body with mistakes (err, of decoding or of the constraints)
@@ -210,7 +213,7 @@ func (h *thingHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/things/:id/restore.
 func (h *thingHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")
@@ -353,4 +356,20 @@ func (h *thingHandler) referrers(c echo.Context) error {
 		return err
 	}
 	return rest.Items(c, groups)
+}
+
+// download serves the bytes of a file field (ETag, Range): GET /api/things/:id/files/:field.
+func (h *thingHandler) download(c echo.Context) error {
+	if err := rest.CheckQuery(c, "revision"); err != nil {
+		return err
+	}
+	return files.Download(c, h.svc, thingKind)
+}
+
+// downloadItem serves the bytes of file n of a list of files (ETag, Range): GET /api/things/:id/files/:field/:n.
+func (h *thingHandler) downloadItem(c echo.Context) error {
+	if err := rest.CheckQuery(c, "revision"); err != nil {
+		return err
+	}
+	return files.Download(c, h.svc, thingKind)
 }

@@ -171,7 +171,7 @@ func (t *Thing) Validate() error {
 		if t.Photo.Size > int64(5242880) {
 			errs.Add("photo", "must be at most 5242880 bytes")
 		}
-		if !slices.Contains([]string{"image/png", "image/jpeg"}, t.Photo.ContentType) {
+		if t.Photo.ContentType != "" && !slices.Contains([]string{"image/png", "image/jpeg"}, t.Photo.ContentType) {
 			errs.Add("photo", "must be one of the media types image/png, image/jpeg")
 		}
 	}

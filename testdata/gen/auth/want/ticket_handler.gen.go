@@ -210,7 +210,7 @@ func (h *ticketHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/tickets/:id/restore.
 func (h *ticketHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")

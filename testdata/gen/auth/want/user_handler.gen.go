@@ -206,7 +206,7 @@ func (h *userHandler) delete(c echo.Context) error {
 
 // restore undoes a soft delete: POST /api/users/:id/restore.
 func (h *userHandler) restore(c echo.Context) error {
-	if err := rest.CheckQuery(c); err != nil {
+	if err := rest.CheckQuery(c, "cascade"); err != nil {
 		return err
 	}
 	id, err := rest.Param(c, "id")

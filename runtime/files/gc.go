@@ -1,0 +1,156 @@
+package files
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/specstar-go/specstar/runtime/blob"
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// Stats reports one run of Collect.
+type Stats struct {
+	Referenced     int // distinct file contents some revision references
+	Blobs          int // file contents in the store before the run
+	DeletedBlobs   int
+	Uploads        int // upload records before the run
+	DeletedUploads int
+}
+
+// Collect removes what no revision of any resource references: upload
+// records not used for the grace period, and the bytes that neither a
+// revision nor a kept upload record names and that were written before
+// the grace period. Retention pruning and purges only remove revisions;
+// this is where their files go.
+//
+// It is safe while uploads and writes run: an upload writes its bytes
+// (refreshing their time) before its record, and a write that references
+// an upload marks its record used inside the write's transaction, so what
+// is younger than the grace period is never removed. Several processes
+// may call it: Options.Lock makes them take turns.
+func (s *Store) Collect(ctx context.Context, backend resource.Backend, schema *resource.Schema) (Stats, error) {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
+	if s.opts.Lock != nil {
+		unlock, err := s.opts.Lock(ctx)
+		if err != nil {
+			return Stats{}, fmt.Errorf("files: gc lock: %w", err)
+		}
+		defer unlock()
+	}
+	cutoff := s.opts.Now().Add(-s.opts.Grace)
+	ids, shas, err := referenced(ctx, backend, schema)
+	if err != nil {
+		return Stats{}, err
+	}
+	st := Stats{Referenced: len(shas)}
+	keep := make(map[string]bool, len(shas))
+	for sha := range shas {
+		keep[sha] = true
+	}
+	// Upload records: keep the referenced and the recently used ones.
+	var stale []string
+	err = s.blobs.List(ctx, UploadPrefix, func(i blob.Info) error {
+		st.Uploads++
+		id := strings.TrimPrefix(i.Key, UploadPrefix)
+		rec, ok, err := s.getRecord(ctx, id)
+		if err != nil || !ok {
+			return err
+		}
+		if ids[id] || rec.Used.After(cutoff) {
+			keep[rec.File.SHA256] = true
+			return nil
+		}
+		stale = append(stale, i.Key)
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, key := range stale {
+		if err := s.blobs.Delete(ctx, key); err != nil {
+			return st, err
+		}
+		st.DeletedUploads++
+	}
+	var garbage []string
+	err = s.blobs.List(ctx, BlobPrefix, func(i blob.Info) error {
+		st.Blobs++
+		if !keep[strings.TrimPrefix(i.Key, BlobPrefix)] && i.ModTime.Before(cutoff) {
+			garbage = append(garbage, i.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, key := range garbage {
+		if err := s.blobs.Delete(ctx, key); err != nil {
+			return st, err
+		}
+		st.DeletedBlobs++
+	}
+	s.opts.Logger.Info("files gc", "referenced", st.Referenced, "blobs", st.Blobs, "deleted_blobs", st.DeletedBlobs,
+		"uploads", st.Uploads, "deleted_uploads", st.DeletedUploads)
+	return st, nil
+}
+
+// referenced returns the file ids and contents that some stored revision
+// of some resource (deleted ones included) references.
+func referenced(ctx context.Context, backend resource.Backend, schema *resource.Schema) (map[string]bool, map[string]bool, error) {
+	ids, shas := make(map[string]bool), make(map[string]bool)
+	for _, k := range schema.Kinds {
+		if len(k.Files) == 0 {
+			continue
+		}
+		err := backend.View(ctx, func(r resource.Reader) error {
+			recs, err := r.List(k, &resource.Query{IncludeDeleted: true})
+			if err != nil {
+				return err
+			}
+			for _, rec := range recs {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				infos, err := r.Revisions(k, rec.Meta.ResourceID)
+				if err != nil {
+					return err
+				}
+				for _, info := range infos {
+					rev, err := r.Revision(k, rec.Meta.ResourceID, info.Number)
+					if err != nil {
+						return err
+					}
+					for _, ff := range k.Files {
+						for _, f := range FilesAt(rev.Data, ff.Path) {
+							ids[f.ID], shas[f.SHA256] = true, true
+						}
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("files: gc: read %s: %w", k.Name, err)
+		}
+	}
+	return ids, shas, nil
+}
+
+// Run runs Collect every interval until ctx ends, logging each result.
+func (s *Store) Run(ctx context.Context, interval time.Duration, backend resource.Backend, schema *resource.Schema) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.Collect(ctx, backend, schema); err != nil && ctx.Err() == nil {
+			s.opts.Logger.Warn("files gc failed", "error", err)
+		}
+	}
+}
