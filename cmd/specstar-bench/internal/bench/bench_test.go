@@ -242,6 +242,7 @@ func TestGraphQLListRequests(t *testing.T) {
 		name, body, wantErr string
 	}{
 		{name: "a page", body: `{"data":{"items":{"nodes":[{"id":"a"}],"pageInfo":{"hasNextPage":false}}}}`},
+		{name: "a page with white space", body: `{ "data": { "items": { "nodes": [ {"id":"a"} ] } } }`},
 		{name: "errors with data", body: `{"errors":[{"message":"boom"}],"data":{"items":null}}`, wantErr: "GraphQL errors: boom"},
 		{name: "errors without data", body: `{"errors":[{"message":"bad query"}],"data":null}`, wantErr: "bad query"},
 		{name: "an empty page", body: `{"data":{"items":{"nodes":[]}}}`, wantErr: "no items"},
