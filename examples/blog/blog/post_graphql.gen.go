@@ -469,6 +469,10 @@ func (d *Post) readJSON(r *jsonread.Reader) {
 				x := r.String()
 				d.ReviewNotes = &x
 			}
+		case "cover":
+			r.Value(&d.Cover)
+		case "attachments":
+			r.Value(&d.Attachments)
 		default:
 			r.Fail()
 		}
