@@ -158,6 +158,26 @@ func BenchmarkHandler(b *testing.B) {
 					serve(b, h, http.MethodPut, "/api/items/"+ids[i%len(ids)], itemJSON(i%len(ids), i+1))
 				}
 			})
+			// The lists again with 16 requests per CPU in flight, as
+			// specstar-bench drives them.
+			b.Run("list-parallel", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism(16)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						serve(b, h, http.MethodGet, list, "")
+					}
+				})
+			})
+			b.Run("graphql-list-parallel", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism(16)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						serve(b, h, http.MethodPost, "/graphql", graphQLList)
+					}
+				})
+			})
 			// The writes again with 16 requests per CPU in flight, as
 			// specstar-bench drives them: on SQLite, concurrent writes
 			// commit in groups.

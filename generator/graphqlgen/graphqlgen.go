@@ -67,6 +67,8 @@ func importNames() map[string]string {
 		pkgFeed:     "feed",
 		pkgFilter:   "filter",
 		pkgJobres:   "jobres",
+		pkgAST:      "ast",
+		pkgJSONRead: "jsonread",
 	}
 }
 
@@ -91,6 +93,9 @@ func Generate(m *model.Model, pkgPath string) (*Result, error) {
 		return nil
 	}
 	if err := add(RootFile, rootFile(s, pkgPath), true); err != nil {
+		return nil, err
+	}
+	if err := add(FastFile, fastFile(s, pkgPath), true); err != nil {
 		return nil, err
 	}
 	for _, r := range s.resources {

@@ -87,7 +87,7 @@ func TestGenerateDefersFilesThatNeedGQLGen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{RootFile, "doc_resolver.gen.go"}
+	want := []string{RootFile, FastFile, "doc_resolver.gen.go"}
 	if strings.Join(res.Deferred, ",") != strings.Join(want, ",") {
 		t.Errorf("Deferred = %v, want %v", res.Deferred, want)
 	}

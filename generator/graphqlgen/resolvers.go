@@ -248,19 +248,23 @@ func emitList(f *jen.File, a *resourceAPI, kind *jen.Statement) {
 		g.List(jen.Id("page"), jen.Err()).Op(":=").Id("r").Dot("svc").Dot("List").Call(jen.Id("ctx"), kind.Clone(), jen.Id("q"))
 		g.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err())))
 		g.Id("conn").Op(":=").Op("&").Id(a.conn).Values(jen.Dict{
-			jen.Id("Edges"):    jen.Make(jen.Index().Op("*").Id(a.edge), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))),
 			jen.Id("Nodes"):    jen.Make(jen.Index().Op("*").Id(r.GoName+"Record"), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))),
 			jen.Id("PageInfo"): jen.Qual(pkgGQL, "NewPageInfo").Call(jen.Id("page")),
 		})
+		g.Comment("Edges, and the cursor of each, only when the query selects them.")
+		g.Id("edges").Op(":=").Qual(pkgGQL, "Requested").Call(jen.Id("ctx"), jen.Lit("edges"))
+		g.If(jen.Id("edges")).Block(
+			jen.Id("conn").Dot("Edges").Op("=").Make(jen.Index().Op("*").Id(a.edge), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))))
 		g.If(jen.Id("page").Dot("Total").Op("!=").Nil()).Block(jen.Id("conn").Dot("TotalCount").Op("=").Op("*").Id("page").Dot("Total"))
 		g.For(jen.List(jen.Id("i"), jen.Id("env")).Op(":=").Range().Id("page").Dot("Items")).Block(
-			jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"Record").Call(jen.Id("env"), jen.Nil()),
+			jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"RecordGQL").Call(jen.Id("env")),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
 			jen.Id("conn").Dot("Nodes").Op("=").Append(jen.Id("conn").Dot("Nodes"), jen.Id("rec")),
-			jen.Id("conn").Dot("Edges").Op("=").Append(jen.Id("conn").Dot("Edges"), jen.Op("&").Id(a.edge).Values(jen.Dict{
-				jen.Id("Cursor"): jen.Qual(pkgGQL, "Cursor").Call(jen.Id("page"), jen.Id("i")),
-				jen.Id("Node"):   jen.Id("rec"),
-			})),
+			jen.If(jen.Id("edges")).Block(
+				jen.Id("conn").Dot("Edges").Op("=").Append(jen.Id("conn").Dot("Edges"), jen.Op("&").Id(a.edge).Values(jen.Dict{
+					jen.Id("Cursor"): jen.Qual(pkgGQL, "Cursor").Call(jen.Id("page"), jen.Id("i")),
+					jen.Id("Node"):   jen.Id("rec"),
+				}))),
 		)
 		if len(a.relations) > 0 {
 			g.Comment("Queue the targets of the relations the query selects, so that resolving")

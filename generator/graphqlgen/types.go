@@ -43,6 +43,8 @@ func typesFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		emitEnumFilters(f, e)
 	}
 	emitOrder(f, a)
+	emitEncoders(f, a)
+	emitReaders(f, a)
 
 	f.Comment(fmt.Sprintf("%s is a committed change of a %s (GraphQL %s).", a.change, a.model.Name, a.change))
 	f.Type().Id(a.change).Struct(

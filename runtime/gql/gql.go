@@ -158,6 +158,9 @@ const queryCacheSize = 1000
 //   - OPTIONS: the allowed methods.
 func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options) http.Handler {
 	opts = opts.withDefaults()
+	if fast, ok := es.(FastQuerier); ok {
+		es = fastSchema{ExecutableSchema: es, fast: fast}
+	}
 	srv := handler.New(es)
 	limit := opts.BodyLimit
 	srv.AddTransport(transport.Websocket{
@@ -169,7 +172,7 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: opts.KeepAlive})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	// The document limits run before the cache lookup, the parser and the
 	// validator. The parser's own token limit is not set: it counts

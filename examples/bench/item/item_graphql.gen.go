@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Item.
@@ -126,6 +128,252 @@ func itemSort(orders []*ItemOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v ItemCategory) gqlName() string {
+	switch v {
+	case ItemCategoryAlpha:
+		return "ALPHA"
+	case ItemCategoryBeta:
+		return "BETA"
+	case ItemCategoryGamma:
+		return "GAMMA"
+	case ItemCategoryDelta:
+		return "DELTA"
+	case ItemCategoryEpsilon:
+		return "EPSILON"
+	case ItemCategoryZeta:
+		return "ZETA"
+	case ItemCategoryEta:
+		return "ETA"
+	case ItemCategoryTheta:
+		return "THETA"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Item), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ItemRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Item")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Item")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ItemData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Item) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ItemData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ItemData")
+		case "title":
+			e.String(r.Title)
+		case "category":
+			if !e.Enum(r.Category.gqlName()) {
+				return false
+			}
+		case "happenedAt":
+			if !e.Time(r.HappenedAt) {
+				return false
+			}
+		case "body":
+			if r.Body == nil {
+				e.Null()
+			} else {
+				e.String((*r.Body))
+			}
+		case "score":
+			if r.Score == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.Score))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ItemConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ItemConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ItemConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ItemConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ItemEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ItemEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ItemEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ItemEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Item) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "title":
+			if !r.Null() {
+				d.Title = r.String()
+			}
+		case "category":
+			if !r.Null() {
+				d.Category = ItemCategory(r.String())
+			}
+		case "happened_at":
+			if !r.Null() {
+				d.HappenedAt = r.Time()
+			}
+		case "body":
+			if r.Null() {
+				d.Body = nil
+			} else {
+				x := r.String()
+				d.Body = &x
+			}
+		case "score":
+			if r.Null() {
+				d.Score = nil
+			} else {
+				x := r.Int64()
+				d.Score = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeItemRecordGQL decodes env as decodeItemRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeItemRecordGQL(env *resource.Envelope) (*ItemRecord, error) {
+	rec := &ItemRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeItemRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // ItemChange is a committed change of a Item (GraphQL ItemChange).

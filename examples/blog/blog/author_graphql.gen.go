@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Author.
@@ -120,6 +122,302 @@ func authorSort(orders []*AuthorOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Author), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *AuthorRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Author")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Author")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL AuthorData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Author) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "AuthorData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("AuthorData")
+		case "name":
+			e.String(r.Name)
+		case "email":
+			e.String(r.Email)
+		case "bio":
+			if r.Bio == nil {
+				e.Null()
+			} else {
+				e.String((*r.Bio))
+			}
+		case "website":
+			if r.Website == nil {
+				e.Null()
+			} else {
+				e.String((*r.Website))
+			}
+		case "address":
+			if r.Address == nil {
+				e.Null()
+			} else {
+				if !(*r.Address).encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL AuthorAddress), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *AuthorAddress) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "AuthorAddress")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("AuthorAddress")
+		case "city":
+			if r.City == nil {
+				e.Null()
+			} else {
+				e.String((*r.City))
+			}
+		case "country":
+			if r.Country == nil {
+				e.Null()
+			} else {
+				e.String((*r.Country))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL AuthorConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *AuthorConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "AuthorConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("AuthorConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL AuthorEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *AuthorEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "AuthorEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("AuthorEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Author) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "name":
+			if !r.Null() {
+				d.Name = r.String()
+			}
+		case "email":
+			if !r.Null() {
+				d.Email = r.String()
+			}
+		case "bio":
+			if r.Null() {
+				d.Bio = nil
+			} else {
+				x := r.String()
+				d.Bio = &x
+			}
+		case "website":
+			if r.Null() {
+				d.Website = nil
+			} else {
+				x := r.String()
+				d.Website = &x
+			}
+		case "address":
+			if r.Null() {
+				d.Address = nil
+			} else {
+				d.Address = new(AuthorAddress)
+				d.Address.readJSON(r)
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *AuthorAddress) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "city":
+			if r.Null() {
+				d.City = nil
+			} else {
+				x := r.String()
+				d.City = &x
+			}
+		case "country":
+			if r.Null() {
+				d.Country = nil
+			} else {
+				x := r.String()
+				d.Country = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeAuthorRecordGQL decodes env as decodeAuthorRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeAuthorRecordGQL(env *resource.Envelope) (*AuthorRecord, error) {
+	rec := &AuthorRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeAuthorRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // AuthorChange is a committed change of a Author (GraphQL AuthorChange).

@@ -157,23 +157,29 @@ func (r *resolver) listAuthors(ctx context.Context, cond filter.Expr, where *Aut
 		return nil, gql.Wrap(err)
 	}
 	conn := &AuthorConnection{
-		Edges:    make([]*AuthorEdge, 0, len(page.Items)),
 		Nodes:    make([]*AuthorRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*AuthorEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeAuthorRecord(env, nil)
+		rec, err := decodeAuthorRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &AuthorEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &AuthorEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

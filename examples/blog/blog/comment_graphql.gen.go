@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Comment.
@@ -105,6 +107,225 @@ func commentSort(orders []*CommentOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Comment), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CommentRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Comment")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Comment")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CommentData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Comment) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CommentData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CommentData")
+		case "post":
+			e.String(r.Post)
+		case "authorName":
+			e.String(r.AuthorName)
+		case "body":
+			e.String(r.Body)
+		case "day":
+			if r.Day == nil {
+				e.Null()
+			} else {
+				e.String((*r.Day))
+			}
+		case "externalId":
+			if r.ExternalID == nil {
+				e.Null()
+			} else {
+				e.String((*r.ExternalID))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CommentConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CommentConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CommentConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CommentConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CommentEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CommentEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CommentEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CommentEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Comment) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "post":
+			if !r.Null() {
+				d.Post = r.String()
+			}
+		case "author_name":
+			if !r.Null() {
+				d.AuthorName = r.String()
+			}
+		case "body":
+			if !r.Null() {
+				d.Body = r.String()
+			}
+		case "day":
+			if r.Null() {
+				d.Day = nil
+			} else {
+				x := r.String()
+				d.Day = &x
+			}
+		case "external_id":
+			if r.Null() {
+				d.ExternalID = nil
+			} else {
+				x := r.String()
+				d.ExternalID = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeCommentRecordGQL decodes env as decodeCommentRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeCommentRecordGQL(env *resource.Envelope) (*CommentRecord, error) {
+	rec := &CommentRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeCommentRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // CommentChange is a committed change of a Comment (GraphQL CommentChange).

@@ -146,23 +146,29 @@ func (r *resolver) listComments(ctx context.Context, cond filter.Expr, where *Co
 		return nil, gql.Wrap(err)
 	}
 	conn := &CommentConnection{
-		Edges:    make([]*CommentEdge, 0, len(page.Items)),
 		Nodes:    make([]*CommentRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*CommentEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeCommentRecord(env, nil)
+		rec, err := decodeCommentRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &CommentEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &CommentEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	// Queue the targets of the relations the query selects, so that resolving
 	// them costs one query per target kind for the whole page.

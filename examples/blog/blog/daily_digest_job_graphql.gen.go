@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type DailyDigestJob.
@@ -132,6 +134,349 @@ func dailyDigestJobSort(orders []*DailyDigestJobOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v DailyDigestJobStatus) gqlName() string {
+	switch v {
+	case DailyDigestJobStatusPending:
+		return "PENDING"
+	case DailyDigestJobStatusRunning:
+		return "RUNNING"
+	case DailyDigestJobStatusCompleted:
+		return "COMPLETED"
+	case DailyDigestJobStatusFailed:
+		return "FAILED"
+	case DailyDigestJobStatusCancelled:
+		return "CANCELLED"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJob), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *DailyDigestJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "DailyDigestJob")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("DailyDigestJob")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJobData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *DailyDigestJob) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "DailyDigestJobData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("DailyDigestJobData")
+		case "payload":
+			if !r.Payload.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "status":
+			if !e.Enum(r.Status.gqlName()) {
+				return false
+			}
+		case "attempts":
+			e.Int64(r.Attempts)
+		case "maxAttempts":
+			e.Int64(r.MaxAttempts)
+		case "runAt":
+			if r.RunAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.RunAt)) {
+					return false
+				}
+			}
+		case "startedAt":
+			if r.StartedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.StartedAt)) {
+					return false
+				}
+			}
+		case "finishedAt":
+			if r.FinishedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.FinishedAt)) {
+					return false
+				}
+			}
+		case "lastError":
+			if r.LastError == nil {
+				e.Null()
+			} else {
+				e.String((*r.LastError))
+			}
+		case "result":
+			if !e.JSON(r.Result) {
+				return false
+			}
+		case "logs":
+			if !e.JSON(r.Logs) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestPayload), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *DailyDigestPayload) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "DailyDigestPayload")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("DailyDigestPayload")
+		case "windowHours":
+			if r.WindowHours == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.WindowHours))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJobConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *DailyDigestJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "DailyDigestJobConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("DailyDigestJobConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJobEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *DailyDigestJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "DailyDigestJobEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("DailyDigestJobEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *DailyDigestJob) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "payload":
+			d.Payload.readJSON(r)
+		case "status":
+			if !r.Null() {
+				d.Status = DailyDigestJobStatus(r.String())
+			}
+		case "attempts":
+			if !r.Null() {
+				d.Attempts = r.Int64()
+			}
+		case "max_attempts":
+			if !r.Null() {
+				d.MaxAttempts = r.Int64()
+			}
+		case "run_at":
+			if r.Null() {
+				d.RunAt = nil
+			} else {
+				x := r.Time()
+				d.RunAt = &x
+			}
+		case "started_at":
+			if r.Null() {
+				d.StartedAt = nil
+			} else {
+				x := r.Time()
+				d.StartedAt = &x
+			}
+		case "finished_at":
+			if r.Null() {
+				d.FinishedAt = nil
+			} else {
+				x := r.Time()
+				d.FinishedAt = &x
+			}
+		case "last_error":
+			if r.Null() {
+				d.LastError = nil
+			} else {
+				x := r.String()
+				d.LastError = &x
+			}
+		case "result":
+			d.Result = r.Raw()
+		case "logs":
+			d.Logs = r.Raw()
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *DailyDigestPayload) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "window_hours":
+			if r.Null() {
+				d.WindowHours = nil
+			} else {
+				x := r.Int64()
+				d.WindowHours = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeDailyDigestJobRecordGQL decodes env as decodeDailyDigestJobRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeDailyDigestJobRecordGQL(env *resource.Envelope) (*DailyDigestJobRecord, error) {
+	rec := &DailyDigestJobRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeDailyDigestJobRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // DailyDigestJobChange is a committed change of a DailyDigestJob (GraphQL DailyDigestJobChange).

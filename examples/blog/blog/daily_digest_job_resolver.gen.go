@@ -95,23 +95,29 @@ func (r *resolver) listDailyDigestJobs(ctx context.Context, cond filter.Expr, wh
 		return nil, gql.Wrap(err)
 	}
 	conn := &DailyDigestJobConnection{
-		Edges:    make([]*DailyDigestJobEdge, 0, len(page.Items)),
 		Nodes:    make([]*DailyDigestJobRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*DailyDigestJobEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeDailyDigestJobRecord(env, nil)
+		rec, err := decodeDailyDigestJobRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &DailyDigestJobEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &DailyDigestJobEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

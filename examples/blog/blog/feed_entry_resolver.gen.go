@@ -144,23 +144,29 @@ func (r *resolver) listFeedEntries(ctx context.Context, cond filter.Expr, where 
 		return nil, gql.Wrap(err)
 	}
 	conn := &FeedEntryConnection{
-		Edges:    make([]*FeedEntryEdge, 0, len(page.Items)),
 		Nodes:    make([]*FeedEntryRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*FeedEntryEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeFeedEntryRecord(env, nil)
+		rec, err := decodeFeedEntryRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &FeedEntryEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &FeedEntryEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	// Queue the targets of the relations the query selects, so that resolving
 	// them costs one query per target kind for the whole page.

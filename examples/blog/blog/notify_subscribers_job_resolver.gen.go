@@ -95,23 +95,29 @@ func (r *resolver) listNotifySubscribersJobs(ctx context.Context, cond filter.Ex
 		return nil, gql.Wrap(err)
 	}
 	conn := &NotifySubscribersJobConnection{
-		Edges:    make([]*NotifySubscribersJobEdge, 0, len(page.Items)),
 		Nodes:    make([]*NotifySubscribersJobRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*NotifySubscribersJobEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeNotifySubscribersJobRecord(env, nil)
+		rec, err := decodeNotifySubscribersJobRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &NotifySubscribersJobEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &NotifySubscribersJobEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Post.
@@ -137,6 +139,359 @@ func postSort(orders []*PostOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v PostStatus) gqlName() string {
+	switch v {
+	case PostStatusDraft:
+		return "DRAFT"
+	case PostStatusPublished:
+		return "PUBLISHED"
+	case PostStatusArchived:
+		return "ARCHIVED"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Post), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *PostRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Post")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Post")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL PostData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Post) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "PostData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("PostData")
+		case "title":
+			e.String(r.Title)
+		case "slug":
+			if r.Slug == nil {
+				e.Null()
+			} else {
+				e.String((*r.Slug))
+			}
+		case "body":
+			if r.Body == nil {
+				e.Null()
+			} else {
+				e.String((*r.Body))
+			}
+		case "status":
+			if r.Status == nil {
+				e.Null()
+			} else {
+				if !e.Enum((*r.Status).gqlName()) {
+					return false
+				}
+			}
+		case "tags":
+			if r.Tags == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Tags {
+					e.Elem()
+					e.String(r.Tags[i])
+				}
+				e.CloseList()
+			}
+		case "views":
+			if r.Views == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.Views))
+			}
+		case "rating":
+			if r.Rating == nil {
+				e.Null()
+			} else {
+				if !e.Float((*r.Rating)) {
+					return false
+				}
+			}
+		case "featured":
+			if r.Featured == nil {
+				e.Null()
+			} else {
+				e.Bool((*r.Featured))
+			}
+		case "publishedAt":
+			if r.PublishedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.PublishedAt)) {
+					return false
+				}
+			}
+		case "author":
+			e.String(r.Author)
+		case "editor":
+			if r.Editor == nil {
+				e.Null()
+			} else {
+				e.String((*r.Editor))
+			}
+		case "metadata":
+			if !e.JSON(r.Metadata) {
+				return false
+			}
+		case "reviewNotes":
+			if r.ReviewNotes == nil {
+				e.Null()
+			} else {
+				e.String((*r.ReviewNotes))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL PostConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *PostConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "PostConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("PostConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL PostEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *PostEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "PostEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("PostEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Post) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "title":
+			if !r.Null() {
+				d.Title = r.String()
+			}
+		case "slug":
+			if r.Null() {
+				d.Slug = nil
+			} else {
+				x := r.String()
+				d.Slug = &x
+			}
+		case "body":
+			if r.Null() {
+				d.Body = nil
+			} else {
+				x := r.String()
+				d.Body = &x
+			}
+		case "status":
+			if r.Null() {
+				d.Status = nil
+			} else {
+				x := PostStatus(r.String())
+				d.Status = &x
+			}
+		case "tags":
+			if r.Null() {
+				d.Tags = nil
+			} else {
+				d.Tags = []string{}
+				for r.Array(); r.Next(); {
+					d.Tags = append(d.Tags, r.String())
+				}
+			}
+		case "views":
+			if r.Null() {
+				d.Views = nil
+			} else {
+				x := r.Int64()
+				d.Views = &x
+			}
+		case "rating":
+			if r.Null() {
+				d.Rating = nil
+			} else {
+				x := r.Float64()
+				d.Rating = &x
+			}
+		case "featured":
+			if r.Null() {
+				d.Featured = nil
+			} else {
+				x := r.Bool()
+				d.Featured = &x
+			}
+		case "published_at":
+			if r.Null() {
+				d.PublishedAt = nil
+			} else {
+				x := r.Time()
+				d.PublishedAt = &x
+			}
+		case "author":
+			if !r.Null() {
+				d.Author = r.String()
+			}
+		case "editor":
+			if r.Null() {
+				d.Editor = nil
+			} else {
+				x := r.String()
+				d.Editor = &x
+			}
+		case "metadata":
+			d.Metadata = r.Raw()
+		case "review_notes":
+			if r.Null() {
+				d.ReviewNotes = nil
+			} else {
+				x := r.String()
+				d.ReviewNotes = &x
+			}
+		case "cover":
+			r.Value(&d.Cover)
+		case "attachments":
+			r.Value(&d.Attachments)
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodePostRecordGQL decodes env as decodePostRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodePostRecordGQL(env *resource.Envelope) (*PostRecord, error) {
+	rec := &PostRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodePostRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // PostChange is a committed change of a Post (GraphQL PostChange).

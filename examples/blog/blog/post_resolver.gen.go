@@ -178,23 +178,29 @@ func (r *resolver) listPosts(ctx context.Context, cond filter.Expr, where *PostF
 		return nil, gql.Wrap(err)
 	}
 	conn := &PostConnection{
-		Edges:    make([]*PostEdge, 0, len(page.Items)),
 		Nodes:    make([]*PostRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*PostEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodePostRecord(env, nil)
+		rec, err := decodePostRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &PostEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &PostEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	// Queue the targets of the relations the query selects, so that resolving
 	// them costs one query per target kind for the whole page.

@@ -242,6 +242,7 @@ func TestGraphQLListRequests(t *testing.T) {
 		name, body, wantErr string
 	}{
 		{name: "a page", body: `{"data":{"items":{"nodes":[{"id":"a"}],"pageInfo":{"hasNextPage":false}}}}`},
+		{name: "a page with white space", body: `{ "data": { "items": { "nodes": [ {"id":"a"} ] } } }`},
 		{name: "errors with data", body: `{"errors":[{"message":"boom"}],"data":{"items":null}}`, wantErr: "GraphQL errors: boom"},
 		{name: "errors without data", body: `{"errors":[{"message":"bad query"}],"data":null}`, wantErr: "bad query"},
 		{name: "an empty page", body: `{"data":{"items":{"nodes":[]}}}`, wantErr: "no items"},
@@ -518,9 +519,9 @@ func TestQuickRun(t *testing.T) {
 	// only GETs; each Python peer the 4 REST ones.
 	// Jobs: SQLite's throughput and latency, and with PostgreSQL its ratio
 	// to raw River and its latency.
-	wantSystems, wantResults, wantMeasured := 6, 2*5+2*4+2, 6+2 // without PocketBase, PostgreSQL, the generator
+	wantSystems, wantResults, wantMeasured := 6, 2*5+2*4+2, 6+3 // without PocketBase, PostgreSQL, the generator
 	if pgURL != "" {
-		wantSystems, wantResults, wantMeasured = 8, 3*5+3*4+2, 9+4
+		wantSystems, wantResults, wantMeasured = 8, 3*5+3*4+2, 10+4
 	}
 	for _, s := range rep.Systems {
 		if !s.Tree {
@@ -637,5 +638,39 @@ func checkDatabasesDropped(t *testing.T, pgURL, log string, want int) {
 	}
 	if left != 0 {
 		t.Errorf("%d of the databases %v were not dropped", left, names)
+	}
+}
+
+// TestGraphQLCostTarget checks the target on the cost of the GraphQL list
+// against the REST list of the same system: the inverse ratio of their
+// throughputs, at most 1.25.
+func TestGraphQLCostTarget(t *testing.T) {
+	const name = "SQLite GraphQL list <= 1.25x REST list"
+	tests := []struct {
+		name        string
+		rest, gql   float64
+		status, val string
+	}{
+		{name: "within", rest: 1000, gql: 850, status: StatusPass, val: "1.176x"},
+		{name: "at the limit", rest: 1000, gql: 800, status: StatusPass, val: "1.250x"},
+		{name: "above", rest: 1000, gql: 400, status: StatusMiss, val: "2.500x"},
+		{name: "graphql not run", rest: 1000, status: StatusSkip, val: "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results := map[string]float64{"specstar-sqlite/list": tt.rest}
+			if tt.gql > 0 {
+				results["specstar-sqlite/graphql-list"] = tt.gql
+			}
+			rep := syntheticReport(results)
+			rep.finish()
+			i := slices.IndexFunc(rep.Targets, func(tr TargetResult) bool { return tr.Name == name })
+			if i < 0 {
+				t.Fatalf("no target %q", name)
+			}
+			if tr := rep.Targets[i]; tr.Status != tt.status || tr.Value != tt.val {
+				t.Errorf("%s %s (%s), want %s %s", tr.Status, tr.Value, tr.Detail, tt.status, tt.val)
+			}
+		})
 	}
 }

@@ -157,7 +157,16 @@ func graphQLListBody(c string) []byte {
 // checkGraphQLList refuses a GraphQL list response with errors (GraphQL
 // reports them with status 200) or without the page: a request that
 // returned no items was not a list.
+//
+// The load generator runs on the same CPUs as the servers, and the REST
+// list's answers are not decoded: a page that starts as a successful one
+// does ({"data":{"items":{"nodes":[{ with no errors before it, as gqlgen
+// writes errors first) is taken on its first bytes, so that decoding 20
+// records per request on the client does not count against GraphQL.
 func checkGraphQLList(body []byte) error {
+	if bytes.HasPrefix(body, []byte(`{"data":{"items":{"nodes":[{`)) {
+		return nil
+	}
 	var resp struct {
 		Errors []struct {
 			Message string `json:"message"`

@@ -35,6 +35,7 @@ var targets = append([]targetDef{
 	throughputTarget("SQLite GET >= 1.5x PocketBase", "specstar-sqlite", "get", "pocketbase", "get", 1.5),
 	throughputTarget("SQLite list >= 0.8x raw SQLite", "specstar-sqlite", "list", "raw-sqlite", "list", 0.8),
 	throughputTarget("SQLite list >= 1.5x PocketBase", "specstar-sqlite", "list", "pocketbase", "list", 1.5),
+	costTarget("SQLite GraphQL list <= 1.25x REST list", "specstar-sqlite", "graphql-list", "list", 1.25),
 	throughputTarget("SQLite create >= 0.85x raw SQLite (revision-aware)", "specstar-sqlite", "create", "raw-sqlite", "create", 0.85),
 	throughputTarget("SQLite update >= 0.85x raw SQLite (revision-aware)", "specstar-sqlite", "update", "raw-sqlite", "update", 0.85),
 	throughputTarget("SQLite create >= 1.0x PocketBase create", "specstar-sqlite", "create", "pocketbase", "create", 1.0),
@@ -113,6 +114,29 @@ func throughputTarget(name, system, scenario, baseline, baseScenario string, min
 		}
 		r := mine.Throughput / theirs.Throughput
 		return passIf(r >= min), ratioText(r),
+			fmt.Sprintf("%.0f vs %.0f req/s", mine.Throughput, theirs.Throughput)
+	}}
+}
+
+// costTarget wants a request of scenario on system to cost at most max
+// times a request of baseScenario on the same system, cost being the
+// inverse of throughput (the GraphQL list against the REST list of the
+// same page, measured in the same run).
+func costTarget(name, system, scenario, baseScenario string, max float64) targetDef {
+	return targetDef{name: name, eval: func(rep *Report) (string, string, string) {
+		mine, theirs := rep.result(system, scenario), rep.result(system, baseScenario)
+		switch {
+		case rep.system(system) == nil:
+			return StatusSkip, "-", rep.notRun(system)
+		case mine == nil:
+			return StatusSkip, "-", system + " " + scenario + " was not run"
+		case theirs == nil:
+			return StatusSkip, "-", system + " " + baseScenario + " was not run"
+		case mine.Throughput == 0:
+			return StatusSkip, "-", system + " " + scenario + " served no request"
+		}
+		r := theirs.Throughput / mine.Throughput
+		return passIf(r <= max), ratioText(r),
 			fmt.Sprintf("%.0f vs %.0f req/s", mine.Throughput, theirs.Throughput)
 	}}
 }

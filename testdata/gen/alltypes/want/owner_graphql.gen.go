@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Owner.
@@ -102,6 +104,187 @@ func ownerSort(orders []*OwnerOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Owner), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *OwnerRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Owner")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Owner")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL OwnerData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Owner) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "OwnerData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("OwnerData")
+		case "name":
+			e.String(r.Name)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL OwnerConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *OwnerConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "OwnerConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("OwnerConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL OwnerEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *OwnerEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "OwnerEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("OwnerEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Owner) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "name":
+			if !r.Null() {
+				d.Name = r.String()
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeOwnerRecordGQL decodes env as decodeOwnerRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeOwnerRecordGQL(env *resource.Envelope) (*OwnerRecord, error) {
+	rec := &OwnerRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeOwnerRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // OwnerChange is a committed change of a Owner (GraphQL OwnerChange).

@@ -145,23 +145,29 @@ func (r *resolver) listOwners(ctx context.Context, cond filter.Expr, where *Owne
 		return nil, gql.Wrap(err)
 	}
 	conn := &OwnerConnection{
-		Edges:    make([]*OwnerEdge, 0, len(page.Items)),
 		Nodes:    make([]*OwnerRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*OwnerEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeOwnerRecord(env, nil)
+		rec, err := decodeOwnerRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &OwnerEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &OwnerEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

@@ -4,10 +4,14 @@
 package store
 
 import (
+	"time"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Thing.
@@ -161,6 +165,768 @@ func thingSort(orders []*ThingOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v ThingKind) gqlName() string {
+	switch v {
+	case ThingKindSmall:
+		return "SMALL"
+	case ThingKindLarge:
+		return "LARGE"
+	case ThingKindExtraLarge:
+		return "EXTRA_LARGE"
+	}
+	return ""
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v ThingSizes) gqlName() string {
+	switch v {
+	case ThingSizesS:
+		return "S"
+	case ThingSizesM:
+		return "M"
+	case ThingSizesL:
+		return "L"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Thing), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Thing")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Thing")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Thing) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingData")
+		case "label":
+			e.String(r.Label)
+		case "notes":
+			if r.Notes == nil {
+				e.Null()
+			} else {
+				e.String((*r.Notes))
+			}
+		case "count":
+			e.Int64(r.Count)
+		case "ratio":
+			if r.Ratio == nil {
+				e.Null()
+			} else {
+				if !e.Float((*r.Ratio)) {
+					return false
+				}
+			}
+		case "weight":
+			if r.Weight == nil {
+				e.Null()
+			} else {
+				if !e.Float((*r.Weight)) {
+					return false
+				}
+			}
+		case "active":
+			if r.Active == nil {
+				e.Null()
+			} else {
+				e.Bool((*r.Active))
+			}
+		case "seenAt":
+			if !e.Time(r.SeenAt) {
+				return false
+			}
+		case "expiresAt":
+			if r.ExpiresAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.ExpiresAt)) {
+					return false
+				}
+			}
+		case "bornOn":
+			if r.BornOn == nil {
+				e.Null()
+			} else {
+				e.String((*r.BornOn))
+			}
+		case "kind":
+			if r.Kind == nil {
+				e.Null()
+			} else {
+				if !e.Enum((*r.Kind).gqlName()) {
+					return false
+				}
+			}
+		case "email":
+			if r.Email == nil {
+				e.Null()
+			} else {
+				e.String((*r.Email))
+			}
+		case "homepage":
+			if r.Homepage == nil {
+				e.Null()
+			} else {
+				e.String((*r.Homepage))
+			}
+		case "apiId":
+			e.String(r.APIID)
+		case "raw":
+			if !e.JSON(r.Raw) {
+				return false
+			}
+		case "rawReq":
+			if !e.JSON(r.RawReq) {
+				return false
+			}
+		case "labels":
+			if r.Labels == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Labels {
+					e.Elem()
+					e.String(r.Labels[i])
+				}
+				e.CloseList()
+			}
+		case "sizes":
+			if r.Sizes == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Sizes {
+					e.Elem()
+					if !e.Enum(r.Sizes[i].gqlName()) {
+						return false
+					}
+				}
+				e.CloseList()
+			}
+		case "scores":
+			if r.Scores == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Scores {
+					e.Elem()
+					e.Int64(r.Scores[i])
+				}
+				e.CloseList()
+			}
+		case "times":
+			if r.Times == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Times {
+					e.Elem()
+					if !e.Time(r.Times[i]) {
+						return false
+					}
+				}
+				e.CloseList()
+			}
+		case "ids":
+			if r.IDs == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.IDs {
+					e.Elem()
+					e.String(r.IDs[i])
+				}
+				e.CloseList()
+			}
+		case "codes":
+			if r.Codes == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Codes {
+					e.Elem()
+					e.String(r.Codes[i])
+				}
+				e.CloseList()
+			}
+		case "owner":
+			e.String(r.Owner)
+		case "backup":
+			if r.Backup == nil {
+				e.Null()
+			} else {
+				e.String((*r.Backup))
+			}
+		case "parent":
+			if r.Parent == nil {
+				e.Null()
+			} else {
+				e.String((*r.Parent))
+			}
+		case "location":
+			if !r.Location.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "extra":
+			if r.Extra == nil {
+				e.Null()
+			} else {
+				if !(*r.Extra).encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingLocation), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingLocation) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingLocation")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingLocation")
+		case "city":
+			e.String(r.City)
+		case "zip":
+			if r.Zip == nil {
+				e.Null()
+			} else {
+				e.String((*r.Zip))
+			}
+		case "geo":
+			if r.Geo == nil {
+				e.Null()
+			} else {
+				if !(*r.Geo).encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingLocationGeo), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingLocationGeo) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingLocationGeo")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingLocationGeo")
+		case "lat":
+			if !e.Float(r.Lat) {
+				return false
+			}
+		case "lng":
+			if !e.Float(r.Lng) {
+				return false
+			}
+		case "seen":
+			if r.Seen == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.Seen)) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingExtra), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingExtra) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingExtra")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingExtra")
+		case "note":
+			if r.Note == nil {
+				e.Null()
+			} else {
+				e.String((*r.Note))
+			}
+		case "level":
+			if r.Level == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.Level))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL ThingEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *ThingEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "ThingEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("ThingEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Thing) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "label":
+			if !r.Null() {
+				d.Label = r.String()
+			}
+		case "notes":
+			if r.Null() {
+				d.Notes = nil
+			} else {
+				x := r.String()
+				d.Notes = &x
+			}
+		case "count":
+			if !r.Null() {
+				d.Count = r.Int64()
+			}
+		case "ratio":
+			if r.Null() {
+				d.Ratio = nil
+			} else {
+				x := r.Float64()
+				d.Ratio = &x
+			}
+		case "weight":
+			if r.Null() {
+				d.Weight = nil
+			} else {
+				x := r.Float64()
+				d.Weight = &x
+			}
+		case "active":
+			if r.Null() {
+				d.Active = nil
+			} else {
+				x := r.Bool()
+				d.Active = &x
+			}
+		case "seen_at":
+			if !r.Null() {
+				d.SeenAt = r.Time()
+			}
+		case "expires_at":
+			if r.Null() {
+				d.ExpiresAt = nil
+			} else {
+				x := r.Time()
+				d.ExpiresAt = &x
+			}
+		case "born_on":
+			if r.Null() {
+				d.BornOn = nil
+			} else {
+				x := r.String()
+				d.BornOn = &x
+			}
+		case "kind":
+			if r.Null() {
+				d.Kind = nil
+			} else {
+				x := ThingKind(r.String())
+				d.Kind = &x
+			}
+		case "email":
+			if r.Null() {
+				d.Email = nil
+			} else {
+				x := r.String()
+				d.Email = &x
+			}
+		case "homepage":
+			if r.Null() {
+				d.Homepage = nil
+			} else {
+				x := r.String()
+				d.Homepage = &x
+			}
+		case "api_id":
+			if !r.Null() {
+				d.APIID = r.String()
+			}
+		case "raw":
+			d.Raw = r.Raw()
+		case "raw_req":
+			d.RawReq = r.Raw()
+		case "labels":
+			if r.Null() {
+				d.Labels = nil
+			} else {
+				d.Labels = []string{}
+				for r.Array(); r.Next(); {
+					d.Labels = append(d.Labels, r.String())
+				}
+			}
+		case "sizes":
+			if r.Null() {
+				d.Sizes = nil
+			} else {
+				d.Sizes = []ThingSizes{}
+				for r.Array(); r.Next(); {
+					d.Sizes = append(d.Sizes, ThingSizes(r.String()))
+				}
+			}
+		case "scores":
+			if r.Null() {
+				d.Scores = nil
+			} else {
+				d.Scores = []int64{}
+				for r.Array(); r.Next(); {
+					d.Scores = append(d.Scores, r.Int64())
+				}
+			}
+		case "times":
+			if r.Null() {
+				d.Times = nil
+			} else {
+				d.Times = []time.Time{}
+				for r.Array(); r.Next(); {
+					d.Times = append(d.Times, r.Time())
+				}
+			}
+		case "ids":
+			if r.Null() {
+				d.IDs = nil
+			} else {
+				d.IDs = []string{}
+				for r.Array(); r.Next(); {
+					d.IDs = append(d.IDs, r.String())
+				}
+			}
+		case "codes":
+			if r.Null() {
+				d.Codes = nil
+			} else {
+				d.Codes = []string{}
+				for r.Array(); r.Next(); {
+					d.Codes = append(d.Codes, r.String())
+				}
+			}
+		case "owner":
+			if !r.Null() {
+				d.Owner = r.String()
+			}
+		case "backup":
+			if r.Null() {
+				d.Backup = nil
+			} else {
+				x := r.String()
+				d.Backup = &x
+			}
+		case "parent":
+			if r.Null() {
+				d.Parent = nil
+			} else {
+				x := r.String()
+				d.Parent = &x
+			}
+		case "photo":
+			r.Value(&d.Photo)
+		case "attachment":
+			r.Value(&d.Attachment)
+		case "location":
+			d.Location.readJSON(r)
+		case "extra":
+			if r.Null() {
+				d.Extra = nil
+			} else {
+				d.Extra = new(ThingExtra)
+				d.Extra.readJSON(r)
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *ThingLocation) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "city":
+			if !r.Null() {
+				d.City = r.String()
+			}
+		case "zip":
+			if r.Null() {
+				d.Zip = nil
+			} else {
+				x := r.String()
+				d.Zip = &x
+			}
+		case "geo":
+			if r.Null() {
+				d.Geo = nil
+			} else {
+				d.Geo = new(ThingLocationGeo)
+				d.Geo.readJSON(r)
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *ThingLocationGeo) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "lat":
+			if !r.Null() {
+				d.Lat = r.Float64()
+			}
+		case "lng":
+			if !r.Null() {
+				d.Lng = r.Float64()
+			}
+		case "seen":
+			if r.Null() {
+				d.Seen = nil
+			} else {
+				x := r.Time()
+				d.Seen = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *ThingExtra) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "note":
+			if r.Null() {
+				d.Note = nil
+			} else {
+				x := r.String()
+				d.Note = &x
+			}
+		case "level":
+			if r.Null() {
+				d.Level = nil
+			} else {
+				x := r.Int64()
+				d.Level = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeThingRecordGQL decodes env as decodeThingRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeThingRecordGQL(env *resource.Envelope) (*ThingRecord, error) {
+	rec := &ThingRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeThingRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // ThingChange is a committed change of a Thing (GraphQL ThingChange).

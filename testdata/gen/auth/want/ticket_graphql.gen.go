@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type Ticket.
@@ -126,6 +128,265 @@ func ticketSort(orders []*TicketOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v TicketStatus) gqlName() string {
+	switch v {
+	case TicketStatusOpen:
+		return "OPEN"
+	case TicketStatusClosed:
+		return "CLOSED"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL Ticket), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "Ticket")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("Ticket")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL TicketData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *Ticket) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "TicketData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("TicketData")
+		case "title":
+			e.String(r.Title)
+		case "status":
+			if r.Status == nil {
+				e.Null()
+			} else {
+				if !e.Enum((*r.Status).gqlName()) {
+					return false
+				}
+			}
+		case "assignee":
+			if r.Assignee == nil {
+				e.Null()
+			} else {
+				e.String((*r.Assignee))
+			}
+		case "secret":
+			if r.Secret == nil {
+				e.Null()
+			} else {
+				e.String((*r.Secret))
+			}
+		case "priority":
+			if r.Priority == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.Priority))
+			}
+		case "notes":
+			if r.Notes == nil {
+				e.Null()
+			} else {
+				e.String((*r.Notes))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL TicketConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *TicketConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "TicketConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("TicketConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL TicketEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "TicketEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("TicketEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *Ticket) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "title":
+			if !r.Null() {
+				d.Title = r.String()
+			}
+		case "status":
+			if r.Null() {
+				d.Status = nil
+			} else {
+				x := TicketStatus(r.String())
+				d.Status = &x
+			}
+		case "assignee":
+			if r.Null() {
+				d.Assignee = nil
+			} else {
+				x := r.String()
+				d.Assignee = &x
+			}
+		case "secret":
+			if r.Null() {
+				d.Secret = nil
+			} else {
+				x := r.String()
+				d.Secret = &x
+			}
+		case "priority":
+			if r.Null() {
+				d.Priority = nil
+			} else {
+				x := r.Int64()
+				d.Priority = &x
+			}
+		case "notes":
+			if r.Null() {
+				d.Notes = nil
+			} else {
+				x := r.String()
+				d.Notes = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeTicketRecordGQL decodes env as decodeTicketRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeTicketRecordGQL(env *resource.Envelope) (*TicketRecord, error) {
+	rec := &TicketRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeTicketRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // TicketChange is a committed change of a Ticket (GraphQL TicketChange).

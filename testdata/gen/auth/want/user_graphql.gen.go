@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type User.
@@ -125,6 +127,255 @@ func userSort(orders []*UserOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v UserRoles) gqlName() string {
+	switch v {
+	case UserRolesAdmin:
+		return "ADMIN"
+	case UserRolesEditor:
+		return "EDITOR"
+	case UserRolesViewer:
+		return "VIEWER"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL User), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *UserRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "User")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("User")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL UserData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *User) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "UserData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("UserData")
+		case "email":
+			e.String(r.Email)
+		case "name":
+			if r.Name == nil {
+				e.Null()
+			} else {
+				e.String((*r.Name))
+			}
+		case "roles":
+			if r.Roles == nil {
+				e.Null()
+			} else {
+				e.OpenList()
+				for i := range r.Roles {
+					e.Elem()
+					if !e.Enum(r.Roles[i].gqlName()) {
+						return false
+					}
+				}
+				e.CloseList()
+			}
+		case "disabled":
+			if r.Disabled == nil {
+				e.Null()
+			} else {
+				e.Bool((*r.Disabled))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL UserConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *UserConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "UserConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("UserConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL UserEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *UserEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "UserEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("UserEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *User) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "email":
+			if !r.Null() {
+				d.Email = r.String()
+			}
+		case "name":
+			if r.Null() {
+				d.Name = nil
+			} else {
+				x := r.String()
+				d.Name = &x
+			}
+		case "roles":
+			if r.Null() {
+				d.Roles = nil
+			} else {
+				d.Roles = []UserRoles{}
+				for r.Array(); r.Next(); {
+					d.Roles = append(d.Roles, UserRoles(r.String()))
+				}
+			}
+		case "disabled":
+			if r.Null() {
+				d.Disabled = nil
+			} else {
+				x := r.Bool()
+				d.Disabled = &x
+			}
+		case "password":
+			if r.Null() {
+				d.Password = nil
+			} else {
+				x := r.String()
+				d.Password = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeUserRecordGQL decodes env as decodeUserRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeUserRecordGQL(env *resource.Envelope) (*UserRecord, error) {
+	rec := &UserRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeUserRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // UserChange is a committed change of a User (GraphQL UserChange).

@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type CleanupJob.
@@ -132,6 +134,349 @@ func cleanupJobSort(orders []*CleanupJobOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v CleanupJobStatus) gqlName() string {
+	switch v {
+	case CleanupJobStatusPending:
+		return "PENDING"
+	case CleanupJobStatusRunning:
+		return "RUNNING"
+	case CleanupJobStatusCompleted:
+		return "COMPLETED"
+	case CleanupJobStatusFailed:
+		return "FAILED"
+	case CleanupJobStatusCancelled:
+		return "CANCELLED"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJob), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJob")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJob")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJobData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJob) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJobData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJobData")
+		case "payload":
+			if !r.Payload.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "status":
+			if !e.Enum(r.Status.gqlName()) {
+				return false
+			}
+		case "attempts":
+			e.Int64(r.Attempts)
+		case "maxAttempts":
+			e.Int64(r.MaxAttempts)
+		case "runAt":
+			if r.RunAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.RunAt)) {
+					return false
+				}
+			}
+		case "startedAt":
+			if r.StartedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.StartedAt)) {
+					return false
+				}
+			}
+		case "finishedAt":
+			if r.FinishedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.FinishedAt)) {
+					return false
+				}
+			}
+		case "lastError":
+			if r.LastError == nil {
+				e.Null()
+			} else {
+				e.String((*r.LastError))
+			}
+		case "result":
+			if !e.JSON(r.Result) {
+				return false
+			}
+		case "logs":
+			if !e.JSON(r.Logs) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupPayload), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupPayload) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupPayload")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupPayload")
+		case "olderThanDays":
+			if r.OlderThanDays == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.OlderThanDays))
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJobConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJobConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJobConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL CleanupJobEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *CleanupJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "CleanupJobEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("CleanupJobEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *CleanupJob) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "payload":
+			d.Payload.readJSON(r)
+		case "status":
+			if !r.Null() {
+				d.Status = CleanupJobStatus(r.String())
+			}
+		case "attempts":
+			if !r.Null() {
+				d.Attempts = r.Int64()
+			}
+		case "max_attempts":
+			if !r.Null() {
+				d.MaxAttempts = r.Int64()
+			}
+		case "run_at":
+			if r.Null() {
+				d.RunAt = nil
+			} else {
+				x := r.Time()
+				d.RunAt = &x
+			}
+		case "started_at":
+			if r.Null() {
+				d.StartedAt = nil
+			} else {
+				x := r.Time()
+				d.StartedAt = &x
+			}
+		case "finished_at":
+			if r.Null() {
+				d.FinishedAt = nil
+			} else {
+				x := r.Time()
+				d.FinishedAt = &x
+			}
+		case "last_error":
+			if r.Null() {
+				d.LastError = nil
+			} else {
+				x := r.String()
+				d.LastError = &x
+			}
+		case "result":
+			d.Result = r.Raw()
+		case "logs":
+			d.Logs = r.Raw()
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *CleanupPayload) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "older_than_days":
+			if r.Null() {
+				d.OlderThanDays = nil
+			} else {
+				x := r.Int64()
+				d.OlderThanDays = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeCleanupJobRecordGQL decodes env as decodeCleanupJobRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeCleanupJobRecordGQL(env *resource.Envelope) (*CleanupJobRecord, error) {
+	rec := &CleanupJobRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeCleanupJobRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // CleanupJobChange is a committed change of a CleanupJob (GraphQL CleanupJobChange).

@@ -135,23 +135,29 @@ func (r *resolver) listOrders(ctx context.Context, cond filter.Expr, where *Orde
 		return nil, gql.Wrap(err)
 	}
 	conn := &OrderConnection{
-		Edges:    make([]*OrderEdge, 0, len(page.Items)),
 		Nodes:    make([]*OrderRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*OrderEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeOrderRecord(env, nil)
+		rec, err := decodeOrderRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &OrderEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &OrderEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type RebuildJob.
@@ -132,6 +134,294 @@ func rebuildJobSort(orders []*RebuildJobOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v RebuildJobStatus) gqlName() string {
+	switch v {
+	case RebuildJobStatusPending:
+		return "PENDING"
+	case RebuildJobStatusRunning:
+		return "RUNNING"
+	case RebuildJobStatusCompleted:
+		return "COMPLETED"
+	case RebuildJobStatusFailed:
+		return "FAILED"
+	case RebuildJobStatusCancelled:
+		return "CANCELLED"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL RebuildJob), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *RebuildJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "RebuildJob")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("RebuildJob")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL RebuildJobData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *RebuildJob) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "RebuildJobData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("RebuildJobData")
+		case "payload":
+			if !e.JSON(r.Payload) {
+				return false
+			}
+		case "status":
+			if !e.Enum(r.Status.gqlName()) {
+				return false
+			}
+		case "attempts":
+			e.Int64(r.Attempts)
+		case "maxAttempts":
+			e.Int64(r.MaxAttempts)
+		case "runAt":
+			if r.RunAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.RunAt)) {
+					return false
+				}
+			}
+		case "startedAt":
+			if r.StartedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.StartedAt)) {
+					return false
+				}
+			}
+		case "finishedAt":
+			if r.FinishedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.FinishedAt)) {
+					return false
+				}
+			}
+		case "lastError":
+			if r.LastError == nil {
+				e.Null()
+			} else {
+				e.String((*r.LastError))
+			}
+		case "result":
+			if !e.JSON(r.Result) {
+				return false
+			}
+		case "logs":
+			if !e.JSON(r.Logs) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL RebuildJobConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *RebuildJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "RebuildJobConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("RebuildJobConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL RebuildJobEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *RebuildJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "RebuildJobEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("RebuildJobEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *RebuildJob) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "payload":
+			d.Payload = r.Raw()
+		case "status":
+			if !r.Null() {
+				d.Status = RebuildJobStatus(r.String())
+			}
+		case "attempts":
+			if !r.Null() {
+				d.Attempts = r.Int64()
+			}
+		case "max_attempts":
+			if !r.Null() {
+				d.MaxAttempts = r.Int64()
+			}
+		case "run_at":
+			if r.Null() {
+				d.RunAt = nil
+			} else {
+				x := r.Time()
+				d.RunAt = &x
+			}
+		case "started_at":
+			if r.Null() {
+				d.StartedAt = nil
+			} else {
+				x := r.Time()
+				d.StartedAt = &x
+			}
+		case "finished_at":
+			if r.Null() {
+				d.FinishedAt = nil
+			} else {
+				x := r.Time()
+				d.FinishedAt = &x
+			}
+		case "last_error":
+			if r.Null() {
+				d.LastError = nil
+			} else {
+				x := r.String()
+				d.LastError = &x
+			}
+		case "result":
+			d.Result = r.Raw()
+		case "logs":
+			d.Logs = r.Raw()
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeRebuildJobRecordGQL decodes env as decodeRebuildJobRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeRebuildJobRecordGQL(env *resource.Envelope) (*RebuildJobRecord, error) {
+	rec := &RebuildJobRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeRebuildJobRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // RebuildJobChange is a committed change of a RebuildJob (GraphQL RebuildJobChange).

@@ -95,23 +95,29 @@ func (r *resolver) listRebuildJobs(ctx context.Context, cond filter.Expr, where 
 		return nil, gql.Wrap(err)
 	}
 	conn := &RebuildJobConnection{
-		Edges:    make([]*RebuildJobEdge, 0, len(page.Items)),
 		Nodes:    make([]*RebuildJobRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*RebuildJobEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeRebuildJobRecord(env, nil)
+		rec, err := decodeRebuildJobRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &RebuildJobEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &RebuildJobEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

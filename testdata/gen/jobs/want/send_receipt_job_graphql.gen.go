@@ -7,7 +7,9 @@ import (
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
+	"github.com/specstar-go/specstar/runtime/jsonread"
 	"github.com/specstar-go/specstar/runtime/resource"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // ID returns the resource id: the id field of GraphQL type SendReceiptJob.
@@ -150,6 +152,381 @@ func sendReceiptJobSort(orders []*SendReceiptJobOrder) string {
 		keys = append(keys, gql.SortKey(string(o.Field), o.Direction))
 	}
 	return gql.Sort(keys)
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v SendReceiptPayloadChannel) gqlName() string {
+	switch v {
+	case SendReceiptPayloadChannelEmail:
+		return "EMAIL"
+	case SendReceiptPayloadChannelSms:
+		return "SMS"
+	}
+	return ""
+}
+
+// gqlName returns the GraphQL name of v, "" for a value outside the enum.
+func (v SendReceiptJobStatus) gqlName() string {
+	switch v {
+	case SendReceiptJobStatusPending:
+		return "PENDING"
+	case SendReceiptJobStatusRunning:
+		return "RUNNING"
+	case SendReceiptJobStatusCompleted:
+		return "COMPLETED"
+	case SendReceiptJobStatusFailed:
+		return "FAILED"
+	case SendReceiptJobStatusCancelled:
+		return "CANCELLED"
+	}
+	return ""
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJob), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *SendReceiptJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "SendReceiptJob")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("SendReceiptJob")
+		case "id":
+			e.String(r.Meta.ResourceID)
+		case "etag":
+			e.String(r.ETag())
+		case "data":
+			if !r.Data.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "meta":
+			if !e.Meta(&r.Meta, f.Selections) {
+				return false
+			}
+		case "revisionInfo":
+			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJobData), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *SendReceiptJob) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "SendReceiptJobData")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("SendReceiptJobData")
+		case "payload":
+			if !r.Payload.encodeGQL(e, f.Selections) {
+				return false
+			}
+		case "status":
+			if !e.Enum(r.Status.gqlName()) {
+				return false
+			}
+		case "attempts":
+			e.Int64(r.Attempts)
+		case "maxAttempts":
+			e.Int64(r.MaxAttempts)
+		case "runAt":
+			if r.RunAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.RunAt)) {
+					return false
+				}
+			}
+		case "startedAt":
+			if r.StartedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.StartedAt)) {
+					return false
+				}
+			}
+		case "finishedAt":
+			if r.FinishedAt == nil {
+				e.Null()
+			} else {
+				if !e.Time((*r.FinishedAt)) {
+					return false
+				}
+			}
+		case "lastError":
+			if r.LastError == nil {
+				e.Null()
+			} else {
+				e.String((*r.LastError))
+			}
+		case "result":
+			if !e.JSON(r.Result) {
+				return false
+			}
+		case "logs":
+			if !e.JSON(r.Logs) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptPayload), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *SendReceiptPayload) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "SendReceiptPayload")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("SendReceiptPayload")
+		case "order":
+			e.String(r.Order)
+		case "copies":
+			if r.Copies == nil {
+				e.Null()
+			} else {
+				e.Int64((*r.Copies))
+			}
+		case "channel":
+			if r.Channel == nil {
+				e.Null()
+			} else {
+				if !e.Enum((*r.Channel).gqlName()) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJobConnection), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *SendReceiptJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "SendReceiptJobConnection")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("SendReceiptJobConnection")
+		case "edges":
+			e.OpenList()
+			for _, x := range r.Edges {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "nodes":
+			e.OpenList()
+			for _, x := range r.Nodes {
+				e.Elem()
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			e.CloseList()
+		case "pageInfo":
+			if !e.PageInfo(&r.PageInfo, f.Selections) {
+				return false
+			}
+		case "totalCount":
+			e.Int(r.TotalCount)
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJobEdge), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *SendReceiptJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	fields, ok := e.Fields(sel, "SendReceiptJobEdge")
+	if !ok {
+		return false
+	}
+	e.Open()
+	for _, f := range fields {
+		e.Key(f)
+		switch f.Name {
+		case "__typename":
+			e.String("SendReceiptJobEdge")
+		case "cursor":
+			e.String(r.Cursor)
+		case "node":
+			if !r.Node.encodeGQL(e, f.Selections) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	e.Close()
+	return true
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *SendReceiptJob) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "payload":
+			d.Payload.readJSON(r)
+		case "status":
+			if !r.Null() {
+				d.Status = SendReceiptJobStatus(r.String())
+			}
+		case "attempts":
+			if !r.Null() {
+				d.Attempts = r.Int64()
+			}
+		case "max_attempts":
+			if !r.Null() {
+				d.MaxAttempts = r.Int64()
+			}
+		case "run_at":
+			if r.Null() {
+				d.RunAt = nil
+			} else {
+				x := r.Time()
+				d.RunAt = &x
+			}
+		case "started_at":
+			if r.Null() {
+				d.StartedAt = nil
+			} else {
+				x := r.Time()
+				d.StartedAt = &x
+			}
+		case "finished_at":
+			if r.Null() {
+				d.FinishedAt = nil
+			} else {
+				x := r.Time()
+				d.FinishedAt = &x
+			}
+		case "last_error":
+			if r.Null() {
+				d.LastError = nil
+			} else {
+				x := r.String()
+				d.LastError = &x
+			}
+		case "result":
+			d.Result = r.Raw()
+		case "logs":
+			d.Logs = r.Raw()
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// readJSON reads the stored JSON of d with r, as json.Unmarshal would; r fails on
+// a key it does not know.
+func (d *SendReceiptPayload) readJSON(r *jsonread.Reader) {
+	if r.Null() || !r.Object() {
+		return
+	}
+	for {
+		key, ok := r.Key()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "order":
+			if !r.Null() {
+				d.Order = r.String()
+			}
+		case "copies":
+			if r.Null() {
+				d.Copies = nil
+			} else {
+				x := r.Int64()
+				d.Copies = &x
+			}
+		case "channel":
+			if r.Null() {
+				d.Channel = nil
+			} else {
+				x := SendReceiptPayloadChannel(r.String())
+				d.Channel = &x
+			}
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// decodeSendReceiptJobRecordGQL decodes env as decodeSendReceiptJobRecord does, without reflection; data
+// that jsonread refuses is decoded by encoding/json.
+func decodeSendReceiptJobRecordGQL(env *resource.Envelope) (*SendReceiptJobRecord, error) {
+	rec := &SendReceiptJobRecord{
+		Meta:         env.Meta,
+		RevisionInfo: env.RevisionInfo,
+	}
+	rd := jsonread.New(env.Data)
+	rec.Data.readJSON(rd)
+	if rd.Done() != nil {
+		return decodeSendReceiptJobRecord(env, nil)
+	}
+	return rec, nil
 }
 
 // SendReceiptJobChange is a committed change of a SendReceiptJob (GraphQL SendReceiptJobChange).

@@ -95,23 +95,29 @@ func (r *resolver) listSendReceiptJobs(ctx context.Context, cond filter.Expr, wh
 		return nil, gql.Wrap(err)
 	}
 	conn := &SendReceiptJobConnection{
-		Edges:    make([]*SendReceiptJobEdge, 0, len(page.Items)),
 		Nodes:    make([]*SendReceiptJobRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*SendReceiptJobEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeSendReceiptJobRecord(env, nil)
+		rec, err := decodeSendReceiptJobRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &SendReceiptJobEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &SendReceiptJobEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }

@@ -135,23 +135,29 @@ func (r *resolver) listNotes(ctx context.Context, cond filter.Expr, where *NoteF
 		return nil, gql.Wrap(err)
 	}
 	conn := &NoteConnection{
-		Edges:    make([]*NoteEdge, 0, len(page.Items)),
 		Nodes:    make([]*NoteRecord, 0, len(page.Items)),
 		PageInfo: gql.NewPageInfo(page),
+	}
+	// Edges, and the cursor of each, only when the query selects them.
+	edges := gql.Requested(ctx, "edges")
+	if edges {
+		conn.Edges = make([]*NoteEdge, 0, len(page.Items))
 	}
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
 	for i, env := range page.Items {
-		rec, err := decodeNoteRecord(env, nil)
+		rec, err := decodeNoteRecordGQL(env)
 		if err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
-		conn.Edges = append(conn.Edges, &NoteEdge{
-			Cursor: gql.Cursor(page, i),
-			Node:   rec,
-		})
+		if edges {
+			conn.Edges = append(conn.Edges, &NoteEdge{
+				Cursor: gql.Cursor(page, i),
+				Node:   rec,
+			})
+		}
 	}
 	return conn, nil
 }
