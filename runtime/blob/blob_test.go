@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -439,5 +441,28 @@ func TestS3Config(t *testing.T) {
 				t.Fatalf("client options: path style %v, region %q", o.UsePathStyle, o.Region)
 			}
 		})
+	}
+}
+
+// TestDirFailedPutLeavesNoTemp: a Put whose reader yields the wrong number
+// of bytes stores nothing, not even its temporary file.
+func TestDirFailedPutLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	d, err := blob.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(t.Context(), "a/b", strings.NewReader("abc"), 5, ""); err == nil {
+		t.Fatal("Put of 3 bytes announced as 5 succeeded")
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("files left after a failed Put: %q", left)
 	}
 }

@@ -96,15 +96,17 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64, ct s
 // writeTemp copies r into a new temporary file next to key, syncs it and
 // returns its name. It removes the file on failure.
 func (d *Dir) writeTemp(key string, r io.Reader, size int64) (name string, err error) {
-	name = path.Join(path.Dir(key), ".tmp-"+rand.Text())
-	f, err := d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	tmp := path.Join(path.Dir(key), ".tmp-"+rand.Text())
+	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", fmt.Errorf("blob: put %s: %w", key, err)
 	}
+	// The cleanup names tmp, not the result: an error return has already
+	// set name to "" when deferred functions run.
 	defer func() {
 		if err != nil {
 			f.Close()
-			d.root.Remove(name)
+			d.root.Remove(tmp)
 		}
 	}()
 	n, err := io.Copy(f, r)
@@ -120,7 +122,7 @@ func (d *Dir) writeTemp(key string, r io.Reader, size int64) (name string, err e
 	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("blob: put %s: %w", key, err)
 	}
-	return name, nil
+	return tmp, nil
 }
 
 // Get opens the object's file.

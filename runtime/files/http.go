@@ -216,6 +216,11 @@ func unknownPart(name string, k *resource.Kind) error {
 // create or update some kind with file fields.
 func (s *Store) upload(svc *resource.Service, schema *resource.Schema) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// The query is checked first, as on every route: a mistyped
+		// parameter is the client's first mistake to hear about.
+		if err := rest.CheckQuery(c); err != nil {
+			return err
+		}
 		req := c.Request()
 		ctx := req.Context()
 		boundary, ok := isMultipart(req)
