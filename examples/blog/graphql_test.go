@@ -246,6 +246,7 @@ func TestGraphQL(t *testing.T) {
 		{name: "drafts", run: testGQLDrafts},
 		{name: "patch", run: testGQLPatch},
 		{name: "delete restore purge", run: testGQLDeleteRestorePurge},
+		{name: "restore with the cascade", run: testGQLRestoreCascade},
 		{name: "revisions diff switch", run: testGQLRevisions},
 		{name: "relations", run: testGQLRelations},
 		{name: "unique and refs", run: testGQLUniqueRefs},
@@ -531,6 +532,29 @@ func testGQLDeleteRestorePurge(t *testing.T, s *gqlServer) {
 		t.Errorf("purge returned %q", got)
 	}
 	s.fail("NOT_FOUND", `query($id: ID!) { post(id: $id, includeDeleted: true) { id } }`, "id", id)
+}
+
+// testGQLRestoreCascade: deleting an author soft-deletes its posts
+// (on_delete: cascade); restoreAuthor brings them back only when asked.
+func testGQLRestoreCascade(t *testing.T, s *gqlServer) {
+	deleted := func(id string) any {
+		return s.query(`query($id: ID!) { post(id: $id, includeDeleted: true) { meta { isDeleted } } }`, "id", id).get("post.meta.isDeleted")
+	}
+	for _, cascade := range []bool{false, true} {
+		author := s.createAuthor("Ada", fmt.Sprintf("ada-%t@example.com", cascade))
+		post := s.createPost(postInput("Cascaded", fmt.Sprintf("cascaded-%t", cascade), author))
+		s.query(`mutation($id: ID!) { deleteAuthor(id: $id) { id } }`, "id", author)
+		if deleted(post) != true {
+			t.Fatalf("cascade=%t: deleting the author left its post live", cascade)
+		}
+		r := s.query(`mutation($id: ID!, $c: Boolean) { restoreAuthor(id: $id, cascade: $c) { meta { isDeleted } } }`, "id", author, "c", cascade)
+		if r.get("restoreAuthor.meta.isDeleted") != false {
+			t.Errorf("cascade=%t: restore: %s", cascade, mustMarshal(t, r.v))
+		}
+		if got := deleted(post); got != !cascade {
+			t.Errorf("cascade=%t: post isDeleted = %v after the author's restore, want %t", cascade, got, !cascade)
+		}
+	}
 }
 
 func testGQLRevisions(t *testing.T, s *gqlServer) {

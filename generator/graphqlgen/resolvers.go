@@ -95,10 +95,17 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 				),
 				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Patch", jen.Id("id"), jen.Id("apply"), writeOpts(true, true, true))),
 				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
-		case model.ActionDelete, model.ActionRestore:
-			method := map[string]string{model.ActionDelete: "Delete", model.ActionRestore: "Restore"}[op.Action]
+		case model.ActionDelete:
 			resolve(op, []jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, result.Clone(),
-				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc(method, jen.Id("id"), writeOpts(true, false, false))),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Delete", jen.Id("id"), writeOpts(true, false, false))),
+				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+		case model.ActionRestore:
+			// opts := gql.WriteOptions(ifMatch, nil, nil)
+			// opts.Cascade = gql.Deref(cascade)
+			resolve(op, []jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch")), jen.Id("cascade").Op("*").Bool()}, result.Clone(),
+				jen.Id("opts").Op(":=").Add(writeOpts(true, false, false)),
+				jen.Id("opts").Dot("Cascade").Op("=").Qual(pkgGQL, "Deref").Call(jen.Id("cascade")),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Restore", jen.Id("id"), jen.Id("opts"))),
 				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
 		case model.ActionPurge:
 			resolve(op, []jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, jen.Params(jen.String(), jen.Error()),

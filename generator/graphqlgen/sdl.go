@@ -112,8 +112,9 @@ func fieldDecl(a *resourceAPI, op *model.Operation) (string, []string) {
 		return fmt.Sprintf("%s(id: ID!, ifMatch: String): %s!", name, a.name), []string{
 			fmt.Sprintf("Soft-deletes one %s, applying the on_delete rules of its referrers.", n)}
 	case model.ActionRestore:
-		return fmt.Sprintf("%s(id: ID!, ifMatch: String): %s!", name, a.name), []string{
-			fmt.Sprintf("Undoes the soft delete of one %s.", n)}
+		return fmt.Sprintf("%s(id: ID!, ifMatch: String, cascade: Boolean): %s!", name, a.name), []string{
+			fmt.Sprintf("Undoes the soft delete of one %s; with cascade: true, also restores what that", n),
+			"delete cascaded to (on_delete: cascade referrers it soft-deleted), all or nothing."}
 	case model.ActionPurge:
 		return fmt.Sprintf("%s(id: ID!, ifMatch: String): ID!", name), []string{
 			fmt.Sprintf("Removes one %s and its whole history; returns its id.", n)}

@@ -97,7 +97,7 @@ type ComplexityRoot struct {
 		DeleteItem         func(childComplexity int, id string, ifMatch *string) int
 		PatchItem          func(childComplexity int, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) int
 		PurgeItem          func(childComplexity int, id string, ifMatch *string) int
-		RestoreItem        func(childComplexity int, id string, ifMatch *string) int
+		RestoreItem        func(childComplexity int, id string, ifMatch *string, cascade *bool) int
 		SwitchItemRevision func(childComplexity int, id string, revision string, ifMatch *string) int
 		UpdateItem         func(childComplexity int, id string, input Item, ifMatch *string, mode *string, status *string) int
 	}
@@ -155,7 +155,7 @@ type MutationResolver interface {
 	UpdateItem(ctx context.Context, id string, input Item, ifMatch *string, mode *string, status *string) (*ItemRecord, error)
 	PatchItem(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*ItemRecord, error)
 	DeleteItem(ctx context.Context, id string, ifMatch *string) (*ItemRecord, error)
-	RestoreItem(ctx context.Context, id string, ifMatch *string) (*ItemRecord, error)
+	RestoreItem(ctx context.Context, id string, ifMatch *string, cascade *bool) (*ItemRecord, error)
 	PurgeItem(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchItemRevision(ctx context.Context, id string, revision string, ifMatch *string) (*ItemRecord, error)
 }
@@ -435,7 +435,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RestoreItem(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+		return e.ComplexityRoot.Mutation.RestoreItem(childComplexity, args["id"].(string), args["ifMatch"].(*string), args["cascade"].(*bool)), true
 	case "Mutation.switchItemRevision":
 		if e.ComplexityRoot.Mutation.SwitchItemRevision == nil {
 			break
@@ -1180,6 +1180,14 @@ func (ec *executionContext) field_Mutation_restoreItem_args(ctx context.Context,
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cascade",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cascade"] = arg2
 	return args, nil
 }
 
@@ -2413,7 +2421,7 @@ func (ec *executionContext) _Mutation_restoreItem(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RestoreItem(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+			return ec.Resolvers.Mutation().RestoreItem(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string), fc.Args["cascade"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ItemRecord) graphql.Marshaler {

@@ -93,8 +93,10 @@ func (r *mutationResolver) DeleteItem(ctx context.Context, id string, ifMatch *s
 }
 
 // RestoreItem is the resolver of Mutation.restoreItem.
-func (r *mutationResolver) RestoreItem(ctx context.Context, id string, ifMatch *string) (*ItemRecord, error) {
-	env, err := r.svc.Restore(ctx, itemKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreItem(ctx context.Context, id string, ifMatch *string, cascade *bool) (*ItemRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, itemKind, id, opts)
 	return itemResult(env, err)
 }
 

@@ -87,8 +87,10 @@ func (r *mutationResolver) DeleteAuthor(ctx context.Context, id string, ifMatch 
 }
 
 // RestoreAuthor is the resolver of Mutation.restoreAuthor.
-func (r *mutationResolver) RestoreAuthor(ctx context.Context, id string, ifMatch *string) (*AuthorRecord, error) {
-	env, err := r.svc.Restore(ctx, authorKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreAuthor(ctx context.Context, id string, ifMatch *string, cascade *bool) (*AuthorRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, authorKind, id, opts)
 	return authorResult(env, err)
 }
 

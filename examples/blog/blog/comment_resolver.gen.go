@@ -81,8 +81,10 @@ func (r *mutationResolver) DeleteComment(ctx context.Context, id string, ifMatch
 }
 
 // RestoreComment is the resolver of Mutation.restoreComment.
-func (r *mutationResolver) RestoreComment(ctx context.Context, id string, ifMatch *string) (*CommentRecord, error) {
-	env, err := r.svc.Restore(ctx, commentKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreComment(ctx context.Context, id string, ifMatch *string, cascade *bool) (*CommentRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, commentKind, id, opts)
 	return commentResult(env, err)
 }
 

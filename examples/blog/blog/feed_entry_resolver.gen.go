@@ -79,8 +79,10 @@ func (r *mutationResolver) DeleteFeedEntry(ctx context.Context, id string, ifMat
 }
 
 // RestoreFeedEntry is the resolver of Mutation.restoreFeedEntry.
-func (r *mutationResolver) RestoreFeedEntry(ctx context.Context, id string, ifMatch *string) (*FeedEntryRecord, error) {
-	env, err := r.svc.Restore(ctx, feedEntryKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreFeedEntry(ctx context.Context, id string, ifMatch *string, cascade *bool) (*FeedEntryRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, feedEntryKind, id, opts)
 	return feedEntryResult(env, err)
 }
 

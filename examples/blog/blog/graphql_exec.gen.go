@@ -257,11 +257,11 @@ type ComplexityRoot struct {
 		PurgeUser                  func(childComplexity int, id string, ifMatch *string) int
 		RerunDailyDigestJob        func(childComplexity int, id string) int
 		RerunNotifySubscribersJob  func(childComplexity int, id string) int
-		RestoreAuthor              func(childComplexity int, id string, ifMatch *string) int
-		RestoreComment             func(childComplexity int, id string, ifMatch *string) int
-		RestoreFeedEntry           func(childComplexity int, id string, ifMatch *string) int
-		RestorePost                func(childComplexity int, id string, ifMatch *string) int
-		RestoreUser                func(childComplexity int, id string, ifMatch *string) int
+		RestoreAuthor              func(childComplexity int, id string, ifMatch *string, cascade *bool) int
+		RestoreComment             func(childComplexity int, id string, ifMatch *string, cascade *bool) int
+		RestoreFeedEntry           func(childComplexity int, id string, ifMatch *string, cascade *bool) int
+		RestorePost                func(childComplexity int, id string, ifMatch *string, cascade *bool) int
+		RestoreUser                func(childComplexity int, id string, ifMatch *string, cascade *bool) int
 		SwitchAuthorRevision       func(childComplexity int, id string, revision string, ifMatch *string) int
 		SwitchCommentRevision      func(childComplexity int, id string, revision string, ifMatch *string) int
 		SwitchFeedEntryRevision    func(childComplexity int, id string, revision string, ifMatch *string) int
@@ -494,35 +494,35 @@ type MutationResolver interface {
 	UpdateAuthor(ctx context.Context, id string, input Author, ifMatch *string, mode *string, status *string) (*AuthorRecord, error)
 	PatchAuthor(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*AuthorRecord, error)
 	DeleteAuthor(ctx context.Context, id string, ifMatch *string) (*AuthorRecord, error)
-	RestoreAuthor(ctx context.Context, id string, ifMatch *string) (*AuthorRecord, error)
+	RestoreAuthor(ctx context.Context, id string, ifMatch *string, cascade *bool) (*AuthorRecord, error)
 	PurgeAuthor(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchAuthorRevision(ctx context.Context, id string, revision string, ifMatch *string) (*AuthorRecord, error)
 	CreatePost(ctx context.Context, input Post, status *string) (*PostRecord, error)
 	UpdatePost(ctx context.Context, id string, input Post, ifMatch *string, mode *string, status *string) (*PostRecord, error)
 	PatchPost(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*PostRecord, error)
 	DeletePost(ctx context.Context, id string, ifMatch *string) (*PostRecord, error)
-	RestorePost(ctx context.Context, id string, ifMatch *string) (*PostRecord, error)
+	RestorePost(ctx context.Context, id string, ifMatch *string, cascade *bool) (*PostRecord, error)
 	PurgePost(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchPostRevision(ctx context.Context, id string, revision string, ifMatch *string) (*PostRecord, error)
 	CreateComment(ctx context.Context, input Comment, status *string) (*CommentRecord, error)
 	UpdateComment(ctx context.Context, id string, input Comment, ifMatch *string, mode *string, status *string) (*CommentRecord, error)
 	PatchComment(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*CommentRecord, error)
 	DeleteComment(ctx context.Context, id string, ifMatch *string) (*CommentRecord, error)
-	RestoreComment(ctx context.Context, id string, ifMatch *string) (*CommentRecord, error)
+	RestoreComment(ctx context.Context, id string, ifMatch *string, cascade *bool) (*CommentRecord, error)
 	PurgeComment(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchCommentRevision(ctx context.Context, id string, revision string, ifMatch *string) (*CommentRecord, error)
 	CreateFeedEntry(ctx context.Context, input FeedEntry, status *string) (*FeedEntryRecord, error)
 	UpdateFeedEntry(ctx context.Context, id string, input FeedEntry, ifMatch *string, mode *string, status *string) (*FeedEntryRecord, error)
 	PatchFeedEntry(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*FeedEntryRecord, error)
 	DeleteFeedEntry(ctx context.Context, id string, ifMatch *string) (*FeedEntryRecord, error)
-	RestoreFeedEntry(ctx context.Context, id string, ifMatch *string) (*FeedEntryRecord, error)
+	RestoreFeedEntry(ctx context.Context, id string, ifMatch *string, cascade *bool) (*FeedEntryRecord, error)
 	PurgeFeedEntry(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchFeedEntryRevision(ctx context.Context, id string, revision string, ifMatch *string) (*FeedEntryRecord, error)
 	CreateUser(ctx context.Context, input User, status *string) (*UserRecord, error)
 	UpdateUser(ctx context.Context, id string, input User, ifMatch *string, mode *string, status *string) (*UserRecord, error)
 	PatchUser(ctx context.Context, id string, patch json.RawMessage, ifMatch *string, mode *string, status *string) (*UserRecord, error)
 	DeleteUser(ctx context.Context, id string, ifMatch *string) (*UserRecord, error)
-	RestoreUser(ctx context.Context, id string, ifMatch *string) (*UserRecord, error)
+	RestoreUser(ctx context.Context, id string, ifMatch *string, cascade *bool) (*UserRecord, error)
 	PurgeUser(ctx context.Context, id string, ifMatch *string) (string, error)
 	SwitchUserRevision(ctx context.Context, id string, revision string, ifMatch *string) (*UserRecord, error)
 	EnqueueNotifySubscribers(ctx context.Context, input NotifySubscribersJob) (*NotifySubscribersJobRecord, error)
@@ -1611,7 +1611,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RestoreAuthor(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+		return e.ComplexityRoot.Mutation.RestoreAuthor(childComplexity, args["id"].(string), args["ifMatch"].(*string), args["cascade"].(*bool)), true
 	case "Mutation.restoreComment":
 		if e.ComplexityRoot.Mutation.RestoreComment == nil {
 			break
@@ -1622,7 +1622,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RestoreComment(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+		return e.ComplexityRoot.Mutation.RestoreComment(childComplexity, args["id"].(string), args["ifMatch"].(*string), args["cascade"].(*bool)), true
 	case "Mutation.restoreFeedEntry":
 		if e.ComplexityRoot.Mutation.RestoreFeedEntry == nil {
 			break
@@ -1633,7 +1633,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RestoreFeedEntry(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+		return e.ComplexityRoot.Mutation.RestoreFeedEntry(childComplexity, args["id"].(string), args["ifMatch"].(*string), args["cascade"].(*bool)), true
 	case "Mutation.restorePost":
 		if e.ComplexityRoot.Mutation.RestorePost == nil {
 			break
@@ -1644,7 +1644,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RestorePost(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+		return e.ComplexityRoot.Mutation.RestorePost(childComplexity, args["id"].(string), args["ifMatch"].(*string), args["cascade"].(*bool)), true
 	case "Mutation.restoreUser":
 		if e.ComplexityRoot.Mutation.RestoreUser == nil {
 			break
@@ -1655,7 +1655,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RestoreUser(childComplexity, args["id"].(string), args["ifMatch"].(*string)), true
+		return e.ComplexityRoot.Mutation.RestoreUser(childComplexity, args["id"].(string), args["ifMatch"].(*string), args["cascade"].(*bool)), true
 	case "Mutation.switchAuthorRevision":
 		if e.ComplexityRoot.Mutation.SwitchAuthorRevision == nil {
 			break
@@ -4566,6 +4566,14 @@ func (ec *executionContext) field_Mutation_restoreAuthor_args(ctx context.Contex
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cascade",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cascade"] = arg2
 	return args, nil
 }
 
@@ -4588,6 +4596,14 @@ func (ec *executionContext) field_Mutation_restoreComment_args(ctx context.Conte
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cascade",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cascade"] = arg2
 	return args, nil
 }
 
@@ -4610,6 +4626,14 @@ func (ec *executionContext) field_Mutation_restoreFeedEntry_args(ctx context.Con
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cascade",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cascade"] = arg2
 	return args, nil
 }
 
@@ -4632,6 +4656,14 @@ func (ec *executionContext) field_Mutation_restorePost_args(ctx context.Context,
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cascade",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cascade"] = arg2
 	return args, nil
 }
 
@@ -4654,6 +4686,14 @@ func (ec *executionContext) field_Mutation_restoreUser_args(ctx context.Context,
 		return nil, err
 	}
 	args["ifMatch"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cascade",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cascade"] = arg2
 	return args, nil
 }
 
@@ -9169,7 +9209,7 @@ func (ec *executionContext) _Mutation_restoreAuthor(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RestoreAuthor(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+			return ec.Resolvers.Mutation().RestoreAuthor(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string), fc.Args["cascade"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *AuthorRecord) graphql.Marshaler {
@@ -9477,7 +9517,7 @@ func (ec *executionContext) _Mutation_restorePost(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RestorePost(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+			return ec.Resolvers.Mutation().RestorePost(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string), fc.Args["cascade"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *PostRecord) graphql.Marshaler {
@@ -9785,7 +9825,7 @@ func (ec *executionContext) _Mutation_restoreComment(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RestoreComment(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+			return ec.Resolvers.Mutation().RestoreComment(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string), fc.Args["cascade"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *CommentRecord) graphql.Marshaler {
@@ -10093,7 +10133,7 @@ func (ec *executionContext) _Mutation_restoreFeedEntry(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RestoreFeedEntry(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+			return ec.Resolvers.Mutation().RestoreFeedEntry(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string), fc.Args["cascade"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *FeedEntryRecord) graphql.Marshaler {
@@ -10401,7 +10441,7 @@ func (ec *executionContext) _Mutation_restoreUser(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RestoreUser(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string))
+			return ec.Resolvers.Mutation().RestoreUser(ctx, fc.Args["id"].(string), fc.Args["ifMatch"].(*string), fc.Args["cascade"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *UserRecord) graphql.Marshaler {

@@ -98,8 +98,10 @@ func (r *mutationResolver) DeletePost(ctx context.Context, id string, ifMatch *s
 }
 
 // RestorePost is the resolver of Mutation.restorePost.
-func (r *mutationResolver) RestorePost(ctx context.Context, id string, ifMatch *string) (*PostRecord, error) {
-	env, err := r.svc.Restore(ctx, postKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestorePost(ctx context.Context, id string, ifMatch *string, cascade *bool) (*PostRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, postKind, id, opts)
 	return postResult(env, err)
 }
 

@@ -100,8 +100,10 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id string, ifMatch *s
 }
 
 // RestoreUser is the resolver of Mutation.restoreUser.
-func (r *mutationResolver) RestoreUser(ctx context.Context, id string, ifMatch *string) (*UserRecord, error) {
-	env, err := r.svc.Restore(ctx, userKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreUser(ctx context.Context, id string, ifMatch *string, cascade *bool) (*UserRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, userKind, id, opts)
 	return userResult(env, err)
 }
 

@@ -75,8 +75,10 @@ func (r *mutationResolver) DeleteOwner(ctx context.Context, id string, ifMatch *
 }
 
 // RestoreOwner is the resolver of Mutation.restoreOwner.
-func (r *mutationResolver) RestoreOwner(ctx context.Context, id string, ifMatch *string) (*OwnerRecord, error) {
-	env, err := r.svc.Restore(ctx, ownerKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreOwner(ctx context.Context, id string, ifMatch *string, cascade *bool) (*OwnerRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, ownerKind, id, opts)
 	return ownerResult(env, err)
 }
 

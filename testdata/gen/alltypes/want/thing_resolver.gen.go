@@ -138,8 +138,10 @@ func (r *mutationResolver) DeleteThing(ctx context.Context, id string, ifMatch *
 }
 
 // RestoreThing is the resolver of Mutation.restoreThing.
-func (r *mutationResolver) RestoreThing(ctx context.Context, id string, ifMatch *string) (*ThingRecord, error) {
-	env, err := r.svc.Restore(ctx, thingKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreThing(ctx context.Context, id string, ifMatch *string, cascade *bool) (*ThingRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, thingKind, id, opts)
 	return thingResult(env, err)
 }
 

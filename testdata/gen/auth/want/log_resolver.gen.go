@@ -75,8 +75,10 @@ func (r *mutationResolver) DeleteLog(ctx context.Context, id string, ifMatch *st
 }
 
 // RestoreLog is the resolver of Mutation.restoreLog.
-func (r *mutationResolver) RestoreLog(ctx context.Context, id string, ifMatch *string) (*LogRecord, error) {
-	env, err := r.svc.Restore(ctx, logKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreLog(ctx context.Context, id string, ifMatch *string, cascade *bool) (*LogRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, logKind, id, opts)
 	return logResult(env, err)
 }
 

@@ -75,8 +75,10 @@ func (r *mutationResolver) DeletePage(ctx context.Context, id string, ifMatch *s
 }
 
 // RestorePage is the resolver of Mutation.restorePage.
-func (r *mutationResolver) RestorePage(ctx context.Context, id string, ifMatch *string) (*PageRecord, error) {
-	env, err := r.svc.Restore(ctx, pageKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestorePage(ctx context.Context, id string, ifMatch *string, cascade *bool) (*PageRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, pageKind, id, opts)
 	return pageResult(env, err)
 }
 

@@ -88,8 +88,10 @@ func (r *mutationResolver) DeleteTicket(ctx context.Context, id string, ifMatch 
 }
 
 // RestoreTicket is the resolver of Mutation.restoreTicket.
-func (r *mutationResolver) RestoreTicket(ctx context.Context, id string, ifMatch *string) (*TicketRecord, error) {
-	env, err := r.svc.Restore(ctx, ticketKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreTicket(ctx context.Context, id string, ifMatch *string, cascade *bool) (*TicketRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, ticketKind, id, opts)
 	return ticketResult(env, err)
 }
 

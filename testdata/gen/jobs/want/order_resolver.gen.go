@@ -75,8 +75,10 @@ func (r *mutationResolver) DeleteOrder(ctx context.Context, id string, ifMatch *
 }
 
 // RestoreOrder is the resolver of Mutation.restoreOrder.
-func (r *mutationResolver) RestoreOrder(ctx context.Context, id string, ifMatch *string) (*OrderRecord, error) {
-	env, err := r.svc.Restore(ctx, orderKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreOrder(ctx context.Context, id string, ifMatch *string, cascade *bool) (*OrderRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, orderKind, id, opts)
 	return orderResult(env, err)
 }
 

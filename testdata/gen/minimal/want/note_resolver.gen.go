@@ -75,8 +75,10 @@ func (r *mutationResolver) DeleteNote(ctx context.Context, id string, ifMatch *s
 }
 
 // RestoreNote is the resolver of Mutation.restoreNote.
-func (r *mutationResolver) RestoreNote(ctx context.Context, id string, ifMatch *string) (*NoteRecord, error) {
-	env, err := r.svc.Restore(ctx, noteKind, id, gql.WriteOptions(ifMatch, nil, nil))
+func (r *mutationResolver) RestoreNote(ctx context.Context, id string, ifMatch *string, cascade *bool) (*NoteRecord, error) {
+	opts := gql.WriteOptions(ifMatch, nil, nil)
+	opts.Cascade = gql.Deref(cascade)
+	env, err := r.svc.Restore(ctx, noteKind, id, opts)
 	return noteResult(env, err)
 }
 
