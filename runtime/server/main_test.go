@@ -31,7 +31,7 @@ func TestMainExitCodes(t *testing.T) {
 			// The program is named (it printed "Usage: [flags]").
 			"  " + filepath.Base(os.Args[0]) + " [flags]  ", filepath.Base(os.Args[0]) + " [flags] migrate"}, wantUsage: true},
 		{name: "unknown subcommand", args: []string{"serve"}, wantCode: ExitUsage,
-			wantStderr: []string{`unexpected argument "serve" (the subcommands are migrate and users)`}, wantUsage: true},
+			wantStderr: []string{`unexpected argument "serve" (the subcommands are migrate, users, backup and restore)`}, wantUsage: true},
 		{name: "bad env", env: map[string]string{"SPECSTAR_READ_TIMEOUT": "x"}, wantCode: ExitUsage,
 			wantStderr: []string{`SPECSTAR_READ_TIMEOUT: invalid duration "x"`}},
 		{name: "bad database url", args: []string{"-database-url", "redis://x"}, wantCode: ExitUsage,
