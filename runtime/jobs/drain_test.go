@@ -130,12 +130,13 @@ func TestTakeBack(t *testing.T) {
 			if j.Attempts != 2 || len(j.Errors) != 1 || !strings.Contains(j.Errors[0].Error, "instance "+a.InstanceID()+", which ran the job, stopped recording heartbeats") || string(j.Result) != `"by b"` {
 				t.Fatalf("job %+v", j)
 			}
+			// Observers are told asynchronously; Stop delivers what is queued.
+			bEngine.Stop(ctx)
 			if got := strings.Join(eventStrings(rec.events(j.ID)), ","); got != "rescued,started,completed" {
 				t.Errorf("events on b: %s", got)
 			}
 
 			// Overrun on a live instance: b's own job is taken back by b.
-			bEngine.Stop(ctx)
 			cfg.Types = []Type{{Name: "Work", Timeout: 100 * time.Millisecond, Handler: func(ctx context.Context, run *Run) (json.RawMessage, error) {
 				if run.Attempt == 1 {
 					return frozen(ctx, run)
