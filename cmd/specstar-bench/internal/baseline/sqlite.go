@@ -147,6 +147,9 @@ func openSQLite(path string, plan ListPlan) (_ *sqliteStore, err error) {
 // what lets SQLite use them, and the unary plus on is_deleted keeps the
 // (is_deleted, resource_id) index out of the plan, as the backend does:
 // the query is the one the generated server runs, less the query builder.
+// Its LIMIT is written +?, as the backend writes it, so that SQLite does
+// not compile the statement again at each execution (see the backend's
+// dialect.Page).
 func listSQL(db *sql.DB, plan ListPlan) (string, error) {
 	category, err := indexExpr(db, "ix_item_category")
 	if err != nil {
@@ -162,7 +165,7 @@ func listSQL(db *sql.DB, plan ListPlan) (string, error) {
 	}
 	return `SELECT ` + recordColumns + `, ` + happenedAt + ` FROM ` + from + `
 	WHERE +is_deleted = 0 AND ` + category + ` = ?
-	ORDER BY ` + happenedAt + ` DESC, resource_id LIMIT ?`, nil
+	ORDER BY ` + happenedAt + ` DESC, resource_id LIMIT +?`, nil
 }
 
 // indexExpr returns the expression of the first key of an index on the
