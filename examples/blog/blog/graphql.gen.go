@@ -7,7 +7,7 @@ import (
 	"context"
 	"net/http"
 
-	graphql "github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/gql"
 	"github.com/specstar-go/specstar/runtime/resource"
