@@ -215,6 +215,13 @@ func TestFilesGraphQL(t *testing.T) {
 			if code, _, raw := s.do(req); code != 400 || !strings.Contains(string(raw), "BAD_REQUEST") {
 				t.Fatalf("bad map path: %d %s", code, raw)
 			}
+			// A caller who may write no file is refused before any byte is read.
+			req, _ = http.NewRequest("POST", s.url+"/graphql", bytes.NewReader(mb))
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set(anonymousHeader, "1")
+			if code, _, raw := s.do(req); code != 401 || !strings.Contains(string(raw), "UNAUTHENTICATED") {
+				t.Fatalf("anonymous upload: %d %s", code, raw)
+			}
 			// A truncated request.
 			req, _ = http.NewRequest("POST", s.url+"/graphql", bytes.NewReader(mb[:len(mb)-40]))
 			req.Header.Set("Content-Type", ct)

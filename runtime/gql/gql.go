@@ -186,7 +186,7 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(postTransport{})
-	srv.AddTransport(uploadTransport{bodyLimit: opts.BodyLimit, maxUpload: opts.MaxUpload, spoolDir: opts.SpoolDir})
+	srv.AddTransport(uploadTransport{svc: svc, bodyLimit: opts.BodyLimit, maxUpload: opts.MaxUpload, spoolDir: opts.SpoolDir})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	// The document limits run before the cache lookup, the parser and the
 	// validator. The parser's own token limit is not set: it counts

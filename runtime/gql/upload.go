@@ -45,9 +45,43 @@ const DefaultMaxUpload = files.DefaultMaxUpload
 // Content-Length whole into memory), and its errors are GraphQL errors
 // with extensions.code like every other error of the API.
 type uploadTransport struct {
+	svc       *resource.Service
 	bodyLimit int64  // the operations and map parts
 	maxUpload int64  // all files of a request
 	spoolDir  string // "" is os.TempDir()
+}
+
+// allowed returns nil when the caller of ctx may create or update some
+// kind with file fields, else the error that says why not: a caller who
+// can write no file is refused before any byte is spooled, as POST
+// /api/files refuses it.
+func (t uploadTransport) allowed(ctx context.Context) *resource.Error {
+	if t.svc == nil {
+		return nil
+	}
+	var first error
+	for _, k := range t.svc.Schema().Kinds {
+		if len(k.Files) == 0 || k.Internal {
+			continue
+		}
+		for _, a := range []resource.Action{resource.ActionCreate, resource.ActionUpdate} {
+			err := t.svc.Allow(ctx, k, a)
+			if err == nil {
+				return nil
+			}
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if first == nil {
+		return resource.Errorf(resource.CodeBadRequest, "no resource has file fields: a GraphQL request of this API takes no files")
+	}
+	var re *resource.Error
+	if errors.As(first, &re) {
+		return re
+	}
+	return resource.Errorf(resource.CodeForbidden, "the caller may not upload files")
 }
 
 // Supports implements graphql.Transport.
@@ -97,6 +131,10 @@ func (t uploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	start := graphql.Now()
 	set := &uploadSet{byToken: map[string]*pendingUpload{}}
 	defer set.remove()
+	if e := t.allowed(ctx); e != nil {
+		writeError(w, e.Code.Status(), e)
+		return
+	}
 	params, status, e := t.read(r, set)
 	if e != nil {
 		writeError(w, status, e)
