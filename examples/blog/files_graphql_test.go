@@ -128,6 +128,17 @@ func TestFilesGraphQL(t *testing.T) {
 			if code != 200 || !bytes.Equal(got, pngBytes) {
 				t.Fatalf("download cover: %d, %d bytes", code, len(got))
 			}
+			// Lists find the record above the file too.
+			l := s.query(`{ posts { nodes { data { cover { url } attachments { url } } } edges { node { data { cover { url } } } } } }`)
+			if u := l.str("posts.nodes.0.data.cover.url"); u != base+"cover" {
+				t.Fatalf("posts.nodes cover url = %q", u)
+			}
+			if u := l.str("posts.nodes.0.data.attachments.1.url"); u != base+"attachments/1" {
+				t.Fatalf("posts.nodes attachment url = %q", u)
+			}
+			if u := l.str("posts.edges.0.node.data.cover.url"); u != base+"cover" {
+				t.Fatalf("posts.edges cover url = %q", u)
+			}
 			firstRev := s.query(`query($id: ID!) { post(id: $id) { revisionInfo { revisionId } } }`, "id", id).str("post.revisionInfo.revisionId")
 
 			// Patch: a new cover by upload; the attachments stay.
