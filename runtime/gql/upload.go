@@ -168,6 +168,13 @@ func (t uploadTransport) read(r *http.Request, set *uploadSet) (*graphql.RawPara
 	bad := func(format string, args ...any) (*graphql.RawParams, int, *resource.Error) {
 		return nil, http.StatusBadRequest, resource.Errorf(resource.CodeBadRequest, format, args...)
 	}
+	// The parts' headers and boundaries take a little room besides the
+	// limits of the parts themselves.
+	const overhead = 1 << 20
+	if r.ContentLength > t.maxUpload+2*t.bodyLimit+overhead {
+		return nil, http.StatusRequestEntityTooLarge, resource.Errorf(resource.CodePayloadTooLarge,
+			"the request body is larger than the limit of %d bytes of files (and %d of operations and map)", t.maxUpload, 2*t.bodyLimit)
+	}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return bad("the multipart/form-data body cannot be read: %v", err)
