@@ -198,23 +198,35 @@ func TestFilesGraphQL(t *testing.T) {
 			_, _, errs = s.upload(mutation, bad("wrong-type", "cover", map[string]any{"upload": nil}),
 				gqlFile{name: "fake.png", body: text, paths: []string{"variables.in.cover.upload"}})
 			wantCode(t, "cover of the wrong type", errs, "UNSUPPORTED_MEDIA_TYPE", "text/plain")
-			// The second attachment fails: the first, stored already, goes too.
-			_, _, errs = s.upload(mutation, bad("second-too-large", "attachments", []any{map[string]any{"upload": nil}, map[string]any{"upload": nil}}),
-				gqlFile{name: "ok.pdf", body: append(doc, 'y'), paths: []string{"variables.in.attachments.0.upload"}},
-				gqlFile{name: "big.bin", body: make([]byte, 20<<20+1), paths: []string{"variables.in.attachments.1.upload"}})
-			wantCode(t, "attachment over max_size", errs, "PAYLOAD_TOO_LARGE", "attachments[1]")
+			// A part larger than any file field takes (20MB, attachments)
+			// is refused as it arrives, before the mutation runs.
+			status, _, errs = s.upload(mutation, bad("too-large-for-all", "attachments", []any{map[string]any{"upload": nil}}),
+				gqlFile{name: "big.bin", body: make([]byte, 20<<20+1), paths: []string{"variables.in.attachments.0.upload"}})
+			if status != 413 {
+				t.Fatalf("a part over every max_size: status %d", status)
+			}
+			wantCode(t, "a part over every max_size", errs, "PAYLOAD_TOO_LARGE", "largest file")
 			_, errs = s.exec(mutation, "in", bad("unknown-id", "cover", map[string]any{"id": "0190d4d0-0000-7000-8000-000000000000"})["in"])
 			wantCode(t, "unknown file id", errs, "VALIDATION_ERROR", "cover")
 			_, _, errs = s.upload(mutation, bad("both", "cover", map[string]any{"id": coverID, "upload": nil}),
 				gqlFile{name: "c.png", body: pngBytes, paths: []string{"variables.in.cover.upload"}})
 			wantCode(t, "id and upload", errs, "VALIDATION_ERROR", "upload")
-			// A write the store refuses after the upload (a duplicate slug)
+			// A write the store refuses after the uploads (a duplicate slug)
 			// removes the bytes it stored.
-			_, _, errs = s.upload(mutation, bad("via-graphql", "cover", map[string]any{"upload": nil}),
-				gqlFile{name: "dup.png", body: append(append([]byte{}, pngBytes...), 9), paths: []string{"variables.in.cover.upload"}})
+			_, _, errs = s.upload(mutation, bad("via-graphql", "cover", map[string]any{"upload": nil},
+				"attachments", []any{map[string]any{"upload": nil}, map[string]any{"upload": nil}}),
+				gqlFile{name: "dup.png", body: append(append([]byte{}, pngBytes...), 9), paths: []string{"variables.in.cover.upload"}},
+				gqlFile{name: "dup.pdf", body: append(doc, 'y'), paths: []string{"variables.in.attachments.0.upload"}},
+				gqlFile{name: "dup.txt", body: []byte("another text"), paths: []string{"variables.in.attachments.1.upload"}})
 			if len(errs) != 1 || errs[0].Extensions.Code != "CONFLICT" {
-				t.Fatalf("duplicate slug with an upload: %+v", errs)
+				t.Fatalf("duplicate slug with uploads: %+v", errs)
 			}
+			// A second file refused after the first was stored (cover, then
+			// attachments): the first goes too.
+			_, _, errs = s.upload(mutation, bad("second-refused", "cover", map[string]any{"upload": nil},
+				"attachments", []any{map[string]any{"upload": nil}, map[string]any{"id": "0190d4d0-0000-7000-8000-000000000000"}}),
+				gqlFile{name: "first.png", body: append(append([]byte{}, pngBytes...), 7), paths: []string{"variables.in.cover.upload"}})
+			wantCode(t, "an unknown id after an upload", errs, "VALIDATION_ERROR", "attachments[1]")
 			// A map that names a missing part, and a path outside the variables.
 			_, _, errs = s.upload(mutation, bad("no-part", "cover", map[string]any{"upload": nil}))
 			wantCode(t, "an upload without its file", errs, "VALIDATION_ERROR", "cover")

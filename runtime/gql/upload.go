@@ -51,6 +51,29 @@ type uploadTransport struct {
 	spoolDir  string // "" is os.TempDir()
 }
 
+// maxFile is the largest file any file field takes: its max_size, or
+// files.DefaultMaxUpload for a field without one (and with no file
+// fields). A larger part is refused as it is spooled, before the rules of
+// its field are known.
+func (t uploadTransport) maxFile() int64 {
+	if t.svc == nil {
+		return files.DefaultMaxUpload
+	}
+	var largest int64
+	for _, k := range t.svc.Schema().Kinds {
+		for _, ff := range k.Files {
+			if ff.MaxSize <= 0 {
+				return files.DefaultMaxUpload
+			}
+			largest = max(largest, ff.MaxSize)
+		}
+	}
+	if largest == 0 {
+		return files.DefaultMaxUpload
+	}
+	return largest
+}
+
 // allowed returns nil when the caller of ctx may create or update some
 // kind with file fields, else the error that says why not: a caller who
 // can write no file is refused before any byte is spooled, as POST
@@ -214,6 +237,7 @@ func (t uploadTransport) read(r *http.Request, set *uploadSet) (*graphql.RawPara
 		return nil, status, e
 	}
 	left := t.maxUpload
+	maxFile := t.maxFile()
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -234,11 +258,16 @@ func (t uploadTransport) read(r *http.Request, set *uploadSet) (*graphql.RawPara
 		}
 		u := &pendingUpload{File: f, token: uploadToken(key), name: part.FileName()}
 		set.byToken[u.token] = u
-		n, err := io.Copy(f, io.LimitReader(part, left+1))
+		limit := min(left, maxFile)
+		n, err := io.Copy(f, io.LimitReader(part, limit+1))
 		if err != nil {
 			return bad("the upload was cut short: %v", err)
 		}
-		if n > left {
+		if n > limit {
+			if limit == maxFile {
+				return nil, http.StatusRequestEntityTooLarge, resource.Errorf(resource.CodePayloadTooLarge,
+					"the file part %q is larger than %d bytes, the largest file any file field takes", key, maxFile)
+			}
 			return nil, http.StatusRequestEntityTooLarge, resource.Errorf(resource.CodePayloadTooLarge,
 				"the files of the request are larger than the limit of %d bytes", t.maxUpload)
 		}
