@@ -163,26 +163,43 @@ func TestFilesGraphQL(t *testing.T) {
 
 			// Replace, referencing a POST /api/files upload by id and the
 			// current cover by its id.
-			mb, ct := multipartBody(t, filePart{name: "file", filename: "two-step.pdf", body: doc})
-			req, _ := http.NewRequest("POST", s.rest.base+"/api/files", bytes.NewReader(mb))
-			req.Header.Set("Content-Type", ct)
-			resp, err := s.rest.hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			uploadFile := func(name string, body []byte) string {
+				mb, ct := multipartBody(t, filePart{name: "file", filename: name, body: body})
+				req, _ := http.NewRequest("POST", s.rest.base+"/api/files", bytes.NewReader(mb))
+				req.Header.Set("Content-Type", ct)
+				resp, err := s.rest.hc.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 201 {
+					t.Fatalf("POST /api/files: %d %s", resp.StatusCode, raw)
+				}
+				var up map[string]any
+				json.Unmarshal(raw, &up)
+				return up["id"].(string)
 			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 201 {
-				t.Fatalf("POST /api/files: %d %s", resp.StatusCode, body)
-			}
-			var up map[string]any
-			json.Unmarshal(body, &up)
+			pdfID := uploadFile("two-step.pdf", doc)
 			coverID := d.str("patchPost.data.cover.id")
 			in = postInput("Via GraphQL", "via-graphql", author, "cover", map[string]any{"id": coverID},
-				"attachments", []any{map[string]any{"id": up["id"]}})
+				"attachments", []any{map[string]any{"id": pdfID}})
 			d = s.query(`mutation($id: ID!, $in: PostInput!) { updatePost(id: $id, input: $in) { `+postFiles+` } }`, "id", id, "in", in)
 			if d.str("updatePost.data.cover.sha256") != sha(png2) || d.list("updatePost.data.attachments")[0].(map[string]any)["name"] != "two-step.pdf" {
 				t.Fatalf("replaced = %v", d.get("updatePost.data"))
+			}
+			// One upload as the cover and as the second attachment: each
+			// place has its own URL.
+			png3 := append(append([]byte{}, pngBytes...), 4, 5, 6)
+			both := uploadFile("both.png", png3)
+			in = postInput("Via GraphQL", "via-graphql", author, "cover", map[string]any{"id": both},
+				"attachments", []any{map[string]any{"id": pdfID}, map[string]any{"id": both}})
+			twice := s.query(`mutation($id: ID!, $in: PostInput!) { updatePost(id: $id, input: $in) { `+postFiles+` } }`, "id", id, "in", in)
+			if u := twice.str("updatePost.data.cover.url"); u != base+"cover" {
+				t.Fatalf("cover url = %q", u)
+			}
+			if u := twice.str("updatePost.data.attachments.1.url"); u != base+"attachments/1" {
+				t.Fatalf("the cover as an attachment: url %q", u)
 			}
 
 			// Bad input: an error with the REST code, and nothing stored.
@@ -231,9 +248,9 @@ func TestFilesGraphQL(t *testing.T) {
 			_, _, errs = s.upload(mutation, bad("no-part", "cover", map[string]any{"upload": nil}))
 			wantCode(t, "an upload without its file", errs, "VALIDATION_ERROR", "cover")
 			ops, _ := json.Marshal(map[string]any{"query": mutation, "variables": bad("bad-map", "cover", map[string]any{"upload": nil})})
-			mb, ct = multipartBody(t, filePart{name: "operations", body: ops}, filePart{name: "map", body: []byte(`{"0":["variables.in.nothing.upload"]}`)},
+			mb, ct := multipartBody(t, filePart{name: "operations", body: ops}, filePart{name: "map", body: []byte(`{"0":["variables.in.nothing.upload"]}`)},
 				filePart{name: "0", filename: "x.png", body: pngBytes})
-			req, _ = http.NewRequest("POST", s.url+"/graphql", bytes.NewReader(mb))
+			req, _ := http.NewRequest("POST", s.url+"/graphql", bytes.NewReader(mb))
 			req.Header.Set("Content-Type", ct)
 			if code, _, raw := s.do(req); code != 400 || !strings.Contains(string(raw), "BAD_REQUEST") {
 				t.Fatalf("bad map path: %d %s", code, raw)

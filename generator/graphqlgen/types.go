@@ -27,15 +27,15 @@ func typesFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 
 	if a.model.HasFiles() {
 		// data, err := json.Marshal(&r.Data)
-		// if err != nil { return "", false }
-		// return gql.RecordFileURL(postKind, &r.Meta, &r.RevisionInfo, data, f)
-		f.Comment("FileURL returns the download URL of the file f of the record's data (GraphQL")
-		f.Comment("File.url), false when the data holds no such file.")
-		f.Func().Params(jen.Id("r").Add(rec.Clone())).Id("FileURL").Params(jen.Id("f").Op("*").Qual(pkgResource, "File")).Params(jen.String(), jen.Bool()).Block(
+		// return postKind, &r.Meta, &r.RevisionInfo, data, err
+		f.Comment("FileData returns the record's kind, meta, revision info and data as JSON: where")
+		f.Comment("GraphQL File.url finds the download route of a file of the data (gql.FileURL).")
+		f.Func().Params(jen.Id("r").Add(rec.Clone())).Id("FileData").Params().Params(
+			jen.Op("*").Qual(pkgResource, "Kind"), jen.Op("*").Qual(pkgResource, "Meta"), jen.Op("*").Qual(pkgResource, "RevisionInfo"),
+			jen.Qual(pkgJSON, "RawMessage"), jen.Error(),
+		).Block(
 			jen.List(jen.Id("data"), jen.Err()).Op(":=").Qual(pkgJSON, "Marshal").Call(jen.Op("&").Id("r").Dot("Data")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False())),
-			jen.Return(jen.Qual(pkgGQL, "RecordFileURL").Call(jen.Id(a.model.VarName+"Kind"), jen.Op("&").Id("r").Dot("Meta"),
-				jen.Op("&").Id("r").Dot("RevisionInfo"), jen.Id("data"), jen.Id("f"))),
+			jen.Return(jen.Id(a.model.VarName+"Kind"), jen.Op("&").Id("r").Dot("Meta"), jen.Op("&").Id("r").Dot("RevisionInfo"), jen.Id("data"), jen.Err()),
 		)
 		f.Line()
 	}

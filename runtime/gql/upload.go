@@ -416,25 +416,35 @@ func SaveUploads(ctx context.Context, svc *resource.Service, k *resource.Kind, a
 	return files.WithUploads(ctx, uploads), out, done, nil
 }
 
-// FileOwner is a record whose data holds files: the generated record
+// FileOwner is a record whose data may hold files: the generated record
 // types of resources with file fields implement it, for File.url.
 type FileOwner interface {
-	// FileURL returns the download URL of the file f of the record's
-	// data; false when the data holds no such file.
-	FileURL(f *resource.File) (string, bool)
+	// FileData returns the record's kind, meta and revision info, and
+	// its data as JSON.
+	FileData() (*resource.Kind, *resource.Meta, *resource.RevisionInfo, json.RawMessage, error)
 }
 
 // FileURL is the resolver of File.url: the REST download route of the
 // file (GET /api/{path}/{id}/files/{field}[/{n}]), with ?revision= when the
 // record is not the resource's current revision. It finds the record the
-// file belongs to among the results of the fields above it.
+// file belongs to among the results of the fields above it, and the file
+// in the record's data by its id (and, when one file is in several
+// fields, by whether it is an element of a list, and which).
 func FileURL(ctx context.Context, obj *resource.File) (string, error) {
+	index := -1 // the file's index in a list of files, if it is in one
 	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
 		if o := fileOwner(fc.Result); o != nil {
-			if u, ok := o.FileURL(obj); ok {
+			k, meta, rev, data, err := o.FileData()
+			if err != nil {
+				return "", &InternalError{Err: err}
+			}
+			if u, ok := recordFileURL(k, meta, rev, data, obj, index); ok {
 				return u, nil
 			}
 			break
+		}
+		if fc.Index != nil && index < 0 {
+			index = *fc.Index
 		}
 	}
 	return "", &InternalError{Err: fmt.Errorf("gql: no record above file %s holds it", obj.ID)}
@@ -454,12 +464,23 @@ func fileOwner(r any) FileOwner {
 	return nil
 }
 
-// RecordFileURL returns the download URL of file f in data (the record's
+// recordFileURL returns the download URL of file f in data (the record's
 // data as JSON) of the resource of kind k described by meta and rev, or
-// false when no file field of data holds f. Generated FileURL methods call
-// it.
-func RecordFileURL(k *resource.Kind, meta *resource.Meta, rev *resource.RevisionInfo, data json.RawMessage, f *resource.File) (string, bool) {
-	for _, ff := range k.Files {
+// false when no file field of data holds f. index is f's index when it
+// is an element of a list of files, else -1: a file found where it says
+// is preferred to the same file elsewhere.
+func recordFileURL(k *resource.Kind, meta *resource.Meta, rev *resource.RevisionInfo, data json.RawMessage, f *resource.File, index int) (string, bool) {
+	// where reports whether the file at element i of ff is where index
+	// says it is.
+	where := func(ff *resource.FileField, i int) bool {
+		if index >= 0 {
+			return ff.List && i == index
+		}
+		return !ff.List
+	}
+	var first, exact string
+	for j := range k.Files {
+		ff := &k.Files[j]
 		for i, g := range files.FilesAt(data, ff.Path) {
 			if g.ID != f.ID {
 				continue
@@ -468,13 +489,25 @@ func RecordFileURL(k *resource.Kind, meta *resource.Meta, rev *resource.Revision
 			if ff.List {
 				u += "/" + strconv.Itoa(i)
 			}
-			if rev.RevisionID != "" && rev.RevisionID != meta.CurrentRevisionID {
-				u += "?revision=" + url.QueryEscape(rev.RevisionID)
+			if first == "" {
+				first = u
 			}
-			return u, true
+			if exact == "" && where(ff, i) {
+				exact = u
+			}
 		}
 	}
-	return "", false
+	found := exact
+	if found == "" {
+		found = first
+	}
+	if found == "" {
+		return "", false
+	}
+	if rev.RevisionID != "" && rev.RevisionID != meta.CurrentRevisionID {
+		found += "?revision=" + url.QueryEscape(rev.RevisionID)
+	}
+	return found, true
 }
 
 var _ graphql.Transport = uploadTransport{}

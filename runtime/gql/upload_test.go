@@ -145,3 +145,29 @@ func TestUploadTransportRead(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordFileURL: the download route of a file by its field, its
+// index in a list, and the revision when it is not the current one; a
+// file in two places is found where the GraphQL path says it is.
+func TestRecordFileURL(t *testing.T) {
+	k := &resource.Kind{Path: "posts", Files: []resource.FileField{{Path: "cover"}, {Path: "gallery", List: true}, {Path: "details.scan"}}}
+	meta := &resource.Meta{ResourceID: "p1", CurrentRevisionID: "p1:2"}
+	data := []byte(`{"cover":{"id":"a"},"gallery":[{"id":"b"},{"id":"a"}],"details":{"scan":{"id":"c"}}}`)
+	for _, tt := range []struct {
+		id, rev string
+		index   int
+		want    string
+	}{
+		{"a", "p1:2", -1, "/api/posts/p1/files/cover"},
+		{"a", "p1:2", 1, "/api/posts/p1/files/gallery/1"},
+		{"b", "p1:2", 0, "/api/posts/p1/files/gallery/0"},
+		{"c", "p1:2", -1, "/api/posts/p1/files/details.scan"},
+		{"c", "p1:1", -1, "/api/posts/p1/files/details.scan?revision=p1%3A1"},
+		{"x", "p1:2", -1, ""},
+	} {
+		got, ok := recordFileURL(k, meta, &resource.RevisionInfo{RevisionID: tt.rev}, data, &resource.File{ID: tt.id}, tt.index)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("file %s at %d of %s: %q %v, want %q", tt.id, tt.index, tt.rev, got, ok, tt.want)
+		}
+	}
+}
