@@ -26,14 +26,11 @@ func (r *ThingRecord) ETag() string {
 	return resource.ETag(&r.RevisionInfo)
 }
 
-// FileURL returns the download URL of the file f of the record's data (GraphQL
-// File.url), false when the data holds no such file.
-func (r *ThingRecord) FileURL(f *resource.File) (string, bool) {
+// FileData returns the record's kind, meta, revision info and data as JSON: where
+// GraphQL File.url finds the download route of a file of the data (gql.FileURL).
+func (r *ThingRecord) FileData() (*resource.Kind, *resource.Meta, *resource.RevisionInfo, json.RawMessage, error) {
 	data, err := json.Marshal(&r.Data)
-	if err != nil {
-		return "", false
-	}
-	return gql.RecordFileURL(thingKind, &r.Meta, &r.RevisionInfo, data, f)
+	return thingKind, &r.Meta, &r.RevisionInfo, data, err
 }
 
 // ThingConnection is a page of Thing resources (GraphQL ThingConnection).
