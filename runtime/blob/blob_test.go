@@ -150,6 +150,12 @@ func TestOverwriteAndDelete(t *testing.T) {
 		if err != nil || got != "v2" || info.ContentType != "application/json" || info.Size != 2 {
 			t.Fatalf("after overwrite: %q %+v %v", got, info, err)
 		}
+		// The default content type replaces a stored one (on a folder,
+		// the metadata file goes).
+		put(t, s, "k", "v3", "")
+		if got, info, err := read(s, "k"); err != nil || got != "v3" || info.ContentType != blob.DefaultContentType {
+			t.Fatalf("after overwrite without a content type: %q %+v %v", got, info, err)
+		}
 		if err := s.Delete(ctx, "k"); err != nil {
 			t.Fatal(err)
 		}

@@ -66,29 +66,58 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64, ct s
 			return fmt.Errorf("blob: put %s: %w", key, err)
 		}
 	}
-	meta, err := json.Marshal(dirMeta{ContentType: contentType(ct)})
+	dataTmp, err := d.writeTemp(key, ctxReader{ctx, r}, size)
 	if err != nil {
 		return err
 	}
-	dataTmp, err := d.writeTemp(key, ctxReader{ctx, r}, size)
+	if err := d.putMeta(key, ct); err != nil {
+		d.root.Remove(dataTmp)
+		return err
+	}
+	if err := d.root.Rename(dataTmp, key); err != nil {
+		d.root.Remove(dataTmp)
+		return fmt.Errorf("blob: put %s: %w", key, err)
+	}
+	return d.syncDir(key)
+}
+
+// putMeta writes the metadata file of key, before the object's file is
+// renamed into place: a visible object always has its metadata (for a
+// moment, that of the object it replaces). The default content type is
+// no metadata file: one file (and one sync) less per object.
+func (d *Dir) putMeta(key, ct string) error {
+	if ct == "" || ct == DefaultContentType {
+		if err := d.root.Remove(metaName(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("blob: put %s: %w", key, err)
+		}
+		return nil
+	}
+	meta, err := json.Marshal(dirMeta{ContentType: ct})
 	if err != nil {
 		return err
 	}
 	metaTmp, err := d.writeTemp(key, strings.NewReader(string(meta)), int64(len(meta)))
 	if err != nil {
-		d.root.Remove(dataTmp)
 		return err
 	}
-	// The metadata goes first: a visible object always has metadata (for
-	// a moment, that of the object it replaces).
 	if err := d.root.Rename(metaTmp, metaName(key)); err != nil {
-		d.root.Remove(dataTmp)
 		d.root.Remove(metaTmp)
 		return fmt.Errorf("blob: put %s: %w", key, err)
 	}
-	if err := d.root.Rename(dataTmp, key); err != nil {
-		d.root.Remove(dataTmp)
-		return fmt.Errorf("blob: put %s: %w", key, err)
+	return nil
+}
+
+// syncDir syncs the folder of key after a rename into it, so that the
+// new name survives a crash as the bytes under it do (the file itself
+// was synced before the rename).
+func (d *Dir) syncDir(key string) error {
+	f, err := d.root.Open(path.Dir(key))
+	if err != nil {
+		return fmt.Errorf("blob: put %s: sync folder: %w", key, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("blob: put %s: sync folder: %w", key, err)
 	}
 	return nil
 }
