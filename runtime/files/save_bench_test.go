@@ -59,4 +59,3 @@ func BenchmarkUploadInProcess(b *testing.B) {
 		ratio(b, "upload 10 MiB in process", "io.Copy of the body to a file and fsync", int64(len(body)), 0, copyTo(true), save)
 	})
 }
-
