@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -470,5 +472,50 @@ func TestDirFailedPutLeavesNoTemp(t *testing.T) {
 	})
 	if len(left) > 0 {
 		t.Errorf("files left after a failed Put: %q", left)
+	}
+}
+
+// TestDirRemoveTemps: the temporary files of writes that never finished
+// go once they are older than the cutoff; recent ones, objects and
+// metadata files stay.
+func TestDirRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	d, err := blob.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	put(t, d, "files/sha256/abc", "object", "image/png")
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range []string{".spool-old", "files/sha256/.tmp-old", ".spool-new", "files/uploads/.tmp-new"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, "-old") {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n, err := d.RemoveTemps(t.Context(), time.Now().Add(-time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("RemoveTemps = %d, %v; want 2 removed", n, err)
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			left = append(left, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	slices.Sort(left)
+	want := []string{".spool-new", "files/sha256/.abc.meta", "files/sha256/abc", "files/uploads/.tmp-new"}
+	if !slices.Equal(left, want) {
+		t.Fatalf("left %q, want %q", left, want)
 	}
 }

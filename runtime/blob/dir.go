@@ -304,3 +304,47 @@ func (d *Dir) Touch(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// RemoveTemps removes the temporary files of writes that never finished
+// (a crash, a killed process) last written before the given time: the
+// spools at the folder's root and the temporary files of Put next to
+// their keys. A write in progress writes its file all along, so a
+// cutoff well in the past (the files collector's grace period) never
+// takes one that is still in use. It returns how many it removed.
+func (d *Dir) RemoveTemps(ctx context.Context, before time.Time) (int, error) {
+	removed := 0
+	err := fs.WalkDir(d.root.FS(), ".", func(name string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		base := e.Name()
+		if e.IsDir() || !(strings.HasPrefix(base, ".spool-") || strings.HasPrefix(base, ".tmp-")) {
+			return nil
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !fi.ModTime().Before(before) {
+			return nil
+		}
+		if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("blob: remove temporary files: %w", err)
+	}
+	return removed, nil
+}
