@@ -165,10 +165,10 @@ var benchKind = &resource.Kind{
 }
 
 // benchServer is a loopback HTTP server with the file routes of a folder
-// store (POST /api/files, GET /api/docs/:id/files/:field through
-// files.Download) and the baselines' routes next to them, in the same
-// server: POST /raw copies the request body to a new file with io.Copy,
-// GET /raw serves a file with http.ServeContent.
+// store on echo (POST /api/files, GET /api/docs/:id/files/:field through
+// files.Download) and the baselines' net/http handlers next to them, in
+// the same server: POST /raw copies the request body to a new file with
+// io.Copy, GET /raw serves a file with http.ServeContent.
 type benchServer struct {
 	*httptest.Server
 	st      *files.Store
@@ -200,38 +200,48 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err := os.Mkdir(raw, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	e.POST("/raw", func(c echo.Context) error {
+	// The baselines are plain net/http handlers, beside echo in one
+	// mux: http.ServeContent gets the server's own ResponseWriter (its
+	// ReadFrom is a sendfile), as a program using only net/http has it.
+	mux := http.NewServeMux()
+	mux.Handle("/", e)
+	create := func() (*os.File, error) {
 		bs.n++
-		f, err := os.Create(filepath.Join(raw, strconv.Itoa(bs.n)))
+		return os.Create(filepath.Join(raw, strconv.Itoa(bs.n)))
+	}
+	mux.HandleFunc("POST /raw", func(w http.ResponseWriter, r *http.Request) {
+		f, err := create()
+		if err == nil {
+			_, err = io.Copy(f, r.Body)
+			f.Close()
+		}
 		if err != nil {
-			return err
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
-		defer f.Close()
-		if _, err := io.Copy(f, c.Request().Body); err != nil {
-			return err
-		}
-		return c.NoContent(http.StatusCreated)
+		w.WriteHeader(http.StatusCreated)
 	})
 	// POST /raw-hashed is the least an upload of a content-addressed,
 	// durable file must do: the body copied to a file through SHA-256,
 	// and the file synced.
-	e.POST("/raw-hashed", func(c echo.Context) error {
-		bs.n++
-		f, err := os.Create(filepath.Join(raw, strconv.Itoa(bs.n)))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
+	mux.HandleFunc("POST /raw-hashed", func(w http.ResponseWriter, r *http.Request) {
+		f, err := create()
 		h := sha256.New()
-		if _, err := io.Copy(io.MultiWriter(f, h), c.Request().Body); err != nil {
-			return err
+		if err == nil {
+			_, err = io.Copy(io.MultiWriter(f, h), r.Body)
+			if err == nil {
+				err = f.Sync()
+			}
+			f.Close()
 		}
-		if err := f.Sync(); err != nil {
-			return err
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
-		return c.String(http.StatusCreated, hex.EncodeToString(h.Sum(nil)))
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, hex.EncodeToString(h.Sum(nil)))
 	})
-	e.GET("/raw", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /raw", func(w http.ResponseWriter, r *http.Request) {
 		f, err := os.Open(bs.rawFile)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -239,8 +249,8 @@ func newBenchServer(b *testing.B) *benchServer {
 		}
 		defer f.Close()
 		http.ServeContent(w, r, "", time.Time{}, f)
-	})))
-	bs.Server = httptest.NewServer(e)
+	})
+	bs.Server = httptest.NewServer(mux)
 	b.Cleanup(bs.Close)
 	return bs
 }
