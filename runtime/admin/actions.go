@@ -29,6 +29,10 @@ func (a *Admin) registerResource(g *echo.Group, r *Resource) {
 	g.POST(p+"/:id/purge", a.action(r, resource.ActionPurge))
 	g.GET(p+"/:id", a.detail(r))
 	g.GET(p+"/:id/diff", a.diff(r))
+	if len(r.Kind.Files) > 0 {
+		g.GET(p+"/:id/files/:field", a.download(r))
+		g.GET(p+"/:id/files/:field/:n", a.download(r))
+	}
 	if r.Job {
 		g.POST(p+"/:id/rerun", a.jobControl(r, true))
 		g.POST(p+"/:id/cancel", a.jobControl(r, false))

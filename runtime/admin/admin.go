@@ -150,7 +150,11 @@ func (a *Admin) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := a.origins.Check(req); err != nil {
 			return a.fail(c, errCSRF)
 		}
-		if err := checkCSRF(c); err != nil {
+		check := checkCSRF
+		if isMultipartForm(req) {
+			check = checkMultipartCSRF
+		}
+		if err := check(c); err != nil {
 			return a.fail(c, err)
 		}
 		return next(c)

@@ -42,6 +42,7 @@ type detailView struct {
 
 // dataRow is one field of the data, nested fields indented.
 type dataRow struct {
+	Path  string // the field's dotted path
 	Label string
 	Depth int
 	Value cell
@@ -123,7 +124,8 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 		}
 		data := decodeData(shown.Data)
 		labels := a.labelRefs(ctx, r, []map[string]any{data})
-		d.Data = a.dataRows(ctx, base, r, r.Fields, data, labels, 0, true)
+		d.Data = a.dataRows(ctx, base, r, r.Fields, data, labels, 0, "")
+		fileCells(d.Data, r, data, href, d.Viewing)
 		live := !env.Meta.IsDeleted
 		editable := r.Decode != nil
 		d.CanEdit = live && editable && a.allowedOn(ctx, r, resource.ActionUpdate, env)
@@ -152,7 +154,8 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 
 // dataRows lists the fields of data the caller may see, objects as
 // headed groups.
-func (a *Admin) dataRows(ctx context.Context, base string, r *Resource, fields []*Field, data map[string]any, labels refLabels, depth int, top bool) []dataRow {
+func (a *Admin) dataRows(ctx context.Context, base string, r *Resource, fields []*Field, data map[string]any, labels refLabels, depth int, prefix string) []dataRow {
+	top := prefix == ""
 	var out []dataRow
 	for _, f := range fields {
 		if f.WriteOnly || top && !fieldReadable(ctx, r, f.Name) {
@@ -162,20 +165,36 @@ func (a *Admin) dataRows(ctx context.Context, base string, r *Resource, fields [
 		if f.Type == "object" {
 			obj, ok := v.(map[string]any)
 			if !ok {
-				out = append(out, dataRow{Label: f.Label, Depth: depth, Value: cell{Empty: true, Text: "—"}})
+				out = append(out, dataRow{Path: prefix + f.Name, Label: f.Label, Depth: depth, Value: cell{Empty: true, Text: "—"}})
 				continue
 			}
-			out = append(out, dataRow{Label: f.Label, Depth: depth, Group: true})
-			out = append(out, a.dataRows(ctx, base, r, f.Fields, obj, labels, depth+1, false)...)
+			out = append(out, dataRow{Path: prefix + f.Name, Label: f.Label, Depth: depth, Group: true})
+			out = append(out, a.dataRows(ctx, base, r, f.Fields, obj, labels, depth+1, prefix+f.Name+".")...)
 			continue
 		}
 		c := a.display(f, v, labels)
 		if c.Href != "" && f.Type != "url" {
 			c.Href = base + c.Href
 		}
-		out = append(out, dataRow{Label: f.Label, Depth: depth, Value: c})
+		out = append(out, dataRow{Path: prefix + f.Name, Label: f.Label, Depth: depth, Value: c})
 	}
 	return out
+}
+
+// fileCells shows the file fields of rows as their files, each with its
+// download (of the revision shown) and a preview of images.
+func fileCells(rows []dataRow, r *Resource, data map[string]any, href, revision string) {
+	for i := range rows {
+		rule := r.Kind.FileField(rows[i].Path)
+		if rule == nil {
+			continue
+		}
+		list := filesOf(data, rows[i].Path)
+		if len(list) == 0 {
+			continue
+		}
+		rows[i].Value = cell{Files: fileViews(list, href+"/files/"+rows[i].Path, rule.List, revision)}
+	}
 }
 
 // referrers lists who points at the resource, with their titles.

@@ -50,6 +50,8 @@ type cell struct {
 	Mono  bool   // ids, JSON
 	Empty bool
 	Bool  string // "yes" or "no" for a bool
+	// Files are the files of a file field, with their downloads.
+	Files []fileView
 }
 
 // timeLayout is how a datetime reads without the script: UTC, named.
