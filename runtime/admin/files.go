@@ -324,9 +324,10 @@ func isImage(ct string) bool {
 	return false
 }
 
-// humanSize writes n bytes for people: "812 bytes", "1.2 KB", "5.0 MB".
+// humanSize writes n bytes for people, in binary units as the spec's
+// sizes are: "812 bytes", "1.2 KB", "5 MB".
 func humanSize(n int64) string {
-	if n < 1000 {
+	if n < 1024 {
 		if n == 1 {
 			return "1 byte"
 		}
@@ -334,9 +335,10 @@ func humanSize(n int64) string {
 	}
 	x := float64(n)
 	for _, unit := range []string{"KB", "MB", "GB", "TB"} {
-		x /= 1000
-		if x < 1000 || unit == "TB" {
-			return strconv.FormatFloat(x, 'f', 1, 64) + " " + unit
+		x /= 1024
+		if x < 1024 || unit == "TB" {
+			s := strconv.FormatFloat(x, 'f', 1, 64)
+			return strings.TrimSuffix(s, ".0") + " " + unit
 		}
 	}
 	return ""
