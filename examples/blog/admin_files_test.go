@@ -22,7 +22,7 @@ import (
 // filename is set.
 type formPart struct {
 	name, value, filename string
-	content           []byte
+	content               []byte
 }
 
 // postMultipart sends a multipart form as a browser does: the CSRF token
