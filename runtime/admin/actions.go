@@ -33,6 +33,9 @@ func (a *Admin) registerResource(g *echo.Group, r *Resource) {
 		g.GET(p+"/:id/files/:field", a.download(r))
 		g.GET(p+"/:id/files/:field/:n", a.download(r))
 	}
+	if a.isUsers(r) {
+		a.registerUsers(g, r)
+	}
 	if r.Job {
 		g.POST(p+"/:id/rerun", a.jobControl(r, true))
 		g.POST(p+"/:id/cancel", a.jobControl(r, false))

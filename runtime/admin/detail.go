@@ -38,6 +38,7 @@ type detailView struct {
 
 	CanEdit, CanDelete, CanRestore, CanPurge, CanSwitch bool
 	Job                                                 *jobView
+	User                                                *userView
 }
 
 // dataRow is one field of the data, nested fields indented.
@@ -140,6 +141,9 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 		}
 		if err := a.timeline(ctx, c, r, d, env); err != nil {
 			return a.fail(c, err)
+		}
+		if a.isUsers(r) && live {
+			d.User = a.userDetail(c, r, env, d.CanEdit)
 		}
 		if r.Job {
 			if d.Job, err = a.jobDetail(c, r, env); err != nil {

@@ -53,6 +53,8 @@ type formField struct {
 	FileList bool
 	Accept   string
 	FileHelp string
+	// Chosen are the values checked in a list of enum values (checkboxes).
+	Chosen []string
 }
 
 // conflictView explains a 412: who saved what since the form was opened.
@@ -94,6 +96,17 @@ func (a *Admin) formFields(ctx context.Context, base string, r *Resource, fields
 		case f.Widget == WidgetCheckbox:
 			b, _ := v.(bool)
 			ff.Checked = b
+		case f.Type == "list" && f.Elem != nil && len(f.Elem.Values) > 0:
+			switch x := v.(type) {
+			case []any:
+				for _, it := range x {
+					if s, ok := it.(string); ok {
+						ff.Chosen = append(ff.Chosen, s)
+					}
+				}
+			case string: // submitted: one per line
+				ff.Chosen = strings.Fields(x)
+			}
 		default:
 			if s, ok := v.(string); ok && f.Type != "datetime" {
 				ff.Value = s
@@ -331,6 +344,10 @@ func submittedData(fields []*Field, prefix string, form url.Values) map[string]a
 			}
 		case "bool":
 			out[f.Name] = form.Get(path) != ""
+		case "list": // one per line, or checkboxes sending several values
+			if vs, ok := form[path]; ok && len(vs) > 0 {
+				out[f.Name] = strings.ReplaceAll(strings.Join(vs, "\n"), "\r\n", "\n")
+			}
 		default:
 			if vs, ok := form[path]; ok && len(vs) > 0 {
 				out[f.Name] = strings.ReplaceAll(vs[0], "\r\n", "\n")

@@ -392,6 +392,12 @@ func doneNotice(r *Resource, q url.Values) string {
 		return "The job will run again."
 	case "cancelled":
 		return "The job was cancelled."
+	case "password":
+		return "The password was changed. The user's sessions and access tokens were ended."
+	case "disabled":
+		return "The account was disabled: the user is logged out everywhere and cannot log in."
+	case "enabled":
+		return "The account was enabled: the user can log in again."
 	}
 	return ""
 }

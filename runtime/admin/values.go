@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,6 +279,16 @@ func (fr *formReader) object(fields []*Field, prefix string, skip func(*Field) b
 			continue
 		}
 		s := strings.ReplaceAll(raw[0], "\r\n", "\n")
+		if f.Type == "list" && f.Elem != nil && len(f.Elem.Values) > 0 {
+			// Checkboxes: a hidden empty value, then one per checked box;
+			// none checked is the empty list.
+			vals := slices.DeleteFunc(slices.Clone(raw), func(s string) bool { return strings.TrimSpace(s) == "" })
+			if len(vals) == 0 {
+				out[f.Name] = []any{}
+				continue
+			}
+			s = strings.Join(vals, "\n")
+		}
 		if f.Type != "text" && f.Type != "json" {
 			s = strings.TrimSpace(s)
 		}
