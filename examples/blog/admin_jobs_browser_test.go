@@ -47,7 +47,7 @@ func TestAdminBrowserJobRerun(t *testing.T) {
 	checkAxe(t, ctx, "finished job")
 	browse(t, ctx, "rerun",
 		chromedp.Click(chromedp.CSS(`form[action$="/rerun"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#job[hx-get]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#live[hx-get]`)),
 	)
 	text := value(t, ctx, "read main", chromedp.Text(chromedp.CSS(`main`)))
 	if !strings.Contains(text, "The job will run again.") || !strings.Contains(text, "refreshes the logs") {
@@ -68,7 +68,7 @@ func TestAdminBrowserJobRerun(t *testing.T) {
 	if strings.Count(logs, "notified the readers") < 2 {
 		t.Errorf("the refreshed logs lack the rerun's lines: %q", logs)
 	}
-	if n := value(t, ctx, "count pollers", chromedp.Evaluate[int](`document.querySelectorAll("#job[hx-get]").length`)); n != 0 {
+	if n := value(t, ctx, "count pollers", chromedp.Evaluate[int](`document.querySelectorAll("#live[hx-get]").length`)); n != 0 {
 		t.Errorf("the finished job's section still polls (%d pollers)", n)
 	}
 	t.Logf("the rerun completed and the page showed it %s after the rerun's page loaded", time.Since(start).Round(100*time.Millisecond))

@@ -80,7 +80,8 @@ type revNode struct {
 // revOption is a revision in the diff form's selects.
 type revOption struct {
 	Number int
-	Label  string
+	Label  string // "#3 · 2026-01-02 10:00:00 UTC", which the script shows in the browser's zone
+	Time   string // RFC 3339
 }
 
 // maxReferrersShown bounds the referrers listed per field.
@@ -148,6 +149,15 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 		if r.Job {
 			if d.Job, err = a.jobDetail(c, r, env); err != nil {
 				return a.fail(c, err)
+			}
+			if d.Job.Running {
+				// A job that may still run is not removed under its
+				// worker: cancel it first. Its data shows the run under
+				// way, not the results of an earlier one (after a rerun).
+				d.CanDelete, d.CanPurge = false, false
+				if d.Viewing == "" {
+					d.Data = slices.DeleteFunc(d.Data, func(row dataRow) bool { return slices.Contains(previousRunFields, row.Path) })
+				}
 			}
 		}
 		v := &view{Title: r.Label + ": " + d.Title, Current: r.Kind.Name, Detail: d}
@@ -274,7 +284,7 @@ func (a *Admin) timeline(ctx context.Context, c echo.Context, r *Resource, d *de
 		}
 		n.SwitchAvailable = d.CanSwitch && !n.Current
 		nodes[in.RevisionID] = n
-		d.Revisions = append(d.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + n.When.Text})
+		d.Revisions = append(d.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + n.When.Text, Time: n.When.Time})
 	}
 	for _, in := range infos {
 		n := nodes[in.RevisionID]
@@ -352,7 +362,8 @@ func (a *Admin) diff(r *Resource) echo.HandlerFunc {
 			return a.fail(c, err)
 		}
 		for _, in := range page.Items {
-			dv.Revisions = append(dv.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + formatTime(in.UpdatedTime).Text})
+			when := formatTime(in.UpdatedTime)
+			dv.Revisions = append(dv.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + when.Text, Time: when.Time})
 		}
 		if dv.A == 0 {
 			dv.A = dv.B - 1
