@@ -50,7 +50,7 @@ func TestAdminBrowserJobRerun(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#live[hx-get]`)),
 	)
 	text := value(t, ctx, "read main", chromedp.Text(chromedp.CSS(`main`)))
-	if !strings.Contains(text, "The job will run again.") || !strings.Contains(text, "refreshes the logs") {
+	if !strings.Contains(text, "The job will run again.") || !strings.Contains(text, "refreshes the job and its logs") {
 		t.Fatalf("after rerun: %s", text)
 	}
 	checkAxe(t, ctx, "running job")

@@ -30,6 +30,9 @@ type formView struct {
 	Fields    []*formField
 	// Conflict is set when someone else saved first (412).
 	Conflict *conflictView
+	// Problems link to the inputs a refused write marked, under the
+	// banner that says why it was refused.
+	Problems []link
 }
 
 // formField is one input of a form (or a fieldset of them).
@@ -189,6 +192,7 @@ func (a *Admin) create(r *Resource) echo.HandlerFunc {
 		fv := &formView{Resource: r, Action: base + "/" + r.Kind.Path + "/new", Cancel: base + "/" + r.Kind.Path, Multipart: len(r.Kind.Files) > 0}
 		fr := newFormReader(form)
 		fr.errs = append(fr.errs, sub.errs...)
+		fr.errs = append(fr.errs, a.resolveRefs(ctx, r.Fields, "", form)...)
 		data := fr.object(r.Fields, "", func(f *Field) bool { return !fieldWritable(ctx, r, f.Name) })
 		a.setFiles(ctx, r, sub, data, nil)
 		opts := resource.WriteOptions{}
@@ -263,11 +267,29 @@ func (a *Admin) refused(c echo.Context, r *Resource, fv *formView, sub *submissi
 	submitted := submittedData(r.Fields, "", sub.form)
 	fv.Fields = a.formFields(ctx, cookiePath(c), r, r.Fields, "", submitted, errs, true, a.labelRefs(ctx, r, []map[string]any{submitted}))
 	fillFiles(fv.Fields, r, sub, stored, editHref(fv))
+	fv.Problems = problems(fv.Fields)
 	msg := refusalMessage(re, len(errs), r)
 	if len(unplaced) > 0 {
 		msg += " (" + strings.Join(unplaced, "; ") + ")"
 	}
 	return a.render(c, re.HTTPStatus(), "form", &view{Title: title, Current: r.Kind.Name, Error: msg, Form: fv})
+}
+
+// problems lists the inputs of fields that carry an error, with links to
+// them, in form order.
+func problems(fields []*formField) []link {
+	var out []link
+	for _, f := range fields {
+		if f.Error != "" {
+			target := f.ID
+			if f.Widget == WidgetTags && f.Elem != nil && len(f.Elem.Values) > 0 {
+				target += "-0" // the first checkbox of the group
+			}
+			out = append(out, link{Text: f.Label + ": " + f.Error, Href: "#" + target})
+		}
+		out = append(out, problems(f.Children)...)
+	}
+	return out
 }
 
 // editHref is the page of the resource an edit form edits, "" on a
@@ -412,6 +434,7 @@ func (a *Admin) update(r *Resource) echo.HandlerFunc {
 		fv.ETag = form.Get("etag")
 		fr := newFormReader(form)
 		fr.errs = append(fr.errs, sub.errs...)
+		fr.errs = append(fr.errs, a.resolveRefs(ctx, r.Fields, "", form)...)
 		data := fr.object(r.Fields, "", func(f *Field) bool {
 			return !fieldWritable(ctx, r, f.Name) || !fieldReadable(ctx, r, f.Name) && !f.WriteOnly
 		})
@@ -488,6 +511,58 @@ func etagRevision(etag string) string {
 		etag = etag[:i]
 	}
 	return etag
+}
+
+// resolveRefs turns the text of each ref picker of the form into the
+// target's id: the picker shows the target's display value and keeps the
+// id in path+".id" (set by the page, and by the page's script when an
+// option is picked). The text is taken as the kept id when it is still
+// that target's display value; else as "display · id" (a picked option),
+// an id, or a display value that names exactly one target. Text that
+// names none or several is a field error.
+func (a *Admin) resolveRefs(ctx context.Context, fields []*Field, prefix string, form url.Values) []resource.FieldError {
+	var errs []resource.FieldError
+	for _, f := range fields {
+		path := prefix + f.Name
+		if f.Type == "object" {
+			errs = append(errs, a.resolveRefs(ctx, f.Fields, path+".", form)...)
+			continue
+		}
+		t := a.site.Resource(f.Ref)
+		text := strings.TrimSpace(form.Get(path))
+		if f.Type != "ref" || t == nil || text == "" {
+			continue
+		}
+		exists := func(id string) bool {
+			_, err := a.svc.Get(ctx, t.Kind, id, resource.ReadOptions{})
+			return err == nil
+		}
+		if id := strings.TrimSpace(form.Get(path + ".id")); id != "" && id != text {
+			if env, err := a.svc.Get(ctx, t.Kind, id, resource.ReadOptions{}); err == nil && strings.EqualFold(t.title(env), text) {
+				form.Set(path, id)
+				continue
+			}
+		}
+		if i := strings.LastIndex(text, idSeparator); i >= 0 && exists(text[i+len(idSeparator):]) {
+			form.Set(path, text[i+len(idSeparator):])
+			continue
+		}
+		if t.Display == "" || exists(text) {
+			continue // an id; the Service checks that it names a target
+		}
+		found, err := a.search(ctx, t, text, true, 2)
+		switch {
+		case err != nil:
+			errs = append(errs, resource.FieldError{Field: path, Message: "the " + strings.ToLower(t.Plural) + " could not be searched: " + err.Error()})
+		case len(found) == 1:
+			form.Set(path, found[0].ID)
+		case len(found) == 0:
+			errs = append(errs, resource.FieldError{Field: path, Message: "no " + strings.ToLower(t.Label) + " is named “" + text + "”: pick one from the list, or paste an id"})
+		default:
+			errs = append(errs, resource.FieldError{Field: path, Message: "several " + strings.ToLower(t.Plural) + " are named “" + text + "”: pick one from the list, which shows their ids"})
+		}
+	}
+	return errs
 }
 
 // isFile reports whether f holds files (a file, or a list of them), which

@@ -47,6 +47,19 @@
       });
     });
     root.querySelectorAll("textarea[data-tags]").forEach(chips);
+    // A ref picker shows the target's display value; picking an option
+    // puts its id in the picker's hidden input.
+    root.querySelectorAll("input[data-ref]").forEach(function (i) {
+      if (i.dataset.picker) { return; }
+      i.dataset.picker = "1";
+      i.addEventListener("input", function () {
+        var list = i.list, hidden = document.getElementById(i.dataset.ref);
+        if (!list || !hidden) { return; }
+        for (var k = 0; k < list.options.length; k++) {
+          if (list.options[k].value === i.value) { hidden.value = list.options[k].dataset.id; return; }
+        }
+      });
+    });
     root.querySelectorAll("[data-check-all]").forEach(function (all) {
       all.addEventListener("change", function () {
         all.closest("form").querySelectorAll("input[name='id']").forEach(function (c) { c.checked = all.checked; });
