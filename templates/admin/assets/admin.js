@@ -147,6 +147,11 @@
         }
       }
     });
+    // Enter adds a chip, never submits the form (some input methods
+    // send it as a keypress of its own).
+    input.addEventListener("keypress", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); }
+    });
     input.addEventListener("input", function () {
       if (/[,\n]/.test(input.value)) { add(); }
     });
