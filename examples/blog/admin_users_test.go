@@ -58,7 +58,7 @@ func TestAdminUsers(t *testing.T) {
 
 	// Edit the roles.
 	_, env := e.userData(t, id)
-	boss.get("/admin/users/" + id + "/edit").must(t, http.StatusOK, `value="editor" checked`)
+	boss.get("/admin/users/"+id+"/edit").must(t, http.StatusOK, `value="editor" checked`)
 	p = boss.post("/admin/users/"+id+"/edit", url.Values{"etag": {resource.ETag(&env.RevisionInfo)}, "email": {"new@example.com"}, "name": {"New"}, "roles": {"", "editor", "viewer"}, "submit": {"save"}})
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("edit roles: %d\n%s", p.Status, p.Body)
