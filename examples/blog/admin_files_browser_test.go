@@ -30,7 +30,7 @@ func TestAdminBrowserFilesTags(t *testing.T) {
 	cover := filepath.Join(dir, "cover.png")
 	notes := filepath.Join(dir, "notes.txt")
 	sums := filepath.Join(dir, "sums.csv")
-	os.WriteFile(cover, pngImage(t, color.RGBA{11, 87, 208, 255}), 0o644)
+	os.WriteFile(cover, pngSized(t, color.RGBA{11, 87, 208, 255}, 160, 100), 0o644)
 	os.WriteFile(notes, []byte("the engine's notes\n"), 0o644)
 	os.WriteFile(sums, []byte("n,bernoulli\n1,-1/2\n"), 0o644)
 
@@ -95,8 +95,8 @@ func TestAdminBrowserFilesTags(t *testing.T) {
 	}
 	// The cover's preview loaded: the image is served under the session.
 	browse(t, ctx, "wait for the preview", chromedp.WaitVisible(chromedp.CSS(`img.preview`)))
-	if w := value(t, ctx, "the preview's width", chromedp.Evaluate[int](`new Promise(r => { const i = document.querySelector("img.preview"); i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth) })`, chromedp.EvalAwaitPromise)); w != 24 {
-		t.Errorf("the cover's preview is %d pixels wide, want 24", w)
+	if w := value(t, ctx, "the preview's width", chromedp.Evaluate[int](`new Promise(r => { const i = document.querySelector("img.preview"); i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth) })`, chromedp.EvalAwaitPromise)); w != 160 {
+		t.Errorf("the cover's image is %d pixels wide, want 160", w)
 	}
 	checkAxe(t, ctx, "post with files")
 	screenshot(t, ctx, "detail-files")

@@ -52,12 +52,18 @@ func (b *browser) postMultipart(path string, parts ...formPart) *page {
 }
 
 // pngImage returns a small PNG of one colour.
-func pngImage(t testing.TB, c color.Color) []byte {
+func pngImage(t testing.TB, c color.Color) []byte { return pngSized(t, c, 24, 16) }
+
+// pngSized returns a w×h PNG shading from c to white.
+func pngSized(t testing.TB, c color.Color, w, h int) []byte {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 24, 16))
-	for x := range 24 {
-		for y := range 16 {
-			img.Set(x, y, c)
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r0, g0, b0, _ := c.RGBA()
+	for x := range w {
+		for y := range h {
+			k := uint32(x*255/w+y*255/h) / 2
+			mix := func(v uint32) uint8 { return uint8((v>>8)*(255-k)/255 + k) }
+			img.Set(x, y, color.RGBA{mix(r0), mix(g0), mix(b0), 255})
 		}
 	}
 	var buf bytes.Buffer

@@ -399,7 +399,11 @@ func fileHelp(rule *resource.FileField) string {
 	if rule.List {
 		parts = append(parts, "several at once")
 	}
-	return strings.Join(parts, ", ")
+	s := strings.Join(parts, ", ")
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
 }
 
 // download serves GET …/:id/files/:field[/:n]: a file of the resource

@@ -68,11 +68,11 @@ func formatTime(t time.Time) cell {
 
 // display returns v (the value of f) as a cell; labels names ref targets.
 func (a *Admin) display(f *Field, v any, labels refLabels) cell {
-	if v == nil {
+	if v == nil && f.Type != "bool" {
 		return cell{Empty: true, Text: "—"}
 	}
 	switch f.Type {
-	case "bool":
+	case "bool": // unset reads as unchecked, as the form shows it
 		if b, _ := v.(bool); b {
 			return cell{Text: "yes", Bool: "yes"}
 		}
