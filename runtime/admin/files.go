@@ -385,10 +385,10 @@ func fileHelp(rule *resource.FileField) string {
 	if len(rule.Accept) > 0 {
 		names := make([]string, len(rule.Accept))
 		for i, t := range rule.Accept {
-			_, sub, _ := strings.Cut(t, "/")
+			main, sub, _ := strings.Cut(t, "/")
 			names[i] = strings.ToUpper(sub)
 			if sub == "*" {
-				names[i] = t
+				names[i] = "any " + main // "image/*": any image
 			}
 		}
 		parts = append(parts, strings.Join(names, " or "))
