@@ -200,6 +200,20 @@ func TestAdminFiles(t *testing.T) {
 		t.Fatalf("the cover is still there: %s", env.Data)
 	}
 
+	// A file larger than the server's body limit of JSON requests (10 MiB)
+	// but within the field's max_size (20 MB) is uploaded: the admin's
+	// multipart forms are bounded file by file, as the API's are.
+	b.get("/admin/posts/new")
+	big := bytes.Repeat([]byte("0123456789abcdef"), 11<<16) // 11 MiB
+	p = b.postMultipart("/admin/posts/new",
+		formPart{name: "title", value: "A big attachment"}, formPart{name: "author", value: author.Meta.ResourceID}, formPart{name: "submit", value: "save"},
+		formPart{name: "attachments", filename: "big.txt", content: big},
+	)
+	bigID := createdID(t, p, "/admin/posts")
+	if dl := b.get("/admin/posts/" + bigID + "/files/attachments/0"); dl.Status != http.StatusOK || len(dl.Body) != len(big) {
+		t.Fatalf("the big attachment's download: %d, %d bytes", dl.Status, len(dl.Body))
+	}
+
 	// A multipart form whose first part is not the CSRF token is refused
 	// before anything is read.
 	var buf bytes.Buffer
