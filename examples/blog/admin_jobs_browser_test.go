@@ -53,6 +53,15 @@ func TestAdminBrowserJobRerun(t *testing.T) {
 	if !strings.Contains(text, "The job will run again.") || !strings.Contains(text, "refreshes the job and its logs") {
 		t.Fatalf("after rerun: %s", text)
 	}
+	// The run under way is shown, not the earlier run's result, and the
+	// job is not offered for deletion while it may still run.
+	data := value(t, ctx, "read the data", chromedp.Text(chromedp.CSS(`dl.data`)))
+	if strings.Contains(data, "Result") || strings.Contains(data, "Finished at") {
+		t.Errorf("the rerun's page shows the earlier run's result: %s", data)
+	}
+	if n := value(t, ctx, "count purge buttons", chromedp.Evaluate[int](`document.querySelectorAll("form[action$='/purge']").length`)); n != 0 {
+		t.Errorf("a job under way is offered Delete permanently")
+	}
 	checkAxe(t, ctx, "running job")
 	screenshot(t, ctx, "job-running")
 	// Mark the document: a reload would lose the mark, htmx's swap keeps it.
@@ -63,6 +72,9 @@ func TestAdminBrowserJobRerun(t *testing.T) {
 	)
 	if mark := value(t, ctx, "read the mark", chromedp.Evaluate[string](`String(window.specstarMark)`)); mark != "kept" {
 		t.Fatalf("the page was reloaded (mark %q), not refreshed in place", mark)
+	}
+	if data := value(t, ctx, "read the data", chromedp.Text(chromedp.CSS(`dl.data`))); !strings.Contains(data, "Result") || !strings.Contains(data, "Finished at") {
+		t.Errorf("the completed rerun's page lacks its result: %s", data)
 	}
 	logs := value(t, ctx, "read the logs", chromedp.Text(chromedp.CSS(`#job pre.logs`)))
 	if strings.Count(logs, "notified the readers") < 2 {
