@@ -81,6 +81,8 @@ func TestAdminBrowserFilesTags(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.CSS(`#f-cover`), []string{cover}),
 		chromedp.SetUploadFiles(chromedp.CSS(`#f-attachments`), []string{notes, sums}),
 	)
+	// The chosen image is previewed before it is saved.
+	browse(t, ctx, "the chosen cover's preview", chromedp.WaitVisible(chromedp.CSS(`.chosen img.preview`)))
 	checkAxe(t, ctx, "form with chips and files")
 	screenshot(t, ctx, "form-files")
 	browse(t, ctx, "save",

@@ -47,6 +47,27 @@
       });
     });
     root.querySelectorAll("textarea[data-tags]").forEach(chips);
+    // Chosen images are previewed before the form is saved.
+    root.querySelectorAll("input[type=file][data-preview]").forEach(function (i) {
+      if (i.dataset.previewing) { return; }
+      i.dataset.previewing = "1";
+      var box = document.createElement("ul");
+      box.className = "files chosen";
+      i.parentNode.insertBefore(box, i.nextSibling);
+      i.addEventListener("change", function () {
+        box.querySelectorAll("img").forEach(function (img) { URL.revokeObjectURL(img.src); });
+        box.textContent = "";
+        Array.prototype.forEach.call(i.files, function (f) {
+          if (!/^image\/(png|jpeg|gif|webp|avif|bmp)$/.test(f.type)) { return; }
+          var li = document.createElement("li"), img = document.createElement("img");
+          img.className = "preview";
+          img.src = URL.createObjectURL(f);
+          img.alt = "Preview of " + f.name + ", not saved yet";
+          li.appendChild(img);
+          box.appendChild(li);
+        });
+      });
+    });
     // A ref picker shows the target's display value; picking an option
     // puts its id in the picker's hidden input.
     root.querySelectorAll("input[data-ref]").forEach(function (i) {
