@@ -249,7 +249,17 @@ func TestAdminCreateEditHistory(t *testing.T) {
 	p.must(t, http.StatusUnprocessableEntity, "is not valid JSON", `{"a": }`)
 
 	// The ref picker's type-ahead over the display field.
-	b.get("/admin/authors/choices?field=author&author=ad").must(t, http.StatusOK, `<option value="`+author+`">Ada</option>`)
+	b.get("/admin/authors/choices?field=author&author=ad").must(t, http.StatusOK, `<option value="Ada" data-id="`+author+`">`)
+	// The picker shows the target's name and keeps the id beside it; a
+	// form without the script sends the name, which names one author.
+	b.get("/admin/posts/"+post+"/edit").must(t, http.StatusOK, `id="f-author" name="author" value="Ada"`, `name="author.id" value="`+author+`"`)
+	p = b.post("/admin/posts/new", url.Values{"title": {"By name"}, "author": {"ada"}, "submit": {"save"}})
+	byName := createdID(t, p, "/admin/posts")
+	if env, err := e.svc.Get(resource.AsSystem(context.Background()), e.kind("Post"), byName, resource.ReadOptions{}); err != nil || !strings.Contains(string(env.Data), `"author":"`+author+`"`) {
+		t.Fatalf("the post created by the author's name: %v %s", err, env.Data)
+	}
+	b.post("/admin/posts/new", url.Values{"title": {"By nobody"}, "author": {"Nobody"}, "submit": {"save"}}).
+		must(t, http.StatusUnprocessableEntity, `id="f-author-error"`, "no author is named “Nobody”", `value="Nobody"`)
 
 	// Edit with a concurrent change: 412, who changed what, the input kept.
 	edit := b.get("/admin/posts/" + post + "/edit")
