@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/blob"
+	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -128,15 +129,52 @@ func referenced(ctx context.Context, backend resource.Backend, schema *resource.
 		if len(k.Files) == 0 {
 			continue
 		}
-		err := backend.View(ctx, func(r resource.Reader) error {
-			recs, err := r.List(k, &resource.Query{IncludeDeleted: true})
+		mark := func(rev *resource.Revision) {
+			for _, ff := range k.Files {
+				for _, f := range FilesAt(rev.Data, ff.Path) {
+					ids[f.ID], shas[f.SHA256] = true, true
+				}
+			}
+		}
+		err := backend.View(ctx, func(r resource.Reader) error { return scanKind(ctx, r, k, mark) })
+		if err != nil {
+			return nil, nil, fmt.Errorf("files: gc: read %s: %w", k.Name, err)
+		}
+	}
+	return ids, shas, nil
+}
+
+// gcBatch is how many records scanKind reads per query.
+const gcBatch = 500
+
+// scanKind calls mark with every stored revision of every resource of k,
+// deleted ones included, as an export reads them: a keyset page of
+// records at a time, then one scan of their revisions when the store can
+// (resource.RevisionScanner), instead of a query per revision.
+func scanKind(ctx context.Context, r resource.Reader, k *resource.Kind, mark func(*resource.Revision)) error {
+	scanner, _ := r.(resource.RevisionScanner)
+	q := &resource.Query{IncludeDeleted: true, Sort: []filter.SortKey{resource.ResourceIDKey}, Limit: gcBatch}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs, err := r.List(k, q)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		if scanner != nil {
+			err = scanner.ScanRevisions(k, recs[0].Meta.ResourceID, recs[len(recs)-1].Meta.ResourceID, func(rev *resource.Revision) error {
+				mark(rev)
+				return nil
+			})
 			if err != nil {
 				return err
 			}
+		} else {
 			for _, rec := range recs {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
 				infos, err := r.Revisions(k, rec.Meta.ResourceID)
 				if err != nil {
 					return err
@@ -146,20 +184,15 @@ func referenced(ctx context.Context, backend resource.Backend, schema *resource.
 					if err != nil {
 						return err
 					}
-					for _, ff := range k.Files {
-						for _, f := range FilesAt(rev.Data, ff.Path) {
-							ids[f.ID], shas[f.SHA256] = true, true
-						}
-					}
+					mark(rev)
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("files: gc: read %s: %w", k.Name, err)
 		}
+		if len(recs) < gcBatch {
+			return nil
+		}
+		q.After = []any{recs[len(recs)-1].Meta.ResourceID}
 	}
-	return ids, shas, nil
 }
 
 // Run runs Collect every interval until ctx ends, logging each result.
