@@ -25,6 +25,20 @@ func typesFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		jen.Return(jen.Qual(pkgResource, "ETag").Call(jen.Op("&").Id("r").Dot("RevisionInfo"))))
 	f.Line()
 
+	if a.model.HasFiles() {
+		// data, err := json.Marshal(&r.Data)
+		// if err != nil { return "", false }
+		// return gql.RecordFileURL(postKind, &r.Meta, &r.RevisionInfo, data, f)
+		f.Comment("FileURL returns the download URL of the file f of the record's data (GraphQL")
+		f.Comment("File.url), false when the data holds no such file.")
+		f.Func().Params(jen.Id("r").Add(rec.Clone())).Id("FileURL").Params(jen.Id("f").Op("*").Qual(pkgResource, "File")).Params(jen.String(), jen.Bool()).Block(
+			jen.List(jen.Id("data"), jen.Err()).Op(":=").Qual(pkgJSON, "Marshal").Call(jen.Op("&").Id("r").Dot("Data")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False())),
+			jen.Return(jen.Qual(pkgGQL, "RecordFileURL").Call(jen.Id(a.model.VarName+"Kind"), jen.Op("&").Id("r").Dot("Meta"),
+				jen.Op("&").Id("r").Dot("RevisionInfo"), jen.Id("data"), jen.Id("f"))),
+		)
+		f.Line()
+	}
 	f.Comment(fmt.Sprintf("%s is a page of %s resources (GraphQL %s).", a.conn, a.model.Name, a.conn))
 	f.Type().Id(a.conn).Struct(
 		jen.Id("Edges").Index().Op("*").Id(a.edge),

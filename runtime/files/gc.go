@@ -17,12 +17,16 @@ type Stats struct {
 	DeletedBlobs   int
 	Uploads        int // upload records before the run
 	DeletedUploads int
+	// DeletedTemps counts the temporary files of uploads that never
+	// finished (a crash) removed from a folder store.
+	DeletedTemps int
 }
 
 // Collect removes what no revision of any resource references: upload
-// records not used for the grace period, and the bytes that neither a
+// records not used for the grace period, the bytes that neither a
 // revision nor a kept upload record names and that were written before
-// the grace period. Retention pruning and purges only remove revisions;
+// the grace period, and (on a folder store) the temporary files of
+// uploads that never finished, last written before it. Retention pruning and purges only remove revisions;
 // this is where their files go.
 //
 // It is safe while uploads and writes run: an upload writes its bytes
@@ -100,8 +104,19 @@ func (s *Store) CollectOlder(ctx context.Context, backend resource.Backend, sche
 		}
 		st.DeletedBlobs++
 	}
+	if d, ok := s.blobs.(interface {
+		RemoveTemps(ctx context.Context, before time.Time) (int, error)
+	}); ok {
+		// Never younger than an hour, whatever the grace: a client
+		// may be slow, and a spool in use is written all along.
+		n, err := d.RemoveTemps(ctx, s.opts.Now().Add(-max(grace, time.Hour)))
+		st.DeletedTemps = n
+		if err != nil {
+			return st, err
+		}
+	}
 	s.opts.Logger.Info("files gc", "referenced", st.Referenced, "blobs", st.Blobs, "deleted_blobs", st.DeletedBlobs,
-		"uploads", st.Uploads, "deleted_uploads", st.DeletedUploads)
+		"uploads", st.Uploads, "deleted_uploads", st.DeletedUploads, "deleted_temps", st.DeletedTemps)
 	return st, nil
 }
 

@@ -4,6 +4,8 @@
 package blog
 
 import (
+	"encoding/json"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -21,6 +23,16 @@ func (r *PostRecord) ID() string {
 // arguments (and the REST If-Match header) compare with.
 func (r *PostRecord) ETag() string {
 	return resource.ETag(&r.RevisionInfo)
+}
+
+// FileURL returns the download URL of the file f of the record's data (GraphQL
+// File.url), false when the data holds no such file.
+func (r *PostRecord) FileURL(f *resource.File) (string, bool) {
+	data, err := json.Marshal(&r.Data)
+	if err != nil {
+		return "", false
+	}
+	return gql.RecordFileURL(postKind, &r.Meta, &r.RevisionInfo, data, f)
 }
 
 // PostConnection is a page of Post resources (GraphQL PostConnection).

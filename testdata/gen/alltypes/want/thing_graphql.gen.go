@@ -4,6 +4,7 @@
 package store
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/feed"
@@ -23,6 +24,16 @@ func (r *ThingRecord) ID() string {
 // arguments (and the REST If-Match header) compare with.
 func (r *ThingRecord) ETag() string {
 	return resource.ETag(&r.RevisionInfo)
+}
+
+// FileURL returns the download URL of the file f of the record's data (GraphQL
+// File.url), false when the data holds no such file.
+func (r *ThingRecord) FileURL(f *resource.File) (string, bool) {
+	data, err := json.Marshal(&r.Data)
+	if err != nil {
+		return "", false
+	}
+	return gql.RecordFileURL(thingKind, &r.Meta, &r.RevisionInfo, data, f)
 }
 
 // ThingConnection is a page of Thing resources (GraphQL ThingConnection).
