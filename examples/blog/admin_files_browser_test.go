@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -224,5 +226,45 @@ func TestAdminBrowserUsers(t *testing.T) {
 	)
 	if h := value(t, ctx, "read h1", chromedp.Text(chromedp.CSS(`main h1`))); h != "Forbidden" {
 		t.Errorf("an editor's users page: %q", h)
+	}
+}
+
+// TestAdminBrowserWithoutScript fills in a post in Chromium with
+// JavaScript off: the tags are a textarea, one per line; the author is
+// typed by name and found by the server; a file is uploaded all the same.
+func TestAdminBrowserWithoutScript(t *testing.T) {
+	ctx := newChrome(t)
+	e := newAdminEnv(t)
+	sys := resource.AsSystem(context.Background())
+	if _, err := e.svc.Create(sys, e.kind("Author"), json.RawMessage(`{"name":"Ada Lovelace","email":"ada@example.com"}`), resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(notes, []byte("plain notes\n"), 0o644)
+	browse(t, ctx, "turn JavaScript off, log in",
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}),
+		chromedp.Navigate(e.url+"/admin/"),
+		chromedp.WaitVisible(chromedp.CSS(`#email`)),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "ed@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), adminPassword),
+		chromedp.Click(chromedp.CSS(`button[type=submit].primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#recent-h`)),
+		chromedp.Navigate(e.url+"/admin/posts/new"),
+		chromedp.WaitVisible(chromedp.CSS(`textarea#f-tags`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-title`), "Written without a script"),
+		chromedp.SendKeys(chromedp.CSS(`textarea#f-tags`), "alpha\nbeta"),
+		chromedp.SendKeys(chromedp.CSS(`#f-author`), "ada lovelace"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#f-attachments`), []string{notes}),
+		chromedp.Click(chromedp.CSS(`button[value=save]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#history-h`)),
+	)
+	text := value(t, ctx, "read main", chromedp.Text(chromedp.CSS(`main`)))
+	for _, want := range []string{"Post created.", "alpha, beta", "Ada Lovelace", "notes.txt"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the post saved without a script lacks %q: %s", want, text)
+		}
 	}
 }

@@ -234,6 +234,16 @@ func TestAdminFiles(t *testing.T) {
 	if dl := v.get("/admin/posts/" + id + "/files/attachments/0"); dl.Status != http.StatusOK {
 		t.Fatalf("a viewer's download: %d", dl.Status)
 	}
+	// A reader without a role may read published posts only: the draft's
+	// files are not served to them.
+	if _, err := e.svc.Create(sys, e.kind("User"), json.RawMessage(`{"email":"reader@example.com","roles":[],"password":"`+adminPassword+`"}`), resource.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rd := e.browser()
+	rd.login("reader@example.com")
+	if dl := rd.get("/admin/posts/" + id + "/files/attachments/0"); dl.Status != http.StatusNotFound || strings.Contains(dl.Body, "more notes") {
+		t.Fatalf("a reader's download of a draft's file: %d", dl.Status)
+	}
 	res, err := http.Get(e.url + "/api/posts/" + id + "/files/attachments/0")
 	if err != nil {
 		t.Fatal(err)

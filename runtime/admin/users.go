@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -117,8 +118,8 @@ func (a *Admin) resetPassword(r *Resource) echo.HandlerFunc {
 			if err == nil {
 				return c.Redirect(http.StatusSeeOther, pv.Cancel+"?done=password")
 			}
-			re, ok := err.(*resource.Error)
-			if !ok || re.Code != resource.CodeValidation {
+			var re *resource.Error
+			if !errors.As(err, &re) || re.Code != resource.CodeValidation {
 				return a.fail(c, err)
 			}
 			for _, fe := range re.Fields {
