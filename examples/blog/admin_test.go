@@ -335,7 +335,8 @@ func TestAdminListAndRules(t *testing.T) {
 	b := e.browser()
 	b.login("ed@example.com")
 	l := b.get("/admin/posts")
-	l.must(t, http.StatusOK, "3 shown of 3 posts", "Post A", "Post B", "Post C", "Bo", `aria-label="Select all on this page"`)
+	l.must(t, http.StatusOK, "3 shown of 3 posts", "Post A", "Post B", "Post C", "Bo", `aria-label="Select all on this page"`,
+		`<th scope="col">Title</th>`) // the title column is headed by the display field's label
 	// A raw filter with a mistake shows where it is.
 	b.get("/admin/posts?filter="+url.QueryEscape("views >= 1 && nope = 2")).must(t, http.StatusOK, "at position 15", `<mark>nope = 2</mark>`)
 	// The builder, sorting and keyset pages.
