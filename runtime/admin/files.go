@@ -231,18 +231,7 @@ func filesOf(data map[string]any, path string) []resource.File {
 	if err != nil {
 		return nil
 	}
-	if len(raw) > 0 && raw[0] == '[' {
-		var list []resource.File
-		if json.Unmarshal(raw, &list) != nil {
-			return nil
-		}
-		return list
-	}
-	var f resource.File
-	if json.Unmarshal(raw, &f) != nil || f.ID == "" {
-		return nil
-	}
-	return []resource.File{f}
+	return files.FilesIn(raw)
 }
 
 // setFiles sets the file fields of data from the submission: stored
