@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -136,6 +137,12 @@ type Queue struct {
 	mu      sync.Mutex
 	started bool
 
+	// The enqueues waiting for a group (group.go), and whether one of
+	// them leads.
+	gmu     sync.Mutex
+	gqueue  []*enqueueCall
+	leading bool
+
 	stopReconcile context.CancelFunc
 	reconciled    chan struct{}
 }
@@ -159,7 +166,7 @@ func New(defs []*Def, o Options) (*Queue, error) {
 		opts: o, log: o.Logger,
 	}
 	for range max(o.Writers, 1) {
-		q.shards = append(q.shards, &shard{q: q, wake: make(chan struct{}, 1), done: make(chan struct{})})
+		q.shards = append(q.shards, newShard(q))
 	}
 	for _, d := range defs {
 		if d.Kind == nil || q.byName[d.Type.Name] != nil {
@@ -310,10 +317,12 @@ type EnqueueOptions struct {
 // Enqueue enqueues a job of def with payload (valid and canonical: the
 // generated code has checked it) and creates its resource, in one
 // transaction: the caller's when ctx carries one (a hook's), so that the
-// job exists if and only if the hook's write commits. It authorizes the
-// enqueue (the create rule of the job's kind) and checks the payload's
-// references. With the type's UniqueFor, an enqueue whose payload matches
-// a job of the same window returns that job's resource and duplicate set.
+// job exists if and only if the hook's write commits; otherwise one
+// shared with the enqueues of other callers made at the same time (see
+// group.go). It authorizes the enqueue (the create rule of the job's
+// kind) and checks the payload's references. With the type's UniqueFor,
+// an enqueue whose payload matches a job of the same window returns that
+// job's resource and duplicate set.
 func (q *Queue) Enqueue(ctx context.Context, def *Def, payload json.RawMessage, o EnqueueOptions) (env *resource.Envelope, duplicate bool, err error) {
 	if err := q.svc.Allow(ctx, def.Kind, resource.ActionEnqueue); err != nil {
 		return nil, false, err
@@ -321,6 +330,20 @@ func (q *Queue) Enqueue(ctx context.Context, def *Def, payload json.RawMessage, 
 	if payload == nil {
 		payload = json.RawMessage(`{}`)
 	}
+	if q.engine == nil {
+		return nil, false, errors.New("jobres: the queue has no engine")
+	}
+	if !grouped(ctx, def) {
+		return q.enqueueAlone(ctx, def, payload, o)
+	}
+	c := &enqueueCall{ctx: ctx, def: def, payload: payload, opts: o, subject: resource.SubjectFrom(ctx)}
+	q.enqueueGrouped(c)
+	return c.env, c.dup, c.err
+}
+
+// enqueueAlone enqueues one job and creates its resource in a
+// transaction of its own, or the caller's.
+func (q *Queue) enqueueAlone(ctx context.Context, def *Def, payload json.RawMessage, o EnqueueOptions) (env *resource.Envelope, duplicate bool, err error) {
 	err = q.svc.Transaction(ctx, func(ctx context.Context, tx *resource.Tx) error {
 		if err := q.checkRefs(ctx, def, payload); err != nil {
 			return err
@@ -344,6 +367,12 @@ func (q *Queue) enqueueTx(ctx context.Context, tx *resource.Tx, def *Def, payloa
 	if err != nil {
 		return nil, false, err
 	}
+	return q.recordEnqueued(ctx, def, res, payload)
+}
+
+// recordEnqueued creates the resource of a job just enqueued, or returns
+// that of the job a duplicate enqueue found.
+func (q *Queue) recordEnqueued(ctx context.Context, def *Def, res *jobs.Enqueued, payload json.RawMessage) (*resource.Envelope, bool, error) {
 	id := ID(res.Job.ID)
 	if res.Duplicate {
 		env, err := q.svc.Get(ctx, def.Kind, id, resource.ReadOptions{})
@@ -597,65 +626,10 @@ func patch(def *Def, j *jobs.Job, ev jobs.Event) func(json.RawMessage) (json.Raw
 // observe is the engine's observer: it queues the change for the shard
 // of its job.
 func (q *Queue) observe(_ context.Context, c jobs.Change) {
-	if q.byName[c.Job.Type] == nil {
+	if q.byName[c.Job.Type] == nil || jpNoObs {
 		return // a type of another version of the application
 	}
 	q.shards[uint64(c.Job.ID)%uint64(len(q.shards))].add(c)
-}
-
-// shard writes the status changes of some jobs, in batches.
-type shard struct {
-	q       *Queue
-	mu      sync.Mutex
-	pending []jobs.Change
-	wake    chan struct{}
-	closing bool
-	done    chan struct{} // closed when run has returned
-}
-
-// add queues a change.
-func (sh *shard) add(c jobs.Change) {
-	sh.mu.Lock()
-	sh.pending = append(sh.pending, c)
-	sh.mu.Unlock()
-	select {
-	case sh.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run writes the queued changes, in batches, until stop.
-func (sh *shard) run() {
-	defer close(sh.done)
-	for {
-		sh.mu.Lock()
-		batch, closing := sh.pending, sh.closing
-		if len(batch) > batchMax {
-			batch = batch[:batchMax]
-		}
-		sh.pending = sh.pending[len(batch):]
-		sh.mu.Unlock()
-		if len(batch) > 0 {
-			sh.q.writeBatch(batch)
-			continue
-		}
-		if closing {
-			return
-		}
-		<-sh.wake
-	}
-}
-
-// stop lets run write what is queued, and waits for it.
-func (sh *shard) stop() {
-	sh.mu.Lock()
-	sh.closing = true
-	sh.mu.Unlock()
-	select {
-	case sh.wake <- struct{}{}:
-	default:
-	}
-	<-sh.done
 }
 
 // stopWriters stops every shard once it has written what is queued.
@@ -672,6 +646,13 @@ func (q *Queue) stopWriters() {
 // resource it lacks, so that one bad change holds back no other.
 func (q *Queue) writeBatch(batch []jobs.Change) {
 	ctx := resource.AsSystem(context.Background())
+	if debugGroups {
+		ids := map[int64]bool{}
+		for _, c := range batch {
+			ids[c.Job.ID] = true
+		}
+		fmt.Fprintf(os.Stderr, "batch %d %d\n", len(batch), len(ids))
+	}
 	ops := make([]resource.PatchOp, len(batch))
 	for i, c := range batch {
 		def := q.byName[c.Job.Type]
@@ -807,3 +788,5 @@ func Result(v any) (json.RawMessage, error) {
 	}
 	return out, nil
 }
+
+var jpNoObs = os.Getenv("JP_NOOBS") != ""

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -39,10 +40,11 @@ func (e *Engine) Enqueue(ctx context.Context, typ string, payload json.RawMessag
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.insert(ctx, nil, t, payload, opts)
+	out, err := e.insert(ctx, nil, []*jobType{t}, []river.InsertManyParams{e.params(t, payload, opts)})
 	if err != nil {
 		return nil, err
 	}
+	res := out[0]
 	if !res.Duplicate {
 		e.q.kick(t.queue)
 		e.obs.tell(EventEnqueued, res.Job)
@@ -75,12 +77,39 @@ func (e *Engine) Enqueue(ctx context.Context, typ string, payload json.RawMessag
 // The observer is not told: the caller records the job in its own
 // transaction if it wants to (the job resource's first revision).
 func (e *Engine) EnqueueTx(ctx context.Context, tx any, typ string, payload json.RawMessage, o *EnqueueOptions) (*Enqueued, error) {
+	res, err := e.EnqueueManyTx(ctx, tx, []Request{{Type: typ, Payload: payload, Options: o}})
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// Request is one job of EnqueueManyTx.
+type Request struct {
+	Type    string
+	Payload json.RawMessage // a JSON object; nil for {}
+	Options *EnqueueOptions // nil for none
+}
+
+// EnqueueManyTx enqueues jobs inside tx as EnqueueTx does one, with one
+// insert of them all: all of them or none. The results are parallel to
+// reqs. runtime/jobres enqueues the jobs of concurrent callers together
+// this way (see Queue.Enqueue), for one statement and one commit instead
+// of one each.
+func (e *Engine) EnqueueManyTx(ctx context.Context, tx any, reqs []Request) ([]*Enqueued, error) {
 	if tx == nil {
 		return nil, errors.New("jobs: EnqueueTx without a transaction")
 	}
-	t, opts, err := e.prepare(typ, &payload, o)
-	if err != nil {
-		return nil, err
+	types := make([]*jobType, len(reqs))
+	params := make([]river.InsertManyParams, len(reqs))
+	for i, r := range reqs {
+		payload := r.Payload
+		t, opts, err := e.prepare(r.Type, &payload, r.Options)
+		if err != nil {
+			return nil, err
+		}
+		types[i] = t
+		params[i] = e.params(t, payload, opts)
 	}
 	hooks, _ := tx.(commitHooks)
 	inner := storeTx(tx)
@@ -88,17 +117,36 @@ func (e *Engine) EnqueueTx(ctx context.Context, tx any, typ string, payload json
 		if hooks == nil {
 			return nil, fmt.Errorf("jobs: cannot enqueue in a transaction of type %T on this engine", inner)
 		}
-		return e.enqueueHeld(ctx, hooks, t, payload, opts)
+		out := make([]*Enqueued, len(reqs))
+		for i := range reqs {
+			res, err := e.enqueueHeld(ctx, hooks, types[i], params[i])
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res
+		}
+		return out, nil
 	}
 	// The store's transaction owns cancellation: on SQLite, interrupting
 	// a statement would roll back the store's whole transaction, which
 	// may hold other calls' writes (runtime/store/sqlite commits calls in
 	// groups).
-	res, err := e.insert(context.WithoutCancel(ctx), inner, t, payload, opts)
-	if err == nil && !res.Duplicate && hooks != nil {
-		hooks.OnCommit(func() { e.q.kick(t.queue) })
+	out, err := e.insert(context.WithoutCancel(ctx), inner, types, params)
+	if err != nil {
+		return nil, err
 	}
-	return res, err
+	if hooks != nil {
+		var queues []string
+		for i, res := range out {
+			if !res.Duplicate && !slices.Contains(queues, types[i].queue) {
+				queues = append(queues, types[i].queue)
+			}
+		}
+		if len(queues) > 0 {
+			hooks.OnCommit(func() { e.q.kick(queues...) })
+		}
+	}
+	return out, nil
 }
 
 // storeTx unwraps a transaction through its StoreTx methods.
@@ -123,11 +171,15 @@ type commitHooks interface {
 // enqueueHeld enqueues in a transaction that is not SQL: the job is
 // inserted held back (River's pending state, which no worker fetches),
 // released when tx commits, deleted when it rolls back.
-func (e *Engine) enqueueHeld(ctx context.Context, tx commitHooks, t *jobType, payload json.RawMessage, opts *river.InsertOpts) (*Enqueued, error) {
-	opts.Pending = true
-	res, err := e.insert(ctx, nil, t, payload, opts)
-	if err != nil || res.Duplicate {
-		return res, err
+func (e *Engine) enqueueHeld(ctx context.Context, tx commitHooks, t *jobType, p river.InsertManyParams) (*Enqueued, error) {
+	p.InsertOpts.Pending = true
+	out, err := e.insert(ctx, nil, []*jobType{t}, []river.InsertManyParams{p})
+	if err != nil {
+		return nil, err
+	}
+	res := out[0]
+	if res.Duplicate {
+		return res, nil
 	}
 	id := res.Job.ID
 	bg := context.WithoutCancel(ctx)
@@ -180,18 +232,30 @@ func checkPayload(p json.RawMessage) error {
 	return nil
 }
 
-// insert inserts one job of type t, in tx or (nil) in a transaction of
-// its own.
-func (e *Engine) insert(ctx context.Context, tx any, t *jobType, payload json.RawMessage, opts *river.InsertOpts) (*Enqueued, error) {
+// params returns River's insert of one job of type t.
+func (e *Engine) params(t *jobType, payload json.RawMessage, opts *river.InsertOpts) river.InsertManyParams {
+	opts.Queue, opts.MaxAttempts = t.queue, t.MaxAttempts
+	return river.InsertManyParams{Args: args{kind: t.Name, payload: payload}, InsertOpts: opts}
+}
+
+// insert inserts jobs (of types, parallel to params), in tx or (nil) in
+// a transaction of its own.
+func (e *Engine) insert(ctx context.Context, tx any, types []*jobType, params []river.InsertManyParams) ([]*Enqueued, error) {
 	if e.isClosed() {
 		return nil, ErrClosed
 	}
-	opts.Queue, opts.MaxAttempts = t.queue, t.MaxAttempts
-	res, err := e.q.insert(ctx, tx, []river.InsertManyParams{{Args: args{kind: t.Name, payload: payload}, InsertOpts: opts}})
+	res, err := e.q.insert(ctx, tx, params)
 	if err != nil {
-		return nil, fmt.Errorf("jobs: enqueue %s: %w", t.Name, err)
+		if len(types) == 1 {
+			return nil, fmt.Errorf("jobs: enqueue %s: %w", types[0].Name, err)
+		}
+		return nil, fmt.Errorf("jobs: enqueue %d jobs: %w", len(types), err)
 	}
-	return &Enqueued{Job: jobOf(res[0].Job), Duplicate: res[0].UniqueSkippedAsDuplicate}, nil
+	out := make([]*Enqueued, len(res))
+	for i, r := range res {
+		out[i] = &Enqueued{Job: jobOf(r.Job), Duplicate: r.UniqueSkippedAsDuplicate}
+	}
+	return out, nil
 }
 
 // isClosed reports whether Close was called.

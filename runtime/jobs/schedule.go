@@ -114,10 +114,10 @@ func (e *Engine) enqueueTick(ctx context.Context, t *jobType, tick time.Time) er
 		return e.cfg.Ticks(ctx, t.Name, tick)
 	}
 	opts := &river.InsertOpts{ScheduledAt: tick, UniqueOpts: tickUnique, Metadata: tickMetadata(tick)}
-	res, err := e.insert(ctx, nil, t, t.SchedulePayload, opts)
-	if err == nil && !res.Duplicate {
+	out, err := e.insert(ctx, nil, []*jobType{t}, []river.InsertManyParams{e.params(t, t.SchedulePayload, opts)})
+	if err == nil && !out[0].Duplicate {
 		e.q.kick(t.queue)
-		e.obs.tell(EventEnqueued, res.Job)
+		e.obs.tell(EventEnqueued, out[0].Job)
 	}
 	return err
 }

@@ -20,6 +20,7 @@ const _ = specstar.SupportPackageIsVersion1
 var (
 	itemKind = &resource.Kind{
 		DataFields:  []string{"title", "category", "happened_at", "body", "score"},
+		Decode:      decodeItem,
 		DefaultSort: "-happened_at",
 		Fields: []resource.Field{{
 			Indexed: true,

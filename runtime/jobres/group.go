@@ -1,0 +1,192 @@
+package jobres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/specstar-go/specstar/runtime/jobs"
+	"github.com/specstar-go/specstar/runtime/resource"
+)
+
+// Group enqueue.
+//
+// An Enqueue made outside a caller's transaction needs a store
+// transaction of its own, and most of what that costs is not the job:
+// on PostgreSQL, BEGIN, River's insert and COMMIT are three round trips,
+// and the commit a flush of the WAL; on SQLite, the commit. Enqueues
+// that arrive while another runs therefore queue, and the next
+// transaction runs every queued one together: one River insert of all
+// their jobs (Engine.EnqueueManyTx), their resources created after it,
+// one commit. This is the group commit runtime/store/sqlite does for
+// every write, here one level up, where the jobs of a group can share
+// one insert.
+//
+// No call waits for company: a call that finds no group running runs at
+// once, alone. Every call returns only after its group has committed, so
+// an Enqueue that returns nil has its job and its resource committed, as
+// with a transaction per call. A call whose payload refers to a resource
+// that does not exist gets its 422 and the others go on. When the group
+// transaction fails as a whole (a resource that cannot be created, a
+// failed statement, a panic), each call of the group runs again alone,
+// so that one bad call cannot fail the others.
+//
+// A group holds calls of one subject only (the resources' created_by),
+// and never a job of a type with UniqueFor (two enqueues of one payload
+// in one insert would be one conflict for River to resolve twice): those
+// run alone. An Enqueue inside a caller's transaction (a hook's) joins
+// that transaction and is never grouped.
+//
+// There is no goroutine: the first caller to find no group running
+// leads, runs the queued calls, and hands the lead to the first caller
+// still queued, as runtime/store/sqlite's Update does.
+
+// maxEnqueueGroup bounds the calls of one group, and with it the time a
+// group holds its first call.
+const maxEnqueueGroup = 64
+
+// enqueueCall is one Enqueue waiting for its group.
+type enqueueCall struct {
+	ctx     context.Context
+	def     *Def
+	payload json.RawMessage
+	opts    EnqueueOptions
+	subject string
+	// wake receives true when the call must lead the next group, false
+	// when its group has run and its outcome is set.
+	wake chan bool
+
+	env *resource.Envelope
+	dup bool
+	err error
+}
+
+// grouped reports whether an Enqueue may join a group.
+func grouped(ctx context.Context, def *Def) bool {
+	return resource.TxFrom(ctx) == nil && def.Type.UniqueFor <= 0
+}
+
+// enqueueGrouped runs c in the next group and returns once it has run.
+func (q *Queue) enqueueGrouped(c *enqueueCall) {
+	c.wake = make(chan bool, 1)
+	q.gmu.Lock()
+	q.gqueue = append(q.gqueue, c)
+	lead := !q.leading
+	q.leading = true
+	q.gmu.Unlock()
+	if lead || <-c.wake {
+		q.leadGroup()
+	}
+}
+
+// leadGroup runs one group, the queued calls of the first one's subject
+// (up to maxEnqueueGroup), wakes them, and passes the lead to the next
+// queued call, if any. The leader is the first queued call.
+func (q *Queue) leadGroup() {
+	q.gmu.Lock()
+	subject := q.gqueue[0].subject
+	group := make([]*enqueueCall, 0, min(len(q.gqueue), maxEnqueueGroup))
+	rest := q.gqueue[:0]
+	for _, c := range q.gqueue {
+		if len(group) < maxEnqueueGroup && c.subject == subject {
+			group = append(group, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	clear(q.gqueue[len(rest):])
+	q.gqueue = rest
+	q.gmu.Unlock()
+
+	t0 := time.Now()
+	q.runGroup(group)
+	if debugGroups {
+		fmt.Fprintf(os.Stderr, "group %d %v\n", len(group), time.Since(t0))
+	}
+
+	q.gmu.Lock()
+	if len(q.gqueue) > 0 {
+		q.gqueue[0].wake <- true
+	} else {
+		q.leading = false
+	}
+	q.gmu.Unlock()
+	for _, c := range group[1:] {
+		c.wake <- false
+	}
+}
+
+// runGroup runs the calls of a group in one transaction, or, when that
+// fails as a whole, each call alone.
+func (q *Queue) runGroup(group []*enqueueCall) {
+	if len(group) > 1 {
+		if err := q.enqueueTogether(group); err == nil {
+			return
+		}
+	}
+	for _, c := range group {
+		c.env, c.dup, c.err = q.enqueueAlone(c.ctx, c.def, c.payload, c.opts)
+	}
+}
+
+// enqueueTogether enqueues the jobs of a group with one insert and
+// creates their resources, in one transaction. A call whose payload's
+// references fail gets its error; any other error fails the group, which
+// is rolled back and returned.
+func (q *Queue) enqueueTogether(group []*enqueueCall) (err error) {
+	defer func() {
+		// A panic of one call (a hook of the job kind) is raised again
+		// when the call runs alone, in its own goroutine.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("jobres: a grouped enqueue panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	live := make([]*enqueueCall, 0, len(group))
+	ctx := context.WithoutCancel(group[0].ctx)
+	return q.svc.Transaction(ctx, func(ctx context.Context, tx *resource.Tx) error {
+		live = live[:0]
+		for _, c := range group {
+			c.env, c.dup, c.err = nil, false, nil
+			if err := c.ctx.Err(); err != nil {
+				c.err = err
+				continue
+			}
+			if err := q.checkRefs(c.txCtx(tx), c.def, c.payload); err != nil {
+				if resource.CodeOf(err) != resource.CodeValidation {
+					return err
+				}
+				c.err = err
+				continue
+			}
+			live = append(live, c)
+		}
+		if len(live) == 0 {
+			return nil
+		}
+		reqs := make([]jobs.Request, len(live))
+		for i, c := range live {
+			reqs[i] = jobs.Request{Type: c.def.Type.Name, Payload: c.payload, Options: &jobs.EnqueueOptions{RunAt: c.opts.RunAt}}
+		}
+		res, err := q.engine.EnqueueManyTx(ctx, tx, reqs)
+		if err != nil {
+			return err
+		}
+		for i, c := range live {
+			if c.env, c.dup, err = q.recordEnqueued(c.txCtx(tx), c.def, res[i], c.payload); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// txCtx returns the call's context joining tx: its writes are the
+// group's, made as the call's principal.
+func (c *enqueueCall) txCtx(tx *resource.Tx) context.Context {
+	return resource.WithTx(context.WithoutCancel(c.ctx), tx)
+}
+
+var debugGroups = os.Getenv("JP_DEBUG") != ""
