@@ -52,6 +52,19 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	mark := &fastMark{}
+	dispatch(context.WithValue(ctx, fastMarkKey{}, mark), w, exec, params, contentType, mark)
+	if mark.data != nil {
+		putBuffer(mark.data)
+	}
+}
+
+// dispatch runs the operation of params and writes its response, as
+// gqlgen's POST transport does: an operation that does not parse or
+// validate is 422 (400 for a client that asked for
+// application/graphql-response+json), anything else 200. mark, when not
+// nil, lets a fast-path response be written as it is (writeResponse).
+func dispatch(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, params *graphql.RawParams, contentType string, mark *fastMark) {
 	rc, opErr := exec.CreateOperationContext(ctx, params)
 	if opErr != nil {
 		status := http.StatusOK
@@ -65,12 +78,8 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr), nil)
 		return
 	}
-	mark := &fastMark{}
-	responses, ctx := exec.DispatchOperation(context.WithValue(ctx, fastMarkKey{}, mark), rc)
+	responses, ctx := exec.DispatchOperation(ctx, rc)
 	writeResponse(w, responses(ctx), mark)
-	if mark.data != nil {
-		putBuffer(mark.data)
-	}
 }
 
 // fastMarkKey keys the fastMark of a POST request's context.

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 
 	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -167,22 +166,7 @@ func (t uploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	contentType := responseContentType(r)
 	w.Header().Set("Content-Type", contentType)
-	ctx = context.WithValue(ctx, uploadSetKey{}, set)
-	rc, opErr := exec.CreateOperationContext(ctx, params)
-	if opErr != nil {
-		status := http.StatusOK
-		if errcode.GetErrorKind(opErr) == errcode.KindProtocol {
-			status = http.StatusUnprocessableEntity
-			if contentType == mediaGraphQLResponse {
-				status = http.StatusBadRequest
-			}
-		}
-		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr), nil)
-		return
-	}
-	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeResponse(w, responses(ctx), nil)
+	dispatch(context.WithValue(ctx, uploadSetKey{}, set), w, exec, params, contentType, nil)
 }
 
 // read reads the parts of a multipart request into params and set, or
