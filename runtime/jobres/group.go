@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/jobs"
@@ -48,6 +49,16 @@ import (
 // group holds its first call.
 const maxEnqueueGroup = 64
 
+// maxLeaders bounds the groups running at once. Groups in turn leave the
+// database idle during each one's round trips and its commit's flush; a
+// few at once keep it busy while still writing many jobs per statement.
+var maxLeaders = func() int {
+	if n, err := strconv.Atoi(os.Getenv("JP_LEADERS")); err == nil {
+		return n
+	}
+	return 2
+}()
+
 // enqueueCall is one Enqueue waiting for its group.
 type enqueueCall struct {
 	ctx     context.Context
@@ -55,9 +66,9 @@ type enqueueCall struct {
 	payload json.RawMessage
 	opts    EnqueueOptions
 	subject string
-	// wake receives true when the call must lead the next group, false
-	// when its group has run and its outcome is set.
-	wake chan bool
+	// wake receives the group the call must lead, or nil when its group
+	// has run and its outcome is set.
+	wake chan []*enqueueCall
 
 	env *resource.Envelope
 	dup bool
@@ -69,24 +80,55 @@ func grouped(ctx context.Context, def *Def) bool {
 	return resource.TxFrom(ctx) == nil && def.Type.UniqueFor <= 0
 }
 
-// enqueueGrouped runs c in the next group and returns once it has run.
+// enqueueGrouped runs c in a group and returns once it has run.
 func (q *Queue) enqueueGrouped(c *enqueueCall) {
-	c.wake = make(chan bool, 1)
+	c.wake = make(chan []*enqueueCall, 1)
 	q.gmu.Lock()
+	if q.leaders < maxLeaders {
+		// The queue is empty: calls queue only while every leader is
+		// busy, and a leader that finds calls queued leads on.
+		q.leaders++
+		q.gmu.Unlock()
+		q.lead([]*enqueueCall{c})
+		return
+	}
 	q.gqueue = append(q.gqueue, c)
-	lead := !q.leading
-	q.leading = true
 	q.gmu.Unlock()
-	if lead || <-c.wake {
-		q.leadGroup()
+	if group := <-c.wake; group != nil {
+		q.lead(group)
 	}
 }
 
-// leadGroup runs one group, the queued calls of the first one's subject
-// (up to maxEnqueueGroup), wakes them, and passes the lead to the next
-// queued call, if any. The leader is the first queued call.
-func (q *Queue) leadGroup() {
+// lead runs a group whose first call is the caller's, then hands the
+// calls queued meanwhile, as the next group, to the first of them, and
+// wakes the others of its group.
+func (q *Queue) lead(group []*enqueueCall) {
+	t0 := time.Now()
+	q.runGroup(group)
+	if debugGroups {
+		fmt.Fprintf(os.Stderr, "group %d %v\n", len(group), time.Since(t0))
+	}
 	q.gmu.Lock()
+	next := q.takeGroup()
+	if next == nil {
+		q.leaders--
+	}
+	q.gmu.Unlock()
+	if next != nil {
+		next[0].wake <- next
+	}
+	for _, c := range group[1:] {
+		c.wake <- nil
+	}
+}
+
+// takeGroup removes from the queue and returns the next group: the
+// queued calls of the first one's subject, up to maxEnqueueGroup; nil
+// when none is queued.
+func (q *Queue) takeGroup() []*enqueueCall {
+	if len(q.gqueue) == 0 {
+		return nil
+	}
 	subject := q.gqueue[0].subject
 	group := make([]*enqueueCall, 0, min(len(q.gqueue), maxEnqueueGroup))
 	rest := q.gqueue[:0]
@@ -99,24 +141,7 @@ func (q *Queue) leadGroup() {
 	}
 	clear(q.gqueue[len(rest):])
 	q.gqueue = rest
-	q.gmu.Unlock()
-
-	t0 := time.Now()
-	q.runGroup(group)
-	if debugGroups {
-		fmt.Fprintf(os.Stderr, "group %d %v\n", len(group), time.Since(t0))
-	}
-
-	q.gmu.Lock()
-	if len(q.gqueue) > 0 {
-		q.gqueue[0].wake <- true
-	} else {
-		q.leading = false
-	}
-	q.gmu.Unlock()
-	for _, c := range group[1:] {
-		c.wake <- false
-	}
+	return group
 }
 
 // runGroup runs the calls of a group in one transaction, or, when that
@@ -146,7 +171,7 @@ func (q *Queue) enqueueTogether(group []*enqueueCall) (err error) {
 	}()
 	live := make([]*enqueueCall, 0, len(group))
 	ctx := context.WithoutCancel(group[0].ctx)
-	return q.svc.Transaction(ctx, func(ctx context.Context, tx *resource.Tx) error {
+	return q.svc.TransactionMany(ctx, func(ctx context.Context, tx *resource.Tx) error {
 		live = live[:0]
 		for _, c := range group {
 			c.env, c.dup, c.err = nil, false, nil

@@ -141,7 +141,7 @@ type Queue struct {
 	// them leads.
 	gmu     sync.Mutex
 	gqueue  []*enqueueCall
-	leading bool
+	leaders int
 
 	stopReconcile context.CancelFunc
 	reconciled    chan struct{}
