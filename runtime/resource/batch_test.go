@@ -30,7 +30,9 @@ type manyLog struct {
 	log *[]string
 }
 
-func (m *manyLog) add(format string, args ...any) { *m.log = append(*m.log, fmt.Sprintf(format, args...)) }
+func (m *manyLog) add(format string, args ...any) {
+	*m.log = append(*m.log, fmt.Sprintf(format, args...))
+}
 
 func (m *manyLog) PutRevision(k *resource.Kind, r *resource.Revision) error {
 	m.add("revision %s", r.Info.RevisionID)

@@ -1,10 +1,13 @@
 package postgres
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/specstar-go/specstar/runtime/resource"
 )
@@ -156,4 +159,32 @@ func (t *txn) PutRecords(k *resource.Kind, recs []*resource.Record, create bool)
 		record: ks, create: create,
 	})
 	return nil
+}
+
+// PgxConnPending returns, as PgxConn does, the connection of a write
+// transaction for another library's statements, but sends nothing:
+// pending holds what must be sent before them, in order (BEGIN, when the
+// transaction has sent nothing yet), and the transaction counts it as
+// sent. The caller sends pending in the same round trip as its first
+// statement, saving the round trip PgxConn spends on BEGIN (runtime/jobs
+// sends it with River's insert). A caller that fails before sending it
+// must fail the transaction, which then rolls back (there is nothing to
+// roll back on the server). With writes queued it sends them first, as
+// PgxConn does, and returns no pending statement.
+func (t *txn) PgxConnPending() (conn *pgx.Conn, pending []string, err error) {
+	if !t.writable {
+		return nil, nil, errors.New("postgres: a read-only transaction has no connection to write on")
+	}
+	if t.failed != nil {
+		return nil, nil, t.failed
+	}
+	if len(t.queued) > 0 {
+		c, err := t.PgxConn()
+		return c, nil, err
+	}
+	if !t.begun {
+		t.begun = true
+		pending = []string{t.begin}
+	}
+	return t.conn.Conn(), pending, nil
 }
