@@ -103,9 +103,6 @@ func productRound(b *testing.B, dbURL string) round {
 			b.Logf("product: %d enqueued in %v", n, time.Since(start))
 		}
 		deadline := time.Now().Add(time.Minute + time.Duration(n)*time.Millisecond)
-		if os.Getenv("JP_NOOBS") != "" {
-			return
-		}
 		for {
 			left, err := svc.Count(sys, benchKind, resource.ListQuery{Filter: `status in ["pending", "running"]`})
 			if err != nil {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"runtime/debug"
-	"strconv"
-	"time"
 
 	"github.com/specstar-go/specstar/runtime/jobs"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -17,23 +14,24 @@ import (
 //
 // An Enqueue made outside a caller's transaction needs a store
 // transaction of its own, and most of what that costs is not the job:
-// on PostgreSQL, BEGIN, River's insert and COMMIT are three round trips,
-// and the commit a flush of the WAL; on SQLite, the commit. Enqueues
-// that arrive while another runs therefore queue, and the next
-// transaction runs every queued one together: one River insert of all
-// their jobs (Engine.EnqueueManyTx), their resources created after it,
-// one commit. This is the group commit runtime/store/sqlite does for
-// every write, here one level up, where the jobs of a group can share
-// one insert.
+// on PostgreSQL, BEGIN, River's insert and COMMIT are round trips, and
+// each statement and each commit has a fixed cost; on SQLite, the commit.
+// Enqueues that arrive while the running groups are busy therefore
+// queue, and the next group runs every queued one together in one
+// transaction (Service.TransactionMany): one River insert of all their
+// jobs (Engine.EnqueueManyTx), their resources' revisions and records
+// written many per statement, one commit. This is the group commit
+// runtime/store/sqlite does for every write, one level up, where the
+// jobs of a group can share their statements.
 //
-// No call waits for company: a call that finds no group running runs at
-// once, alone. Every call returns only after its group has committed, so
-// an Enqueue that returns nil has its job and its resource committed, as
-// with a transaction per call. A call whose payload refers to a resource
-// that does not exist gets its 422 and the others go on. When the group
-// transaction fails as a whole (a resource that cannot be created, a
-// failed statement, a panic), each call of the group runs again alone,
-// so that one bad call cannot fail the others.
+// No call waits for company: a call that finds fewer than maxLeaders
+// groups running starts one, alone. Every call returns only after its
+// group has committed, so an Enqueue that returns nil has its job and
+// its resource committed, as with a transaction per call. A call whose
+// payload refers to a resource that does not exist gets its 422 and the
+// others go on. When the group transaction fails as a whole (a resource
+// that cannot be created, a failed statement, a panic), each call of the
+// group runs again alone, so that one bad call cannot fail the others.
 //
 // A group holds calls of one subject only (the resources' created_by),
 // and never a job of a type with UniqueFor (two enqueues of one payload
@@ -41,9 +39,9 @@ import (
 // run alone. An Enqueue inside a caller's transaction (a hook's) joins
 // that transaction and is never grouped.
 //
-// There is no goroutine: the first caller to find no group running
-// leads, runs the queued calls, and hands the lead to the first caller
-// still queued, as runtime/store/sqlite's Update does.
+// There is no goroutine: the caller that starts a group leads it, and
+// when it is done hands the calls queued meanwhile, as the next group,
+// to the first of them, as runtime/store/sqlite's Update does.
 
 // maxEnqueueGroup bounds the calls of one group, and with it the time a
 // group holds its first call.
@@ -52,12 +50,7 @@ const maxEnqueueGroup = 64
 // maxLeaders bounds the groups running at once. Groups in turn leave the
 // database idle during each one's round trips and its commit's flush; a
 // few at once keep it busy while still writing many jobs per statement.
-var maxLeaders = func() int {
-	if n, err := strconv.Atoi(os.Getenv("JP_LEADERS")); err == nil {
-		return n
-	}
-	return 2
-}()
+const maxLeaders = 4
 
 // enqueueCall is one Enqueue waiting for its group.
 type enqueueCall struct {
@@ -103,11 +96,7 @@ func (q *Queue) enqueueGrouped(c *enqueueCall) {
 // calls queued meanwhile, as the next group, to the first of them, and
 // wakes the others of its group.
 func (q *Queue) lead(group []*enqueueCall) {
-	t0 := time.Now()
 	q.runGroup(group)
-	if debugGroups {
-		fmt.Fprintf(os.Stderr, "group %d %v\n", len(group), time.Since(t0))
-	}
 	q.gmu.Lock()
 	next := q.takeGroup()
 	if next == nil {
@@ -213,5 +202,3 @@ func (q *Queue) enqueueTogether(group []*enqueueCall) (err error) {
 func (c *enqueueCall) txCtx(tx *resource.Tx) context.Context {
 	return resource.WithTx(context.WithoutCancel(c.ctx), tx)
 }
-
-var debugGroups = os.Getenv("JP_DEBUG") != ""

@@ -40,7 +40,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -626,7 +625,7 @@ func patch(def *Def, j *jobs.Job, ev jobs.Event) func(json.RawMessage) (json.Raw
 // observe is the engine's observer: it queues the change for the shard
 // of its job.
 func (q *Queue) observe(_ context.Context, c jobs.Change) {
-	if q.byName[c.Job.Type] == nil || jpNoObs {
+	if q.byName[c.Job.Type] == nil {
 		return // a type of another version of the application
 	}
 	q.shards[uint64(c.Job.ID)%uint64(len(q.shards))].add(c)
@@ -646,13 +645,6 @@ func (q *Queue) stopWriters() {
 // resource it lacks, so that one bad change holds back no other.
 func (q *Queue) writeBatch(batch []jobs.Change) {
 	ctx := resource.AsSystem(context.Background())
-	if debugGroups {
-		ids := map[int64]bool{}
-		for _, c := range batch {
-			ids[c.Job.ID] = true
-		}
-		fmt.Fprintf(os.Stderr, "batch %d %d\n", len(batch), len(ids))
-	}
 	ops := make([]resource.PatchOp, len(batch))
 	for i, c := range batch {
 		def := q.byName[c.Job.Type]
@@ -788,5 +780,3 @@ func Result(v any) (json.RawMessage, error) {
 	}
 	return out, nil
 }
-
-var jpNoObs = os.Getenv("JP_NOOBS") != ""
