@@ -16,14 +16,16 @@
 //     pending) in one store transaction (Service.Transaction and
 //     jobs.EnqueueTx), so that a job exists if and only if its resource
 //     does, and, from a hook, if and only if the hook's write commits;
-//     the jobs of schedule ticks are enqueued the same way
-//     (jobs.Config.Ticks);
+//     the enqueues of concurrent callers share one (group.go); the jobs
+//     of schedule ticks are enqueued the same way (jobs.Config.Ticks);
 //   - every status change the engine makes (start, end of an attempt,
 //     retry, cancel, rerun, a job taken back from a dead instance) is
 //     written as a new revision by the instance that made it, as the
 //     system principal, in commit order per job (jobs.Observer); the
 //     changes are written in batches, one store transaction for every
-//     change that arrived meanwhile;
+//     change that arrived meanwhile, and the start of an attempt waits
+//     for its end (up to startHold, a quarter of a second) to be written
+//     with it (shard.go);
 //   - the observer is at most once (a change made just before a crash is
 //     not written), so every instance looks, at start and then every
 //     ReconcileInterval, at the job resources that are pending or running
