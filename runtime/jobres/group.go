@@ -24,7 +24,7 @@ import (
 // runtime/store/sqlite does for every write, one level up, where the
 // jobs of a group can share their statements.
 //
-// No call waits for company: a call that finds fewer than maxLeaders
+// No call waits for company: a call that finds fewer than maxLeaders()
 // groups running starts one, alone. Every call returns only after its
 // group has committed, so an Enqueue that returns nil has its job and
 // its resource committed, as with a transaction per call. A call whose
@@ -47,10 +47,21 @@ import (
 // group holds its first call.
 const maxEnqueueGroup = 64
 
-// maxLeaders bounds the groups running at once. Groups in turn leave the
-// database idle during each one's round trips and its commit's flush; a
-// few at once keep it busy while still writing many jobs per statement.
-const maxLeaders = 4
+// parallelGroups bounds the groups running at once on PostgreSQL. Groups in
+// turn would leave the database idle during each one's round trips and
+// its commit's flush; a few at once keep it busy while still writing
+// many jobs per statement. SQLite runs one write transaction at a time
+// (its store commits them in groups of its own): one group at a time
+// makes the largest groups there.
+const parallelGroups = 4
+
+// maxLeaders returns how many groups may run at once.
+func (q *Queue) maxLeaders() int {
+	if q.engine.SerialWrites() {
+		return 1
+	}
+	return parallelGroups
+}
 
 // enqueueCall is one Enqueue waiting for its group.
 type enqueueCall struct {
@@ -77,7 +88,7 @@ func grouped(ctx context.Context, def *Def) bool {
 func (q *Queue) enqueueGrouped(c *enqueueCall) {
 	c.wake = make(chan []*enqueueCall, 1)
 	q.gmu.Lock()
-	if q.leaders < maxLeaders {
+	if q.leaders < q.maxLeaders() {
 		// The queue is empty: calls queue only while every leader is
 		// busy, and a leader that finds calls queued leads on.
 		q.leaders++
