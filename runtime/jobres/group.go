@@ -77,6 +77,10 @@ type enqueueCall struct {
 	env *resource.Envelope
 	dup bool
 	err error
+	// panicked holds the panic of the call when it ran alone (on its
+	// leader's goroutine), raised again on the call's own.
+	panicked any
+	stack    []byte
 }
 
 // grouped reports whether an Enqueue may join a group.
@@ -94,12 +98,15 @@ func (q *Queue) enqueueGrouped(c *enqueueCall) {
 		q.leaders++
 		q.gmu.Unlock()
 		q.lead([]*enqueueCall{c})
-		return
+	} else {
+		q.gqueue = append(q.gqueue, c)
+		q.gmu.Unlock()
+		if group := <-c.wake; group != nil {
+			q.lead(group)
+		}
 	}
-	q.gqueue = append(q.gqueue, c)
-	q.gmu.Unlock()
-	if group := <-c.wake; group != nil {
-		q.lead(group)
+	if c.panicked != nil {
+		panic(fmt.Sprintf("%v\n\npanicked in a grouped enqueue:\n%s", c.panicked, c.stack))
 	}
 }
 
@@ -153,8 +160,21 @@ func (q *Queue) runGroup(group []*enqueueCall) {
 		}
 	}
 	for _, c := range group {
-		c.env, c.dup, c.err = q.enqueueAlone(c.ctx, c.def, c.payload, c.opts)
+		q.runAlone(c)
 	}
+}
+
+// runAlone runs one call of a group alone. A panic is kept in the call,
+// to be raised again on its own goroutine: the leader must still wake
+// the others.
+func (q *Queue) runAlone(c *enqueueCall) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.panicked, c.stack = r, debug.Stack()
+			c.env, c.dup, c.err = nil, false, fmt.Errorf("jobres: enqueue panicked: %v", r)
+		}
+	}()
+	c.env, c.dup, c.err = q.enqueueAlone(c.ctx, c.def, c.payload, c.opts)
 }
 
 // enqueueTogether enqueues the jobs of a group with one insert and
@@ -164,7 +184,8 @@ func (q *Queue) runGroup(group []*enqueueCall) {
 func (q *Queue) enqueueTogether(group []*enqueueCall) (err error) {
 	defer func() {
 		// A panic of one call (a hook of the job kind) is raised again
-		// when the call runs alone, in its own goroutine.
+		// when the calls run alone, on the goroutine of the call that
+		// panics (see runAlone).
 		if r := recover(); r != nil {
 			err = fmt.Errorf("jobres: a grouped enqueue panicked: %v\n%s", r, debug.Stack())
 		}

@@ -3,6 +3,7 @@ package jobres_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -84,6 +85,72 @@ func TestGroupEnqueue(t *testing.T) {
 			}
 			if n != created || created != 48 {
 				t.Errorf("%d job resources, %d enqueues succeeded, want 48 of both", n, created)
+			}
+		})
+	}
+}
+
+// TestGroupFallback checks that a group whose transaction fails as a
+// whole (a hook of the job kind refuses one job's resource) runs its
+// calls again one by one: the refused one fails, the others succeed.
+func TestGroupFallback(t *testing.T) {
+	for _, kind := range backends {
+		t.Run(kind, func(t *testing.T) {
+			refused := errors.New("refused by the hook")
+			hooks := resource.WithHooks(workKind, resource.Hooks{BeforeWrite: func(ctx context.Context, w *resource.Write) (json.RawMessage, error) {
+				var d struct {
+					Payload struct{ N int }
+				}
+				if err := json.Unmarshal(w.Data, &d); err != nil {
+					return nil, err
+				}
+				if w.Action == resource.ActionCreate && d.Payload.N%4 == 3 {
+					return nil, refused
+				}
+				return w.Data, nil
+			}})
+			e := open(t, kind, handlers{}, "", hooks)
+			var wg sync.WaitGroup
+			errs := make([]error, 40)
+			ids := make([]string, 40)
+			for g := range 8 {
+				wg.Go(func() {
+					for i := g; i < 40; i += 8 {
+						env, _, err := e.q.Enqueue(e.ctx, e.q.Def("Work"), json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), jobres.EnqueueOptions{})
+						errs[i] = err
+						if env != nil {
+							ids[i] = env.Meta.ResourceID
+						}
+					}
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				switch {
+				case i%4 == 3 && !errors.Is(err, refused):
+					t.Errorf("enqueue %d: got %v, want the hook's refusal", i, err)
+				case i%4 != 3 && err != nil:
+					t.Errorf("enqueue %d: %v", i, err)
+				case i%4 != 3:
+					e.waitStatus(t, workKind, ids[i], jobs.StatusCompleted)
+				}
+			}
+			n, err := e.svc.Count(e.ctx, workKind, resource.ListQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 30 {
+				t.Errorf("%d job resources, want 30", n)
+			}
+			if kind != "memory" {
+				// The refused jobs' queue rows rolled back with them.
+				list, err := e.q.Engine().List(e.ctx, jobs.ListOptions{Type: "Work", Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(list) != 30 {
+					t.Errorf("%d jobs in the queue, want 30", len(list))
+				}
 			}
 		})
 	}
