@@ -93,4 +93,3 @@ func selfPorts() map[int]bool {
 	}
 	return ports
 }
-
