@@ -18,6 +18,7 @@ import (
 	"github.com/specstar-go/specstar/examples/bench/item"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/server"
+	"github.com/specstar-go/specstar/runtime/store/postgres/pgtest"
 )
 
 // categories are the values of the category enum.
@@ -67,8 +68,11 @@ func benchServer(b *testing.B, storage string, n int) (http.Handler, []string) {
 		DatabaseURL: "memory:",
 		Logger:      slog.New(slog.DiscardHandler),
 	}
-	if storage == "sqlite" {
+	switch storage {
+	case "sqlite":
 		cfg.DatabaseURL = "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
+	case "postgres":
+		cfg.DatabaseURL = pgtest.SchemaURL(b, pgtest.URL(b))
 	}
 	srv, err := item.NewServer(cfg)
 	if err != nil {
@@ -123,8 +127,10 @@ const graphQLList = `{"query":"query($c: ItemCategory!) { items(filter: {categor
 // through the generated server's whole handler (middleware, decoding,
 // engine, storage, encoding), without the network, on each storage. The
 // list runs on 2 000 items, so that its sort cost is visible but bounded.
+// PostgreSQL runs with SPECSTAR_TEST_POSTGRES_URL set (in a schema of its
+// own), and is skipped without it.
 func BenchmarkHandler(b *testing.B) {
-	for _, storage := range []string{"memory", "sqlite"} {
+	for _, storage := range []string{"memory", "sqlite", "postgres"} {
 		b.Run(storage, func(b *testing.B) {
 			h, ids := benchServer(b, storage, 2000)
 			list := "/api/items?filter=" + url.QueryEscape(`category = "gamma"`) + "&sort=-happened_at&limit=20"

@@ -47,11 +47,20 @@ func TestAdminBrowserJobRerun(t *testing.T) {
 	checkAxe(t, ctx, "finished job")
 	browse(t, ctx, "rerun",
 		chromedp.Click(chromedp.CSS(`form[action$="/rerun"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#job[hx-get]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#live[hx-get]`)),
 	)
 	text := value(t, ctx, "read main", chromedp.Text(chromedp.CSS(`main`)))
-	if !strings.Contains(text, "The job will run again.") || !strings.Contains(text, "refreshes the logs") {
+	if !strings.Contains(text, "The job will run again.") || !strings.Contains(text, "refreshes the job and its logs") {
 		t.Fatalf("after rerun: %s", text)
+	}
+	// The run under way is shown, not the earlier run's result, and the
+	// job is not offered for deletion while it may still run.
+	data := value(t, ctx, "read the data", chromedp.Text(chromedp.CSS(`dl.data`)))
+	if strings.Contains(data, "Result") || strings.Contains(data, "Finished at") {
+		t.Errorf("the rerun's page shows the earlier run's result: %s", data)
+	}
+	if n := value(t, ctx, "count purge buttons", chromedp.Evaluate[int](`document.querySelectorAll("form[action$='/purge']").length`)); n != 0 {
+		t.Errorf("a job under way is offered Delete permanently")
 	}
 	checkAxe(t, ctx, "running job")
 	screenshot(t, ctx, "job-running")
@@ -64,11 +73,14 @@ func TestAdminBrowserJobRerun(t *testing.T) {
 	if mark := value(t, ctx, "read the mark", chromedp.Evaluate[string](`String(window.specstarMark)`)); mark != "kept" {
 		t.Fatalf("the page was reloaded (mark %q), not refreshed in place", mark)
 	}
+	if data := value(t, ctx, "read the data", chromedp.Text(chromedp.CSS(`dl.data`))); !strings.Contains(data, "Result") || !strings.Contains(data, "Finished at") {
+		t.Errorf("the completed rerun's page lacks its result: %s", data)
+	}
 	logs := value(t, ctx, "read the logs", chromedp.Text(chromedp.CSS(`#job pre.logs`)))
 	if strings.Count(logs, "notified the readers") < 2 {
 		t.Errorf("the refreshed logs lack the rerun's lines: %q", logs)
 	}
-	if n := value(t, ctx, "count pollers", chromedp.Evaluate[int](`document.querySelectorAll("#job[hx-get]").length`)); n != 0 {
+	if n := value(t, ctx, "count pollers", chromedp.Evaluate[int](`document.querySelectorAll("#live[hx-get]").length`)); n != 0 {
 		t.Errorf("the finished job's section still polls (%d pollers)", n)
 	}
 	t.Logf("the rerun completed and the page showed it %s after the rerun's page loaded", time.Since(start).Round(100*time.Millisecond))

@@ -71,7 +71,8 @@ func TestAdminJobs(t *testing.T) {
 		path := jobs + "/" + id
 		running := b.waitJobPage(path, "running")
 		// The running job's section polls itself and offers Cancel, not Rerun.
-		running.must(t, http.StatusOK, `hx-get="`+path+`"`, `hx-trigger="every 2s"`, `action="`+path+`/cancel"`, "refreshes the logs")
+		running.must(t, http.StatusOK, `hx-get="`+path+`"`, `hx-trigger="every 2s"`, `action="`+path+`/cancel"`, "refreshes the job and its logs")
+		running.lacks(t, `action="`+path+`/purge"`, "Delete permanently")
 		running.lacks(t, `action="`+path+`/rerun"`)
 
 		// An editor is offered nothing and, forced, is refused.

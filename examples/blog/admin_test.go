@@ -249,7 +249,17 @@ func TestAdminCreateEditHistory(t *testing.T) {
 	p.must(t, http.StatusUnprocessableEntity, "is not valid JSON", `{"a": }`)
 
 	// The ref picker's type-ahead over the display field.
-	b.get("/admin/authors/choices?field=author&author=ad").must(t, http.StatusOK, `<option value="`+author+`">Ada</option>`)
+	b.get("/admin/authors/choices?field=author&author=ad").must(t, http.StatusOK, `<option value="Ada" data-id="`+author+`">`)
+	// The picker shows the target's name and keeps the id beside it; a
+	// form without the script sends the name, which names one author.
+	b.get("/admin/posts/"+post+"/edit").must(t, http.StatusOK, `id="f-author" name="author" value="Ada"`, `name="author.id" value="`+author+`"`)
+	p = b.post("/admin/posts/new", url.Values{"title": {"By name"}, "author": {"ada"}, "submit": {"save"}})
+	byName := createdID(t, p, "/admin/posts")
+	if env, err := e.svc.Get(resource.AsSystem(context.Background()), e.kind("Post"), byName, resource.ReadOptions{}); err != nil || !strings.Contains(string(env.Data), `"author":"`+author+`"`) {
+		t.Fatalf("the post created by the author's name: %v %s", err, env.Data)
+	}
+	b.post("/admin/posts/new", url.Values{"title": {"By nobody"}, "author": {"Nobody"}, "submit": {"save"}}).
+		must(t, http.StatusUnprocessableEntity, `id="f-author-error"`, "no author is named “Nobody”", `value="Nobody"`)
 
 	// Edit with a concurrent change: 412, who changed what, the input kept.
 	edit := b.get("/admin/posts/" + post + "/edit")
@@ -325,7 +335,8 @@ func TestAdminListAndRules(t *testing.T) {
 	b := e.browser()
 	b.login("ed@example.com")
 	l := b.get("/admin/posts")
-	l.must(t, http.StatusOK, "3 shown of 3 posts", "Post A", "Post B", "Post C", "Bo", `aria-label="Select all on this page"`)
+	l.must(t, http.StatusOK, "3 shown of 3 posts", "Post A", "Post B", "Post C", "Bo", `aria-label="Select all on this page"`,
+		`<th scope="col">Title</th>`) // the title column is headed by the display field's label
 	// A raw filter with a mistake shows where it is.
 	b.get("/admin/posts?filter="+url.QueryEscape("views >= 1 && nope = 2")).must(t, http.StatusOK, "at position 15", `<mark>nope = 2</mark>`)
 	// The builder, sorting and keyset pages.

@@ -122,6 +122,10 @@ func kindDict(r *model.Resource) jen.Dict {
 	if k.SchemaVersion > 1 {
 		d[jen.Id("Upgrade")] = jen.Id(upgradeDataFunc(r))
 	}
+	if r.Operation(model.ActionImport) != nil {
+		// The typed decoder of the import route, for restores too.
+		d[jen.Id("Decode")] = jen.Id("decode" + r.GoName)
+	}
 	return d
 }
 

@@ -381,7 +381,7 @@ func (s *schema) checkNames() []string {
 // sharedTypeNames are the GraphQL types every schema declares (or may).
 func sharedTypeNames() []string {
 	return []string{"Query", "Mutation", "Subscription", "Time", "Int64", "JSON", "Meta", "RevisionInfo",
-		"PageInfo", "RevisionConnection", "RevisionEdge", "File", "FileInput", "OrderDirection",
+		"PageInfo", "RevisionConnection", "RevisionEdge", "File", "FileInput", "Upload", "OrderDirection",
 		"RevisionStatus", "WriteMode", "ChangeKind", "StringFilter", "IDFilter", "IntFilter", "FloatFilter",
 		"BooleanFilter", "TimeFilter", "DateFilter", "StringListFilter", "IntListFilter", "FloatListFilter",
 		"BooleanListFilter", "TimeListFilter", "DateListFilter"}

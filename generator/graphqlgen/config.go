@@ -13,6 +13,14 @@ const pkgGraphQLTypes = "github.com/99designs/gqlgen/graphql"
 type typeMapEntry struct {
 	Model      []string             `json:"model"`
 	EnumValues map[string]enumValue `json:"enum_values,omitempty"`
+	Fields     map[string]fieldMap  `json:"fields,omitempty"`
+}
+
+// fieldMap is the configuration of one field of a bound type.
+type fieldMap struct {
+	// Resolver makes gqlgen call a resolver method for the field, which
+	// the bound Go type has no field for.
+	Resolver bool `json:"resolver"`
 }
 
 type enumValue struct {
@@ -52,8 +60,12 @@ func gqlgenConfig(s *schema, pkgPath string) ([]byte, error) {
 		}},
 	}
 	if usesFiles(s) {
-		models["File"] = typeMapEntry{Model: []string{pkgResource + ".File"}}
-		models["FileInput"] = typeMapEntry{Model: []string{pkgResource + ".File"}}
+		// File.url and FileInput.upload have no field in resource.File:
+		// the resolvers of the root file answer them (gql.FileURL,
+		// gql.PendUpload).
+		models["File"] = typeMapEntry{Model: []string{pkgResource + ".File"}, Fields: map[string]fieldMap{"url": {Resolver: true}}}
+		models["FileInput"] = typeMapEntry{Model: []string{pkgResource + ".File"}, Fields: map[string]fieldMap{"upload": {Resolver: true}}}
+		models["Upload"] = typeMapEntry{Model: []string{pkgGraphQLTypes + ".Upload"}}
 	}
 	for _, sf := range sharedFilters() {
 		if s.shared[sf.name] {

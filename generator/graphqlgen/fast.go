@@ -282,10 +282,7 @@ func fastFile(s *schema, pkgPath string) *jen.File {
 		).Bool().Block(
 			jen.List(jen.Id("args"), jen.Err()).Op(":=").Id("ec").Dot("field_Query_"+rt.field+"_args").Call(jen.Id("ctx"), jen.Id("field").Dot("ArgumentMap").Call(jen.Id("ec").Dot("Variables"))),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.False())),
-			jen.Id("ctx").Op("=").Qual(pkgGraphQL, "WithFieldContext").Call(jen.Id("ctx"), jen.Op("&").Qual(pkgGraphQL, "FieldContext").Values(jen.Dict{
-				jen.Id("Object"): jen.Lit("Query"), jen.Id("Field"): jen.Id("field"), jen.Id("Args"): jen.Id("args"),
-				jen.Id("IsMethod"): jen.True(), jen.Id("IsResolver"): jen.True(),
-			})),
+			jen.Id("ctx").Op("=").Qual(pkgGQL, "ResolverContext").Call(jen.Id("ctx"), jen.Lit("Query"), jen.Id("field"), jen.Id("args")),
 			jen.List(jen.Id("res"), jen.Err()).Op(":=").Add(rt.call),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.False())),
 			jen.Do(func(s *jen.Statement) {

@@ -47,6 +47,28 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("input").Dot("encode").Call(),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
 	}
+	// uploads stores the files of a multipart request that the data (or
+	// patch) of a write of a resource with file fields names:
+	//
+	//	ctx, data, done, err := gql.SaveUploads(ctx, r.svc, postKind, resource.ActionCreate, data)
+	//	if err != nil { return nil, gql.Wrap(err) }
+	uploads := func(data, action string) []jen.Code {
+		if !r.HasFiles() {
+			return nil
+		}
+		return []jen.Code{
+			jen.List(jen.Id("ctx"), jen.Id(data), jen.Id("done"), jen.Err()).Op(":=").Qual(pkgGQL, "SaveUploads").Call(
+				jen.Id("ctx"), jen.Id("r").Dot("svc"), kind.Clone(), jen.Qual(pkgResource, action), jen.Id(data)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+		}
+	}
+	// uploaded removes the stored files of a write that failed: done(err).
+	uploaded := func() []jen.Code {
+		if !r.HasFiles() {
+			return nil
+		}
+		return []jen.Code{jen.Id("done").Call(jen.Err())}
+	}
 	// resolve emits the resolver of the GraphQL field of op.
 	resolve := func(op *model.Operation, params []jen.Code, results jen.Code, body ...jen.Code) {
 		recv, typ := map[string]string{
@@ -73,28 +95,33 @@ func resolverFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 			resolve(op, listParams, jen.Params(jen.Op("*").Id(a.conn), jen.Error()),
 				jen.Return(jen.Id("r").Dot(listFunc(a)).Call(jen.Id("ctx"), jen.Nil(), jen.Id("where"), jen.Id("orderBy"), jen.Id("first"), jen.Id("after"), jen.Id("includeDeleted"))))
 		case model.ActionCreate:
+			body := append(append(encode, uploads("data", "ActionCreate")...),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Create", jen.Id("data"), writeOpts(false, false, true))))
 			resolve(op, []jen.Code{jen.Id("input").Id(r.GoName), str(jen.Id("status"))}, result.Clone(),
-				append(encode,
-					jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Create", jen.Id("data"), writeOpts(false, false, true))),
-					jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
+				append(append(body, uploaded()...), jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
 		case model.ActionUpdate:
+			body := append(append(encode, uploads("data", "ActionUpdate")...),
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Update", jen.Id("id"), jen.Id("data"), writeOpts(true, true, true))))
 			resolve(op, []jen.Code{jen.Id("id").String(), jen.Id("input").Id(r.GoName), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
-				append(encode,
-					jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Update", jen.Id("id"), jen.Id("data"), writeOpts(true, true, true))),
-					jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
+				append(append(body, uploaded()...), jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))...)
 		case model.ActionPatch:
 			emitPatchFields(f, r)
-			resolve(op, []jen.Code{jen.Id("id").String(), jen.Id("patch").Qual(pkgJSON, "RawMessage"), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(),
-				// The patch names fields and enum values as GraphQL does.
+			// The patch names fields and enum values as GraphQL does.
+			body := []jen.Code{
 				jen.List(jen.Id("patch"), jen.Err()).Op(":=").Qual(pkgGQL, "TranslatePatch").Call(jen.Id("patch"), jen.Id(patchFieldsVar(r))),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+			}
+			body = append(body, uploads("patch", "ActionUpdate")...)
+			body = append(body,
 				jen.Id("apply").Op(":=").Func().Params(jen.Id("current").Qual(pkgJSON, "RawMessage")).Params(jen.Qual(pkgJSON, "RawMessage"), jen.Error()).Block(
 					jen.List(jen.Id("merged"), jen.Err()).Op(":=").Qual(pkgGQL, "MergePatch").Call(jen.Id("current"), jen.Id("patch")),
 					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 					jen.Return(jen.Id("decode"+r.GoName).Call(jen.Id("merged"))),
 				),
-				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Patch", jen.Id("id"), jen.Id("apply"), writeOpts(true, true, true))),
-				jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Patch", jen.Id("id"), jen.Id("apply"), writeOpts(true, true, true))))
+			body = append(body, uploaded()...)
+			body = append(body, jen.Return(jen.Id(res).Call(jen.Id("env"), jen.Err())))
+			resolve(op, []jen.Code{jen.Id("id").String(), jen.Id("patch").Qual(pkgJSON, "RawMessage"), str(jen.Id("ifMatch")), str(jen.Id("mode")), str(jen.Id("status"))}, result.Clone(), body...)
 		case model.ActionDelete:
 			resolve(op, []jen.Code{jen.Id("id").String(), str(jen.Id("ifMatch"))}, result.Clone(),
 				jen.List(jen.Id("env"), jen.Err()).Op(":=").Add(svc("Delete", jen.Id("id"), writeOpts(true, false, false))),

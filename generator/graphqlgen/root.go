@@ -39,6 +39,9 @@ func rootFile(s *schema, pkgPath string) *jen.File {
 		f.Line()
 	}
 
+	if usesFiles(s) {
+		emitFileResolvers(f)
+	}
 	f.Comment("GraphQL returns the handler of the GraphQL API over svc: queries, mutations and")
 	f.Comment("subscriptions (fed by opts.Feed), with GraphiQL for browsers. The server mounts it")
 	f.Comment("at /graphql.")
@@ -75,4 +78,43 @@ func rootFile(s *schema, pkgPath string) *jen.File {
 		}
 	})
 	return f
+}
+
+// emitFileResolvers emits the resolvers of the fields of File and
+// FileInput that resource.File has no field for:
+//
+//	func (r *resolver) File() FileResolver { return fileResolver{} }
+//	func (fileResolver) URL(ctx context.Context, obj *resource.File) (string, error) {
+//		return gql.FileURL(ctx, obj)
+//	}
+//
+// and likewise FileInput.upload, by gql.PendUpload.
+func emitFileResolvers(f *jen.File) {
+	f.ImportName(pkgGraphQLTypes, "graphql")
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	obj := jen.Id("obj").Op("*").Qual(pkgResource, "File")
+	for _, fr := range []struct {
+		typ, recv, field, method, doc string
+		params                        []jen.Code
+		results                       jen.Code
+		body                          jen.Code
+	}{
+		{"File", "fileResolver", "url", "URL", "the download route of the file (gql.FileURL)",
+			[]jen.Code{ctx.Clone(), obj.Clone()}, jen.Params(jen.String(), jen.Error()),
+			jen.Return(jen.Qual(pkgGQL, "FileURL").Call(jen.Id("ctx"), jen.Id("obj")))},
+		{"FileInput", "fileInputResolver", "upload", "Upload", "a file of a multipart request, stored by the mutation (gql.PendUpload)",
+			[]jen.Code{jen.Id("_").Qual("context", "Context"), obj.Clone(), jen.Id("data").Op("*").Qual(pkgGraphQLTypes, "Upload")}, jen.Error(),
+			jen.Return(jen.Qual(pkgGQL, "PendUpload").Call(jen.Id("obj"), jen.Id("data")))},
+	} {
+		f.Comment(fr.typ + " returns the resolver of " + fr.typ + "." + fr.field + ".")
+		f.Func().Params(jen.Id("r").Op("*").Id("resolver")).Id(fr.typ).Params().Id(fr.typ + "Resolver").Block(
+			jen.Return(jen.Id(fr.recv).Values()))
+		f.Line()
+		f.Comment(fr.recv + " resolves " + fr.typ + "." + fr.field + ": " + fr.doc + ".")
+		f.Type().Id(fr.recv).Struct()
+		f.Line()
+		f.Comment(fr.method + " is the resolver of " + fr.typ + "." + fr.field + ".")
+		f.Func().Params(jen.Id(fr.recv)).Id(fr.method).Params(fr.params...).Add(fr.results).Block(fr.body)
+		f.Line()
+	}
 }

@@ -47,7 +47,7 @@ func writeSchema(s *schema) []byte {
 		w.WriteString("#" + strings.TrimPrefix(line, "//") + "\n")
 	}
 	w.WriteString("\n")
-	writeScalars(&w)
+	writeScalars(&w, s)
 	writeRoot(&w, s)
 	for _, a := range s.resources {
 		writeResource(&w, a)
@@ -56,13 +56,18 @@ func writeSchema(s *schema) []byte {
 	return bytes.TrimRight(w.Bytes(), "\n")
 }
 
-func writeScalars(w *sdl) {
+func writeScalars(w *sdl, s *schema) {
 	w.desc("", "An RFC 3339 date and time, in UTC: 2024-05-01T12:00:00Z.")
 	w.WriteString("scalar Time\n\n")
 	w.desc("", "A 64-bit signed integer (the int fields of the spec).")
 	w.WriteString("scalar Int64\n\n")
 	w.desc("", "Any JSON value: json fields, merge patches and JSON Patch (RFC 6902) diffs.")
 	w.WriteString("scalar JSON\n\n")
+	if usesFiles(s) {
+		w.desc("", "A file of a multipart request (GraphQL multipart request spec): its value in the variables is null,",
+			"and the request's map part places a file part there.")
+		w.WriteString("scalar Upload\n\n")
+	}
 }
 
 // writeRoot writes Query, Mutation and Subscription: the root fields of
@@ -365,15 +370,17 @@ func writeShared(w *sdl, s *schema) {
 	w.field("endCursor: String", "The cursor of the last edge; null on an empty page.")
 	w.close()
 	if usesFiles(s) {
-		w.open("type", "File", "An uploaded file.")
+		w.open("type", "File", "An uploaded file: its bytes are served by the REST download route, url.")
 		for _, f := range []string{"id: ID!", "name: String!", "contentType: String!", "size: Int64!", "sha256: String!"} {
 			w.field(f)
 		}
+		w.field("url: String!", "The path of the file's download route (GET /api/{resource}/{id}/files/{field}),",
+			"with ?revision= when the record is not the resource's current revision.")
 		w.close()
-		w.open("input", "FileInput", "A reference to an uploaded file.")
-		for _, f := range []string{"id: ID!", "name: String!", "contentType: String!", "size: Int64!", "sha256: String!"} {
-			w.field(f)
-		}
+		w.open("input", "FileInput", "A file of a file field: exactly one of id and upload.")
+		w.field("id: ID", "The id of a file the field holds already, or of one uploaded by POST /api/files.")
+		w.field("upload: Upload", "A new file: a file part of a multipart request (GraphQL multipart request spec),",
+			"streamed to the file store under the field's max_size and accept.")
 		w.close()
 	}
 	enum := func(name string, desc string, values ...string) {

@@ -25,6 +25,20 @@ func typesFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		jen.Return(jen.Qual(pkgResource, "ETag").Call(jen.Op("&").Id("r").Dot("RevisionInfo"))))
 	f.Line()
 
+	if a.model.HasFiles() {
+		// data, err := json.Marshal(&r.Data)
+		// return postKind, &r.Meta, &r.RevisionInfo, data, err
+		f.Comment("FileData returns the record's kind, meta, revision info and data as JSON: where")
+		f.Comment("GraphQL File.url finds the download route of a file of the data (gql.FileURL).")
+		f.Func().Params(jen.Id("r").Add(rec.Clone())).Id("FileData").Params().Params(
+			jen.Op("*").Qual(pkgResource, "Kind"), jen.Op("*").Qual(pkgResource, "Meta"), jen.Op("*").Qual(pkgResource, "RevisionInfo"),
+			jen.Qual(pkgJSON, "RawMessage"), jen.Error(),
+		).Block(
+			jen.List(jen.Id("data"), jen.Err()).Op(":=").Qual(pkgJSON, "Marshal").Call(jen.Op("&").Id("r").Dot("Data")),
+			jen.Return(jen.Id(a.model.VarName+"Kind"), jen.Op("&").Id("r").Dot("Meta"), jen.Op("&").Id("r").Dot("RevisionInfo"), jen.Id("data"), jen.Err()),
+		)
+		f.Line()
+	}
 	f.Comment(fmt.Sprintf("%s is a page of %s resources (GraphQL %s).", a.conn, a.model.Name, a.conn))
 	f.Type().Id(a.conn).Struct(
 		jen.Id("Edges").Index().Op("*").Id(a.edge),

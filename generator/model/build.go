@@ -40,7 +40,7 @@ func ReservedGoNames() []string {
 		"Config", "ResolverRoot", "DirectiveRoot", "ComplexityRoot", "NewExecutableSchema",
 		// Shared GraphQL types and scalars.
 		"Query", "Mutation", "Subscription", "Meta", "RevisionInfo", "PageInfo",
-		"RevisionConnection", "RevisionEdge", "File", "FileInput", "JSON", "Time", "Int64",
+		"RevisionConnection", "RevisionEdge", "File", "FileInput", "Upload", "JSON", "Time", "Int64",
 		"OrderDirection", "RevisionStatus", "WriteMode", "ChangeKind",
 		"StringFilter", "IDFilter", "IntFilter", "FloatFilter", "BooleanFilter", "TimeFilter", "DateFilter",
 		"StringListFilter", "IntListFilter", "FloatListFilter", "BooleanListFilter", "TimeListFilter", "DateListFilter",

@@ -203,7 +203,12 @@ func (c *fieldCtx) list() {
 		for _, s := range elemTypes {
 			allowed = append(allowed, string(s))
 		}
-		c.errorf(lf.Of.Pos, "a list holds scalar values or files: of must be one of %s, not %s", strings.Join(allowed, ", "), t)
+		hint := ""
+		if t == Object {
+			// A gallery of files with captions is the common wish: say how.
+			hint = " (lists of objects are not supported, files in them neither: use a resource with the object's fields and a ref to this one)"
+		}
+		c.errorf(lf.Of.Pos, "a list holds scalar values or files: of must be one of %s, not %s%s", strings.Join(allowed, ", "), t, hint)
 		return
 	}
 	f.Elem = &Field{

@@ -38,5 +38,11 @@ func typeFacts() map[Type]TypeFacts {
 // Facts returns the facts of t; the zero TypeFacts for an unknown type.
 func (t Type) Facts() TypeFacts { return typeFacts()[t] }
 
-// Widget is the admin form control of the field: its type's widget.
-func (f *Field) Widget() string { return f.Type.Facts().Widget }
+// Widget is the admin form control of the field: its type's widget, but
+// a list of files is uploaded like a file (a file input taking several).
+func (f *Field) Widget() string {
+	if f.Type == List && f.Elem != nil && f.Elem.Type == File {
+		return File.Facts().Widget
+	}
+	return f.Type.Facts().Widget
+}

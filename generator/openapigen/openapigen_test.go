@@ -2,6 +2,7 @@ package openapigen
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -271,6 +272,15 @@ func TestDataSchemas(t *testing.T) {
 			return s.Type.IncludesNull() && len(s.Required) == 0 && s.AdditionalProperties.Has != nil && !*s.AdditionalProperties.Has
 		}},
 		{"read-only meta", "Meta", "resource_id", func(s *openapi3.Schema) bool { return s.ReadOnly && s.Format == "uuid" }},
+		// Reads return File objects, which the server sets; writes name
+		// files by FileRef.
+		{"file as returned", "Post", "cover", func(s *openapi3.Schema) bool { return s.AnyOf[0].Ref == "#/components/schemas/File" }},
+		{"files as returned", "Post", "attachments", func(s *openapi3.Schema) bool { return s.Items.Ref == "#/components/schemas/File" }},
+		{"file as written", "PostInput", "cover", func(s *openapi3.Schema) bool { return s.AnyOf[0].Ref == "#/components/schemas/FileRef" }},
+		{"files as written", "PostInput", "attachments", func(s *openapi3.Schema) bool { return s.Items.Ref == "#/components/schemas/FileRef" }},
+		{"file in a merge patch", "PostMergePatch", "cover", func(s *openapi3.Schema) bool { return s.AnyOf[0].Ref == "#/components/schemas/FileRef" }},
+		{"read-only file", "File", "sha256", func(s *openapi3.Schema) bool { return s.ReadOnly }},
+		{"file ref", "FileRef", "id", func(s *openapi3.Schema) bool { return !s.ReadOnly && s.Format == "uuid" }},
 		{"expand", "CommentExpand", "post", func(s *openapi3.Schema) bool {
 			return s.AnyOf[0].Ref == "#/components/schemas/PostEnvelope"
 		}},
@@ -395,5 +405,50 @@ func TestAuthDocument(t *testing.T) {
 		if doc.Components.Schemas[internal] != nil {
 			t.Errorf("internal resource %s has a schema", internal)
 		}
+	}
+}
+
+// TestFilesInObjects: a nested object with a file field is a component
+// schema with File (as returned); a write's object names its files by
+// FileRef, inline, and the multipart form has a part per file path.
+func TestFilesInObjects(t *testing.T) {
+	m := buildBytes(t, "spec.yaml", []byte(`specstar: 1
+package: docs
+resources:
+  Report:
+    fields:
+      title: {type: string, required: true}
+      details:
+        type: object
+        required: true
+        fields:
+          scan: {type: file, accept: [application/pdf]}
+          pages: {type: list, of: file}
+          note: string
+`))
+	f, err := File(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(f.Content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc.Components.Schemas
+	if ref := schemas["ReportDetails"].Value.Properties["scan"].Value.AnyOf[0].Ref; ref != "#/components/schemas/File" {
+		t.Errorf("ReportDetails.scan refers to %s", ref)
+	}
+	inRef := schemas["ReportInput"].Value.Properties["details"]
+	in := inRef.Value
+	if inRef.Ref != "" || in.Properties["scan"].Value.AnyOf[0].Ref != "#/components/schemas/FileRef" ||
+		in.Properties["pages"].Value.Items.Ref != "#/components/schemas/FileRef" || in.Properties["note"] == nil {
+		t.Errorf("ReportInput.details = %s", jsonOf(t, in))
+	}
+	form := doc.Paths.Find("/api/reports").Post.RequestBody.Value.Content["multipart/form-data"].Schema.Value
+	if form.Properties["details.scan"] == nil || form.Properties["details.pages"] == nil || !form.Properties["details.pages"].Value.Type.Is("array") {
+		t.Errorf("multipart form = %s", jsonOf(t, form))
 	}
 }

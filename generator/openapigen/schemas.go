@@ -25,6 +25,7 @@ const (
 	schemaJSONPatchOp   = "JSONPatchOperation"
 	schemaHealth        = "Health"
 	schemaFile          = "File"
+	schemaFileRef       = "FileRef"
 	schemaOpenAPIObject = "OpenAPIDocument"
 	// The schemas of job resources, whose ids are queue ids ("42"), not
 	// UUIDs: a document of a spec with jobs has them.
@@ -249,7 +250,14 @@ func (b *builder) sharedSchemas() error {
 			"content_type": str("The media type.", ""),
 			"size":         prop(&openapi3.Schema{Type: types(openapi3.TypeInteger), Format: "int64", Min: ptr(0.0), Description: "The size in bytes."}),
 			"sha256":       prop(&openapi3.Schema{Type: types(openapi3.TypeString), Pattern: `^[0-9a-f]{64}$`, Description: "The hex SHA-256 of the bytes."}),
-		}))})
+		}))}, struct {
+			name string
+			s    *openapi3.Schema
+		}{schemaFileRef, object("A file of a write: the id of a file the field holds already, or of an upload (POST /api/files, "+
+			"or a file part of the same multipart request). Other members of a File object may be sent back as they were read: "+
+			"the server ignores them and records the stored file's.", []string{"id"}, openapi3.Schemas{
+			"id": prop(&openapi3.Schema{Type: types(openapi3.TypeString), Format: "uuid", Description: "The id of the file."}),
+		})})
 	}
 	for _, s := range schemas {
 		if err := b.addSchema(s.name, who, s.s); err != nil {
@@ -490,6 +498,16 @@ func fieldSchema(f *model.Field, v variant) *openapi3.SchemaRef {
 			s.Description = describe(f)
 			return prop(s)
 		}
+		if v == input && hasFiles(f.Fields) {
+			// The component schema is the object as returned, with File
+			// objects: a write's object names its files by FileRef.
+			s := objectSchema(f)
+			s.Properties = fieldSchemas(f.Fields, input)
+			if nullable {
+				s.Type = types(openapi3.TypeObject, openapi3.TypeNull)
+			}
+			return prop(s)
+		}
 		if !nullable {
 			return schemaRef(f.ObjectGoType)
 		}
@@ -498,17 +516,23 @@ func fieldSchema(f *model.Field, v variant) *openapi3.SchemaRef {
 			Description: describe(f),
 		})
 	case model.File:
+		// A write names a file by id (FileRef); the File object, with
+		// what the server recorded, is read-only.
+		name := fileSchemaName(v)
 		if !nullable {
-			return schemaRef(schemaFile)
+			return schemaRef(name)
 		}
 		return prop(&openapi3.Schema{
-			AnyOf:       openapi3.SchemaRefs{schemaRef(schemaFile), prop(&openapi3.Schema{Type: types(openapi3.TypeNull)})},
+			AnyOf:       openapi3.SchemaRefs{schemaRef(name), prop(&openapi3.Schema{Type: types(openapi3.TypeNull)})},
 			Description: describe(f),
 		})
 	case model.JSON:
 		return prop(anyValue(describe(f)))
 	}
 	s := valueSchema(f)
+	if f.Type == model.List && f.Elem.Type == model.File {
+		s.Items = schemaRef(fileSchemaName(v))
+	}
 	s.Description = describe(f)
 	s.Default = f.Default
 	if nullable {
@@ -518,6 +542,25 @@ func fieldSchema(f *model.Field, v variant) *openapi3.SchemaRef {
 		}
 	}
 	return prop(s)
+}
+
+// fileSchemaName is the schema of a file value in variant v: File as
+// returned, FileRef as written.
+func fileSchemaName(v variant) string {
+	if v == full {
+		return schemaFile
+	}
+	return schemaFileRef
+}
+
+// hasFiles reports whether fields, nested objects included, have a file
+// field or a list of files.
+func hasFiles(fields []*model.Field) bool {
+	found := false
+	walkFields(fields, func(f *model.Field) {
+		found = found || f.Type == model.File || f.Type == model.List && f.Elem != nil && f.Elem.Type == model.File
+	})
+	return found
 }
 
 // valueSchema returns the schema of a non-null scalar or list value.

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +30,13 @@ func (a *Admin) registerResource(g *echo.Group, r *Resource) {
 	g.POST(p+"/:id/purge", a.action(r, resource.ActionPurge))
 	g.GET(p+"/:id", a.detail(r))
 	g.GET(p+"/:id/diff", a.diff(r))
+	if len(r.Kind.Files) > 0 {
+		g.GET(p+"/:id/files/:field", a.download(r))
+		g.GET(p+"/:id/files/:field/:n", a.download(r))
+	}
+	if a.isUsers(r) {
+		a.registerUsers(g, r)
+	}
 	if r.Job {
 		g.POST(p+"/:id/rerun", a.jobControl(r, true))
 		g.POST(p+"/:id/cancel", a.jobControl(r, false))
@@ -176,7 +184,11 @@ const (
 )
 
 // choices answers the type-ahead of ref pickers: the resources of r
-// whose display field contains q, as <option>s of a datalist.
+// whose display field contains q, as <option>s of a datalist. An option's
+// value is the display value the input shows (with the id after " · "
+// when two options would read the same); data-id is the id the page's
+// script puts in the picker's hidden input, and the server finds the id
+// from the value without the script (resolveRefs).
 func (a *Admin) choices(r *Resource) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -186,40 +198,70 @@ func (a *Admin) choices(r *Resource) echo.HandlerFunc {
 		if f := c.QueryParam("field"); q == "" && f != "" {
 			q = strings.TrimSpace(c.QueryParam(f))
 		}
-		lq := resource.ListQuery{Limit: maxChoices}
-		display := r.Field(r.Display)
-		scan := false
-		if q != "" && display != nil {
-			if display.Indexed {
-				lq.Filter = r.Display + " ~ " + quote(q)
-			} else {
-				lq.Limit, scan = choiceScan, true
-			}
-		}
-		page, err := a.svc.List(ctx, r.Kind, lq)
+		out, err := a.search(ctx, r, q, false, maxChoices)
 		if err != nil {
 			return a.fail(c, err)
 		}
-		var out []choice
-		lower := strings.ToLower(q)
-		for _, env := range page.Items {
-			label := r.title(env)
-			if scan && !strings.Contains(strings.ToLower(label), lower) {
-				continue
-			}
-			out = append(out, choice{ID: env.Meta.ResourceID, Label: label})
-			if len(out) == maxChoices {
-				break
-			}
+		seen := map[string]int{}
+		for _, ch := range out {
+			seen[ch.Label]++
 		}
 		var b strings.Builder
 		for _, ch := range out {
+			value := ch.Label
+			if seen[ch.Label] > 1 || ch.Label == ch.ID {
+				value = ch.Label + idSeparator + ch.ID
+			}
+			if ch.Label == ch.ID {
+				value = ch.ID
+			}
 			b.WriteString(`<option value="`)
+			b.WriteString(htmlEscape(value))
+			b.WriteString(`" data-id="`)
 			b.WriteString(htmlEscape(ch.ID))
 			b.WriteString(`">`)
-			b.WriteString(htmlEscape(ch.Label))
+			b.WriteString(htmlEscape(ch.ID))
 			b.WriteString("</option>\n")
 		}
 		return c.HTML(http.StatusOK, b.String())
 	}
+}
+
+// idSeparator separates a display value from the id in a picker's
+// option that needs both.
+const idSeparator = " · "
+
+// search returns up to limit resources of r whose display field contains
+// q (equals it, case aside, when exact), read as the caller. An indexed
+// display field is filtered by the Service; another one is matched over
+// the first choiceScan resources.
+func (a *Admin) search(ctx context.Context, r *Resource, q string, exact bool, limit int) ([]choice, error) {
+	lq := resource.ListQuery{Limit: limit}
+	display := r.Field(r.Display)
+	scan := false
+	if q != "" && display != nil {
+		if display.Indexed && !exact {
+			lq.Filter = r.Display + " ~ " + quote(q)
+		} else {
+			lq.Limit, scan = choiceScan, true
+		}
+	}
+	page, err := a.svc.List(ctx, r.Kind, lq)
+	if err != nil {
+		return nil, err
+	}
+	var out []choice
+	lower := strings.ToLower(q)
+	for _, env := range page.Items {
+		label := r.title(env)
+		l := strings.ToLower(label)
+		if scan && (exact && l != lower || !exact && !strings.Contains(l, lower)) {
+			continue
+		}
+		out = append(out, choice{ID: env.Meta.ResourceID, Label: label})
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
 }

@@ -150,7 +150,11 @@ func (a *Admin) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := a.origins.Check(req); err != nil {
 			return a.fail(c, errCSRF)
 		}
-		if err := checkCSRF(c); err != nil {
+		check := checkCSRF
+		if isMultipartForm(req) {
+			check = checkMultipartCSRF
+		}
+		if err := check(c); err != nil {
 			return a.fail(c, err)
 		}
 		return next(c)
@@ -226,7 +230,7 @@ func (a *Admin) render(c echo.Context, status int, name string, v *view) error {
 	h.Set(echo.HeaderCacheControl, "no-store")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
 	return c.HTMLBlob(status, buf.Bytes())
 }
 

@@ -38,10 +38,12 @@ type detailView struct {
 
 	CanEdit, CanDelete, CanRestore, CanPurge, CanSwitch bool
 	Job                                                 *jobView
+	User                                                *userView
 }
 
 // dataRow is one field of the data, nested fields indented.
 type dataRow struct {
+	Path  string // the field's dotted path
 	Label string
 	Depth int
 	Value cell
@@ -78,7 +80,8 @@ type revNode struct {
 // revOption is a revision in the diff form's selects.
 type revOption struct {
 	Number int
-	Label  string
+	Label  string // "#3 · 2026-01-02 10:00:00 UTC", which the script shows in the browser's zone
+	Time   string // RFC 3339
 }
 
 // maxReferrersShown bounds the referrers listed per field.
@@ -123,7 +126,8 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 		}
 		data := decodeData(shown.Data)
 		labels := a.labelRefs(ctx, r, []map[string]any{data})
-		d.Data = a.dataRows(ctx, base, r, r.Fields, data, labels, 0, true)
+		d.Data = a.dataRows(ctx, base, r, r.Fields, data, labels, 0, "")
+		fileCells(d.Data, r, data, href, d.Viewing)
 		live := !env.Meta.IsDeleted
 		editable := r.Decode != nil
 		d.CanEdit = live && editable && a.allowedOn(ctx, r, resource.ActionUpdate, env)
@@ -139,9 +143,21 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 		if err := a.timeline(ctx, c, r, d, env); err != nil {
 			return a.fail(c, err)
 		}
+		if a.isUsers(r) && live {
+			d.User = a.userDetail(c, r, env, d.CanEdit)
+		}
 		if r.Job {
 			if d.Job, err = a.jobDetail(c, r, env); err != nil {
 				return a.fail(c, err)
+			}
+			if d.Job.Running {
+				// A job that may still run is not removed under its
+				// worker: cancel it first. Its data shows the run under
+				// way, not the results of an earlier one (after a rerun).
+				d.CanDelete, d.CanPurge = false, false
+				if d.Viewing == "" {
+					d.Data = slices.DeleteFunc(d.Data, func(row dataRow) bool { return slices.Contains(previousRunFields, row.Path) })
+				}
 			}
 		}
 		v := &view{Title: r.Label + ": " + d.Title, Current: r.Kind.Name, Detail: d}
@@ -152,7 +168,8 @@ func (a *Admin) detail(r *Resource) echo.HandlerFunc {
 
 // dataRows lists the fields of data the caller may see, objects as
 // headed groups.
-func (a *Admin) dataRows(ctx context.Context, base string, r *Resource, fields []*Field, data map[string]any, labels refLabels, depth int, top bool) []dataRow {
+func (a *Admin) dataRows(ctx context.Context, base string, r *Resource, fields []*Field, data map[string]any, labels refLabels, depth int, prefix string) []dataRow {
+	top := prefix == ""
 	var out []dataRow
 	for _, f := range fields {
 		if f.WriteOnly || top && !fieldReadable(ctx, r, f.Name) {
@@ -162,20 +179,36 @@ func (a *Admin) dataRows(ctx context.Context, base string, r *Resource, fields [
 		if f.Type == "object" {
 			obj, ok := v.(map[string]any)
 			if !ok {
-				out = append(out, dataRow{Label: f.Label, Depth: depth, Value: cell{Empty: true, Text: "—"}})
+				out = append(out, dataRow{Path: prefix + f.Name, Label: f.Label, Depth: depth, Value: cell{Empty: true, Text: "—"}})
 				continue
 			}
-			out = append(out, dataRow{Label: f.Label, Depth: depth, Group: true})
-			out = append(out, a.dataRows(ctx, base, r, f.Fields, obj, labels, depth+1, false)...)
+			out = append(out, dataRow{Path: prefix + f.Name, Label: f.Label, Depth: depth, Group: true})
+			out = append(out, a.dataRows(ctx, base, r, f.Fields, obj, labels, depth+1, prefix+f.Name+".")...)
 			continue
 		}
 		c := a.display(f, v, labels)
 		if c.Href != "" && f.Type != "url" {
 			c.Href = base + c.Href
 		}
-		out = append(out, dataRow{Label: f.Label, Depth: depth, Value: c})
+		out = append(out, dataRow{Path: prefix + f.Name, Label: f.Label, Depth: depth, Value: c})
 	}
 	return out
+}
+
+// fileCells shows the file fields of rows as their files, each with its
+// download (of the revision shown) and a preview of images.
+func fileCells(rows []dataRow, r *Resource, data map[string]any, href, revision string) {
+	for i := range rows {
+		rule := r.Kind.FileField(rows[i].Path)
+		if rule == nil {
+			continue
+		}
+		list := filesOf(data, rows[i].Path)
+		if len(list) == 0 {
+			continue
+		}
+		rows[i].Value = cell{Files: fileViews(list, href+"/files/"+rows[i].Path, rule.List, revision)}
+	}
 }
 
 // referrers lists who points at the resource, with their titles.
@@ -251,7 +284,7 @@ func (a *Admin) timeline(ctx context.Context, c echo.Context, r *Resource, d *de
 		}
 		n.SwitchAvailable = d.CanSwitch && !n.Current
 		nodes[in.RevisionID] = n
-		d.Revisions = append(d.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + n.When.Text})
+		d.Revisions = append(d.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + n.When.Text, Time: n.When.Time})
 	}
 	for _, in := range infos {
 		n := nodes[in.RevisionID]
@@ -329,7 +362,8 @@ func (a *Admin) diff(r *Resource) echo.HandlerFunc {
 			return a.fail(c, err)
 		}
 		for _, in := range page.Items {
-			dv.Revisions = append(dv.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + formatTime(in.UpdatedTime).Text})
+			when := formatTime(in.UpdatedTime)
+			dv.Revisions = append(dv.Revisions, revOption{Number: in.Number, Label: "#" + strconv.Itoa(in.Number) + " · " + when.Text, Time: when.Time})
 		}
 		if dv.A == 0 {
 			dv.A = dv.B - 1

@@ -21,16 +21,23 @@ type jobView struct {
 	LogsHref  string
 }
 
+// previousRunFields are the job fields that describe a finished run: a
+// job's page leaves them out while a run (a rerun) is under way, and shows
+// the new values when it ends.
+var previousRunFields = []string{"finished_at", "last_error", "result"}
+
 // jobDetail reads the job's state and logs.
 func (a *Admin) jobDetail(c echo.Context, r *Resource, env *resource.Envelope) (*jobView, error) {
 	ctx := c.Request().Context()
 	data := decodeData(env.Data)
 	jv := &jobView{}
 	jv.Status, _ = data["status"].(string)
-	jv.LastError, _ = data["last_error"].(string)
 	// The statuses are the engine's: a job that may still run is pending
 	// (due, or waiting for a retry) or running.
 	jv.Running = jv.Status == string(jobs.StatusPending) || jv.Status == string(jobs.StatusRunning)
+	if !jv.Running {
+		jv.LastError, _ = data["last_error"].(string)
+	}
 	q := a.queue()
 	if q == nil {
 		return jv, nil

@@ -33,6 +33,7 @@ type listView struct {
 	Deleted     string // "", "include" or "only"
 	NextHref    string // the next page; "" on the last
 	FirstHref   string // the first page, when not on it
+	Example     string // an expression over the resource's fields, the filter box's placeholder
 	CanCreate   bool
 	CanDelete   bool
 	CanRestore  bool
@@ -102,6 +103,7 @@ func (a *Admin) list(r *Resource) echo.HandlerFunc {
 		}
 		built, filters := a.builtFilter(r, q)
 		lv.Filters = filters
+		lv.Example = filterExample(r)
 		expr := lv.Filter
 		offset := 0
 		if built != "" {
@@ -231,6 +233,37 @@ func (a *Admin) columnCell(base string, r *Resource, name string, env *resource.
 
 // builtFilter returns the filter expression of the builder's inputs in q
 // and the builder's inputs with their values.
+// filterExample writes an expression over up to two indexed fields of r,
+// as the raw filter box's example: `status = "draft" && views >= 10`.
+func filterExample(r *Resource) string {
+	var terms []string
+	for _, f := range r.Fields {
+		if !f.Indexed || len(terms) == 2 {
+			continue
+		}
+		switch f.Type {
+		case "enum":
+			if len(f.Values) > 0 {
+				terms = append(terms, f.Name+" = "+quote(f.Values[0]))
+			}
+		case "string", "email", "text":
+			terms = append(terms, f.Name+` ~ "a"`)
+		case "int", "float":
+			terms = append(terms, f.Name+" >= 10")
+		case "bool":
+			terms = append(terms, f.Name+" = true")
+		case "datetime":
+			terms = append(terms, f.Name+` >= "2025-01-01T00:00:00Z"`)
+		case "date":
+			terms = append(terms, f.Name+` >= "2025-01-01"`)
+		}
+	}
+	if len(terms) == 0 {
+		return `updated_time >= "2025-01-01T00:00:00Z"`
+	}
+	return strings.Join(terms, " && ")
+}
+
 func (a *Admin) builtFilter(r *Resource, q url.Values) (string, []*filterInput) {
 	var terms []string
 	var inputs []*filterInput
@@ -392,6 +425,12 @@ func doneNotice(r *Resource, q url.Values) string {
 		return "The job will run again."
 	case "cancelled":
 		return "The job was cancelled."
+	case "password":
+		return "The password was changed. The user's sessions and access tokens were ended."
+	case "disabled":
+		return "The account was disabled: the user is logged out everywhere and cannot log in."
+	case "enabled":
+		return "The account was enabled: the user can log in again."
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"html/template"
+	"slices"
 	"strings"
 
 	"github.com/specstar-go/specstar/templates"
@@ -9,7 +10,7 @@ import (
 
 // pageNames are the page templates under templates/admin; each is parsed
 // with layout.html, which defines the page frame and the shared parts.
-var pageNames = []string{"login", "dashboard", "list", "detail", "form", "diff", "confirm", "error"}
+var pageNames = []string{"login", "dashboard", "list", "detail", "form", "diff", "confirm", "error", "password"}
 
 // parsePages parses every page with the layout.
 func parsePages() (map[string]*template.Template, error) {
@@ -17,6 +18,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"lower": strings.ToLower,
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
+		"has":   slices.Contains[[]string],
 		// dict passes several values to a template: dict "N" node "D" page.
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)

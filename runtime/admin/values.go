@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,8 @@ type cell struct {
 	Mono  bool   // ids, JSON
 	Empty bool
 	Bool  string // "yes" or "no" for a bool
+	// Files are the files of a file field, with their downloads.
+	Files []fileView
 }
 
 // timeLayout is how a datetime reads without the script: UTC, named.
@@ -65,11 +68,11 @@ func formatTime(t time.Time) cell {
 
 // display returns v (the value of f) as a cell; labels names ref targets.
 func (a *Admin) display(f *Field, v any, labels refLabels) cell {
-	if v == nil {
+	if v == nil && f.Type != "bool" {
 		return cell{Empty: true, Text: "—"}
 	}
 	switch f.Type {
-	case "bool":
+	case "bool": // unset reads as unchecked, as the form shows it
 		if b, _ := v.(bool); b {
 			return cell{Text: "yes", Bool: "yes"}
 		}
@@ -276,6 +279,16 @@ func (fr *formReader) object(fields []*Field, prefix string, skip func(*Field) b
 			continue
 		}
 		s := strings.ReplaceAll(raw[0], "\r\n", "\n")
+		if f.Type == "list" && f.Elem != nil && len(f.Elem.Values) > 0 {
+			// Checkboxes: a hidden empty value, then one per checked box;
+			// none checked is the empty list.
+			vals := slices.DeleteFunc(slices.Clone(raw), func(s string) bool { return strings.TrimSpace(s) == "" })
+			if len(vals) == 0 {
+				out[f.Name] = []any{}
+				continue
+			}
+			s = strings.Join(vals, "\n")
+		}
 		if f.Type != "text" && f.Type != "json" {
 			s = strings.TrimSpace(s)
 		}

@@ -30,6 +30,7 @@ type view struct {
 	Form      *formView
 	Diff      *diffView
 	Confirm   *confirmView
+	Password  *passwordView
 }
 
 // navItem is one resource in the navigation.

@@ -132,14 +132,13 @@ func (e *encoder) value(v any) error {
 
 // resource writes a resource line.
 func (e *encoder) resource(k *resource.Kind, m *resource.Meta) error {
-	meta, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
 	b := append(e.buf[:0], `{"type":"resource","kind":`...)
 	b = appendString(b, k.Name)
 	b = append(b, `,"meta":`...)
-	b = append(b, meta...)
+	b, err := appendMeta(b, m)
+	if err != nil {
+		return fmt.Errorf("backup: resource %s: %w", m.ResourceID, err)
+	}
 	b = append(b, "}\n"...)
 	e.buf = b
 	e.n += int64(len(b))
@@ -147,18 +146,17 @@ func (e *encoder) resource(k *resource.Kind, m *resource.Meta) error {
 	return err
 }
 
-// revision writes a revision line. Stored data is compact JSON; data
-// that is not (a store written by hand) is compacted, so that the line
-// stays one line.
+// revision writes a revision line. Stored data is compact JSON and is
+// written as it is; data that is not (a store written by hand) is
+// compacted, so that the line stays one line.
 func (e *encoder) revision(k *resource.Kind, rev *resource.Revision) error {
-	info, err := json.Marshal(&rev.Info)
-	if err != nil {
-		return err
-	}
 	b := append(e.buf[:0], `{"type":"revision","kind":`...)
 	b = appendString(b, k.Name)
 	b = append(b, `,"revision_info":`...)
-	b = append(b, info...)
+	b, err := appendInfo(b, &rev.Info)
+	if err != nil {
+		return fmt.Errorf("backup: revision %s: %w", rev.Info.RevisionID, err)
+	}
 	b = append(b, `,"data":`...)
 	if bytes.IndexByte(rev.Data, '\n') < 0 && len(rev.Data) > 0 {
 		b = append(b, rev.Data...)
@@ -174,12 +172,6 @@ func (e *encoder) revision(k *resource.Kind, rev *resource.Revision) error {
 	e.n += int64(len(b))
 	_, err = e.w.Write(b)
 	return err
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
 }
 
 func (e *encoder) flush() error { return e.w.Flush() }

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -149,6 +151,12 @@ func TestOverwriteAndDelete(t *testing.T) {
 		got, info, err := read(s, "k")
 		if err != nil || got != "v2" || info.ContentType != "application/json" || info.Size != 2 {
 			t.Fatalf("after overwrite: %q %+v %v", got, info, err)
+		}
+		// The default content type replaces a stored one (on a folder,
+		// the metadata file goes).
+		put(t, s, "k", "v3", "")
+		if got, info, err := read(s, "k"); err != nil || got != "v3" || info.ContentType != blob.DefaultContentType {
+			t.Fatalf("after overwrite without a content type: %q %+v %v", got, info, err)
 		}
 		if err := s.Delete(ctx, "k"); err != nil {
 			t.Fatal(err)
@@ -464,5 +472,50 @@ func TestDirFailedPutLeavesNoTemp(t *testing.T) {
 	})
 	if len(left) > 0 {
 		t.Errorf("files left after a failed Put: %q", left)
+	}
+}
+
+// TestDirRemoveTemps: the temporary files of writes that never finished
+// go once they are older than the cutoff; recent ones, objects and
+// metadata files stay.
+func TestDirRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	d, err := blob.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	put(t, d, "files/sha256/abc", "object", "image/png")
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range []string{".spool-old", "files/sha256/.tmp-old", ".spool-new", "files/uploads/.tmp-new"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, "-old") {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n, err := d.RemoveTemps(t.Context(), time.Now().Add(-time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("RemoveTemps = %d, %v; want 2 removed", n, err)
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			left = append(left, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	slices.Sort(left)
+	want := []string{".spool-new", "files/sha256/.abc.meta", "files/sha256/abc", "files/uploads/.tmp-new"}
+	if !slices.Equal(left, want) {
+		t.Fatalf("left %q, want %q", left, want)
 	}
 }

@@ -66,29 +66,58 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64, ct s
 			return fmt.Errorf("blob: put %s: %w", key, err)
 		}
 	}
-	meta, err := json.Marshal(dirMeta{ContentType: contentType(ct)})
+	dataTmp, err := d.writeTemp(key, ctxReader{ctx, r}, size)
 	if err != nil {
 		return err
 	}
-	dataTmp, err := d.writeTemp(key, ctxReader{ctx, r}, size)
+	if err := d.putMeta(key, ct); err != nil {
+		d.root.Remove(dataTmp)
+		return err
+	}
+	if err := d.root.Rename(dataTmp, key); err != nil {
+		d.root.Remove(dataTmp)
+		return fmt.Errorf("blob: put %s: %w", key, err)
+	}
+	return d.syncDir(key)
+}
+
+// putMeta writes the metadata file of key, before the object's file is
+// renamed into place: a visible object always has its metadata (for a
+// moment, that of the object it replaces). The default content type is
+// no metadata file: one file (and one sync) less per object.
+func (d *Dir) putMeta(key, ct string) error {
+	if ct == "" || ct == DefaultContentType {
+		if err := d.root.Remove(metaName(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("blob: put %s: %w", key, err)
+		}
+		return nil
+	}
+	meta, err := json.Marshal(dirMeta{ContentType: ct})
 	if err != nil {
 		return err
 	}
 	metaTmp, err := d.writeTemp(key, strings.NewReader(string(meta)), int64(len(meta)))
 	if err != nil {
-		d.root.Remove(dataTmp)
 		return err
 	}
-	// The metadata goes first: a visible object always has metadata (for
-	// a moment, that of the object it replaces).
 	if err := d.root.Rename(metaTmp, metaName(key)); err != nil {
-		d.root.Remove(dataTmp)
 		d.root.Remove(metaTmp)
 		return fmt.Errorf("blob: put %s: %w", key, err)
 	}
-	if err := d.root.Rename(dataTmp, key); err != nil {
-		d.root.Remove(dataTmp)
-		return fmt.Errorf("blob: put %s: %w", key, err)
+	return nil
+}
+
+// syncDir syncs the folder of key after a rename into it, so that the
+// new name survives a crash as the bytes under it do (the file itself
+// was synced before the rename).
+func (d *Dir) syncDir(key string) error {
+	f, err := d.root.Open(path.Dir(key))
+	if err != nil {
+		return fmt.Errorf("blob: put %s: sync folder: %w", key, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("blob: put %s: sync folder: %w", key, err)
 	}
 	return nil
 }
@@ -274,4 +303,48 @@ func (d *Dir) Touch(ctx context.Context, key string) error {
 		return d.fileErr("touch", key, err)
 	}
 	return nil
+}
+
+// RemoveTemps removes the temporary files of writes that never finished
+// (a crash, a killed process) last written before the given time: the
+// spools at the folder's root and the temporary files of Put next to
+// their keys. A write in progress writes its file all along, so a
+// cutoff well in the past (the files collector's grace period) never
+// takes one that is still in use. It returns how many it removed.
+func (d *Dir) RemoveTemps(ctx context.Context, before time.Time) (int, error) {
+	removed := 0
+	err := fs.WalkDir(d.root.FS(), ".", func(name string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		base := e.Name()
+		if e.IsDir() || !(strings.HasPrefix(base, ".spool-") || strings.HasPrefix(base, ".tmp-")) {
+			return nil
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !fi.ModTime().Before(before) {
+			return nil
+		}
+		if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("blob: remove temporary files: %w", err)
+	}
+	return removed, nil
 }

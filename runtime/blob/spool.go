@@ -3,14 +3,11 @@ package blob
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
-	"strings"
 )
 
 // Spool is a temporary object being written before its key is known: a
@@ -51,16 +48,26 @@ func NewSpool(s Store, tmpDir string) (Spool, error) {
 
 // dirSpool is the spool of a Dir: a temporary file at the folder's root.
 type dirSpool struct {
-	d    *Dir
-	f    *os.File
-	name string
-	n    int64
+	d       *Dir
+	f       *os.File
+	name    string
+	n       int64
+	flushed int64 // bytes whose writeback has been started
 }
 
-// Write appends to the temporary file.
+// writebackEvery is how many written bytes a spool lets pile up before
+// it starts their writeback.
+const writebackEvery = 2 << 20
+
+// Write appends to the temporary file, and starts the writeback of every
+// writebackEvery bytes written.
 func (p *dirSpool) Write(b []byte) (int, error) {
 	n, err := p.f.Write(b)
 	p.n += int64(n)
+	if p.n-p.flushed >= writebackEvery {
+		startWriteback(p.f, p.flushed, p.n-p.flushed)
+		p.flushed = p.n
+	}
 	return n, err
 }
 
@@ -92,31 +99,14 @@ func (p *dirSpool) Commit(ctx context.Context, key, ct string) (err error) {
 			return fmt.Errorf("blob: put %s: %w", key, err)
 		}
 	}
-	if ct == "" || ct == DefaultContentType {
-		// No metadata file is the default content type: one file
-		// (and one sync) less per object.
-		if err := p.d.root.Remove(metaName(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("blob: put %s: %w", key, err)
-		}
-	} else {
-		meta, err := json.Marshal(dirMeta{ContentType: ct})
-		if err != nil {
-			return err
-		}
-		metaTmp, err := p.d.writeTemp(key, strings.NewReader(string(meta)), int64(len(meta)))
-		if err != nil {
-			return err
-		}
-		if err := p.d.root.Rename(metaTmp, metaName(key)); err != nil {
-			p.d.root.Remove(metaTmp)
-			return fmt.Errorf("blob: put %s: %w", key, err)
-		}
+	if err := p.d.putMeta(key, ct); err != nil {
+		return err
 	}
 	if err := p.d.root.Rename(p.name, key); err != nil {
 		return fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	p.name = ""
-	return nil
+	return p.d.syncDir(key)
 }
 
 // Discard closes and removes the temporary file.

@@ -12,6 +12,7 @@ package feed
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -65,7 +66,11 @@ type Broker struct {
 
 	mu     sync.Mutex
 	subs   map[*subscriber]struct{}
+	kinds  map[string]int // subscribers per kind
 	closed bool
+	// onKinds is called, with mu held, when a kind gets its first
+	// subscriber or loses its last (see OnKindsChange).
+	onKinds func()
 }
 
 // subscriber is one Subscribe call.
@@ -83,7 +88,37 @@ func NewBroker(buffer int) *Broker {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	return &Broker{buffer: buffer, subs: make(map[*subscriber]struct{})}
+	return &Broker{buffer: buffer, subs: make(map[*subscriber]struct{}), kinds: make(map[string]int)}
+}
+
+// OnKindsChange makes the broker call fn whenever a kind gets its first
+// subscriber or loses its last, so that a feed relaying events between
+// processes can tell the others which kinds it wants (package pgfeed).
+// fn runs with the broker's lock held: it must not block nor call the
+// broker. Call OnKindsChange before the first Subscribe.
+func (b *Broker) OnKindsChange(fn func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.onKinds = fn
+}
+
+// Kinds returns the kinds that have at least one subscriber, sorted.
+func (b *Broker) Kinds() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]string, 0, len(b.kinds))
+	for k := range b.kinds {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// HasKind reports whether kind has at least one subscriber.
+func (b *Broker) HasKind(kind string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.kinds[kind] > 0
 }
 
 // Publish hands e to every matching subscriber without blocking. A
@@ -112,6 +147,9 @@ func (b *Broker) Subscribe(ctx context.Context, kind, id string) (<-chan Event, 
 		return nil, ErrClosed
 	}
 	b.subs[s] = struct{}{}
+	if b.kinds[kind]++; b.kinds[kind] == 1 && b.onKinds != nil {
+		b.onKinds()
+	}
 	b.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		b.mu.Lock()
@@ -159,6 +197,12 @@ func (b *Broker) drop(s *subscriber) {
 	s.done = true
 	delete(b.subs, s)
 	close(s.ch)
+	if b.kinds[s.kind]--; b.kinds[s.kind] <= 0 {
+		delete(b.kinds, s.kind)
+		if b.onKinds != nil {
+			b.onKinds()
+		}
+	}
 }
 
 // Observer returns a resource.Observer that publishes every change of a

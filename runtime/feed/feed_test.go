@@ -2,6 +2,8 @@ package feed
 
 import (
 	"context"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -120,4 +122,52 @@ func TestBrokerAcceptsAfterEndSubscriptions(t *testing.T) {
 	if e, ok := recv(t, ch); !ok || e.ID != "p" {
 		t.Fatalf("got %+v (open %v), want the event of p", e, ok)
 	}
+}
+
+// TestBrokerKinds checks the kinds a broker reports and that it says when
+// a kind gets its first subscriber or loses its last.
+func TestBrokerKinds(t *testing.T) {
+	b := NewBroker(0)
+	var changes atomic.Int32 // OnKindsChange runs in the goroutine that ends a subscription
+	b.OnKindsChange(func() { changes.Add(1) })
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	for _, sub := range []struct {
+		ctx        context.Context
+		kind, id   string
+		wantChange int32
+	}{{ctx1, "Post", "", 1}, {ctx2, "Post", "p1", 1}, {ctx2, "Comment", "", 2}} {
+		if _, err := b.Subscribe(sub.ctx, sub.kind, sub.id); err != nil {
+			t.Fatal(err)
+		}
+		if n := changes.Load(); n != sub.wantChange {
+			t.Fatalf("after subscribing to %s: %d changes, want %d", sub.kind, n, sub.wantChange)
+		}
+	}
+	if got := b.Kinds(); !slices.Equal(got, []string{"Comment", "Post"}) {
+		t.Fatalf("Kinds() = %q", got)
+	}
+	cancel1() // Post keeps the subscriber of p1
+	waitFor(t, func() bool { return b.Subscribers() == 2 })
+	if n := changes.Load(); n != 2 || !b.HasKind("Post") {
+		t.Fatalf("after one of two Post subscribers ended: %d changes, HasKind(Post) = %v", n, b.HasKind("Post"))
+	}
+	cancel2()
+	waitFor(t, func() bool { return b.Subscribers() == 0 })
+	if n := changes.Load(); n != 4 || len(b.Kinds()) != 0 || b.HasKind("Post") {
+		t.Fatalf("after every subscriber ended: %d changes, Kinds() = %q", n, b.Kinds())
+	}
+}
+
+// waitFor waits up to a second for cond.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for range 1000 {
+		if cond() {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("condition not met within a second")
 }

@@ -22,10 +22,8 @@
 package files
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -208,22 +206,14 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 			sp.Discard()
 		}
 	}()
-	h := sha256.New()
-	head := &headBuffer{max: sniffLen}
-	// A multipart part yields a few KiB per Read: the buffer turns them
-	// into large writes of the spool file.
-	w := bufio.NewWriterSize(sp, 1<<20)
-	n, err := io.Copy(io.MultiWriter(w, h, head), io.LimitReader(ctxReader{ctx, r}, limit+1))
+	got, err := stream(ctx, r, sp, limit)
 	if err != nil {
 		return nil, readErr(err)
 	}
-	if err := w.Flush(); err != nil {
-		return nil, err
-	}
-	if n > limit {
+	if got.n > limit {
 		return nil, tooLarge(field, limit)
 	}
-	ct := detect(head.Bytes())
+	ct := detect(got.head)
 	if rule != nil && len(rule.Accept) > 0 && !Accepts(rule.Accept, ct) {
 		return nil, badType(field, ct, rule.Accept)
 	}
@@ -231,33 +221,52 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 		ID:          uuid.Must(uuid.NewV7()).String(),
 		Name:        SanitizeName(name),
 		ContentType: ct,
-		Size:        n,
-		SHA256:      hex.EncodeToString(h.Sum(nil)),
+		Size:        got.n,
+		SHA256:      hex.EncodeToString(got.sum[:]),
 	}
 	key := BlobKey(f.SHA256)
 	_, statErr := s.blobs.Stat(ctx, key)
 	isNew := errors.Is(statErr, blob.ErrNotFound)
+	// The upload record is written while the bytes are committed: the
+	// two syncs overlap (one journal commit, often) instead of following
+	// each other. Neither is visible to a write before Save returns.
+	var recErr error
+	recDone := make(chan struct{})
+	if withRecord {
+		go func() {
+			defer close(recDone)
+			recErr = s.putRecord(ctx, record{File: f, Used: s.opts.Now().UTC()})
+		}()
+	} else {
+		close(recDone)
+	}
 	// Bytes stored already get a fresh time (a touch on a folder, else
 	// the write again): the time is what keeps them from a concurrent
 	// Collect until the write or the upload record that references them
 	// exists. The object keeps no content type of its own: the file
 	// object has it (and one content may be uploaded under several names).
 	committed = true
+	var commitErr error
 	if t, ok := s.blobs.(interface {
 		Touch(ctx context.Context, key string) error
 	}); ok && !isNew && t.Touch(ctx, key) == nil {
 		sp.Discard()
-	} else if err := sp.Commit(ctx, key, ""); err != nil {
-		return nil, err
+	} else {
+		commitErr = sp.Commit(ctx, key, "")
 	}
-	if !withRecord {
-		return &Upload{File: f, NewBlob: isNew}, nil
-	}
-	if err := s.putRecord(ctx, record{File: f, Used: s.opts.Now().UTC()}); err != nil {
-		if isNew {
-			s.blobs.Delete(context.WithoutCancel(ctx), key)
+	<-recDone
+	cleanup := context.WithoutCancel(ctx)
+	switch {
+	case commitErr != nil:
+		if withRecord && recErr == nil {
+			s.blobs.Delete(cleanup, UploadPrefix+f.ID)
 		}
-		return nil, err
+		return nil, commitErr
+	case recErr != nil:
+		if isNew {
+			s.blobs.Delete(cleanup, key)
+		}
+		return nil, recErr
 	}
 	return &Upload{File: f, NewBlob: isNew}, nil
 }
@@ -278,13 +287,15 @@ func (s *Store) Discard(ctx context.Context, uploads []*Upload) {
 	}
 }
 
-// putRecord writes an upload record.
+// putRecord writes an upload record. It is stored without a content
+// type (JSON, read only here): on a folder store, one file and one sync
+// instead of two.
 func (s *Store) putRecord(ctx context.Context, rec record) error {
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	return s.blobs.Put(ctx, UploadPrefix+rec.File.ID, bytes.NewReader(raw), int64(len(raw)), "application/json")
+	return s.blobs.Put(ctx, UploadPrefix+rec.File.ID, bytes.NewReader(raw), int64(len(raw)), "")
 }
 
 // getRecord reads the upload record of id; ok is false when there is
@@ -400,37 +411,6 @@ func SanitizeName(name string) string {
 		return "file"
 	}
 	return name
-}
-
-// headBuffer keeps the first max bytes written to it.
-type headBuffer struct {
-	buf []byte
-	max int
-}
-
-// Write keeps what fits and reports every byte written.
-func (h *headBuffer) Write(p []byte) (int, error) {
-	if room := h.max - len(h.buf); room > 0 {
-		h.buf = append(h.buf, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
-}
-
-// Bytes returns the bytes kept.
-func (h *headBuffer) Bytes() []byte { return h.buf }
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-// Read reads unless the context is done.
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // readErr turns a failure to read an upload into the client's error: a

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/blob"
+	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -17,12 +18,16 @@ type Stats struct {
 	DeletedBlobs   int
 	Uploads        int // upload records before the run
 	DeletedUploads int
+	// DeletedTemps counts the temporary files of uploads that never
+	// finished (a crash) removed from a folder store.
+	DeletedTemps int
 }
 
 // Collect removes what no revision of any resource references: upload
-// records not used for the grace period, and the bytes that neither a
+// records not used for the grace period, the bytes that neither a
 // revision nor a kept upload record names and that were written before
-// the grace period. Retention pruning and purges only remove revisions;
+// the grace period, and (on a folder store) the temporary files of
+// uploads that never finished, last written before it. Retention pruning and purges only remove revisions;
 // this is where their files go.
 //
 // It is safe while uploads and writes run: an upload writes its bytes
@@ -100,8 +105,19 @@ func (s *Store) CollectOlder(ctx context.Context, backend resource.Backend, sche
 		}
 		st.DeletedBlobs++
 	}
+	if d, ok := s.blobs.(interface {
+		RemoveTemps(ctx context.Context, before time.Time) (int, error)
+	}); ok {
+		// Never younger than an hour, whatever the grace: a client
+		// may be slow, and a spool in use is written all along.
+		n, err := d.RemoveTemps(ctx, s.opts.Now().Add(-max(grace, time.Hour)))
+		st.DeletedTemps = n
+		if err != nil {
+			return st, err
+		}
+	}
 	s.opts.Logger.Info("files gc", "referenced", st.Referenced, "blobs", st.Blobs, "deleted_blobs", st.DeletedBlobs,
-		"uploads", st.Uploads, "deleted_uploads", st.DeletedUploads)
+		"uploads", st.Uploads, "deleted_uploads", st.DeletedUploads, "deleted_temps", st.DeletedTemps)
 	return st, nil
 }
 
@@ -113,15 +129,52 @@ func referenced(ctx context.Context, backend resource.Backend, schema *resource.
 		if len(k.Files) == 0 {
 			continue
 		}
-		err := backend.View(ctx, func(r resource.Reader) error {
-			recs, err := r.List(k, &resource.Query{IncludeDeleted: true})
+		mark := func(rev *resource.Revision) {
+			for _, ff := range k.Files {
+				for _, f := range FilesAt(rev.Data, ff.Path) {
+					ids[f.ID], shas[f.SHA256] = true, true
+				}
+			}
+		}
+		err := backend.View(ctx, func(r resource.Reader) error { return scanKind(ctx, r, k, mark) })
+		if err != nil {
+			return nil, nil, fmt.Errorf("files: gc: read %s: %w", k.Name, err)
+		}
+	}
+	return ids, shas, nil
+}
+
+// gcBatch is how many records scanKind reads per query.
+const gcBatch = 500
+
+// scanKind calls mark with every stored revision of every resource of k,
+// deleted ones included, as an export reads them: a keyset page of
+// records at a time, then one scan of their revisions when the store can
+// (resource.RevisionScanner), instead of a query per revision.
+func scanKind(ctx context.Context, r resource.Reader, k *resource.Kind, mark func(*resource.Revision)) error {
+	scanner, _ := r.(resource.RevisionScanner)
+	q := &resource.Query{IncludeDeleted: true, Sort: []filter.SortKey{resource.ResourceIDKey}, Limit: gcBatch}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs, err := r.List(k, q)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		if scanner != nil {
+			err = scanner.ScanRevisions(k, recs[0].Meta.ResourceID, recs[len(recs)-1].Meta.ResourceID, func(rev *resource.Revision) error {
+				mark(rev)
+				return nil
+			})
 			if err != nil {
 				return err
 			}
+		} else {
 			for _, rec := range recs {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
 				infos, err := r.Revisions(k, rec.Meta.ResourceID)
 				if err != nil {
 					return err
@@ -131,20 +184,15 @@ func referenced(ctx context.Context, backend resource.Backend, schema *resource.
 					if err != nil {
 						return err
 					}
-					for _, ff := range k.Files {
-						for _, f := range FilesAt(rev.Data, ff.Path) {
-							ids[f.ID], shas[f.SHA256] = true, true
-						}
-					}
+					mark(rev)
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("files: gc: read %s: %w", k.Name, err)
 		}
+		if len(recs) < gcBatch {
+			return nil
+		}
+		q.After = []any{recs[len(recs)-1].Meta.ResourceID}
 	}
-	return ids, shas, nil
 }
 
 // Run runs Collect every interval until ctx ends, logging each result.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,43 @@ func TestSanitizeName(t *testing.T) {
 	} {
 		if got := files.SanitizeName(in); got != want {
 			t.Errorf("SanitizeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCollectPages: the collector reads the revisions of more resources
+// than one page of its scan (500), the soft-deleted ones included, and
+// keeps every upload one of them references.
+func TestCollectPages(t *testing.T) {
+	ctx := context.Background()
+	st, svc, backend, schema, clk := setup(t)
+	const n = 1203
+	var used []resource.File
+	for i := range n {
+		f := upload(t, st, "file of resource "+strconv.Itoa(i))
+		env, err := svc.Create(ctx, docKind, doc(t, "doc", &f), resource.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 7 {
+			if _, err := svc.Delete(ctx, docKind, env.Meta.ResourceID, resource.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		used = append(used, f)
+	}
+	upload(t, st, "never referenced") // the one record to go
+	clk.now = clk.now.Add(2 * time.Minute)
+	s, err := st.Collect(ctx, backend, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Referenced != n || s.DeletedUploads != 1 {
+		t.Fatalf("Collect = %+v; want %d referenced contents and only the orphan's record deleted", s, n)
+	}
+	for _, f := range used {
+		if !exists(t, st, f) {
+			t.Fatalf("the file %s of a resource was collected", f.ID)
 		}
 	}
 }

@@ -35,7 +35,7 @@ func (s *Store) beforeWrite(k *resource.Kind) func(context.Context, *resource.Wr
 				continue
 			}
 			known := make(map[string]resource.File)
-			for _, f := range filesIn(getPath(current, parts)) {
+			for _, f := range FilesIn(getPath(current, parts)) {
 				known[f.ID] = f
 			}
 			var out json.RawMessage
@@ -127,8 +127,9 @@ func (s *Store) resolve(ctx context.Context, ff *resource.FileField, field strin
 	return rec.File, nil
 }
 
-// filesIn returns the file objects of a file or list-of-file value.
-func filesIn(raw json.RawMessage) []resource.File {
+// FilesIn returns the file objects of a file or list-of-file value (none
+// for null, a value that is not one, or a file object without an id).
+func FilesIn(raw json.RawMessage) []resource.File {
 	if isNull(raw) {
 		return nil
 	}
@@ -150,7 +151,7 @@ func filesIn(raw json.RawMessage) []resource.File {
 // FilesAt returns the file objects at the dotted path of data (a JSON
 // object): none, one, or the elements of a list of files.
 func FilesAt(data json.RawMessage, path string) []resource.File {
-	return filesIn(getPath(data, strings.Split(path, ".")))
+	return FilesIn(getPath(data, strings.Split(path, ".")))
 }
 
 // isNull reports whether raw is absent or the JSON null.

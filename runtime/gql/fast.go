@@ -103,6 +103,22 @@ func (s fastSchema) tryFast(ctx context.Context, e *Encoder) (ok bool) {
 	return s.fast.FastQuery(ctx, e)
 }
 
+// ResolverContext returns ctx with the field context gqlgen's executor
+// gives the resolver of field, a field of the object type object with
+// the arguments args: the generated fast path calls each root field's
+// resolver under it, so that the resolver (and what it calls: the
+// complexity and observation hooks, graphql.GetFieldContext) sees what
+// it sees under gqlgen's executor.
+func ResolverContext(ctx context.Context, object string, field graphql.CollectedField, args map[string]any) context.Context {
+	return graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object:     object,
+		Field:      field,
+		Args:       args,
+		IsMethod:   true,
+		IsResolver: true,
+	})
+}
+
 // Encoder writes the JSON of a GraphQL response's data. The generated
 // FastQuery and the encodeGQL methods of the generated types call it;
 // its output is byte for byte what gqlgen's executor and transport write

@@ -107,6 +107,14 @@ type Options struct {
 	// as. Nil ignores the payload. HTTP requests are authenticated by
 	// the server's middleware before the handler runs.
 	Authenticate func(ctx context.Context, authorization string) (*resource.Principal, error)
+	// MaxUpload bounds the files of one multipart request (uploads by
+	// the GraphQL multipart request spec), all together; each file is
+	// also held to its field's max_size as it is stored.
+	// DefaultMaxUpload when zero.
+	MaxUpload int64
+	// SpoolDir holds the files of multipart requests until the
+	// resolvers store them; "" is os.TempDir().
+	SpoolDir string
 }
 
 func (o Options) withDefaults() Options {
@@ -137,6 +145,9 @@ func (o Options) withDefaults() Options {
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = DefaultKeepAlive
 	}
+	if o.MaxUpload <= 0 {
+		o.MaxUpload = DefaultMaxUpload
+	}
 	return o
 }
 
@@ -151,7 +162,9 @@ const queryCacheSize = 1000
 // resolvers read and write through svc. Mount it at the endpoint path
 // (/graphql) and at the endpoint path + "/assets/" (GraphiQL files):
 //
-//   - POST: queries, mutations (application/json bodies), and
+//   - POST: queries, mutations (application/json bodies, or
+//     multipart/form-data by the GraphQL multipart request spec, for
+//     uploads), and
 //     subscriptions as Server-Sent Events with Accept: text/event-stream;
 //   - GET: queries in the URL, GraphiQL for browsers (Accept: text/html),
 //     subscriptions over WebSocket (graphql-transport-ws and graphql-ws);
@@ -173,6 +186,7 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(postTransport{})
+	srv.AddTransport(uploadTransport{svc: svc, bodyLimit: opts.BodyLimit, maxUpload: opts.MaxUpload, spoolDir: opts.SpoolDir})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	// The document limits run before the cache lookup, the parser and the
 	// validator. The parser's own token limit is not set: it counts
@@ -220,7 +234,9 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveGraphiQL(w, r)
 		return
 	}
-	if r.Method == http.MethodPost {
+	if r.Method == http.MethodPost && !isMultipart(r) {
+		// A multipart request (uploads) streams: its transport bounds
+		// each part.
 		if !h.readBody(w, r) {
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -197,5 +198,16 @@ func TestLoaderMissingAndDeleted(t *testing.T) {
 		if err != nil || env != nil {
 			t.Errorf("Load(%q) = %v, %v; want nil, nil", id, env, err)
 		}
+	}
+}
+
+// TestResolverContext checks the field context the fast path gives a
+// root field's resolver: gqlgen's executor's for the same field.
+func TestResolverContext(t *testing.T) {
+	field := graphql.CollectedField{Field: &ast.Field{Name: "items", Alias: "items"}}
+	args := map[string]any{"first": 20}
+	fc := graphql.GetFieldContext(ResolverContext(context.Background(), "Query", field, args))
+	if fc == nil || fc.Object != "Query" || fc.Field.Name != "items" || fc.Args["first"] != 20 || !fc.IsMethod || !fc.IsResolver {
+		t.Fatalf("field context = %+v", fc)
 	}
 }

@@ -27,6 +27,9 @@ func UnmarshalJSON(v any) (json.RawMessage, error) {
 	if v == nil {
 		return nil, nil
 	}
+	// A file of a multipart request (a patch's {"upload": <file>})
+	// becomes its token, which SaveUploads finds.
+	v = uploadValues(v)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

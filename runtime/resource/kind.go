@@ -93,6 +93,11 @@ type Kind struct {
 	// reshaped. Generated code sets it for a kind whose schema_version
 	// is above 1, calling the user's typed function.
 	Upgrade func(old *OldData) (json.RawMessage, error)
+	// Decode, when set, strictly decodes and validates a body of the
+	// kind's data as a create does, and returns its canonical JSON (the
+	// generated decoder). Restores check the data of every revision of
+	// the current schema version with it, as the REST import does.
+	Decode func(body []byte) (json.RawMessage, error)
 	// Files lists the file fields of the kind (runtime/files): their
 	// values are File objects whose bytes live in the files blob store.
 	Files []FileField

@@ -3,6 +3,7 @@ package server
 import (
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -82,7 +83,7 @@ func runRestore(ctx context.Context, cfg Config, app App, args []string, stderr 
 func openForBackup(cfg Config, app App, stderr io.Writer) (*Server, int) {
 	level, _ := parseLevel(cfg.LogLevel)
 	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: max(level, slog.LevelWarn)}))
-	srv, err := New(cfg, app)
+	srv, err := newServer(cfg, app, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return nil, ExitFailure
@@ -171,12 +172,17 @@ func (s *Server) restore(ctx context.Context, path string, stderr io.Writer) err
 	start := time.Now()
 	stats, err := backup.Import(resource.AsSystem(ctx), s.svc, cr, backup.ImportOptions{
 		Kinds: s.schema.Kinds, Empty: true, Files: files, OnDuplicate: resource.DuplicateFail,
+		Validate: validateData,
 		Progress: func(pr backup.Progress) { p.set(cr.n, pr) },
 	})
 	if err != nil {
 		var re *resource.Error
 		if errors.As(err, &re) {
-			return fmt.Errorf("%s: %s (nothing was written)", path, re.Detail)
+			detail := re.Detail
+			for _, fe := range re.Fields {
+				detail += "; " + fe.Field + ": " + fe.Message
+			}
+			return fmt.Errorf("%s: %s (nothing was written)", path, detail)
 		}
 		return fmt.Errorf("%s: %w (nothing was written)", path, err)
 	}
@@ -184,6 +190,17 @@ func (s *Server) restore(ctx context.Context, path string, stderr io.Writer) err
 	fmt.Fprintf(stderr, "restore: read %s: %d resources, %d revisions in %s\n",
 		path, stats.Resources, stats.Revisions, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// validateData checks data of kind k with the kind's typed decoder (the
+// one of its REST import route), so that a restore refuses what an import
+// refuses before anything is written.
+func validateData(k *resource.Kind, data json.RawMessage) error {
+	if k.Decode == nil {
+		return nil
+	}
+	_, err := k.Decode(data)
+	return err
 }
 
 // countingReader counts the bytes read through it.

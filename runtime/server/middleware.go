@@ -190,10 +190,14 @@ func streaming(req *http.Request) bool {
 }
 
 // isUpload reports whether req is a multipart/form-data request to the
-// API: a write with file parts or POST /api/files, whose parts the files
-// package bounds as it streams them (max_size, Options.MaxUpload), so the
-// body limit of JSON requests does not apply to it.
+// API (a write with file parts or POST /api/files), a GraphQL multipart
+// request, or a form with file inputs to the admin. Their parts are bounded
+// as they stream (the files package: max_size, Options.MaxUpload; the
+// GraphQL handler: gql.Options BodyLimit and MaxUpload; the admin bounds its
+// forms' text parts), so the body limit of JSON requests does not apply.
 func isUpload(req *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
-	return err == nil && mt == "multipart/form-data" && strings.HasPrefix(req.URL.Path, "/api/")
+	return err == nil && mt == "multipart/form-data" &&
+		(strings.HasPrefix(req.URL.Path, "/api/") || req.URL.Path == graphQLPath ||
+			strings.HasPrefix(req.URL.Path, adminPath+"/"))
 }

@@ -112,7 +112,20 @@ type Server struct {
 // server process on the same schema (package pgfeed). With S3, New checks
 // the bucket and starts the periodic S3 GC (Config.S3GCInterval).
 func New(cfg Config, app App) (*Server, error) {
+	return newServer(cfg, app, false)
+}
+
+// newServer is New; offline opens the storage for the backup and restore
+// commands: nothing is written on start and nothing runs in the
+// background (no signing key is created, no job runs, no GC), so that a
+// new store stays empty for a restore and a backup reads only what the
+// serving processes wrote.
+func newServer(cfg Config, app App, offline bool) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if offline {
+		cfg.JobsOff = true
+		cfg.S3GCInterval = S3GCOff
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -182,8 +195,10 @@ func New(cfg Config, app App) (*Server, error) {
 			return fail(errors.Join(err, s.closeJobs()))
 		}
 	}
-	if err := s.startAuth(); err != nil {
-		return fail(err)
+	if !offline {
+		if err := s.startAuth(); err != nil {
+			return fail(err)
+		}
 	}
 	if s.echo, err = s.newEcho(app); err != nil {
 		return fail(err)
@@ -217,7 +232,9 @@ func New(cfg Config, app App) (*Server, error) {
 		return fail(errors.Join(err, s.closeJobs()))
 	}
 	s.startGC()
-	s.startFilesGC()
+	if !offline {
+		s.startFilesGC()
+	}
 	return s, nil
 }
 

@@ -85,13 +85,7 @@ func (ec *executionContext) fastItem(ctx context.Context, enc *gql.Encoder, fiel
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Item(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -110,13 +104,7 @@ func (ec *executionContext) fastItems(ctx context.Context, enc *gql.Encoder, fie
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Items(ctx, args["filter"].(*ItemFilter), args["orderBy"].([]*ItemOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false

@@ -19,7 +19,9 @@ const _ = specstar.SupportPackageIsVersion1
 // unique among live resources and how references behave on delete.
 var (
 	itemKind = &resource.Kind{
-		DataFields: []string{"title", "category", "happened_at", "body", "score"},
+		DataFields:  []string{"title", "category", "happened_at", "body", "score"},
+		Decode:      decodeItem,
+		DefaultSort: "-happened_at",
 		Fields: []resource.Field{{
 			Indexed: true,
 			JSON:    "category",

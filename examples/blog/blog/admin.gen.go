@@ -75,7 +75,7 @@ func postAdmin() *admin.Resource {
 			{Name: "metadata", Label: "Metadata", Widget: admin.WidgetJSON, Type: "json"},
 			{Name: "review_notes", Label: "Review notes", Widget: admin.WidgetTextarea, Type: "text", MaxLength: new(2000)},
 			{Name: "cover", Label: "Cover", Widget: admin.WidgetFile, Type: "file"},
-			{Name: "attachments", Label: "Attachments", Widget: admin.WidgetTags, Type: "list", MaxLength: new(10), Elem: &admin.Field{Widget: admin.WidgetFile, Type: "file", Required: true}},
+			{Name: "attachments", Label: "Attachments", Widget: admin.WidgetFile, Type: "list", MaxLength: new(10), Elem: &admin.Field{Widget: admin.WidgetFile, Type: "file", Required: true}},
 		},
 		Kind:   postKind,
 		Label:  "Post",

@@ -314,13 +314,7 @@ func (ec *executionContext) fastAuthor(ctx context.Context, enc *gql.Encoder, fi
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Author(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -339,13 +333,7 @@ func (ec *executionContext) fastAuthors(ctx context.Context, enc *gql.Encoder, f
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Authors(ctx, args["filter"].(*AuthorFilter), args["orderBy"].([]*AuthorOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -360,13 +348,7 @@ func (ec *executionContext) fastPost(ctx context.Context, enc *gql.Encoder, fiel
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Post(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -385,13 +367,7 @@ func (ec *executionContext) fastPosts(ctx context.Context, enc *gql.Encoder, fie
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Posts(ctx, args["filter"].(*PostFilter), args["orderBy"].([]*PostOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -406,13 +382,7 @@ func (ec *executionContext) fastComment(ctx context.Context, enc *gql.Encoder, f
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Comment(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -431,13 +401,7 @@ func (ec *executionContext) fastComments(ctx context.Context, enc *gql.Encoder, 
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Comments(ctx, args["filter"].(*CommentFilter), args["orderBy"].([]*CommentOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -452,13 +416,7 @@ func (ec *executionContext) fastFeedEntry(ctx context.Context, enc *gql.Encoder,
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().FeedEntry(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -477,13 +435,7 @@ func (ec *executionContext) fastFeedEntries(ctx context.Context, enc *gql.Encode
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().FeedEntries(ctx, args["filter"].(*FeedEntryFilter), args["orderBy"].([]*FeedEntryOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -498,13 +450,7 @@ func (ec *executionContext) fastUser(ctx context.Context, enc *gql.Encoder, fiel
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().User(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -523,13 +469,7 @@ func (ec *executionContext) fastUsers(ctx context.Context, enc *gql.Encoder, fie
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Users(ctx, args["filter"].(*UserFilter), args["orderBy"].([]*UserOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -544,13 +484,7 @@ func (ec *executionContext) fastNotifySubscribersJob(ctx context.Context, enc *g
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().NotifySubscribersJob(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -569,13 +503,7 @@ func (ec *executionContext) fastNotifySubscribersJobs(ctx context.Context, enc *
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().NotifySubscribersJobs(ctx, args["filter"].(*NotifySubscribersJobFilter), args["orderBy"].([]*NotifySubscribersJobOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -590,13 +518,7 @@ func (ec *executionContext) fastDailyDigestJob(ctx context.Context, enc *gql.Enc
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().DailyDigestJob(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -615,13 +537,7 @@ func (ec *executionContext) fastDailyDigestJobs(ctx context.Context, enc *gql.En
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().DailyDigestJobs(ctx, args["filter"].(*DailyDigestJobFilter), args["orderBy"].([]*DailyDigestJobOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false

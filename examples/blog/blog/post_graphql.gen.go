@@ -4,6 +4,8 @@
 package blog
 
 import (
+	"encoding/json"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -21,6 +23,13 @@ func (r *PostRecord) ID() string {
 // arguments (and the REST If-Match header) compare with.
 func (r *PostRecord) ETag() string {
 	return resource.ETag(&r.RevisionInfo)
+}
+
+// FileData returns the record's kind, meta, revision info and data as JSON: where
+// GraphQL File.url finds the download route of a file of the data (gql.FileURL).
+func (r *PostRecord) FileData() (*resource.Kind, *resource.Meta, *resource.RevisionInfo, json.RawMessage, error) {
+	data, err := json.Marshal(&r.Data)
+	return postKind, &r.Meta, &r.RevisionInfo, data, err
 }
 
 // PostConnection is a page of Post resources (GraphQL PostConnection).

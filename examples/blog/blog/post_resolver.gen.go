@@ -33,7 +33,12 @@ func (r *mutationResolver) CreatePost(ctx context.Context, input Post, status *s
 	if err != nil {
 		return nil, gql.Wrap(err)
 	}
+	ctx, data, done, err := gql.SaveUploads(ctx, r.svc, postKind, resource.ActionCreate, data)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	env, err := r.svc.Create(ctx, postKind, data, gql.WriteOptions(nil, nil, status))
+	done(err)
 	return postResult(env, err)
 }
 
@@ -43,7 +48,12 @@ func (r *mutationResolver) UpdatePost(ctx context.Context, id string, input Post
 	if err != nil {
 		return nil, gql.Wrap(err)
 	}
+	ctx, data, done, err := gql.SaveUploads(ctx, r.svc, postKind, resource.ActionUpdate, data)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	env, err := r.svc.Update(ctx, postKind, id, data, gql.WriteOptions(ifMatch, mode, status))
+	done(err)
 	return postResult(env, err)
 }
 
@@ -80,6 +90,10 @@ func (r *mutationResolver) PatchPost(ctx context.Context, id string, patch json.
 	if err != nil {
 		return nil, gql.Wrap(err)
 	}
+	ctx, patch, done, err := gql.SaveUploads(ctx, r.svc, postKind, resource.ActionUpdate, patch)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {
@@ -88,6 +102,7 @@ func (r *mutationResolver) PatchPost(ctx context.Context, id string, patch json.
 		return decodePost(merged)
 	}
 	env, err := r.svc.Patch(ctx, postKind, id, apply, gql.WriteOptions(ifMatch, mode, status))
+	done(err)
 	return postResult(env, err)
 }
 

@@ -30,6 +30,7 @@ var (
 			resource.ActionPurge:   "role:admin",
 		}},
 		DataFields: []string{"name", "email", "bio", "website", "address"},
+		Decode:     decodeAuthor,
 		Fields: []resource.Field{{
 			Fold:   true,
 			JSON:   "email",
@@ -73,6 +74,7 @@ var (
 			},
 		},
 		DataFields:  []string{"title", "slug", "body", "status", "tags", "views", "rating", "featured", "published_at", "author", "editor", "metadata", "review_notes", "cover", "attachments"},
+		Decode:      decodePost,
 		DefaultSort: "-published_at,title",
 		Fields: []resource.Field{{
 			Indexed: true,
@@ -160,6 +162,7 @@ var (
 			resource.ActionPurge:   "role:admin",
 		}},
 		DataFields: []string{"post", "author_name", "body", "day", "external_id"},
+		Decode:     decodeComment,
 		Fields: []resource.Field{{
 			Indexed: true,
 			JSON:    "post",
@@ -197,6 +200,7 @@ var (
 			resource.ActionPurge:   "role:admin",
 		}},
 		DataFields:  []string{"post", "title", "published_at"},
+		Decode:      decodeFeedEntry,
 		DefaultSort: "-published_at",
 		Fields: []resource.Field{{
 			Indexed: true,
@@ -233,6 +237,7 @@ var (
 			resource.ActionPurge:   "role:admin",
 		}},
 		DataFields: []string{"email", "name", "roles", "disabled"},
+		Decode:     decodeUser,
 		Fields: []resource.Field{{
 			Fold:    true,
 			Indexed: true,

@@ -24,6 +24,20 @@
 // this process and PostgreSQL a good part of what the write itself
 // costs; other processes get an event up to linger later in exchange.
 //
+// A Feed notifies only the events of kinds that some other process
+// subscribes to: with no subscriber elsewhere (a single server, or one
+// whose subscriptions are all local), a write costs no notification at
+// all. Each Feed tells the others which kinds its local subscribers want
+// with an interest message on the same channel, whenever that set
+// changes, every announceEvery, and in answer to the hello a Feed sends
+// after each LISTEN. Until it has heard the answers (announceGrace after
+// a LISTEN) and while its LISTEN connection is down, a Feed notifies
+// every event. An event another process publishes within the few
+// milliseconds its interest message takes to arrive may be missed, which
+// at-most-once delivery allows; a process that ends without saying so
+// (Close sends an empty set) is forgotten after 3 x announceEvery of
+// silence, and until then only costs notifications nobody reads.
+//
 // A notification carries at most 8000 bytes. An event whose envelope does
 // not fit is sent without it, and receivers read the resource's current
 // envelope with Options.Load.
@@ -38,6 +52,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,6 +107,14 @@ const (
 	sendTimeout = 10 * time.Second
 	// flushTimeout bounds the sending of queued events by Close.
 	flushTimeout = 5 * time.Second
+	// announceGrace is how long a Feed notifies every event after a
+	// LISTEN, while the other processes answer its hello with their
+	// interests.
+	announceGrace = time.Second
+	// announceEvery is how often a Feed repeats its interest; another
+	// process's interest is forgotten after 3 x announceEvery without
+	// hearing from it.
+	announceEvery = 30 * time.Second
 	// minBackoff and maxBackoff bound the wait between reconnections.
 	minBackoff = 50 * time.Millisecond
 	maxBackoff = 5 * time.Second
@@ -127,6 +150,27 @@ type Feed struct {
 	// use both.
 	listenerPID atomic.Uint32
 	connects    atomic.Int64
+
+	// Interests (see the package documentation). blindUntil (unix
+	// nanoseconds) is when the Feed may start to skip the events nobody
+	// else wants; wanted holds the kinds other processes subscribe to
+	// (read by Publish without a lock), computed from remote under imu.
+	blindUntil atomic.Int64
+	wanted     atomic.Pointer[map[string]bool]
+	imu        sync.Mutex
+	remote     map[string]*interest // by origin
+	announceMu sync.Mutex           // orders the sequence numbers of announcements
+	announce   chan struct{}        // asks the announcer to send this Feed's interest
+	grace      time.Duration        // announceGrace; tests shorten it
+	// sent counts the notifications of events sent; tests read it.
+	sent atomic.Int64
+}
+
+// interest is what a Feed knows of another process's subscriptions.
+type interest struct {
+	seq   uint64 // of the newest interest message, which replaces the older
+	kinds []string
+	heard time.Time
 }
 
 var _ feed.Feed = (*Feed)(nil)
@@ -165,17 +209,24 @@ func New(pool *pgxpool.Pool, opts Options) *Feed {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	origin := hex.EncodeToString(b[:])
-	return &Feed{
-		pool:    pool,
-		local:   feed.NewBroker(opts.Buffer),
-		channel: opts.Channel,
-		origin:  origin,
-		self:    `{"o":"` + origin + `",`,
-		load:    opts.Load,
-		logger:  opts.Logger,
-		queue:   make(chan feed.Event, opts.Queue),
-		stop:    make(chan struct{}),
+	f := &Feed{
+		pool:     pool,
+		local:    feed.NewBroker(opts.Buffer),
+		channel:  opts.Channel,
+		origin:   origin,
+		self:     `{"o":"` + origin + `",`,
+		load:     opts.Load,
+		logger:   opts.Logger,
+		queue:    make(chan feed.Event, opts.Queue),
+		stop:     make(chan struct{}),
+		remote:   make(map[string]*interest),
+		announce: make(chan struct{}, 1),
+		grace:    announceGrace,
 	}
+	f.blindUntil.Store(math.MaxInt64) // until Start has heard the others
+	f.wanted.Store(&map[string]bool{})
+	f.local.OnKindsChange(f.askAnnounce)
+	return f
 }
 
 // Local returns the broker that holds this process's subscriptions.
@@ -199,9 +250,11 @@ func (f *Feed) Start(ctx context.Context) error {
 	f.started = true
 	lctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
-	f.wg.Add(2)
+	f.wg.Add(3)
 	go f.receive(lctx, conn)
 	go f.send()
+	go f.announcer(lctx)
+	f.hello(ctx)
 	return nil
 }
 
@@ -212,6 +265,9 @@ func (f *Feed) Publish(e feed.Event) {
 		return
 	}
 	f.local.Publish(e)
+	if !f.wants(e.Kind) {
+		return
+	}
 	select {
 	case f.queue <- e:
 	default:
@@ -223,8 +279,150 @@ func (f *Feed) Publish(e feed.Event) {
 
 // Subscribe implements feed.Feed: the channel yields the events of this
 // process and of the others.
+//
+// The first subscription of a kind tells the other processes at once, so
+// that they notify its events from then on (see the package
+// documentation).
 func (f *Feed) Subscribe(ctx context.Context, kind, id string) (<-chan feed.Event, error) {
-	return f.local.Subscribe(ctx, kind, id)
+	first := !f.local.HasKind(kind)
+	ch, err := f.local.Subscribe(ctx, kind, id)
+	if err != nil || !first {
+		return ch, err
+	}
+	f.mu.Lock()
+	started := f.started && !f.closed.Load()
+	f.mu.Unlock()
+	if started {
+		actx, cancel := context.WithTimeout(ctx, sendTimeout)
+		f.sendInterest(actx, false)
+		cancel()
+	}
+	return ch, nil
+}
+
+// wants reports whether the events of kind must be notified: another
+// process subscribes to kind, or the Feed does not know yet.
+func (f *Feed) wants(kind string) bool {
+	return (*f.wanted.Load())[kind] || time.Now().UnixNano() < f.blindUntil.Load()
+}
+
+// askAnnounce asks the announcer to send this Feed's interest, without
+// blocking (the broker calls it with its lock held).
+func (f *Feed) askAnnounce() {
+	select {
+	case f.announce <- struct{}{}:
+	default:
+	}
+}
+
+// hello sends this Feed's interest with a request for everyone else's,
+// after a LISTEN, and notifies every event for the grace period their
+// answers take.
+func (f *Feed) hello(ctx context.Context) {
+	f.blindUntil.Store(time.Now().Add(f.grace).UnixNano())
+	f.sendInterest(ctx, true)
+}
+
+// announcer sends this Feed's interest when asked, and every
+// announceEvery while it has subscribers (forgetting the processes not
+// heard from for 3 x announceEvery), until ctx ends.
+func (f *Feed) announcer(ctx context.Context) {
+	defer f.wg.Done()
+	tick := time.NewTicker(announceEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.announce:
+		case <-tick.C:
+			f.forget(time.Now().Add(-3 * announceEvery))
+			if len(f.local.Kinds()) == 0 {
+				continue
+			}
+		}
+		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		f.sendInterest(sctx, false)
+		cancel()
+	}
+}
+
+// interestMessage is the payload of an interest message: the kinds the
+// Feed's local subscribers want (all of them: it replaces the previous
+// message of the origin), and with Hello a request that every other
+// Feed sends its own.
+type interestMessage struct {
+	Origin string   `json:"o"`
+	Seq    uint64   `json:"s"`
+	Want   []string `json:"w"`
+	Hello  bool     `json:"h,omitempty"`
+}
+
+// sendInterest notifies this Feed's interest. A failure is logged: the
+// others then learn it at the next announcement.
+func (f *Feed) sendInterest(ctx context.Context, hello bool) {
+	f.announceMu.Lock()
+	m := interestMessage{Origin: f.origin, Seq: f.seq.Add(1), Want: f.local.Kinds(), Hello: hello}
+	f.announceMu.Unlock()
+	if f.closed.Load() {
+		m.Want = []string{} // Close ended the subscriptions: withdraw
+	}
+	payload, err := json.Marshal(m)
+	if err != nil {
+		f.logger.Warn("pgfeed: interest not sent", "error", err)
+		return
+	}
+	if _, err := f.pool.Exec(ctx, notifyOne, f.channel, string(payload)); err != nil {
+		f.logger.Warn("pgfeed: interest not sent to other processes", "error", err)
+	}
+}
+
+// notifyOne sends one notification.
+const notifyOne = `SELECT pg_notify($1, $2)`
+
+// heard records the interest message m of another process, and answers a
+// hello with this Feed's interest.
+func (f *Feed) heard(m *message) {
+	f.imu.Lock()
+	in := f.remote[m.Origin]
+	if in == nil || m.Seq > in.seq {
+		// An empty set is kept too (until forget), so that an older
+		// message arriving late cannot bring its kinds back.
+		f.remote[m.Origin] = &interest{seq: m.Seq, kinds: *m.Want, heard: time.Now()}
+		f.recompute()
+	}
+	f.imu.Unlock()
+	if m.Hello {
+		f.askAnnounce()
+	}
+}
+
+// forget drops the interests of the processes not heard from since
+// before.
+func (f *Feed) forget(before time.Time) {
+	f.imu.Lock()
+	defer f.imu.Unlock()
+	n := len(f.remote)
+	for origin, in := range f.remote {
+		if in.heard.Before(before) {
+			delete(f.remote, origin)
+		}
+	}
+	if len(f.remote) != n {
+		f.recompute()
+	}
+}
+
+// recompute publishes the union of the remote interests to Publish;
+// f.imu must be held.
+func (f *Feed) recompute() {
+	w := make(map[string]bool)
+	for _, in := range f.remote {
+		for _, k := range in.kinds {
+			w[k] = true
+		}
+	}
+	f.wanted.Store(&w)
 }
 
 // Close ends every subscription, sends the events still queued (for up
@@ -241,6 +439,11 @@ func (f *Feed) Close() {
 		return
 	}
 	close(f.stop)
+	// Withdraw this Feed's interest, so that the others stop notifying
+	// for it.
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	f.sendInterest(ctx, false)
+	cancel()
 	f.cancel()
 	f.wg.Wait()
 }
@@ -255,6 +458,10 @@ type message struct {
 	ID       string             `json:"id"`
 	Envelope *resource.Envelope `json:"e,omitempty"`
 	Load     bool               `json:"l,omitempty"` // the envelope was too large: load it
+	// Want and Hello are those of an interestMessage: Want is set (to
+	// a list, maybe empty) only on one.
+	Want  *[]string `json:"w,omitempty"`
+	Hello bool      `json:"h,omitempty"`
 }
 
 // encode returns the payload of e: with its envelope when that fits.
@@ -388,6 +595,7 @@ func (f *Feed) notify(ctx context.Context, events []feed.Event) {
 		}
 		payloads = append(payloads, payload)
 	}
+	f.sent.Add(int64(len(payloads)))
 	if len(payloads) == 0 {
 		return
 	}
@@ -448,6 +656,7 @@ func (f *Feed) receive(ctx context.Context, conn *pgx.Conn) {
 			continue
 		}
 		f.listenerPID.Store(0)
+		f.blindUntil.Store(math.MaxInt64) // interests are not heard meanwhile
 		conn.Close(context.Background())
 		conn = nil
 		f.logger.Warn("pgfeed: LISTEN connection lost; ending subscriptions and reconnecting", "error", err)
@@ -458,6 +667,9 @@ func (f *Feed) receive(ctx context.Context, conn *pgx.Conn) {
 			return
 		}
 		f.logger.Info("pgfeed: LISTEN connection restored")
+		hctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		f.hello(hctx)
+		cancel()
 	}
 }
 
@@ -499,6 +711,10 @@ func (f *Feed) deliver(ctx context.Context, payload string) {
 	}
 	if m.Origin == f.origin {
 		return // already delivered locally by Publish
+	}
+	if m.Want != nil {
+		f.heard(&m)
+		return
 	}
 	if env := m.Envelope; env != nil {
 		// The number is not part of the JSON form: take it from the id.

@@ -325,6 +325,7 @@ func TestReconnect(t *testing.T) {
 		t.Fatal("same backend after reconnection")
 	}
 	sub := subscribe(t, b)
+	waitWants(t, a, "Post", true)
 	a.Publish(feed.Event{Op: feed.Created, Kind: "Post", ID: "after"})
 	if e := next(t, sub); e.ID != "after" {
 		t.Fatalf("got %q, want after", e.ID)
@@ -393,4 +394,81 @@ func TestChannel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startFeedGrace starts a Feed that trusts the interests it has heard
+// after grace (instead of announceGrace).
+func startFeedGrace(t *testing.T, pool *pgxpool.Pool, opts Options, grace time.Duration) *Feed {
+	t.Helper()
+	f := New(pool, opts)
+	f.grace = grace
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := f.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return f
+}
+
+// waitWants waits until f.wants(kind) is want (past f's grace period).
+func waitWants(t *testing.T, f *Feed, kind string, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for (*f.wanted.Load())[kind] != want || (want && time.Now().UnixNano() < f.blindUntil.Load()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("wants(%q) is not %v after %s", kind, want, wait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestInterest checks that a Feed notifies only the events of the kinds
+// another process subscribes to: it learns a subscription, its end, the
+// subscriptions that existed before it started (hello), and a Close.
+func TestInterest(t *testing.T) {
+	pool := newPool(t)
+	ch := testChannel(t)
+	a := startFeedGrace(t, pool, Options{Channel: ch}, 0)
+	b := startFeedGrace(t, pool, Options{Channel: ch}, 0)
+
+	// Nobody subscribes: nothing is queued nor sent.
+	a.Publish(feed.Event{Op: feed.Created, Kind: "Post", ID: "unseen"})
+	if n := len(a.queue); n != 0 {
+		t.Fatalf("%d events queued with no subscriber anywhere", n)
+	}
+
+	// b subscribes to Post: a notifies Post, and still not Comment.
+	ctx, unsubscribe := context.WithCancel(t.Context())
+	sub, err := b.Subscribe(ctx, "Post", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitWants(t, a, "Post", true)
+	a.Publish(feed.Event{Op: feed.Created, Kind: "Post", ID: "p"})
+	if e := next(t, sub); e.ID != "p" {
+		t.Fatalf("got %q, want p", e.ID)
+	}
+	a.Publish(feed.Event{Op: feed.Created, Kind: "Comment", ID: "c"})
+	a.Publish(feed.Event{Op: feed.Created, Kind: "Post", ID: "q"})
+	if e := next(t, sub); e.ID != "q" {
+		t.Fatalf("got %q, want q", e.ID)
+	}
+	if n := a.sent.Load(); n != 2 {
+		t.Errorf("a sent %d notifications, want 2 (Post p and q; no Comment)", n)
+	}
+
+	// A Feed started later learns b's subscription by its hello.
+	c := startFeedGrace(t, pool, Options{Channel: ch}, 0)
+	waitWants(t, c, "Post", true)
+
+	// The subscription ends: a stops notifying Post.
+	unsubscribe()
+	waitWants(t, a, "Post", false)
+
+	// A closed Feed withdraws its interest.
+	subscribe(t, b)
+	waitWants(t, a, "Post", true)
+	b.Close()
+	waitWants(t, a, "Post", false)
 }

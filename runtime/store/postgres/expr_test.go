@@ -53,10 +53,10 @@ func TestIndexes(t *testing.T) {
 	}}
 	want := map[string]string{
 		"dx_post":         `USING btree (resource_id) WHERE is_deleted`,
-		"ix_post_author":  `USING btree (((data ->> 'author') COLLATE "C") NULLS FIRST)`,
+		"ix_post_author":  `USING btree (((data ->> 'author') COLLATE "C") NULLS FIRST, resource_id)`,
 		"ix_post_tags":    `USING gin ((NULLIF((data -> 'tags')::jsonb, 'null'::jsonb)))`,
-		"ix_post_title":   `USING btree (((data ->> 'title') COLLATE "C") NULLS FIRST)`,
-		"ix_post_views":   `USING btree (((data ->> 'views')::numeric) NULLS FIRST)`,
+		"ix_post_title":   `USING btree (((data ->> 'title') COLLATE "C") NULLS FIRST, resource_id)`,
+		"ix_post_views":   `USING btree (((data ->> 'views')::numeric) NULLS FIRST, resource_id)`,
 		"rx_post_author":  `USING btree (((data ->> 'author') COLLATE "C")) WHERE NOT is_deleted`,
 		"rx_post_editors": `USING gin ((NULLIF((data -> 'editors')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted`,
 		"ux_post_slug":    `USING btree ((NULLIF((data -> 'slug')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted`,

@@ -174,3 +174,99 @@ func explain(t *testing.T, s *Store, query string, args []any) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestPlansEqualityInOrder checks with EXPLAIN that a list with an
+// equality on an indexed field, in the kind's default order (resource_id
+// without one), can be a range scan of that field's index, which holds
+// the order after the field: with sorts disabled, the planner still finds
+// a plan without a Sort node, on that index. (With sorts enabled it may
+// prefer another plan where the data make it cheaper: walking the
+// primary key when a third of the rows match, or sorting four rows.)
+func TestPlansEqualityInOrder(t *testing.T) {
+	tests := []struct {
+		name        string
+		defaultSort string
+		filter      string
+		index       string
+	}{
+		{name: "resource_id order on a date", filter: `day = "2020-03-01"`, index: "ix_item_day"},
+		{name: "resource_id order", filter: `views = 5`, index: "ix_item_views"},
+		{name: "default order on a datetime", defaultSort: "-at", filter: `status = "draft"`, index: "ix_item_status"},
+		{name: "default order on a meta field", defaultSort: "-created_time", filter: `name = "name 42"`, index: "ix_item_name"},
+	}
+	u := pgtest.URL(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(context.Background(), u, WithSchema(pgtest.Schema(t, u)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			kinds := resourcetest.NewSearchKinds()
+			kinds.Item.DefaultSort = tt.defaultSort
+			if err := s.Migrate(context.Background(), kinds.Schema); err != nil {
+				t.Fatal(err)
+			}
+			ks, err := s.kind(kinds.Item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seedPlanItems(t, s, ks)
+			fields := planFields(kinds.Item)
+			e, err := filter.Parse(tt.filter)
+			if err == nil {
+				err = filter.Check(e, fields)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, err := filter.ParseSort(tt.defaultSort, fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := &resource.Query{Filter: e, Sort: append(keys, resource.ResourceIDKey), Limit: 21}
+			query, args, err := listSQL(ks.table, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := explainWithout(t, s, []string{"enable_sort", "enable_incremental_sort"}, query, args)
+			if !strings.Contains(plan, tt.index) || strings.Contains(plan, "Sort") {
+				t.Fatalf("plan does not read %s in order:\n%s\n%s", tt.index, query, plan)
+			}
+		})
+	}
+}
+
+// explainWithout returns the plan of query with the planner settings
+// settings turned off.
+func explainWithout(t *testing.T, s *Store, settings []string, query string, args []any) string {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, name := range settings {
+		if _, err := tx.Exec(ctx, "SET LOCAL "+name+" = off"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN %s: %v", query, err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -22,13 +24,28 @@ func (t *txn) ScanRevisions(k *resource.Kind, from, to string, fn func(*resource
 		return fmt.Errorf("sqlite: scan revisions %s: %w", k.Name, err)
 	}
 	defer rows.Close()
+	// One set of destinations for every row, and the data scanned as
+	// sql.RawBytes (a buffer reused from row to row, not a copy per
+	// row): fn must not keep the revision.
 	var rev resource.Revision
-	var data []byte
+	var created, updated int64
+	var parent sql.NullString
+	var data sql.RawBytes
+	i := &rev.Info
+	dest := []any{&i.ResourceID, &i.RevisionID, &i.Number, &parent, &i.Status, &i.DataHash,
+		&i.SchemaVersion, &created, &i.CreatedBy, &updated, &i.UpdatedBy, &data}
 	for rows.Next() {
-		if err := scanInfo(&rev.Info, rows.Scan, &data); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("sqlite: scan revisions %s: %w", k.Name, err)
 		}
-		rev.Data = data
+		// A fresh parent each row: an exporter may copy the info.
+		i.ParentRevisionID = nil
+		if parent.Valid {
+			p := parent.String
+			i.ParentRevisionID = &p
+		}
+		i.CreatedTime, i.UpdatedTime = fromMicros(created), fromMicros(updated)
+		rev.Data = json.RawMessage(data)
 		if err := fn(&rev); err != nil {
 			return err
 		}

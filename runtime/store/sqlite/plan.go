@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 	"github.com/specstar-go/specstar/runtime/store/sqlquery"
+	"github.com/specstar-go/specstar/runtime/store/sqlschema"
 )
 
 // SQLite's planner does not weigh LIMIT when it chooses an index: for
@@ -104,11 +106,18 @@ func (t *txn) scaleStats(ks *kindSQL, st *indexStats) {
 }
 
 // sortIndex returns the index the query should walk (for INDEXED BY), or
-// "" to leave the choice to SQLite: the index of the first sort key when
-// q has a limit and every equality or "in" condition at the top level of
-// the filter keeps too many rows for its index to beat the walk.
+// "" to leave the choice to SQLite: the index of a field that an
+// equality condition at the top level of the filter names, when that
+// index holds the query's order after the field (the kind's default
+// order: see sqlschema.IndexedOrder), which reads the matches in order
+// and no other row; else the index of the first sort key when q has a
+// limit and every equality or "in" condition at the top level of the
+// filter keeps too many rows for its index to beat the walk.
 func (t *txn) sortIndex(ks *kindSQL, q *resource.Query) string {
 	keys := sqlquery.SortKeys(q)
+	if ix := orderedEquality(ks.kind, q, keys); ix != "" {
+		return ix
+	}
 	first := keys[0].Field
 	if q.Limit <= 0 || q.Filter == nil || first.Meta || first.List {
 		return ""
@@ -170,6 +179,64 @@ func (t *txn) sortIndex(ks *kindSQL, q *resource.Query) string {
 		return ""
 	}
 	return sortIx
+}
+
+// orderedEquality returns the ix_ index of a field that an equality
+// condition at the top level of q's filter names and whose index holds
+// keys after the field, or "". It only answers when that condition is
+// the only one at the top level that an index serves by equality (an
+// equality or an "in" on an indexed field, or on resource_id): with
+// two, the other one's index may be far more selective, and the choice
+// is left to the statistics.
+func orderedEquality(k *resource.Kind, q *resource.Query, keys []filter.SortKey) string {
+	if q.Filter == nil {
+		return ""
+	}
+	terms := []filter.Expr{q.Filter}
+	if and, ok := q.Filter.(*filter.And); ok {
+		terms = and.Terms
+	}
+	var eq *filter.Cmp
+	for _, term := range terms {
+		var field filter.FieldInfo
+		switch x := term.(type) {
+		case *filter.Cmp:
+			if x.Op != filter.Eq {
+				continue
+			}
+			field = x.Field.Info
+			if eq == nil {
+				eq = x
+			} else {
+				return ""
+			}
+		case *filter.In:
+			field = x.Field.Info
+			if !field.Meta {
+				if f := k.Field(field.Name); f != nil && f.Indexed {
+					return ""
+				}
+			}
+		default:
+			continue
+		}
+		if field.Meta && field.Name == resource.FieldResourceID {
+			return ""
+		}
+	}
+	if eq == nil || eq.Field.Info.Meta || eq.Field.Info.List {
+		return ""
+	}
+	if f := k.Field(eq.Field.Info.Name); f == nil || !f.Indexed || f.List {
+		return ""
+	}
+	held := sqlschema.IndexedOrder(k, eq.Field.Info.Name)
+	if !slices.EqualFunc(keys, held, func(a filter.SortKey, b sqlschema.OrderKey) bool {
+		return a.Field.Name == b.Name && a.Desc == b.Desc
+	}) {
+		return ""
+	}
+	return indexName(indexPrefix, k.Table, eq.Field.Info.Name)
 }
 
 // stmtCacheSize bounds the prepared list and count statements kept per

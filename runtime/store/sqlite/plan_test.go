@@ -87,6 +87,90 @@ func TestQueryPlans(t *testing.T) {
 	}
 }
 
+// TestEqualityInDefaultOrder checks that a list with an equality on an
+// indexed field, in the kind's default order, reads that field's index
+// (which holds the default order after the field) in order: sortIndex
+// names it, and the plan has no sort (no temporary b-tree).
+func TestEqualityInDefaultOrder(t *testing.T) {
+	tests := []struct {
+		name, defaultSort, filter string
+		want                      string
+	}{
+		{name: "resource_id order", filter: `status = "draft"`, want: "ix_item_status"},
+		{name: "datetime descending", defaultSort: "-at", filter: `status = "draft"`, want: "ix_item_status"},
+		{name: "meta field", defaultSort: "-created_time", filter: `views = 5 && name ^= "A"`, want: "ix_item_views"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(filepath.Join(t.TempDir(), "order.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			kinds := resourcetest.NewSearchKinds()
+			kinds.Item.DefaultSort = tt.defaultSort
+			ctx := context.Background()
+			if err := s.Migrate(ctx, kinds.Schema); err != nil {
+				t.Fatal(err)
+			}
+			var fields []filter.FieldInfo
+			for _, f := range kinds.Item.Fields {
+				if f.Indexed {
+					fields = append(fields, filter.FieldInfo{Name: f.JSON, Type: filter.Type(f.Type), List: f.List})
+				}
+			}
+			fields = append(fields, filter.FieldInfo{Name: "created_time", Type: filter.DateTime, Meta: true})
+			e, err := filter.Parse(tt.filter)
+			if err == nil {
+				err = filter.Check(e, fields)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, err := filter.ParseSort(tt.defaultSort, fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := &resource.Query{Filter: e, Sort: append(keys, resource.ResourceIDKey), Limit: 21}
+			ks, err := s.kind(kinds.Item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var index string
+			if err := s.View(ctx, func(r resource.Reader) error {
+				index = r.(*txn).sortIndex(ks, q)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if index != tt.want {
+				t.Fatalf("sortIndex = %q, want %q", index, tt.want)
+			}
+			query, args, err := listSQL(quote(kinds.Item.Table), q, index)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if got := strings.Join(plan, "; "); !strings.Contains(got, tt.want) || strings.Contains(got, "TEMP B-TREE") {
+				t.Fatalf("plan %q does not read %s in order\nSQL: %s", got, tt.want, query)
+			}
+		})
+	}
+}
+
 // TestMigrateReplacesChangedIndex checks that Migrate recreates an index
 // whose definition changed: here the datetime index of an older schema,
 // on the raw JSON text.
@@ -174,6 +258,8 @@ func TestSortIndexWithStatistics(t *testing.T) {
 		{name: "large page", filter: `status = "published"`, sort: `-views`, limit: 50, want: ""},
 		{name: "no equality", filter: `views > 2`, sort: `-views`, limit: 2, want: ""},
 		{name: "sort on the equality field", filter: `status = "published"`, sort: `status`, limit: 2, want: ""},
+		{name: "equality in resource_id order: its index holds the order", filter: `status = "published"`, limit: 2, want: "ix_item_status"},
+		{name: "equality and more in resource_id order", filter: `status = "published" && views > 2`, limit: 50, want: "ix_item_status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

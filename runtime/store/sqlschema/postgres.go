@@ -150,7 +150,8 @@ func PostgresContainable(t resource.FieldType) bool {
 //     holds none;
 //   - ix_ for each indexed scalar field: btree on PostgresFieldExpr NULLS
 //     FIRST (the order of every list: a forward scan is ascending with
-//     nulls first, a backward scan descending with nulls last); for an
+//     nulls first, a backward scan descending with nulls last), then the
+//     kind's default order and resource_id (see orderKeys); for an
 //     indexed list of strings or dates, GIN on PostgresJSONB
 //     (containment); lists of other types have no index;
 //   - rx_ for each ref field, over live rows: btree on the string
@@ -175,7 +176,7 @@ func postgresIndexes(k *resource.Kind) []Index {
 			var def string
 			switch {
 			case !f.List:
-				def = "USING btree (" + PostgresFieldExpr(f.JSON, f.Type) + " NULLS FIRST)"
+				def = "USING btree (" + PostgresFieldExpr(f.JSON, f.Type) + " NULLS FIRST" + orderKeys(Postgres, k, f) + ")"
 			case PostgresContainable(f.Type):
 				def = "USING gin ((" + PostgresJSONB(f.JSON) + "))"
 			}

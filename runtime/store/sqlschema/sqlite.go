@@ -86,7 +86,8 @@ func sqliteUnique(f *resource.Field) string {
 //   - ux_ for each unique scalar field: UNIQUE on SQLiteExtract (folded
 //     by SQLiteFold for a Fold field) WHERE is_deleted = 0 (JSON null
 //     holds no value: SQLite NULLs are distinct);
-//   - ix_ for each indexed scalar field: on SQLiteFieldExpr;
+//   - ix_ for each indexed scalar field: on SQLiteFieldExpr, then the
+//     kind's default order and resource_id (see orderKeys);
 //   - rx_ for each scalar ref field: on SQLiteExtract WHERE is_deleted = 0;
 //   - lx_<table>: (is_deleted, resource_id).
 //
@@ -110,7 +111,7 @@ func sqliteIndexes(k *resource.Kind) []Index {
 		if f.Indexed {
 			out = append(out, Index{
 				Name:  SQLite.IndexName(IndexPrefix, k.Table, f.JSON),
-				Def:   "(" + SQLiteFieldExpr(f.JSON, f.Type) + ")",
+				Def:   "(" + SQLiteFieldExpr(f.JSON, f.Type) + orderKeys(SQLite, k, f) + ")",
 				Field: f.JSON,
 			})
 		}

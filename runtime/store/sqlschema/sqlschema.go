@@ -290,3 +290,106 @@ func (d Dialect) DuplicatesQuery(table, expr, where string, limit int) string {
 	}
 	return fmt.Sprintf(`SELECT CAST((%[1]s) AS TEXT), count(*), group_concat(resource_id, char(31)) FROM %[2]s WHERE %[3]s GROUP BY (%[1]s) HAVING count(*) > 1 ORDER BY count(*) DESC, 1 LIMIT %[4]d`, expr, table, cond, limit)
 }
+
+// sortKey is one key of a kind's default order, as an index holds it.
+type sortKey struct {
+	name string
+	typ  resource.FieldType // of a data field
+	meta bool
+	desc bool
+}
+
+// metaColumns are the meta fields a list may sort on, which are columns.
+var metaColumns = []string{"resource_id", "created_time", "updated_time", "created_by", "updated_by"}
+
+// defaultOrder returns the keys of k's default list order (Kind.DefaultSort,
+// "-published_at,title") that an index can hold after an indexed field,
+// ending with resource_id, the tie-break of every order: resource_id
+// alone when there is no default sort, or when it names a field that is
+// not an indexed scalar (the Service refuses such a kind anyway).
+func defaultOrder(k *resource.Kind) []sortKey {
+	var keys []sortKey
+	for part := range strings.SplitSeq(k.DefaultSort, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		key := sortKey{name: part}
+		if strings.HasPrefix(part, "-") {
+			key.name, key.desc = part[1:], true
+		} else if strings.HasPrefix(part, "+") {
+			key.name = part[1:]
+		}
+		if slices.Contains(metaColumns, key.name) {
+			key.meta = true
+		} else if f := k.Field(key.name); f != nil && f.Indexed && !f.List {
+			key.typ = f.Type
+		} else {
+			return []sortKey{{name: "resource_id", meta: true}}
+		}
+		keys = append(keys, key)
+		if key.name == "resource_id" {
+			return keys
+		}
+	}
+	return append(keys, sortKey{name: "resource_id", meta: true})
+}
+
+// orderKeys returns the index key terms that follow the key of indexed
+// field f in its ix_ index: the default order of k (without f itself),
+// each term spelled as the dialect's ORDER BY spells it, so that a list
+// filtered on f by equality, in the default order, is a range scan of
+// the index that needs no sort.
+func orderKeys(d Dialect, k *resource.Kind, f *resource.Field) string {
+	var b strings.Builder
+	for _, key := range defaultOrder(k) {
+		if !key.meta && key.name == f.JSON {
+			continue
+		}
+		b.WriteString(", ")
+		switch {
+		case key.meta && key.name == "resource_id":
+			b.WriteString("resource_id")
+		case key.meta:
+			b.WriteString(QuoteIdent(key.name))
+			if key.desc {
+				b.WriteString(" DESC")
+			}
+		case d == Postgres:
+			b.WriteString(PostgresFieldExpr(key.name, key.typ))
+			if key.desc {
+				b.WriteString(" DESC NULLS LAST")
+			} else {
+				b.WriteString(" NULLS FIRST")
+			}
+		default:
+			b.WriteString(SQLiteFieldExpr(key.name, key.typ))
+			if key.desc {
+				b.WriteString(" DESC")
+			}
+		}
+	}
+	return b.String()
+}
+
+// OrderKey is a sort key an index holds: a field (meta or data) and its
+// direction.
+type OrderKey struct {
+	Name string
+	Desc bool
+}
+
+// IndexedOrder returns the sort keys that the ix_ index of the indexed
+// scalar field field of k holds after the field itself: k's default
+// order, ending with resource_id. A list with an equality condition on
+// field, sorted by exactly these keys, reads that index's range in order.
+func IndexedOrder(k *resource.Kind, field string) []OrderKey {
+	var out []OrderKey
+	for _, key := range defaultOrder(k) {
+		if !key.meta && key.name == field {
+			continue
+		}
+		out = append(out, OrderKey{Name: key.name, Desc: key.desc})
+	}
+	return out
+}

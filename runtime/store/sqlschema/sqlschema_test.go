@@ -35,11 +35,11 @@ func TestIndexes(t *testing.T) {
 			name:    "sqlite",
 			dialect: sqlschema.SQLite,
 			want: []sqlschema.Index{
-				{Name: "ix_post_address_city", Def: `(json_extract(data, '$.address.city'))`, Field: "address.city"},
-				{Name: "ix_post_author_id", Def: `(json_extract(data, '$.author_id'))`, Field: "author_id"},
-				{Name: "ix_post_published_at", Def: `((CASE WHEN substr(json_extract(data, '$.published_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.published_at'), 1, 20) || substr(substr(json_extract(data, '$.published_at'), 21, length(json_extract(data, '$.published_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.published_at'), 1, 19) || '.000000000Z' END))`, Field: "published_at"},
-				{Name: "ix_post_slug", Def: `(json_extract(data, '$.slug'))`, Field: "slug"},
-				{Name: "ix_post_views", Def: `(json_extract(data, '$.views'))`, Field: "views"},
+				{Name: "ix_post_address_city", Def: `(json_extract(data, '$.address.city'), resource_id)`, Field: "address.city"},
+				{Name: "ix_post_author_id", Def: `(json_extract(data, '$.author_id'), resource_id)`, Field: "author_id"},
+				{Name: "ix_post_published_at", Def: `((CASE WHEN substr(json_extract(data, '$.published_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.published_at'), 1, 20) || substr(substr(json_extract(data, '$.published_at'), 21, length(json_extract(data, '$.published_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.published_at'), 1, 19) || '.000000000Z' END), resource_id)`, Field: "published_at"},
+				{Name: "ix_post_slug", Def: `(json_extract(data, '$.slug'), resource_id)`, Field: "slug"},
+				{Name: "ix_post_views", Def: `(json_extract(data, '$.views'), resource_id)`, Field: "views"},
 				{Name: "lx_post", Def: `(is_deleted, resource_id)`},
 				{Name: "rx_post_author_id", Def: `(json_extract(data, '$.author_id')) WHERE is_deleted = 0`, Field: "author_id"},
 				{Name: "ux_post_slug", Unique: true, Def: `(json_extract(data, '$.slug')) WHERE is_deleted = 0`, Field: "slug"},
@@ -50,12 +50,12 @@ func TestIndexes(t *testing.T) {
 			dialect: sqlschema.Postgres,
 			want: []sqlschema.Index{
 				{Name: "dx_post", Def: `USING btree (resource_id) WHERE is_deleted`},
-				{Name: "ix_post_address_city", Def: `USING btree (((data -> 'address' ->> 'city') COLLATE "C") NULLS FIRST)`, Field: "address.city"},
-				{Name: "ix_post_author_id", Def: `USING btree (((data ->> 'author_id') COLLATE "C") NULLS FIRST)`, Field: "author_id"},
-				{Name: "ix_post_published_at", Def: `USING btree (((CASE WHEN substr((data ->> 'published_at'), 20, 1) = '.' THEN substr((data ->> 'published_at'), 1, 20) || rpad(substr((data ->> 'published_at'), 21, length((data ->> 'published_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'published_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST)`, Field: "published_at"},
-				{Name: "ix_post_slug", Def: `USING btree (((data ->> 'slug') COLLATE "C") NULLS FIRST)`, Field: "slug"},
+				{Name: "ix_post_address_city", Def: `USING btree (((data -> 'address' ->> 'city') COLLATE "C") NULLS FIRST, resource_id)`, Field: "address.city"},
+				{Name: "ix_post_author_id", Def: `USING btree (((data ->> 'author_id') COLLATE "C") NULLS FIRST, resource_id)`, Field: "author_id"},
+				{Name: "ix_post_published_at", Def: `USING btree (((CASE WHEN substr((data ->> 'published_at'), 20, 1) = '.' THEN substr((data ->> 'published_at'), 1, 20) || rpad(substr((data ->> 'published_at'), 21, length((data ->> 'published_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'published_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, resource_id)`, Field: "published_at"},
+				{Name: "ix_post_slug", Def: `USING btree (((data ->> 'slug') COLLATE "C") NULLS FIRST, resource_id)`, Field: "slug"},
 				{Name: "ix_post_tags", Def: `USING gin ((NULLIF((data -> 'tags')::jsonb, 'null'::jsonb)))`, Field: "tags"},
-				{Name: "ix_post_views", Def: `USING btree (((data ->> 'views')::numeric) NULLS FIRST)`, Field: "views"},
+				{Name: "ix_post_views", Def: `USING btree (((data ->> 'views')::numeric) NULLS FIRST, resource_id)`, Field: "views"},
 				{Name: "rx_post_author_id", Def: `USING btree (((data ->> 'author_id') COLLATE "C")) WHERE NOT is_deleted`, Field: "author_id"},
 				{Name: "ux_post_slug", Unique: true, Def: `USING btree ((NULLIF((data -> 'slug')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted`, Field: "slug"},
 			},
@@ -65,6 +65,62 @@ func TestIndexes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if diff := cmp.Diff(tt.want, tt.dialect.Indexes(post)); diff != "" {
 				t.Errorf("Indexes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestIndexesDefaultOrder checks that the ix_ index of a field holds the
+// kind's default order after the field, spelled as ORDER BY spells it,
+// so that a list filtered on the field in that order needs no sort.
+func TestIndexesDefaultOrder(t *testing.T) {
+	kind := func(defaultSort string) *resource.Kind {
+		return &resource.Kind{Name: "Item", Table: "item", DefaultSort: defaultSort, Fields: []resource.Field{
+			{JSON: "category", Type: resource.TypeString, Indexed: true},
+			{JSON: "score", Type: resource.TypeInt, Indexed: true},
+			{JSON: "body", Type: resource.TypeString},
+		}}
+	}
+	const cat, score = `json_extract(data, '$.category')`, `json_extract(data, '$.score')`
+	const pgCat, pgScore = `((data ->> 'category') COLLATE "C")`, `((data ->> 'score')::numeric)`
+	tests := []struct {
+		name, defaultSort       string
+		sqliteCat, sqliteScore  string
+		postgresCat, postgresSc string
+	}{
+		{name: "none: resource_id", defaultSort: "",
+			sqliteCat: "(" + cat + ", resource_id)", sqliteScore: "(" + score + ", resource_id)",
+			postgresCat: "USING btree (" + pgCat + " NULLS FIRST, resource_id)", postgresSc: "USING btree (" + pgScore + " NULLS FIRST, resource_id)"},
+		{name: "an indexed field, descending", defaultSort: "-score",
+			sqliteCat: "(" + cat + ", " + score + " DESC, resource_id)", sqliteScore: "(" + score + ", resource_id)",
+			postgresCat: "USING btree (" + pgCat + " NULLS FIRST, " + pgScore + " DESC NULLS LAST, resource_id)",
+			postgresSc:  "USING btree (" + pgScore + " NULLS FIRST, resource_id)"},
+		{name: "meta fields, resource_id ends the order", defaultSort: "-created_time,resource_id,score",
+			sqliteCat: "(" + cat + `, "created_time" DESC, resource_id)`, sqliteScore: "(" + score + `, "created_time" DESC, resource_id)`,
+			postgresCat: "USING btree (" + pgCat + ` NULLS FIRST, "created_time" DESC, resource_id)`,
+			postgresSc:  "USING btree (" + pgScore + ` NULLS FIRST, "created_time" DESC, resource_id)`},
+		{name: "a field that is not indexed: resource_id only", defaultSort: "body,score",
+			sqliteCat: "(" + cat + ", resource_id)", sqliteScore: "(" + score + ", resource_id)",
+			postgresCat: "USING btree (" + pgCat + " NULLS FIRST, resource_id)", postgresSc: "USING btree (" + pgScore + " NULLS FIRST, resource_id)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := kind(tt.defaultSort)
+			defs := func(d sqlschema.Dialect) map[string]string {
+				out := map[string]string{}
+				for _, ix := range d.Indexes(k) {
+					out[ix.Name] = ix.Def
+				}
+				return out
+			}
+			sq, pg := defs(sqlschema.SQLite), defs(sqlschema.Postgres)
+			for _, c := range []struct{ got, want string }{
+				{sq["ix_item_category"], tt.sqliteCat}, {sq["ix_item_score"], tt.sqliteScore},
+				{pg["ix_item_category"], tt.postgresCat}, {pg["ix_item_score"], tt.postgresSc},
+			} {
+				if c.got != c.want {
+					t.Errorf("got  %s\nwant %s", c.got, c.want)
+				}
 			}
 		})
 	}

@@ -69,7 +69,7 @@ func specstarStore(t *testing.T) (*resource.Service, string) {
 // checkSharesTheEngineRows).
 func TestSQLiteSharesTheEngineRows(t *testing.T) {
 	svc, path := specstarStore(t)
-	raw, err := NewSQLite(path, PlanSortIndex)
+	raw, err := NewSQLite(path, PlanEngine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func checkSharesTheEngineRows(t *testing.T, svc *resource.Service, raw *Server, 
 
 func TestSQLiteNeedsTheEngineSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "empty.db")
-	_, err := NewSQLite(path, PlanSortIndex)
+	_, err := NewSQLite(path, PlanEngine)
 	if err == nil || !strings.Contains(err.Error(), "not created by the specstar SQLite backend") {
 		t.Fatalf("err = %v, want a missing-index error", err)
 	}
@@ -272,7 +272,7 @@ func checkRequestErrors(t *testing.T, name string, h http.Handler) {
 
 func TestRequestErrors(t *testing.T) {
 	_, path := specstarStore(t)
-	sqliteServer, err := NewSQLite(path, PlanSortIndex)
+	sqliteServer, err := NewSQLite(path, PlanEngine)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,9 +118,9 @@ func pgListSQL(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 	ORDER BY ` + happenedAt + ` DESC NULLS LAST, resource_id LIMIT $2`, nil
 }
 
-// pgIndexExpr returns the key expression of a one-column btree index the
+// pgIndexExpr returns the first key expression of a btree index the
 // backend manages on the item table, from the comment that records its
-// definition: "specstar: USING btree (<expr> NULLS FIRST)".
+// definition: "specstar: USING btree (<expr> NULLS FIRST, <more keys>)".
 func pgIndexExpr(ctx context.Context, pool *pgxpool.Pool, name string) (string, error) {
 	var comment string
 	if err := pool.QueryRow(ctx, pgIndexComment, name).Scan(&comment); err != nil {
@@ -129,11 +129,15 @@ func pgIndexExpr(ctx context.Context, pool *pgxpool.Pool, name string) (string, 
 	if comment == "" {
 		return "", fmt.Errorf("no index %s with a specstar comment: the database was not created by the specstar PostgreSQL backend for examples/bench", name)
 	}
-	const prefix, suffix = "specstar: USING btree (", " NULLS FIRST)"
-	if !strings.HasPrefix(comment, prefix) || !strings.HasSuffix(comment, suffix) {
+	const prefix, suffix = "specstar: USING btree (", " NULLS FIRST"
+	if !strings.HasPrefix(comment, prefix) || !strings.HasSuffix(comment, ")") {
 		return "", fmt.Errorf("index %s: unexpected definition %q", name, comment)
 	}
-	return comment[len(prefix) : len(comment)-len(suffix)], nil
+	key := firstKey(comment[len(prefix) : len(comment)-1])
+	if !strings.HasSuffix(key, suffix) {
+		return "", fmt.Errorf("index %s: unexpected definition %q", name, comment)
+	}
+	return strings.TrimSuffix(key, suffix), nil
 }
 
 // pgScanEnvelope scans the record columns of one row, then extra

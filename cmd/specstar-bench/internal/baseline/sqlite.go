@@ -64,12 +64,13 @@ type ListPlan int
 
 // List plans.
 const (
-	// PlanSortIndex walks the happened_at index newest first (INDEXED BY)
-	// until it has a page of the category, the plan the specstar SQLite
-	// backend chooses for a sort on an indexed field.
-	PlanSortIndex ListPlan = iota
-	// PlanSQLite leaves the choice to SQLite's planner, which takes the
-	// category index and sorts every item of the category.
+	// PlanEngine reads the category index (INDEXED BY), which holds the
+	// kind's default order (newest happened_at first, then resource_id)
+	// after the category, from the start of the category's range: a page
+	// is the first 20 entries, no sort. It is the plan the specstar SQLite
+	// backend chooses for an equality in the default order.
+	PlanEngine ListPlan = iota
+	// PlanSQLite leaves the choice to SQLite's planner.
 	PlanSQLite
 )
 
@@ -146,6 +147,9 @@ func openSQLite(path string, plan ListPlan) (_ *sqliteStore, err error) {
 // what lets SQLite use them, and the unary plus on is_deleted keeps the
 // (is_deleted, resource_id) index out of the plan, as the backend does:
 // the query is the one the generated server runs, less the query builder.
+// Its LIMIT is written +?, as the backend writes it, so that SQLite does
+// not compile the statement again at each execution (see the backend's
+// dialect.Page).
 func listSQL(db *sql.DB, plan ListPlan) (string, error) {
 	category, err := indexExpr(db, "ix_item_category")
 	if err != nil {
@@ -156,16 +160,16 @@ func listSQL(db *sql.DB, plan ListPlan) (string, error) {
 		return "", err
 	}
 	from := `"item"`
-	if plan == PlanSortIndex {
-		from += ` INDEXED BY "ix_item_happened_at"`
+	if plan == PlanEngine {
+		from += ` INDEXED BY "ix_item_category"`
 	}
 	return `SELECT ` + recordColumns + `, ` + happenedAt + ` FROM ` + from + `
 	WHERE +is_deleted = 0 AND ` + category + ` = ?
-	ORDER BY ` + happenedAt + ` DESC, resource_id LIMIT ?`, nil
+	ORDER BY ` + happenedAt + ` DESC, resource_id LIMIT +?`, nil
 }
 
-// indexExpr returns the expression of a one-column index on the item
-// table.
+// indexExpr returns the expression of the first key of an index on the
+// item table.
 func indexExpr(db *sql.DB, name string) (string, error) {
 	var def string
 	err := db.QueryRow(sqlIndex, name).Scan(&def)
@@ -179,7 +183,27 @@ func indexExpr(db *sql.DB, name string) (string, error) {
 	if on < 0 || !strings.HasSuffix(def, ")") {
 		return "", fmt.Errorf("index %s: unexpected definition %q", name, def)
 	}
-	return def[on+len(`ON "item" (`) : len(def)-1], nil
+	return firstKey(def[on+len(`ON "item" (`) : len(def)-1]), nil
+}
+
+// firstKey returns the first of the comma-separated index keys in keys:
+// the text up to the first comma outside parentheses and quotes.
+func firstKey(keys string) string {
+	depth, quoted := 0, false
+	for i := 0; i < len(keys); i++ {
+		switch c := keys[i]; {
+		case c == '\'':
+			quoted = !quoted
+		case quoted:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ',' && depth == 0:
+			return keys[:i]
+		}
+	}
+	return keys
 }
 
 // close closes the statements and pools.

@@ -484,14 +484,18 @@ func launchPocketBase(ctx context.Context, r *runner, s *System) (*instance, err
 		if err != nil {
 			return nil, err
 		}
-		r.logf("pocketbase: go install %s", pocketbase.Package)
+		r.logf("pocketbase: go install %s (or the cached build)", pocketbase.Package)
 		start := time.Now()
-		bin, err := pocketbase.Install(ctx, gobin, log)
+		bin, cached, err := pocketbase.Install(ctx, gobin, log)
 		log.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%w (log: %s)", err, logPath)
 		}
-		r.logf("pocketbase: installed in %s", time.Since(start).Round(time.Second))
+		if cached {
+			r.logf("pocketbase: using the build cached in %s", filepath.Dir(bin))
+		} else {
+			r.logf("pocketbase: installed in %s (cached in %s for the next run)", time.Since(start).Round(time.Second), pocketbase.CacheDir())
+		}
 		r.bins.pocketbase = bin
 	}
 	dataDir := filepath.Join(r.work, s.Name, "pb_data")

@@ -42,7 +42,7 @@ var targets = append([]targetDef{
 	throughputTarget("SQLite update >= 1.0x PocketBase create", "specstar-sqlite", "update", "pocketbase", "create", 1.0),
 	throughputTarget("Memory GET >= 0.7x fixed JSON body", "specstar-memory", "get", "fixed-json", "get", 0.7),
 	throughputTarget("PostgreSQL GET >= 0.85x raw pgx", "specstar-postgres", "get", "raw-postgres", "get", 0.85),
-	throughputTarget("PostgreSQL create >= 0.85x raw pgx", "specstar-postgres", "create", "raw-postgres", "create", 0.85),
+	throughputTarget("PostgreSQL create >= 0.9x raw pgx", "specstar-postgres", "create", "raw-postgres", "create", 0.9),
 	throughputTarget("PostgreSQL update >= 0.85x raw pgx", "specstar-postgres", "update", "raw-postgres", "update", 0.85),
 	idleRSSTarget("Idle RSS <= 1.5x PocketBase", "specstar-sqlite", "pocketbase", 1.5),
 }, append(pythonPeerTargets(),

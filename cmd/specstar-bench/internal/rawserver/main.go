@@ -49,7 +49,7 @@ func run(args []string) error {
 	switch *mode {
 	case "sqlite":
 		var err error
-		plan := baseline.PlanSortIndex
+		plan := baseline.PlanEngine
 		if *plannerList {
 			plan = baseline.PlanSQLite
 		}

@@ -4,8 +4,10 @@
 package store
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/gql"
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -66,6 +68,32 @@ type ownerResolver struct {
 // thingResolver resolves the fields of Thing that are not data.
 type thingResolver struct {
 	*resolver
+}
+
+// File returns the resolver of File.url.
+func (r *resolver) File() FileResolver {
+	return fileResolver{}
+}
+
+// fileResolver resolves File.url: the download route of the file (gql.FileURL).
+type fileResolver struct{}
+
+// URL is the resolver of File.url.
+func (fileResolver) URL(ctx context.Context, obj *resource.File) (string, error) {
+	return gql.FileURL(ctx, obj)
+}
+
+// FileInput returns the resolver of FileInput.upload.
+func (r *resolver) FileInput() FileInputResolver {
+	return fileInputResolver{}
+}
+
+// fileInputResolver resolves FileInput.upload: a file of a multipart request, stored by the mutation (gql.PendUpload).
+type fileInputResolver struct{}
+
+// Upload is the resolver of FileInput.upload.
+func (fileInputResolver) Upload(_ context.Context, obj *resource.File, data *graphql.Upload) error {
+	return gql.PendUpload(obj, data)
 }
 
 // GraphQL returns the handler of the GraphQL API over svc: queries, mutations and

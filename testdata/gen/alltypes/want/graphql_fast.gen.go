@@ -148,13 +148,7 @@ func (ec *executionContext) fastOwner(ctx context.Context, enc *gql.Encoder, fie
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Owner(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -173,13 +167,7 @@ func (ec *executionContext) fastOwners(ctx context.Context, enc *gql.Encoder, fi
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Owners(ctx, args["filter"].(*OwnerFilter), args["orderBy"].([]*OwnerOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -194,13 +182,7 @@ func (ec *executionContext) fastThing(ctx context.Context, enc *gql.Encoder, fie
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Thing(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -219,13 +201,7 @@ func (ec *executionContext) fastThings(ctx context.Context, enc *gql.Encoder, fi
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Things(ctx, args["filter"].(*ThingFilter), args["orderBy"].([]*ThingOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false

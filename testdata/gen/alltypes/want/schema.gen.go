@@ -21,6 +21,7 @@ const _ = specstar.SupportPackageIsVersion1
 var (
 	ownerKind = &resource.Kind{
 		DataFields:    []string{"name"},
+		Decode:        decodeOwner,
 		Name:          "Owner",
 		Path:          "people",
 		SchemaVersion: 1,
@@ -31,6 +32,7 @@ var (
 	}
 	thingKind = &resource.Kind{
 		DataFields:  []string{"label", "notes", "count", "ratio", "weight", "active", "seen_at", "expires_at", "born_on", "kind", "email", "homepage", "api_id", "raw", "raw_req", "labels", "sizes", "scores", "times", "ids", "codes", "owner", "backup", "parent", "photo", "attachment", "location", "extra"},
+		Decode:      decodeThing,
 		DefaultSort: "-count,location.city",
 		Fields: []resource.Field{{
 			Indexed: true,

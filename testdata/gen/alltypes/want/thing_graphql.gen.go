@@ -4,6 +4,7 @@
 package store
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/feed"
@@ -23,6 +24,13 @@ func (r *ThingRecord) ID() string {
 // arguments (and the REST If-Match header) compare with.
 func (r *ThingRecord) ETag() string {
 	return resource.ETag(&r.RevisionInfo)
+}
+
+// FileData returns the record's kind, meta, revision info and data as JSON: where
+// GraphQL File.url finds the download route of a file of the data (gql.FileURL).
+func (r *ThingRecord) FileData() (*resource.Kind, *resource.Meta, *resource.RevisionInfo, json.RawMessage, error) {
+	data, err := json.Marshal(&r.Data)
+	return thingKind, &r.Meta, &r.RevisionInfo, data, err
 }
 
 // ThingConnection is a page of Thing resources (GraphQL ThingConnection).

@@ -33,7 +33,12 @@ func (r *mutationResolver) CreateThing(ctx context.Context, input Thing, status 
 	if err != nil {
 		return nil, gql.Wrap(err)
 	}
+	ctx, data, done, err := gql.SaveUploads(ctx, r.svc, thingKind, resource.ActionCreate, data)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	env, err := r.svc.Create(ctx, thingKind, data, gql.WriteOptions(nil, nil, status))
+	done(err)
 	return thingResult(env, err)
 }
 
@@ -43,7 +48,12 @@ func (r *mutationResolver) UpdateThing(ctx context.Context, id string, input Thi
 	if err != nil {
 		return nil, gql.Wrap(err)
 	}
+	ctx, data, done, err := gql.SaveUploads(ctx, r.svc, thingKind, resource.ActionUpdate, data)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	env, err := r.svc.Update(ctx, thingKind, id, data, gql.WriteOptions(ifMatch, mode, status))
+	done(err)
 	return thingResult(env, err)
 }
 
@@ -120,6 +130,10 @@ func (r *mutationResolver) PatchThing(ctx context.Context, id string, patch json
 	if err != nil {
 		return nil, gql.Wrap(err)
 	}
+	ctx, patch, done, err := gql.SaveUploads(ctx, r.svc, thingKind, resource.ActionUpdate, patch)
+	if err != nil {
+		return nil, gql.Wrap(err)
+	}
 	apply := func(current json.RawMessage) (json.RawMessage, error) {
 		merged, err := gql.MergePatch(current, patch)
 		if err != nil {
@@ -128,6 +142,7 @@ func (r *mutationResolver) PatchThing(ctx context.Context, id string, patch json
 		return decodeThing(merged)
 	}
 	env, err := r.svc.Patch(ctx, thingKind, id, apply, gql.WriteOptions(ifMatch, mode, status))
+	done(err)
 	return thingResult(env, err)
 }
 

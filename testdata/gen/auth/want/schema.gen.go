@@ -37,6 +37,7 @@ var (
 			},
 		},
 		DataFields: []string{"title", "status", "assignee", "secret", "priority", "notes"},
+		Decode:     decodeTicket,
 		Fields: []resource.Field{{
 			Indexed: true,
 			JSON:    "title",
@@ -79,6 +80,7 @@ var (
 			resource.ActionPurge:   "role:admin",
 		}},
 		DataFields:    []string{"body"},
+		Decode:        decodePage,
 		Name:          "Page",
 		Path:          "pages",
 		SchemaVersion: 1,
@@ -99,6 +101,7 @@ var (
 			resource.ActionPurge:   "role:admin",
 		}},
 		DataFields:    []string{"line"},
+		Decode:        decodeLog,
 		Name:          "Log",
 		Path:          "logs",
 		SchemaVersion: 1,
@@ -119,6 +122,7 @@ var (
 			resource.ActionPurge:   "role:admin",
 		}},
 		DataFields: []string{"email", "name", "roles", "disabled"},
+		Decode:     decodeUser,
 		Fields: []resource.Field{{
 			Fold:    true,
 			Indexed: true,

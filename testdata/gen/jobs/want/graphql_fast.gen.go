@@ -202,13 +202,7 @@ func (ec *executionContext) fastOrder(ctx context.Context, enc *gql.Encoder, fie
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Order(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -227,13 +221,7 @@ func (ec *executionContext) fastOrders(ctx context.Context, enc *gql.Encoder, fi
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Orders(ctx, args["filter"].(*OrderFilter), args["orderBy"].([]*OrderOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -248,13 +236,7 @@ func (ec *executionContext) fastSendReceiptJob(ctx context.Context, enc *gql.Enc
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().SendReceiptJob(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -273,13 +255,7 @@ func (ec *executionContext) fastSendReceiptJobs(ctx context.Context, enc *gql.En
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().SendReceiptJobs(ctx, args["filter"].(*SendReceiptJobFilter), args["orderBy"].([]*SendReceiptJobOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -294,13 +270,7 @@ func (ec *executionContext) fastRebuildJob(ctx context.Context, enc *gql.Encoder
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().RebuildJob(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -319,13 +289,7 @@ func (ec *executionContext) fastRebuildJobs(ctx context.Context, enc *gql.Encode
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().RebuildJobs(ctx, args["filter"].(*RebuildJobFilter), args["orderBy"].([]*RebuildJobOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -340,13 +304,7 @@ func (ec *executionContext) fastCleanupJob(ctx context.Context, enc *gql.Encoder
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().CleanupJob(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -365,13 +323,7 @@ func (ec *executionContext) fastCleanupJobs(ctx context.Context, enc *gql.Encode
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().CleanupJobs(ctx, args["filter"].(*CleanupJobFilter), args["orderBy"].([]*CleanupJobOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false

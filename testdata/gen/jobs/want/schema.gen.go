@@ -20,6 +20,7 @@ const _ = specstar.SupportPackageIsVersion1
 var (
 	orderKind = &resource.Kind{
 		DataFields:    []string{"total"},
+		Decode:        decodeOrder,
 		Name:          "Order",
 		Path:          "orders",
 		SchemaVersion: 1,

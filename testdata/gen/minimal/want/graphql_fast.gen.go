@@ -79,13 +79,7 @@ func (ec *executionContext) fastNote(ctx context.Context, enc *gql.Encoder, fiel
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Note(ctx, args["id"].(string), args["revision"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false
@@ -104,13 +98,7 @@ func (ec *executionContext) fastNotes(ctx context.Context, enc *gql.Encoder, fie
 	if err != nil {
 		return false
 	}
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
-		Args:       args,
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Object:     "Query",
-	})
+	ctx = gql.ResolverContext(ctx, "Query", field, args)
 	res, err := ec.Resolvers.Query().Notes(ctx, args["filter"].(*NoteFilter), args["orderBy"].([]*NoteOrder), args["first"].(*int), args["after"].(*string), args["includeDeleted"].(*bool))
 	if err != nil {
 		return false

@@ -20,6 +20,7 @@ const _ = specstar.SupportPackageIsVersion1
 var (
 	noteKind = &resource.Kind{
 		DataFields:    []string{"text"},
+		Decode:        decodeNote,
 		Name:          "Note",
 		Path:          "notes",
 		SchemaVersion: 1,

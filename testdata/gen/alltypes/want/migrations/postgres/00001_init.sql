@@ -91,41 +91,41 @@ CREATE INDEX IF NOT EXISTS "dx_thing" ON "thing" USING btree (resource_id) WHERE
 
 COMMENT ON INDEX "dx_thing" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_active" ON "thing" USING btree (((data ->> 'active')::boolean) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_active" ON "thing" USING btree (((data ->> 'active')::boolean) NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_active" IS 'specstar: USING btree (((data ->> ''active'')::boolean) NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_active" IS 'specstar: USING btree (((data ->> ''active'')::boolean) NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_backup" ON "thing" USING btree (((data ->> 'backup') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_backup" ON "thing" USING btree (((data ->> 'backup') COLLATE "C") NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_backup" IS 'specstar: USING btree (((data ->> ''backup'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_backup" IS 'specstar: USING btree (((data ->> ''backup'') COLLATE "C") NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_born_on" ON "thing" USING btree (((data ->> 'born_on') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_born_on" ON "thing" USING btree (((data ->> 'born_on') COLLATE "C") NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_born_on" IS 'specstar: USING btree (((data ->> ''born_on'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_born_on" IS 'specstar: USING btree (((data ->> ''born_on'') COLLATE "C") NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_count" ON "thing" USING btree (((data ->> 'count')::numeric) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_count" ON "thing" USING btree (((data ->> 'count')::numeric) NULLS FIRST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_count" IS 'specstar: USING btree (((data ->> ''count'')::numeric) NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_count" IS 'specstar: USING btree (((data ->> ''count'')::numeric) NULLS FIRST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_label" ON "thing" USING btree (((data ->> 'label') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_label" ON "thing" USING btree (((data ->> 'label') COLLATE "C") NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_label" IS 'specstar: USING btree (((data ->> ''label'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_label" IS 'specstar: USING btree (((data ->> ''label'') COLLATE "C") NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_location_city" ON "thing" USING btree (((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_location_city" ON "thing" USING btree (((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, resource_id);
 
-COMMENT ON INDEX "ix_thing_location_city" IS 'specstar: USING btree (((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_location_city" IS 'specstar: USING btree (((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_owner" ON "thing" USING btree (((data ->> 'owner') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_owner" ON "thing" USING btree (((data ->> 'owner') COLLATE "C") NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_owner" IS 'specstar: USING btree (((data ->> ''owner'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_owner" IS 'specstar: USING btree (((data ->> ''owner'') COLLATE "C") NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_parent" ON "thing" USING btree (((data ->> 'parent') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_parent" ON "thing" USING btree (((data ->> 'parent') COLLATE "C") NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_parent" IS 'specstar: USING btree (((data ->> ''parent'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_parent" IS 'specstar: USING btree (((data ->> ''parent'') COLLATE "C") NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_thing_seen_at" ON "thing" USING btree (((CASE WHEN substr((data ->> 'seen_at'), 20, 1) = '.' THEN substr((data ->> 'seen_at'), 1, 20) || rpad(substr((data ->> 'seen_at'), 21, length((data ->> 'seen_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'seen_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_thing_seen_at" ON "thing" USING btree (((CASE WHEN substr((data ->> 'seen_at'), 20, 1) = '.' THEN substr((data ->> 'seen_at'), 1, 20) || rpad(substr((data ->> 'seen_at'), 21, length((data ->> 'seen_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'seen_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, ((data ->> 'count')::numeric) DESC NULLS LAST, ((data -> 'location' ->> 'city') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_thing_seen_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''seen_at''), 20, 1) = ''.'' THEN substr((data ->> ''seen_at''), 1, 20) || rpad(substr((data ->> ''seen_at''), 21, length((data ->> ''seen_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''seen_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_thing_seen_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''seen_at''), 20, 1) = ''.'' THEN substr((data ->> ''seen_at''), 1, 20) || rpad(substr((data ->> ''seen_at''), 21, length((data ->> ''seen_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''seen_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, ((data ->> ''count'')::numeric) DESC NULLS LAST, ((data -> ''location'' ->> ''city'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "ix_thing_sizes" ON "thing" USING gin ((NULLIF((data -> 'sizes')::jsonb, 'null'::jsonb)));
 

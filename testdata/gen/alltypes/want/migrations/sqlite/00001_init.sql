@@ -85,23 +85,23 @@ CREATE TABLE IF NOT EXISTS "thing_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_thing_active" ON "thing" (json_extract(data, '$.active'));
+CREATE INDEX IF NOT EXISTS "ix_thing_active" ON "thing" (json_extract(data, '$.active'), json_extract(data, '$.count') DESC, json_extract(data, '$.location.city'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_backup" ON "thing" (json_extract(data, '$.backup'));
+CREATE INDEX IF NOT EXISTS "ix_thing_backup" ON "thing" (json_extract(data, '$.backup'), json_extract(data, '$.count') DESC, json_extract(data, '$.location.city'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_born_on" ON "thing" (json_extract(data, '$.born_on'));
+CREATE INDEX IF NOT EXISTS "ix_thing_born_on" ON "thing" (json_extract(data, '$.born_on'), json_extract(data, '$.count') DESC, json_extract(data, '$.location.city'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_count" ON "thing" (json_extract(data, '$.count'));
+CREATE INDEX IF NOT EXISTS "ix_thing_count" ON "thing" (json_extract(data, '$.count'), json_extract(data, '$.location.city'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_label" ON "thing" (json_extract(data, '$.label'));
+CREATE INDEX IF NOT EXISTS "ix_thing_label" ON "thing" (json_extract(data, '$.label'), json_extract(data, '$.count') DESC, json_extract(data, '$.location.city'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_location_city" ON "thing" (json_extract(data, '$.location.city'));
+CREATE INDEX IF NOT EXISTS "ix_thing_location_city" ON "thing" (json_extract(data, '$.location.city'), json_extract(data, '$.count') DESC, resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_owner" ON "thing" (json_extract(data, '$.owner'));
+CREATE INDEX IF NOT EXISTS "ix_thing_owner" ON "thing" (json_extract(data, '$.owner'), json_extract(data, '$.count') DESC, json_extract(data, '$.location.city'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_parent" ON "thing" (json_extract(data, '$.parent'));
+CREATE INDEX IF NOT EXISTS "ix_thing_parent" ON "thing" (json_extract(data, '$.parent'), json_extract(data, '$.count') DESC, json_extract(data, '$.location.city'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_thing_seen_at" ON "thing" ((CASE WHEN substr(json_extract(data, '$.seen_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.seen_at'), 1, 20) || substr(substr(json_extract(data, '$.seen_at'), 21, length(json_extract(data, '$.seen_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.seen_at'), 1, 19) || '.000000000Z' END));
+CREATE INDEX IF NOT EXISTS "ix_thing_seen_at" ON "thing" ((CASE WHEN substr(json_extract(data, '$.seen_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.seen_at'), 1, 20) || substr(substr(json_extract(data, '$.seen_at'), 21, length(json_extract(data, '$.seen_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.seen_at'), 1, 19) || '.000000000Z' END), json_extract(data, '$.count') DESC, json_extract(data, '$.location.city'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_thing" ON "thing" (is_deleted, resource_id);
 

@@ -47,9 +47,9 @@ CREATE INDEX IF NOT EXISTS "dx_auth_credential" ON "auth_credential" USING btree
 
 COMMENT ON INDEX "dx_auth_credential" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_auth_credential_user" ON "auth_credential" USING btree (((data ->> 'user') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_auth_credential_user" ON "auth_credential" USING btree (((data ->> 'user') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_auth_credential_user" IS 'specstar: USING btree (((data ->> ''user'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_auth_credential_user" IS 'specstar: USING btree (((data ->> ''user'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_auth_credential_user" ON "auth_credential" USING btree ((NULLIF((data -> 'user')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted;
 
@@ -99,9 +99,9 @@ CREATE INDEX IF NOT EXISTS "dx_auth_key" ON "auth_key" USING btree (resource_id)
 
 COMMENT ON INDEX "dx_auth_key" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_auth_key_kid" ON "auth_key" USING btree (((data ->> 'kid') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_auth_key_kid" ON "auth_key" USING btree (((data ->> 'kid') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_auth_key_kid" IS 'specstar: USING btree (((data ->> ''kid'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_auth_key_kid" IS 'specstar: USING btree (((data ->> ''kid'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_auth_key_kid" ON "auth_key" USING btree ((NULLIF((data -> 'kid')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted;
 
@@ -151,9 +151,9 @@ CREATE INDEX IF NOT EXISTS "dx_auth_limit" ON "auth_limit" USING btree (resource
 
 COMMENT ON INDEX "dx_auth_limit" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_auth_limit_key" ON "auth_limit" USING btree (((data ->> 'key') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_auth_limit_key" ON "auth_limit" USING btree (((data ->> 'key') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_auth_limit_key" IS 'specstar: USING btree (((data ->> ''key'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_auth_limit_key" IS 'specstar: USING btree (((data ->> ''key'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_auth_limit_key" ON "auth_limit" USING btree ((NULLIF((data -> 'key')::jsonb, 'null'::jsonb))) WHERE NOT is_deleted;
 
@@ -203,17 +203,17 @@ CREATE INDEX IF NOT EXISTS "dx_auth_session" ON "auth_session" USING btree (reso
 
 COMMENT ON INDEX "dx_auth_session" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_auth_session_expires_at" ON "auth_session" USING btree (((CASE WHEN substr((data ->> 'expires_at'), 20, 1) = '.' THEN substr((data ->> 'expires_at'), 1, 20) || rpad(substr((data ->> 'expires_at'), 21, length((data ->> 'expires_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'expires_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_auth_session_expires_at" ON "auth_session" USING btree (((CASE WHEN substr((data ->> 'expires_at'), 20, 1) = '.' THEN substr((data ->> 'expires_at'), 1, 20) || rpad(substr((data ->> 'expires_at'), 21, length((data ->> 'expires_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'expires_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_auth_session_expires_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''expires_at''), 20, 1) = ''.'' THEN substr((data ->> ''expires_at''), 1, 20) || rpad(substr((data ->> ''expires_at''), 21, length((data ->> ''expires_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''expires_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_auth_session_expires_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''expires_at''), 20, 1) = ''.'' THEN substr((data ->> ''expires_at''), 1, 20) || rpad(substr((data ->> ''expires_at''), 21, length((data ->> ''expires_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''expires_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_auth_session_revoked" ON "auth_session" USING btree (((data ->> 'revoked')::boolean) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_auth_session_revoked" ON "auth_session" USING btree (((data ->> 'revoked')::boolean) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_auth_session_revoked" IS 'specstar: USING btree (((data ->> ''revoked'')::boolean) NULLS FIRST)';
+COMMENT ON INDEX "ix_auth_session_revoked" IS 'specstar: USING btree (((data ->> ''revoked'')::boolean) NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_auth_session_user" ON "auth_session" USING btree (((data ->> 'user') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_auth_session_user" ON "auth_session" USING btree (((data ->> 'user') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_auth_session_user" IS 'specstar: USING btree (((data ->> ''user'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_auth_session_user" IS 'specstar: USING btree (((data ->> ''user'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE TABLE IF NOT EXISTS "auth_token" (
 	resource_id          text COLLATE "C" NOT NULL PRIMARY KEY,
@@ -259,9 +259,9 @@ CREATE INDEX IF NOT EXISTS "dx_auth_token" ON "auth_token" USING btree (resource
 
 COMMENT ON INDEX "dx_auth_token" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_auth_token_user" ON "auth_token" USING btree (((data ->> 'user') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_auth_token_user" ON "auth_token" USING btree (((data ->> 'user') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_auth_token_user" IS 'specstar: USING btree (((data ->> ''user'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_auth_token_user" IS 'specstar: USING btree (((data ->> ''user'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE TABLE IF NOT EXISTS "log" (
 	resource_id          text COLLATE "C" NOT NULL PRIMARY KEY,
@@ -395,17 +395,17 @@ CREATE INDEX IF NOT EXISTS "dx_ticket" ON "ticket" USING btree (resource_id) WHE
 
 COMMENT ON INDEX "dx_ticket" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_ticket_assignee" ON "ticket" USING btree (((data ->> 'assignee') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_ticket_assignee" ON "ticket" USING btree (((data ->> 'assignee') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_ticket_assignee" IS 'specstar: USING btree (((data ->> ''assignee'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_ticket_assignee" IS 'specstar: USING btree (((data ->> ''assignee'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_ticket_status" ON "ticket" USING btree (((data ->> 'status') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_ticket_status" ON "ticket" USING btree (((data ->> 'status') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_ticket_status" IS 'specstar: USING btree (((data ->> ''status'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_ticket_status" IS 'specstar: USING btree (((data ->> ''status'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_ticket_title" ON "ticket" USING btree (((data ->> 'title') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_ticket_title" ON "ticket" USING btree (((data ->> 'title') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_ticket_title" IS 'specstar: USING btree (((data ->> ''title'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_ticket_title" IS 'specstar: USING btree (((data ->> ''title'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "rx_ticket_assignee" ON "ticket" USING btree (((data ->> 'assignee') COLLATE "C")) WHERE NOT is_deleted;
 
@@ -455,13 +455,13 @@ CREATE INDEX IF NOT EXISTS "dx_user" ON "user" USING btree (resource_id) WHERE i
 
 COMMENT ON INDEX "dx_user" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_user_disabled" ON "user" USING btree (((data ->> 'disabled')::boolean) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_user_disabled" ON "user" USING btree (((data ->> 'disabled')::boolean) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_user_disabled" IS 'specstar: USING btree (((data ->> ''disabled'')::boolean) NULLS FIRST)';
+COMMENT ON INDEX "ix_user_disabled" IS 'specstar: USING btree (((data ->> ''disabled'')::boolean) NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_user_email" ON "user" USING btree (((data ->> 'email') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_user_email" ON "user" USING btree (((data ->> 'email') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_user_email" IS 'specstar: USING btree (((data ->> ''email'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_user_email" IS 'specstar: USING btree (((data ->> ''email'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "ix_user_roles" ON "user" USING gin ((NULLIF((data -> 'roles')::jsonb, 'null'::jsonb)));
 

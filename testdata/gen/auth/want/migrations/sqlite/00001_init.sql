@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS "auth_credential_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_auth_credential_user" ON "auth_credential" (json_extract(data, '$.user'));
+CREATE INDEX IF NOT EXISTS "ix_auth_credential_user" ON "auth_credential" (json_extract(data, '$.user'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_auth_credential" ON "auth_credential" (is_deleted, resource_id);
 
@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS "auth_key_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_auth_key_kid" ON "auth_key" (json_extract(data, '$.kid'));
+CREATE INDEX IF NOT EXISTS "ix_auth_key_kid" ON "auth_key" (json_extract(data, '$.kid'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_auth_key" ON "auth_key" (is_deleted, resource_id);
 
@@ -135,7 +135,7 @@ CREATE TABLE IF NOT EXISTS "auth_limit_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_auth_limit_key" ON "auth_limit" (json_extract(data, '$.key'));
+CREATE INDEX IF NOT EXISTS "ix_auth_limit_key" ON "auth_limit" (json_extract(data, '$.key'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_auth_limit" ON "auth_limit" (is_deleted, resource_id);
 
@@ -181,11 +181,11 @@ CREATE TABLE IF NOT EXISTS "auth_session_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_auth_session_expires_at" ON "auth_session" ((CASE WHEN substr(json_extract(data, '$.expires_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.expires_at'), 1, 20) || substr(substr(json_extract(data, '$.expires_at'), 21, length(json_extract(data, '$.expires_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.expires_at'), 1, 19) || '.000000000Z' END));
+CREATE INDEX IF NOT EXISTS "ix_auth_session_expires_at" ON "auth_session" ((CASE WHEN substr(json_extract(data, '$.expires_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.expires_at'), 1, 20) || substr(substr(json_extract(data, '$.expires_at'), 21, length(json_extract(data, '$.expires_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.expires_at'), 1, 19) || '.000000000Z' END), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_auth_session_revoked" ON "auth_session" (json_extract(data, '$.revoked'));
+CREATE INDEX IF NOT EXISTS "ix_auth_session_revoked" ON "auth_session" (json_extract(data, '$.revoked'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_auth_session_user" ON "auth_session" (json_extract(data, '$.user'));
+CREATE INDEX IF NOT EXISTS "ix_auth_session_user" ON "auth_session" (json_extract(data, '$.user'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_auth_session" ON "auth_session" (is_deleted, resource_id);
 
@@ -229,7 +229,7 @@ CREATE TABLE IF NOT EXISTS "auth_token_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_auth_token_user" ON "auth_token" (json_extract(data, '$.user'));
+CREATE INDEX IF NOT EXISTS "ix_auth_token_user" ON "auth_token" (json_extract(data, '$.user'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_auth_token" ON "auth_token" (is_deleted, resource_id);
 
@@ -357,11 +357,11 @@ CREATE TABLE IF NOT EXISTS "ticket_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_ticket_assignee" ON "ticket" (json_extract(data, '$.assignee'));
+CREATE INDEX IF NOT EXISTS "ix_ticket_assignee" ON "ticket" (json_extract(data, '$.assignee'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_ticket_status" ON "ticket" (json_extract(data, '$.status'));
+CREATE INDEX IF NOT EXISTS "ix_ticket_status" ON "ticket" (json_extract(data, '$.status'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_ticket_title" ON "ticket" (json_extract(data, '$.title'));
+CREATE INDEX IF NOT EXISTS "ix_ticket_title" ON "ticket" (json_extract(data, '$.title'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_ticket" ON "ticket" (is_deleted, resource_id);
 
@@ -407,9 +407,9 @@ CREATE TABLE IF NOT EXISTS "user_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_user_disabled" ON "user" (json_extract(data, '$.disabled'));
+CREATE INDEX IF NOT EXISTS "ix_user_disabled" ON "user" (json_extract(data, '$.disabled'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_user_email" ON "user" (json_extract(data, '$.email'));
+CREATE INDEX IF NOT EXISTS "ix_user_email" ON "user" (json_extract(data, '$.email'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_user" ON "user" (is_deleted, resource_id);
 

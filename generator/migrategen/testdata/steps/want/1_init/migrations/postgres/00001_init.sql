@@ -47,9 +47,9 @@ CREATE INDEX IF NOT EXISTS "dx_product" ON "product" USING btree (resource_id) W
 
 COMMENT ON INDEX "dx_product" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'') COLLATE "C") NULLS FIRST, resource_id)';
 
 -- +goose Down
 DROP TABLE IF EXISTS "product_revisions";

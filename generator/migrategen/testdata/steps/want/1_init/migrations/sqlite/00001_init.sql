@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS "product_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" (json_extract(data, '$.code'));
+CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" (json_extract(data, '$.code'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_product" ON "product" (is_deleted, resource_id);
 

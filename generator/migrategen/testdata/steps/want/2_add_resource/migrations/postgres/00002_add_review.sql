@@ -47,13 +47,13 @@ CREATE INDEX IF NOT EXISTS "dx_review" ON "review" USING btree (resource_id) WHE
 
 COMMENT ON INDEX "dx_review" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" USING btree (((data ->> 'product') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" USING btree (((data ->> 'product') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_review_product" IS 'specstar: USING btree (((data ->> ''product'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_review_product" IS 'specstar: USING btree (((data ->> ''product'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" USING btree (((data ->> 'stars')::numeric) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" USING btree (((data ->> 'stars')::numeric) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_review_stars" IS 'specstar: USING btree (((data ->> ''stars'')::numeric) NULLS FIRST)';
+COMMENT ON INDEX "ix_review_stars" IS 'specstar: USING btree (((data ->> ''stars'')::numeric) NULLS FIRST, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "rx_review_product" ON "review" USING btree (((data ->> 'product') COLLATE "C")) WHERE NOT is_deleted;
 

@@ -43,9 +43,9 @@ CREATE TABLE IF NOT EXISTS "review_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" (json_extract(data, '$.product'));
+CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" (json_extract(data, '$.product'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" (json_extract(data, '$.stars'));
+CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" (json_extract(data, '$.stars'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_review" ON "review" (is_deleted, resource_id);
 

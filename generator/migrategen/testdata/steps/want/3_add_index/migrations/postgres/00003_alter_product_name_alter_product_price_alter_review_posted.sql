@@ -3,17 +3,17 @@
 -- Migration 00003 of the postgres storage; apply with the generated server or goose.
 
 -- +goose Up
-CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_name" IS 'specstar: USING btree (((data ->> ''name'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_product_name" IS 'specstar: USING btree (((data ->> ''name'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" USING btree (((data ->> 'price')::double precision) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" USING btree (((data ->> 'price')::double precision) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_price" IS 'specstar: USING btree (((data ->> ''price'')::double precision) NULLS FIRST)';
+COMMENT ON INDEX "ix_product_price" IS 'specstar: USING btree (((data ->> ''price'')::double precision) NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" USING btree (((CASE WHEN substr((data ->> 'posted'), 20, 1) = '.' THEN substr((data ->> 'posted'), 1, 20) || rpad(substr((data ->> 'posted'), 21, length((data ->> 'posted')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'posted'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" USING btree (((CASE WHEN substr((data ->> 'posted'), 20, 1) = '.' THEN substr((data ->> 'posted'), 1, 20) || rpad(substr((data ->> 'posted'), 21, length((data ->> 'posted')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'posted'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_review_posted" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''posted''), 20, 1) = ''.'' THEN substr((data ->> ''posted''), 1, 20) || rpad(substr((data ->> ''posted''), 21, length((data ->> ''posted'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''posted''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_review_posted" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''posted''), 20, 1) = ''.'' THEN substr((data ->> ''posted''), 1, 20) || rpad(substr((data ->> ''posted''), 21, length((data ->> ''posted'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''posted''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, resource_id)';
 
 -- +goose Down
 DROP INDEX IF EXISTS "ix_review_posted";

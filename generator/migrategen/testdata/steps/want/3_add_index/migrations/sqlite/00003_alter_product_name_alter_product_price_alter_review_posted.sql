@@ -3,11 +3,11 @@
 -- Migration 00003 of the sqlite storage; apply with the generated server or goose.
 
 -- +goose Up
-CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" (json_extract(data, '$.name'));
+CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" (json_extract(data, '$.name'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" (json_extract(data, '$.price'));
+CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" (json_extract(data, '$.price'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" ((CASE WHEN substr(json_extract(data, '$.posted'), 20, 1) = '.' THEN substr(json_extract(data, '$.posted'), 1, 20) || substr(substr(json_extract(data, '$.posted'), 21, length(json_extract(data, '$.posted')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.posted'), 1, 19) || '.000000000Z' END));
+CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" ((CASE WHEN substr(json_extract(data, '$.posted'), 20, 1) = '.' THEN substr(json_extract(data, '$.posted'), 1, 20) || substr(substr(json_extract(data, '$.posted'), 21, length(json_extract(data, '$.posted')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.posted'), 1, 19) || '.000000000Z' END), resource_id);
 
 -- +goose Down
 DROP INDEX IF EXISTS "ix_review_posted";

@@ -6,6 +6,6 @@
 DROP INDEX IF EXISTS "ix_product_price";
 
 -- +goose Down
-CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" USING btree (((data ->> 'price')::double precision) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" USING btree (((data ->> 'price')::double precision) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_price" IS 'specstar: USING btree (((data ->> ''price'')::double precision) NULLS FIRST)';
+COMMENT ON INDEX "ix_product_price" IS 'specstar: USING btree (((data ->> ''price'')::double precision) NULLS FIRST, resource_id)';

@@ -6,4 +6,4 @@
 DROP INDEX IF EXISTS "ix_product_price";
 
 -- +goose Down
-CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" (json_extract(data, '$.price'));
+CREATE INDEX IF NOT EXISTS "ix_product_price" ON "product" (json_extract(data, '$.price'), resource_id);

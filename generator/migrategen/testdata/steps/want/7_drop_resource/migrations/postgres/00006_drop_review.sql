@@ -52,17 +52,17 @@ CREATE INDEX IF NOT EXISTS "dx_review" ON "review" USING btree (resource_id) WHE
 
 COMMENT ON INDEX "dx_review" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" USING btree (((CASE WHEN substr((data ->> 'posted'), 20, 1) = '.' THEN substr((data ->> 'posted'), 1, 20) || rpad(substr((data ->> 'posted'), 21, length((data ->> 'posted')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'posted'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" USING btree (((CASE WHEN substr((data ->> 'posted'), 20, 1) = '.' THEN substr((data ->> 'posted'), 1, 20) || rpad(substr((data ->> 'posted'), 21, length((data ->> 'posted')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'posted'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_review_posted" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''posted''), 20, 1) = ''.'' THEN substr((data ->> ''posted''), 1, 20) || rpad(substr((data ->> ''posted''), 21, length((data ->> ''posted'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''posted''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_review_posted" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''posted''), 20, 1) = ''.'' THEN substr((data ->> ''posted''), 1, 20) || rpad(substr((data ->> ''posted''), 21, length((data ->> ''posted'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''posted''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" USING btree (((data ->> 'product') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" USING btree (((data ->> 'product') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_review_product" IS 'specstar: USING btree (((data ->> ''product'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_review_product" IS 'specstar: USING btree (((data ->> ''product'') COLLATE "C") NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" USING btree (((data ->> 'stars')::numeric) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" USING btree (((data ->> 'stars')::numeric) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_review_stars" IS 'specstar: USING btree (((data ->> ''stars'')::numeric) NULLS FIRST)';
+COMMENT ON INDEX "ix_review_stars" IS 'specstar: USING btree (((data ->> ''stars'')::numeric) NULLS FIRST, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "rx_review_product" ON "review" USING btree (((data ->> 'product') COLLATE "C")) WHERE NOT is_deleted;
 

@@ -48,11 +48,11 @@ CREATE TABLE IF NOT EXISTS "review_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" ((CASE WHEN substr(json_extract(data, '$.posted'), 20, 1) = '.' THEN substr(json_extract(data, '$.posted'), 1, 20) || substr(substr(json_extract(data, '$.posted'), 21, length(json_extract(data, '$.posted')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.posted'), 1, 19) || '.000000000Z' END));
+CREATE INDEX IF NOT EXISTS "ix_review_posted" ON "review" ((CASE WHEN substr(json_extract(data, '$.posted'), 20, 1) = '.' THEN substr(json_extract(data, '$.posted'), 1, 20) || substr(substr(json_extract(data, '$.posted'), 21, length(json_extract(data, '$.posted')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.posted'), 1, 19) || '.000000000Z' END), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" (json_extract(data, '$.product'));
+CREATE INDEX IF NOT EXISTS "ix_review_product" ON "review" (json_extract(data, '$.product'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" (json_extract(data, '$.stars'));
+CREATE INDEX IF NOT EXISTS "ix_review_stars" ON "review" (json_extract(data, '$.stars'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_review" ON "review" (is_deleted, resource_id);
 

@@ -5,13 +5,13 @@
 -- +goose Up
 DROP INDEX IF EXISTS "ix_product_code";
 
-CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code')::numeric) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code')::numeric) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'')::numeric) NULLS FIRST)';
+COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'')::numeric) NULLS FIRST, resource_id)';
 
 -- +goose Down
 DROP INDEX IF EXISTS "ix_product_code";
 
-CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'') COLLATE "C") NULLS FIRST, resource_id)';

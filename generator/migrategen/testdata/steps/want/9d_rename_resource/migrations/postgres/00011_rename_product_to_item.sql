@@ -21,13 +21,13 @@ CREATE INDEX IF NOT EXISTS "dx_item" ON "item" USING btree (resource_id) WHERE i
 
 COMMENT ON INDEX "dx_item" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_item_code" ON "item" USING btree (((data ->> 'code')::numeric) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_item_code" ON "item" USING btree (((data ->> 'code')::numeric) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_item_code" IS 'specstar: USING btree (((data ->> ''code'')::numeric) NULLS FIRST)';
+COMMENT ON INDEX "ix_item_code" IS 'specstar: USING btree (((data ->> ''code'')::numeric) NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_item_name" ON "item" USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_item_name" ON "item" USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_item_name" IS 'specstar: USING btree (((data ->> ''name'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_item_name" IS 'specstar: USING btree (((data ->> ''name'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_item_email_address" ON "item" USING btree ((translate((data ->> 'email_address'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE "C")) WHERE NOT is_deleted;
 
@@ -56,13 +56,13 @@ CREATE INDEX IF NOT EXISTS "dx_product" ON "product" USING btree (resource_id) W
 
 COMMENT ON INDEX "dx_product" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
 
-CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code')::numeric) NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" USING btree (((data ->> 'code')::numeric) NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'')::numeric) NULLS FIRST)';
+COMMENT ON INDEX "ix_product_code" IS 'specstar: USING btree (((data ->> ''code'')::numeric) NULLS FIRST, resource_id)';
 
-CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST);
+CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" USING btree (((data ->> 'name') COLLATE "C") NULLS FIRST, resource_id);
 
-COMMENT ON INDEX "ix_product_name" IS 'specstar: USING btree (((data ->> ''name'') COLLATE "C") NULLS FIRST)';
+COMMENT ON INDEX "ix_product_name" IS 'specstar: USING btree (((data ->> ''name'') COLLATE "C") NULLS FIRST, resource_id)';
 
 CREATE UNIQUE INDEX IF NOT EXISTS "ux_product_email_address" ON "product" USING btree ((translate((data ->> 'email_address'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE "C")) WHERE NOT is_deleted;
 

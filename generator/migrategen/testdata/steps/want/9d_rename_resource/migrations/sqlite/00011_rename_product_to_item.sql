@@ -17,9 +17,9 @@ DROP INDEX IF EXISTS "ux_product_email_address";
 
 DROP INDEX IF EXISTS "ux_product_name";
 
-CREATE INDEX IF NOT EXISTS "ix_item_code" ON "item" (json_extract(data, '$.code'));
+CREATE INDEX IF NOT EXISTS "ix_item_code" ON "item" (json_extract(data, '$.code'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_item_name" ON "item" (json_extract(data, '$.name'));
+CREATE INDEX IF NOT EXISTS "ix_item_name" ON "item" (json_extract(data, '$.name'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_item" ON "item" (is_deleted, resource_id);
 
@@ -42,9 +42,9 @@ ALTER TABLE "item" RENAME TO "product";
 
 ALTER TABLE "item_revisions" RENAME TO "product_revisions";
 
-CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" (json_extract(data, '$.code'));
+CREATE INDEX IF NOT EXISTS "ix_product_code" ON "product" (json_extract(data, '$.code'), resource_id);
 
-CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" (json_extract(data, '$.name'));
+CREATE INDEX IF NOT EXISTS "ix_product_name" ON "product" (json_extract(data, '$.name'), resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_product" ON "product" (is_deleted, resource_id);
 
