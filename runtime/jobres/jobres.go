@@ -16,14 +16,16 @@
 //     pending) in one store transaction (Service.Transaction and
 //     jobs.EnqueueTx), so that a job exists if and only if its resource
 //     does, and, from a hook, if and only if the hook's write commits;
-//     the jobs of schedule ticks are enqueued the same way
-//     (jobs.Config.Ticks);
+//     the enqueues of concurrent callers share one (group.go); the jobs
+//     of schedule ticks are enqueued the same way (jobs.Config.Ticks);
 //   - every status change the engine makes (start, end of an attempt,
 //     retry, cancel, rerun, a job taken back from a dead instance) is
 //     written as a new revision by the instance that made it, as the
 //     system principal, in commit order per job (jobs.Observer); the
 //     changes are written in batches, one store transaction for every
-//     change that arrived meanwhile;
+//     change that arrived meanwhile, and the start of an attempt waits
+//     for its end (up to startHold, a quarter of a second) to be written
+//     with it (shard.go);
 //   - the observer is at most once (a change made just before a crash is
 //     not written), so every instance looks, at start and then every
 //     ReconcileInterval, at the job resources that are pending or running
@@ -40,7 +42,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -141,7 +142,7 @@ type Queue struct {
 	// them leads.
 	gmu     sync.Mutex
 	gqueue  []*enqueueCall
-	leading bool
+	leaders int
 
 	stopReconcile context.CancelFunc
 	reconciled    chan struct{}
@@ -626,7 +627,7 @@ func patch(def *Def, j *jobs.Job, ev jobs.Event) func(json.RawMessage) (json.Raw
 // observe is the engine's observer: it queues the change for the shard
 // of its job.
 func (q *Queue) observe(_ context.Context, c jobs.Change) {
-	if q.byName[c.Job.Type] == nil || jpNoObs {
+	if q.byName[c.Job.Type] == nil {
 		return // a type of another version of the application
 	}
 	q.shards[uint64(c.Job.ID)%uint64(len(q.shards))].add(c)
@@ -646,13 +647,6 @@ func (q *Queue) stopWriters() {
 // resource it lacks, so that one bad change holds back no other.
 func (q *Queue) writeBatch(batch []jobs.Change) {
 	ctx := resource.AsSystem(context.Background())
-	if debugGroups {
-		ids := map[int64]bool{}
-		for _, c := range batch {
-			ids[c.Job.ID] = true
-		}
-		fmt.Fprintf(os.Stderr, "batch %d %d\n", len(batch), len(ids))
-	}
 	ops := make([]resource.PatchOp, len(batch))
 	for i, c := range batch {
 		def := q.byName[c.Job.Type]
@@ -788,5 +782,3 @@ func Result(v any) (json.RawMessage, error) {
 	}
 	return out, nil
 }
-
-var jpNoObs = os.Getenv("JP_NOOBS") != ""

@@ -74,7 +74,7 @@ var logger = func() *slog.Logger {
 
 // open opens a store of kind ("memory", "sqlite", "postgres"), its
 // service and queue, and starts the queue with h.
-func open(t *testing.T, kind string, h handlers, schedule string) *env {
+func open(t *testing.T, kind string, h handlers, schedule string, opts ...resource.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	q, err := jobres.New(defs(schedule), jobres.Options{Logger: logger, ReconcileInterval: -1})
@@ -115,7 +115,7 @@ func open(t *testing.T, kind string, h handlers, schedule string) *env {
 	if err := b.Migrate(ctx, schema); err != nil {
 		t.Fatal(err)
 	}
-	svc := resource.NewService(b, schema, q.ServiceOption())
+	svc := resource.NewService(b, schema, append([]resource.Option{q.ServiceOption()}, opts...)...)
 	q.Bind(svc)
 	q.Attach(e)
 	if jobres.From(svc) != q {

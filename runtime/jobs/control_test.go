@@ -507,3 +507,78 @@ func TestConnTx(t *testing.T) {
 		t.Fatalf("%d rows, want the one of the kept savepoint", n)
 	}
 }
+
+// TestConnTxPending checks that the statements a store has not sent yet
+// (its BEGIN) go with the first statement of the connTx, whichever
+// method runs it, and before it.
+func TestConnTxPending(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgPool(t)
+	runs := map[string]func(tx *connTx) (int, error){
+		"Query": func(tx *connTx) (n int, err error) {
+			rows, err := tx.Query(ctx, "SELECT 7")
+			if err != nil {
+				return 0, err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := rows.Scan(&n); err != nil {
+					return 0, err
+				}
+			}
+			rows.Close()
+			return n, rows.Err()
+		},
+		"QueryRow": func(tx *connTx) (n int, err error) {
+			err = tx.QueryRow(ctx, "SELECT 7").Scan(&n)
+			return n, err
+		},
+		"Exec": func(tx *connTx) (int, error) {
+			tag, err := tx.Exec(ctx, "SELECT 7")
+			return int(tag.RowsAffected()) * 7, err
+		},
+		"SendBatch": func(tx *connTx) (n int, err error) {
+			b := &pgx.Batch{}
+			b.Queue("SELECT 3")
+			b.Queue("SELECT 4")
+			br := tx.SendBatch(ctx, b)
+			defer br.Close()
+			for range 2 {
+				var v int
+				if err := br.QueryRow().Scan(&v); err != nil {
+					return 0, err
+				}
+				n += v
+			}
+			return n, br.Close()
+		},
+		"Begin": func(tx *connTx) (int, error) {
+			sp, err := tx.Begin(ctx)
+			if err != nil {
+				return 0, err
+			}
+			return 7, sp.Commit(ctx)
+		},
+	}
+	for name, run := range runs {
+		t.Run(name, func(t *testing.T) {
+			conn, err := pool.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Release()
+			defer conn.Exec(ctx, "ROLLBACK")
+			tx := &connTx{conn: conn.Conn(), pending: []string{"BEGIN"}}
+			n, err := run(tx)
+			if err != nil || n != 7 {
+				t.Fatalf("got %d, %v; want 7", n, err)
+			}
+			if s := conn.Conn().PgConn().TxStatus(); s != 'T' {
+				t.Fatalf("transaction status %q after the first statement, want 'T' (BEGIN sent first)", s)
+			}
+			if len(tx.pending) != 0 {
+				t.Fatalf("pending %q after the first statement", tx.pending)
+			}
+		})
+	}
+}

@@ -75,7 +75,10 @@
 //
 // Enqueue inserts in a transaction of its own; EnqueueTx inside the
 // store's write transaction, so that a job enqueued by a hook exists if
-// and only if the write commits. The observer (Config.Observer) is told
+// and only if the write commits; EnqueueManyTx many jobs with one insert
+// (runtime/jobres enqueues the jobs of concurrent callers together). On
+// PostgreSQL the store's BEGIN is sent with River's insert
+// (PgxConnPending), one round trip instead of two. The observer (Config.Observer) is told
 // of every status change an instance makes, once across instances, in
 // commit order per job: the resource layer records each as a revision of
 // the job's resource.

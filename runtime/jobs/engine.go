@@ -139,6 +139,8 @@ type Engine struct {
 	q     queue
 	obs   *observerQueue
 	now   func() time.Time
+	// serial is set when the database has one writer at a time (SQLite).
+	serial bool
 
 	mu      sync.Mutex
 	started bool
@@ -379,6 +381,12 @@ func (h minLevel) WithGroup(name string) slog.Handler {
 
 // Types returns the names of the registered types, sorted.
 func (e *Engine) Types() []string { return slices.Clone(e.names) }
+
+// SerialWrites reports whether the engine's database runs one write
+// transaction at a time (SQLite; PostgreSQL runs them in parallel):
+// callers that batch writes then gain nothing from running several
+// batches at once.
+func (e *Engine) SerialWrites() bool { return e.serial }
 
 // InstanceID returns the name of this instance in the queue.
 func (e *Engine) InstanceID() string { return e.cfg.InstanceID }

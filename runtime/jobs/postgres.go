@@ -115,12 +115,22 @@ func pgTable(schema, table string) string {
 }
 
 // unwrapPgxTx returns the pgx.Tx of a store transaction: a pgx.Tx, or a
-// transaction over the connection of a value with a PgxConn method (the
-// Writer of runtime/store/postgres; see connTx).
+// transaction over the connection of a value with a PgxConnPending or a
+// PgxConn method (the Writer of runtime/store/postgres; see connTx).
+// PgxConnPending is preferred: the store's BEGIN then goes with River's
+// insert, one round trip instead of two.
 func unwrapPgxTx(tx any) (pgx.Tx, bool, error) {
 	switch t := tx.(type) {
 	case pgx.Tx:
 		return t, true, nil
+	case interface {
+		PgxConnPending() (*pgx.Conn, []string, error)
+	}:
+		conn, pending, err := t.PgxConnPending()
+		if err != nil {
+			return nil, false, err
+		}
+		return &connTx{conn: conn, pending: pending}, true, nil
 	case interface{ PgxConn() (*pgx.Conn, error) }:
 		conn, err := t.PgxConn()
 		if err != nil {

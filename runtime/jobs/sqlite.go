@@ -154,6 +154,7 @@ func openSQLite(ctx context.Context, cfg Config, work, api *sql.DB, closeFn func
 		closeFn()
 		return nil, err
 	}
+	e.serial = true
 	e.q = q
 	return e, nil
 }

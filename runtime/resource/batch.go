@@ -26,9 +26,11 @@ type PatchOp struct {
 // whatever the number of ops, where Patch costs two per op.
 //
 // Authorization, field rules, hooks and observers apply to each op as to
-// a Patch. The call is all or nothing: the first error (a resource that
-// does not exist or is deleted, a refusal, an error of Fn, returned as
-// it is) rolls back every op and is returned. o applies to every op;
+// a Patch. Where the backend can (ManyWriter), the revisions and the
+// records are sent with one statement per kind and table. The call is
+// all or nothing: the first error (a resource that does not exist or is
+// deleted, a refusal, an error of Fn, returned as it is) rolls back
+// every op and is returned. o applies to every op;
 // If-Match, which names one revision, is refused. The envelopes returned
 // are parallel to ops.
 func (s *Service) PatchMany(ctx context.Context, ops []PatchOp, o WriteOptions) ([]*Envelope, error) {
@@ -75,7 +77,12 @@ func (s *Service) PatchMany(ctx context.Context, ops []PatchOp, o WriteOptions) 
 	var fnErr error
 	err = s.write(ctx, "update", func(t *writeTx) error {
 		fnErr = nil
-		if hold && t.depth == 0 && t.tx == nil {
+		top := t.depth == 0 && t.tx == nil // not inside a hook's transaction
+		if top {
+			release := t.holdWrites()
+			defer release()
+		}
+		if hold && top {
 			t.held, t.heldOrder = make(map[heldKey]*Record), nil
 			defer func() { t.held, t.heldOrder = nil, nil }()
 		}
@@ -107,7 +114,10 @@ func (s *Service) PatchMany(ctx context.Context, ops []PatchOp, o WriteOptions) 
 			recs[op.Kind][op.ID] = rec
 			envs[i] = rec.Envelope()
 		}
-		return t.flushRecords()
+		if err := t.flushRecords(); err != nil {
+			return err
+		}
+		return t.flushWrites()
 	})
 	if fnErr != nil {
 		return nil, fnErr
@@ -140,4 +150,265 @@ func (t *writeTx) flushRecords() error {
 		}
 	}
 	return nil
+}
+
+// ManyWriter is an optional interface of a Writer that writes many
+// revisions or records with one statement: a PostgreSQL statement costs
+// its parsing, planning and executor start however few rows it writes.
+// PatchMany and TransactionMany send their writes through it when the
+// backend's Writer has it.
+type ManyWriter interface {
+	// PutRevisions does what PutRevision does for each of revs, which
+	// name distinct revisions.
+	PutRevisions(k *Kind, revs []*Revision) error
+	// PutRecords does what PutRecord (or, with create, CreateRecord)
+	// does for each of recs, which name distinct resources. A failure
+	// names no one record: the caller runs the writes again one by one
+	// to learn which failed, when it needs to.
+	PutRecords(k *Kind, recs []*Record, create bool) error
+}
+
+// TransactionMany is Transaction for code that writes many resources in
+// one transaction (runtime/jobres enqueues the jobs of concurrent callers
+// together this way): the revisions and records its calls write are held
+// and sent at the end, with one statement per kind and table where the
+// backend allows it (ManyWriter), or as they come. A read sends what is
+// held first, so the calls inside see each other's writes as in a
+// Transaction. A failure of the held writes fails the transaction without
+// naming the write that failed: run the calls again one by one for that.
+// Inside a transaction (ctx carries one) it is Transaction.
+func (s *Service) TransactionMany(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if t := s.joined(ctx); t != nil {
+		return s.Transaction(ctx, fn)
+	}
+	var ferr error
+	err := s.write(ctx, "transaction", func(t *writeTx) error {
+		release := t.holdWrites()
+		defer release()
+		ferr = fn(t.hookCtx(), t.handle())
+		if ferr != nil {
+			return ferr
+		}
+		return t.flushWrites()
+	})
+	if ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// holdWrites makes the writes of t held by a manyWriter when the backend
+// can send many at once, and returns the function that stops holding
+// (without sending: flushWrites sends).
+func (t *writeTx) holdWrites() (release func()) {
+	mw, ok := t.w.(ManyWriter)
+	if !ok {
+		return func() {}
+	}
+	inner := t.w
+	t.w = &manyWriter{Writer: inner, many: mw}
+	return func() { t.w = inner }
+}
+
+// flushWrites sends the writes held by holdWrites.
+func (t *writeTx) flushWrites() error {
+	if m, ok := t.w.(*manyWriter); ok {
+		return t.writeErr(m.flush())
+	}
+	return nil
+}
+
+// manyWriter is a Writer that holds revision and record writes and sends
+// them with ManyWriter: every read, and every other write, sends them
+// first, so that the transaction sees its writes in order.
+type manyWriter struct {
+	Writer
+	many ManyWriter
+
+	revs    []heldRevision
+	recs    []heldRecord
+	revKeys map[heldKey]map[int]bool // the revision numbers held per resource
+	recKeys map[heldKey]bool         // the resources whose record is held
+}
+
+type heldRevision struct {
+	k   *Kind
+	rev *Revision
+}
+
+type heldRecord struct {
+	k      *Kind
+	rec    *Record
+	create bool
+}
+
+// StoreTx returns the backend's Writer, with the held writes sent, for
+// code that runs its own statements in the transaction (see Tx.StoreTx).
+func (m *manyWriter) StoreTx() any {
+	m.flush() // an error fails the statements that follow, and the commit
+	return m.Writer
+}
+
+// flush sends the held writes: the revisions, then the records, one
+// statement per kind for each (a kind's revisions reference its records
+// with a check deferred to the commit).
+func (m *manyWriter) flush() error {
+	revs, recs := m.revs, m.recs
+	m.revs, m.recs, m.revKeys, m.recKeys = nil, nil, nil, nil
+	for len(revs) > 0 {
+		k := revs[0].k
+		var same []*Revision
+		rest := revs[:0]
+		for _, r := range revs {
+			if r.k == k {
+				same = append(same, r.rev)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		revs = rest
+		var err error
+		if len(same) == 1 {
+			err = m.Writer.PutRevision(k, same[0])
+		} else {
+			err = m.many.PutRevisions(k, same)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for len(recs) > 0 {
+		k, create := recs[0].k, recs[0].create
+		var same []*Record
+		rest := recs[:0]
+		for _, r := range recs {
+			if r.k == k && r.create == create {
+				same = append(same, r.rec)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		recs = rest
+		var err error
+		switch {
+		case len(same) > 1:
+			err = m.many.PutRecords(k, same, create)
+		case create:
+			err = m.Writer.CreateRecord(k, same[0])
+		default:
+			err = m.Writer.PutRecord(k, same[0])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PutRevision holds a revision; one of a revision already held sends
+// what is held first.
+func (m *manyWriter) PutRevision(k *Kind, r *Revision) error {
+	key := heldKey{k, r.Info.ResourceID}
+	if m.revKeys[key][r.Info.Number] {
+		if err := m.flush(); err != nil {
+			return err
+		}
+	}
+	if m.revKeys == nil {
+		m.revKeys = make(map[heldKey]map[int]bool)
+	}
+	if m.revKeys[key] == nil {
+		m.revKeys[key] = make(map[int]bool)
+	}
+	m.revKeys[key][r.Info.Number] = true
+	m.revs = append(m.revs, heldRevision{k: k, rev: r})
+	return nil
+}
+
+// PutRecord holds a record.
+func (m *manyWriter) PutRecord(k *Kind, r *Record) error { return m.holdRecord(k, r, false) }
+
+// CreateRecord holds the record of a new resource.
+func (m *manyWriter) CreateRecord(k *Kind, r *Record) error { return m.holdRecord(k, r, true) }
+
+// holdRecord holds a record write; one of a record already held sends
+// what is held first.
+func (m *manyWriter) holdRecord(k *Kind, r *Record, create bool) error {
+	key := heldKey{k, r.Meta.ResourceID}
+	if m.recKeys[key] {
+		if err := m.flush(); err != nil {
+			return err
+		}
+	}
+	if m.recKeys == nil {
+		m.recKeys = make(map[heldKey]bool)
+	}
+	m.recKeys[key] = true
+	m.recs = append(m.recs, heldRecord{k: k, rec: r, create: create})
+	return nil
+}
+
+// The reads and the other writes send the held writes first.
+
+func (m *manyWriter) Get(k *Kind, id string) (*Record, error) {
+	if err := m.flush(); err != nil {
+		return nil, err
+	}
+	return m.Writer.Get(k, id)
+}
+
+func (m *manyWriter) GetMany(k *Kind, ids []string) (map[string]*Record, error) {
+	if err := m.flush(); err != nil {
+		return nil, err
+	}
+	return m.Writer.GetMany(k, ids)
+}
+
+func (m *manyWriter) Revision(k *Kind, id string, n int) (*Revision, error) {
+	if err := m.flush(); err != nil {
+		return nil, err
+	}
+	return m.Writer.Revision(k, id, n)
+}
+
+func (m *manyWriter) Revisions(k *Kind, id string) ([]RevisionInfo, error) {
+	if err := m.flush(); err != nil {
+		return nil, err
+	}
+	return m.Writer.Revisions(k, id)
+}
+
+func (m *manyWriter) List(k *Kind, q *Query) ([]*Record, error) {
+	if err := m.flush(); err != nil {
+		return nil, err
+	}
+	return m.Writer.List(k, q)
+}
+
+func (m *manyWriter) Count(k *Kind, q *Query) (int, error) {
+	if err := m.flush(); err != nil {
+		return 0, err
+	}
+	return m.Writer.Count(k, q)
+}
+
+func (m *manyWriter) Referrers(k *Kind, field, target string) ([]string, error) {
+	if err := m.flush(); err != nil {
+		return nil, err
+	}
+	return m.Writer.Referrers(k, field, target)
+}
+
+func (m *manyWriter) DeleteRevisions(k *Kind, id string, numbers []int) error {
+	if err := m.flush(); err != nil {
+		return err
+	}
+	return m.Writer.DeleteRevisions(k, id, numbers)
+}
+
+func (m *manyWriter) Purge(k *Kind, id string) error {
+	if err := m.flush(); err != nil {
+		return err
+	}
+	return m.Writer.Purge(k, id)
 }
