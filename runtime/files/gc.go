@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/blob"
-	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
@@ -153,46 +152,28 @@ const gcBatch = 500
 // (resource.RevisionScanner), instead of a query per revision.
 func scanKind(ctx context.Context, r resource.Reader, k *resource.Kind, mark func(*resource.Revision)) error {
 	scanner, _ := r.(resource.RevisionScanner)
-	q := &resource.Query{IncludeDeleted: true, Sort: []filter.SortKey{resource.ResourceIDKey}, Limit: gcBatch}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		recs, err := r.List(k, q)
-		if err != nil {
-			return err
-		}
-		if len(recs) == 0 {
-			return nil
-		}
+	return resource.RecordPages(ctx, r, k, gcBatch, func(recs []*resource.Record) error {
 		if scanner != nil {
-			err = scanner.ScanRevisions(k, recs[0].Meta.ResourceID, recs[len(recs)-1].Meta.ResourceID, func(rev *resource.Revision) error {
+			return scanner.ScanRevisions(k, recs[0].Meta.ResourceID, recs[len(recs)-1].Meta.ResourceID, func(rev *resource.Revision) error {
 				mark(rev)
 				return nil
 			})
+		}
+		for _, rec := range recs {
+			infos, err := r.Revisions(k, rec.Meta.ResourceID)
 			if err != nil {
 				return err
 			}
-		} else {
-			for _, rec := range recs {
-				infos, err := r.Revisions(k, rec.Meta.ResourceID)
+			for _, info := range infos {
+				rev, err := r.Revision(k, rec.Meta.ResourceID, info.Number)
 				if err != nil {
 					return err
 				}
-				for _, info := range infos {
-					rev, err := r.Revision(k, rec.Meta.ResourceID, info.Number)
-					if err != nil {
-						return err
-					}
-					mark(rev)
-				}
+				mark(rev)
 			}
 		}
-		if len(recs) < gcBatch {
-			return nil
-		}
-		q.After = []any{recs[len(recs)-1].Meta.ResourceID}
-	}
+		return nil
+	})
 }
 
 // Run runs Collect every interval until ctx ends, logging each result.

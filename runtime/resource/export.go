@@ -77,7 +77,26 @@ func (s *Service) Export(ctx context.Context, kinds []*Kind, e Exporter, done fu
 // revisions, merged by resource id.
 func exportKind(ctx context.Context, r Reader, k *Kind, e Exporter) error {
 	scanner, _ := r.(RevisionScanner)
-	q := &Query{IncludeDeleted: true, Sort: []filter.SortKey{ResourceIDKey}, Limit: exportBatch}
+	return RecordPages(ctx, r, k, exportBatch, func(recs []*Record) error {
+		if scanner != nil {
+			return exportBatchOf(scanner, k, recs, e)
+		}
+		for _, rec := range recs {
+			if err := exportOne(r, k, rec, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RecordPages calls page with every record of k, deleted ones included,
+// in pages of up to size records in resource id order (keyset pages, so
+// the walk stays cheap however many records there are). Whole-store
+// readers (export, the file collector) read revisions a page at a time
+// from there.
+func RecordPages(ctx context.Context, r Reader, k *Kind, size int, page func([]*Record) error) error {
+	q := &Query{IncludeDeleted: true, Sort: []filter.SortKey{ResourceIDKey}, Limit: size}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -89,16 +108,10 @@ func exportKind(ctx context.Context, r Reader, k *Kind, e Exporter) error {
 		if len(recs) == 0 {
 			return nil
 		}
-		if scanner == nil {
-			for _, rec := range recs {
-				if err := exportOne(r, k, rec, e); err != nil {
-					return err
-				}
-			}
-		} else if err := exportBatchOf(scanner, k, recs, e); err != nil {
+		if err := page(recs); err != nil {
 			return err
 		}
-		if len(recs) < exportBatch {
+		if len(recs) < size {
 			return nil
 		}
 		q.After = []any{recs[len(recs)-1].Meta.ResourceID}
