@@ -96,10 +96,9 @@ type Store struct {
 	gcMu  sync.Mutex // one Collect at a time in this process
 
 	// The uploads whose bytes are still being committed, by file id
-	// (save), and the goroutines committing them.
+	// (save): each is removed once committed or failed.
 	mu       sync.Mutex
 	inflight map[string]*Upload
-	wg       sync.WaitGroup
 }
 
 // New returns the file storage over blobs.
@@ -261,9 +260,7 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 	s.mu.Lock()
 	s.inflight[f.ID] = u
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
 		u.err = s.finish(context.WithoutCancel(ctx), u, sp, withRecord)
 		if u.err != nil {
 			s.opts.Logger.Error("files: store an upload", "id", f.ID, "sha256", f.SHA256, "error", u.err)
@@ -362,10 +359,28 @@ func (s *Store) settle(ctx context.Context, id string) error {
 // error fails the commit.
 var testHookFinish func(id string) error
 
-// Flush waits until every upload of this process is stored: the server
-// calls it when it stops, so that an upload that answered is not lost
-// to a clean shutdown.
-func (s *Store) Flush() { s.wg.Wait() }
+// Flush waits until every upload of this process that has answered is
+// committed (or has failed): the server calls it when it stops, so that
+// a clean shutdown loses no upload.
+func (s *Store) Flush() { s.settleAll(context.Background()) }
+
+// settleAll waits for the uploads being committed when it is called.
+// Their errors are the writes' that reference them (and are logged): it
+// returns only ctx's.
+func (s *Store) settleAll(ctx context.Context) error {
+	s.mu.Lock()
+	us := make([]*Upload, 0, len(s.inflight))
+	for _, u := range s.inflight {
+		us = append(us, u)
+	}
+	s.mu.Unlock()
+	for _, u := range us {
+		if err := u.wait(ctx); err != nil && ctx.Err() != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Discard removes uploads of a request that failed: their records, and
 // the bytes that were new to the store.
