@@ -41,8 +41,8 @@ func folderSetup(t *testing.T) (*files.Store, *resource.Service, string) {
 func TestDeferredCommit(t *testing.T) {
 	st, svc, dir := folderSetup(t)
 	release := make(chan struct{})
-	files.SetFinishHook(func(string) error { <-release; return nil })
-	defer files.SetFinishHook(nil)
+	files.SetFinishHook(st, func(string) error { <-release; return nil })
+	defer files.SetFinishHook(st, nil)
 	ctx := context.Background()
 	u, err := st.Save(ctx, strings.NewReader("deferred bytes"), "d.txt", "scan", nil)
 	if err != nil {
@@ -72,7 +72,7 @@ func TestDeferredCommit(t *testing.T) {
 
 	// Flush returns only once the uploads in flight are committed.
 	hold := make(chan struct{})
-	files.SetFinishHook(func(string) error { <-hold; return nil })
+	files.SetFinishHook(st, func(string) error { <-hold; return nil })
 	u2, err := st.Save(ctx, strings.NewReader("flushed bytes"), "f.txt", "scan", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -98,8 +98,8 @@ func TestDeferredCommitFails(t *testing.T) {
 	st, svc, dir := folderSetup(t)
 	started := make(chan struct{})
 	fail := make(chan struct{})
-	files.SetFinishHook(func(string) error { close(started); <-fail; return errors.New("disk full") })
-	defer files.SetFinishHook(nil)
+	files.SetFinishHook(st, func(string) error { close(started); <-fail; return errors.New("disk full") })
+	defer files.SetFinishHook(st, nil)
 	ctx := context.Background()
 	u, err := st.Save(ctx, strings.NewReader("lost bytes"), "l.txt", "scan", nil)
 	if err != nil {
@@ -127,7 +127,7 @@ func TestDeferredCommitFails(t *testing.T) {
 		t.Fatalf("files left behind: %v", left)
 	}
 	// Later, the id names no upload at all: a 422 on the field.
-	files.SetFinishHook(nil)
+	files.SetFinishHook(st, nil)
 	_, err = svc.Create(ctx, docKind, doc(t, "again", &resource.File{ID: u.File.ID}), resource.WriteOptions{})
 	if resource.CodeOf(err) != resource.CodeValidation {
 		t.Fatalf("a later write: %v, want a 422", err)

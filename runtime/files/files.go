@@ -99,6 +99,10 @@ type Store struct {
 	// (save): each is removed once committed or failed.
 	mu       sync.Mutex
 	inflight map[string]*Upload
+
+	// testHookFinish, set by tests, runs before an upload is committed;
+	// its error fails the commit.
+	testHookFinish func(id string) error
 }
 
 // New returns the file storage over blobs.
@@ -278,8 +282,8 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 // failure it leaves nothing: neither bytes that were new nor the record.
 func (s *Store) finish(ctx context.Context, u *Upload, sp blob.Spool, withRecord bool) error {
 	f := u.File
-	if testHookFinish != nil {
-		if err := testHookFinish(f.ID); err != nil {
+	if s.testHookFinish != nil {
+		if err := s.testHookFinish(f.ID); err != nil {
 			sp.Discard()
 			return err
 		}
@@ -354,10 +358,6 @@ func (s *Store) settle(ctx context.Context, id string) error {
 	}
 	return u.wait(ctx)
 }
-
-// testHookFinish, set by tests, runs before an upload is committed; its
-// error fails the commit.
-var testHookFinish func(id string) error
 
 // Flush waits until every upload of this process that has answered is
 // committed (or has failed): the server calls it when it stops, so that
