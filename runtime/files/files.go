@@ -94,6 +94,15 @@ type Store struct {
 	blobs blob.Store
 	opts  Options
 	gcMu  sync.Mutex // one Collect at a time in this process
+
+	// The uploads whose bytes are still being committed, by file id
+	// (save): each is removed once committed or failed.
+	mu       sync.Mutex
+	inflight map[string]*Upload
+
+	// testHookFinish, set by tests, runs before an upload is committed;
+	// its error fails the commit.
+	testHookFinish func(id string) error
 }
 
 // New returns the file storage over blobs.
@@ -113,7 +122,7 @@ func New(blobs blob.Store, o Options) *Store {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{blobs: blobs, opts: o}
+	return &Store{blobs: blobs, opts: o, inflight: make(map[string]*Upload)}
 }
 
 // Blobs returns the blob store of the bytes.
@@ -157,6 +166,11 @@ type record struct {
 type Upload struct {
 	File    resource.File
 	NewBlob bool
+
+	// done is closed once the bytes are committed, with err the reason
+	// they were not; nil when they were before Save returned.
+	done chan struct{}
+	err  error
 }
 
 // tooLarge is the 413 of a file over its limit.
@@ -185,6 +199,12 @@ const sniffLen = 3072
 // content type: a file over the limit is a 413 and one of a type accept
 // does not allow a 415, and either stores nothing. The bytes are read
 // once, through a bounded buffer: memory does not grow with the size.
+//
+// On the folder store Save returns once the bytes are in the file system
+// and commits them (sync, rename, upload record) in the background: a
+// write that references the upload waits for that before it commits, so
+// no revision ever points at bytes a crash could lose. Other stores
+// commit before Save returns.
 func (s *Store) Save(ctx context.Context, r io.Reader, name, field string, rule *resource.FileField) (*Upload, error) {
 	return s.save(ctx, r, name, field, rule, true)
 }
@@ -226,10 +246,52 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 	}
 	key := BlobKey(f.SHA256)
 	_, statErr := s.blobs.Stat(ctx, key)
-	isNew := errors.Is(statErr, blob.ErrNotFound)
+	u := &Upload{File: f, NewBlob: errors.Is(statErr, blob.ErrNotFound)}
+	committed = true
+	if _, local := s.blobs.(*blob.Dir); !local {
+		// A remote store's Put is its own commit, and another instance
+		// may be the one that reads the upload record next: finish now.
+		if err := s.finish(context.WithoutCancel(ctx), u, sp, withRecord); err != nil {
+			return nil, err
+		}
+		return u, nil
+	}
+	// On the folder store the disk syncs are left to a goroutine: the
+	// upload answers once its bytes are in the file system, and the
+	// write that references it waits for them (Upload.wait, see
+	// "How an upload is written" in docs/files.md).
+	u.done = make(chan struct{})
+	s.mu.Lock()
+	s.inflight[f.ID] = u
+	s.mu.Unlock()
+	go func() {
+		u.err = s.finish(context.WithoutCancel(ctx), u, sp, withRecord)
+		if u.err != nil {
+			s.opts.Logger.Error("files: store an upload", "id", f.ID, "sha256", f.SHA256, "error", u.err)
+		}
+		close(u.done)
+		s.mu.Lock()
+		delete(s.inflight, f.ID)
+		s.mu.Unlock()
+	}()
+	return u, nil
+}
+
+// finish commits the spool of u under its key (or refreshes the stored
+// bytes it duplicates) and, with record, writes its upload record. On
+// failure it leaves nothing: neither bytes that were new nor the record.
+func (s *Store) finish(ctx context.Context, u *Upload, sp blob.Spool, withRecord bool) error {
+	f := u.File
+	if s.testHookFinish != nil {
+		if err := s.testHookFinish(f.ID); err != nil {
+			sp.Discard()
+			return err
+		}
+	}
+	key := BlobKey(f.SHA256)
 	// The upload record is written while the bytes are committed: the
 	// two syncs overlap (one journal commit, often) instead of following
-	// each other. Neither is visible to a write before Save returns.
+	// each other. Neither is visible to a write before finish returns.
 	var recErr error
 	recDone := make(chan struct{})
 	if withRecord {
@@ -245,30 +307,79 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 	// Collect until the write or the upload record that references them
 	// exists. The object keeps no content type of its own: the file
 	// object has it (and one content may be uploaded under several names).
-	committed = true
 	var commitErr error
 	if t, ok := s.blobs.(interface {
 		Touch(ctx context.Context, key string) error
-	}); ok && !isNew && t.Touch(ctx, key) == nil {
+	}); ok && !u.NewBlob && t.Touch(ctx, key) == nil {
 		sp.Discard()
 	} else {
 		commitErr = sp.Commit(ctx, key, "")
 	}
 	<-recDone
-	cleanup := context.WithoutCancel(ctx)
 	switch {
 	case commitErr != nil:
 		if withRecord && recErr == nil {
-			s.blobs.Delete(cleanup, UploadPrefix+f.ID)
+			s.blobs.Delete(ctx, UploadPrefix+f.ID)
 		}
-		return nil, commitErr
+		return commitErr
 	case recErr != nil:
-		if isNew {
-			s.blobs.Delete(cleanup, key)
+		if u.NewBlob {
+			s.blobs.Delete(ctx, key)
 		}
-		return nil, recErr
+		return recErr
 	}
-	return &Upload{File: f, NewBlob: isNew}, nil
+	return nil
+}
+
+// wait waits until the bytes of u (and its upload record, if it has one)
+// are stored, and returns the error that stopped them. Uploads to the
+// folder store answer before that (Save); every write that references
+// one waits here before it commits.
+func (u *Upload) wait(ctx context.Context) error {
+	if u.done == nil {
+		return nil
+	}
+	select {
+	case <-u.done:
+		return u.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// settle waits for the upload id of this process, if it is still being
+// stored, and returns its error.
+func (s *Store) settle(ctx context.Context, id string) error {
+	s.mu.Lock()
+	u := s.inflight[id]
+	s.mu.Unlock()
+	if u == nil {
+		return nil
+	}
+	return u.wait(ctx)
+}
+
+// Flush waits until every upload of this process that has answered is
+// committed (or has failed): the server calls it when it stops, so that
+// a clean shutdown loses no upload.
+func (s *Store) Flush() { s.settleAll(context.Background()) }
+
+// settleAll waits for the uploads being committed when it is called.
+// Their errors are the writes' that reference them (and are logged): it
+// returns only ctx's.
+func (s *Store) settleAll(ctx context.Context) error {
+	s.mu.Lock()
+	us := make([]*Upload, 0, len(s.inflight))
+	for _, u := range s.inflight {
+		us = append(us, u)
+	}
+	s.mu.Unlock()
+	for _, u := range us {
+		if err := u.wait(ctx); err != nil && ctx.Err() != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Discard removes uploads of a request that failed: their records, and
@@ -276,6 +387,9 @@ func (s *Store) save(ctx context.Context, r io.Reader, name, field string, rule 
 func (s *Store) Discard(ctx context.Context, uploads []*Upload) {
 	ctx = context.WithoutCancel(ctx)
 	for _, u := range uploads {
+		if u.wait(ctx) != nil {
+			continue // finish left nothing behind
+		}
 		if err := s.blobs.Delete(ctx, UploadPrefix+u.File.ID); err != nil {
 			s.opts.Logger.Warn("files: discard upload record", "id", u.File.ID, "error", err)
 		}
@@ -325,10 +439,14 @@ func validID(id string) bool {
 	return err == nil && len(id) == 36
 }
 
-// Open opens the bytes of f for reading with seeks (ranges).
+// Open opens the bytes of f for reading with seeks (ranges), once they
+// are stored if f is an upload of this process still being committed.
 func (s *Store) Open(ctx context.Context, f resource.File) (io.ReadSeekCloser, error) {
 	if !validSHA(f.SHA256) {
 		return nil, fmt.Errorf("files: file %s has no valid sha256", f.ID)
+	}
+	if err := s.settle(ctx, f.ID); err != nil {
+		return nil, err
 	}
 	rs, _, err := blob.ReadSeeker(ctx, s.blobs, BlobKey(f.SHA256))
 	return rs, err
@@ -429,16 +547,16 @@ type uploadsKey struct{}
 // withUploads returns ctx carrying the files a multipart write uploaded,
 // which its write may reference without an upload record.
 func withUploads(ctx context.Context, uploads []*Upload) context.Context {
-	m := make(map[string]resource.File, len(uploads))
+	m := make(map[string]*Upload, len(uploads))
 	for _, u := range uploads {
-		m[u.File.ID] = u.File
+		m[u.File.ID] = u
 	}
 	return context.WithValue(ctx, uploadsKey{}, m)
 }
 
-// uploaded returns the file of id uploaded by the multipart write of ctx.
-func uploaded(ctx context.Context, id string) (resource.File, bool) {
-	m, _ := ctx.Value(uploadsKey{}).(map[string]resource.File)
-	f, ok := m[id]
-	return f, ok
+// uploaded returns the upload of id made by the multipart write of ctx.
+func uploaded(ctx context.Context, id string) (*Upload, bool) {
+	m, _ := ctx.Value(uploadsKey{}).(map[string]*Upload)
+	u, ok := m[id]
+	return u, ok
 }

@@ -43,6 +43,12 @@ func (s *Store) Collect(ctx context.Context, backend resource.Backend, schema *r
 // between an upload and the write that references it (after a restore,
 // in tests).
 func (s *Store) CollectOlder(ctx context.Context, backend resource.Backend, schema *resource.Schema, grace time.Duration) (Stats, error) {
+	// The uploads of this process that have answered are in the store
+	// before it is looked at (an upload still being committed is young
+	// anyway; this makes what an answered upload leaves collectable).
+	if err := s.settleAll(ctx); err != nil {
+		return Stats{}, err
+	}
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
 	if s.opts.Lock != nil {

@@ -104,8 +104,13 @@ func (s *Store) resolve(ctx context.Context, ff *resource.FileField, field strin
 	if f, ok := known[ref.ID]; ok {
 		return f, nil
 	}
-	if f, ok := uploaded(ctx, ref.ID); ok {
-		return f, nil // checked against ff as it streamed
+	if u, ok := uploaded(ctx, ref.ID); ok {
+		// Checked against ff as it streamed; the write commits only
+		// once its bytes are stored.
+		return u.File, u.wait(ctx)
+	}
+	if err := s.settle(ctx, ref.ID); err != nil {
+		return resource.File{}, err
 	}
 	rec, ok, err := s.getRecord(ctx, ref.ID)
 	if err != nil {

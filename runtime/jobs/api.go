@@ -46,8 +46,10 @@ func (e *Engine) Enqueue(ctx context.Context, typ string, payload json.RawMessag
 	}
 	res := out[0]
 	if !res.Duplicate {
-		e.q.kick(t.queue)
+		// Told before the workers are woken: a worker that starts the
+		// job at once tells its start after this.
 		e.obs.tell(EventEnqueued, res.Job)
+		e.q.kick(t.queue)
 	}
 	return res, nil
 }

@@ -116,8 +116,8 @@ func (e *Engine) enqueueTick(ctx context.Context, t *jobType, tick time.Time) er
 	opts := &river.InsertOpts{ScheduledAt: tick, UniqueOpts: tickUnique, Metadata: tickMetadata(tick)}
 	out, err := e.insert(ctx, nil, []*jobType{t}, []river.InsertManyParams{e.params(t, t.SchedulePayload, opts)})
 	if err == nil && !out[0].Duplicate {
+		e.obs.tell(EventEnqueued, out[0].Job) // before a worker can tell its start
 		e.q.kick(t.queue)
-		e.obs.tell(EventEnqueued, out[0].Job)
 	}
 	return err
 }

@@ -495,6 +495,9 @@ func (s *Server) Close() error {
 		if s.stopFilesGC != nil {
 			s.stopFilesGC()
 		}
+		if s.files != nil {
+			s.files.Flush() // uploads that answered, still being synced
+		}
 		s.stopRequests()
 		jerr := s.closeJobs() // writes the last status changes: before the backend closes
 		s.closeErr = errors.Join(s.http.Close(), jerr, s.backend.Close())

@@ -168,11 +168,16 @@ func (dialect) Order(key filter.SortKey) string {
 	return x + " NULLS FIRST"
 }
 
-// Page returns LIMIT $n and OFFSET $m for those that are set.
+// Page returns LIMIT n and OFFSET $m for those that are set. The limit
+// is written as a number, not a parameter: with LIMIT $n PostgreSQL
+// never trusts a prepared statement's generic plan (it cannot cost the
+// page) and plans every execution again, which costs a list about as
+// much as running it. Page sizes are few, so the statements stay few;
+// offsets are many, and stay parameters.
 func (dialect) Page(args *sqlquery.Args, limit, offset int) string {
 	var out string
 	if limit > 0 {
-		out += " LIMIT $" + strconv.Itoa(args.Add(limit))
+		out += " LIMIT " + strconv.Itoa(limit)
 	}
 	if offset > 0 {
 		out += " OFFSET $" + strconv.Itoa(args.Add(offset))
