@@ -194,10 +194,14 @@ func (e *Encoder) Elem() { e.sep() }
 
 // Key starts the member of field f: its response name (the alias, or
 // the field name).
+//
+// A response name is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, which the
+// parser checked): nothing in it needs escaping.
 func (e *Encoder) Key(f graphql.CollectedField) {
 	e.sep()
-	e.String(f.Alias)
-	e.buf = append(e.buf, ':')
+	e.buf = append(e.buf, '"')
+	e.buf = append(e.buf, f.Alias...)
+	e.buf = append(e.buf, '"', ':')
 }
 
 // Null writes null.
@@ -417,6 +421,15 @@ func (e *Encoder) PageInfo(p *PageInfo, sel ast.SelectionSet) bool {
 
 const hexDigits = "0123456789abcdef"
 
+// plainByte reports the bytes appendString copies as they are: ASCII
+// other than control characters, '"', '\\', '<', '>' and '&'.
+var plainByte = func() (t [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string the way gqlgen's executor and
 // POST transport together write it: gqlgen escapes quotes, backslashes
 // and control characters (\t, \r, \n, else \u00XX), and the transport's
@@ -425,11 +438,12 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
+		b := s[i]
+		if plainByte[b] {
+			i++
+			continue
+		}
+		if b < utf8.RuneSelf {
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '\\', '"':
@@ -485,20 +499,14 @@ func (e *Encoder) JSON(v json.RawMessage) bool {
 // being listed.
 type FastTypes map[string]map[string]string
 
-// sharedFastFields returns the fields of the shared types the Encoder
+// sharedFastFields lists the fields of the shared types the Encoder
 // writes itself.
-func sharedFastFields(typeName string) map[string]string {
-	switch typeName {
-	case "Meta":
-		return map[string]string{"resourceId": "", "currentRevisionId": "", "totalRevisionCount": "", "schemaVersion": "",
-			"createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": "", "isDeleted": ""}
-	case "RevisionInfo":
-		return map[string]string{"revisionId": "", "parentRevisionId": "", "resourceId": "", "number": "", "status": "",
-			"dataHash": "", "schemaVersion": "", "createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": ""}
-	case "PageInfo":
-		return map[string]string{"hasNextPage": "", "endCursor": ""}
-	}
-	return nil
+var sharedFastFields = FastTypes{
+	"Meta": {"resourceId": "", "currentRevisionId": "", "totalRevisionCount": "", "schemaVersion": "",
+		"createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": "", "isDeleted": ""},
+	"RevisionInfo": {"revisionId": "", "parentRevisionId": "", "resourceId": "", "number": "", "status": "",
+		"dataHash": "", "schemaVersion": "", "createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": ""},
+	"PageInfo": {"hasNextPage": "", "endCursor": ""},
 }
 
 // Supports reports whether the fast path writes every field that sel
@@ -508,7 +516,7 @@ func sharedFastFields(typeName string) map[string]string {
 func (e *Encoder) Supports(sel ast.SelectionSet, typeName string, types FastTypes) bool {
 	known := types[typeName]
 	if known == nil {
-		known = sharedFastFields(typeName)
+		known = sharedFastFields[typeName]
 	}
 	if known == nil {
 		return false

@@ -187,7 +187,8 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(postTransport{})
 	srv.AddTransport(uploadTransport{svc: svc, bodyLimit: opts.BodyLimit, maxUpload: opts.MaxUpload, spoolDir: opts.SpoolDir})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	queries := lru.New[*ast.QueryDocument](queryCacheSize)
+	srv.SetQueryCache(queries)
 	// The document limits run before the cache lookup, the parser and the
 	// validator. The parser's own token limit is not set: it counts
 	// comments, which the limits leave out, and lexing is linear anyway.
@@ -197,12 +198,13 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 		Fragments:  opts.MaxFragments,
 		Selections: opts.MaxSelections,
 		Merges:     opts.MaxMerges,
+		Known:      queries,
 	})
 	srv.Use(extension.Introspection{})
 	srv.Use(DepthLimit{Max: opts.MaxDepth})
 	srv.Use(streamsOnly{})
 	srv.Use(queryText{})
-	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.Use(&complexityLimit{limit: opts.MaxComplexity})
 	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(RecoverFunc(opts.Logger))
 	// Every response gets fresh loaders: one per query or mutation, and
