@@ -281,8 +281,28 @@ func (h *httpHandler) readBody(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, http.StatusBadRequest, e)
 		return false
 	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.Body = &readBody{Reader: bytes.NewReader(data), data: data}
 	return true
+}
+
+// readBody is a request body read into memory by the handler: the POST
+// transport takes its bytes rather than copying them again.
+type readBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+// Close implements io.Closer.
+func (*readBody) Close() error { return nil }
+
+// bodyBytes returns the rest of r's body: the bytes the handler read, or
+// what is left to read.
+func bodyBytes(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(*readBody); ok && b.Len() == len(b.data) {
+		b.Reset(nil)
+		return b.data, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 func tooLarge(limit int64) *resource.Error {
