@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -64,7 +65,7 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		done = true
-		e := &Encoder{opCtx: opCtx, buf: getBuffer()}
+		e := newEncoder(opCtx)
 		if s.tryFast(ctx, e) {
 			markFast(ctx, e.buf)
 			return &graphql.Response{Data: e.buf}
@@ -127,6 +128,16 @@ type Encoder struct {
 	opCtx     *graphql.OperationContext
 	buf       []byte
 	collected []collected
+	// shared is set when the document has no directives: the fields its
+	// selection sets collect depend on the document alone, and are looked
+	// up in (and added to) sharedCollected.
+	shared bool
+}
+
+// newEncoder returns an Encoder of the response to opCtx's operation,
+// with a buffer from the pool.
+func newEncoder(opCtx *graphql.OperationContext) *Encoder {
+	return &Encoder{opCtx: opCtx, buf: getBuffer(), shared: opCtx.RawQuery != "" && !strings.Contains(opCtx.RawQuery, "@")}
 }
 
 // Operation returns the operation being answered.
@@ -147,22 +158,73 @@ func (e *Encoder) Fields(sel ast.SelectionSet, typeName string) ([]graphql.Colle
 			return c.fields, true
 		}
 	}
-	fields := graphql.CollectFields(e.opCtx, sel, []string{typeName})
-	for _, f := range fields {
-		if f.IsDeferred() {
-			return nil, false
+	key := collectedKey{first: &sel[0], n: len(sel), typeName: typeName}
+	fields, found := []graphql.CollectedField(nil), false
+	if e.shared {
+		fields, found = sharedCollected.get(key)
+	}
+	if !found {
+		fields = graphql.CollectFields(e.opCtx, sel, []string{typeName})
+		for _, f := range fields {
+			if f.IsDeferred() {
+				return nil, false
+			}
+		}
+		if e.shared {
+			sharedCollected.add(key, fields)
 		}
 	}
-	e.collected = append(e.collected, collected{first: &sel[0], n: len(sel), typeName: typeName, fields: fields})
+	e.collected = append(e.collected, collected{collectedKey: key, fields: fields})
 	return fields, true
+}
+
+// collectedKey identifies a selection set of a document (its first
+// selection and length) on one type.
+type collectedKey struct {
+	first    *ast.Selection
+	n        int
+	typeName string
 }
 
 // collected is the collected fields of one selection set on one type.
 type collected struct {
-	first    *ast.Selection // identifies the selection set with n
-	n        int
-	typeName string
-	fields   []graphql.CollectedField
+	collectedKey
+	fields []graphql.CollectedField
+}
+
+// sharedCollected holds the collected fields of the selection sets of
+// documents without directives, for every response: the server's query
+// cache hands out the same parsed document for the same query text, so a
+// client repeating a query has its fields collected once. Without
+// @skip, @include or @defer, the fields a selection set collects depend
+// on the document only (its fragments included), not on the variables;
+// the collected fields are only read.
+var sharedCollected = collectedCache{m: make(map[collectedKey][]graphql.CollectedField)}
+
+// maxSharedCollected bounds sharedCollected: it is emptied when it
+// reaches it (it holds the documents of its keys).
+const maxSharedCollected = 4096
+
+// collectedCache is a map of collected fields safe for concurrent use.
+type collectedCache struct {
+	mu sync.RWMutex
+	m  map[collectedKey][]graphql.CollectedField
+}
+
+func (c *collectedCache) get(k collectedKey) ([]graphql.CollectedField, bool) {
+	c.mu.RLock()
+	fields, ok := c.m[k]
+	c.mu.RUnlock()
+	return fields, ok
+}
+
+func (c *collectedCache) add(k collectedKey, fields []graphql.CollectedField) {
+	c.mu.Lock()
+	if len(c.m) >= maxSharedCollected {
+		c.m = make(map[collectedKey][]graphql.CollectedField)
+	}
+	c.m[k] = fields
+	c.mu.Unlock()
 }
 
 // sep writes the comma before a key or a list element, unless it is the
