@@ -3,6 +3,7 @@ package gql
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -117,5 +118,27 @@ func TestComplexityKeyOf(t *testing.T) {
 	}
 	if _, ok := complexityKeyOf(op, map[string]any{"a": []any{"x"}}); ok {
 		t.Error("a list has a key")
+	}
+}
+
+// TestDocumentLimitKnown checks that a document of the query cache is not
+// scanned again, and that any other is.
+func TestDocumentLimitKnown(t *testing.T) {
+	known := graphql.MapCache[*ast.QueryDocument]{}
+	l := DocumentLimit{Bytes: 1 << 20, Tokens: 5, Fragments: 10, Selections: 100, Merges: 100, Known: known}
+	query := `{ a b c d e f }`
+	if err := l.MutateOperationParameters(context.Background(), &graphql.RawParams{Query: query}); err == nil {
+		t.Fatal("a document of 8 tokens passed a limit of 5")
+	}
+	// The cache holds only documents that passed the limits; this one is
+	// put there to show that it is not scanned.
+	known.Add(context.Background(), query, &ast.QueryDocument{})
+	if err := l.MutateOperationParameters(context.Background(), &graphql.RawParams{Query: query}); err != nil {
+		t.Fatalf("a cached document was scanned: %v", err)
+	}
+	long := graphql.RawParams{Query: query + strings.Repeat(" ", 1<<20)}
+	known.Add(context.Background(), long.Query, &ast.QueryDocument{})
+	if err := l.MutateOperationParameters(context.Background(), &long); err == nil {
+		t.Fatal("the byte limit was not checked")
 	}
 }
