@@ -35,7 +35,8 @@ type complexityLimit struct {
 
 // maxKnownComplexities bounds the remembered complexities: the map is
 // emptied when it reaches it (a query whose variables change with every
-// request, an id, fills it).
+// request, an id, fills it). Its keys hold their documents, so it holds
+// at most about as many documents as the query cache (queryCacheSize).
 const maxKnownComplexities = 1024
 
 // complexityKey identifies an operation of a cached document and the

@@ -217,8 +217,9 @@ type collected struct {
 var sharedCollected = collectedCache{m: make(map[collectedKey][]graphql.CollectedField)}
 
 // maxSharedCollected bounds sharedCollected: it is emptied when it
-// reaches it (it holds the documents of its keys).
-const maxSharedCollected = 4096
+// reaches it. Its keys hold their documents, so it holds at most as many
+// documents as the query cache (queryCacheSize) does.
+const maxSharedCollected = 1024
 
 // collectedCache is a map of collected fields safe for concurrent use.
 type collectedCache struct {
