@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -64,7 +66,7 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		done = true
-		e := &Encoder{opCtx: opCtx, buf: getBuffer()}
+		e := newEncoder(opCtx)
 		if s.tryFast(ctx, e) {
 			markFast(ctx, e.buf)
 			return &graphql.Response{Data: e.buf}
@@ -77,7 +79,20 @@ func (s fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 // buffers holds the buffers of the fast path's responses, which the
 // POST transport returns once it has written them: a page of records is
 // tens of kilobytes, grown from nothing for every response otherwise.
-var buffers = sync.Pool{New: func() any { return new([]byte) }}
+// The pool is emptied by the garbage collector (every few dozen requests
+// under load, with a small heap), so a new buffer starts at the size of
+// the last response returned: grown step by step from a few bytes, a page
+// of 20 records costs a dozen allocations and twice its size.
+var buffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, max(minBuffer, lastResponse.Load()))
+	return &b
+}}
+
+// lastResponse is the length of the last buffer returned to the pool.
+var lastResponse atomic.Int64
+
+// minBuffer is the least capacity of a new buffer.
+const minBuffer = 4096
 
 // maxPooled bounds the buffers kept for reuse.
 const maxPooled = 1 << 20
@@ -88,6 +103,7 @@ func getBuffer() []byte { return (*buffers.Get().(*[]byte))[:0] }
 // putBuffer returns buf to the pool.
 func putBuffer(buf []byte) {
 	if cap(buf) > 0 && cap(buf) <= maxPooled {
+		lastResponse.Store(int64(len(buf)))
 		buffers.Put(&buf)
 	}
 }
@@ -127,6 +143,16 @@ type Encoder struct {
 	opCtx     *graphql.OperationContext
 	buf       []byte
 	collected []collected
+	// shared is set when the document has no directives: the fields its
+	// selection sets collect depend on the document alone, and are looked
+	// up in (and added to) sharedCollected.
+	shared bool
+}
+
+// newEncoder returns an Encoder of the response to opCtx's operation,
+// with a buffer from the pool.
+func newEncoder(opCtx *graphql.OperationContext) *Encoder {
+	return &Encoder{opCtx: opCtx, buf: getBuffer(), shared: opCtx.RawQuery != "" && !strings.Contains(opCtx.RawQuery, "@")}
 }
 
 // Operation returns the operation being answered.
@@ -147,22 +173,74 @@ func (e *Encoder) Fields(sel ast.SelectionSet, typeName string) ([]graphql.Colle
 			return c.fields, true
 		}
 	}
-	fields := graphql.CollectFields(e.opCtx, sel, []string{typeName})
-	for _, f := range fields {
-		if f.IsDeferred() {
-			return nil, false
+	key := collectedKey{first: &sel[0], n: len(sel), typeName: typeName}
+	fields, found := []graphql.CollectedField(nil), false
+	if e.shared {
+		fields, found = sharedCollected.get(key)
+	}
+	if !found {
+		fields = graphql.CollectFields(e.opCtx, sel, []string{typeName})
+		for _, f := range fields {
+			if f.IsDeferred() {
+				return nil, false
+			}
+		}
+		if e.shared {
+			sharedCollected.add(key, fields)
 		}
 	}
-	e.collected = append(e.collected, collected{first: &sel[0], n: len(sel), typeName: typeName, fields: fields})
+	e.collected = append(e.collected, collected{collectedKey: key, fields: fields})
 	return fields, true
+}
+
+// collectedKey identifies a selection set of a document (its first
+// selection and length) on one type.
+type collectedKey struct {
+	first    *ast.Selection
+	n        int
+	typeName string
 }
 
 // collected is the collected fields of one selection set on one type.
 type collected struct {
-	first    *ast.Selection // identifies the selection set with n
-	n        int
-	typeName string
-	fields   []graphql.CollectedField
+	collectedKey
+	fields []graphql.CollectedField
+}
+
+// sharedCollected holds the collected fields of the selection sets of
+// documents without directives, for every response: the server's query
+// cache hands out the same parsed document for the same query text, so a
+// client repeating a query has its fields collected once. Without
+// @skip, @include or @defer, the fields a selection set collects depend
+// on the document only (its fragments included), not on the variables;
+// the collected fields are only read.
+var sharedCollected = collectedCache{m: make(map[collectedKey][]graphql.CollectedField)}
+
+// maxSharedCollected bounds sharedCollected: it is emptied when it
+// reaches it. Its keys hold their documents, so it holds at most as many
+// documents as the query cache (queryCacheSize) does.
+const maxSharedCollected = 1024
+
+// collectedCache is a map of collected fields safe for concurrent use.
+type collectedCache struct {
+	mu sync.RWMutex
+	m  map[collectedKey][]graphql.CollectedField
+}
+
+func (c *collectedCache) get(k collectedKey) ([]graphql.CollectedField, bool) {
+	c.mu.RLock()
+	fields, ok := c.m[k]
+	c.mu.RUnlock()
+	return fields, ok
+}
+
+func (c *collectedCache) add(k collectedKey, fields []graphql.CollectedField) {
+	c.mu.Lock()
+	if len(c.m) >= maxSharedCollected {
+		c.m = make(map[collectedKey][]graphql.CollectedField)
+	}
+	c.m[k] = fields
+	c.mu.Unlock()
 }
 
 // sep writes the comma before a key or a list element, unless it is the
@@ -194,10 +272,14 @@ func (e *Encoder) Elem() { e.sep() }
 
 // Key starts the member of field f: its response name (the alias, or
 // the field name).
+//
+// A response name is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, which the
+// parser checked): nothing in it needs escaping.
 func (e *Encoder) Key(f graphql.CollectedField) {
 	e.sep()
-	e.String(f.Alias)
-	e.buf = append(e.buf, ':')
+	e.buf = append(e.buf, '"')
+	e.buf = append(e.buf, f.Alias...)
+	e.buf = append(e.buf, '"', ':')
 }
 
 // Null writes null.
@@ -417,6 +499,15 @@ func (e *Encoder) PageInfo(p *PageInfo, sel ast.SelectionSet) bool {
 
 const hexDigits = "0123456789abcdef"
 
+// plainByte reports the bytes appendString copies as they are: ASCII
+// other than control characters, '"', '\\', '<', '>' and '&'.
+var plainByte = func() (t [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string the way gqlgen's executor and
 // POST transport together write it: gqlgen escapes quotes, backslashes
 // and control characters (\t, \r, \n, else \u00XX), and the transport's
@@ -425,11 +516,12 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
+		b := s[i]
+		if plainByte[b] {
+			i++
+			continue
+		}
+		if b < utf8.RuneSelf {
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '\\', '"':
@@ -485,20 +577,14 @@ func (e *Encoder) JSON(v json.RawMessage) bool {
 // being listed.
 type FastTypes map[string]map[string]string
 
-// sharedFastFields returns the fields of the shared types the Encoder
+// sharedFastFields lists the fields of the shared types the Encoder
 // writes itself.
-func sharedFastFields(typeName string) map[string]string {
-	switch typeName {
-	case "Meta":
-		return map[string]string{"resourceId": "", "currentRevisionId": "", "totalRevisionCount": "", "schemaVersion": "",
-			"createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": "", "isDeleted": ""}
-	case "RevisionInfo":
-		return map[string]string{"revisionId": "", "parentRevisionId": "", "resourceId": "", "number": "", "status": "",
-			"dataHash": "", "schemaVersion": "", "createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": ""}
-	case "PageInfo":
-		return map[string]string{"hasNextPage": "", "endCursor": ""}
-	}
-	return nil
+var sharedFastFields = FastTypes{
+	"Meta": {"resourceId": "", "currentRevisionId": "", "totalRevisionCount": "", "schemaVersion": "",
+		"createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": "", "isDeleted": ""},
+	"RevisionInfo": {"revisionId": "", "parentRevisionId": "", "resourceId": "", "number": "", "status": "",
+		"dataHash": "", "schemaVersion": "", "createdTime": "", "createdBy": "", "updatedTime": "", "updatedBy": ""},
+	"PageInfo": {"hasNextPage": "", "endCursor": ""},
 }
 
 // Supports reports whether the fast path writes every field that sel
@@ -508,7 +594,7 @@ func sharedFastFields(typeName string) map[string]string {
 func (e *Encoder) Supports(sel ast.SelectionSet, typeName string, types FastTypes) bool {
 	known := types[typeName]
 	if known == nil {
-		known = sharedFastFields(typeName)
+		known = sharedFastFields[typeName]
 	}
 	if known == nil {
 		return false

@@ -187,7 +187,8 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(postTransport{})
 	srv.AddTransport(uploadTransport{svc: svc, bodyLimit: opts.BodyLimit, maxUpload: opts.MaxUpload, spoolDir: opts.SpoolDir})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	queries := lru.New[*ast.QueryDocument](queryCacheSize)
+	srv.SetQueryCache(queries)
 	// The document limits run before the cache lookup, the parser and the
 	// validator. The parser's own token limit is not set: it counts
 	// comments, which the limits leave out, and lexing is linear anyway.
@@ -197,12 +198,13 @@ func NewHandler(es graphql.ExecutableSchema, svc *resource.Service, opts Options
 		Fragments:  opts.MaxFragments,
 		Selections: opts.MaxSelections,
 		Merges:     opts.MaxMerges,
+		Known:      queries,
 	})
 	srv.Use(extension.Introspection{})
 	srv.Use(DepthLimit{Max: opts.MaxDepth})
 	srv.Use(streamsOnly{})
 	srv.Use(queryText{})
-	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.Use(&complexityLimit{limit: opts.MaxComplexity})
 	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(RecoverFunc(opts.Logger))
 	// Every response gets fresh loaders: one per query or mutation, and
@@ -279,8 +281,28 @@ func (h *httpHandler) readBody(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, http.StatusBadRequest, e)
 		return false
 	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.Body = &readBody{Reader: bytes.NewReader(data), data: data}
 	return true
+}
+
+// readBody is a request body read into memory by the handler: the POST
+// transport takes its bytes rather than copying them again.
+type readBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+// Close implements io.Closer.
+func (*readBody) Close() error { return nil }
+
+// bodyBytes returns the rest of r's body: the bytes the handler read, or
+// what is left to read.
+func bodyBytes(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(*readBody); ok && b.Len() == len(b.data) {
+		b.Reset(nil)
+		return b.data, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 func tooLarge(limit int64) *resource.Error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/specstar-go/specstar/runtime/resource"
@@ -34,6 +35,12 @@ type DocumentLimit struct {
 	// Merges bounds the comparisons of same-name fields validation makes
 	// (see MaxMerges in Options).
 	Merges int
+	// Known, when set, is the server's query cache. gqlgen adds a
+	// document to it only after the document passed these limits (they
+	// run before the document is parsed and validated), so a document
+	// found there is not scanned again: a client repeating one query
+	// pays for the scan once.
+	Known graphql.Cache[*ast.QueryDocument]
 }
 
 var _ interface {
@@ -48,9 +55,14 @@ func (DocumentLimit) ExtensionName() string { return "DocumentLimit" }
 func (DocumentLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters implements graphql.OperationParameterMutator.
-func (l DocumentLimit) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
+func (l DocumentLimit) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
 	if int64(len(params.Query)) > l.Bytes {
 		return limitErr(&limitError{codeDocumentSize, fmt.Sprintf("the document is %d bytes long, which exceeds the limit of %d", len(params.Query), l.Bytes)})
+	}
+	if l.Known != nil {
+		if _, ok := l.Known.Get(ctx, params.Query); ok {
+			return nil
+		}
 	}
 	lim := docLimits{tokens: l.Tokens, fragments: l.Fragments, selections: l.Selections, merges: l.Merges}
 	if e := scanDocument(params.Query, lim); e != nil {

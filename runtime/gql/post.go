@@ -1,7 +1,6 @@
 package gql
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,7 +37,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	contentType := responseContentType(r)
 	w.Header().Set("Content-Type", contentType)
 	start := graphql.Now()
-	body, err := io.ReadAll(r.Body)
+	body, err := bodyBytes(r)
 	if err != nil {
 		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %+v", err)}), nil)
 		return
@@ -144,13 +143,4 @@ func writeResponse(w io.Writer, resp *graphql.Response, mark *fastMark) {
 		panic(fmt.Errorf("unable to marshal %s: %w", resp.Data, err))
 	}
 	_, _ = w.Write(b)
-}
-
-// decodeParams reads the body of a POST: {"query", "operationName",
-// "variables", "extensions"}, numbers in variables kept as json.Number
-// as gqlgen's transport keeps them.
-func decodeParams(body []byte, params *graphql.RawParams) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	return dec.Decode(params)
 }
