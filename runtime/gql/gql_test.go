@@ -157,8 +157,16 @@ func TestLoaderBatchesConcurrentLoads(t *testing.T) {
 			}
 			var wg sync.WaitGroup
 			errs := make(chan error, len(ids))
+			// The loads start together, released at once when every
+			// goroutine exists: on a busy machine, starting 30
+			// goroutines one by one can take longer than the wait.
+			start := make(chan struct{})
+			var ready sync.WaitGroup
+			ready.Add(len(ids))
 			for i, id := range ids {
 				wg.Go(func() {
+					ready.Done()
+					<-start
 					env, err := l.Load(ctx, id)
 					if err == nil && (env == nil || string(env.Data) != fmt.Sprintf(`{"name":"a%d"}`, i)) {
 						err = fmt.Errorf("load %s: got %v", id, env)
@@ -166,6 +174,8 @@ func TestLoaderBatchesConcurrentLoads(t *testing.T) {
 					errs <- err
 				})
 			}
+			ready.Wait()
+			close(start)
 			wg.Wait()
 			close(errs)
 			for err := range errs {
