@@ -8,15 +8,15 @@ import (
 	"github.com/specstar-go/specstar/runtime/resource"
 )
 
-// Batching parameters of Loader.
-const (
-	// batchWait is how long a batch started by a Load collects further
-	// ids before it is fetched. gqlgen resolves the fields of sibling
-	// objects concurrently, so their loads arrive within microseconds.
-	batchWait = 2 * time.Millisecond
-	// maxBatch is the most ids one fetch asks for.
-	maxBatch = resource.MaxLimit
-)
+// batchWait is how long a batch started by a Load collects further ids
+// before it is fetched. gqlgen resolves the fields of sibling objects
+// concurrently, so their loads arrive within microseconds. A variable
+// only so that a test can widen it (a loaded machine can delay a
+// goroutine by more than 2 ms).
+var batchWait = 2 * time.Millisecond
+
+// maxBatch is the most ids one fetch asks for.
+const maxBatch = resource.MaxLimit
 
 // Loaders holds the batch loaders of one GraphQL response, one per kind.
 // Results are cached for the response, so a resource referenced by many
