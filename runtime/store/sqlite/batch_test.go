@@ -46,9 +46,15 @@ func grouped(t *testing.T, s *sqlite.Store, calls []func(resource.Writer) error)
 		return calls[0](w)
 	})
 	<-started
+	// The others queue one after the other, in the order of calls:
+	// goroutines started together would queue in any order, and the
+	// outcome of a call (a unique email) may depend on the ones before.
 	for i, fn := range calls[1:] {
 		wg.Add(1)
 		go run(i+1, fn)
+		for deadline := time.Now().Add(10 * time.Second); s.Queued() < i+1 && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 	wg.Wait()
 	return errs
