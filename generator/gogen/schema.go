@@ -85,6 +85,9 @@ func kindDict(r *model.Resource) jen.Dict {
 		if f.Indexed {
 			fv[jen.Id("Indexed")] = jen.True()
 		}
+		if f.NoIndex {
+			fv[jen.Id("NoIndex")] = jen.True()
+		}
 		if f.Unique {
 			fv[jen.Id("Unique")] = jen.True()
 		}
@@ -107,6 +110,9 @@ func kindDict(r *model.Resource) jen.Dict {
 	}
 	if k.Internal {
 		d[jen.Id("Internal")] = jen.True()
+	}
+	if k.Job {
+		d[jen.Id("Job")] = jen.True()
 	}
 	if len(k.FormerTables) > 0 {
 		d[jen.Id("FormerTables")] = jen.Index().String().ValuesFunc(func(g *jen.Group) {

@@ -185,6 +185,9 @@ type alteredKind struct {
 	// removed and added indexes per dialect; a redefined index is in
 	// both, old definition in removed.
 	removed, added map[sqlschema.Dialect][]sqlschema.Index
+	// unref holds the dialects in which the revisions table loses its
+	// foreign key (sqlschema.Dialect.RevisionRef).
+	unref []sqlschema.Dialect
 }
 
 func (c *changes) empty() bool {
@@ -233,6 +236,10 @@ func diff(old, next *Snapshot, m *model.Model) *changes {
 		a := alteredKind{table: nk.Table, from: from, removed: map[sqlschema.Dialect][]sqlschema.Index{}, added: map[sqlschema.Dialect][]sqlschema.Index{}}
 		changed := from != ""
 		for _, d := range sqlschema.Dialects() {
+			if slices.Contains(nk.Unreferenced, d) && !slices.Contains(ok.Unreferenced, d) {
+				a.unref = append(a.unref, d)
+				changed = true
+			}
 			before, after := ok.indexes(d), nk.indexes(d)
 			for _, ix := range before {
 				if !slices.Contains(after, ix) {
@@ -343,18 +350,24 @@ func render(source string, d sqlschema.Dialect, version int64, c *changes) []byt
 		for _, ix := range a.added[d] {
 			up = append(up, d.CreateIndex("", a.table, ix)...)
 		}
+		if slices.Contains(a.unref, d) {
+			up = append(up, d.DropRevisionRef("", &resource.Kind{Table: a.table})...)
+		}
 	}
 	for _, k := range c.dropped {
-		up = append(up, d.DropTables("", &resource.Kind{Name: k.Name, Table: k.Table})...)
+		up = append(up, d.DropTables("", k.storage())...)
 	}
 	// Down undoes Up in reverse order: a dropped kind comes back empty.
 	for _, k := range slices.Backward(c.dropped) {
-		down = append(down, d.CreateTables("", &resource.Kind{Name: k.Name, Table: k.Table})...)
+		down = append(down, d.CreateTables("", k.storage())...)
 		for _, ix := range k.indexes(d) {
 			down = append(down, d.CreateIndex("", k.Table, ix)...)
 		}
 	}
 	for _, a := range slices.Backward(c.altered) {
+		if slices.Contains(a.unref, d) {
+			down = append(down, d.AddRevisionRef("", &resource.Kind{Table: a.table})...)
+		}
 		for _, ix := range a.added[d] {
 			down = append(down, d.DropIndex("", ix.Name))
 		}

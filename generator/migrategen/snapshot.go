@@ -41,6 +41,10 @@ type SnapshotKind struct {
 	// from Fields, so that a specstar release that changes an index
 	// definition produces a migration that rebuilds it.
 	Indexes map[sqlschema.Dialect][]SnapshotIndex `json:"indexes"`
+	// Unreferenced lists the dialects in which the revisions table has
+	// no foreign key to the main table (sqlschema.Dialect.RevisionRef:
+	// a job kind on PostgreSQL); empty in snapshots from before.
+	Unreferenced []sqlschema.Dialect `json:"unreferenced_revisions,omitempty"`
 }
 
 // SnapshotField is an indexed, unique or ref field.
@@ -49,6 +53,7 @@ type SnapshotField struct {
 	Type    resource.FieldType `json:"type"`
 	List    bool               `json:"list,omitempty"`
 	Indexed bool               `json:"indexed,omitempty"`
+	NoIndex bool               `json:"no_index,omitempty"`
 	Unique  bool               `json:"unique,omitempty"`
 	Fold    bool               `json:"fold,omitempty"`
 	Ref     bool               `json:"ref,omitempty"`
@@ -76,11 +81,14 @@ func NewSnapshot(kinds []*resource.Kind) *Snapshot {
 		sk := SnapshotKind{Name: k.Name, Table: k.Table, Indexes: make(map[sqlschema.Dialect][]SnapshotIndex)}
 		for _, f := range k.Fields {
 			sk.Fields = append(sk.Fields, SnapshotField{
-				Path: f.JSON, Type: f.Type, List: f.List, Indexed: f.Indexed, Unique: f.Unique, Fold: f.Fold, Ref: f.Ref != nil,
+				Path: f.JSON, Type: f.Type, List: f.List, Indexed: f.Indexed, NoIndex: f.NoIndex, Unique: f.Unique, Fold: f.Fold, Ref: f.Ref != nil,
 			})
 		}
 		slices.SortFunc(sk.Fields, func(a, b SnapshotField) int { return strings.Compare(a.Path, b.Path) })
 		for _, d := range sqlschema.Dialects() {
+			if !d.RevisionRef(k) {
+				sk.Unreferenced = append(sk.Unreferenced, d)
+			}
 			sk.Indexes[d] = []SnapshotIndex{}
 			for _, ix := range d.Indexes(k) {
 				sk.Indexes[d] = append(sk.Indexes[d], SnapshotIndex(ix))
@@ -140,4 +148,11 @@ func (k *SnapshotKind) indexes(d sqlschema.Dialect) []sqlschema.Index {
 		out[i] = sqlschema.Index(ix)
 	}
 	return out
+}
+
+// storage returns the resource.Kind that stands for k when the statements
+// of its tables are built: its name, table, and whether it is a job kind
+// (a revisions table without reference).
+func (k *SnapshotKind) storage() *resource.Kind {
+	return &resource.Kind{Name: k.Name, Table: k.Table, Job: len(k.Unreferenced) > 0}
 }

@@ -32,6 +32,7 @@ func (r *Resource) Kind() *resource.Kind {
 		MaxAge:        r.MaxAge,
 		Access:        r.access(),
 		Internal:      r.Internal,
+		Job:           r.Job != nil,
 		FormerTables:  r.FormerTables,
 		Shape:         shape(r.Fields),
 	}
@@ -64,6 +65,7 @@ func (r *Resource) Kind() *resource.Kind {
 			Type:    StorageType(t.Type),
 			List:    list,
 			Indexed: fd.Index || isRef,
+			NoIndex: fd.NoIndex && !isRef,
 			Unique:  fd.Unique,
 			Fold:    fd.Unique && t.Type == Email,
 		}

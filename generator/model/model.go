@@ -229,7 +229,11 @@ type Field struct {
 	MinLength, MaxLength *int     // runes for strings, items for lists
 	Pattern              string   // RE2 regexp, validated at build time
 	Unique, Index        bool
-	Display              bool
+	// NoIndex, with Index, keeps the field filterable and sortable
+	// without a database index (resource.Field.NoIndex): the state
+	// fields of a job but its status.
+	NoIndex bool
+	Display bool
 
 	// Enum (and list of enum): the allowed values and their Go constant names.
 	Values       []string

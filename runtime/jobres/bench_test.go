@@ -50,13 +50,13 @@ const (
 // benchKind is the resource of the no-op job, as generated for a job
 // without payload.
 var benchKind = &resource.Kind{
-	Name: "NoopJob", Table: "noop_job", Path: "jobs/noop", SchemaVersion: 1, DefaultSort: "-created_time",
+	Name: "NoopJob", Table: "noop_job", Path: "jobs/noop", SchemaVersion: 1, DefaultSort: "-created_time", Job: true,
 	Fields: []resource.Field{
 		{JSON: "status", Type: resource.TypeString, Indexed: true},
-		{JSON: "attempts", Type: resource.TypeInt, Indexed: true},
-		{JSON: "run_at", Type: resource.TypeDateTime, Indexed: true},
-		{JSON: "started_at", Type: resource.TypeDateTime, Indexed: true},
-		{JSON: "finished_at", Type: resource.TypeDateTime, Indexed: true},
+		{JSON: "attempts", Type: resource.TypeInt, Indexed: true, NoIndex: true},
+		{JSON: "run_at", Type: resource.TypeDateTime, Indexed: true, NoIndex: true},
+		{JSON: "started_at", Type: resource.TypeDateTime, Indexed: true, NoIndex: true},
+		{JSON: "finished_at", Type: resource.TypeDateTime, Indexed: true, NoIndex: true},
 	},
 	DataFields: []string{"payload", "status", "attempts", "max_attempts", "run_at", "started_at", "finished_at", "last_error", "result", "logs"},
 }

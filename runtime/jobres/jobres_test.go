@@ -30,14 +30,14 @@ import (
 var (
 	postKind = &resource.Kind{Name: "Post", Table: "post", Path: "posts", SchemaVersion: 1}
 	workKind = &resource.Kind{Name: "WorkJob", Table: "work_job", Path: "jobs/work", SchemaVersion: 1,
-		DefaultSort: "-created_time",
+		DefaultSort: "-created_time", Job: true,
 		Fields: []resource.Field{
 			{JSON: "status", Type: resource.TypeString, Indexed: true},
-			{JSON: "attempts", Type: resource.TypeInt, Indexed: true},
+			{JSON: "attempts", Type: resource.TypeInt, Indexed: true, NoIndex: true},
 		},
 		DataFields: []string{"payload", "status", "attempts", "max_attempts", "run_at", "started_at", "finished_at", "last_error", "result", "logs"},
 	}
-	tickKind = &resource.Kind{Name: "TickJob", Table: "tick_job", Path: "jobs/tick", SchemaVersion: 1,
+	tickKind = &resource.Kind{Name: "TickJob", Table: "tick_job", Path: "jobs/tick", SchemaVersion: 1, Job: true,
 		Fields:     []resource.Field{{JSON: "status", Type: resource.TypeString, Indexed: true}},
 		DataFields: workKind.DataFields,
 	}

@@ -34,10 +34,17 @@ const (
 // Field describes one top-level data field that the engine must know about:
 // indexed, unique or a reference. JSON is the key in the data object.
 type Field struct {
-	JSON    string
-	Type    FieldType
-	List    bool // a list of Type; indexes apply to its elements
+	JSON string
+	Type FieldType
+	List bool // a list of Type; indexes apply to its elements
+	// Indexed makes the field one that filters and sorts may name; the
+	// backends keep an index of it, unless NoIndex is set.
 	Indexed bool
+	// NoIndex, with Indexed, keeps the field filterable and sortable
+	// without an index: a filter on it reads the rows another condition
+	// (or the whole table) selects. Job kinds set it on every state field
+	// but status, which is written at each status change (docs/jobs.md).
+	NoIndex bool
 	Unique  bool
 	// Fold makes a Unique string field compare with the ASCII letters
 	// A-Z lower-cased: two live records may not hold values that differ
@@ -74,6 +81,11 @@ type Kind struct {
 	// of authentication): it has no routes, and only trusted code reads
 	// and writes it.
 	Internal bool
+	// Job marks the kind of a job type (runtime/jobres): its records are
+	// never deleted or purged, and only the queue writes them, always
+	// with their revisions, so on PostgreSQL its revisions table has no
+	// foreign key to the records (sqlschema; docs/jobs.md).
+	Job bool
 
 	// FormerTables lists the earlier table names of a renamed kind (the
 	// tables of the spec's renamed_from names), newest first: a backend
@@ -158,6 +170,10 @@ func (k *Kind) Field(json string) *Field {
 	}
 	return nil
 }
+
+// HasIndex reports whether the backends keep an index of f: Indexed
+// without NoIndex.
+func (f *Field) HasIndex() bool { return f.Indexed && !f.NoIndex }
 
 // Schema is the set of kinds of one generated backend.
 type Schema struct {

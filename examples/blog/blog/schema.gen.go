@@ -397,20 +397,25 @@ var (
 		}, {
 			Indexed: true,
 			JSON:    "attempts",
+			NoIndex: true,
 			Type:    resource.TypeInt,
 		}, {
 			Indexed: true,
 			JSON:    "run_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "started_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "finished_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}},
+		Job:           true,
 		Name:          "NotifySubscribersJob",
 		Path:          "jobs/notify-subscribers",
 		SchemaVersion: 1,
@@ -452,20 +457,25 @@ var (
 		}, {
 			Indexed: true,
 			JSON:    "attempts",
+			NoIndex: true,
 			Type:    resource.TypeInt,
 		}, {
 			Indexed: true,
 			JSON:    "run_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "started_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "finished_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}},
+		Job:           true,
 		Name:          "DailyDigestJob",
 		Path:          "jobs/daily-digest",
 		SchemaVersion: 1,

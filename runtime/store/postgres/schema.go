@@ -181,7 +181,12 @@ func (s *Store) migrateKind(ctx context.Context, tx pgx.Tx, k *resource.Kind) er
 	if err := s.renameKind(ctx, tx, k); err != nil {
 		return err
 	}
-	for _, q := range sqlschema.Postgres.CreateTables(s.schema, k) {
+	stmts := sqlschema.Postgres.CreateTables(s.schema, k)
+	if !sqlschema.Postgres.RevisionRef(k) {
+		// Tables created before job kinds went without the reference.
+		stmts = append(stmts, sqlschema.Postgres.DropRevisionRef(s.schema, k)...)
+	}
+	for _, q := range stmts {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return err
 		}

@@ -123,7 +123,7 @@ func (t *txn) sortIndex(ks *kindSQL, q *resource.Query) string {
 		return ""
 	}
 	f := ks.kind.Field(first.Name)
-	if f == nil || !f.Indexed || f.List {
+	if f == nil || !f.HasIndex() || f.List {
 		return ""
 	}
 	sortIx := indexName(indexPrefix, ks.kind.Table, first.Name)
@@ -156,8 +156,8 @@ func (t *txn) sortIndex(ks *kindSQL, q *resource.Query) string {
 			}
 			continue
 		}
-		if field.List {
-			continue
+		if f := ks.kind.Field(field.Name); field.List || f == nil || !f.HasIndex() {
+			continue // no index competes with the walk
 		}
 		if st == nil {
 			if st = t.stats(ks); st.rows == 0 {
@@ -213,7 +213,7 @@ func orderedEquality(k *resource.Kind, q *resource.Query, keys []filter.SortKey)
 		case *filter.In:
 			field = x.Field.Info
 			if !field.Meta {
-				if f := k.Field(field.Name); f != nil && f.Indexed {
+				if f := k.Field(field.Name); f != nil && f.HasIndex() {
 					return ""
 				}
 			}
@@ -227,7 +227,7 @@ func orderedEquality(k *resource.Kind, q *resource.Query, keys []filter.SortKey)
 	if eq == nil || eq.Field.Info.Meta || eq.Field.Info.List {
 		return ""
 	}
-	if f := k.Field(eq.Field.Info.Name); f == nil || !f.Indexed || f.List {
+	if f := k.Field(eq.Field.Info.Name); f == nil || !f.HasIndex() || f.List {
 		return ""
 	}
 	held := sqlschema.IndexedOrder(k, eq.Field.Info.Name)

@@ -148,7 +148,7 @@ func PostgresContainable(t resource.FieldType) bool {
 //     folded text for a Fold field, see postgresUnique) WHERE NOT
 //     is_deleted, so that only live records hold a value and JSON null
 //     holds none;
-//   - ix_ for each indexed scalar field: btree on PostgresFieldExpr NULLS
+//   - ix_ for each indexed scalar field (but those with NoIndex): btree on PostgresFieldExpr NULLS
 //     FIRST (the order of every list: a forward scan is ascending with
 //     nulls first, a backward scan descending with nulls last), then the
 //     kind's default order and resource_id (see orderKeys); for an
@@ -172,7 +172,7 @@ func postgresIndexes(k *resource.Kind) []Index {
 				Field:  f.JSON,
 			})
 		}
-		if f.Indexed {
+		if f.HasIndex() {
 			var def string
 			switch {
 			case !f.List:
@@ -195,10 +195,16 @@ func postgresIndexes(k *resource.Kind) []Index {
 	return out
 }
 
-// postgresTables returns the CREATE TABLE statements of a kind's tables in
-// schema. Times are timestamptz, data is json (see above).
-func postgresTables(schema, name string) []string {
-	table, revs := Qualify(schema, name), Qualify(schema, name+"_revisions")
+// postgresTables returns the CREATE TABLE statements of kind k's tables in
+// schema. Times are timestamptz, data is json (see above). The revisions
+// reference their record (postgresRevisionRef), except those of a job
+// kind (see Dialect.RevisionRef).
+func postgresTables(schema string, k *resource.Kind) []string {
+	table, revs := Qualify(schema, k.Table), Qualify(schema, k.Table+"_revisions")
+	ref := ""
+	if Postgres.RevisionRef(k) {
+		ref = " REFERENCES " + table + postgresRevisionRef
+	}
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + table + ` (
 	resource_id          text COLLATE "C" NOT NULL PRIMARY KEY,
@@ -222,11 +228,8 @@ func postgresTables(schema, name string) []string {
 	rev_updated_by       text NOT NULL,
 	data                 json NOT NULL
 )`,
-		// Revisions reference their record; the check is deferred to
-		// commit because the Service writes revision 1 before the record.
 		`CREATE TABLE IF NOT EXISTS ` + revs + ` (
-	resource_id    text COLLATE "C" NOT NULL REFERENCES ` + table + ` (resource_id)
-	               ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+	resource_id    text COLLATE "C" NOT NULL` + ref + `,
 	n              bigint NOT NULL,
 	revision_id    text NOT NULL,
 	parent         text,
@@ -241,4 +244,28 @@ func postgresTables(schema, name string) []string {
 	PRIMARY KEY (resource_id, n)
 )`,
 	}
+}
+
+// postgresRevisionRef follows "REFERENCES <table>" in the revisions'
+// reference to their record. The check is deferred to commit because the
+// Service writes revision 1 before the record.
+const postgresRevisionRef = ` (resource_id)
+	               ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED`
+
+// postgresRevisionRefName returns the name PostgreSQL gives the foreign
+// key of the revisions table of table (its makeObjectName: the table and
+// column names shortened, the longer first, until
+// "<table>_revisions_resource_id_fkey" fits in 63 bytes).
+func postgresRevisionRefName(table string) string {
+	name1, name2, label := table+"_revisions", "resource_id", "fkey"
+	avail := PostgresMaxIdent - 1 - (len(label) + 1)
+	n1, n2 := len(name1), len(name2)
+	for n1+n2 > avail {
+		if n1 > n2 {
+			n1--
+		} else {
+			n2--
+		}
+	}
+	return name1[:n1] + "_" + name2[:n2] + "_" + label
 }

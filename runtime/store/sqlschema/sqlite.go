@@ -108,7 +108,7 @@ func sqliteIndexes(k *resource.Kind) []Index {
 				Field:  f.JSON,
 			})
 		}
-		if f.Indexed {
+		if f.HasIndex() {
 			out = append(out, Index{
 				Name:  SQLite.IndexName(IndexPrefix, k.Table, f.JSON),
 				Def:   "(" + SQLiteFieldExpr(f.JSON, f.Type) + orderKeys(SQLite, k, f) + ")",

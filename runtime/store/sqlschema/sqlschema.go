@@ -137,9 +137,53 @@ func (d Dialect) DropIndex(schema, name string) string {
 // k in schema, if they do not exist: <table> then <table>_revisions.
 func (d Dialect) CreateTables(schema string, k *resource.Kind) []string {
 	if d == Postgres {
-		return postgresTables(schema, k.Table)
+		return postgresTables(schema, k)
 	}
 	return sqliteTables(k.Table)
+}
+
+// RevisionRef reports whether the revisions table of kind k references
+// its main table in dialect d (a foreign key, deferred to commit, which
+// deletes the revisions with their record). Every kind's does but, on
+// PostgreSQL, a job kind's (resource.Kind.Job): its records are never
+// deleted and the queue writes them with their revisions, and there the
+// check of each revision row (a lookup and a lock of its record at
+// commit) is a good part of what a job costs (docs/jobs.md). SQLite
+// keeps it: it costs little there, and removing it means rebuilding the
+// table.
+func (d Dialect) RevisionRef(k *resource.Kind) bool {
+	return d != Postgres || !k.Job
+}
+
+// DropRevisionRef returns the statements that remove the foreign keys of
+// the revisions table of kind k in schema, if it has any (PostgreSQL;
+// none on SQLite, whose job kinds keep theirs): what an existing job
+// kind's tables need since RevisionRef says so. The key is found by
+// table, not by name, which a renamed table keeps from its old one.
+func (d Dialect) DropRevisionRef(schema string, k *resource.Kind) []string {
+	if d != Postgres {
+		return nil
+	}
+	revs := Qualify(schema, k.Table+"_revisions")
+	return []string{`DO $$
+DECLARE c name;
+BEGIN
+	FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = ` + QuoteLiteral(revs) + `::regclass AND contype = 'f' LOOP
+		EXECUTE ` + QuoteLiteral("ALTER TABLE "+revs+" DROP CONSTRAINT ") + ` || quote_ident(c);
+	END LOOP;
+END $$`}
+}
+
+// AddRevisionRef returns the statements that give the revisions table of
+// kind k in schema its foreign key back (PostgreSQL): the down migration
+// of DropRevisionRef.
+func (d Dialect) AddRevisionRef(schema string, k *resource.Kind) []string {
+	if d != Postgres {
+		return nil
+	}
+	return []string{"ALTER TABLE " + Qualify(schema, k.Table+"_revisions") + " ADD CONSTRAINT " +
+		QuoteIdent(postgresRevisionRefName(k.Table)) + " FOREIGN KEY (resource_id) REFERENCES " +
+		Qualify(schema, k.Table) + postgresRevisionRef}
 }
 
 // DropTables returns the statements that drop the two tables of kind k in

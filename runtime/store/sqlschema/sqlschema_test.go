@@ -1,6 +1,7 @@
 package sqlschema_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -259,6 +260,41 @@ func TestCheckKind(t *testing.T) {
 			err := tt.dialect.CheckKind(tt.kind)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("CheckKind = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestJobKind checks the storage of a job kind: no index of a NoIndex
+// field in either dialect, and revisions without a foreign key on
+// PostgreSQL alone.
+func TestJobKind(t *testing.T) {
+	job := &resource.Kind{Name: "WorkJob", Table: "work_job", Job: true, Fields: []resource.Field{
+		{JSON: "status", Type: resource.TypeString, Indexed: true},
+		{JSON: "run_at", Type: resource.TypeDateTime, Indexed: true, NoIndex: true},
+	}}
+	for _, d := range sqlschema.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			var fields []string
+			for _, ix := range d.Indexes(job) {
+				fields = append(fields, ix.Field)
+			}
+			slices.Sort(fields)
+			if diff := cmp.Diff([]string{"", "status"}, fields); diff != "" {
+				t.Errorf("indexes by field (-want +got):\n%s", diff)
+			}
+			revs := d.CreateTables("", job)[1]
+			wantRef := d != sqlschema.Postgres
+			if got := strings.Contains(revs, "REFERENCES"); got != wantRef || d.RevisionRef(job) != wantRef {
+				t.Errorf("revisions reference their record: %v (RevisionRef %v), want %v:\n%s", got, d.RevisionRef(job), wantRef, revs)
+			}
+			if got := len(d.DropRevisionRef("", job)) > 0; got != !wantRef {
+				t.Errorf("DropRevisionRef has statements: %v, want %v", got, !wantRef)
+			}
+			plain := *job
+			plain.Job = false
+			if !d.RevisionRef(&plain) || !strings.Contains(d.CreateTables("", &plain)[1], "REFERENCES") {
+				t.Errorf("the revisions of a kind that is not a job's have no foreign key")
 			}
 		})
 	}

@@ -39,20 +39,25 @@ var (
 		}, {
 			Indexed: true,
 			JSON:    "attempts",
+			NoIndex: true,
 			Type:    resource.TypeInt,
 		}, {
 			Indexed: true,
 			JSON:    "run_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "started_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "finished_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}},
+		Job:           true,
 		Name:          "SendReceiptJob",
 		Path:          "jobs/send-receipt",
 		SchemaVersion: 1,
@@ -84,20 +89,25 @@ var (
 		}, {
 			Indexed: true,
 			JSON:    "attempts",
+			NoIndex: true,
 			Type:    resource.TypeInt,
 		}, {
 			Indexed: true,
 			JSON:    "run_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "started_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "finished_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}},
+		Job:           true,
 		Name:          "RebuildJob",
 		Path:          "jobs/rebuild",
 		SchemaVersion: 1,
@@ -125,20 +135,25 @@ var (
 		}, {
 			Indexed: true,
 			JSON:    "attempts",
+			NoIndex: true,
 			Type:    resource.TypeInt,
 		}, {
 			Indexed: true,
 			JSON:    "run_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "started_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}, {
 			Indexed: true,
 			JSON:    "finished_at",
+			NoIndex: true,
 			Type:    resource.TypeDateTime,
 		}},
+		Job:           true,
 		Name:          "CleanupJob",
 		Path:          "jobs/cleanup",
 		SchemaVersion: 1,

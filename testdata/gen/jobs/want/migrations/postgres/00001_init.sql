@@ -27,8 +27,7 @@ CREATE TABLE IF NOT EXISTS "cleanup_job" (
 );
 
 CREATE TABLE IF NOT EXISTS "cleanup_job_revisions" (
-	resource_id    text COLLATE "C" NOT NULL REFERENCES "cleanup_job" (resource_id)
-	               ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+	resource_id    text COLLATE "C" NOT NULL,
 	n              bigint NOT NULL,
 	revision_id    text NOT NULL,
 	parent         text,
@@ -46,22 +45,6 @@ CREATE TABLE IF NOT EXISTS "cleanup_job_revisions" (
 CREATE INDEX IF NOT EXISTS "dx_cleanup_job" ON "cleanup_job" USING btree (resource_id) WHERE is_deleted;
 
 COMMENT ON INDEX "dx_cleanup_job" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
-
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_attempts" ON "cleanup_job" USING btree (((data ->> 'attempts')::numeric) NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_cleanup_job_attempts" IS 'specstar: USING btree (((data ->> ''attempts'')::numeric) NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_finished_at" ON "cleanup_job" USING btree (((CASE WHEN substr((data ->> 'finished_at'), 20, 1) = '.' THEN substr((data ->> 'finished_at'), 1, 20) || rpad(substr((data ->> 'finished_at'), 21, length((data ->> 'finished_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'finished_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_cleanup_job_finished_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''finished_at''), 20, 1) = ''.'' THEN substr((data ->> ''finished_at''), 1, 20) || rpad(substr((data ->> ''finished_at''), 21, length((data ->> ''finished_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''finished_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_run_at" ON "cleanup_job" USING btree (((CASE WHEN substr((data ->> 'run_at'), 20, 1) = '.' THEN substr((data ->> 'run_at'), 1, 20) || rpad(substr((data ->> 'run_at'), 21, length((data ->> 'run_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'run_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_cleanup_job_run_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''run_at''), 20, 1) = ''.'' THEN substr((data ->> ''run_at''), 1, 20) || rpad(substr((data ->> ''run_at''), 21, length((data ->> ''run_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''run_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_started_at" ON "cleanup_job" USING btree (((CASE WHEN substr((data ->> 'started_at'), 20, 1) = '.' THEN substr((data ->> 'started_at'), 1, 20) || rpad(substr((data ->> 'started_at'), 21, length((data ->> 'started_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'started_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_cleanup_job_started_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''started_at''), 20, 1) = ''.'' THEN substr((data ->> ''started_at''), 1, 20) || rpad(substr((data ->> ''started_at''), 21, length((data ->> ''started_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''started_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "ix_cleanup_job_status" ON "cleanup_job" USING btree (((data ->> 'status') COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
 
@@ -135,8 +118,7 @@ CREATE TABLE IF NOT EXISTS "rebuild_job" (
 );
 
 CREATE TABLE IF NOT EXISTS "rebuild_job_revisions" (
-	resource_id    text COLLATE "C" NOT NULL REFERENCES "rebuild_job" (resource_id)
-	               ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+	resource_id    text COLLATE "C" NOT NULL,
 	n              bigint NOT NULL,
 	revision_id    text NOT NULL,
 	parent         text,
@@ -154,22 +136,6 @@ CREATE TABLE IF NOT EXISTS "rebuild_job_revisions" (
 CREATE INDEX IF NOT EXISTS "dx_rebuild_job" ON "rebuild_job" USING btree (resource_id) WHERE is_deleted;
 
 COMMENT ON INDEX "dx_rebuild_job" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
-
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_attempts" ON "rebuild_job" USING btree (((data ->> 'attempts')::numeric) NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_rebuild_job_attempts" IS 'specstar: USING btree (((data ->> ''attempts'')::numeric) NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_finished_at" ON "rebuild_job" USING btree (((CASE WHEN substr((data ->> 'finished_at'), 20, 1) = '.' THEN substr((data ->> 'finished_at'), 1, 20) || rpad(substr((data ->> 'finished_at'), 21, length((data ->> 'finished_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'finished_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_rebuild_job_finished_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''finished_at''), 20, 1) = ''.'' THEN substr((data ->> ''finished_at''), 1, 20) || rpad(substr((data ->> ''finished_at''), 21, length((data ->> ''finished_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''finished_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_run_at" ON "rebuild_job" USING btree (((CASE WHEN substr((data ->> 'run_at'), 20, 1) = '.' THEN substr((data ->> 'run_at'), 1, 20) || rpad(substr((data ->> 'run_at'), 21, length((data ->> 'run_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'run_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_rebuild_job_run_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''run_at''), 20, 1) = ''.'' THEN substr((data ->> ''run_at''), 1, 20) || rpad(substr((data ->> ''run_at''), 21, length((data ->> ''run_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''run_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_started_at" ON "rebuild_job" USING btree (((CASE WHEN substr((data ->> 'started_at'), 20, 1) = '.' THEN substr((data ->> 'started_at'), 1, 20) || rpad(substr((data ->> 'started_at'), 21, length((data ->> 'started_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'started_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_rebuild_job_started_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''started_at''), 20, 1) = ''.'' THEN substr((data ->> ''started_at''), 1, 20) || rpad(substr((data ->> ''started_at''), 21, length((data ->> ''started_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''started_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "ix_rebuild_job_status" ON "rebuild_job" USING btree (((data ->> 'status') COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
 
@@ -199,8 +165,7 @@ CREATE TABLE IF NOT EXISTS "send_receipt_job" (
 );
 
 CREATE TABLE IF NOT EXISTS "send_receipt_job_revisions" (
-	resource_id    text COLLATE "C" NOT NULL REFERENCES "send_receipt_job" (resource_id)
-	               ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+	resource_id    text COLLATE "C" NOT NULL,
 	n              bigint NOT NULL,
 	revision_id    text NOT NULL,
 	parent         text,
@@ -218,22 +183,6 @@ CREATE TABLE IF NOT EXISTS "send_receipt_job_revisions" (
 CREATE INDEX IF NOT EXISTS "dx_send_receipt_job" ON "send_receipt_job" USING btree (resource_id) WHERE is_deleted;
 
 COMMENT ON INDEX "dx_send_receipt_job" IS 'specstar: USING btree (resource_id) WHERE is_deleted';
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_attempts" ON "send_receipt_job" USING btree (((data ->> 'attempts')::numeric) NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_send_receipt_job_attempts" IS 'specstar: USING btree (((data ->> ''attempts'')::numeric) NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_finished_at" ON "send_receipt_job" USING btree (((CASE WHEN substr((data ->> 'finished_at'), 20, 1) = '.' THEN substr((data ->> 'finished_at'), 1, 20) || rpad(substr((data ->> 'finished_at'), 21, length((data ->> 'finished_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'finished_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_send_receipt_job_finished_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''finished_at''), 20, 1) = ''.'' THEN substr((data ->> ''finished_at''), 1, 20) || rpad(substr((data ->> ''finished_at''), 21, length((data ->> ''finished_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''finished_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_run_at" ON "send_receipt_job" USING btree (((CASE WHEN substr((data ->> 'run_at'), 20, 1) = '.' THEN substr((data ->> 'run_at'), 1, 20) || rpad(substr((data ->> 'run_at'), 21, length((data ->> 'run_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'run_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_send_receipt_job_run_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''run_at''), 20, 1) = ''.'' THEN substr((data ->> ''run_at''), 1, 20) || rpad(substr((data ->> ''run_at''), 21, length((data ->> ''run_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''run_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_started_at" ON "send_receipt_job" USING btree (((CASE WHEN substr((data ->> 'started_at'), 20, 1) = '.' THEN substr((data ->> 'started_at'), 1, 20) || rpad(substr((data ->> 'started_at'), 21, length((data ->> 'started_at')) - 21), 9, '0') || 'Z' ELSE substr((data ->> 'started_at'), 1, 19) || '.000000000Z' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
-
-COMMENT ON INDEX "ix_send_receipt_job_started_at" IS 'specstar: USING btree (((CASE WHEN substr((data ->> ''started_at''), 20, 1) = ''.'' THEN substr((data ->> ''started_at''), 1, 20) || rpad(substr((data ->> ''started_at''), 21, length((data ->> ''started_at'')) - 21), 9, ''0'') || ''Z'' ELSE substr((data ->> ''started_at''), 1, 19) || ''.000000000Z'' END) COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id)';
 
 CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_status" ON "send_receipt_job" USING btree (((data ->> 'status') COLLATE "C") NULLS FIRST, "created_time" DESC, resource_id);
 

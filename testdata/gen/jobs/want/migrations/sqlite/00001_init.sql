@@ -43,14 +43,6 @@ CREATE TABLE IF NOT EXISTS "cleanup_job_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_attempts" ON "cleanup_job" (json_extract(data, '$.attempts'), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_finished_at" ON "cleanup_job" ((CASE WHEN substr(json_extract(data, '$.finished_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.finished_at'), 1, 20) || substr(substr(json_extract(data, '$.finished_at'), 21, length(json_extract(data, '$.finished_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.finished_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_run_at" ON "cleanup_job" ((CASE WHEN substr(json_extract(data, '$.run_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.run_at'), 1, 20) || substr(substr(json_extract(data, '$.run_at'), 21, length(json_extract(data, '$.run_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.run_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_cleanup_job_started_at" ON "cleanup_job" ((CASE WHEN substr(json_extract(data, '$.started_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.started_at'), 1, 20) || substr(substr(json_extract(data, '$.started_at'), 21, length(json_extract(data, '$.started_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.started_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
 CREATE INDEX IF NOT EXISTS "ix_cleanup_job_status" ON "cleanup_job" (json_extract(data, '$.status'), "created_time" DESC, resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_cleanup_job" ON "cleanup_job" (is_deleted, resource_id);
@@ -137,14 +129,6 @@ CREATE TABLE IF NOT EXISTS "rebuild_job_revisions" (
 	PRIMARY KEY (resource_id, n)
 );
 
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_attempts" ON "rebuild_job" (json_extract(data, '$.attempts'), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_finished_at" ON "rebuild_job" ((CASE WHEN substr(json_extract(data, '$.finished_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.finished_at'), 1, 20) || substr(substr(json_extract(data, '$.finished_at'), 21, length(json_extract(data, '$.finished_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.finished_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_run_at" ON "rebuild_job" ((CASE WHEN substr(json_extract(data, '$.run_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.run_at'), 1, 20) || substr(substr(json_extract(data, '$.run_at'), 21, length(json_extract(data, '$.run_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.run_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_rebuild_job_started_at" ON "rebuild_job" ((CASE WHEN substr(json_extract(data, '$.started_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.started_at'), 1, 20) || substr(substr(json_extract(data, '$.started_at'), 21, length(json_extract(data, '$.started_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.started_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
 CREATE INDEX IF NOT EXISTS "ix_rebuild_job_status" ON "rebuild_job" (json_extract(data, '$.status'), "created_time" DESC, resource_id);
 
 CREATE INDEX IF NOT EXISTS "lx_rebuild_job" ON "rebuild_job" (is_deleted, resource_id);
@@ -188,14 +172,6 @@ CREATE TABLE IF NOT EXISTS "send_receipt_job_revisions" (
 	data           TEXT NOT NULL,
 	PRIMARY KEY (resource_id, n)
 );
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_attempts" ON "send_receipt_job" (json_extract(data, '$.attempts'), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_finished_at" ON "send_receipt_job" ((CASE WHEN substr(json_extract(data, '$.finished_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.finished_at'), 1, 20) || substr(substr(json_extract(data, '$.finished_at'), 21, length(json_extract(data, '$.finished_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.finished_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_run_at" ON "send_receipt_job" ((CASE WHEN substr(json_extract(data, '$.run_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.run_at'), 1, 20) || substr(substr(json_extract(data, '$.run_at'), 21, length(json_extract(data, '$.run_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.run_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
-
-CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_started_at" ON "send_receipt_job" ((CASE WHEN substr(json_extract(data, '$.started_at'), 20, 1) = '.' THEN substr(json_extract(data, '$.started_at'), 1, 20) || substr(substr(json_extract(data, '$.started_at'), 21, length(json_extract(data, '$.started_at')) - 21) || '000000000', 1, 9) || 'Z' ELSE substr(json_extract(data, '$.started_at'), 1, 19) || '.000000000Z' END), "created_time" DESC, resource_id);
 
 CREATE INDEX IF NOT EXISTS "ix_send_receipt_job_status" ON "send_receipt_job" (json_extract(data, '$.status'), "created_time" DESC, resource_id);
 
