@@ -26,7 +26,6 @@ import (
 	"github.com/specstar-go/specstar/runtime/blob"
 	"github.com/specstar-go/specstar/runtime/files"
 	"github.com/specstar-go/specstar/runtime/resource"
-	"github.com/specstar-go/specstar/runtime/store/memory"
 )
 
 // pattern is a reader of n bytes that are not all alike (so that nothing
@@ -180,18 +179,8 @@ type benchServer struct {
 
 func newBenchServer(b *testing.B) *benchServer {
 	dir := b.TempDir()
-	d, err := blob.NewDir(filepath.Join(dir, "store"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { d.Close() })
-	schema := &resource.Schema{Kinds: []*resource.Kind{benchKind}}
-	backend := memory.New()
-	if err := backend.Migrate(context.Background(), schema); err != nil {
-		b.Fatal(err)
-	}
-	st := files.New(d, files.Options{})
-	svc := resource.NewService(backend, schema, st.ServiceOptions(schema)...)
+	st, svc := folderSetup(b, filepath.Join(dir, "store"), benchKind)
+	schema := svc.Schema()
 	bs := &benchServer{st: st, svc: svc, dir: dir}
 	e := echo.New()
 	st.Register(e.Group("/api"), svc, schema)

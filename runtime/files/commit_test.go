@@ -15,31 +15,33 @@ import (
 	"github.com/specstar-go/specstar/runtime/store/memory"
 )
 
-// folderSetup is setup over a folder store, where uploads answer before
-// their bytes are committed.
-func folderSetup(t *testing.T) (*files.Store, *resource.Service, string) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "files")
+// folderSetup returns a files store over the folder dir, and a service
+// of kind k (on the memory backend) with the store's hooks: on a folder
+// store uploads answer before their bytes are committed. The store is
+// flushed when tb ends.
+func folderSetup(tb testing.TB, dir string, k *resource.Kind) (*files.Store, *resource.Service) {
+	tb.Helper()
 	d, err := blob.NewDir(dir)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close() })
-	schema := &resource.Schema{Kinds: []*resource.Kind{docKind}}
+	tb.Cleanup(func() { d.Close() })
+	schema := &resource.Schema{Kinds: []*resource.Kind{k}}
 	backend := memory.New()
 	if err := backend.Migrate(context.Background(), schema); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	st := files.New(d, files.Options{})
-	t.Cleanup(st.Flush)
-	return st, resource.NewService(backend, schema, st.ServiceOptions(schema)...), dir
+	tb.Cleanup(st.Flush)
+	return st, resource.NewService(backend, schema, st.ServiceOptions(schema)...)
 }
 
 // TestDeferredCommit: on the folder store an upload answers before its
 // bytes are synced and renamed into place, and a write that references
 // it waits for that before it commits; Flush waits for every upload.
 func TestDeferredCommit(t *testing.T) {
-	st, svc, dir := folderSetup(t)
+	dir := filepath.Join(t.TempDir(), "files")
+	st, svc := folderSetup(t, dir, docKind)
 	release := make(chan struct{})
 	files.SetFinishHook(st, func(string) error { <-release; return nil })
 	defer files.SetFinishHook(st, nil)
@@ -95,7 +97,8 @@ func TestDeferredCommit(t *testing.T) {
 // answered, the write that references it fails and changes nothing, and
 // neither the bytes nor an upload record are left behind.
 func TestDeferredCommitFails(t *testing.T) {
-	st, svc, dir := folderSetup(t)
+	dir := filepath.Join(t.TempDir(), "files")
+	st, svc := folderSetup(t, dir, docKind)
 	started := make(chan struct{})
 	fail := make(chan struct{})
 	files.SetFinishHook(st, func(string) error { close(started); <-fail; return errors.New("disk full") })
