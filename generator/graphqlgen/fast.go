@@ -2,6 +2,7 @@ package graphqlgen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -43,12 +44,21 @@ const pkgAST = "github.com/vektah/gqlparser/v2/ast"
 //		e.Close()
 //		return true
 //	}
-func encodeMethod(f *jen.File, goType, gqlType string, cases func(g *jen.Group)) {
+//
+// With stored set, the method takes the stored JSON of the record's data
+// too (nil when the record's data is decoded): the record's and the
+// edge's.
+func encodeMethod(f *jen.File, goType, gqlType string, stored bool, cases func(g *jen.Group)) {
 	f.Comment(fmt.Sprintf("encodeGQL writes the fields of sel selected on r (GraphQL %s), reporting false", gqlType))
 	f.Comment("when one of them needs gqlgen's executor (runtime/gql.FastQuerier).")
-	f.Func().Params(jen.Id("r").Op("*").Id(goType)).Id("encodeGQL").Params(
-		jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet"),
-	).Bool().Block(
+	if stored {
+		f.Comment("stored is the stored JSON of the data when the list left it undecoded, else nil.")
+	}
+	params := []jen.Code{jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet")}
+	if stored {
+		params = append(params, jen.Id("stored").Qual(pkgJSON, "RawMessage"))
+	}
+	f.Func().Params(jen.Id("r").Op("*").Id(goType)).Id("encodeGQL").Params(params...).Bool().Block(
 		jen.If(jen.Id("r").Op("==").Nil()).Block(jen.Return(jen.False())),
 		jen.List(jen.Id("fields"), jen.Id("ok")).Op(":=").Id("e").Dot("Fields").Call(jen.Id("sel"), jen.Lit(gqlType)),
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.False())),
@@ -89,36 +99,140 @@ func emitEncoders(f *jen.File, a *resourceAPI) {
 		f.Line()
 	}
 	r := a.model
-	encodeMethod(f, r.GoName+"Record", a.name, func(g *jen.Group) {
+	rec := r.GoName + "Record"
+	encodeMethod(f, rec, a.name, true, func(g *jen.Group) {
 		g.Case(jen.Lit("id")).Id("e").Dot("String").Call(jen.Id("r").Dot("Meta").Dot("ResourceID"))
 		g.Case(jen.Lit("etag")).Id("e").Dot("String").Call(jen.Id("r").Dot("ETag").Call())
-		g.Case(jen.Lit("data")).Add(must(jen.Id("r").Dot("Data").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"))))
+		g.Case(jen.Lit("data")).Add(must(jen.Id("r").Dot("encodeDataGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"), jen.Id("stored"))))
 		g.Case(jen.Lit("meta")).Add(must(jen.Id("e").Dot("Meta").Call(jen.Op("&").Id("r").Dot("Meta"), jen.Id("f").Dot("Selections"))))
 		g.Case(jen.Lit("revisionInfo")).Add(must(jen.Id("e").Dot("RevisionInfo").Call(jen.Op("&").Id("r").Dot("RevisionInfo"), jen.Id("f").Dot("Selections"))))
 	})
-	encodeMethod(f, r.GoName, a.data, func(g *jen.Group) { dataCases(g, r.Fields) })
+	// func (r *PostRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool
+	f.Comment("encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored")
+	f.Comment("JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;")
+	f.Comment("else from the decoded value.")
+	f.Func().Params(jen.Id("r").Op("*").Id(rec)).Id("encodeDataGQL").Params(
+		jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet"), jen.Id("stored").Qual(pkgJSON, "RawMessage"),
+	).Bool().Block(
+		jen.If(jen.Id("stored").Op("!=").Nil()).Block(
+			jen.If(jen.Id("e").Dot("Stored").Call(jen.Id(storedVar(a.data)), jen.Id("stored"), jen.Id("sel"))).Block(jen.Return(jen.True())),
+			jen.If(jen.Id("r").Dot("Data").Dot("decodeGQL").Call(jen.Id("stored")).Op("!=").Nil()).Block(jen.Return(jen.False())),
+		),
+		jen.Return(jen.Id("r").Dot("Data").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("sel"))),
+	)
+	f.Line()
+	encodeMethod(f, r.GoName, a.data, false, func(g *jen.Group) { dataCases(g, r.Fields) })
 	for _, o := range a.objects {
-		encodeMethod(f, o.name, o.name, func(g *jen.Group) { dataCases(g, o.field.Fields) })
+		encodeMethod(f, o.name, o.name, false, func(g *jen.Group) { dataCases(g, o.field.Fields) })
 	}
+	emitStoredTypes(f, a)
 	list := func(field string) []jen.Code {
 		return []jen.Code{
 			jen.Id("e").Dot("OpenList").Call(),
-			jen.For(jen.List(jen.Id("_"), jen.Id("x")).Op(":=").Range().Id("r").Dot(field)).Block(
+			jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("r").Dot(field)).Block(
 				jen.Id("e").Dot("Elem").Call(),
-				must(jen.Id("x").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"))),
+				must(jen.Id("x").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"), jen.Id("r").Dot("storedData").Call(jen.Id("i")))),
 			),
 			jen.Id("e").Dot("CloseList").Call(),
 		}
 	}
-	encodeMethod(f, a.conn, a.conn, func(g *jen.Group) {
+	encodeMethod(f, a.conn, a.conn, false, func(g *jen.Group) {
 		g.Case(jen.Lit("edges")).Block(list("Edges")...)
 		g.Case(jen.Lit("nodes")).Block(list("Nodes")...)
 		g.Case(jen.Lit("pageInfo")).Add(must(jen.Id("e").Dot("PageInfo").Call(jen.Op("&").Id("r").Dot("PageInfo"), jen.Id("f").Dot("Selections"))))
 		g.Case(jen.Lit("totalCount")).Id("e").Dot("Int").Call(jen.Id("r").Dot("TotalCount"))
 	})
-	encodeMethod(f, a.edge, a.edge, func(g *jen.Group) {
+	f.Comment("storedData returns the stored JSON of the data of the i-th record, nil when the")
+	f.Comment("list decoded it.")
+	f.Func().Params(jen.Id("r").Op("*").Id(a.conn)).Id("storedData").Params(jen.Id("i").Int()).Qual(pkgJSON, "RawMessage").Block(
+		jen.If(jen.Id("i").Op("<").Len(jen.Id("r").Dot("stored"))).Block(jen.Return(jen.Id("r").Dot("stored").Index(jen.Id("i")))),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+	encodeMethod(f, a.edge, a.edge, true, func(g *jen.Group) {
 		g.Case(jen.Lit("cursor")).Id("e").Dot("String").Call(jen.Id("r").Dot("Cursor"))
-		g.Case(jen.Lit("node")).Add(must(jen.Id("r").Dot("Node").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"))))
+		g.Case(jen.Lit("node")).Add(must(jen.Id("r").Dot("Node").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"), jen.Id("stored"))))
+	})
+}
+
+// storedVar is the variable of the gql.StoredType of a data type.
+func storedVar(gqlType string) string { return strings.ToLower(gqlType[:1]) + gqlType[1:] + "Stored" }
+
+// emitStoredTypes emits the gql.StoredType of a resource's data and of
+// its nested objects, nested objects first.
+//
+//	var postDataStored = gql.NewStoredType("PostData",
+//		gql.StoredField{Key: "title", Name: "title", Kind: gql.StoredString}, ...)
+func emitStoredTypes(f *jen.File, a *resourceAPI) {
+	emit := func(gqlType string, fields []*model.Field) {
+		f.Comment(fmt.Sprintf("%s describes the stored JSON of %s for gql.Encoder.Stored.", storedVar(gqlType), gqlType))
+		args := []jen.Code{jen.Lit(gqlType)}
+		for _, fd := range fields {
+			args = append(args, jen.Line().Add(storedField(fd, true)))
+		}
+		f.Var().Id(storedVar(gqlType)).Op("=").Qual(pkgGQL, "NewStoredType").Call(append(args, jen.Line())...)
+		f.Line()
+	}
+	for _, o := range a.objects {
+		emit(o.name, o.field.Fields)
+	}
+	emit(a.data, a.model.Fields)
+}
+
+// storedField is the gql.StoredField literal of fd (a member of its
+// object when member, else a list's element).
+func storedField(fd *model.Field, member bool) *jen.Statement {
+	written := !(fd.WriteOnly || fd.Type == model.File || fd.Type == model.List && fd.Elem.Type == model.File)
+	kind, extra := "StoredString", jen.Code(nil)
+	switch fd.Type {
+	case model.Int:
+		kind = "StoredInt"
+	case model.Float:
+		kind = "StoredFloat"
+	case model.Bool:
+		kind = "StoredBool"
+	case model.DateTime:
+		kind = "StoredTime"
+	case model.Enum:
+		kind = "StoredEnum"
+		extra = jen.Id("Enum").Op(":").Map(jen.String()).String().Values(jen.DictFunc(func(d jen.Dict) {
+			for _, v := range fd.Values {
+				d[jen.Lit(v)] = jen.Lit(enumValueName(v))
+			}
+		}))
+	case model.JSON:
+		kind = "StoredJSON"
+	case model.Object:
+		kind = "StoredObject"
+		extra = jen.Id("Object").Op(":").Id(storedVar(fd.ObjectGoType))
+	case model.List:
+		kind = "StoredList"
+		extra = jen.Id("Elem").Op(":").Op("&").Add(storedField(fd.Elem, false))
+		if fd.Elem.Type == model.JSON {
+			// Lists of JSON values are decoded by encoding/json: written
+			// from the decoded value.
+			kind, extra = "StoredOther", nil
+		}
+	case model.File:
+		kind = "StoredOther"
+	}
+	if !written {
+		kind, extra = "StoredOther", nil
+	}
+	return jen.Qual(pkgGQL, "StoredField").ValuesFunc(func(g *jen.Group) {
+		if member {
+			g.Id("Key").Op(":").Lit(fd.Name)
+			if written {
+				g.Id("Name").Op(":").Lit(fieldName(fd.Name))
+			}
+		}
+		g.Id("Kind").Op(":").Qual(pkgGQL, kind)
+		if member && (fd.Nullable() || fd.Type == model.List || fd.Type == model.JSON) {
+			g.Id("Null").Op(":").True()
+		}
+		if extra != nil {
+			g.Add(extra)
+		}
 	})
 }
 
@@ -290,7 +404,14 @@ func fastFile(s *schema, pkgPath string) *jen.File {
 					s.If(jen.Id("res").Op("==").Nil()).Block(enc.Clone().Dot("Null").Call(), jen.Return(jen.True()))
 				}
 			}),
-			jen.Return(jen.Id("res").Dot("encodeGQL").Call(enc.Clone(), jen.Id("field").Dot("Selections"))),
+			jen.Do(func(s *jen.Statement) {
+				args := []jen.Code{enc.Clone(), jen.Id("field").Dot("Selections")}
+				if rt.nullable {
+					// A read's record: its data is decoded.
+					args = append(args, jen.Nil())
+				}
+				s.Return(jen.Id("res").Dot("encodeGQL").Call(args...))
+			}),
 		)
 		f.Line()
 	}
@@ -301,29 +422,39 @@ const pkgJSONRead = "github.com/specstar-go/specstar/runtime/jsonread"
 
 // emitReaders emits the reflection-free decoding of a resource's stored
 // data (runtime/jsonread) that the list resolver uses: readJSON on the
-// data type and its nested objects, and the record decoder that falls
-// back to the encoding/json one for anything jsonread refuses.
+// data type and its nested objects, decodeGQL on the data type, which
+// falls back to encoding/json for anything jsonread refuses, and the
+// record decoder.
 //
 //	func (d *Post) readJSON(r *jsonread.Reader)
-//	func decodePostRecordGQL(env *resource.Envelope) (*PostRecord, error)
+//	func (d *Post) decodeGQL(data json.RawMessage) error
+//	func decodePostRecordGQL(rec *PostRecord, env *resource.Envelope) error
 func emitReaders(f *jen.File, a *resourceAPI) {
 	r := a.model
 	readMethod(f, r.GoName, r.Fields)
 	for _, o := range a.objects {
 		readMethod(f, o.name, o.field.Fields)
 	}
+	f.Comment("decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection")
+	f.Comment("when jsonread takes the data, else with encoding/json.")
+	f.Func().Params(jen.Id("d").Op("*").Id(r.GoName)).Id("decodeGQL").Params(jen.Id("data").Qual(pkgJSON, "RawMessage")).Error().Block(
+		jen.Var().Id("rd").Qual(pkgJSONRead, "Reader"),
+		jen.Id("rd").Dot("Reset").Call(jen.Id("data")),
+		jen.Id("d").Dot("readJSON").Call(jen.Op("&").Id("rd")),
+		jen.If(jen.Id("rd").Dot("Done").Call().Op("==").Nil()).Block(jen.Return(jen.Nil())),
+		jen.Op("*").Id("d").Op("=").Id(r.GoName).Values(),
+		jen.Return(jen.Qual(pkgJSON, "Unmarshal").Call(jen.Id("data"), jen.Id("d"))),
+	)
+	f.Line()
 	name := "decode" + r.GoName + "RecordGQL"
-	f.Comment(fmt.Sprintf("%s decodes env as decode%sRecord does, without reflection; data", name, r.GoName))
-	f.Comment("that jsonread refuses is decoded by encoding/json.")
-	f.Func().Id(name).Params(jen.Id("env").Op("*").Qual(pkgResource, "Envelope")).Params(jen.Op("*").Id(r.GoName+"Record"), jen.Error()).Block(
-		jen.Id("rec").Op(":=").Op("&").Id(r.GoName+"Record").Values(jen.Dict{
-			jen.Id("Meta"): jen.Id("env").Dot("Meta"), jen.Id("RevisionInfo"): jen.Id("env").Dot("RevisionInfo"),
-		}),
-		jen.Id("rd").Op(":=").Qual(pkgJSONRead, "New").Call(jen.Id("env").Dot("Data")),
-		jen.Id("rec").Dot("Data").Dot("readJSON").Call(jen.Id("rd")),
-		jen.If(jen.Id("rd").Dot("Done").Call().Op("!=").Nil()).Block(
-			jen.Return(jen.Id("decode"+r.GoName+"Record").Call(jen.Id("env"), jen.Nil()))),
-		jen.Return(jen.Id("rec"), jen.Nil()),
+	f.Comment(fmt.Sprintf("%s decodes env into rec as decode%sRecord does, without", name, r.GoName))
+	f.Comment("reflection where jsonread takes the data.")
+	f.Func().Id(name).Params(jen.Id("rec").Op("*").Id(r.GoName+"Record"), jen.Id("env").Op("*").Qual(pkgResource, "Envelope")).Error().Block(
+		jen.List(jen.Id("rec").Dot("Meta"), jen.Id("rec").Dot("RevisionInfo")).Op("=").List(jen.Id("env").Dot("Meta"), jen.Id("env").Dot("RevisionInfo")),
+		jen.If(jen.Err().Op(":=").Id("rec").Dot("Data").Dot("decodeGQL").Call(jen.Id("env").Dot("Data")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("decode "+r.Name+" %s: %w"), jen.Id("env").Dot("Meta").Dot("ResourceID"), jen.Err())),
+		),
+		jen.Return(jen.Nil()),
 	)
 	f.Line()
 }

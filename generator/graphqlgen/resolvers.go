@@ -290,9 +290,18 @@ func emitList(f *jen.File, a *resourceAPI, kind *jen.Statement) {
 		g.If(jen.Id("edges")).Block(
 			jen.Id("conn").Dot("Edges").Op("=").Make(jen.Index().Op("*").Id(a.edge), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))))
 		g.If(jen.Id("page").Dot("Total").Op("!=").Nil()).Block(jen.Id("conn").Dot("TotalCount").Op("=").Op("*").Id("page").Dot("Total"))
+		g.Comment("Under the fast path the data stays in its stored JSON, which the encoders write.")
+		g.Id("stored").Op(":=").Qual(pkgGQL, "WritesStored").Call(jen.Id("ctx"))
+		g.If(jen.Id("stored")).Block(
+			jen.Id("conn").Dot("stored").Op("=").Make(jen.Index().Qual(pkgJSON, "RawMessage"), jen.Len(jen.Id("page").Dot("Items"))))
+		g.Id("recs").Op(":=").Make(jen.Index().Id(r.GoName+"Record"), jen.Len(jen.Id("page").Dot("Items")))
 		g.For(jen.List(jen.Id("i"), jen.Id("env")).Op(":=").Range().Id("page").Dot("Items")).Block(
-			jen.List(jen.Id("rec"), jen.Err()).Op(":=").Id("decode"+r.GoName+"RecordGQL").Call(jen.Id("env")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+			jen.Id("rec").Op(":=").Op("&").Id("recs").Index(jen.Id("i")),
+			jen.If(jen.Id("stored")).Block(
+				jen.List(jen.Id("rec").Dot("Meta"), jen.Id("rec").Dot("RevisionInfo")).Op("=").List(jen.Id("env").Dot("Meta"), jen.Id("env").Dot("RevisionInfo")),
+				jen.Id("conn").Dot("stored").Index(jen.Id("i")).Op("=").Id("env").Dot("Data"),
+			).Else().If(jen.Err().Op(":=").Id("decode"+r.GoName+"RecordGQL").Call(jen.Id("rec"), jen.Id("env")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
 			jen.Id("conn").Dot("Nodes").Op("=").Append(jen.Id("conn").Dot("Nodes"), jen.Id("rec")),
 			jen.If(jen.Id("edges")).Block(
 				jen.Id("conn").Dot("Edges").Op("=").Append(jen.Id("conn").Dot("Edges"), jen.Op("&").Id(a.edge).Values(jen.Dict{

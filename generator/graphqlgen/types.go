@@ -46,6 +46,9 @@ func typesFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		jen.Id("PageInfo").Qual(pkgGQL, "PageInfo"),
 		jen.Comment("TotalCount is set when the query selects it."),
 		jen.Id("TotalCount").Int(),
+		jen.Line().Comment("stored holds the stored JSON of each node's data, which the list leaves"),
+		jen.Comment("undecoded under the fast path (gql.WritesStored); nil otherwise."),
+		jen.Id("stored").Index().Qual(pkgJSON, "RawMessage"),
 	)
 	f.Line()
 	f.Comment(fmt.Sprintf("%s is one %s of a page, with the cursor that follows it.", a.edge, a.model.Name))

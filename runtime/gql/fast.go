@@ -124,8 +124,10 @@ func (s fastSchema) tryFast(ctx context.Context, e *Encoder) (ok bool) {
 // the arguments args: the generated fast path calls each root field's
 // resolver under it, so that the resolver (and what it calls: the
 // complexity and observation hooks, graphql.GetFieldContext) sees what
-// it sees under gqlgen's executor.
+// it sees under gqlgen's executor. The context also says that the
+// result is written by the fast path (WritesStored).
 func ResolverContext(ctx context.Context, object string, field graphql.CollectedField, args map[string]any) context.Context {
+	ctx = context.WithValue(ctx, storedKey{}, true)
 	return graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object:     object,
 		Field:      field,

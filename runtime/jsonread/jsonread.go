@@ -34,6 +34,10 @@ type Reader struct {
 // New returns a reader of data.
 func New(data []byte) *Reader { return &Reader{data: data} }
 
+// Reset makes r a reader of data, as New does, so that a Reader can live
+// on the caller's stack.
+func (r *Reader) Reset(data []byte) { *r = Reader{data: data} }
+
 // Err returns the first error, or nil; after a complete read, it also
 // reports bytes left after the value.
 func (r *Reader) Err() error { return r.err }
@@ -282,13 +286,24 @@ func (r *Reader) Time() time.Time {
 // Raw returns a copy of the next value's bytes, as json.RawMessage keeps
 // it.
 func (r *Reader) Raw() json.RawMessage {
+	span := r.Span()
+	if r.err != nil {
+		return nil
+	}
+	return append(json.RawMessage(nil), span...)
+}
+
+// Span returns the bytes of the next value, without copying them: they
+// are the reader's input, valid as long as it is. A string's escapes are
+// not checked.
+func (r *Reader) Span() []byte {
 	r.skipSpace()
 	start := r.pos
 	r.Skip()
 	if r.err != nil {
 		return nil
 	}
-	return append(json.RawMessage(nil), r.data[start:r.pos]...)
+	return r.data[start:r.pos]
 }
 
 // Skip skips the next value.
@@ -317,7 +332,7 @@ func (r *Reader) Skip() {
 		}
 		r.fail()
 	case '"':
-		_ = r.String()
+		r.skipString()
 	case 0:
 		r.fail()
 	default:
@@ -325,6 +340,21 @@ func (r *Reader) Skip() {
 			r.fail()
 		}
 	}
+}
+
+// skipString skips the string at pos, escapes included, without
+// decoding it.
+func (r *Reader) skipString() {
+	for i := r.pos + 1; i < len(r.data); i++ {
+		switch r.data[i] {
+		case '\\':
+			i++
+		case '"':
+			r.pos = i + 1
+			return
+		}
+	}
+	r.fail()
 }
 
 // Value decodes the next value into v with encoding/json: the types the

@@ -94,7 +94,7 @@ func (ec *executionContext) fastItem(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastItems answers the query field items through its resolver, as gqlgen's executor

@@ -4,6 +4,9 @@
 package item
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type ItemConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // ItemEdge is one Item of a page, with the cursor that follows it.
@@ -155,7 +162,8 @@ func (v ItemCategory) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL Item), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *ItemRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *ItemRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -174,7 +182,7 @@ func (r *ItemRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -191,6 +199,21 @@ func (r *ItemRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *ItemRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(itemDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL ItemData), reporting false
@@ -239,6 +262,24 @@ func (r *Item) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// itemDataStored describes the stored JSON of ItemData for gql.Encoder.Stored.
+var itemDataStored = gql.NewStoredType("ItemData",
+	gql.StoredField{Key: "title", Name: "title", Kind: gql.StoredString},
+	gql.StoredField{Key: "category", Name: "category", Kind: gql.StoredEnum, Enum: map[string]string{
+		"alpha":   "ALPHA",
+		"beta":    "BETA",
+		"delta":   "DELTA",
+		"epsilon": "EPSILON",
+		"eta":     "ETA",
+		"gamma":   "GAMMA",
+		"theta":   "THETA",
+		"zeta":    "ZETA",
+	}},
+	gql.StoredField{Key: "happened_at", Name: "happenedAt", Kind: gql.StoredTime},
+	gql.StoredField{Key: "body", Name: "body", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "score", Name: "score", Kind: gql.StoredInt, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL ItemConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *ItemConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -257,18 +298,18 @@ func (r *ItemConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 			e.String("ItemConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -287,9 +328,19 @@ func (r *ItemConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *ItemConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL ItemEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *ItemEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *ItemEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -306,7 +357,7 @@ func (r *ItemEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -361,19 +412,27 @@ func (d *Item) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeItemRecordGQL decodes env as decodeItemRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeItemRecordGQL(env *resource.Envelope) (*ItemRecord, error) {
-	rec := &ItemRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *Item) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeItemRecord(env, nil)
+	*d = Item{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeItemRecordGQL decodes env into rec as decodeItemRecord does, without
+// reflection where jsonread takes the data.
+func decodeItemRecordGQL(rec *ItemRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode Item %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // ItemChange is a committed change of a Item (GraphQL ItemChange).

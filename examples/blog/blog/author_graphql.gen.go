@@ -4,6 +4,9 @@
 package blog
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type AuthorConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // AuthorEdge is one Author of a page, with the cursor that follows it.
@@ -126,7 +133,8 @@ func authorSort(orders []*AuthorOrder) string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL Author), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *AuthorRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *AuthorRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -145,7 +153,7 @@ func (r *AuthorRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -162,6 +170,21 @@ func (r *AuthorRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *AuthorRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(authorDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL AuthorData), reporting false
@@ -248,6 +271,21 @@ func (r *AuthorAddress) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// authorAddressStored describes the stored JSON of AuthorAddress for gql.Encoder.Stored.
+var authorAddressStored = gql.NewStoredType("AuthorAddress",
+	gql.StoredField{Key: "city", Name: "city", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "country", Name: "country", Kind: gql.StoredString, Null: true},
+)
+
+// authorDataStored describes the stored JSON of AuthorData for gql.Encoder.Stored.
+var authorDataStored = gql.NewStoredType("AuthorData",
+	gql.StoredField{Key: "name", Name: "name", Kind: gql.StoredString},
+	gql.StoredField{Key: "email", Name: "email", Kind: gql.StoredString},
+	gql.StoredField{Key: "bio", Name: "bio", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "website", Name: "website", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "address", Name: "address", Kind: gql.StoredObject, Null: true, Object: authorAddressStored},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL AuthorConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *AuthorConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -266,18 +304,18 @@ func (r *AuthorConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 			e.String("AuthorConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -296,9 +334,19 @@ func (r *AuthorConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *AuthorConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL AuthorEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *AuthorEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *AuthorEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -315,7 +363,7 @@ func (r *AuthorEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -405,19 +453,27 @@ func (d *AuthorAddress) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeAuthorRecordGQL decodes env as decodeAuthorRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeAuthorRecordGQL(env *resource.Envelope) (*AuthorRecord, error) {
-	rec := &AuthorRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *Author) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeAuthorRecord(env, nil)
+	*d = Author{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeAuthorRecordGQL decodes env into rec as decodeAuthorRecord does, without
+// reflection where jsonread takes the data.
+func decodeAuthorRecordGQL(rec *AuthorRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode Author %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // AuthorChange is a committed change of a Author (GraphQL AuthorChange).

@@ -4,6 +4,9 @@
 package blog
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type CommentConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // CommentEdge is one Comment of a page, with the cursor that follows it.
@@ -111,7 +118,8 @@ func commentSort(orders []*CommentOrder) string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL Comment), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *CommentRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *CommentRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -130,7 +138,7 @@ func (r *CommentRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -147,6 +155,21 @@ func (r *CommentRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *CommentRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(commentDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL CommentData), reporting false
@@ -191,6 +214,15 @@ func (r *Comment) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// commentDataStored describes the stored JSON of CommentData for gql.Encoder.Stored.
+var commentDataStored = gql.NewStoredType("CommentData",
+	gql.StoredField{Key: "post", Name: "post", Kind: gql.StoredString},
+	gql.StoredField{Key: "author_name", Name: "authorName", Kind: gql.StoredString},
+	gql.StoredField{Key: "body", Name: "body", Kind: gql.StoredString},
+	gql.StoredField{Key: "day", Name: "day", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "external_id", Name: "externalId", Kind: gql.StoredString, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL CommentConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *CommentConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -209,18 +241,18 @@ func (r *CommentConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool
 			e.String("CommentConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -239,9 +271,19 @@ func (r *CommentConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *CommentConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL CommentEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *CommentEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *CommentEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -258,7 +300,7 @@ func (r *CommentEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -313,19 +355,27 @@ func (d *Comment) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeCommentRecordGQL decodes env as decodeCommentRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeCommentRecordGQL(env *resource.Envelope) (*CommentRecord, error) {
-	rec := &CommentRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *Comment) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeCommentRecord(env, nil)
+	*d = Comment{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeCommentRecordGQL decodes env into rec as decodeCommentRecord does, without
+// reflection where jsonread takes the data.
+func decodeCommentRecordGQL(rec *CommentRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode Comment %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // CommentChange is a committed change of a Comment (GraphQL CommentChange).

@@ -4,6 +4,9 @@
 package blog
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type DailyDigestJobConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // DailyDigestJobEdge is one DailyDigestJob of a page, with the cursor that follows it.
@@ -155,7 +162,8 @@ func (v DailyDigestJobStatus) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJob), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *DailyDigestJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *DailyDigestJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -174,7 +182,7 @@ func (r *DailyDigestJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) b
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -191,6 +199,21 @@ func (r *DailyDigestJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) b
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *DailyDigestJobRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(dailyDigestJobDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJobData), reporting false
@@ -297,6 +320,31 @@ func (r *DailyDigestPayload) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) boo
 	return true
 }
 
+// dailyDigestPayloadStored describes the stored JSON of DailyDigestPayload for gql.Encoder.Stored.
+var dailyDigestPayloadStored = gql.NewStoredType("DailyDigestPayload",
+	gql.StoredField{Key: "window_hours", Name: "windowHours", Kind: gql.StoredInt, Null: true},
+)
+
+// dailyDigestJobDataStored describes the stored JSON of DailyDigestJobData for gql.Encoder.Stored.
+var dailyDigestJobDataStored = gql.NewStoredType("DailyDigestJobData",
+	gql.StoredField{Key: "payload", Name: "payload", Kind: gql.StoredObject, Object: dailyDigestPayloadStored},
+	gql.StoredField{Key: "status", Name: "status", Kind: gql.StoredEnum, Enum: map[string]string{
+		"cancelled": "CANCELLED",
+		"completed": "COMPLETED",
+		"failed":    "FAILED",
+		"pending":   "PENDING",
+		"running":   "RUNNING",
+	}},
+	gql.StoredField{Key: "attempts", Name: "attempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "max_attempts", Name: "maxAttempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "run_at", Name: "runAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "started_at", Name: "startedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "finished_at", Name: "finishedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "last_error", Name: "lastError", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "result", Name: "result", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "logs", Name: "logs", Kind: gql.StoredJSON, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJobConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *DailyDigestJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -315,18 +363,18 @@ func (r *DailyDigestJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSe
 			e.String("DailyDigestJobConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -345,9 +393,19 @@ func (r *DailyDigestJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSe
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *DailyDigestJobConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL DailyDigestJobEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *DailyDigestJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *DailyDigestJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -364,7 +422,7 @@ func (r *DailyDigestJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) boo
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -464,19 +522,27 @@ func (d *DailyDigestPayload) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeDailyDigestJobRecordGQL decodes env as decodeDailyDigestJobRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeDailyDigestJobRecordGQL(env *resource.Envelope) (*DailyDigestJobRecord, error) {
-	rec := &DailyDigestJobRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *DailyDigestJob) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeDailyDigestJobRecord(env, nil)
+	*d = DailyDigestJob{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeDailyDigestJobRecordGQL decodes env into rec as decodeDailyDigestJobRecord does, without
+// reflection where jsonread takes the data.
+func decodeDailyDigestJobRecordGQL(rec *DailyDigestJobRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode DailyDigestJob %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // DailyDigestJobChange is a committed change of a DailyDigestJob (GraphQL DailyDigestJobChange).

@@ -4,6 +4,9 @@
 package blog
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type FeedEntryConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // FeedEntryEdge is one FeedEntry of a page, with the cursor that follows it.
@@ -114,7 +121,8 @@ func feedEntrySort(orders []*FeedEntryOrder) string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL FeedEntry), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *FeedEntryRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *FeedEntryRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -133,7 +141,7 @@ func (r *FeedEntryRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -150,6 +158,21 @@ func (r *FeedEntryRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *FeedEntryRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(feedEntryDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL FeedEntryData), reporting false
@@ -184,6 +207,13 @@ func (r *FeedEntry) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// feedEntryDataStored describes the stored JSON of FeedEntryData for gql.Encoder.Stored.
+var feedEntryDataStored = gql.NewStoredType("FeedEntryData",
+	gql.StoredField{Key: "post", Name: "post", Kind: gql.StoredString},
+	gql.StoredField{Key: "title", Name: "title", Kind: gql.StoredString},
+	gql.StoredField{Key: "published_at", Name: "publishedAt", Kind: gql.StoredTime},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL FeedEntryConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *FeedEntryConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -202,18 +232,18 @@ func (r *FeedEntryConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bo
 			e.String("FeedEntryConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -232,9 +262,19 @@ func (r *FeedEntryConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bo
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *FeedEntryConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL FeedEntryEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *FeedEntryEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *FeedEntryEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -251,7 +291,7 @@ func (r *FeedEntryEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -292,19 +332,27 @@ func (d *FeedEntry) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeFeedEntryRecordGQL decodes env as decodeFeedEntryRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeFeedEntryRecordGQL(env *resource.Envelope) (*FeedEntryRecord, error) {
-	rec := &FeedEntryRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *FeedEntry) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeFeedEntryRecord(env, nil)
+	*d = FeedEntry{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeFeedEntryRecordGQL decodes env into rec as decodeFeedEntryRecord does, without
+// reflection where jsonread takes the data.
+func decodeFeedEntryRecordGQL(rec *FeedEntryRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode FeedEntry %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // FeedEntryChange is a committed change of a FeedEntry (GraphQL FeedEntryChange).

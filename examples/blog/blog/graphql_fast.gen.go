@@ -323,7 +323,7 @@ func (ec *executionContext) fastAuthor(ctx context.Context, enc *gql.Encoder, fi
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastAuthors answers the query field authors through its resolver, as gqlgen's executor
@@ -357,7 +357,7 @@ func (ec *executionContext) fastPost(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastPosts answers the query field posts through its resolver, as gqlgen's executor
@@ -391,7 +391,7 @@ func (ec *executionContext) fastComment(ctx context.Context, enc *gql.Encoder, f
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastComments answers the query field comments through its resolver, as gqlgen's executor
@@ -425,7 +425,7 @@ func (ec *executionContext) fastFeedEntry(ctx context.Context, enc *gql.Encoder,
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastFeedEntries answers the query field feedEntries through its resolver, as gqlgen's executor
@@ -459,7 +459,7 @@ func (ec *executionContext) fastUser(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastUsers answers the query field users through its resolver, as gqlgen's executor
@@ -493,7 +493,7 @@ func (ec *executionContext) fastNotifySubscribersJob(ctx context.Context, enc *g
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastNotifySubscribersJobs answers the query field notifySubscribersJobs through its resolver, as gqlgen's executor
@@ -527,7 +527,7 @@ func (ec *executionContext) fastDailyDigestJob(ctx context.Context, enc *gql.Enc
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastDailyDigestJobs answers the query field dailyDigestJobs through its resolver, as gqlgen's executor

@@ -4,6 +4,9 @@
 package blog
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type NotifySubscribersJobConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // NotifySubscribersJobEdge is one NotifySubscribersJob of a page, with the cursor that follows it.
@@ -173,7 +180,8 @@ func (v NotifySubscribersJobStatus) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL NotifySubscribersJob), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *NotifySubscribersJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *NotifySubscribersJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -192,7 +200,7 @@ func (r *NotifySubscribersJobRecord) encodeGQL(e *gql.Encoder, sel ast.Selection
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -209,6 +217,21 @@ func (r *NotifySubscribersJobRecord) encodeGQL(e *gql.Encoder, sel ast.Selection
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *NotifySubscribersJobRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(notifySubscribersJobDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL NotifySubscribersJobData), reporting false
@@ -319,6 +342,33 @@ func (r *NotifySubscribersPayload) encodeGQL(e *gql.Encoder, sel ast.SelectionSe
 	return true
 }
 
+// notifySubscribersPayloadStored describes the stored JSON of NotifySubscribersPayload for gql.Encoder.Stored.
+var notifySubscribersPayloadStored = gql.NewStoredType("NotifySubscribersPayload",
+	gql.StoredField{Key: "post", Name: "post", Kind: gql.StoredString},
+	gql.StoredField{Key: "title", Name: "title", Kind: gql.StoredString},
+	gql.StoredField{Key: "delay_ms", Name: "delayMs", Kind: gql.StoredInt, Null: true},
+)
+
+// notifySubscribersJobDataStored describes the stored JSON of NotifySubscribersJobData for gql.Encoder.Stored.
+var notifySubscribersJobDataStored = gql.NewStoredType("NotifySubscribersJobData",
+	gql.StoredField{Key: "payload", Name: "payload", Kind: gql.StoredObject, Object: notifySubscribersPayloadStored},
+	gql.StoredField{Key: "status", Name: "status", Kind: gql.StoredEnum, Enum: map[string]string{
+		"cancelled": "CANCELLED",
+		"completed": "COMPLETED",
+		"failed":    "FAILED",
+		"pending":   "PENDING",
+		"running":   "RUNNING",
+	}},
+	gql.StoredField{Key: "attempts", Name: "attempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "max_attempts", Name: "maxAttempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "run_at", Name: "runAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "started_at", Name: "startedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "finished_at", Name: "finishedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "last_error", Name: "lastError", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "result", Name: "result", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "logs", Name: "logs", Kind: gql.StoredJSON, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL NotifySubscribersJobConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *NotifySubscribersJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -337,18 +387,18 @@ func (r *NotifySubscribersJobConnection) encodeGQL(e *gql.Encoder, sel ast.Selec
 			e.String("NotifySubscribersJobConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -367,9 +417,19 @@ func (r *NotifySubscribersJobConnection) encodeGQL(e *gql.Encoder, sel ast.Selec
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *NotifySubscribersJobConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL NotifySubscribersJobEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *NotifySubscribersJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *NotifySubscribersJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -386,7 +446,7 @@ func (r *NotifySubscribersJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSe
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -494,19 +554,27 @@ func (d *NotifySubscribersPayload) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeNotifySubscribersJobRecordGQL decodes env as decodeNotifySubscribersJobRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeNotifySubscribersJobRecordGQL(env *resource.Envelope) (*NotifySubscribersJobRecord, error) {
-	rec := &NotifySubscribersJobRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *NotifySubscribersJob) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeNotifySubscribersJobRecord(env, nil)
+	*d = NotifySubscribersJob{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeNotifySubscribersJobRecordGQL decodes env into rec as decodeNotifySubscribersJobRecord does, without
+// reflection where jsonread takes the data.
+func decodeNotifySubscribersJobRecordGQL(rec *NotifySubscribersJobRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode NotifySubscribersJob %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // NotifySubscribersJobChange is a committed change of a NotifySubscribersJob (GraphQL NotifySubscribersJobChange).

@@ -5,6 +5,7 @@ package blog
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
@@ -39,6 +40,10 @@ type PostConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // PostEdge is one Post of a page, with the cursor that follows it.
@@ -165,7 +170,8 @@ func (v PostStatus) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL Post), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *PostRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *PostRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -184,7 +190,7 @@ func (r *PostRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -201,6 +207,21 @@ func (r *PostRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *PostRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(postDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL PostData), reporting false
@@ -306,6 +327,29 @@ func (r *Post) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// postDataStored describes the stored JSON of PostData for gql.Encoder.Stored.
+var postDataStored = gql.NewStoredType("PostData",
+	gql.StoredField{Key: "title", Name: "title", Kind: gql.StoredString},
+	gql.StoredField{Key: "slug", Name: "slug", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "body", Name: "body", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "status", Name: "status", Kind: gql.StoredEnum, Null: true, Enum: map[string]string{
+		"archived":  "ARCHIVED",
+		"draft":     "DRAFT",
+		"published": "PUBLISHED",
+	}},
+	gql.StoredField{Key: "tags", Name: "tags", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredString}},
+	gql.StoredField{Key: "views", Name: "views", Kind: gql.StoredInt, Null: true},
+	gql.StoredField{Key: "rating", Name: "rating", Kind: gql.StoredFloat, Null: true},
+	gql.StoredField{Key: "featured", Name: "featured", Kind: gql.StoredBool, Null: true},
+	gql.StoredField{Key: "published_at", Name: "publishedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "author", Name: "author", Kind: gql.StoredString},
+	gql.StoredField{Key: "editor", Name: "editor", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "metadata", Name: "metadata", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "review_notes", Name: "reviewNotes", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "cover", Kind: gql.StoredOther, Null: true},
+	gql.StoredField{Key: "attachments", Kind: gql.StoredOther, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL PostConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *PostConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -324,18 +368,18 @@ func (r *PostConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 			e.String("PostConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -354,9 +398,19 @@ func (r *PostConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *PostConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL PostEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *PostEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *PostEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -373,7 +427,7 @@ func (r *PostEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -488,19 +542,27 @@ func (d *Post) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodePostRecordGQL decodes env as decodePostRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodePostRecordGQL(env *resource.Envelope) (*PostRecord, error) {
-	rec := &PostRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *Post) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodePostRecord(env, nil)
+	*d = Post{}
+	return json.Unmarshal(data, d)
+}
+
+// decodePostRecordGQL decodes env into rec as decodePostRecord does, without
+// reflection where jsonread takes the data.
+func decodePostRecordGQL(rec *PostRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode Post %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // PostChange is a committed change of a Post (GraphQL PostChange).

@@ -157,7 +157,7 @@ func (ec *executionContext) fastOwner(ctx context.Context, enc *gql.Encoder, fie
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastOwners answers the query field owners through its resolver, as gqlgen's executor
@@ -191,7 +191,7 @@ func (ec *executionContext) fastThing(ctx context.Context, enc *gql.Encoder, fie
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastThings answers the query field things through its resolver, as gqlgen's executor

@@ -5,6 +5,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/specstar-go/specstar/runtime/feed"
@@ -40,6 +41,10 @@ type ThingConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // ThingEdge is one Thing of a page, with the cursor that follows it.
@@ -203,7 +208,8 @@ func (v ThingSizes) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL Thing), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *ThingRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *ThingRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -222,7 +228,7 @@ func (r *ThingRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -239,6 +245,21 @@ func (r *ThingRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *ThingRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(thingDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL ThingData), reporting false
@@ -557,6 +578,66 @@ func (r *ThingExtra) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// thingLocationStored describes the stored JSON of ThingLocation for gql.Encoder.Stored.
+var thingLocationStored = gql.NewStoredType("ThingLocation",
+	gql.StoredField{Key: "city", Name: "city", Kind: gql.StoredString},
+	gql.StoredField{Key: "zip", Name: "zip", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "geo", Name: "geo", Kind: gql.StoredObject, Null: true, Object: thingLocationGeoStored},
+)
+
+// thingLocationGeoStored describes the stored JSON of ThingLocationGeo for gql.Encoder.Stored.
+var thingLocationGeoStored = gql.NewStoredType("ThingLocationGeo",
+	gql.StoredField{Key: "lat", Name: "lat", Kind: gql.StoredFloat},
+	gql.StoredField{Key: "lng", Name: "lng", Kind: gql.StoredFloat},
+	gql.StoredField{Key: "seen", Name: "seen", Kind: gql.StoredTime, Null: true},
+)
+
+// thingExtraStored describes the stored JSON of ThingExtra for gql.Encoder.Stored.
+var thingExtraStored = gql.NewStoredType("ThingExtra",
+	gql.StoredField{Key: "note", Name: "note", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "level", Name: "level", Kind: gql.StoredInt, Null: true},
+)
+
+// thingDataStored describes the stored JSON of ThingData for gql.Encoder.Stored.
+var thingDataStored = gql.NewStoredType("ThingData",
+	gql.StoredField{Key: "label", Name: "label", Kind: gql.StoredString},
+	gql.StoredField{Key: "notes", Name: "notes", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "count", Name: "count", Kind: gql.StoredInt},
+	gql.StoredField{Key: "ratio", Name: "ratio", Kind: gql.StoredFloat, Null: true},
+	gql.StoredField{Key: "weight", Name: "weight", Kind: gql.StoredFloat, Null: true},
+	gql.StoredField{Key: "active", Name: "active", Kind: gql.StoredBool, Null: true},
+	gql.StoredField{Key: "seen_at", Name: "seenAt", Kind: gql.StoredTime},
+	gql.StoredField{Key: "expires_at", Name: "expiresAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "born_on", Name: "bornOn", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "kind", Name: "kind", Kind: gql.StoredEnum, Null: true, Enum: map[string]string{
+		"extra_large": "EXTRA_LARGE",
+		"large":       "LARGE",
+		"small":       "SMALL",
+	}},
+	gql.StoredField{Key: "email", Name: "email", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "homepage", Name: "homepage", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "api_id", Name: "apiId", Kind: gql.StoredString},
+	gql.StoredField{Key: "raw", Name: "raw", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "raw_req", Name: "rawReq", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "labels", Name: "labels", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredString}},
+	gql.StoredField{Key: "sizes", Name: "sizes", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredEnum, Enum: map[string]string{
+		"l": "L",
+		"m": "M",
+		"s": "S",
+	}}},
+	gql.StoredField{Key: "scores", Name: "scores", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredInt}},
+	gql.StoredField{Key: "times", Name: "times", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredTime}},
+	gql.StoredField{Key: "ids", Name: "ids", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredString}},
+	gql.StoredField{Key: "codes", Name: "codes", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredString}},
+	gql.StoredField{Key: "owner", Name: "owner", Kind: gql.StoredString},
+	gql.StoredField{Key: "backup", Name: "backup", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "parent", Name: "parent", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "photo", Kind: gql.StoredOther, Null: true},
+	gql.StoredField{Key: "attachment", Kind: gql.StoredOther},
+	gql.StoredField{Key: "location", Name: "location", Kind: gql.StoredObject, Object: thingLocationStored},
+	gql.StoredField{Key: "extra", Name: "extra", Kind: gql.StoredObject, Null: true, Object: thingExtraStored},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL ThingConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *ThingConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -575,18 +656,18 @@ func (r *ThingConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 			e.String("ThingConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -605,9 +686,19 @@ func (r *ThingConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *ThingConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL ThingEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *ThingEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *ThingEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -624,7 +715,7 @@ func (r *ThingEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -922,19 +1013,27 @@ func (d *ThingExtra) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeThingRecordGQL decodes env as decodeThingRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeThingRecordGQL(env *resource.Envelope) (*ThingRecord, error) {
-	rec := &ThingRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *Thing) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeThingRecord(env, nil)
+	*d = Thing{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeThingRecordGQL decodes env into rec as decodeThingRecord does, without
+// reflection where jsonread takes the data.
+func decodeThingRecordGQL(rec *ThingRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode Thing %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // ThingChange is a committed change of a Thing (GraphQL ThingChange).

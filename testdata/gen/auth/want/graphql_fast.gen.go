@@ -184,7 +184,7 @@ func (ec *executionContext) fastTicket(ctx context.Context, enc *gql.Encoder, fi
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastTickets answers the query field tickets through its resolver, as gqlgen's executor
@@ -218,7 +218,7 @@ func (ec *executionContext) fastPage(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastPages answers the query field pages through its resolver, as gqlgen's executor
@@ -252,7 +252,7 @@ func (ec *executionContext) fastLog(ctx context.Context, enc *gql.Encoder, field
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastLogs answers the query field logs through its resolver, as gqlgen's executor
@@ -286,7 +286,7 @@ func (ec *executionContext) fastUser(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastUsers answers the query field users through its resolver, as gqlgen's executor

@@ -4,6 +4,9 @@
 package desk
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type PageConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // PageEdge is one Page of a page, with the cursor that follows it.
@@ -108,7 +115,8 @@ func pageSort(orders []*PageOrder) string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL Page), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *PageRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *PageRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -127,7 +135,7 @@ func (r *PageRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -144,6 +152,21 @@ func (r *PageRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *PageRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(pageDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL PageData), reporting false
@@ -176,6 +199,11 @@ func (r *Page) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// pageDataStored describes the stored JSON of PageData for gql.Encoder.Stored.
+var pageDataStored = gql.NewStoredType("PageData",
+	gql.StoredField{Key: "body", Name: "body", Kind: gql.StoredString, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL PageConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *PageConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -194,18 +222,18 @@ func (r *PageConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 			e.String("PageConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -224,9 +252,19 @@ func (r *PageConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *PageConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL PageEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *PageEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *PageEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -243,7 +281,7 @@ func (r *PageEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -279,19 +317,27 @@ func (d *Page) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodePageRecordGQL decodes env as decodePageRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodePageRecordGQL(env *resource.Envelope) (*PageRecord, error) {
-	rec := &PageRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *Page) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodePageRecord(env, nil)
+	*d = Page{}
+	return json.Unmarshal(data, d)
+}
+
+// decodePageRecordGQL decodes env into rec as decodePageRecord does, without
+// reflection where jsonread takes the data.
+func decodePageRecordGQL(rec *PageRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode Page %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // PageChange is a committed change of a Page (GraphQL PageChange).

@@ -4,6 +4,9 @@
 package desk
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type TicketConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // TicketEdge is one Ticket of a page, with the cursor that follows it.
@@ -143,7 +150,8 @@ func (v TicketStatus) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL Ticket), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -162,7 +170,7 @@ func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -179,6 +187,21 @@ func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *TicketRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(ticketDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL TicketData), reporting false
@@ -239,6 +262,19 @@ func (r *Ticket) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// ticketDataStored describes the stored JSON of TicketData for gql.Encoder.Stored.
+var ticketDataStored = gql.NewStoredType("TicketData",
+	gql.StoredField{Key: "title", Name: "title", Kind: gql.StoredString},
+	gql.StoredField{Key: "status", Name: "status", Kind: gql.StoredEnum, Null: true, Enum: map[string]string{
+		"closed": "CLOSED",
+		"open":   "OPEN",
+	}},
+	gql.StoredField{Key: "assignee", Name: "assignee", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "secret", Name: "secret", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "priority", Name: "priority", Kind: gql.StoredInt, Null: true},
+	gql.StoredField{Key: "notes", Name: "notes", Kind: gql.StoredString, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL TicketConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *TicketConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -257,18 +293,18 @@ func (r *TicketConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 			e.String("TicketConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -287,9 +323,19 @@ func (r *TicketConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *TicketConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL TicketEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -306,7 +352,7 @@ func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -374,19 +420,27 @@ func (d *Ticket) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeTicketRecordGQL decodes env as decodeTicketRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeTicketRecordGQL(env *resource.Envelope) (*TicketRecord, error) {
-	rec := &TicketRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *Ticket) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeTicketRecord(env, nil)
+	*d = Ticket{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeTicketRecordGQL decodes env into rec as decodeTicketRecord does, without
+// reflection where jsonread takes the data.
+func decodeTicketRecordGQL(rec *TicketRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode Ticket %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // TicketChange is a committed change of a Ticket (GraphQL TicketChange).

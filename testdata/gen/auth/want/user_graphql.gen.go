@@ -4,6 +4,9 @@
 package desk
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type UserConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // UserEdge is one User of a page, with the cursor that follows it.
@@ -144,7 +151,8 @@ func (v UserRoles) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL User), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *UserRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *UserRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -163,7 +171,7 @@ func (r *UserRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -180,6 +188,21 @@ func (r *UserRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *UserRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(userDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL UserData), reporting false
@@ -233,6 +256,19 @@ func (r *User) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// userDataStored describes the stored JSON of UserData for gql.Encoder.Stored.
+var userDataStored = gql.NewStoredType("UserData",
+	gql.StoredField{Key: "email", Name: "email", Kind: gql.StoredString},
+	gql.StoredField{Key: "name", Name: "name", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "roles", Name: "roles", Kind: gql.StoredList, Null: true, Elem: &gql.StoredField{Kind: gql.StoredEnum, Enum: map[string]string{
+		"admin":  "ADMIN",
+		"editor": "EDITOR",
+		"viewer": "VIEWER",
+	}}},
+	gql.StoredField{Key: "disabled", Name: "disabled", Kind: gql.StoredBool, Null: true},
+	gql.StoredField{Key: "password", Kind: gql.StoredOther, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL UserConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *UserConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -251,18 +287,18 @@ func (r *UserConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 			e.String("UserConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -281,9 +317,19 @@ func (r *UserConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *UserConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL UserEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *UserEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *UserEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -300,7 +346,7 @@ func (r *UserEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -363,19 +409,27 @@ func (d *User) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeUserRecordGQL decodes env as decodeUserRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeUserRecordGQL(env *resource.Envelope) (*UserRecord, error) {
-	rec := &UserRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *User) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeUserRecord(env, nil)
+	*d = User{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeUserRecordGQL decodes env into rec as decodeUserRecord does, without
+// reflection where jsonread takes the data.
+func decodeUserRecordGQL(rec *UserRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode User %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // UserChange is a committed change of a User (GraphQL UserChange).

@@ -178,9 +178,18 @@ func (r *resolver) listUsers(ctx context.Context, cond filter.Expr, where *UserF
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
+	// Under the fast path the data stays in its stored JSON, which the encoders write.
+	stored := gql.WritesStored(ctx)
+	if stored {
+		conn.stored = make([]json.RawMessage, len(page.Items))
+	}
+	recs := make([]UserRecord, len(page.Items))
 	for i, env := range page.Items {
-		rec, err := decodeUserRecordGQL(env)
-		if err != nil {
+		rec := &recs[i]
+		if stored {
+			rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+			conn.stored[i] = env.Data
+		} else if err := decodeUserRecordGQL(rec, env); err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)

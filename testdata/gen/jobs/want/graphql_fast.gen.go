@@ -211,7 +211,7 @@ func (ec *executionContext) fastOrder(ctx context.Context, enc *gql.Encoder, fie
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastOrders answers the query field orders through its resolver, as gqlgen's executor
@@ -245,7 +245,7 @@ func (ec *executionContext) fastSendReceiptJob(ctx context.Context, enc *gql.Enc
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastSendReceiptJobs answers the query field sendReceiptJobs through its resolver, as gqlgen's executor
@@ -279,7 +279,7 @@ func (ec *executionContext) fastRebuildJob(ctx context.Context, enc *gql.Encoder
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastRebuildJobs answers the query field rebuildJobs through its resolver, as gqlgen's executor
@@ -313,7 +313,7 @@ func (ec *executionContext) fastCleanupJob(ctx context.Context, enc *gql.Encoder
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastCleanupJobs answers the query field cleanupJobs through its resolver, as gqlgen's executor

@@ -148,9 +148,18 @@ func (r *resolver) listOrders(ctx context.Context, cond filter.Expr, where *Orde
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
+	// Under the fast path the data stays in its stored JSON, which the encoders write.
+	stored := gql.WritesStored(ctx)
+	if stored {
+		conn.stored = make([]json.RawMessage, len(page.Items))
+	}
+	recs := make([]OrderRecord, len(page.Items))
 	for i, env := range page.Items {
-		rec, err := decodeOrderRecordGQL(env)
-		if err != nil {
+		rec := &recs[i]
+		if stored {
+			rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+			conn.stored[i] = env.Data
+		} else if err := decodeOrderRecordGQL(rec, env); err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)

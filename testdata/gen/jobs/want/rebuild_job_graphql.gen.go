@@ -4,6 +4,9 @@
 package shop
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type RebuildJobConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // RebuildJobEdge is one RebuildJob of a page, with the cursor that follows it.
@@ -155,7 +162,8 @@ func (v RebuildJobStatus) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL RebuildJob), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *RebuildJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *RebuildJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -174,7 +182,7 @@ func (r *RebuildJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -191,6 +199,21 @@ func (r *RebuildJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *RebuildJobRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(rebuildJobDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL RebuildJobData), reporting false
@@ -267,6 +290,26 @@ func (r *RebuildJob) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	return true
 }
 
+// rebuildJobDataStored describes the stored JSON of RebuildJobData for gql.Encoder.Stored.
+var rebuildJobDataStored = gql.NewStoredType("RebuildJobData",
+	gql.StoredField{Key: "payload", Name: "payload", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "status", Name: "status", Kind: gql.StoredEnum, Enum: map[string]string{
+		"cancelled": "CANCELLED",
+		"completed": "COMPLETED",
+		"failed":    "FAILED",
+		"pending":   "PENDING",
+		"running":   "RUNNING",
+	}},
+	gql.StoredField{Key: "attempts", Name: "attempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "max_attempts", Name: "maxAttempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "run_at", Name: "runAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "started_at", Name: "startedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "finished_at", Name: "finishedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "last_error", Name: "lastError", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "result", Name: "result", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "logs", Name: "logs", Kind: gql.StoredJSON, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL RebuildJobConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *RebuildJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -285,18 +328,18 @@ func (r *RebuildJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) b
 			e.String("RebuildJobConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -315,9 +358,19 @@ func (r *RebuildJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) b
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *RebuildJobConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL RebuildJobEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *RebuildJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *RebuildJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -334,7 +387,7 @@ func (r *RebuildJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -409,19 +462,27 @@ func (d *RebuildJob) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeRebuildJobRecordGQL decodes env as decodeRebuildJobRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeRebuildJobRecordGQL(env *resource.Envelope) (*RebuildJobRecord, error) {
-	rec := &RebuildJobRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *RebuildJob) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeRebuildJobRecord(env, nil)
+	*d = RebuildJob{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeRebuildJobRecordGQL decodes env into rec as decodeRebuildJobRecord does, without
+// reflection where jsonread takes the data.
+func decodeRebuildJobRecordGQL(rec *RebuildJobRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode RebuildJob %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // RebuildJobChange is a committed change of a RebuildJob (GraphQL RebuildJobChange).

@@ -4,6 +4,9 @@
 package shop
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/specstar-go/specstar/runtime/feed"
 	"github.com/specstar-go/specstar/runtime/filter"
 	"github.com/specstar-go/specstar/runtime/gql"
@@ -30,6 +33,10 @@ type SendReceiptJobConnection struct {
 	PageInfo gql.PageInfo
 	// TotalCount is set when the query selects it.
 	TotalCount int
+
+	// stored holds the stored JSON of each node's data, which the list leaves
+	// undecoded under the fast path (gql.WritesStored); nil otherwise.
+	stored []json.RawMessage
 }
 
 // SendReceiptJobEdge is one SendReceiptJob of a page, with the cursor that follows it.
@@ -184,7 +191,8 @@ func (v SendReceiptJobStatus) gqlName() string {
 
 // encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJob), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *SendReceiptJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *SendReceiptJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -203,7 +211,7 @@ func (r *SendReceiptJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) b
 		case "etag":
 			e.String(r.ETag())
 		case "data":
-			if !r.Data.encodeGQL(e, f.Selections) {
+			if !r.encodeDataGQL(e, f.Selections, stored) {
 				return false
 			}
 		case "meta":
@@ -220,6 +228,21 @@ func (r *SendReceiptJobRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) b
 	}
 	e.Close()
 	return true
+}
+
+// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
+// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
+// else from the decoded value.
+func (r *SendReceiptJobRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+	if stored != nil {
+		if e.Stored(sendReceiptJobDataStored, stored, sel) {
+			return true
+		}
+		if r.Data.decodeGQL(stored) != nil {
+			return false
+		}
+	}
+	return r.Data.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJobData), reporting false
@@ -336,6 +359,36 @@ func (r *SendReceiptPayload) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) boo
 	return true
 }
 
+// sendReceiptPayloadStored describes the stored JSON of SendReceiptPayload for gql.Encoder.Stored.
+var sendReceiptPayloadStored = gql.NewStoredType("SendReceiptPayload",
+	gql.StoredField{Key: "order", Name: "order", Kind: gql.StoredString},
+	gql.StoredField{Key: "copies", Name: "copies", Kind: gql.StoredInt, Null: true},
+	gql.StoredField{Key: "channel", Name: "channel", Kind: gql.StoredEnum, Null: true, Enum: map[string]string{
+		"email": "EMAIL",
+		"sms":   "SMS",
+	}},
+)
+
+// sendReceiptJobDataStored describes the stored JSON of SendReceiptJobData for gql.Encoder.Stored.
+var sendReceiptJobDataStored = gql.NewStoredType("SendReceiptJobData",
+	gql.StoredField{Key: "payload", Name: "payload", Kind: gql.StoredObject, Object: sendReceiptPayloadStored},
+	gql.StoredField{Key: "status", Name: "status", Kind: gql.StoredEnum, Enum: map[string]string{
+		"cancelled": "CANCELLED",
+		"completed": "COMPLETED",
+		"failed":    "FAILED",
+		"pending":   "PENDING",
+		"running":   "RUNNING",
+	}},
+	gql.StoredField{Key: "attempts", Name: "attempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "max_attempts", Name: "maxAttempts", Kind: gql.StoredInt},
+	gql.StoredField{Key: "run_at", Name: "runAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "started_at", Name: "startedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "finished_at", Name: "finishedAt", Kind: gql.StoredTime, Null: true},
+	gql.StoredField{Key: "last_error", Name: "lastError", Kind: gql.StoredString, Null: true},
+	gql.StoredField{Key: "result", Name: "result", Kind: gql.StoredJSON, Null: true},
+	gql.StoredField{Key: "logs", Name: "logs", Kind: gql.StoredJSON, Null: true},
+)
+
 // encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJobConnection), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
 func (r *SendReceiptJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
@@ -354,18 +407,18 @@ func (r *SendReceiptJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSe
 			e.String("SendReceiptJobConnection")
 		case "edges":
 			e.OpenList()
-			for _, x := range r.Edges {
+			for i, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for _, x := range r.Nodes {
+			for i, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections) {
+				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
 					return false
 				}
 			}
@@ -384,9 +437,19 @@ func (r *SendReceiptJobConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSe
 	return true
 }
 
+// storedData returns the stored JSON of the data of the i-th record, nil when the
+// list decoded it.
+func (r *SendReceiptJobConnection) storedData(i int) json.RawMessage {
+	if i < len(r.stored) {
+		return r.stored[i]
+	}
+	return nil
+}
+
 // encodeGQL writes the fields of sel selected on r (GraphQL SendReceiptJobEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-func (r *SendReceiptJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+// stored is the stored JSON of the data when the list left it undecoded, else nil.
+func (r *SendReceiptJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
 	if r == nil {
 		return false
 	}
@@ -403,7 +466,7 @@ func (r *SendReceiptJobEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) boo
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections) {
+			if !r.Node.encodeGQL(e, f.Selections, stored) {
 				return false
 			}
 		default:
@@ -514,19 +577,27 @@ func (d *SendReceiptPayload) readJSON(r *jsonread.Reader) {
 	}
 }
 
-// decodeSendReceiptJobRecordGQL decodes env as decodeSendReceiptJobRecord does, without reflection; data
-// that jsonread refuses is decoded by encoding/json.
-func decodeSendReceiptJobRecordGQL(env *resource.Envelope) (*SendReceiptJobRecord, error) {
-	rec := &SendReceiptJobRecord{
-		Meta:         env.Meta,
-		RevisionInfo: env.RevisionInfo,
+// decodeGQL sets d from its stored JSON as json.Unmarshal does: without reflection
+// when jsonread takes the data, else with encoding/json.
+func (d *SendReceiptJob) decodeGQL(data json.RawMessage) error {
+	var rd jsonread.Reader
+	rd.Reset(data)
+	d.readJSON(&rd)
+	if rd.Done() == nil {
+		return nil
 	}
-	rd := jsonread.New(env.Data)
-	rec.Data.readJSON(rd)
-	if rd.Done() != nil {
-		return decodeSendReceiptJobRecord(env, nil)
+	*d = SendReceiptJob{}
+	return json.Unmarshal(data, d)
+}
+
+// decodeSendReceiptJobRecordGQL decodes env into rec as decodeSendReceiptJobRecord does, without
+// reflection where jsonread takes the data.
+func decodeSendReceiptJobRecordGQL(rec *SendReceiptJobRecord, env *resource.Envelope) error {
+	rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+	if err := rec.Data.decodeGQL(env.Data); err != nil {
+		return fmt.Errorf("decode SendReceiptJob %s: %w", env.Meta.ResourceID, err)
 	}
-	return rec, nil
+	return nil
 }
 
 // SendReceiptJobChange is a committed change of a SendReceiptJob (GraphQL SendReceiptJobChange).

@@ -88,7 +88,7 @@ func (ec *executionContext) fastNote(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections)
+	return res.encodeGQL(enc, field.Selections, nil)
 }
 
 // fastNotes answers the query field notes through its resolver, as gqlgen's executor

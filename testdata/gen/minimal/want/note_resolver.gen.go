@@ -148,9 +148,18 @@ func (r *resolver) listNotes(ctx context.Context, cond filter.Expr, where *NoteF
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
+	// Under the fast path the data stays in its stored JSON, which the encoders write.
+	stored := gql.WritesStored(ctx)
+	if stored {
+		conn.stored = make([]json.RawMessage, len(page.Items))
+	}
+	recs := make([]NoteRecord, len(page.Items))
 	for i, env := range page.Items {
-		rec, err := decodeNoteRecordGQL(env)
-		if err != nil {
+		rec := &recs[i]
+		if stored {
+			rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
+			conn.stored[i] = env.Data
+		} else if err := decodeNoteRecordGQL(rec, env); err != nil {
 			return nil, gql.Wrap(err)
 		}
 		conn.Nodes = append(conn.Nodes, rec)
