@@ -25,8 +25,11 @@ const pkgAST = "github.com/vektah/gqlparser/v2/ast"
 // (GraphQL type gqlType) and the switch over its selected fields; cases
 // adds one case per field it writes.
 //
-//	func (r *PostRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
-//		fields, ok := e.Fields(sel, "Post")
+//	func (r *PostConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+//		if r == nil {
+//			return false
+//		}
+//		fields, ok := e.Fields(sel, "PostConnection")
 //		if !ok {
 //			return false
 //		}
@@ -35,7 +38,7 @@ const pkgAST = "github.com/vektah/gqlparser/v2/ast"
 //			e.Key(f)
 //			switch f.Name {
 //			case "__typename":
-//				e.String("Post")
+//				e.String("PostConnection")
 //			...
 //			default:
 //				return false
@@ -44,22 +47,19 @@ const pkgAST = "github.com/vektah/gqlparser/v2/ast"
 //		e.Close()
 //		return true
 //	}
-//
-// With stored set, the method takes the stored JSON of the record's data
-// too (nil when the record's data is decoded): the record's and the
-// edge's.
-func encodeMethod(f *jen.File, goType, gqlType string, stored bool, cases func(g *jen.Group)) {
+func encodeMethod(f *jen.File, goType, gqlType string, cases func(g *jen.Group)) {
 	f.Comment(fmt.Sprintf("encodeGQL writes the fields of sel selected on r (GraphQL %s), reporting false", gqlType))
 	f.Comment("when one of them needs gqlgen's executor (runtime/gql.FastQuerier).")
-	if stored {
-		f.Comment("stored is the stored JSON of the data when the list left it undecoded, else nil.")
-	}
-	params := []jen.Code{jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet")}
-	if stored {
-		params = append(params, jen.Id("stored").Qual(pkgJSON, "RawMessage"))
-	}
-	f.Func().Params(jen.Id("r").Op("*").Id(goType)).Id("encodeGQL").Params(params...).Bool().Block(
-		jen.If(jen.Id("r").Op("==").Nil()).Block(jen.Return(jen.False())),
+	f.Func().Params(jen.Id("r").Op("*").Id(goType)).Id("encodeGQL").Params(
+		jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet"),
+	).Bool().Block(append([]jen.Code{jen.If(jen.Id("r").Op("==").Nil()).Block(jen.Return(jen.False()))}, encodeBody(gqlType, cases)...)...)
+	f.Line()
+}
+
+// encodeBody is the body of an encoder of GraphQL type gqlType: the
+// switch over the selected fields, with the cases that cases adds.
+func encodeBody(gqlType string, cases func(g *jen.Group)) []jen.Code {
+	return []jen.Code{
 		jen.List(jen.Id("fields"), jen.Id("ok")).Op(":=").Id("e").Dot("Fields").Call(jen.Id("sel"), jen.Lit(gqlType)),
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.False())),
 		jen.Id("e").Dot("Open").Call(),
@@ -73,8 +73,7 @@ func encodeMethod(f *jen.File, goType, gqlType string, stored bool, cases func(g
 		),
 		jen.Id("e").Dot("Close").Call(),
 		jen.Return(jen.True()),
-	)
-	f.Line()
+	}
 }
 
 // must wraps a call that reports whether it wrote its value:
@@ -100,58 +99,89 @@ func emitEncoders(f *jen.File, a *resourceAPI) {
 	}
 	r := a.model
 	rec := r.GoName + "Record"
-	encodeMethod(f, rec, a.name, true, func(g *jen.Group) {
-		g.Case(jen.Lit("id")).Id("e").Dot("String").Call(jen.Id("r").Dot("Meta").Dot("ResourceID"))
-		g.Case(jen.Lit("etag")).Id("e").Dot("String").Call(jen.Id("r").Dot("ETag").Call())
-		g.Case(jen.Lit("data")).Add(must(jen.Id("r").Dot("encodeDataGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"), jen.Id("stored"))))
-		g.Case(jen.Lit("meta")).Add(must(jen.Id("e").Dot("Meta").Call(jen.Op("&").Id("r").Dot("Meta"), jen.Id("f").Dot("Selections"))))
-		g.Case(jen.Lit("revisionInfo")).Add(must(jen.Id("e").Dot("RevisionInfo").Call(jen.Op("&").Id("r").Dot("RevisionInfo"), jen.Id("f").Dot("Selections"))))
-	})
-	// func (r *PostRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool
-	f.Comment("encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored")
-	f.Comment("JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;")
-	f.Comment("else from the decoded value.")
-	f.Func().Params(jen.Id("r").Op("*").Id(rec)).Id("encodeDataGQL").Params(
-		jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet"), jen.Id("stored").Qual(pkgJSON, "RawMessage"),
+	enc, encData := "encode"+r.GoName+"GQL", "encode"+r.GoName+"DataGQL"
+	e, sel := jen.Id("e"), jen.Id("f").Dot("Selections")
+	// From an envelope: the record's meta, info, and stored data.
+	fromEnv := func(env *jen.Statement) *jen.Statement {
+		return jen.Id(enc).Call(e.Clone(), sel.Clone(), jen.Op("&").Add(env.Clone()).Dot("Meta"), jen.Op("&").Add(env.Clone()).Dot("RevisionInfo"),
+			jen.Nil(), env.Clone().Dot("Data"))
+	}
+
+	// func encodePostGQL(e *gql.Encoder, sel ast.SelectionSet, meta *resource.Meta, info *resource.RevisionInfo, d *Post, stored json.RawMessage) bool
+	f.Comment(fmt.Sprintf("%s writes the fields of sel selected on a %s (GraphQL %s) with meta and", enc, r.Name, a.name))
+	f.Comment("info, and data d, or when d is nil, the data's stored JSON: a decoded record's, or")
+	f.Comment("an envelope a list left undecoded for the fast path (gql.WritesStored).")
+	f.Func().Id(enc).Params(
+		jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet"),
+		jen.Id("meta").Op("*").Qual(pkgResource, "Meta"), jen.Id("info").Op("*").Qual(pkgResource, "RevisionInfo"),
+		jen.Id("d").Op("*").Id(r.GoName), jen.Id("stored").Qual(pkgJSON, "RawMessage"),
+	).Bool().Block(encodeBody(a.name, func(g *jen.Group) {
+		g.Case(jen.Lit("id")).Id("e").Dot("String").Call(jen.Id("meta").Dot("ResourceID"))
+		g.Case(jen.Lit("etag")).Id("e").Dot("String").Call(jen.Qual(pkgResource, "ETag").Call(jen.Id("info")))
+		g.Case(jen.Lit("data")).Add(must(jen.Id(encData).Call(e.Clone(), sel.Clone(), jen.Id("d"), jen.Id("stored"))))
+		g.Case(jen.Lit("meta")).Add(must(jen.Id("e").Dot("Meta").Call(jen.Id("meta"), sel.Clone())))
+		g.Case(jen.Lit("revisionInfo")).Add(must(jen.Id("e").Dot("RevisionInfo").Call(jen.Id("info"), sel.Clone())))
+	})...)
+	f.Line()
+	f.Comment(fmt.Sprintf("encodeGQL writes the fields of sel selected on r (GraphQL %s), reporting false", a.name))
+	f.Comment("when one of them needs gqlgen's executor (runtime/gql.FastQuerier).")
+	f.Func().Params(jen.Id("r").Op("*").Id(rec)).Id("encodeGQL").Params(
+		jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet"),
 	).Bool().Block(
-		jen.If(jen.Id("stored").Op("!=").Nil()).Block(
-			jen.If(jen.Id("e").Dot("Stored").Call(jen.Id(storedVar(a.data)), jen.Id("stored"), jen.Id("sel"))).Block(jen.Return(jen.True())),
-			jen.If(jen.Id("r").Dot("Data").Dot("decodeGQL").Call(jen.Id("stored")).Op("!=").Nil()).Block(jen.Return(jen.False())),
-		),
-		jen.Return(jen.Id("r").Dot("Data").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("sel"))),
+		jen.If(jen.Id("r").Op("==").Nil()).Block(jen.Return(jen.False())),
+		jen.Return(jen.Id(enc).Call(jen.Id("e"), jen.Id("sel"), jen.Op("&").Id("r").Dot("Meta"), jen.Op("&").Id("r").Dot("RevisionInfo"),
+			jen.Op("&").Id("r").Dot("Data"), jen.Nil())),
 	)
 	f.Line()
-	encodeMethod(f, r.GoName, a.data, false, func(g *jen.Group) { dataCases(g, r.Fields) })
+	// func encodePostDataGQL(e *gql.Encoder, sel ast.SelectionSet, d *Post, stored json.RawMessage) bool
+	f.Comment(fmt.Sprintf("%s writes the fields of sel selected on data d, or when d is nil on", encData))
+	f.Comment("the stored JSON of the data: as it is when gql.Encoder.Stored takes it, else decoded.")
+	f.Func().Id(encData).Params(
+		jen.Id("e").Op("*").Qual(pkgGQL, "Encoder"), jen.Id("sel").Qual(pkgAST, "SelectionSet"),
+		jen.Id("d").Op("*").Id(r.GoName), jen.Id("stored").Qual(pkgJSON, "RawMessage"),
+	).Bool().Block(
+		jen.If(jen.Id("d").Op("==").Nil()).Block(
+			jen.If(jen.Id("e").Dot("Stored").Call(jen.Id(storedVar(a.data)), jen.Id("stored"), jen.Id("sel"))).Block(jen.Return(jen.True())),
+			jen.Id("d").Op("=").New(jen.Id(r.GoName)),
+			jen.If(jen.Id("d").Dot("decodeGQL").Call(jen.Id("stored")).Op("!=").Nil()).Block(jen.Return(jen.False())),
+		),
+		jen.Return(jen.Id("d").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("sel"))),
+	)
+	f.Line()
+	encodeMethod(f, r.GoName, a.data, func(g *jen.Group) { dataCases(g, r.Fields) })
 	for _, o := range a.objects {
-		encodeMethod(f, o.name, o.name, false, func(g *jen.Group) { dataCases(g, o.field.Fields) })
+		encodeMethod(f, o.name, o.name, func(g *jen.Group) { dataCases(g, o.field.Fields) })
 	}
 	emitStoredTypes(f, a)
-	list := func(field string) []jen.Code {
-		return []jen.Code{
+	encodeMethod(f, a.conn, a.conn, func(g *jen.Group) {
+		g.Case(jen.Lit("edges")).Block(
 			jen.Id("e").Dot("OpenList").Call(),
-			jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("r").Dot(field)).Block(
+			jen.For(jen.List(jen.Id("_"), jen.Id("x")).Op(":=").Range().Id("r").Dot("Edges")).Block(
 				jen.Id("e").Dot("Elem").Call(),
-				must(jen.Id("x").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"), jen.Id("r").Dot("storedData").Call(jen.Id("i")))),
+				must(jen.Id("x").Dot("encodeGQL").Call(e.Clone(), sel.Clone())),
 			),
 			jen.Id("e").Dot("CloseList").Call(),
-		}
-	}
-	encodeMethod(f, a.conn, a.conn, false, func(g *jen.Group) {
-		g.Case(jen.Lit("edges")).Block(list("Edges")...)
-		g.Case(jen.Lit("nodes")).Block(list("Nodes")...)
-		g.Case(jen.Lit("pageInfo")).Add(must(jen.Id("e").Dot("PageInfo").Call(jen.Op("&").Id("r").Dot("PageInfo"), jen.Id("f").Dot("Selections"))))
+		)
+		g.Case(jen.Lit("nodes")).Block(
+			jen.Id("e").Dot("OpenList").Call(),
+			jen.For(jen.List(jen.Id("_"), jen.Id("x")).Op(":=").Range().Id("r").Dot("Nodes")).Block(
+				jen.Id("e").Dot("Elem").Call(),
+				must(jen.Id("x").Dot("encodeGQL").Call(e.Clone(), sel.Clone())),
+			),
+			jen.Comment("Under the fast path the page is in stored (and Nodes is empty)."),
+			jen.For(jen.List(jen.Id("_"), jen.Id("env")).Op(":=").Range().Id("r").Dot("stored")).Block(
+				jen.Id("e").Dot("Elem").Call(),
+				must(fromEnv(jen.Id("env"))),
+			),
+			jen.Id("e").Dot("CloseList").Call(),
+		)
+		g.Case(jen.Lit("pageInfo")).Add(must(jen.Id("e").Dot("PageInfo").Call(jen.Op("&").Id("r").Dot("PageInfo"), sel.Clone())))
 		g.Case(jen.Lit("totalCount")).Id("e").Dot("Int").Call(jen.Id("r").Dot("TotalCount"))
 	})
-	f.Comment("storedData returns the stored JSON of the data of the i-th record, nil when the")
-	f.Comment("list decoded it.")
-	f.Func().Params(jen.Id("r").Op("*").Id(a.conn)).Id("storedData").Params(jen.Id("i").Int()).Qual(pkgJSON, "RawMessage").Block(
-		jen.If(jen.Id("i").Op("<").Len(jen.Id("r").Dot("stored"))).Block(jen.Return(jen.Id("r").Dot("stored").Index(jen.Id("i")))),
-		jen.Return(jen.Nil()),
-	)
-	f.Line()
-	encodeMethod(f, a.edge, a.edge, true, func(g *jen.Group) {
+	encodeMethod(f, a.edge, a.edge, func(g *jen.Group) {
 		g.Case(jen.Lit("cursor")).Id("e").Dot("String").Call(jen.Id("r").Dot("Cursor"))
-		g.Case(jen.Lit("node")).Add(must(jen.Id("r").Dot("Node").Dot("encodeGQL").Call(jen.Id("e"), jen.Id("f").Dot("Selections"), jen.Id("stored"))))
+		g.Case(jen.Lit("node")).If(jen.Id("r").Dot("stored").Op("!=").Nil()).Block(must(fromEnv(jen.Id("r").Dot("stored")))).Else().Add(
+			must(jen.Id("r").Dot("Node").Dot("encodeGQL").Call(e.Clone(), sel.Clone())))
 	})
 }
 
@@ -394,8 +424,10 @@ func fastFile(s *schema, pkgPath string) *jen.File {
 		f.Func().Params(jen.Id("ec").Op("*").Id("executionContext")).Id(rt.fn).Params(
 			jen.Id("ctx").Qual("context", "Context"), enc.Clone().Op("*").Qual(pkgGQL, "Encoder"), jen.Id("field").Qual(pkgGraphQL, "CollectedField"),
 		).Bool().Block(
-			jen.List(jen.Id("args"), jen.Err()).Op(":=").Id("ec").Dot("field_Query_"+rt.field+"_args").Call(jen.Id("ctx"), jen.Id("field").Dot("ArgumentMap").Call(jen.Id("ec").Dot("Variables"))),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.False())),
+			jen.List(jen.Id("args"), jen.Id("ok")).Op(":=").Add(enc.Clone()).Dot("Args").Call(jen.Id("field"), jen.Func().Params().Params(jen.Map(jen.String()).Any(), jen.Error()).Block(
+				jen.Return(jen.Id("ec").Dot("field_Query_"+rt.field+"_args").Call(jen.Id("ctx"), jen.Id("field").Dot("ArgumentMap").Call(jen.Id("ec").Dot("Variables")))),
+			)),
+			jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.False())),
 			jen.Id("ctx").Op("=").Qual(pkgGQL, "ResolverContext").Call(jen.Id("ctx"), jen.Lit("Query"), jen.Id("field"), jen.Id("args")),
 			jen.List(jen.Id("res"), jen.Err()).Op(":=").Add(rt.call),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.False())),
@@ -404,14 +436,7 @@ func fastFile(s *schema, pkgPath string) *jen.File {
 					s.If(jen.Id("res").Op("==").Nil()).Block(enc.Clone().Dot("Null").Call(), jen.Return(jen.True()))
 				}
 			}),
-			jen.Do(func(s *jen.Statement) {
-				args := []jen.Code{enc.Clone(), jen.Id("field").Dot("Selections")}
-				if rt.nullable {
-					// A read's record: its data is decoded.
-					args = append(args, jen.Nil())
-				}
-				s.Return(jen.Id("res").Dot("encodeGQL").Call(args...))
-			}),
+			jen.Return(jen.Id("res").Dot("encodeGQL").Call(enc.Clone(), jen.Id("field").Dot("Selections"))),
 		)
 		f.Line()
 	}

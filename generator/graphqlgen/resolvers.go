@@ -290,24 +290,29 @@ func emitList(f *jen.File, a *resourceAPI, kind *jen.Statement) {
 		g.If(jen.Id("edges")).Block(
 			jen.Id("conn").Dot("Edges").Op("=").Make(jen.Index().Op("*").Id(a.edge), jen.Lit(0), jen.Len(jen.Id("page").Dot("Items"))))
 		g.If(jen.Id("page").Dot("Total").Op("!=").Nil()).Block(jen.Id("conn").Dot("TotalCount").Op("=").Op("*").Id("page").Dot("Total"))
-		g.Comment("Under the fast path the data stays in its stored JSON, which the encoders write.")
+		g.Comment("Under the fast path the page stays as stored: the encoders write it.")
 		g.Id("stored").Op(":=").Qual(pkgGQL, "WritesStored").Call(jen.Id("ctx"))
+		g.Var().Id("recs").Index().Id(r.GoName+"Record")
 		g.If(jen.Id("stored")).Block(
-			jen.Id("conn").Dot("stored").Op("=").Make(jen.Index().Qual(pkgJSON, "RawMessage"), jen.Len(jen.Id("page").Dot("Items"))))
-		g.Id("recs").Op(":=").Make(jen.Index().Id(r.GoName+"Record"), jen.Len(jen.Id("page").Dot("Items")))
+			jen.Id("conn").Dot("stored").Op("=").Id("page").Dot("Items"),
+		).Else().Block(
+			jen.Id("recs").Op("=").Make(jen.Index().Id(r.GoName+"Record"), jen.Len(jen.Id("page").Dot("Items"))))
 		g.For(jen.List(jen.Id("i"), jen.Id("env")).Op(":=").Range().Id("page").Dot("Items")).Block(
-			jen.Id("rec").Op(":=").Op("&").Id("recs").Index(jen.Id("i")),
-			jen.If(jen.Id("stored")).Block(
-				jen.List(jen.Id("rec").Dot("Meta"), jen.Id("rec").Dot("RevisionInfo")).Op("=").List(jen.Id("env").Dot("Meta"), jen.Id("env").Dot("RevisionInfo")),
-				jen.Id("conn").Dot("stored").Index(jen.Id("i")).Op("=").Id("env").Dot("Data"),
-			).Else().If(jen.Err().Op(":=").Id("decode"+r.GoName+"RecordGQL").Call(jen.Id("rec"), jen.Id("env")), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
-			jen.Id("conn").Dot("Nodes").Op("=").Append(jen.Id("conn").Dot("Nodes"), jen.Id("rec")),
+			jen.Var().Id("rec").Op("*").Id(r.GoName+"Record"),
+			jen.If(jen.Op("!").Id("stored")).Block(
+				jen.Id("rec").Op("=").Op("&").Id("recs").Index(jen.Id("i")),
+				jen.If(jen.Err().Op(":=").Id("decode"+r.GoName+"RecordGQL").Call(jen.Id("rec"), jen.Id("env")), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Nil(), jen.Qual(pkgGQL, "Wrap").Call(jen.Err()))),
+				jen.Id("conn").Dot("Nodes").Op("=").Append(jen.Id("conn").Dot("Nodes"), jen.Id("rec")),
+			),
 			jen.If(jen.Id("edges")).Block(
-				jen.Id("conn").Dot("Edges").Op("=").Append(jen.Id("conn").Dot("Edges"), jen.Op("&").Id(a.edge).Values(jen.Dict{
+				jen.Id("edge").Op(":=").Op("&").Id(a.edge).Values(jen.Dict{
 					jen.Id("Cursor"): jen.Qual(pkgGQL, "Cursor").Call(jen.Id("page"), jen.Id("i")),
 					jen.Id("Node"):   jen.Id("rec"),
-				}))),
+				}),
+				jen.If(jen.Id("stored")).Block(jen.Id("edge").Dot("stored").Op("=").Id("env")),
+				jen.Id("conn").Dot("Edges").Op("=").Append(jen.Id("conn").Dot("Edges"), jen.Id("edge")),
+			),
 		)
 		if len(a.relations) > 0 {
 			g.Comment("Queue the targets of the relations the query selects, so that resolving")

@@ -46,13 +46,15 @@ func typesFile(s *schema, a *resourceAPI, pkgPath string) *jen.File {
 		jen.Id("PageInfo").Qual(pkgGQL, "PageInfo"),
 		jen.Comment("TotalCount is set when the query selects it."),
 		jen.Id("TotalCount").Int(),
-		jen.Line().Comment("stored holds the stored JSON of each node's data, which the list leaves"),
-		jen.Comment("undecoded under the fast path (gql.WritesStored); nil otherwise."),
-		jen.Id("stored").Index().Qual(pkgJSON, "RawMessage"),
+		jen.Line().Comment("stored is the page as the store returned it, which the list leaves undecoded"),
+		jen.Comment("under the fast path (gql.WritesStored), for the encoders; Nodes is then empty."),
+		jen.Id("stored").Index().Op("*").Qual(pkgResource, "Envelope"),
 	)
 	f.Line()
 	f.Comment(fmt.Sprintf("%s is one %s of a page, with the cursor that follows it.", a.edge, a.model.Name))
-	f.Type().Id(a.edge).Struct(jen.Id("Cursor").String(), jen.Id("Node").Add(rec.Clone()))
+	f.Type().Id(a.edge).Struct(jen.Id("Cursor").String(), jen.Id("Node").Add(rec.Clone()),
+		jen.Line().Comment("stored replaces Node under the fast path (see the connection's)."),
+		jen.Id("stored").Op("*").Qual(pkgResource, "Envelope"))
 	f.Line()
 
 	emitFilter(f, a.where, true, fmt.Sprintf("%s selects %s resources (GraphQL %s); every condition set must hold.", a.filter, a.model.Name, a.filter))

@@ -149,6 +149,21 @@ type Encoder struct {
 	// selection sets collect depend on the document alone, and are looked
 	// up in (and added to) sharedCollected.
 	shared bool
+	// times holds the last times written, with their text: a record's
+	// meta and revision info repeat its created and updated times.
+	times    [2]formattedTime
+	nextTime int
+	// vars is the key of the operation's variables (complexityKeyOf),
+	// computed by the first Args.
+	vars      complexityKey
+	varsState int8 // 0 not computed, 1 computed, -1 not all scalars
+}
+
+// formattedTime is a time and its text in RFC 3339 with nanoseconds.
+type formattedTime struct {
+	t    time.Time
+	n    int
+	text [40]byte
 }
 
 // newEncoder returns an Encoder of the response to opCtx's operation,
@@ -349,12 +364,28 @@ func (e *Encoder) BoolPtr(p *bool) {
 // Time writes t in RFC 3339 with nanoseconds, reporting false for the
 // zero time, which gqlgen marshals as null (an error on a non-null
 // field).
+//
+// The same time value (instant and location) is formatted once per
+// response, as long as it is one of the last two written.
 func (e *Encoder) Time(t time.Time) bool {
 	if t.IsZero() {
 		return false
 	}
 	e.buf = append(e.buf, '"')
+	for i := range e.times {
+		if c := &e.times[i]; c.n > 0 && c.t == t {
+			e.buf = append(e.buf, c.text[:c.n]...)
+			e.buf = append(e.buf, '"')
+			return true
+		}
+	}
+	start := len(e.buf)
 	e.buf = t.AppendFormat(e.buf, time.RFC3339Nano)
+	if text := e.buf[start:]; len(text) <= len(e.times[0].text) {
+		c := &e.times[e.nextTime]
+		c.t, c.n = t, copy(c.text[:], text)
+		e.nextTime = (e.nextTime + 1) % len(e.times)
+	}
 	e.buf = append(e.buf, '"')
 	return true
 }
@@ -616,3 +647,61 @@ func (e *Encoder) Supports(sel ast.SelectionSet, typeName string, types FastType
 	}
 	return true
 }
+
+// Args returns the arguments of field, which parse parses (gqlgen's
+// generated argument parser), reporting false when they do not parse.
+//
+// The arguments of a field depend on the document and the operation's
+// variables only: for a document the query cache hands out again, with
+// scalar variables of the same values, they are parsed once and shared
+// by every response (up to maxSharedArgs sets). Resolvers only read
+// their arguments. Variables that are not all scalars (an input object,
+// a list) have the arguments parsed every time.
+func (e *Encoder) Args(field graphql.CollectedField, parse func() (map[string]any, error)) (map[string]any, bool) {
+	if e.varsState == 0 {
+		e.varsState = -1
+		if key, ok := complexityKeyOf(e.opCtx.Operation, e.opCtx.Variables); ok {
+			e.vars, e.varsState = key, 1
+		}
+	}
+	if e.varsState < 0 || field.Field == nil {
+		args, err := parse()
+		return args, err == nil
+	}
+	key := argsKey{field: field.Field, vars: e.vars}
+	sharedArgs.mu.RLock()
+	args, found := sharedArgs.m[key]
+	sharedArgs.mu.RUnlock()
+	if found {
+		return args, true
+	}
+	args, err := parse()
+	if err != nil {
+		return nil, false
+	}
+	sharedArgs.mu.Lock()
+	if len(sharedArgs.m) >= maxSharedArgs {
+		sharedArgs.m = make(map[argsKey]map[string]any)
+	}
+	sharedArgs.m[key] = args
+	sharedArgs.mu.Unlock()
+	return args, true
+}
+
+// argsKey identifies the arguments of a field of a document under an
+// operation's variables.
+type argsKey struct {
+	field *ast.Field
+	vars  complexityKey
+}
+
+// maxSharedArgs bounds sharedArgs: it is emptied when it reaches it. Its
+// keys hold their documents, as sharedCollected's do.
+const maxSharedArgs = 1024
+
+// sharedArgs holds the parsed arguments of the root fields the fast path
+// answers.
+var sharedArgs = struct {
+	mu sync.RWMutex
+	m  map[argsKey]map[string]any
+}{m: make(map[argsKey]map[string]any)}

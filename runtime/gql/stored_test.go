@@ -2,6 +2,7 @@ package gql
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -284,4 +285,56 @@ func FuzzStored(f *testing.F) {
 		e, sel := storedEncoder(t)
 		checkStored(t, e, sel, data)
 	})
+}
+
+// TestWritesStored checks that the context the fast path calls a root
+// resolver under, and only it, lets a list leave its data as stored.
+func TestWritesStored(t *testing.T) {
+	ctx := context.Background()
+	if WritesStored(ctx) {
+		t.Error("WritesStored of a plain context")
+	}
+	field := graphql.CollectedField{Field: &ast.Field{Name: "posts", Alias: "posts"}}
+	if !WritesStored(ResolverContext(ctx, "Query", field, nil)) {
+		t.Error("a resolver the fast path calls does not write stored data")
+	}
+}
+
+// TestArgsShared checks that a field's arguments are parsed once for a
+// document and its scalar variables, and again for other variables.
+func TestArgsShared(t *testing.T) {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: `type Query { a(n: Int): Int }`})
+	query := `query($n: Int) { a(n: $n) }`
+	doc, errs := gqlparser.LoadQuery(schema, query)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	op := doc.Operations[0]
+	field := graphql.CollectedField{Field: op.SelectionSet[0].(*ast.Field)}
+	parses := 0
+	args := func(vars map[string]any) map[string]any {
+		e := newEncoder(&graphql.OperationContext{RawQuery: query, Doc: doc, Operation: op, Variables: vars})
+		args, ok := e.Args(field, func() (map[string]any, error) {
+			parses++
+			return map[string]any{"n": vars["n"]}, nil
+		})
+		if !ok {
+			t.Fatal("Args failed")
+		}
+		return args
+	}
+	first := args(map[string]any{"n": int64(1)})
+	again := args(map[string]any{"n": int64(1)})
+	if parses != 1 || first["n"] != again["n"] {
+		t.Errorf("same variables: %d parses, %v then %v", parses, first, again)
+	}
+	if other := args(map[string]any{"n": int64(2)}); parses != 2 || other["n"] != int64(2) {
+		t.Errorf("other variables: %d parses, %v", parses, other)
+	}
+	// A list variable is not a key: parsed every time.
+	args(map[string]any{"n": []any{1}})
+	args(map[string]any{"n": []any{1}})
+	if parses != 4 {
+		t.Errorf("list variables: %d parses, want 4", parses)
+	}
 }

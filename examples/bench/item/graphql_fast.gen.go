@@ -81,8 +81,10 @@ func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool
 // fastItem answers the query field item through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastItem(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_item_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_item_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -94,14 +96,16 @@ func (ec *executionContext) fastItem(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastItems answers the query field items through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastItems(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_items_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_items_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)

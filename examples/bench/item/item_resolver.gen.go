@@ -166,26 +166,32 @@ func (r *resolver) listItems(ctx context.Context, cond filter.Expr, where *ItemF
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
-	// Under the fast path the data stays in its stored JSON, which the encoders write.
+	// Under the fast path the page stays as stored: the encoders write it.
 	stored := gql.WritesStored(ctx)
+	var recs []ItemRecord
 	if stored {
-		conn.stored = make([]json.RawMessage, len(page.Items))
+		conn.stored = page.Items
+	} else {
+		recs = make([]ItemRecord, len(page.Items))
 	}
-	recs := make([]ItemRecord, len(page.Items))
 	for i, env := range page.Items {
-		rec := &recs[i]
-		if stored {
-			rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
-			conn.stored[i] = env.Data
-		} else if err := decodeItemRecordGQL(rec, env); err != nil {
-			return nil, gql.Wrap(err)
+		var rec *ItemRecord
+		if !stored {
+			rec = &recs[i]
+			if err := decodeItemRecordGQL(rec, env); err != nil {
+				return nil, gql.Wrap(err)
+			}
+			conn.Nodes = append(conn.Nodes, rec)
 		}
-		conn.Nodes = append(conn.Nodes, rec)
 		if edges {
-			conn.Edges = append(conn.Edges, &ItemEdge{
+			edge := &ItemEdge{
 				Cursor: gql.Cursor(page, i),
 				Node:   rec,
-			})
+			}
+			if stored {
+				edge.stored = env
+			}
+			conn.Edges = append(conn.Edges, edge)
 		}
 	}
 	return conn, nil

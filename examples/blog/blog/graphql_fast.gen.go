@@ -310,8 +310,10 @@ func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool
 // fastAuthor answers the query field author through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastAuthor(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_author_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_author_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -323,14 +325,16 @@ func (ec *executionContext) fastAuthor(ctx context.Context, enc *gql.Encoder, fi
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastAuthors answers the query field authors through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastAuthors(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_authors_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_authors_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -344,8 +348,10 @@ func (ec *executionContext) fastAuthors(ctx context.Context, enc *gql.Encoder, f
 // fastPost answers the query field post through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastPost(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_post_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_post_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -357,14 +363,16 @@ func (ec *executionContext) fastPost(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastPosts answers the query field posts through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastPosts(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_posts_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_posts_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -378,8 +386,10 @@ func (ec *executionContext) fastPosts(ctx context.Context, enc *gql.Encoder, fie
 // fastComment answers the query field comment through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastComment(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_comment_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_comment_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -391,14 +401,16 @@ func (ec *executionContext) fastComment(ctx context.Context, enc *gql.Encoder, f
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastComments answers the query field comments through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastComments(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_comments_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_comments_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -412,8 +424,10 @@ func (ec *executionContext) fastComments(ctx context.Context, enc *gql.Encoder, 
 // fastFeedEntry answers the query field feedEntry through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastFeedEntry(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_feedEntry_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_feedEntry_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -425,14 +439,16 @@ func (ec *executionContext) fastFeedEntry(ctx context.Context, enc *gql.Encoder,
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastFeedEntries answers the query field feedEntries through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastFeedEntries(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_feedEntries_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_feedEntries_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -446,8 +462,10 @@ func (ec *executionContext) fastFeedEntries(ctx context.Context, enc *gql.Encode
 // fastUser answers the query field user through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastUser(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_user_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_user_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -459,14 +477,16 @@ func (ec *executionContext) fastUser(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastUsers answers the query field users through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastUsers(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -480,8 +500,10 @@ func (ec *executionContext) fastUsers(ctx context.Context, enc *gql.Encoder, fie
 // fastNotifySubscribersJob answers the query field notifySubscribersJob through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastNotifySubscribersJob(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_notifySubscribersJob_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_notifySubscribersJob_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -493,14 +515,16 @@ func (ec *executionContext) fastNotifySubscribersJob(ctx context.Context, enc *g
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastNotifySubscribersJobs answers the query field notifySubscribersJobs through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastNotifySubscribersJobs(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_notifySubscribersJobs_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_notifySubscribersJobs_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -514,8 +538,10 @@ func (ec *executionContext) fastNotifySubscribersJobs(ctx context.Context, enc *
 // fastDailyDigestJob answers the query field dailyDigestJob through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastDailyDigestJob(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_dailyDigestJob_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_dailyDigestJob_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -527,14 +553,16 @@ func (ec *executionContext) fastDailyDigestJob(ctx context.Context, enc *gql.Enc
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastDailyDigestJobs answers the query field dailyDigestJobs through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastDailyDigestJobs(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_dailyDigestJobs_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_dailyDigestJobs_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)

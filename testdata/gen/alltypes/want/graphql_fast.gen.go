@@ -144,8 +144,10 @@ func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool
 // fastOwner answers the query field owner through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastOwner(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_owner_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_owner_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -157,14 +159,16 @@ func (ec *executionContext) fastOwner(ctx context.Context, enc *gql.Encoder, fie
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastOwners answers the query field owners through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastOwners(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_owners_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_owners_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -178,8 +182,10 @@ func (ec *executionContext) fastOwners(ctx context.Context, enc *gql.Encoder, fi
 // fastThing answers the query field thing through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastThing(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_thing_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_thing_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -191,14 +197,16 @@ func (ec *executionContext) fastThing(ctx context.Context, enc *gql.Encoder, fie
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastThings answers the query field things through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastThings(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_things_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_things_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)

@@ -246,26 +246,32 @@ func (r *resolver) listThings(ctx context.Context, cond filter.Expr, where *Thin
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
-	// Under the fast path the data stays in its stored JSON, which the encoders write.
+	// Under the fast path the page stays as stored: the encoders write it.
 	stored := gql.WritesStored(ctx)
+	var recs []ThingRecord
 	if stored {
-		conn.stored = make([]json.RawMessage, len(page.Items))
+		conn.stored = page.Items
+	} else {
+		recs = make([]ThingRecord, len(page.Items))
 	}
-	recs := make([]ThingRecord, len(page.Items))
 	for i, env := range page.Items {
-		rec := &recs[i]
-		if stored {
-			rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
-			conn.stored[i] = env.Data
-		} else if err := decodeThingRecordGQL(rec, env); err != nil {
-			return nil, gql.Wrap(err)
+		var rec *ThingRecord
+		if !stored {
+			rec = &recs[i]
+			if err := decodeThingRecordGQL(rec, env); err != nil {
+				return nil, gql.Wrap(err)
+			}
+			conn.Nodes = append(conn.Nodes, rec)
 		}
-		conn.Nodes = append(conn.Nodes, rec)
 		if edges {
-			conn.Edges = append(conn.Edges, &ThingEdge{
+			edge := &ThingEdge{
 				Cursor: gql.Cursor(page, i),
 				Node:   rec,
-			})
+			}
+			if stored {
+				edge.stored = env
+			}
+			conn.Edges = append(conn.Edges, edge)
 		}
 	}
 	// Queue the targets of the relations the query selects, so that resolving

@@ -171,8 +171,10 @@ func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool
 // fastTicket answers the query field ticket through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastTicket(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_ticket_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_ticket_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -184,14 +186,16 @@ func (ec *executionContext) fastTicket(ctx context.Context, enc *gql.Encoder, fi
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastTickets answers the query field tickets through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastTickets(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_tickets_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_tickets_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -205,8 +209,10 @@ func (ec *executionContext) fastTickets(ctx context.Context, enc *gql.Encoder, f
 // fastPage answers the query field page through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastPage(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_page_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_page_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -218,14 +224,16 @@ func (ec *executionContext) fastPage(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastPages answers the query field pages through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastPages(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_pages_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_pages_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -239,8 +247,10 @@ func (ec *executionContext) fastPages(ctx context.Context, enc *gql.Encoder, fie
 // fastLog answers the query field log through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastLog(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_log_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_log_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -252,14 +262,16 @@ func (ec *executionContext) fastLog(ctx context.Context, enc *gql.Encoder, field
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastLogs answers the query field logs through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastLogs(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_logs_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_logs_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -273,8 +285,10 @@ func (ec *executionContext) fastLogs(ctx context.Context, enc *gql.Encoder, fiel
 // fastUser answers the query field user through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastUser(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_user_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_user_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -286,14 +300,16 @@ func (ec *executionContext) fastUser(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastUsers answers the query field users through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastUsers(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)

@@ -34,15 +34,18 @@ type TicketConnection struct {
 	// TotalCount is set when the query selects it.
 	TotalCount int
 
-	// stored holds the stored JSON of each node's data, which the list leaves
-	// undecoded under the fast path (gql.WritesStored); nil otherwise.
-	stored []json.RawMessage
+	// stored is the page as the store returned it, which the list leaves undecoded
+	// under the fast path (gql.WritesStored), for the encoders; Nodes is then empty.
+	stored []*resource.Envelope
 }
 
 // TicketEdge is one Ticket of a page, with the cursor that follows it.
 type TicketEdge struct {
 	Cursor string
 	Node   *TicketRecord
+
+	// stored replaces Node under the fast path (see the connection's).
+	stored *resource.Envelope
 }
 
 // TicketFilter selects Ticket resources (GraphQL TicketFilter); every condition set must hold.
@@ -148,13 +151,10 @@ func (v TicketStatus) gqlName() string {
 	return ""
 }
 
-// encodeGQL writes the fields of sel selected on r (GraphQL Ticket), reporting false
-// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-// stored is the stored JSON of the data when the list left it undecoded, else nil.
-func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
-	if r == nil {
-		return false
-	}
+// encodeTicketGQL writes the fields of sel selected on a Ticket (GraphQL Ticket) with meta and
+// info, and data d, or when d is nil, the data's stored JSON: a decoded record's, or
+// an envelope a list left undecoded for the fast path (gql.WritesStored).
+func encodeTicketGQL(e *gql.Encoder, sel ast.SelectionSet, meta *resource.Meta, info *resource.RevisionInfo, d *Ticket, stored json.RawMessage) bool {
 	fields, ok := e.Fields(sel, "Ticket")
 	if !ok {
 		return false
@@ -166,19 +166,19 @@ func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored js
 		case "__typename":
 			e.String("Ticket")
 		case "id":
-			e.String(r.Meta.ResourceID)
+			e.String(meta.ResourceID)
 		case "etag":
-			e.String(r.ETag())
+			e.String(resource.ETag(info))
 		case "data":
-			if !r.encodeDataGQL(e, f.Selections, stored) {
+			if !encodeTicketDataGQL(e, f.Selections, d, stored) {
 				return false
 			}
 		case "meta":
-			if !e.Meta(&r.Meta, f.Selections) {
+			if !e.Meta(meta, f.Selections) {
 				return false
 			}
 		case "revisionInfo":
-			if !e.RevisionInfo(&r.RevisionInfo, f.Selections) {
+			if !e.RevisionInfo(info, f.Selections) {
 				return false
 			}
 		default:
@@ -189,19 +189,28 @@ func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored js
 	return true
 }
 
-// encodeDataGQL writes the fields of sel selected on r's data: from stored, its stored
-// JSON, when the list left it undecoded and gql.Encoder.Stored takes it as it is;
-// else from the decoded value.
-func (r *TicketRecord) encodeDataGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
-	if stored != nil {
+// encodeGQL writes the fields of sel selected on r (GraphQL Ticket), reporting false
+// when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
+func (r *TicketRecord) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
+	if r == nil {
+		return false
+	}
+	return encodeTicketGQL(e, sel, &r.Meta, &r.RevisionInfo, &r.Data, nil)
+}
+
+// encodeTicketDataGQL writes the fields of sel selected on data d, or when d is nil on
+// the stored JSON of the data: as it is when gql.Encoder.Stored takes it, else decoded.
+func encodeTicketDataGQL(e *gql.Encoder, sel ast.SelectionSet, d *Ticket, stored json.RawMessage) bool {
+	if d == nil {
 		if e.Stored(ticketDataStored, stored, sel) {
 			return true
 		}
-		if r.Data.decodeGQL(stored) != nil {
+		d = new(Ticket)
+		if d.decodeGQL(stored) != nil {
 			return false
 		}
 	}
-	return r.Data.encodeGQL(e, sel)
+	return d.encodeGQL(e, sel)
 }
 
 // encodeGQL writes the fields of sel selected on r (GraphQL TicketData), reporting false
@@ -293,18 +302,25 @@ func (r *TicketConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 			e.String("TicketConnection")
 		case "edges":
 			e.OpenList()
-			for i, x := range r.Edges {
+			for _, x := range r.Edges {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
+				if !x.encodeGQL(e, f.Selections) {
 					return false
 				}
 			}
 			e.CloseList()
 		case "nodes":
 			e.OpenList()
-			for i, x := range r.Nodes {
+			for _, x := range r.Nodes {
 				e.Elem()
-				if !x.encodeGQL(e, f.Selections, r.storedData(i)) {
+				if !x.encodeGQL(e, f.Selections) {
+					return false
+				}
+			}
+			// Under the fast path the page is in stored (and Nodes is empty).
+			for _, env := range r.stored {
+				e.Elem()
+				if !encodeTicketGQL(e, f.Selections, &env.Meta, &env.RevisionInfo, nil, env.Data) {
 					return false
 				}
 			}
@@ -323,19 +339,9 @@ func (r *TicketConnection) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool 
 	return true
 }
 
-// storedData returns the stored JSON of the data of the i-th record, nil when the
-// list decoded it.
-func (r *TicketConnection) storedData(i int) json.RawMessage {
-	if i < len(r.stored) {
-		return r.stored[i]
-	}
-	return nil
-}
-
 // encodeGQL writes the fields of sel selected on r (GraphQL TicketEdge), reporting false
 // when one of them needs gqlgen's executor (runtime/gql.FastQuerier).
-// stored is the stored JSON of the data when the list left it undecoded, else nil.
-func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json.RawMessage) bool {
+func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet) bool {
 	if r == nil {
 		return false
 	}
@@ -352,7 +358,11 @@ func (r *TicketEdge) encodeGQL(e *gql.Encoder, sel ast.SelectionSet, stored json
 		case "cursor":
 			e.String(r.Cursor)
 		case "node":
-			if !r.Node.encodeGQL(e, f.Selections, stored) {
+			if r.stored != nil {
+				if !encodeTicketGQL(e, f.Selections, &r.stored.Meta, &r.stored.RevisionInfo, nil, r.stored.Data) {
+					return false
+				}
+			} else if !r.Node.encodeGQL(e, f.Selections) {
 				return false
 			}
 		default:

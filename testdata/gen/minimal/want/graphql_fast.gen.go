@@ -75,8 +75,10 @@ func (e *executableSchema) FastQuery(ctx context.Context, enc *gql.Encoder) bool
 // fastNote answers the query field note through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastNote(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_note_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_note_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)
@@ -88,14 +90,16 @@ func (ec *executionContext) fastNote(ctx context.Context, enc *gql.Encoder, fiel
 		enc.Null()
 		return true
 	}
-	return res.encodeGQL(enc, field.Selections, nil)
+	return res.encodeGQL(enc, field.Selections)
 }
 
 // fastNotes answers the query field notes through its resolver, as gqlgen's executor
 // calls it, and writes the selected fields of the result.
 func (ec *executionContext) fastNotes(ctx context.Context, enc *gql.Encoder, field graphql.CollectedField) bool {
-	args, err := ec.field_Query_notes_args(ctx, field.ArgumentMap(ec.Variables))
-	if err != nil {
+	args, ok := enc.Args(field, func() (map[string]any, error) {
+		return ec.field_Query_notes_args(ctx, field.ArgumentMap(ec.Variables))
+	})
+	if !ok {
 		return false
 	}
 	ctx = gql.ResolverContext(ctx, "Query", field, args)

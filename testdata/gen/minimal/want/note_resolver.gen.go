@@ -148,26 +148,32 @@ func (r *resolver) listNotes(ctx context.Context, cond filter.Expr, where *NoteF
 	if page.Total != nil {
 		conn.TotalCount = *page.Total
 	}
-	// Under the fast path the data stays in its stored JSON, which the encoders write.
+	// Under the fast path the page stays as stored: the encoders write it.
 	stored := gql.WritesStored(ctx)
+	var recs []NoteRecord
 	if stored {
-		conn.stored = make([]json.RawMessage, len(page.Items))
+		conn.stored = page.Items
+	} else {
+		recs = make([]NoteRecord, len(page.Items))
 	}
-	recs := make([]NoteRecord, len(page.Items))
 	for i, env := range page.Items {
-		rec := &recs[i]
-		if stored {
-			rec.Meta, rec.RevisionInfo = env.Meta, env.RevisionInfo
-			conn.stored[i] = env.Data
-		} else if err := decodeNoteRecordGQL(rec, env); err != nil {
-			return nil, gql.Wrap(err)
+		var rec *NoteRecord
+		if !stored {
+			rec = &recs[i]
+			if err := decodeNoteRecordGQL(rec, env); err != nil {
+				return nil, gql.Wrap(err)
+			}
+			conn.Nodes = append(conn.Nodes, rec)
 		}
-		conn.Nodes = append(conn.Nodes, rec)
 		if edges {
-			conn.Edges = append(conn.Edges, &NoteEdge{
+			edge := &NoteEdge{
 				Cursor: gql.Cursor(page, i),
 				Node:   rec,
-			})
+			}
+			if stored {
+				edge.stored = env
+			}
+			conn.Edges = append(conn.Edges, edge)
 		}
 	}
 	return conn, nil
