@@ -292,7 +292,7 @@ func emitList(f *jen.File, a *resourceAPI, kind *jen.Statement) {
 		g.If(jen.Id("page").Dot("Total").Op("!=").Nil()).Block(jen.Id("conn").Dot("TotalCount").Op("=").Op("*").Id("page").Dot("Total"))
 		g.Comment("Under the fast path the page stays as stored: the encoders write it.")
 		g.Id("stored").Op(":=").Qual(pkgGQL, "WritesStored").Call(jen.Id("ctx"))
-		g.Var().Id("recs").Index().Id(r.GoName+"Record")
+		g.Var().Id("recs").Index().Id(r.GoName + "Record")
 		g.If(jen.Id("stored")).Block(
 			jen.Id("conn").Dot("stored").Op("=").Id("page").Dot("Items"),
 		).Else().Block(
