@@ -2,6 +2,7 @@ package gql
 
 import (
 	"context"
+	"encoding/binary"
 	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -188,6 +189,10 @@ func (e *Encoder) storedValue(fd *StoredField, v []byte, sel ast.SelectionSet) b
 		f := rd.Float64()
 		return rd.Done() == nil && e.Float(f)
 	case StoredTime:
+		if canonicalTime(v) {
+			e.buf = append(e.buf, v...)
+			return true
+		}
 		var rd jsonread.Reader
 		rd.Reset(v)
 		t := rd.Time()
@@ -231,7 +236,15 @@ func (e *Encoder) storedString(v []byte) bool {
 	}
 	s := v[1 : len(v)-1]
 	ascii := true
-	for _, b := range s {
+	i := 0
+	// Eight bytes at a time while none needs a look (most text), then
+	// byte by byte.
+	for ; i+8 <= len(s); i += 8 {
+		if w := binary.LittleEndian.Uint64(s[i:]); !plainWord(w) {
+			break
+		}
+	}
+	for _, b := range s[i:] {
 		if !plainByte[b] {
 			if b < utf8.RuneSelf {
 				return e.decodedString(v)
@@ -256,6 +269,91 @@ func (e *Encoder) decodedString(v []byte) bool {
 	}
 	e.String(s)
 	return true
+}
+
+// Word tests: each of these has the high bit of a byte set when that
+// byte of w is zero (haszero), or less than n (hasless); both are exact
+// when no byte of w has its high bit set.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func haszero(w uint64) bool { return (w-ones)&^w&highs != 0 }
+
+// plainWord reports whether the eight bytes of w are all plain bytes
+// (plainByte): ASCII, no control character, no '"', '\\', '<', '>', '&'.
+func plainWord(w uint64) bool {
+	if w&highs != 0 || (w-0x20*ones)&^w&highs != 0 {
+		return false
+	}
+	return !haszero(w^('"'*ones)) && !haszero(w^('\\'*ones)) && !haszero(w^('<'*ones)) &&
+		!haszero(w^('>'*ones)) && !haszero(w^('&'*ones))
+}
+
+// canonicalTime reports whether v, a JSON string, is a time as RFC 3339
+// with nanoseconds writes it (time.Time.MarshalJSON, Encoder.Time), so
+// that parsing it and writing it again gives the same bytes: a year from
+// 1000 on, a valid date and time of day, a fraction of 1 to 9 digits
+// without trailing zeros, and Z or an offset other than zero (which is
+// written Z). Anything else is parsed and written again.
+func canonicalTime(v []byte) bool {
+	n := len(v)
+	if n < len(`"2006-01-02T15:04:05Z"`) || v[0] != '"' || v[n-1] != '"' {
+		return false
+	}
+	s := v[1 : n-1]
+	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return false
+	}
+	ok := true
+	two := func(i int) int {
+		a, b := s[i]-'0', s[i+1]-'0'
+		if a > 9 || b > 9 {
+			ok = false
+		}
+		return int(a)*10 + int(b)
+	}
+	year := two(0)*100 + two(2)
+	month, day, hour, minute, sec := two(5), two(8), two(11), two(14), two(17)
+	if !ok || year < 1000 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour > 23 || minute > 59 || sec > 59 {
+		return false
+	}
+	rest := s[19:]
+	if len(rest) > 0 && rest[0] == '.' {
+		j := 1
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		if j == 1 || j > 10 || rest[j-1] == '0' {
+			return false
+		}
+		rest = rest[j:]
+	}
+	switch {
+	case len(rest) == 1:
+		return rest[0] == 'Z'
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		s = rest
+		oh, om := two(1), two(4)
+		return ok && oh <= 23 && om <= 59 && oh+om > 0
+	}
+	return false
+}
+
+// daysIn returns the number of days of a month.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // containsLineSeparator reports whether s holds U+2028 or U+2029

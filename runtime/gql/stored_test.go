@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,6 +257,16 @@ func TestStored(t *testing.T) {
 		{"an enum value outside the enum", `{"title":"","ok":true,"kind":"huge"}`, false},
 		{"null in a list", `{"title":"","ok":true,"kind":"small","tags":["a",null]}`, false},
 		{"a nested object with an unknown member", `{"title":"","ok":true,"kind":"small","sub":{"city":"x","x":1}}`, false},
+		{"a canonical time with a fraction and an offset", `{"title":"","ok":true,"kind":"small","at":"2024-05-01T12:00:00.123456789+05:30"}`, true},
+		{"a time with trailing zeros", `{"title":"","ok":true,"kind":"small","at":"2024-05-01T12:00:00.500Z"}`, true},
+		{"a zero offset", `{"title":"","ok":true,"kind":"small","at":"2024-05-01T12:00:00-00:00"}`, true},
+		{"a leap day", `{"title":"","ok":true,"kind":"small","at":"2024-02-29T23:59:59Z"}`, true},
+		{"no leap day", `{"title":"","ok":true,"kind":"small","at":"1900-02-29T00:00:00Z"}`, false},
+		{"a day out of range", `{"title":"","ok":true,"kind":"small","at":"2023-04-31T00:00:00Z"}`, false},
+		{"an early year", `{"title":"","ok":true,"kind":"small","at":"0999-12-31T00:00:00Z"}`, true},
+		{"a long plain string", `{"title":"` + strings.Repeat("lorem ipsum ", 25) + `x","ok":true,"kind":"small"}`, true},
+		{"a long string with an escape at the end", `{"title":"` + strings.Repeat("lorem ipsum ", 25) + `\n","ok":true,"kind":"small"}`, true},
+		{"a long string with HTML in a word", `{"title":"` + strings.Repeat("lorem ", 5) + `a&b","ok":true,"kind":"small"}`, true},
 		{"a zero time", `{"title":"","ok":true,"kind":"small","at":"0001-01-01T00:00:00Z"}`, false},
 		{"data that is not an object", `null`, false},
 		{"invalid UTF-8", "{\"title\":\"\xff\",\"ok\":true,\"kind\":\"small\"}", true},
@@ -277,6 +288,7 @@ func FuzzStored(f *testing.F) {
 		`"raw":[1,{"a":null}],"tags":["a"],"kinds":["extra_large"],"sub":{"city":"P","zip":1},"subs":[{"city":"L"}]}`))
 	f.Add([]byte(`{"title":"a\u2028<","ok":false,"kind":"small","n":-0,"f":1e400}`))
 	f.Add([]byte(`{"title":"","ok":true,"kind":"small","subs":[],"raw":null}`))
+	f.Add([]byte(`{"title":"0123456789abcdef\\\"x","ok":true,"kind":"small","at":"2024-02-29T12:00:00.12+01:00"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !json.Valid(data) {
 			// Stored data is JSON the server wrote.

@@ -14,6 +14,7 @@
 package jsonread
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -343,18 +344,26 @@ func (r *Reader) Skip() {
 }
 
 // skipString skips the string at pos, escapes included, without
-// decoding it.
+// decoding it: its end is the first quote after an even number of
+// backslashes (each pair is one escaped backslash).
 func (r *Reader) skipString() {
-	for i := r.pos + 1; i < len(r.data); i++ {
-		switch r.data[i] {
-		case '\\':
-			i++
-		case '"':
-			r.pos = i + 1
+	for i := r.pos + 1; ; {
+		j := bytes.IndexByte(r.data[i:], '"')
+		if j < 0 {
+			r.fail()
 			return
 		}
+		end := i + j
+		k := end
+		for k > r.pos+1 && r.data[k-1] == '\\' {
+			k--
+		}
+		if (end-k)%2 == 0 {
+			r.pos = end + 1
+			return
+		}
+		i = end + 1
 	}
-	r.fail()
 }
 
 // Value decodes the next value into v with encoding/json: the types the
