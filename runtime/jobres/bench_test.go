@@ -128,6 +128,34 @@ func (noopWorker) Work(context.Context, *river.Job[noopArgs]) error { return nil
 // its own.
 func riverRound(b *testing.B, u string) round {
 	ctx := context.Background()
+	var done atomic.Int64
+	_, _, c := startRiver(b, u, func(*river.Event) { done.Add(1) })
+	return func(b *testing.B, n int) {
+		want := done.Load() + int64(n)
+		start := time.Now()
+		enqueueAll(b, n, func() error {
+			_, err := c.Insert(ctx, noopArgs{}, nil)
+			return err
+		})
+		if testing.Verbose() {
+			b.Logf("river: %d enqueued in %v", n, time.Since(start))
+		}
+		deadline := time.Now().Add(time.Minute + time.Duration(n)*time.Millisecond)
+		for done.Load() < want {
+			if time.Now().After(deadline) {
+				b.Fatalf("%d of %d jobs completed", n-int(want-done.Load()), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// startRiver starts raw River with the server's settings (workers, fetch
+// timings, pool size) on a new schema of u, and calls completed, from
+// one goroutine, for each job River reports completed. It returns the
+// schema, the pool and the client.
+func startRiver(b *testing.B, u string, completed func(*river.Event)) (string, *pgxpool.Pool, *river.Client[pgx.Tx]) {
+	ctx := context.Background()
 	schema := pgtest.Schema(b, u)
 	cfg, err := pgxpool.ParseConfig(u)
 	if err != nil {
@@ -161,10 +189,9 @@ func riverRound(b *testing.B, u string) round {
 		b.Fatal(err)
 	}
 	events, cancel := c.Subscribe(river.EventKindJobCompleted)
-	var done atomic.Int64
 	go func() {
-		for range events {
-			done.Add(1)
+		for ev := range events {
+			completed(ev)
 		}
 	}()
 	if err := c.Start(ctx); err != nil {
@@ -174,24 +201,7 @@ func riverRound(b *testing.B, u string) round {
 		c.Stop(ctx)
 		cancel()
 	})
-	return func(b *testing.B, n int) {
-		want := done.Load() + int64(n)
-		start := time.Now()
-		enqueueAll(b, n, func() error {
-			_, err := c.Insert(ctx, noopArgs{}, nil)
-			return err
-		})
-		if testing.Verbose() {
-			b.Logf("river: %d enqueued in %v", n, time.Since(start))
-		}
-		deadline := time.Now().Add(time.Minute + time.Duration(n)*time.Millisecond)
-		for done.Load() < want {
-			if time.Now().After(deadline) {
-				b.Fatalf("%d of %d jobs completed", n-int(want-done.Load()), n)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
+	return schema, pool, c
 }
 
 // enqueueAll runs enqueue n times from benchEnqueuers goroutines.

@@ -49,15 +49,19 @@ const maxEnqueueGroup = 64
 
 // parallelGroups bounds the groups running at once on PostgreSQL, which
 // runs transactions in parallel: a caller waits for a group only when
-// that many are running already, so that a few concurrent callers see
-// the latency of a transaction of their own (two round trips and a
-// commit), and many share transactions instead of queueing for
-// connections. On the shared test machine an enqueue is bound by that
-// latency more than by CPU: four groups at once ran about 1,000 jobs/s,
-// eight about 1,200. SQLite runs one write transaction at a time (its
-// store commits them in groups of its own): one group at a time makes
-// the largest groups there.
-const parallelGroups = 8
+// that many are running already, so that a caller alone, or with one
+// other, sees the latency of a transaction of its own (two round trips
+// and a commit), and more share transactions. What a job costs
+// PostgreSQL is mostly per transaction and per statement (BEGIN, COMMIT,
+// River's insert, the revision's and the record's inserts), and a group
+// pays those once for all its jobs: with eight enqueuers, eight groups
+// at once put nearly every job in a transaction of its own, and a job
+// cost about 1.5 times the CPU of raw River's (process and PostgreSQL);
+// two groups at once, about 1.0 times, at the same or a better rate
+// (docs/jobs.md, Performance). SQLite runs one write transaction at a
+// time (its store commits them in groups of its own): one group at a
+// time makes the largest groups there.
+const parallelGroups = 2
 
 // maxLeaders returns how many groups may run at once.
 func (q *Queue) maxLeaders() int {

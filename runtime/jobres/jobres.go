@@ -109,13 +109,22 @@ type Options struct {
 	// are the observers'.
 	ReconcileQuiet time.Duration
 	// Writers is how many goroutines write status changes, each in
-	// transactions of its own (default 4): the changes of one job are
+	// transactions of its own (default 1): the changes of one job are
 	// always written by the same one, in order.
 	Writers int
 }
 
-// DefaultWriters is the default of Options.Writers.
-const DefaultWriters = 4
+// DefaultWriters is the default of Options.Writers. One writer writes
+// the changes that arrived while it wrote the last batch in one
+// transaction (up to batchMax), so a busier queue makes larger batches
+// rather than more transactions: the transaction and its statements cost
+// PostgreSQL the same for 10 jobs as for 100. With four writers each
+// batch held about a quarter of the jobs, and a job cost about 15% more
+// CPU (process and PostgreSQL; docs/jobs.md, Performance). One is
+// enough for a fast queue too: fed the starts and ends of 6,000 jobs at
+// once on the development machine, it wrote them in batches of 256
+// changes at about 12,000 jobs a second.
+const DefaultWriters = 1
 
 // Queue is the job types of an application over one resource.Service and
 // one jobs.Engine. New makes it, Bind attaches the service (whose options
