@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"sync"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -29,15 +28,8 @@ type complexityLimit struct {
 	limit int
 	es    graphql.ExecutableSchema
 
-	mu    sync.Mutex
-	known map[complexityKey]int
+	known docCache[complexityKey, int]
 }
-
-// maxKnownComplexities bounds the remembered complexities: the map is
-// emptied when it reaches it (a query whose variables change with every
-// request, an id, fills it). Its keys hold their documents, so it holds
-// at most about as many documents as the query cache (queryCacheSize).
-const maxKnownComplexities = 1024
 
 // complexityKey identifies an operation of a cached document and the
 // values of its variables.
@@ -81,19 +73,11 @@ func (c *complexityLimit) complexity(ctx context.Context, op *ast.OperationDefin
 	if !ok {
 		return complexity.Calculate(ctx, c.es, op, vars)
 	}
-	c.mu.Lock()
-	cost, found := c.known[key]
-	c.mu.Unlock()
-	if found {
+	if cost, found := c.known.get(key); found {
 		return cost
 	}
-	cost = complexity.Calculate(ctx, c.es, op, vars)
-	c.mu.Lock()
-	if c.known == nil || len(c.known) >= maxKnownComplexities {
-		c.known = make(map[complexityKey]int)
-	}
-	c.known[key] = cost
-	c.mu.Unlock()
+	cost := complexity.Calculate(ctx, c.es, op, vars)
+	c.known.add(key, cost)
 	return cost
 }
 

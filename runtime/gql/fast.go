@@ -231,34 +231,7 @@ type collected struct {
 // @skip, @include or @defer, the fields a selection set collects depend
 // on the document only (its fragments included), not on the variables;
 // the collected fields are only read.
-var sharedCollected = collectedCache{m: make(map[collectedKey][]graphql.CollectedField)}
-
-// maxSharedCollected bounds sharedCollected: it is emptied when it
-// reaches it. Its keys hold their documents, so it holds at most as many
-// documents as the query cache (queryCacheSize) does.
-const maxSharedCollected = 1024
-
-// collectedCache is a map of collected fields safe for concurrent use.
-type collectedCache struct {
-	mu sync.RWMutex
-	m  map[collectedKey][]graphql.CollectedField
-}
-
-func (c *collectedCache) get(k collectedKey) ([]graphql.CollectedField, bool) {
-	c.mu.RLock()
-	fields, ok := c.m[k]
-	c.mu.RUnlock()
-	return fields, ok
-}
-
-func (c *collectedCache) add(k collectedKey, fields []graphql.CollectedField) {
-	c.mu.Lock()
-	if len(c.m) >= maxSharedCollected {
-		c.m = make(map[collectedKey][]graphql.CollectedField)
-	}
-	c.m[k] = fields
-	c.mu.Unlock()
-}
+var sharedCollected docCache[collectedKey, []graphql.CollectedField]
 
 // sep writes the comma before a key or a list element, unless it is the
 // first of its object or list.
@@ -654,7 +627,7 @@ func (e *Encoder) Supports(sel ast.SelectionSet, typeName string, types FastType
 // The arguments of a field depend on the document and the operation's
 // variables only: for a document the query cache hands out again, with
 // scalar variables of the same values, they are parsed once and shared
-// by every response (up to maxSharedArgs sets). Resolvers only read
+// by every response (up to maxDocCache sets). Resolvers only read
 // their arguments. Variables that are not all scalars (an input object,
 // a list) have the arguments parsed every time.
 func (e *Encoder) Args(field graphql.CollectedField, parse func() (map[string]any, error)) (map[string]any, bool) {
@@ -669,22 +642,14 @@ func (e *Encoder) Args(field graphql.CollectedField, parse func() (map[string]an
 		return args, err == nil
 	}
 	key := argsKey{field: field.Field, vars: e.vars}
-	sharedArgs.mu.RLock()
-	args, found := sharedArgs.m[key]
-	sharedArgs.mu.RUnlock()
-	if found {
+	if args, found := sharedArgs.get(key); found {
 		return args, true
 	}
 	args, err := parse()
 	if err != nil {
 		return nil, false
 	}
-	sharedArgs.mu.Lock()
-	if len(sharedArgs.m) >= maxSharedArgs {
-		sharedArgs.m = make(map[argsKey]map[string]any)
-	}
-	sharedArgs.m[key] = args
-	sharedArgs.mu.Unlock()
+	sharedArgs.add(key, args)
 	return args, true
 }
 
@@ -695,13 +660,6 @@ type argsKey struct {
 	vars  complexityKey
 }
 
-// maxSharedArgs bounds sharedArgs: it is emptied when it reaches it. Its
-// keys hold their documents, as sharedCollected's do.
-const maxSharedArgs = 1024
-
 // sharedArgs holds the parsed arguments of the root fields the fast path
 // answers.
-var sharedArgs = struct {
-	mu sync.RWMutex
-	m  map[argsKey]map[string]any
-}{m: make(map[argsKey]map[string]any)}
+var sharedArgs docCache[argsKey, map[string]any]
